@@ -1,0 +1,15 @@
+//! Lambda `health`: serves `GET /health`, `/api/ghl-webhooks/test` and
+//! `/api/cloudtalk-webhooks/test`; see [`bridge::handlers::health`].
+
+use bridge::handlers::health;
+use bridge::Deps;
+use lambda_http::{run, service_fn, Request};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let deps = Deps::from_env().await?;
+    run(service_fn(|req: Request| async {
+        Ok::<_, std::convert::Infallible>(health::handle(&deps, req).await)
+    }))
+    .await
+}

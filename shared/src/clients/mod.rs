@@ -1,0 +1,123 @@
+//! HTTP clients of the two upstream APIs, each behind a small trait so handlers can be tested
+//! against faithful HTTP fakes and the rest of the code never sees reqwest.
+
+pub mod cloudtalk;
+pub mod ghl;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which upstream a call went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    CloudTalk,
+    GoHighLevel,
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Service::CloudTalk => "CloudTalk",
+            Service::GoHighLevel => "GoHighLevel",
+        })
+    }
+}
+
+/// A failed upstream call, carrying the upstream status and message.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("{service} answered {status} on {operation}: {message}")]
+    Status {
+        service: Service,
+        operation: &'static str,
+        status: u16,
+        message: String,
+        /// When the upstream said how long to wait (CloudTalk's reset time, GHL's interval).
+        retry_after_secs: Option<u64>,
+    },
+    #[error("{service} {operation}: {message}")]
+    Transport {
+        service: Service,
+        operation: &'static str,
+        message: String,
+    },
+    #[error("{service} {operation}: unexpected response: {message}")]
+    InvalidResponse {
+        service: Service,
+        operation: &'static str,
+        message: String,
+    },
+}
+
+impl UpstreamError {
+    /// Rate limits, server errors and network failures may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            UpstreamError::Status { status, .. } => *status == 429 || *status >= 500,
+            UpstreamError::Transport { .. } => true,
+            UpstreamError::InvalidResponse { .. } => false,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            UpstreamError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Counts the upstream requests made, so every event's log line can say how many it cost.
+#[derive(Debug, Clone, Default)]
+pub struct CallCounter(Arc<AtomicU32>);
+
+impl CallCounter {
+    pub fn increment(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> u32 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// One reqwest client per container: connection pool, TLS and timeouts are set up once.
+pub fn build_http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(3))
+        .user_agent(concat!("ghl-cloudtalk-bridge/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+pub(crate) fn transport_error(
+    service: Service,
+    operation: &'static str,
+    err: reqwest::Error,
+) -> UpstreamError {
+    let message = if err.is_timeout() {
+        "request timed out".to_string()
+    } else if err.is_connect() {
+        "connection failed".to_string()
+    } else {
+        // reqwest's Display includes the URL, which never carries secrets here.
+        err.to_string()
+    };
+    UpstreamError::Transport {
+        service,
+        operation,
+        message,
+    }
+}
+
+/// Keeps an upstream error message short enough for a log line and a response body, with
+/// phone numbers and emails masked.
+pub(crate) fn truncate(message: &str, max: usize) -> String {
+    let message = crate::telemetry::redact_text(message);
+    if message.chars().count() <= max {
+        message
+    } else {
+        let cut: String = message.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}

@@ -1,0 +1,184 @@
+//! Configuration, read once per container.
+//!
+//! Locally every setting comes from the environment of the shell. In AWS the secrets (API keys,
+//! token, webhook secrets) come from one Secrets Manager secret whose ARN is in
+//! `BRIDGE_SECRETS_ARN`: a JSON object whose keys are the variable names below. It is fetched
+//! once at cold start; values found there override the environment.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub const DEFAULT_CLOUDTALK_API_BASE: &str = "https://my.cloudtalk.io/api";
+pub const DEFAULT_GHL_API_BASE: &str = "https://services.leadconnectorhq.com";
+pub const DEFAULT_GHL_APP_BASE: &str = "https://app.gohighlevel.com";
+
+/// Names of the settings that are secrets: never logged, never returned by the health routes.
+pub const SECRET_SETTINGS: &[&str] = &[
+    "CLOUDTALK_API_KEY_ID",
+    "CLOUDTALK_API_KEY_SECRET",
+    "GHL_API_TOKEN",
+    "GHL_WEBHOOK_SECRET",
+    "CLOUDTALK_WEBHOOK_SECRET",
+];
+
+#[derive(Clone, Default, PartialEq)]
+pub struct Config {
+    pub cloudtalk_api_base: String,
+    pub cloudtalk_api_key_id: Option<String>,
+    pub cloudtalk_api_key_secret: Option<String>,
+    pub ghl_api_base: String,
+    pub ghl_app_base: String,
+    pub ghl_api_token: Option<String>,
+    pub ghl_location_id: Option<String>,
+    /// Accepted shared secrets for GoHighLevel workflow webhooks; a comma separates the current
+    /// and the next secret during a rotation.
+    pub ghl_webhook_secrets: Vec<String>,
+    pub cloudtalk_webhook_secrets: Vec<String>,
+    /// ISO 3166 alpha-2 region for national phone numbers, e.g. `IT`.
+    pub default_phone_region: Option<String>,
+    /// DynamoDB table of the contact map; without it links are kept in process memory.
+    pub contact_map_table: Option<String>,
+    /// Per-request timeout of upstream calls.
+    pub upstream_timeout: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets are shown only as present or absent.
+        f.debug_struct("Config")
+            .field("cloudtalk_api_base", &self.cloudtalk_api_base)
+            .field("ghl_api_base", &self.ghl_api_base)
+            .field("ghl_location_id", &self.ghl_location_id)
+            .field("default_phone_region", &self.default_phone_region)
+            .field("contact_map_table", &self.contact_map_table)
+            .field("settings", &self.settings_present())
+            .finish()
+    }
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn secret_list(v: Option<String>) -> Vec<String> {
+    v.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl Config {
+    /// Builds the configuration from a variable lookup (the process environment in production,
+    /// a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |k: &str| non_empty(get(k));
+        Config {
+            cloudtalk_api_base: get("CLOUDTALK_API_BASE")
+                .unwrap_or_else(|| DEFAULT_CLOUDTALK_API_BASE.to_string()),
+            cloudtalk_api_key_id: get("CLOUDTALK_API_KEY_ID"),
+            cloudtalk_api_key_secret: get("CLOUDTALK_API_KEY_SECRET"),
+            ghl_api_base: get("GHL_API_BASE").unwrap_or_else(|| DEFAULT_GHL_API_BASE.to_string()),
+            ghl_app_base: get("GHL_APP_BASE").unwrap_or_else(|| DEFAULT_GHL_APP_BASE.to_string()),
+            ghl_api_token: get("GHL_API_TOKEN"),
+            ghl_location_id: get("GHL_LOCATION_ID"),
+            ghl_webhook_secrets: secret_list(get("GHL_WEBHOOK_SECRET")),
+            cloudtalk_webhook_secrets: secret_list(get("CLOUDTALK_WEBHOOK_SECRET")),
+            default_phone_region: get("DEFAULT_PHONE_REGION").map(|r| r.to_uppercase()),
+            contact_map_table: get("CONTACT_MAP_TABLE"),
+            upstream_timeout: Duration::from_millis(
+                get("UPSTREAM_TIMEOUT_MS")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(8_000),
+            ),
+        }
+    }
+
+    pub fn from_env() -> Self {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// The environment, overlaid with the Secrets Manager secret named by `BRIDGE_SECRETS_ARN`.
+    pub async fn load(aws: &aws_config::SdkConfig) -> Result<Self, String> {
+        let arn = non_empty(std::env::var("BRIDGE_SECRETS_ARN").ok());
+        let Some(arn) = arn else {
+            return Ok(Self::from_env());
+        };
+        let client = aws_sdk_secretsmanager::Client::new(aws);
+        let secret = client
+            .get_secret_value()
+            .secret_id(&arn)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "reading BRIDGE_SECRETS_ARN: {}",
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+                )
+            })?;
+        let text = secret.secret_string().unwrap_or("{}");
+        let values: HashMap<String, serde_json::Value> = serde_json::from_str(text)
+            .map_err(|_| "BRIDGE_SECRETS_ARN must hold a JSON object of strings".to_string())?;
+        Ok(Self::from_lookup(|k| {
+            values
+                .get(k)
+                .and_then(|v| v.as_str().map(str::to_string))
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| std::env::var(k).ok())
+        }))
+    }
+
+    pub fn cloudtalk_configured(&self) -> bool {
+        self.cloudtalk_api_key_id.is_some() && self.cloudtalk_api_key_secret.is_some()
+    }
+
+    pub fn ghl_configured(&self) -> bool {
+        self.ghl_api_token.is_some() && self.ghl_location_id.is_some()
+    }
+
+    /// Which settings are present, by name; values are never included.
+    pub fn settings_present(&self) -> Vec<(&'static str, bool)> {
+        vec![
+            ("CLOUDTALK_API_KEY_ID", self.cloudtalk_api_key_id.is_some()),
+            ("CLOUDTALK_API_KEY_SECRET", self.cloudtalk_api_key_secret.is_some()),
+            ("GHL_API_TOKEN", self.ghl_api_token.is_some()),
+            ("GHL_LOCATION_ID", self.ghl_location_id.is_some()),
+            ("GHL_WEBHOOK_SECRET", !self.ghl_webhook_secrets.is_empty()),
+            ("CLOUDTALK_WEBHOOK_SECRET", !self.cloudtalk_webhook_secrets.is_empty()),
+            ("DEFAULT_PHONE_REGION", self.default_phone_region.is_some()),
+            ("CONTACT_MAP_TABLE", self.contact_map_table.is_some()),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_rotation_lists() {
+        let vars = HashMap::from([
+            ("GHL_WEBHOOK_SECRET", "current, next"),
+            ("DEFAULT_PHONE_REGION", "it"),
+            ("CLOUDTALK_API_KEY_ID", "  "),
+        ]);
+        let cfg = Config::from_lookup(|k| vars.get(k).map(|v| v.to_string()));
+        assert_eq!(cfg.cloudtalk_api_base, DEFAULT_CLOUDTALK_API_BASE);
+        assert_eq!(cfg.ghl_api_base, DEFAULT_GHL_API_BASE);
+        assert_eq!(cfg.ghl_webhook_secrets, vec!["current", "next"]);
+        assert!(cfg.cloudtalk_webhook_secrets.is_empty());
+        assert_eq!(cfg.default_phone_region.as_deref(), Some("IT"));
+        assert_eq!(cfg.cloudtalk_api_key_id, None);
+        assert!(!cfg.cloudtalk_configured());
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let vars = HashMap::from([("GHL_API_TOKEN", "pit-very-secret")]);
+        let cfg = Config::from_lookup(|k| vars.get(k).map(|v| v.to_string()));
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("pit-very-secret"));
+        assert!(shown.contains("GHL_API_TOKEN"));
+    }
+}

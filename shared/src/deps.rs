@@ -1,0 +1,80 @@
+//! Everything a handler needs, built once per container.
+
+use std::sync::Arc;
+
+use crate::clients::cloudtalk::{CloudTalkApi, CloudTalkClient};
+use crate::clients::ghl::{GhlApi, GhlClient};
+use crate::clients::{build_http_client, CallCounter};
+use crate::config::Config;
+use crate::contact_map::{ContactMap, DynamoContactMap, MemoryContactMap};
+
+pub struct Deps {
+    pub config: Config,
+    pub cloudtalk: Arc<dyn CloudTalkApi>,
+    pub ghl: Arc<dyn GhlApi>,
+    pub contacts: Arc<dyn ContactMap>,
+    /// Counts upstream requests; each event's log line reports its own delta.
+    pub calls: CallCounter,
+}
+
+impl Deps {
+    /// Wires the real clients from a configuration and an AWS configuration.
+    pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<Self, String> {
+        let calls = CallCounter::default();
+        let http = build_http_client(config.upstream_timeout)
+            .map_err(|e| format!("building the HTTP client: {e}"))?;
+        let cloudtalk = CloudTalkClient::new(
+            http.clone(),
+            &config.cloudtalk_api_base,
+            config.cloudtalk_api_key_id.as_deref().unwrap_or_default(),
+            config.cloudtalk_api_key_secret.as_deref().unwrap_or_default(),
+            calls.clone(),
+        );
+        let ghl = GhlClient::new(
+            http,
+            &config.ghl_api_base,
+            config.ghl_api_token.as_deref().unwrap_or_default(),
+            calls.clone(),
+        );
+        let contacts: Arc<dyn ContactMap> = match &config.contact_map_table {
+            Some(table) => Arc::new(DynamoContactMap::new(
+                aws_sdk_dynamodb::Client::new(aws),
+                table.clone(),
+            )),
+            None => {
+                tracing::warn!(
+                    "CONTACT_MAP_TABLE is not set: contact links are kept in this process's memory only"
+                );
+                Arc::new(MemoryContactMap::new())
+            }
+        };
+        Ok(Self {
+            config,
+            cloudtalk: Arc::new(cloudtalk),
+            ghl: Arc::new(ghl),
+            contacts,
+            calls,
+        })
+    }
+
+    /// Cold-start wiring used by every Lambda's `main`: telemetry, AWS config, settings, clients.
+    pub async fn from_env() -> Result<Self, String> {
+        crate::telemetry::init();
+        let aws = aws_config::load_from_env().await;
+        let config = Config::load(&aws).await?;
+        Self::build(config, &aws)
+    }
+
+    /// The GHL location this deployment serves: the configured one, else the event's.
+    pub fn location_for(&self, event_location: Option<&str>) -> String {
+        match (&self.config.ghl_location_id, event_location) {
+            (Some(configured), Some(sent)) if configured != sent => {
+                tracing::warn!(configured = %configured, sent = %sent, "event from another GHL location; using the configured one");
+                configured.clone()
+            }
+            (Some(configured), _) => configured.clone(),
+            (None, Some(sent)) => sent.to_string(),
+            (None, None) => "default".to_string(),
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Typed errors and the one place where they become HTTP responses.
+
+use lambda_http::{http::StatusCode, Body, Response};
+use serde_json::json;
+
+use crate::clients::UpstreamError;
+use crate::contact_map::StoreError;
+
+/// Everything that can stop a webhook from being applied.
+///
+/// Expected failures (auth, bad input) are answered with a 4xx JSON body; they never panic and
+/// never reach an upstream API. [`BridgeError::to_response`] is the only mapping to HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum BridgeError {
+    #[error("missing or invalid webhook credential")]
+    Unauthorized,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{message}")]
+    Unprocessable { message: String, missing: Vec<String> },
+    #[error("{0}")]
+    Upstream(#[from] UpstreamError),
+    #[error("contact map: {0}")]
+    Store(#[from] StoreError),
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+impl BridgeError {
+    /// A 422 naming the fields that would have identified the record.
+    pub fn missing_fields(what: &str, fields: &[&str]) -> Self {
+        BridgeError::Unprocessable {
+            message: format!("{what}: none of these fields is present: {}", fields.join(", ")),
+            missing: fields.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    /// Stable machine-readable code used in the `error` field and in logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BridgeError::Unauthorized => "unauthorized",
+            BridgeError::BadRequest(_) => "bad_request",
+            BridgeError::PayloadTooLarge { .. } => "payload_too_large",
+            BridgeError::Unprocessable { .. } => "unprocessable_payload",
+            BridgeError::Upstream(e) if e.is_retryable() => "upstream_unavailable",
+            BridgeError::Upstream(_) => "upstream_rejected",
+            BridgeError::Store(_) => "store_unavailable",
+            BridgeError::Config(_) => "not_configured",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            BridgeError::Unauthorized => StatusCode::UNAUTHORIZED,
+            BridgeError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            BridgeError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            BridgeError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            // GoHighLevel re-delivers a webhook only when it is answered with 429, never after a
+            // 5xx; a transient failure is therefore answered with 429 so the event comes back.
+            BridgeError::Upstream(e) if e.is_retryable() => StatusCode::TOO_MANY_REQUESTS,
+            BridgeError::Store(_) => StatusCode::TOO_MANY_REQUESTS,
+            BridgeError::Upstream(_) => StatusCode::BAD_GATEWAY,
+            BridgeError::Config(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The message shown to the caller. Internal details (store errors) stay in the logs.
+    pub fn public_message(&self) -> String {
+        match self {
+            BridgeError::Store(_) => "the contact map is unavailable; retry later".to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn to_response(&self) -> Response<Body> {
+        let mut body = json!({ "error": self.code(), "message": self.public_message() });
+        if let BridgeError::Unprocessable { missing, .. } = self {
+            body["missing"] = json!(missing);
+        }
+        let mut response = json_response(self.status(), &body);
+        if self.status() == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert("retry-after", lambda_http::http::HeaderValue::from_static("60"));
+        }
+        response
+    }
+}
+
+/// A JSON response with the right content type.
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        lambda_http::http::header::CONTENT_TYPE,
+        lambda_http::http::HeaderValue::from_static("application/json"),
+    );
+    response
+}

@@ -1,0 +1,38 @@
+//! `POST /api/ghl-webhooks/new-note`: a note was added in GHL → add a CloudTalk note
+//! `[GHL Note] <body> - Added by User ID: <userId> - <timestamp>`.
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+
+use crate::deps::Deps;
+use crate::error::BridgeError;
+use crate::handlers::require_cloudtalk;
+use crate::mapping::ghl_to_cloudtalk::note_text;
+use crate::payload::ghl::parse_new_note;
+use crate::resolve::resolve_cloudtalk_contact;
+use crate::webhook::{Outcome, Sender, Webhook};
+
+/// CloudTalk notes are text fields; very long bodies are cut rather than refused.
+const NOTE_MAX_CHARS: usize = 10_000;
+
+pub struct NewNote;
+
+#[async_trait]
+impl Webhook for NewNote {
+    const NAME: &'static str = "ghl-new-note";
+    const ROUTE: &'static str = "/api/ghl-webhooks/new-note";
+    const SENDER: Sender = Sender::GoHighLevel;
+
+    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+        let event = parse_new_note(body)?;
+        require_cloudtalk(deps)?;
+        let contact = &event.contact;
+        let location = deps.location_for(contact.location_id.as_deref());
+        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &contact.tags).await?;
+        let text: String = note_text(&event).chars().take(NOTE_MAX_CHARS).collect();
+        let note_id = deps.cloudtalk.add_note(&resolved.cloudtalk_id, &text).await?;
+        let mut outcome = super::outcome(&contact.id, &resolved);
+        outcome.details.insert("cloudtalkNoteId".into(), json!(note_id));
+        Ok(outcome)
+    }
+}

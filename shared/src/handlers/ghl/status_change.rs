@@ -1,0 +1,46 @@
+//! `POST /api/ghl-webhooks/status-change`: a GHL contact's status changed → add a CloudTalk
+//! note with the old and new status and the reason, and append the tag `GHL-<STATUS>`.
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+
+use crate::deps::Deps;
+use crate::error::BridgeError;
+use crate::handlers::require_cloudtalk;
+use crate::mapping::ghl_to_cloudtalk::{status_note, status_tag};
+use crate::payload::ghl::parse_status_change;
+use crate::resolve::resolve_cloudtalk_contact;
+use crate::webhook::{Outcome, Sender, Webhook};
+
+pub struct StatusChange;
+
+#[async_trait]
+impl Webhook for StatusChange {
+    const NAME: &'static str = "ghl-status-change";
+    const ROUTE: &'static str = "/api/ghl-webhooks/status-change";
+    const SENDER: Sender = Sender::GoHighLevel;
+
+    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+        let event = parse_status_change(body)?;
+        require_cloudtalk(deps)?;
+        let contact = &event.contact;
+        let location = deps.location_for(contact.location_id.as_deref());
+        let tag = status_tag(&event.status);
+        let mut create_tags = contact.tags.clone();
+        create_tags.push(tag.clone());
+        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &create_tags).await?;
+        let note_id = deps
+            .cloudtalk
+            .add_note(&resolved.cloudtalk_id, &status_note(&event))
+            .await?;
+        if !resolved.created_with_tags {
+            deps.cloudtalk
+                .add_tags(&resolved.cloudtalk_id, std::slice::from_ref(&tag))
+                .await?;
+        }
+        let mut outcome = super::outcome(&contact.id, &resolved);
+        outcome.details.insert("cloudtalkNoteId".into(), json!(note_id));
+        outcome.details.insert("tag".into(), json!(tag));
+        Ok(outcome)
+    }
+}

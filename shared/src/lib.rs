@@ -1,0 +1,65 @@
+//! The GoHighLevel ↔ CloudTalk bridge library: everything the Lambda binaries in `functions/`
+//! run. Each binary's `main` builds [`Deps`] and serves one endpoint from [`handlers`].
+//!
+//! - [`payload`]: inbound webhook shapes, normalised into one event per endpoint;
+//! - [`mapping`]: pure functions from events to upstream writes;
+//! - [`clients`]: the CloudTalk and GoHighLevel API clients;
+//! - [`contact_map`]: the GHL ↔ CloudTalk id map (DynamoDB, in-memory);
+//! - [`resolve`]: finding or creating the contact on the other side;
+//! - [`webhook`]: the shared request pipeline (auth, body, answer, log line);
+//! - [`config`], [`error`], [`telemetry`], [`phone`].
+
+pub mod clients;
+pub mod config;
+pub mod contact_map;
+pub mod deps;
+pub mod error;
+pub mod handlers;
+pub mod mapping;
+pub mod payload;
+pub mod phone;
+pub mod resolve;
+pub mod telemetry;
+pub mod webhook;
+
+pub use deps::Deps;
+pub use error::BridgeError;
+
+use webhook::Webhook;
+
+/// One deployed endpoint: its Lambda binary, HTTP method and route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    pub function: &'static str,
+    pub method: &'static str,
+    pub route: &'static str,
+}
+
+const fn post<W: Webhook>() -> Endpoint {
+    Endpoint {
+        function: W::NAME,
+        method: "POST",
+        route: W::ROUTE,
+    }
+}
+
+const fn health(route: &'static str) -> Endpoint {
+    Endpoint {
+        function: handlers::health::NAME,
+        method: "GET",
+        route,
+    }
+}
+
+/// Every route the bridge serves. The consistency test checks each against `functions/`,
+/// `template.yaml`, the watch router in `Cargo.toml`, `events/` and the README.
+pub const ENDPOINTS: &[Endpoint] = &[
+    post::<handlers::ghl::NewContact>(),
+    post::<handlers::ghl::NewTag>(),
+    post::<handlers::ghl::NewNote>(),
+    post::<handlers::ghl::PipelineChange>(),
+    post::<handlers::ghl::StatusChange>(),
+    health("/health"),
+    health("/api/ghl-webhooks/test"),
+    health("/api/cloudtalk-webhooks/test"),
+];

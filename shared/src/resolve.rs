@@ -1,0 +1,179 @@
+//! Finding the contact on the other side: map → search → create, then record the link.
+
+use crate::clients::cloudtalk::{bulk_result, BulkCommand, CloudTalkContact};
+use crate::clients::{Service, UpstreamError};
+use crate::contact_map::{ContactLink, LinkOrigin, LinkOutcome};
+use crate::deps::Deps;
+use crate::error::BridgeError;
+use crate::mapping::ghl_to_cloudtalk::{
+    cloudtalk_contact, ghl_contact_url, normalized_emails, normalized_phones,
+};
+use crate::payload::ghl::GhlContact;
+use crate::phone::same_number;
+
+/// How the CloudTalk contact of an event was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FoundBy {
+    /// The contact map already linked it.
+    Map,
+    /// A CloudTalk contact with the same phone or email existed.
+    Search,
+    /// The bridge created it for this event.
+    Created,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedContact {
+    pub cloudtalk_id: String,
+    pub found_by: FoundBy,
+    /// The tags the contact was created with (only when `found_by` is `Created`).
+    pub created_with_tags: bool,
+}
+
+fn matches_contact(candidate: &CloudTalkContact, phones: &[String], emails: &[String], region: Option<&str>) -> bool {
+    candidate
+        .numbers
+        .iter()
+        .any(|n| phones.iter().any(|p| same_number(n, p, region)))
+        || candidate
+            .emails
+            .iter()
+            .any(|e| emails.iter().any(|x| x.eq_ignore_ascii_case(e.trim())))
+}
+
+/// Searches CloudTalk by each phone, then each email, comparing candidates client-side since
+/// CloudTalk's only search is a keyword.
+async fn search_cloudtalk(
+    deps: &Deps,
+    phones: &[String],
+    emails: &[String],
+) -> Result<Option<String>, BridgeError> {
+    let region = deps.config.default_phone_region.as_deref();
+    let keywords = phones
+        .iter()
+        .map(|p| p.trim_start_matches('+').to_string())
+        .chain(emails.iter().cloned());
+    for keyword in keywords {
+        let candidates = deps.cloudtalk.search_contacts(&keyword).await?;
+        if let Some(found) = candidates
+            .iter()
+            .find(|c| matches_contact(c, phones, emails, region))
+        {
+            return Ok(Some(found.id.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// Resolves the CloudTalk contact for a GHL contact, creating it (with `create_tags`) when no
+/// contact matches, and records the link. Two racing events end with one link: the loser uses
+/// the winner's contact.
+pub async fn resolve_cloudtalk_contact(
+    deps: &Deps,
+    location_id: &str,
+    contact: &GhlContact,
+    create_tags: &[String],
+) -> Result<ResolvedContact, BridgeError> {
+    if let Some(link) = deps.contacts.find_by_ghl(location_id, &contact.id).await? {
+        return Ok(ResolvedContact {
+            cloudtalk_id: link.cloudtalk_contact_id,
+            found_by: FoundBy::Map,
+            created_with_tags: false,
+        });
+    }
+    let region = deps.config.default_phone_region.as_deref();
+    let phones = normalized_phones(contact, region).map_err(|e| BridgeError::Unprocessable {
+        message: format!("invalid phone number: {e}"),
+        missing: vec![],
+    })?;
+    let emails = normalized_emails(contact);
+
+    let (cloudtalk_id, found_by) = match search_cloudtalk(deps, &phones, &emails).await? {
+        Some(id) => (id, FoundBy::Search),
+        None => {
+            let input = cloudtalk_contact(
+                contact,
+                &phones,
+                create_tags,
+                Some(ghl_contact_url(&deps.config.ghl_app_base, location_id, &contact.id)),
+            );
+            let command_id = format!(
+                "ghl_contact_{}_{}",
+                contact.id,
+                chrono::Utc::now().timestamp()
+            );
+            let results = deps
+                .cloudtalk
+                .bulk(&[BulkCommand {
+                    action: "add_contact",
+                    command_id: command_id.clone(),
+                    data: serde_json::to_value(&input).unwrap_or_default(),
+                }])
+                .await?;
+            let result = bulk_result(&results, &command_id).or(results.first());
+            match result {
+                Some(r) if r.succeeded() && r.id.is_some() => {
+                    (r.id.clone().unwrap_or_default(), FoundBy::Created)
+                }
+                Some(r) => {
+                    return Err(UpstreamError::Status {
+                        service: Service::CloudTalk,
+                        operation: "bulk add_contact",
+                        status: r.status,
+                        message: r.message.clone().unwrap_or_else(|| "command failed".into()),
+                        retry_after_secs: None,
+                    }
+                    .into())
+                }
+                None => {
+                    return Err(UpstreamError::InvalidResponse {
+                        service: Service::CloudTalk,
+                        operation: "bulk add_contact",
+                        message: "no result for the command".into(),
+                    }
+                    .into())
+                }
+            }
+        }
+    };
+
+    let link = ContactLink::new(location_id, &contact.id, &cloudtalk_id, LinkOrigin::GoHighLevel);
+    match deps.contacts.link(&link).await? {
+        LinkOutcome::Created => Ok(ResolvedContact {
+            cloudtalk_id,
+            found_by,
+            created_with_tags: found_by == FoundBy::Created,
+        }),
+        LinkOutcome::Existing(existing) if existing.ghl_contact_id == contact.id => {
+            // A concurrent event linked this GHL contact first: use its CloudTalk contact.
+            if found_by == FoundBy::Created && existing.cloudtalk_contact_id != cloudtalk_id {
+                tracing::warn!(
+                    ghl_contact_id = %contact.id,
+                    kept = %existing.cloudtalk_contact_id,
+                    orphan = %cloudtalk_id,
+                    "a concurrent event created the same CloudTalk contact; keeping the linked one"
+                );
+            }
+            Ok(ResolvedContact {
+                cloudtalk_id: existing.cloudtalk_contact_id,
+                found_by: FoundBy::Map,
+                created_with_tags: false,
+            })
+        }
+        LinkOutcome::Existing(existing) => {
+            // The CloudTalk contact found by phone/email belongs to another GHL contact
+            // (GHL holds duplicates). Act on it without re-linking.
+            tracing::warn!(
+                ghl_contact_id = %contact.id,
+                linked_ghl_contact_id = %existing.ghl_contact_id,
+                cloudtalk_contact_id = %cloudtalk_id,
+                "CloudTalk contact is already linked to another GHL contact"
+            );
+            Ok(ResolvedContact {
+                cloudtalk_id,
+                found_by,
+                created_with_tags: found_by == FoundBy::Created,
+            })
+        }
+    }
+}
