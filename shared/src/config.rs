@@ -99,34 +99,24 @@ impl Config {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
-    /// The environment, overlaid with the Secrets Manager secret named by `BRIDGE_SECRETS_ARN`.
-    pub async fn load(aws: &aws_config::SdkConfig) -> Result<Self, String> {
-        let arn = non_empty(std::env::var("BRIDGE_SECRETS_ARN").ok());
-        let Some(arn) = arn else {
-            return Ok(Self::from_env());
+    /// The environment, completed by the Secrets Manager secret named by `BRIDGE_SECRETS_ARN`.
+    /// A variable set in the environment wins over the secret, so a local shell always decides.
+    /// A secret that cannot be read is logged and skipped: the routes then refuse requests as
+    /// unconfigured and the health route shows which settings are missing.
+    pub async fn load(aws: &aws_config::SdkConfig) -> Self {
+        let Some(arn) = non_empty(std::env::var("BRIDGE_SECRETS_ARN").ok()) else {
+            return Self::from_env();
         };
-        let client = aws_sdk_secretsmanager::Client::new(aws);
-        let secret = client
-            .get_secret_value()
-            .secret_id(&arn)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "reading BRIDGE_SECRETS_ARN: {}",
-                    aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-                )
-            })?;
-        let text = secret.secret_string().unwrap_or("{}");
-        let values: HashMap<String, serde_json::Value> = serde_json::from_str(text)
-            .map_err(|_| "BRIDGE_SECRETS_ARN must hold a JSON object of strings".to_string())?;
-        Ok(Self::from_lookup(|k| {
-            values
-                .get(k)
-                .and_then(|v| v.as_str().map(str::to_string))
-                .filter(|v| !v.trim().is_empty())
-                .or_else(|| std::env::var(k).ok())
-        }))
+        let values = match fetch_secret(aws, &arn).await {
+            Ok(values) => values,
+            Err(message) => {
+                tracing::error!(error = "secrets_unavailable", message = %message, "configuration");
+                HashMap::new()
+            }
+        };
+        Self::from_lookup(|k| {
+            non_empty(std::env::var(k).ok()).or_else(|| values.get(k).cloned())
+        })
     }
 
     pub fn cloudtalk_configured(&self) -> bool {
@@ -150,6 +140,32 @@ impl Config {
             ("CONTACT_MAP_TABLE", self.contact_map_table.is_some()),
         ]
     }
+}
+
+/// Reads a JSON object of strings from Secrets Manager.
+async fn fetch_secret(
+    aws: &aws_config::SdkConfig,
+    arn: &str,
+) -> Result<HashMap<String, String>, String> {
+    let client = aws_sdk_secretsmanager::Client::new(aws);
+    let secret = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "reading BRIDGE_SECRETS_ARN: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+            )
+        })?;
+    let text = secret.secret_string().unwrap_or("{}");
+    let values: HashMap<String, serde_json::Value> = serde_json::from_str(text)
+        .map_err(|_| "BRIDGE_SECRETS_ARN does not hold a JSON object".to_string())?;
+    Ok(values
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, non_empty(v.as_str().map(str::to_string))?)))
+        .collect())
 }
 
 #[cfg(test)]

@@ -18,8 +18,8 @@ pub struct Deps {
 }
 
 impl Deps {
-    /// Wires the real clients from a configuration and an AWS configuration.
-    pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<Self, String> {
+    /// Wires the real HTTP clients around a configuration and a contact map.
+    pub fn build(config: Config, contacts: Arc<dyn ContactMap>) -> Result<Self, String> {
         let calls = CallCounter::default();
         let http = build_http_client(config.upstream_timeout)
             .map_err(|e| format!("building the HTTP client: {e}"))?;
@@ -36,7 +36,18 @@ impl Deps {
             config.ghl_api_token.as_deref().unwrap_or_default(),
             calls.clone(),
         );
-        let contacts: Arc<dyn ContactMap> = match &config.contact_map_table {
+        Ok(Self {
+            config,
+            cloudtalk: Arc::new(cloudtalk),
+            ghl: Arc::new(ghl),
+            contacts,
+            calls,
+        })
+    }
+
+    /// The contact map the configuration asks for: DynamoDB when `CONTACT_MAP_TABLE` is set.
+    pub fn contact_map(config: &Config, aws: &aws_config::SdkConfig) -> Arc<dyn ContactMap> {
+        match &config.contact_map_table {
             Some(table) => Arc::new(DynamoContactMap::new(
                 aws_sdk_dynamodb::Client::new(aws),
                 table.clone(),
@@ -47,22 +58,16 @@ impl Deps {
                 );
                 Arc::new(MemoryContactMap::new())
             }
-        };
-        Ok(Self {
-            config,
-            cloudtalk: Arc::new(cloudtalk),
-            ghl: Arc::new(ghl),
-            contacts,
-            calls,
-        })
+        }
     }
 
     /// Cold-start wiring used by every Lambda's `main`: telemetry, AWS config, settings, clients.
     pub async fn from_env() -> Result<Self, String> {
         crate::telemetry::init();
         let aws = aws_config::load_from_env().await;
-        let config = Config::load(&aws).await?;
-        Self::build(config, &aws)
+        let config = Config::load(&aws).await;
+        let contacts = Self::contact_map(&config, &aws);
+        Self::build(config, contacts)
     }
 
     /// The GHL location this deployment serves: the configured one, else the event's.

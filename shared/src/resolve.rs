@@ -110,7 +110,9 @@ pub async fn resolve_cloudtalk_contact(
                     data: serde_json::to_value(&input).unwrap_or_default(),
                 }])
                 .await?;
-            let result = bulk_result(&results, &command_id).or(results.first());
+            // Matched by command_id; a lone result is ours even if CloudTalk mangled the id.
+            let result = bulk_result(&results, &command_id)
+                .or_else(|| (results.len() == 1).then(|| &results[0]));
             match result {
                 Some(r) if r.succeeded() && r.id.is_some() => {
                     (r.id.clone().unwrap_or_default(), FoundBy::Created)

@@ -1,0 +1,198 @@
+//! Test fixtures shared by the integration tests: configuration pointing at `wiremock` fakes,
+//! request builders, and helpers to read what the fakes received.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use base64::Engine;
+use bridge::config::Config;
+use bridge::contact_map::{ContactMap, MemoryContactMap};
+use bridge::Deps;
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use wiremock::MockServer;
+
+pub const GHL_SECRET: &str = "test-ghl-secret";
+pub const CLOUDTALK_SECRET: &str = "test-cloudtalk-secret";
+pub const CT_KEY_ID: &str = "ct-key-id";
+pub const CT_KEY_SECRET: &str = "ct-key-secret";
+pub const GHL_TOKEN: &str = "pit-test-token";
+pub const LOCATION: &str = "loc-test";
+
+pub fn config(cloudtalk: &MockServer, ghl: &MockServer) -> Config {
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("CLOUDTALK_API_BASE", format!("{}/api", cloudtalk.uri())),
+        ("CLOUDTALK_API_KEY_ID", CT_KEY_ID.to_string()),
+        ("CLOUDTALK_API_KEY_SECRET", CT_KEY_SECRET.to_string()),
+        ("GHL_API_BASE", ghl.uri()),
+        ("GHL_API_TOKEN", GHL_TOKEN.to_string()),
+        ("GHL_LOCATION_ID", LOCATION.to_string()),
+        ("GHL_WEBHOOK_SECRET", format!("{GHL_SECRET},next-ghl-secret")),
+        ("CLOUDTALK_WEBHOOK_SECRET", CLOUDTALK_SECRET.to_string()),
+        ("DEFAULT_PHONE_REGION", "IT".to_string()),
+        ("UPSTREAM_TIMEOUT_MS", "2000".to_string()),
+    ]);
+    Config::from_lookup(|k| vars.get(k).cloned())
+}
+
+pub struct Fakes {
+    pub cloudtalk: MockServer,
+    pub ghl: MockServer,
+}
+
+impl Fakes {
+    pub async fn start() -> Self {
+        Self {
+            cloudtalk: MockServer::start().await,
+            ghl: MockServer::start().await,
+        }
+    }
+
+    pub fn deps(&self, contacts: Arc<dyn ContactMap>) -> Deps {
+        Deps::build(config(&self.cloudtalk, &self.ghl), contacts).expect("deps")
+    }
+
+    pub fn deps_with_memory_map(&self) -> (Deps, Arc<MemoryContactMap>) {
+        let map = Arc::new(MemoryContactMap::new());
+        (self.deps(map.clone()), map)
+    }
+}
+
+pub fn post(path: &str, body: &str, secret: Option<&str>) -> Request {
+    let mut builder = lambda_http::http::Request::builder()
+        .method("POST")
+        .uri(format!("https://bridge.example.com{path}"))
+        .header("content-type", "application/json");
+    if let Some(secret) = secret {
+        builder = builder.header("authorization", format!("Bearer {secret}"));
+    }
+    builder.body(Body::Text(body.to_string())).expect("request")
+}
+
+pub fn get(path: &str) -> Request {
+    lambda_http::http::Request::builder()
+        .method("GET")
+        .uri(format!("https://bridge.example.com{path}"))
+        .body(Body::Empty)
+        .expect("request")
+}
+
+pub fn response_json(response: &Response<Body>) -> Value {
+    serde_json::from_slice(response.body().as_ref()).expect("JSON response body")
+}
+
+pub fn cloudtalk_basic_auth() -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{CT_KEY_ID}:{CT_KEY_SECRET}"))
+    )
+}
+
+/// A request a fake received, reduced to what the assertions look at.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub query: HashMap<String, String>,
+    pub authorization: Option<String>,
+    pub version: Option<String>,
+    pub body: Value,
+}
+
+pub async fn received(server: &MockServer) -> Vec<Seen> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| Seen {
+            method: r.method.to_string(),
+            path: r.url.path().to_string(),
+            query: r.url.query_pairs().into_owned().collect(),
+            authorization: r
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            version: r
+                .headers
+                .get("version")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            body: serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+        })
+        .collect()
+}
+
+/// Answers a CloudTalk bulk request the way CloudTalk does: one result per command, echoing
+/// its `command_id`, with a new id for `add_*` actions.
+pub struct BulkEcho {
+    pub first_id: u64,
+}
+
+impl wiremock::Respond for BulkEcho {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let commands: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let results: Vec<Value> = commands
+            .as_array()
+            .map(|cmds| {
+                cmds.iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let id = (self.first_id + i as u64).to_string();
+                        let add = c["action"].as_str().unwrap_or("").starts_with("add_");
+                        if add {
+                            serde_json::json!({"command_id": c["command_id"], "status": 201, "data": {"id": id}})
+                        } else {
+                            serde_json::json!({"command_id": c["command_id"], "status": 200})
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        wiremock::ResponseTemplate::new(200)
+            .set_body_json(serde_json::json!({"responseData": {"status": 200, "data": results}}))
+    }
+}
+
+/// Mounts CloudTalk answers for every call the GHL → CloudTalk endpoints make. `search_rows`
+/// is what `contacts/index.json` returns; created contacts get id `9001`.
+pub async fn mount_cloudtalk(server: &MockServer, search_rows: Value) {
+    use wiremock::matchers::{method, path, path_regex};
+    use wiremock::{Mock, ResponseTemplate};
+    let rows = search_rows.as_array().map(Vec::len).unwrap_or(0);
+    Mock::given(method("GET"))
+        .and(path("/api/contacts/index.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "responseData": {"itemsCount": rows, "pageCount": 1, "pageNumber": 1, "limit": 50, "data": search_rows}
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/bulk/contacts.json"))
+        .respond_with(BulkEcho { first_id: 9001 })
+        .mount(server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex(r"^/api/contacts/addTags/[^/]+\.json$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "responseData": {"status": 200, "message": "Tags were sucessfully added."}
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex(r"^/api/notes/add/[^/]+\.json$"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({
+            "responseData": {"status": 201, "data": {"id": "7001"}}
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex(r"^/api/activity/add/[^/]+\.json$"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({
+            "responseData": {"status": 201, "data": {"id": "8001"}}
+        })))
+        .mount(server)
+        .await;
+}
