@@ -114,9 +114,7 @@ impl Config {
                 HashMap::new()
             }
         };
-        Self::from_lookup(|k| {
-            non_empty(std::env::var(k).ok()).or_else(|| values.get(k).cloned())
-        })
+        Self::from_lookup(|k| non_empty(std::env::var(k).ok()).or_else(|| values.get(k).cloned()))
     }
 
     pub fn cloudtalk_configured(&self) -> bool {
@@ -131,11 +129,17 @@ impl Config {
     pub fn settings_present(&self) -> Vec<(&'static str, bool)> {
         vec![
             ("CLOUDTALK_API_KEY_ID", self.cloudtalk_api_key_id.is_some()),
-            ("CLOUDTALK_API_KEY_SECRET", self.cloudtalk_api_key_secret.is_some()),
+            (
+                "CLOUDTALK_API_KEY_SECRET",
+                self.cloudtalk_api_key_secret.is_some(),
+            ),
             ("GHL_API_TOKEN", self.ghl_api_token.is_some()),
             ("GHL_LOCATION_ID", self.ghl_location_id.is_some()),
             ("GHL_WEBHOOK_SECRET", !self.ghl_webhook_secrets.is_empty()),
-            ("CLOUDTALK_WEBHOOK_SECRET", !self.cloudtalk_webhook_secrets.is_empty()),
+            (
+                "CLOUDTALK_WEBHOOK_SECRET",
+                !self.cloudtalk_webhook_secrets.is_empty(),
+            ),
             ("DEFAULT_PHONE_REGION", self.default_phone_region.is_some()),
             ("CONTACT_MAP_TABLE", self.contact_map_table.is_some()),
         ]

@@ -27,7 +27,10 @@ impl Deps {
             http.clone(),
             &config.cloudtalk_api_base,
             config.cloudtalk_api_key_id.as_deref().unwrap_or_default(),
-            config.cloudtalk_api_key_secret.as_deref().unwrap_or_default(),
+            config
+                .cloudtalk_api_key_secret
+                .as_deref()
+                .unwrap_or_default(),
             calls.clone(),
         );
         let ghl = GhlClient::new(
@@ -46,13 +49,16 @@ impl Deps {
     }
 
     /// The contact map the configuration asks for: DynamoDB when `CONTACT_MAP_TABLE` is set.
-    pub fn contact_map(config: &Config, aws: &aws_config::SdkConfig) -> Arc<dyn ContactMap> {
-        match &config.contact_map_table {
-            Some(table) => Arc::new(DynamoContactMap::new(
+    pub fn contact_map(
+        config: &Config,
+        aws: Option<&aws_config::SdkConfig>,
+    ) -> Arc<dyn ContactMap> {
+        match (&config.contact_map_table, aws) {
+            (Some(table), Some(aws)) => Arc::new(DynamoContactMap::new(
                 aws_sdk_dynamodb::Client::new(aws),
                 table.clone(),
             )),
-            None => {
+            _ => {
                 tracing::warn!(
                     "CONTACT_MAP_TABLE is not set: contact links are kept in this process's memory only"
                 );
@@ -61,12 +67,20 @@ impl Deps {
         }
     }
 
-    /// Cold-start wiring used by every Lambda's `main`: telemetry, AWS config, settings, clients.
+    /// Cold-start wiring used by every Lambda's `main`: telemetry, settings, clients. The AWS
+    /// configuration is loaded only when something needs it (a table or the secrets secret),
+    /// so a local run without AWS starts instantly and never probes for credentials.
     pub async fn from_env() -> Result<Self, String> {
         crate::telemetry::init();
+        let env_config = Config::from_env();
+        let secrets_arn = std::env::var("BRIDGE_SECRETS_ARN").unwrap_or_default();
+        if env_config.contact_map_table.is_none() && secrets_arn.trim().is_empty() {
+            let contacts = Self::contact_map(&env_config, None);
+            return Self::build(env_config, contacts);
+        }
         let aws = aws_config::load_from_env().await;
         let config = Config::load(&aws).await;
-        let contacts = Self::contact_map(&config, &aws);
+        let contacts = Self::contact_map(&config, Some(&aws));
         Self::build(config, contacts)
     }
 

@@ -19,7 +19,10 @@ pub enum BridgeError {
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("{message}")]
-    Unprocessable { message: String, missing: Vec<String> },
+    Unprocessable {
+        message: String,
+        missing: Vec<String>,
+    },
     #[error("{0}")]
     Upstream(#[from] UpstreamError),
     #[error("contact map: {0}")]
@@ -32,7 +35,10 @@ impl BridgeError {
     /// A 422 naming the fields that would have identified the record.
     pub fn missing_fields(what: &str, fields: &[&str]) -> Self {
         BridgeError::Unprocessable {
-            message: format!("{what}: none of these fields is present: {}", fields.join(", ")),
+            message: format!(
+                "{what}: none of these fields is present: {}",
+                fields.join(", ")
+            ),
             missing: fields.iter().map(|f| f.to_string()).collect(),
         }
     }
@@ -81,9 +87,10 @@ impl BridgeError {
         }
         let mut response = json_response(self.status(), &body);
         if self.status() == StatusCode::TOO_MANY_REQUESTS {
-            response
-                .headers_mut()
-                .insert("retry-after", lambda_http::http::HeaderValue::from_static("60"));
+            response.headers_mut().insert(
+                "retry-after",
+                lambda_http::http::HeaderValue::from_static("60"),
+            );
         }
         response
     }

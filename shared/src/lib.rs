@@ -63,3 +63,38 @@ pub const ENDPOINTS: &[Endpoint] = &[
     health("/api/ghl-webhooks/test"),
     health("/api/cloudtalk-webhooks/test"),
 ];
+
+/// Routes a request to its endpoint's handler by method and path, the way API Gateway does
+/// in AWS. Used where one process serves every route (tests, local runs); each Lambda serves
+/// one endpoint directly.
+pub async fn route(
+    deps: &Deps,
+    req: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
+    use handlers::ghl::{NewContact, NewNote, NewTag, PipelineChange, StatusChange};
+    use webhook::handle;
+    let path = req.uri().path().trim_end_matches('/').to_string();
+    let method = req.method().as_str().to_string();
+    let endpoint = ENDPOINTS.iter().find(|e| {
+        e.route == path && (e.method == method || (e.method == "GET" && method == "HEAD"))
+    });
+    let Some(endpoint) = endpoint else {
+        let status = if ENDPOINTS.iter().any(|e| e.route == path) {
+            lambda_http::http::StatusCode::METHOD_NOT_ALLOWED
+        } else {
+            lambda_http::http::StatusCode::NOT_FOUND
+        };
+        return error::json_response(
+            status,
+            &serde_json::json!({"error": "no_route", "message": format!("no route for {method} {path}")}),
+        );
+    };
+    match endpoint.function {
+        NewContact::NAME => handle(&NewContact, deps, req).await,
+        NewTag::NAME => handle(&NewTag, deps, req).await,
+        NewNote::NAME => handle(&NewNote, deps, req).await,
+        PipelineChange::NAME => handle(&PipelineChange, deps, req).await,
+        StatusChange::NAME => handle(&StatusChange, deps, req).await,
+        _ => handlers::health::handle(deps, req).await,
+    }
+}

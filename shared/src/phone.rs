@@ -78,13 +78,22 @@ mod tests {
     #[test]
     fn cloudtalk_digits_without_plus() {
         assert_eq!(to_e164("393513416607", None).unwrap(), "+393513416607");
-        assert_eq!(to_e164("393513416607", Some("US")).unwrap(), "+393513416607");
+        assert_eq!(
+            to_e164("393513416607", Some("US")).unwrap(),
+            "+393513416607"
+        );
     }
 
     #[test]
     fn national_numbers_use_the_default_region() {
-        assert_eq!(to_e164("350 123 4567", Some("IT")).unwrap(), "+393501234567");
-        assert_eq!(to_e164("(415) 555-2671", Some("us")).unwrap(), "+14155552671");
+        assert_eq!(
+            to_e164("350 123 4567", Some("IT")).unwrap(),
+            "+393501234567"
+        );
+        assert_eq!(
+            to_e164("(415) 555-2671", Some("us")).unwrap(),
+            "+14155552671"
+        );
     }
 
     #[test]

@@ -30,7 +30,12 @@ pub struct ResolvedContact {
     pub created_with_tags: bool,
 }
 
-fn matches_contact(candidate: &CloudTalkContact, phones: &[String], emails: &[String], region: Option<&str>) -> bool {
+fn matches_contact(
+    candidate: &CloudTalkContact,
+    phones: &[String],
+    emails: &[String],
+    region: Option<&str>,
+) -> bool {
     candidate
         .numbers
         .iter()
@@ -95,7 +100,11 @@ pub async fn resolve_cloudtalk_contact(
                 contact,
                 &phones,
                 create_tags,
-                Some(ghl_contact_url(&deps.config.ghl_app_base, location_id, &contact.id)),
+                Some(ghl_contact_url(
+                    &deps.config.ghl_app_base,
+                    location_id,
+                    &contact.id,
+                )),
             );
             let command_id = format!(
                 "ghl_contact_{}_{}",
@@ -139,7 +148,12 @@ pub async fn resolve_cloudtalk_contact(
         }
     };
 
-    let link = ContactLink::new(location_id, &contact.id, &cloudtalk_id, LinkOrigin::GoHighLevel);
+    let link = ContactLink::new(
+        location_id,
+        &contact.id,
+        &cloudtalk_id,
+        LinkOrigin::GoHighLevel,
+    );
     match deps.contacts.link(&link).await? {
         LinkOutcome::Created => Ok(ResolvedContact {
             cloudtalk_id,

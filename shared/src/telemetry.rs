@@ -12,7 +12,9 @@ use tracing_subscriber::EnvFilter;
 pub fn init() {
     let filter = EnvFilter::try_from_env("RUST_LOG")
         .or_else(|_| EnvFilter::try_from_env("AWS_LAMBDA_LOG_LEVEL"))
-        .unwrap_or_else(|_| EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,hyper=warn"));
+        .unwrap_or_else(|_| {
+            EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,hyper=warn")
+        });
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT")
         .map(|v| v.eq_ignore_ascii_case("json"))
         .unwrap_or(false);
@@ -57,11 +59,20 @@ pub fn redact_text(text: &str) -> String {
     for word in text.split_inclusive(|c: char| c.is_whitespace()) {
         let trimmed = word.trim_end();
         let trailing = &word[trimmed.len()..];
-        let core = trimmed.trim_matches(|c: char| matches!(c, '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | '.' | ';' | ':'));
+        let core = trimmed.trim_matches(|c: char| {
+            matches!(
+                c,
+                '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | '.' | ';' | ':'
+            )
+        });
         let digits = core.chars().filter(char::is_ascii_digit).count();
         let replaced = if core.contains('@') && core.contains('.') {
             trimmed.replace(core, &mask_email(core))
-        } else if digits >= 6 && core.chars().all(|c| c.is_ascii_digit() || "+-() ".contains(c)) {
+        } else if digits >= 6
+            && core
+                .chars()
+                .all(|c| c.is_ascii_digit() || "+-() ".contains(c))
+        {
             trimmed.replace(core, &mask_phone(core))
         } else {
             trimmed.to_string()

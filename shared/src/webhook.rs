@@ -56,7 +56,10 @@ pub trait Webhook: Sync {
 
 fn presented_secret(req: &Request) -> Option<&str> {
     let headers = req.headers();
-    if let Some(v) = headers.get("x-webhook-secret").and_then(|v| v.to_str().ok()) {
+    if let Some(v) = headers
+        .get("x-webhook-secret")
+        .and_then(|v| v.to_str().ok())
+    {
         return Some(v.trim());
     }
     headers

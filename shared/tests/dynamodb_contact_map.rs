@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use bridge::contact_map::{ContactLink, ContactMap, DynamoContactMap, LinkOrigin, LinkOutcome};
 use bridge::handlers::ghl::NewContact;
 use bridge::webhook::handle;
@@ -19,7 +21,9 @@ use serde_json::json;
 fn endpoint() -> Option<String> {
     match std::env::var("DYNAMODB_TEST_ENDPOINT") {
         Ok(e) if !e.is_empty() => Some(e),
-        _ if std::env::var("CI").is_ok() => panic!("DYNAMODB_TEST_ENDPOINT must be set in CI (run scripts/test.sh)"),
+        _ if std::env::var("CI").is_ok() => {
+            panic!("DYNAMODB_TEST_ENDPOINT must be set in CI (run scripts/test.sh)")
+        }
         _ => {
             eprintln!("skipped: DYNAMODB_TEST_ENDPOINT is not set (scripts/test.sh starts moto_server and sets it)");
             None
@@ -58,7 +62,13 @@ async fn fresh_map(endpoint: &str) -> DynamoContactMap {
                 .build()
                 .unwrap(),
         )
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .expect("create table");
@@ -73,7 +83,10 @@ async fn links_are_found_in_both_directions() {
     let link = ContactLink::new("loc", "g1", "c1", LinkOrigin::GoHighLevel);
     assert_eq!(map.link(&link).await.unwrap(), LinkOutcome::Created);
     assert_eq!(map.find_by_ghl("loc", "g1").await.unwrap().unwrap(), link);
-    assert_eq!(map.find_by_cloudtalk("loc", "c1").await.unwrap().unwrap(), link);
+    assert_eq!(
+        map.find_by_cloudtalk("loc", "c1").await.unwrap().unwrap(),
+        link
+    );
     // Keys include the location: another location does not see it.
     assert!(map.find_by_ghl("other-loc", "g1").await.unwrap().is_none());
     map.ping().await.unwrap();
@@ -87,9 +100,15 @@ async fn a_contact_is_never_linked_twice() {
     map.link(&first).await.unwrap();
 
     let same_ghl = ContactLink::new("loc", "g1", "c2", LinkOrigin::GoHighLevel);
-    assert_eq!(map.link(&same_ghl).await.unwrap(), LinkOutcome::Existing(first.clone()));
+    assert_eq!(
+        map.link(&same_ghl).await.unwrap(),
+        LinkOutcome::Existing(first.clone())
+    );
     let same_cloudtalk = ContactLink::new("loc", "g2", "c1", LinkOrigin::CloudTalk);
-    assert_eq!(map.link(&same_cloudtalk).await.unwrap(), LinkOutcome::Existing(first.clone()));
+    assert_eq!(
+        map.link(&same_cloudtalk).await.unwrap(),
+        LinkOutcome::Existing(first.clone())
+    );
     // The failed attempts left nothing behind.
     assert!(map.find_by_cloudtalk("loc", "c2").await.unwrap().is_none());
     assert!(map.find_by_ghl("loc", "g2").await.unwrap().is_none());
@@ -103,9 +122,14 @@ async fn concurrent_links_for_one_contact_produce_exactly_one() {
     for i in 0..8 {
         let map = map.clone();
         tasks.push(tokio::spawn(async move {
-            map.link(&ContactLink::new("loc", "g-race", &format!("c{i}"), LinkOrigin::GoHighLevel))
-                .await
-                .unwrap()
+            map.link(&ContactLink::new(
+                "loc",
+                "g-race",
+                &format!("c{i}"),
+                LinkOrigin::GoHighLevel,
+            ))
+            .await
+            .unwrap()
         }));
     }
     let mut created = 0;
@@ -117,7 +141,10 @@ async fn concurrent_links_for_one_contact_produce_exactly_one() {
     assert_eq!(created, 1);
     let winner = map.find_by_ghl("loc", "g-race").await.unwrap().unwrap();
     assert_eq!(
-        map.find_by_cloudtalk("loc", &winner.cloudtalk_contact_id).await.unwrap().unwrap(),
+        map.find_by_cloudtalk("loc", &winner.cloudtalk_contact_id)
+            .await
+            .unwrap()
+            .unwrap(),
         winner
     );
 }
@@ -139,14 +166,24 @@ async fn new_contact_handler_records_the_link_in_dynamodb() {
     let deps = fakes.deps(map.clone());
     let body = r#"{"type":"ContactCreate","webhookId":"wh-1","locationId":"loc-test","id":"ghl-77","firstName":"Anna","phone":"+14155552671"}"#;
 
-    let res = handle(&NewContact, &deps, post("/api/ghl-webhooks/new-contact", body, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewContact,
+        &deps,
+        post("/api/ghl-webhooks/new-contact", body, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let link = map.find_by_ghl(LOCATION, "ghl-77").await.unwrap().unwrap();
     assert_eq!(link.cloudtalk_contact_id, "9001");
 
     // The same contact again: found in the map, no search and no create.
     let before = received(&fakes.cloudtalk).await.len();
-    let res = handle(&NewContact, &deps, post("/api/ghl-webhooks/new-contact", body, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewContact,
+        &deps,
+        post("/api/ghl-webhooks/new-contact", body, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(response_json(&res)["foundBy"], "map");
     assert_eq!(received(&fakes.cloudtalk).await.len(), before);
 }

@@ -17,9 +17,14 @@ const MARIO: &str = r#"{"contact":{"id":"ghl_123456","name":"Mario Rossi","first
   "email":"mario@example.com","phone":"+393501234567","tags":["lead","priority"]}}"#;
 
 async fn link_mario(map: &dyn ContactMap) {
-    map.link(&ContactLink::new(LOCATION, "ghl_123456", "555", LinkOrigin::GoHighLevel))
-        .await
-        .unwrap();
+    map.link(&ContactLink::new(
+        LOCATION,
+        "ghl_123456",
+        "555",
+        LinkOrigin::GoHighLevel,
+    ))
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -28,14 +33,22 @@ async fn new_contact_creates_the_cloudtalk_contact_and_records_the_link() {
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     let (deps, map) = fakes.deps_with_memory_map();
 
-    let res = handle(&NewContact, &deps, post("/api/ghl-webhooks/new-contact", MARIO, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewContact,
+        &deps,
+        post("/api/ghl-webhooks/new-contact", MARIO, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let body = response_json(&res);
     assert_eq!(body["cloudtalkContactId"], "9001");
     assert_eq!(body["contactCreated"], true);
 
     let seen = received(&fakes.cloudtalk).await;
-    let calls: Vec<(String, String)> = seen.iter().map(|s| (s.method.clone(), s.path.clone())).collect();
+    let calls: Vec<(String, String)> = seen
+        .iter()
+        .map(|s| (s.method.clone(), s.path.clone()))
+        .collect();
     assert_eq!(
         calls,
         vec![
@@ -44,12 +57,17 @@ async fn new_contact_creates_the_cloudtalk_contact_and_records_the_link() {
             ("POST".into(), "/api/bulk/contacts.json".into()),
         ]
     );
-    assert!(seen.iter().all(|s| s.authorization.as_deref() == Some(cloudtalk_basic_auth().as_str())));
+    assert!(seen
+        .iter()
+        .all(|s| s.authorization.as_deref() == Some(cloudtalk_basic_auth().as_str())));
     assert_eq!(seen[0].query["keyword"], "393501234567");
     assert_eq!(seen[1].query["keyword"], "mario@example.com");
     let command = &seen[2].body[0];
     assert_eq!(command["action"], "add_contact");
-    assert!(command["command_id"].as_str().unwrap().starts_with("ghl_contact_ghl_123456_"));
+    assert!(command["command_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("ghl_contact_ghl_123456_"));
     assert_eq!(
         command["data"],
         json!({"name":"Mario Rossi","company":"GoHighLevel",
@@ -59,10 +77,18 @@ async fn new_contact_creates_the_cloudtalk_contact_and_records_the_link() {
             "ExternalUrl":[{"name":"GoHighLevel","url":"https://app.gohighlevel.com/v2/location/loc-test/contacts/detail/ghl_123456"}]})
     );
 
-    let link = map.find_by_ghl(LOCATION, "ghl_123456").await.unwrap().unwrap();
+    let link = map
+        .find_by_ghl(LOCATION, "ghl_123456")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(link.cloudtalk_contact_id, "9001");
     assert_eq!(link.origin, LinkOrigin::GoHighLevel);
-    assert!(map.find_by_cloudtalk(LOCATION, "9001").await.unwrap().is_some());
+    assert!(map
+        .find_by_cloudtalk(LOCATION, "9001")
+        .await
+        .unwrap()
+        .is_some());
 }
 
 #[tokio::test]
@@ -76,7 +102,12 @@ async fn new_contact_found_by_phone_is_linked_and_tags_are_appended() {
     .await;
     let (deps, map) = fakes.deps_with_memory_map();
 
-    let res = handle(&NewContact, &deps, post("/api/ghl-webhooks/new-contact", MARIO, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewContact,
+        &deps,
+        post("/api/ghl-webhooks/new-contact", MARIO, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     assert_eq!(response_json(&res)["foundBy"], "search");
 
@@ -85,7 +116,14 @@ async fn new_contact_found_by_phone_is_linked_and_tags_are_appended() {
     assert_eq!(seen[1].method, "PUT");
     assert_eq!(seen[1].path, "/api/contacts/addTags/1451646073.json");
     assert_eq!(seen[1].body, json!({"tags":["lead","priority"]}));
-    assert_eq!(map.find_by_ghl(LOCATION, "ghl_123456").await.unwrap().unwrap().cloudtalk_contact_id, "1451646073");
+    assert_eq!(
+        map.find_by_ghl(LOCATION, "ghl_123456")
+            .await
+            .unwrap()
+            .unwrap()
+            .cloudtalk_contact_id,
+        "1451646073"
+    );
 }
 
 #[tokio::test]
@@ -95,12 +133,21 @@ async fn new_tag_on_a_linked_contact_is_one_append() {
     let (deps, map) = fakes.deps_with_memory_map();
     link_mario(map.as_ref()).await;
 
-    let body = r#"{"contact":{"id":"ghl_123456","name":"Mario Rossi"},"tag":{"name":"VIP Cliente"}}"#;
-    let res = handle(&NewTag, &deps, post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET))).await;
+    let body =
+        r#"{"contact":{"id":"ghl_123456","name":"Mario Rossi"},"tag":{"name":"VIP Cliente"}}"#;
+    let res = handle(
+        &NewTag,
+        &deps,
+        post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let seen = received(&fakes.cloudtalk).await;
     assert_eq!(seen.len(), 1);
-    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("PUT", "/api/contacts/addTags/555.json"));
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        ("PUT", "/api/contacts/addTags/555.json")
+    );
     assert_eq!(seen[0].body, json!({"tags":["VIP Cliente"]}));
 }
 
@@ -111,13 +158,24 @@ async fn new_tag_for_an_unknown_contact_creates_it_with_the_tag_and_no_extra_cal
     let (deps, _map) = fakes.deps_with_memory_map();
 
     let body = r#"{"contact_id":"c-9","full_name":"Anna Bianchi","phone":"351 341 6607","tags":"lead","customData":{"tag":"VIP"}}"#;
-    let res = handle(&NewTag, &deps, post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewTag,
+        &deps,
+        post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let seen = received(&fakes.cloudtalk).await;
     assert_eq!(seen.len(), 2, "search by phone, then create: {seen:?}");
     assert_eq!(seen[0].query["keyword"], "393513416607");
-    assert_eq!(seen[1].body[0]["data"]["ContactsTag"], json!([{"name":"lead"},{"name":"VIP"}]));
-    assert_eq!(seen[1].body[0]["data"]["ContactNumber"], json!([{"public_number":"+393513416607"}]));
+    assert_eq!(
+        seen[1].body[0]["data"]["ContactsTag"],
+        json!([{"name":"lead"},{"name":"VIP"}])
+    );
+    assert_eq!(
+        seen[1].body[0]["data"]["ContactNumber"],
+        json!([{"public_number":"+393513416607"}])
+    );
 }
 
 #[tokio::test]
@@ -128,12 +186,20 @@ async fn new_note_adds_the_formatted_note() {
     link_mario(map.as_ref()).await;
 
     let body = r#"{"contact":{"id":"ghl_123456"},"note":{"body":"Cliente interessato al prodotto premium","userId":"agent_789"},"timestamp":"2026-11-28T10:00:00Z"}"#;
-    let res = handle(&NewNote, &deps, post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewNote,
+        &deps,
+        post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     assert_eq!(response_json(&res)["cloudtalkNoteId"], "7001");
     let seen = received(&fakes.cloudtalk).await;
     assert_eq!(seen.len(), 1);
-    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("PUT", "/api/notes/add/555.json"));
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        ("PUT", "/api/notes/add/555.json")
+    );
     assert_eq!(
         seen[0].body,
         json!({"note":"[GHL Note] Cliente interessato al prodotto premium - Added by User ID: agent_789 - 2026-11-28T10:00:00Z"})
@@ -149,11 +215,19 @@ async fn pipeline_change_adds_an_activity() {
 
     let body = r#"{"contact":{"id":"ghl_123456"},"pipeline":{"name":"Sales Pipeline"},"stage":{"name":"Qualified Lead"},
         "previous_stage":{"name":"Cold Lead"},"timestamp":"2026-11-28T10:00:00Z"}"#;
-    let res = handle(&PipelineChange, &deps, post("/api/ghl-webhooks/pipeline-change", body, Some(GHL_SECRET))).await;
+    let res = handle(
+        &PipelineChange,
+        &deps,
+        post("/api/ghl-webhooks/pipeline-change", body, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let seen = received(&fakes.cloudtalk).await;
     assert_eq!(seen.len(), 1);
-    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("PUT", "/api/activity/add/555.json"));
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        ("PUT", "/api/activity/add/555.json")
+    );
     assert_eq!(
         seen[0].body,
         json!({"type":"other","name":"Pipeline Stage Change",
@@ -169,7 +243,12 @@ async fn status_change_adds_a_note_and_the_status_tag() {
     link_mario(map.as_ref()).await;
 
     let body = r#"{"contact":{"id":"ghl_123456"},"status":"customer","previous_status":"lead","status_reason":"Purchase completed","timestamp":"T1"}"#;
-    let res = handle(&StatusChange, &deps, post("/api/ghl-webhooks/status-change", body, Some(GHL_SECRET))).await;
+    let res = handle(
+        &StatusChange,
+        &deps,
+        post("/api/ghl-webhooks/status-change", body, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let seen = received(&fakes.cloudtalk).await;
     assert_eq!(seen.len(), 2);
@@ -178,7 +257,10 @@ async fn status_change_adds_a_note_and_the_status_tag() {
         seen[0].body,
         json!({"note":"[GHL Status Change] Status changed from \"lead\" to \"customer\" - Reason: Purchase completed - T1"})
     );
-    assert_eq!((seen[1].method.as_str(), seen[1].path.as_str()), ("PUT", "/api/contacts/addTags/555.json"));
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].path.as_str()),
+        ("PUT", "/api/contacts/addTags/555.json")
+    );
     assert_eq!(seen[1].body, json!({"tags":["GHL-CUSTOMER"]}));
 }
 
@@ -193,11 +275,27 @@ async fn refused_requests_make_no_upstream_call() {
         (post(route, MARIO, None), 401, "unauthorized"),
         (post(route, MARIO, Some("wrong")), 401, "unauthorized"),
         (post(route, MARIO, Some("")), 401, "unauthorized"),
-        (post(route, "{not json", Some(GHL_SECRET)), 400, "bad_request"),
+        (
+            post(route, "{not json", Some(GHL_SECRET)),
+            400,
+            "bad_request",
+        ),
         (post(route, "", Some(GHL_SECRET)), 400, "bad_request"),
         (post(route, "[1]", Some(GHL_SECRET)), 400, "bad_request"),
-        (post(route, r#"{"contact":{"name":"no id"}}"#, Some(GHL_SECRET)), 422, "unprocessable_payload"),
-        (post(route, r#"{"contact":{"id":"x","phone":"not a phone"}}"#, Some(GHL_SECRET)), 422, "unprocessable_payload"),
+        (
+            post(route, r#"{"contact":{"name":"no id"}}"#, Some(GHL_SECRET)),
+            422,
+            "unprocessable_payload",
+        ),
+        (
+            post(
+                route,
+                r#"{"contact":{"id":"x","phone":"not a phone"}}"#,
+                Some(GHL_SECRET),
+            ),
+            422,
+            "unprocessable_payload",
+        ),
     ];
     for (req, status, code) in cases {
         let res = handle(&NewContact, &deps, req).await;
@@ -219,7 +317,8 @@ async fn both_secret_headers_and_the_rotation_secret_are_accepted() {
     let body = r#"{"contact":{"id":"ghl_123456"},"tag":"x"}"#;
 
     let mut req = post("/api/ghl-webhooks/new-tag", body, None);
-    req.headers_mut().insert("x-webhook-secret", GHL_SECRET.parse().unwrap());
+    req.headers_mut()
+        .insert("x-webhook-secret", GHL_SECRET.parse().unwrap());
     assert_eq!(handle(&NewTag, &deps, req).await.status(), 200);
     let req = post("/api/ghl-webhooks/new-tag", body, Some("next-ghl-secret"));
     assert_eq!(handle(&NewTag, &deps, req).await.status(), 200);
@@ -236,14 +335,25 @@ async fn a_rate_limited_cloudtalk_is_answered_with_429_so_ghl_redelivers() {
         .respond_with(
             ResponseTemplate::new(429)
                 .insert_header("X-CloudTalkAPI-ResetTime", "1")
-                .set_body_json(json!({"responseData":{"status":429,"message":"Too Many Requests"}})),
+                .set_body_json(
+                    json!({"responseData":{"status":429,"message":"Too Many Requests"}}),
+                ),
         )
         .mount(&fakes.cloudtalk)
         .await;
     let (deps, map) = fakes.deps_with_memory_map();
     link_mario(map.as_ref()).await;
 
-    let res = handle(&NewTag, &deps, post("/api/ghl-webhooks/new-tag", r#"{"contact":{"id":"ghl_123456"},"tag":"x"}"#, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewTag,
+        &deps,
+        post(
+            "/api/ghl-webhooks/new-tag",
+            r#"{"contact":{"id":"ghl_123456"},"tag":"x"}"#,
+            Some(GHL_SECRET),
+        ),
+    )
+    .await;
     assert_eq!(res.status(), 429);
     assert!(res.headers().contains_key("retry-after"));
     let body = response_json(&res);
@@ -256,7 +366,10 @@ async fn a_failed_bulk_command_inside_http_200_is_an_error_with_a_masked_message
     let fakes = Fakes::start().await;
     Mock::given(method("GET"))
         .and(path("/api/contacts/index.json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"responseData":{"itemsCount":0,"data":[]}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"responseData":{"itemsCount":0,"data":[]}})),
+        )
         .mount(&fakes.cloudtalk)
         .await;
     Mock::given(method("POST"))
@@ -269,7 +382,12 @@ async fn a_failed_bulk_command_inside_http_200_is_an_error_with_a_masked_message
         .await;
     let (deps, map) = fakes.deps_with_memory_map();
 
-    let res = handle(&NewContact, &deps, post("/api/ghl-webhooks/new-contact", MARIO, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewContact,
+        &deps,
+        post("/api/ghl-webhooks/new-contact", MARIO, Some(GHL_SECRET)),
+    )
+    .await;
     // Several results and none for our command_id: an unrelated success is not taken as ours.
     assert_eq!(res.status(), 502);
     assert_eq!(response_json(&res)["error"], "upstream_rejected");
@@ -279,7 +397,10 @@ async fn a_failed_bulk_command_inside_http_200_is_an_error_with_a_masked_message
     let fakes = Fakes::start().await;
     Mock::given(method("GET"))
         .and(path("/api/contacts/index.json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"responseData":{"itemsCount":0,"data":[]}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"responseData":{"itemsCount":0,"data":[]}})),
+        )
         .mount(&fakes.cloudtalk)
         .await;
     Mock::given(method("POST"))
@@ -290,12 +411,20 @@ async fn a_failed_bulk_command_inside_http_200_is_an_error_with_a_masked_message
         .mount(&fakes.cloudtalk)
         .await;
     let (deps, map) = fakes.deps_with_memory_map();
-    let res = handle(&NewContact, &deps, post("/api/ghl-webhooks/new-contact", MARIO, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewContact,
+        &deps,
+        post("/api/ghl-webhooks/new-contact", MARIO, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(res.status(), 502);
     let body = response_json(&res);
     assert_eq!(body["error"], "upstream_rejected");
     let message = body["message"].as_str().unwrap();
-    assert!(message.contains("406") && message.contains("Invalid input data."), "{message}");
+    assert!(
+        message.contains("406") && message.contains("Invalid input data."),
+        "{message}"
+    );
     assert!(!message.contains("393807939119"), "{message}");
     assert!(message.contains("…119"), "{message}");
     assert!(map.is_empty(), "nothing is linked when creation failed");
@@ -313,8 +442,16 @@ async fn concurrent_events_for_one_unlinked_contact_end_with_one_link() {
     for _ in 0..4 {
         let deps = deps.clone();
         tasks.push(tokio::spawn(async move {
-            let res = handle(&NewTag, &deps, post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET))).await;
-            (res.status().as_u16(), response_json(&res)["cloudtalkContactId"].clone())
+            let res = handle(
+                &NewTag,
+                &deps,
+                post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET)),
+            )
+            .await;
+            (
+                res.status().as_u16(),
+                response_json(&res)["cloudtalkContactId"].clone(),
+            )
         }));
     }
     let mut ids = Vec::new();
@@ -323,7 +460,14 @@ async fn concurrent_events_for_one_unlinked_contact_end_with_one_link() {
         assert_eq!(status, 200);
         ids.push(id);
     }
-    let link = map.find_by_ghl(LOCATION, "ghl_race").await.unwrap().unwrap();
+    let link = map
+        .find_by_ghl(LOCATION, "ghl_race")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(map.len(), 1);
-    assert!(ids.iter().all(|id| id == &json!(link.cloudtalk_contact_id)), "{ids:?} vs {link:?}");
+    assert!(
+        ids.iter().all(|id| id == &json!(link.cloudtalk_contact_id)),
+        "{ids:?} vs {link:?}"
+    );
 }

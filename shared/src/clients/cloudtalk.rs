@@ -275,11 +275,9 @@ pub(crate) fn parse_contact(row: &Value) -> Option<CloudTalkContact> {
                 .iter()
                 .filter_map(|i| i.get(field).and_then(scalar_string))
                 .collect(),
-            Some(obj @ Value::Object(_)) => obj
-                .get(field)
-                .and_then(scalar_string)
-                .into_iter()
-                .collect(),
+            Some(obj @ Value::Object(_)) => {
+                obj.get(field).and_then(scalar_string).into_iter().collect()
+            }
             _ => Vec::new(),
         }
     };
@@ -331,7 +329,13 @@ impl CloudTalkApi for CloudTalkClient {
     async fn add_contact(&self, contact: &ContactInput) -> Result<String, UpstreamError> {
         let body = serde_json::to_value(contact).unwrap_or_default();
         let value = self
-            .call("add contact", Method::PUT, "/contacts/add.json", &[], Some(&body))
+            .call(
+                "add contact",
+                Method::PUT,
+                "/contacts/add.json",
+                &[],
+                Some(&body),
+            )
             .await?;
         Self::created_id("add contact", &value)
     }
@@ -346,15 +350,27 @@ impl CloudTalkApi for CloudTalkClient {
 
     async fn add_tags(&self, id: &str, tags: &[String]) -> Result<(), UpstreamError> {
         let path = format!("/contacts/addTags/{}.json", urlencoding::encode(id));
-        self.call("add tags", Method::PUT, &path, &[], Some(&json!({ "tags": tags })))
-            .await?;
+        self.call(
+            "add tags",
+            Method::PUT,
+            &path,
+            &[],
+            Some(&json!({ "tags": tags })),
+        )
+        .await?;
         Ok(())
     }
 
     async fn add_note(&self, contact_id: &str, note: &str) -> Result<String, UpstreamError> {
         let path = format!("/notes/add/{}.json", urlencoding::encode(contact_id));
         let value = self
-            .call("add note", Method::PUT, &path, &[], Some(&json!({ "note": note })))
+            .call(
+                "add note",
+                Method::PUT,
+                &path,
+                &[],
+                Some(&json!({ "note": note })),
+            )
             .await?;
         Self::created_id("add note", &value)
     }
@@ -375,7 +391,13 @@ impl CloudTalkApi for CloudTalkClient {
     async fn bulk(&self, commands: &[BulkCommand]) -> Result<Vec<BulkResult>, UpstreamError> {
         let body = serde_json::to_value(commands).unwrap_or_default();
         let value = self
-            .call("bulk", Method::POST, "/bulk/contacts.json", &[], Some(&body))
+            .call(
+                "bulk",
+                Method::POST,
+                "/bulk/contacts.json",
+                &[],
+                Some(&body),
+            )
             .await?;
         let rows = value
             .pointer("/responseData/data")

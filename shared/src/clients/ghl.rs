@@ -118,8 +118,10 @@ pub trait GhlApi: Send + Sync {
         name: &str,
     ) -> Result<String, UpstreamError>;
     async fn list_pipelines(&self, location_id: &str) -> Result<Vec<Pipeline>, UpstreamError>;
-    async fn list_custom_values(&self, location_id: &str)
-        -> Result<Vec<CustomValue>, UpstreamError>;
+    async fn list_custom_values(
+        &self,
+        location_id: &str,
+    ) -> Result<Vec<CustomValue>, UpstreamError>;
     async fn create_custom_value(
         &self,
         location_id: &str,
@@ -295,7 +297,13 @@ impl GhlApi for GhlClient {
     ) -> Result<(String, bool), UpstreamError> {
         let body = serde_json::to_value(contact).unwrap_or_default();
         let value = self
-            .call("upsert contact", Method::POST, "/contacts/upsert", &[], Some(&body))
+            .call(
+                "upsert contact",
+                Method::POST,
+                "/contacts/upsert",
+                &[],
+                Some(&body),
+            )
             .await?;
         let id = value
             .pointer("/contact/id")
@@ -326,7 +334,13 @@ impl GhlApi for GhlClient {
     async fn add_note(&self, contact_id: &str, body: &str) -> Result<String, UpstreamError> {
         let path = format!("/contacts/{}/notes", urlencoding::encode(contact_id));
         let value = self
-            .call("add note", Method::POST, &path, &[], Some(&json!({ "body": body })))
+            .call(
+                "add note",
+                Method::POST,
+                &path,
+                &[],
+                Some(&json!({ "body": body })),
+            )
             .await?;
         value
             .pointer("/note/id")
@@ -336,8 +350,14 @@ impl GhlApi for GhlClient {
 
     async fn add_tags(&self, contact_id: &str, tags: &[String]) -> Result<(), UpstreamError> {
         let path = format!("/contacts/{}/tags", urlencoding::encode(contact_id));
-        self.call("add tags", Method::POST, &path, &[], Some(&json!({ "tags": tags })))
-            .await?;
+        self.call(
+            "add tags",
+            Method::POST,
+            &path,
+            &[],
+            Some(&json!({ "tags": tags })),
+        )
+        .await?;
         Ok(())
     }
 
@@ -408,7 +428,13 @@ impl GhlApi for GhlClient {
             "status": "open",
         });
         let value = self
-            .call("create opportunity", Method::POST, "/opportunities/", &[], Some(&body))
+            .call(
+                "create opportunity",
+                Method::POST,
+                "/opportunities/",
+                &[],
+                Some(&body),
+            )
             .await?;
         value
             .pointer("/opportunity/id")
@@ -462,7 +488,10 @@ impl GhlApi for GhlClient {
         &self,
         location_id: &str,
     ) -> Result<Vec<CustomValue>, UpstreamError> {
-        let path = format!("/locations/{}/customValues", urlencoding::encode(location_id));
+        let path = format!(
+            "/locations/{}/customValues",
+            urlencoding::encode(location_id)
+        );
         let value = self
             .call("list custom values", Method::GET, &path, &[], None)
             .await?;
@@ -489,7 +518,10 @@ impl GhlApi for GhlClient {
         name: &str,
         value: &str,
     ) -> Result<String, UpstreamError> {
-        let path = format!("/locations/{}/customValues", urlencoding::encode(location_id));
+        let path = format!(
+            "/locations/{}/customValues",
+            urlencoding::encode(location_id)
+        );
         let answer = self
             .call(
                 "create custom value",

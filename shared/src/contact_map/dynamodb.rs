@@ -38,14 +38,26 @@ impl DynamoContactMap {
     fn item(key: String, link: &ContactLink) -> HashMap<String, AttributeValue> {
         HashMap::from([
             ("pk".to_string(), AttributeValue::S(key)),
-            ("location_id".to_string(), AttributeValue::S(link.location_id.clone())),
-            ("ghl_contact_id".to_string(), AttributeValue::S(link.ghl_contact_id.clone())),
+            (
+                "location_id".to_string(),
+                AttributeValue::S(link.location_id.clone()),
+            ),
+            (
+                "ghl_contact_id".to_string(),
+                AttributeValue::S(link.ghl_contact_id.clone()),
+            ),
             (
                 "cloudtalk_contact_id".to_string(),
                 AttributeValue::S(link.cloudtalk_contact_id.clone()),
             ),
-            ("origin".to_string(), AttributeValue::S(link.origin.as_str().to_string())),
-            ("created_at".to_string(), AttributeValue::S(link.created_at.clone())),
+            (
+                "origin".to_string(),
+                AttributeValue::S(link.origin.as_str().to_string()),
+            ),
+            (
+                "created_at".to_string(),
+                AttributeValue::S(link.created_at.clone()),
+            ),
         ])
     }
 
@@ -76,7 +88,11 @@ impl DynamoContactMap {
         Ok(out.item().and_then(Self::parse))
     }
 
-    fn conditional_put(&self, key: String, link: &ContactLink) -> Result<TransactWriteItem, StoreError> {
+    fn conditional_put(
+        &self,
+        key: String,
+        link: &ContactLink,
+    ) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(Self::item(key, link)))

@@ -10,10 +10,16 @@ use crate::error::json_response;
 use crate::ENDPOINTS;
 
 pub const NAME: &str = "health";
-pub const ROUTES: &[&str] = &["/health", "/api/ghl-webhooks/test", "/api/cloudtalk-webhooks/test"];
+pub const ROUTES: &[&str] = &[
+    "/health",
+    "/api/ghl-webhooks/test",
+    "/api/cloudtalk-webhooks/test",
+];
 
 pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
-    if req.method() != lambda_http::http::Method::GET && req.method() != lambda_http::http::Method::HEAD {
+    if req.method() != lambda_http::http::Method::GET
+        && req.method() != lambda_http::http::Method::HEAD
+    {
         return json_response(
             StatusCode::METHOD_NOT_ALLOWED,
             &json!({"error": "method_not_allowed", "message": "use GET"}),
@@ -47,8 +53,12 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         .map(|e| e.route)
         .collect();
     let ready = match router {
-        "ghl-webhooks" => deps.config.cloudtalk_configured() && !deps.config.ghl_webhook_secrets.is_empty(),
-        "cloudtalk-webhooks" => deps.config.ghl_configured() && !deps.config.cloudtalk_webhook_secrets.is_empty(),
+        "ghl-webhooks" => {
+            deps.config.cloudtalk_configured() && !deps.config.ghl_webhook_secrets.is_empty()
+        }
+        "cloudtalk-webhooks" => {
+            deps.config.ghl_configured() && !deps.config.cloudtalk_webhook_secrets.is_empty()
+        }
         _ => deps.config.cloudtalk_configured() && deps.config.ghl_configured(),
     };
     let healthy = store.is_ok();
@@ -60,9 +70,19 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         "settings": settings,
         "endpoints": endpoints,
     });
-    tracing::info!(endpoint = NAME, router, reachable = healthy, ready, "health");
+    tracing::info!(
+        endpoint = NAME,
+        router,
+        reachable = healthy,
+        ready,
+        "health"
+    );
     json_response(
-        if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE },
+        if healthy {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
         &body,
     )
 }

@@ -117,7 +117,12 @@ pub fn note_text(event: &NewNoteEvent) -> String {
         "[GHL Note] {} - Added by User ID: {} - {}",
         event.body.trim(),
         event.user_id.as_deref().unwrap_or("unknown"),
-        timestamp_or_now(event.timestamp.as_deref().or(event.meta.timestamp.as_deref()))
+        timestamp_or_now(
+            event
+                .timestamp
+                .as_deref()
+                .or(event.meta.timestamp.as_deref())
+        )
     )
 }
 
@@ -156,7 +161,13 @@ pub fn status_tag(status: &str) -> String {
     let cleaned: String = status
         .trim()
         .chars()
-        .map(|c| if c.is_alphanumeric() { c.to_ascii_uppercase() } else { '-' })
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     let collapsed = cleaned
         .split('-')
@@ -176,14 +187,19 @@ pub fn status_note(event: &StatusChangeEvent) -> String {
     if let Some(reason) = &event.reason {
         text.push_str(&format!(" - Reason: {reason}"));
     }
-    text.push_str(&format!(" - {}", timestamp_or_now(event.meta.timestamp.as_deref())));
+    text.push_str(&format!(
+        " - {}",
+        timestamp_or_now(event.meta.timestamp.as_deref())
+    ));
     text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payload::ghl::{parse_new_contact, parse_new_note, parse_pipeline_change, parse_status_change};
+    use crate::payload::ghl::{
+        parse_new_contact, parse_new_note, parse_pipeline_change, parse_status_change,
+    };
     use serde_json::json;
 
     fn mario() -> GhlContact {
@@ -212,14 +228,25 @@ mod tests {
 
     #[test]
     fn empty_collections_are_not_sent() {
-        let c = GhlContact { id: "x".into(), ..Default::default() };
+        let c = GhlContact {
+            id: "x".into(),
+            ..Default::default()
+        };
         let body = serde_json::to_value(cloudtalk_contact(&c, &[], &[], None)).unwrap();
-        assert_eq!(body, json!({"name":"GHL contact x","company":"GoHighLevel"}));
+        assert_eq!(
+            body,
+            json!({"name":"GHL contact x","company":"GoHighLevel"})
+        );
     }
 
     #[test]
     fn names_fall_back() {
-        let mut c = GhlContact { id: "x".into(), first_name: Some("Anna".into()), last_name: Some("Bianchi".into()), ..Default::default() };
+        let mut c = GhlContact {
+            id: "x".into(),
+            first_name: Some("Anna".into()),
+            last_name: Some("Bianchi".into()),
+            ..Default::default()
+        };
         assert_eq!(display_name(&c), "Anna Bianchi");
         c.first_name = None;
         c.last_name = None;
@@ -238,9 +265,15 @@ mod tests {
 
     #[test]
     fn note_text_follows_the_design() {
-        let e = parse_new_note(&json!({"contact":{"id":"1"},"note":{"body":"Cliente interessato","userId":"agent_789"},
-            "timestamp":"2026-11-28T10:00:00Z"})).unwrap();
-        assert_eq!(note_text(&e), "[GHL Note] Cliente interessato - Added by User ID: agent_789 - 2026-11-28T10:00:00Z");
+        let e = parse_new_note(
+            &json!({"contact":{"id":"1"},"note":{"body":"Cliente interessato","userId":"agent_789"},
+            "timestamp":"2026-11-28T10:00:00Z"}),
+        )
+        .unwrap();
+        assert_eq!(
+            note_text(&e),
+            "[GHL Note] Cliente interessato - Added by User ID: agent_789 - 2026-11-28T10:00:00Z"
+        );
     }
 
     #[test]
@@ -258,8 +291,11 @@ mod tests {
     fn status_tag_and_note() {
         assert_eq!(status_tag("customer"), "GHL-CUSTOMER");
         assert_eq!(status_tag(" hot lead!"), "GHL-HOT-LEAD");
-        let e = parse_status_change(&json!({"contact":{"id":"1"},"status":"customer","previous_status":"lead",
-            "status_reason":"Purchase completed","timestamp":"T"})).unwrap();
+        let e = parse_status_change(
+            &json!({"contact":{"id":"1"},"status":"customer","previous_status":"lead",
+            "status_reason":"Purchase completed","timestamp":"T"}),
+        )
+        .unwrap();
         assert_eq!(status_note(&e), "[GHL Status Change] Status changed from \"lead\" to \"customer\" - Reason: Purchase completed - T");
     }
 }

@@ -41,7 +41,11 @@ pub fn id_string(value: &Value) -> Option<String> {
             .as_u64()
             .map(|v| v.to_string())
             .or_else(|| n.as_i64().map(|v| v.to_string()))
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| format!("{f:.0}"))),
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0)
+                    .map(|f| format!("{f:.0}"))
+            }),
         other => scalar_string(other),
     }
 }
@@ -114,7 +118,9 @@ pub fn find_string(root: &Value, paths: &[&str]) -> Option<String> {
 
 /// The first path that holds an id, as text.
 pub fn find_id(root: &Value, paths: &[&str]) -> Option<String> {
-    paths.iter().find_map(|p| lookup(root, p).and_then(id_string))
+    paths
+        .iter()
+        .find_map(|p| lookup(root, p).and_then(id_string))
 }
 
 #[cfg(test)]
@@ -126,14 +132,23 @@ mod tests {
     fn keys_match_across_spellings() {
         let v = json!({"Call_id": 1, "agentName": "Roberto", "contact": {"First_Name": "Mario"}});
         assert_eq!(find_id(&v, &["call_id"]), Some("1".to_string()));
-        assert_eq!(find_string(&v, &["agent_name"]), Some("Roberto".to_string()));
-        assert_eq!(find_string(&v, &["contact.firstName"]), Some("Mario".to_string()));
+        assert_eq!(
+            find_string(&v, &["agent_name"]),
+            Some("Roberto".to_string())
+        );
+        assert_eq!(
+            find_string(&v, &["contact.firstName"]),
+            Some("Mario".to_string())
+        );
         assert_eq!(find_string(&v, &["missing"]), None);
     }
 
     #[test]
     fn ids_accept_strings_and_numbers() {
-        assert_eq!(id_string(&json!(393513416607u64)), Some("393513416607".into()));
+        assert_eq!(
+            id_string(&json!(393513416607u64)),
+            Some("393513416607".into())
+        );
         assert_eq!(id_string(&json!(" 42 ")), Some("42".into()));
         assert_eq!(id_string(&json!(4.2e1)), Some("42".into()));
         assert_eq!(id_string(&json!(null)), None);
@@ -143,15 +158,30 @@ mod tests {
     #[test]
     fn placeholders_are_absent() {
         let v = json!({"a": "[object Object]", "b": "{{contact.phone}}", "c": "null", "d": " ", "e": "ok"});
-        assert_eq!(find_string(&v, &["a", "b", "c", "d", "e"]), Some("ok".into()));
+        assert_eq!(
+            find_string(&v, &["a", "b", "c", "d", "e"]),
+            Some("ok".into())
+        );
     }
 
     #[test]
     fn tags_from_every_shape() {
-        assert_eq!(tag_list(&json!(["lead", "priority"])), vec!["lead", "priority"]);
-        assert_eq!(tag_list(&json!("lead, priority,,")), vec!["lead", "priority"]);
-        assert_eq!(tag_list(&json!([{"name": "VIP"}, "x", "X"])), vec!["VIP", "x"]);
-        assert_eq!(tag_list(&json!({"name": "VIP Cliente"})), vec!["VIP Cliente"]);
+        assert_eq!(
+            tag_list(&json!(["lead", "priority"])),
+            vec!["lead", "priority"]
+        );
+        assert_eq!(
+            tag_list(&json!("lead, priority,,")),
+            vec!["lead", "priority"]
+        );
+        assert_eq!(
+            tag_list(&json!([{"name": "VIP"}, "x", "X"])),
+            vec!["VIP", "x"]
+        );
+        assert_eq!(
+            tag_list(&json!({"name": "VIP Cliente"})),
+            vec!["VIP Cliente"]
+        );
         assert!(tag_list(&json!(null)).is_empty());
         assert!(tag_list(&json!(12)).is_empty());
     }

@@ -105,9 +105,7 @@ fn list(root: &Value, paths: &[&str]) -> Vec<String> {
                 Value::Array(items) => items
                     .iter()
                     .filter_map(|i| match i {
-                        Value::Object(_) => {
-                            find_string(i, &["phone", "email", "number", "value"])
-                        }
+                        Value::Object(_) => find_string(i, &["phone", "email", "number", "value"]),
                         other => super::fields::scalar_string(other),
                     })
                     .collect::<Vec<_>>(),
@@ -131,12 +129,23 @@ pub fn parse_contact(root: &Value) -> Result<GhlContact, BridgeError> {
         id_paths.push("id");
     }
     let id = find_id(root, &id_paths).ok_or_else(|| {
-        BridgeError::missing_fields("no GoHighLevel contact id", &["contact.id", "contact_id", "contactId"])
+        BridgeError::missing_fields(
+            "no GoHighLevel contact id",
+            &["contact.id", "contact_id", "contactId"],
+        )
     })?;
     if id.len() > 128 {
-        return Err(BridgeError::BadRequest("the contact id is longer than 128 characters".into()));
+        return Err(BridgeError::BadRequest(
+            "the contact id is longer than 128 characters".into(),
+        ));
     }
-    let mut name_paths = vec!["contact.name", "contact.fullName", "contact.full_name", "full_name", "fullName"];
+    let mut name_paths = vec![
+        "contact.name",
+        "contact.fullName",
+        "contact.full_name",
+        "full_name",
+        "fullName",
+    ];
     if flat {
         name_paths.push("name");
     }
@@ -152,10 +161,32 @@ pub fn parse_contact(root: &Value) -> Result<GhlContact, BridgeError> {
         id,
         location_id: find_id(
             root,
-            &["locationId", "location.id", "location_id", "contact.locationId", "contact.location_id"],
+            &[
+                "locationId",
+                "location.id",
+                "location_id",
+                "contact.locationId",
+                "contact.location_id",
+            ],
         ),
-        first_name: find_string(root, &["contact.firstName", "contact.first_name", "first_name", "firstName"]),
-        last_name: find_string(root, &["contact.lastName", "contact.last_name", "last_name", "lastName"]),
+        first_name: find_string(
+            root,
+            &[
+                "contact.firstName",
+                "contact.first_name",
+                "first_name",
+                "firstName",
+            ],
+        ),
+        last_name: find_string(
+            root,
+            &[
+                "contact.lastName",
+                "contact.last_name",
+                "last_name",
+                "lastName",
+            ],
+        ),
         name: find_string(root, &name_paths),
         emails: list(root, &email_paths),
         phones: list(root, &phone_paths),
@@ -165,7 +196,13 @@ pub fn parse_contact(root: &Value) -> Result<GhlContact, BridgeError> {
             .unwrap_or_default(),
         company: find_string(
             root,
-            &["contact.companyName", "contact.company", "company_name", "companyName", "company"],
+            &[
+                "contact.companyName",
+                "contact.company",
+                "company_name",
+                "companyName",
+                "company",
+            ],
         ),
     })
 }
@@ -179,11 +216,19 @@ pub fn parse_new_contact(root: &Value) -> Result<NewContactEvent, BridgeError> {
 
 pub fn parse_new_tag(root: &Value) -> Result<NewTagEvent, BridgeError> {
     let contact = parse_contact(root)?;
-    let tags = ["tag", "customData.tag", "customData.tags", "tags", "contact.tags"]
-        .iter()
-        .map(|p| find(root, &[p]).map(tag_list).unwrap_or_default())
-        .find(|t| !t.is_empty())
-        .ok_or_else(|| BridgeError::missing_fields("no tag", &["tag.name", "tag", "customData.tag", "tags"]))?;
+    let tags = [
+        "tag",
+        "customData.tag",
+        "customData.tags",
+        "tags",
+        "contact.tags",
+    ]
+    .iter()
+    .map(|p| find(root, &[p]).map(tag_list).unwrap_or_default())
+    .find(|t| !t.is_empty())
+    .ok_or_else(|| {
+        BridgeError::missing_fields("no tag", &["tag.name", "tag", "customData.tag", "tags"])
+    })?;
     Ok(NewTagEvent {
         meta: parse_meta(root),
         contact,
@@ -195,20 +240,44 @@ pub fn parse_new_note(root: &Value) -> Result<NewNoteEvent, BridgeError> {
     let contact = parse_contact(root)?;
     let body = find_string(
         root,
-        &["note.body", "note", "body", "customData.note", "customData.body", "note_body", "noteBody"],
+        &[
+            "note.body",
+            "note",
+            "body",
+            "customData.note",
+            "customData.body",
+            "note_body",
+            "noteBody",
+        ],
     )
-    .ok_or_else(|| BridgeError::missing_fields("no note body", &["note.body", "body", "customData.note"]))?;
+    .ok_or_else(|| {
+        BridgeError::missing_fields("no note body", &["note.body", "body", "customData.note"])
+    })?;
     Ok(NewNoteEvent {
         meta: parse_meta(root),
         contact,
         body,
         user_id: find_id(
             root,
-            &["note.userId", "note.user_id", "userId", "user_id", "user.id", "customData.userId", "customData.user_id"],
+            &[
+                "note.userId",
+                "note.user_id",
+                "userId",
+                "user_id",
+                "user.id",
+                "customData.userId",
+                "customData.user_id",
+            ],
         ),
         timestamp: find_string(
             root,
-            &["note.dateAdded", "note.createdAt", "dateAdded", "timestamp", "date_added"],
+            &[
+                "note.dateAdded",
+                "note.createdAt",
+                "dateAdded",
+                "timestamp",
+                "date_added",
+            ],
         ),
     })
 }
@@ -218,11 +287,27 @@ pub fn parse_pipeline_change(root: &Value) -> Result<PipelineChangeEvent, Bridge
     let stage = find_string(
         root,
         &[
-            "stage.name", "stage", "stage_name", "stageName", "pipeline_stage", "pipelineStage",
-            "pipleline_stage", "opportunity.stage_name", "opportunity.stageName", "customData.stage",
+            "stage.name",
+            "stage",
+            "stage_name",
+            "stageName",
+            "pipeline_stage",
+            "pipelineStage",
+            "pipleline_stage",
+            "opportunity.stage_name",
+            "opportunity.stageName",
+            "customData.stage",
         ],
     );
-    let stage_id = find_id(root, &["stage.id", "pipelineStageId", "pipeline_stage_id", "opportunity.pipelineStageId"]);
+    let stage_id = find_id(
+        root,
+        &[
+            "stage.id",
+            "pipelineStageId",
+            "pipeline_stage_id",
+            "opportunity.pipelineStageId",
+        ],
+    );
     if stage.is_none() && stage_id.is_none() {
         return Err(BridgeError::missing_fields(
             "no pipeline stage",
@@ -241,16 +326,36 @@ pub fn parse_pipeline_change(root: &Value) -> Result<PipelineChangeEvent, Bridge
         contact,
         pipeline: find_string(
             root,
-            &["pipeline.name", "pipeline", "pipeline_name", "pipelineName", "opportunity.pipeline_name", "customData.pipeline"],
+            &[
+                "pipeline.name",
+                "pipeline",
+                "pipeline_name",
+                "pipelineName",
+                "opportunity.pipeline_name",
+                "customData.pipeline",
+            ],
         ),
-        pipeline_id: find_id(root, &["pipeline.id", "pipelineId", "pipeline_id", "opportunity.pipelineId"]),
+        pipeline_id: find_id(
+            root,
+            &[
+                "pipeline.id",
+                "pipelineId",
+                "pipeline_id",
+                "opportunity.pipelineId",
+            ],
+        ),
         stage,
         stage_id,
         previous_stage: find_string(
             root,
             &[
-                "previous_stage.name", "previousStage.name", "previous_stage", "previousStage",
-                "previous_stage_name", "previousStageName", "customData.previous_stage",
+                "previous_stage.name",
+                "previousStage.name",
+                "previous_stage",
+                "previousStage",
+                "previous_stage_name",
+                "previousStageName",
+                "customData.previous_stage",
             ],
         ),
         opportunity_name: find_string(root, &name_paths),
@@ -261,7 +366,15 @@ pub fn parse_status_change(root: &Value) -> Result<StatusChangeEvent, BridgeErro
     let contact = parse_contact(root)?;
     let status = find_string(
         root,
-        &["status", "contact.status", "contact_status", "contactStatus", "customData.status", "new_status", "newStatus"],
+        &[
+            "status",
+            "contact.status",
+            "contact_status",
+            "contactStatus",
+            "customData.status",
+            "new_status",
+            "newStatus",
+        ],
     )
     .ok_or_else(|| BridgeError::missing_fields("no status", &["status", "customData.status"]))?;
     Ok(StatusChangeEvent {
@@ -270,11 +383,23 @@ pub fn parse_status_change(root: &Value) -> Result<StatusChangeEvent, BridgeErro
         status,
         previous_status: find_string(
             root,
-            &["previous_status", "previousStatus", "old_status", "oldStatus", "customData.previous_status"],
+            &[
+                "previous_status",
+                "previousStatus",
+                "old_status",
+                "oldStatus",
+                "customData.previous_status",
+            ],
         ),
         reason: find_string(
             root,
-            &["status_reason", "statusReason", "reason", "customData.reason", "customData.status_reason"],
+            &[
+                "status_reason",
+                "statusReason",
+                "reason",
+                "customData.reason",
+                "customData.status_reason",
+            ],
         ),
     })
 }
@@ -341,10 +466,30 @@ mod tests {
         let err = parse_new_contact(&json!({"contact":{"name":"x"}})).unwrap_err();
         assert_eq!(err.code(), "unprocessable_payload");
         assert!(err.to_string().contains("contact_id"));
-        assert_eq!(parse_new_tag(&json!({"contact":{"id":"1"}})).unwrap_err().code(), "unprocessable_payload");
-        assert_eq!(parse_new_note(&json!({"contact":{"id":"1"},"note":{}})).unwrap_err().code(), "unprocessable_payload");
-        assert_eq!(parse_pipeline_change(&json!({"contact":{"id":"1"}})).unwrap_err().code(), "unprocessable_payload");
-        assert_eq!(parse_status_change(&json!({"contact":{"id":"1"}})).unwrap_err().code(), "unprocessable_payload");
+        assert_eq!(
+            parse_new_tag(&json!({"contact":{"id":"1"}}))
+                .unwrap_err()
+                .code(),
+            "unprocessable_payload"
+        );
+        assert_eq!(
+            parse_new_note(&json!({"contact":{"id":"1"},"note":{}}))
+                .unwrap_err()
+                .code(),
+            "unprocessable_payload"
+        );
+        assert_eq!(
+            parse_pipeline_change(&json!({"contact":{"id":"1"}}))
+                .unwrap_err()
+                .code(),
+            "unprocessable_payload"
+        );
+        assert_eq!(
+            parse_status_change(&json!({"contact":{"id":"1"}}))
+                .unwrap_err()
+                .code(),
+            "unprocessable_payload"
+        );
     }
 
     #[test]
@@ -356,11 +501,27 @@ mod tests {
         assert_eq!(n.user_id.as_deref(), Some("agent_789"));
         let p = json!({"contact":{"id":"ghl_123456"},"pipeline":{"name":"Sales Pipeline"},"stage":{"name":"Qualified Lead"},"previous_stage":{"name":"Cold Lead"}});
         let p = parse_pipeline_change(&p).unwrap();
-        assert_eq!((p.pipeline.as_deref(), p.stage.as_deref(), p.previous_stage.as_deref()),
-            (Some("Sales Pipeline"), Some("Qualified Lead"), Some("Cold Lead")));
+        assert_eq!(
+            (
+                p.pipeline.as_deref(),
+                p.stage.as_deref(),
+                p.previous_stage.as_deref()
+            ),
+            (
+                Some("Sales Pipeline"),
+                Some("Qualified Lead"),
+                Some("Cold Lead")
+            )
+        );
         let s = json!({"contact":{"id":"ghl_123456"},"status":"customer","previous_status":"lead","status_reason":"Purchase completed"});
         let s = parse_status_change(&s).unwrap();
-        assert_eq!((s.status.as_str(), s.previous_status.as_deref(), s.reason.as_deref()),
-            ("customer", Some("lead"), Some("Purchase completed")));
+        assert_eq!(
+            (
+                s.status.as_str(),
+                s.previous_status.as_deref(),
+                s.reason.as_deref()
+            ),
+            ("customer", Some("lead"), Some("Purchase completed"))
+        );
     }
 }

@@ -28,7 +28,10 @@ pub fn config(cloudtalk: &MockServer, ghl: &MockServer) -> Config {
         ("GHL_API_BASE", ghl.uri()),
         ("GHL_API_TOKEN", GHL_TOKEN.to_string()),
         ("GHL_LOCATION_ID", LOCATION.to_string()),
-        ("GHL_WEBHOOK_SECRET", format!("{GHL_SECRET},next-ghl-secret")),
+        (
+            "GHL_WEBHOOK_SECRET",
+            format!("{GHL_SECRET},next-ghl-secret"),
+        ),
         ("CLOUDTALK_WEBHOOK_SECRET", CLOUDTALK_SECRET.to_string()),
         ("DEFAULT_PHONE_REGION", "IT".to_string()),
         ("UPSTREAM_TIMEOUT_MS", "2000".to_string()),

@@ -30,9 +30,14 @@ impl Webhook for NewNote {
         let location = deps.location_for(contact.location_id.as_deref());
         let resolved = resolve_cloudtalk_contact(deps, &location, contact, &contact.tags).await?;
         let text: String = note_text(&event).chars().take(NOTE_MAX_CHARS).collect();
-        let note_id = deps.cloudtalk.add_note(&resolved.cloudtalk_id, &text).await?;
+        let note_id = deps
+            .cloudtalk
+            .add_note(&resolved.cloudtalk_id, &text)
+            .await?;
         let mut outcome = super::outcome(&contact.id, &resolved);
-        outcome.details.insert("cloudtalkNoteId".into(), json!(note_id));
+        outcome
+            .details
+            .insert("cloudtalkNoteId".into(), json!(note_id));
         Ok(outcome)
     }
 }

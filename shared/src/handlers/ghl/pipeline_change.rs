@@ -31,7 +31,9 @@ impl Webhook for PipelineChange {
             .add_activity(&resolved.cloudtalk_id, &pipeline_activity(&event))
             .await?;
         let mut outcome = super::outcome(&contact.id, &resolved);
-        outcome.details.insert("cloudtalkActivityId".into(), json!(activity_id));
+        outcome
+            .details
+            .insert("cloudtalkActivityId".into(), json!(activity_id));
         Ok(outcome)
     }
 }

@@ -39,7 +39,9 @@ impl Webhook for StatusChange {
                 .await?;
         }
         let mut outcome = super::outcome(&contact.id, &resolved);
-        outcome.details.insert("cloudtalkNoteId".into(), json!(note_id));
+        outcome
+            .details
+            .insert("cloudtalkNoteId".into(), json!(note_id));
         outcome.details.insert("tag".into(), json!(tag));
         Ok(outcome)
     }

@@ -1,0 +1,125 @@
+//! Every sample in `events/` goes through the real handler, so the files behind
+//! `cargo lambda invoke --data-file` and `sam local invoke -e` never drift from the code.
+//!
+//! The expected status comes from the file name: `unauthorized*` → 401, `bad-*` → 400,
+//! `missing-*` and `invalid-*` → 422, anything else → 200.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bridge::contact_map::MemoryContactMap;
+use bridge::{Deps, ENDPOINTS};
+use common::*;
+use serde_json::json;
+
+const EVENTS_GHL_SECRET: &str = "local-dev-ghl-secret";
+const EVENTS_CLOUDTALK_SECRET: &str = "local-dev-cloudtalk-secret";
+
+fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+fn expected_status(case: &str) -> u16 {
+    if case.starts_with("unauthorized") {
+        401
+    } else if case.starts_with("bad-") {
+        400
+    } else if case.starts_with("missing-") || case.starts_with("invalid-") {
+        422
+    } else {
+        200
+    }
+}
+
+fn event_files() -> Vec<(String, String, PathBuf)> {
+    let mut files = Vec::new();
+    for dir in std::fs::read_dir(events_dir()).expect("events/ exists") {
+        let dir = dir.unwrap().path();
+        assert!(
+            dir.is_dir(),
+            "events/ holds one folder per function: {dir:?}"
+        );
+        let function = dir.file_name().unwrap().to_string_lossy().to_string();
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let file = file.unwrap().path();
+            assert_eq!(
+                file.extension().and_then(|e| e.to_str()),
+                Some("json"),
+                "{file:?}"
+            );
+            let case = file.file_stem().unwrap().to_string_lossy().to_string();
+            files.push((function.clone(), case, file));
+        }
+    }
+    files.sort();
+    files
+}
+
+async fn deps(fakes: &Fakes) -> Deps {
+    let mut config = config(&fakes.cloudtalk, &fakes.ghl);
+    config.ghl_webhook_secrets = vec![EVENTS_GHL_SECRET.to_string()];
+    config.cloudtalk_webhook_secrets = vec![EVENTS_CLOUDTALK_SECRET.to_string()];
+    Deps::build(config, Arc::new(MemoryContactMap::new())).unwrap()
+}
+
+#[tokio::test]
+async fn every_event_file_runs_through_its_handler() {
+    let files = event_files();
+    assert!(
+        files.len() >= 20,
+        "expected the sample events, found {}",
+        files.len()
+    );
+    for (function, case, file) in files {
+        let fakes = Fakes::start().await;
+        mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
+        let deps = deps(&fakes).await;
+        let text = std::fs::read_to_string(&file).unwrap();
+        let req = lambda_http::request::from_str(&text)
+            .unwrap_or_else(|e| panic!("{file:?} is not an API Gateway HTTP API v2 event: {e}"));
+        let path = req.uri().path().to_string();
+        assert!(
+            ENDPOINTS
+                .iter()
+                .any(|e| e.function == function && e.route == path),
+            "{file:?}: {path} is not a route of {function}"
+        );
+        let res = bridge::route(&deps, req).await;
+        let status = res.status().as_u16();
+        let body = response_json(&res);
+        assert_eq!(status, expected_status(&case), "{file:?} answered {body}");
+        if status == 200 && function != "health" {
+            assert!(body["cloudtalkContactId"].is_string(), "{file:?}: {body}");
+            assert!(
+                !received(&fakes.cloudtalk).await.is_empty(),
+                "{file:?} wrote nothing"
+            );
+        }
+        if status != 200 {
+            assert!(
+                body["error"].is_string() && body["message"].is_string(),
+                "{file:?}: {body}"
+            );
+            assert!(
+                received(&fakes.cloudtalk).await.is_empty(),
+                "{file:?} was refused but called CloudTalk"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_function_has_a_successful_sample() {
+    let files = event_files();
+    for endpoint in ENDPOINTS {
+        assert!(
+            files
+                .iter()
+                .any(|(f, case, _)| f == endpoint.function && expected_status(case) == 200),
+            "events/{}/ has no sample that succeeds",
+            endpoint.function
+        );
+    }
+}
