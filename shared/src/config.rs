@@ -21,7 +21,89 @@ pub const SECRET_SETTINGS: &[&str] = &[
     "CLOUDTALK_WEBHOOK_SECRET",
 ];
 
-#[derive(Clone, Default, PartialEq)]
+/// GHL contact custom field ids for the last call's date, outcome and duration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LastCallFields {
+    pub date: Option<String>,
+    pub outcome: Option<String>,
+    pub duration: Option<String>,
+}
+
+/// Where a campaign status moves the contact's opportunity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageTarget {
+    pub pipeline_id: String,
+    pub stage_id: String,
+}
+
+/// `CAMPAIGN_STAGE_MAP`: campaign status → stage, optionally per campaign name.
+///
+/// ```json
+/// {"completed": {"pipelineId": "p1", "stageId": "s-done"},
+///  "Spring promo": {"completed": {"pipelineId": "p1", "stageId": "s-promo-done"}}}
+/// ```
+/// Statuses and campaign names are matched case-insensitively; a per-campaign rule wins.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CampaignStageMap {
+    by_status: Vec<(String, StageTarget)>,
+    by_campaign: Vec<(String, String, StageTarget)>,
+}
+
+impl CampaignStageMap {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| format!("CAMPAIGN_STAGE_MAP is not valid JSON: {e}"))?;
+        let object = value
+            .as_object()
+            .ok_or("CAMPAIGN_STAGE_MAP must be a JSON object")?;
+        let target = |v: &serde_json::Value| -> Option<StageTarget> {
+            let get = |keys: &[&str]| {
+                keys.iter()
+                    .find_map(|k| v.get(*k).and_then(crate::payload::fields::id_string))
+            };
+            Some(StageTarget {
+                pipeline_id: get(&["pipelineId", "pipeline_id"])?,
+                stage_id: get(&["stageId", "stage_id", "pipelineStageId"])?,
+            })
+        };
+        let mut map = Self::default();
+        for (key, v) in object {
+            if let Some(t) = target(v) {
+                map.by_status.push((key.to_lowercase(), t));
+            } else if let Some(inner) = v.as_object() {
+                for (status, v) in inner {
+                    let t = target(v).ok_or_else(|| {
+                        format!("CAMPAIGN_STAGE_MAP: \"{key}\" / \"{status}\" needs pipelineId and stageId")
+                    })?;
+                    map.by_campaign.push((key.to_lowercase(), status.to_lowercase(), t));
+                }
+            } else {
+                return Err(format!("CAMPAIGN_STAGE_MAP: \"{key}\" needs pipelineId and stageId"));
+            }
+        }
+        Ok(map)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_status.is_empty() && self.by_campaign.is_empty()
+    }
+
+    /// The stage for a campaign's status: the campaign's own rule, else the status rule.
+    pub fn target(&self, campaign: Option<&str>, status: &str) -> Option<&StageTarget> {
+        let status = status.to_lowercase();
+        campaign
+            .map(str::to_lowercase)
+            .and_then(|c| {
+                self.by_campaign
+                    .iter()
+                    .find(|(name, s, _)| *name == c && *s == status)
+                    .map(|(_, _, t)| t)
+            })
+            .or_else(|| self.by_status.iter().find(|(s, _)| *s == status).map(|(_, t)| t))
+    }
+}
+
+#[derive(Clone, PartialEq)]
 pub struct Config {
     pub cloudtalk_api_base: String,
     pub cloudtalk_api_key_id: Option<String>,
@@ -38,6 +120,16 @@ pub struct Config {
     pub default_phone_region: Option<String>,
     /// DynamoDB table of the contact map; without it links are kept in process memory.
     pub contact_map_table: Option<String>,
+    /// DynamoDB table of the bridge's other state: agent statuses and received generic events.
+    pub state_table: Option<String>,
+    /// Tag added to the GHL contact when a call was missed.
+    pub missed_call_tag: String,
+    /// GHL contact custom field ids written on every ended call, when configured.
+    pub last_call_fields: LastCallFields,
+    /// Campaign status → GHL pipeline stage rules (`CAMPAIGN_STAGE_MAP`).
+    pub campaign_stage_map: Result<CampaignStageMap, String>,
+    /// How long the generic endpoint keeps a received payload.
+    pub generic_retention_days: u32,
     /// Per-request timeout of upstream calls.
     pub upstream_timeout: Duration,
 }
@@ -87,6 +179,20 @@ impl Config {
             cloudtalk_webhook_secrets: secret_list(get("CLOUDTALK_WEBHOOK_SECRET")),
             default_phone_region: get("DEFAULT_PHONE_REGION").map(|r| r.to_uppercase()),
             contact_map_table: get("CONTACT_MAP_TABLE"),
+            state_table: get("STATE_TABLE"),
+            missed_call_tag: get("MISSED_CALL_TAG").unwrap_or_else(|| "CloudTalk missed call".to_string()),
+            last_call_fields: LastCallFields {
+                date: get("GHL_FIELD_LAST_CALL_DATE"),
+                outcome: get("GHL_FIELD_LAST_CALL_OUTCOME"),
+                duration: get("GHL_FIELD_LAST_CALL_DURATION"),
+            },
+            campaign_stage_map: get("CAMPAIGN_STAGE_MAP")
+                .map(|text| CampaignStageMap::parse(&text))
+                .unwrap_or_else(|| Ok(CampaignStageMap::default())),
+            generic_retention_days: get("GENERIC_RETENTION_DAYS")
+                .and_then(|v| v.parse().ok())
+                .filter(|d| *d > 0)
+                .unwrap_or(14),
             upstream_timeout: Duration::from_millis(
                 get("UPSTREAM_TIMEOUT_MS")
                     .and_then(|v| v.parse().ok())
@@ -142,6 +248,8 @@ impl Config {
             ),
             ("DEFAULT_PHONE_REGION", self.default_phone_region.is_some()),
             ("CONTACT_MAP_TABLE", self.contact_map_table.is_some()),
+            ("STATE_TABLE", self.state_table.is_some()),
+            ("CAMPAIGN_STAGE_MAP", matches!(&self.campaign_stage_map, Ok(m) if !m.is_empty())),
         ]
     }
 }
@@ -191,6 +299,21 @@ mod tests {
         assert_eq!(cfg.default_phone_region.as_deref(), Some("IT"));
         assert_eq!(cfg.cloudtalk_api_key_id, None);
         assert!(!cfg.cloudtalk_configured());
+    }
+
+    #[test]
+    fn campaign_stage_map_rules() {
+        let map = CampaignStageMap::parse(
+            r#"{"completed":{"pipelineId":"p1","stageId":"s1"},"Spring Promo":{"Completed":{"pipeline_id":"p2","stage_id":"s2"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(map.target(Some("spring promo"), "COMPLETED").unwrap().stage_id, "s2");
+        assert_eq!(map.target(Some("other"), "completed").unwrap().stage_id, "s1");
+        assert_eq!(map.target(None, "completed").unwrap().pipeline_id, "p1");
+        assert!(map.target(None, "paused").is_none());
+        assert!(CampaignStageMap::parse("[]").is_err());
+        assert!(CampaignStageMap::parse("{").is_err());
+        assert!(CampaignStageMap::parse(r#"{"x":{"y":{"pipelineId":"p"}}}"#).is_err());
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod mapping;
 pub mod payload;
 pub mod phone;
 pub mod resolve;
+pub mod state;
 pub mod telemetry;
 pub mod webhook;
 
@@ -59,6 +60,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
     post::<handlers::ghl::NewNote>(),
     post::<handlers::ghl::PipelineChange>(),
     post::<handlers::ghl::StatusChange>(),
+    post::<handlers::cloudtalk::CallStarted>(),
+    post::<handlers::cloudtalk::CallEnded>(),
+    post::<handlers::cloudtalk::RecordingAvailable>(),
+    post::<handlers::cloudtalk::AgentStatusChange>(),
+    post::<handlers::cloudtalk::ContactCreated>(),
+    post::<handlers::cloudtalk::CampaignStatusChange>(),
+    post::<handlers::cloudtalk::Generic>(),
     health("/health"),
     health("/api/ghl-webhooks/test"),
     health("/api/cloudtalk-webhooks/test"),
@@ -71,6 +79,10 @@ pub async fn route(
     deps: &Deps,
     req: lambda_http::Request,
 ) -> lambda_http::Response<lambda_http::Body> {
+    use handlers::cloudtalk::{
+        AgentStatusChange, CallEnded, CallStarted, CampaignStatusChange, ContactCreated, Generic,
+        RecordingAvailable,
+    };
     use handlers::ghl::{NewContact, NewNote, NewTag, PipelineChange, StatusChange};
     use webhook::handle;
     let path = req.uri().path().trim_end_matches('/').to_string();
@@ -95,6 +107,13 @@ pub async fn route(
         NewNote::NAME => handle(&NewNote, deps, req).await,
         PipelineChange::NAME => handle(&PipelineChange, deps, req).await,
         StatusChange::NAME => handle(&StatusChange, deps, req).await,
+        CallStarted::NAME => handle(&CallStarted, deps, req).await,
+        CallEnded::NAME => handle(&CallEnded, deps, req).await,
+        RecordingAvailable::NAME => handle(&RecordingAvailable, deps, req).await,
+        AgentStatusChange::NAME => handle(&AgentStatusChange, deps, req).await,
+        ContactCreated::NAME => handle(&ContactCreated, deps, req).await,
+        CampaignStatusChange::NAME => handle(&CampaignStatusChange, deps, req).await,
+        Generic::NAME => handle(&Generic, deps, req).await,
         _ => handlers::health::handle(deps, req).await,
     }
 }

@@ -8,8 +8,10 @@ use crate::error::BridgeError;
 use crate::mapping::ghl_to_cloudtalk::{
     cloudtalk_contact, ghl_contact_url, normalized_emails, normalized_phones,
 };
+use crate::mapping::cloudtalk_to_ghl::ghl_contact;
+use crate::payload::cloudtalk::ContactRef;
 use crate::payload::ghl::GhlContact;
-use crate::phone::same_number;
+use crate::phone::{same_number, to_e164};
 
 /// How the CloudTalk contact of an event was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,4 +194,94 @@ pub async fn resolve_cloudtalk_contact(
             })
         }
     }
+}
+
+/// How the GoHighLevel contact of a CloudTalk event was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedGhlContact {
+    pub ghl_id: String,
+    pub found_by: FoundBy,
+    /// The phone used for matching, in E.164, when there was one.
+    pub phone: Option<String>,
+}
+
+/// Resolves the GHL contact for a CloudTalk event: map (CloudTalk id → GHL id), then GHL's
+/// duplicate search by E.164 phone and email, then upsert (`source` "CloudTalk"); records the
+/// link when the CloudTalk contact id is known. A CloudTalk id alone, unlinked, is looked up in
+/// CloudTalk for its phone and email.
+pub async fn resolve_ghl_contact(
+    deps: &Deps,
+    location_id: &str,
+    contact: &ContactRef,
+) -> Result<ResolvedGhlContact, BridgeError> {
+    contact.require_identifiable()?;
+    let region = deps.config.default_phone_region.as_deref();
+    let normalize = |raw: &str| {
+        to_e164(raw, region).map_err(|e| BridgeError::Unprocessable {
+            message: format!("invalid phone number: {e}"),
+            missing: vec![],
+        })
+    };
+    let mut phone = contact.phone.as_deref().map(normalize).transpose()?;
+    if let Some(ct_id) = &contact.cloudtalk_id {
+        if let Some(link) = deps.contacts.find_by_cloudtalk(location_id, ct_id).await? {
+            return Ok(ResolvedGhlContact {
+                ghl_id: link.ghl_contact_id,
+                found_by: FoundBy::Map,
+                phone,
+            });
+        }
+    }
+    let mut email = contact.email.as_deref().map(str::to_lowercase);
+    let mut name = contact.name.clone();
+    if phone.is_none() && email.is_none() {
+        // Only a CloudTalk id: read the contact from CloudTalk to learn how to match it.
+        if let (Some(ct_id), true) = (&contact.cloudtalk_id, deps.config.cloudtalk_configured()) {
+            let ct = deps.cloudtalk.show_contact(ct_id).await?;
+            phone = ct.numbers.iter().find_map(|n| to_e164(n, region).ok());
+            email = ct.emails.first().map(|e| e.to_lowercase());
+            name = name.or(ct.name);
+        }
+    }
+    if phone.is_none() && email.is_none() {
+        return Err(BridgeError::missing_fields(
+            "the contact has no phone number or email to match in GoHighLevel",
+            &["external_number", "contact_phone", "contact_email"],
+        ));
+    }
+    let (ghl_id, found_by) = match deps
+        .ghl
+        .find_duplicate(location_id, phone.as_deref(), email.as_deref())
+        .await?
+    {
+        Some(found) => (found.id, FoundBy::Search),
+        None => {
+            let input = ghl_contact(location_id, name.as_deref(), phone.as_deref(), email.as_deref(), None);
+            let (id, new) = deps.ghl.upsert_contact(&input).await?;
+            (id, if new { FoundBy::Created } else { FoundBy::Search })
+        }
+    };
+    if let Some(ct_id) = &contact.cloudtalk_id {
+        let link = ContactLink::new(location_id, &ghl_id, ct_id, LinkOrigin::CloudTalk);
+        if let LinkOutcome::Existing(existing) = deps.contacts.link(&link).await? {
+            if existing.cloudtalk_contact_id == *ct_id {
+                return Ok(ResolvedGhlContact {
+                    ghl_id: existing.ghl_contact_id,
+                    found_by: FoundBy::Map,
+                    phone,
+                });
+            }
+            tracing::warn!(
+                ghl_contact_id = %ghl_id,
+                cloudtalk_contact_id = %ct_id,
+                linked_cloudtalk_contact_id = %existing.cloudtalk_contact_id,
+                "GHL contact is already linked to another CloudTalk contact"
+            );
+        }
+    }
+    Ok(ResolvedGhlContact {
+        ghl_id,
+        found_by,
+        phone,
+    })
 }

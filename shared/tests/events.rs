@@ -61,7 +61,7 @@ async fn deps(fakes: &Fakes) -> Deps {
     let mut config = config(&fakes.cloudtalk, &fakes.ghl);
     config.ghl_webhook_secrets = vec![EVENTS_GHL_SECRET.to_string()];
     config.cloudtalk_webhook_secrets = vec![EVENTS_CLOUDTALK_SECRET.to_string()];
-    Deps::build(config, Arc::new(MemoryContactMap::new())).unwrap()
+    Deps::build(config, Arc::new(MemoryContactMap::new()), Arc::new(bridge::state::MemoryStateStore::new())).unwrap()
 }
 
 #[tokio::test]

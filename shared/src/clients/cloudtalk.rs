@@ -115,6 +115,14 @@ pub trait CloudTalkApi: Send + Sync {
     ) -> Result<String, UpstreamError>;
     /// Runs up to 10 commands; a command failure is reported in its result, not as an error.
     async fn bulk(&self, commands: &[BulkCommand]) -> Result<Vec<BulkResult>, UpstreamError>;
+    /// The id of the tag with this name (`GET /tags/index.json`, compared case-insensitively).
+    async fn find_tag(&self, name: &str) -> Result<Option<String>, UpstreamError>;
+    /// One page of the contacts carrying a tag, and the number of pages.
+    async fn contacts_with_tag(
+        &self,
+        tag_id: &str,
+        page: u32,
+    ) -> Result<(Vec<CloudTalkContact>, u32), UpstreamError>;
 }
 
 /// The reqwest implementation of [`CloudTalkApi`].
@@ -439,6 +447,69 @@ impl CloudTalkApi for CloudTalkClient {
             .collect();
         Ok(results)
     }
+
+    async fn find_tag(&self, name: &str) -> Result<Option<String>, UpstreamError> {
+        let mut page = 1u32;
+        loop {
+            let page_text = page.to_string();
+            let value = self
+                .call(
+                    "list tags",
+                    Method::GET,
+                    "/tags/index.json",
+                    &[("limit", "1000"), ("page", &page_text)],
+                    None,
+                )
+                .await?;
+            let found = value
+                .pointer("/responseData/data")
+                .and_then(Value::as_array)
+                .and_then(|rows| {
+                    rows.iter().find_map(|row| {
+                        let tag = row.get("Tag").unwrap_or(row);
+                        let tag_name = tag.get("name").and_then(scalar_string)?;
+                        tag_name
+                            .eq_ignore_ascii_case(name.trim())
+                            .then(|| tag.get("id").and_then(id_string))
+                            .flatten()
+                    })
+                });
+            if found.is_some() || page >= page_count(&value) || page >= 20 {
+                return Ok(found);
+            }
+            page += 1;
+        }
+    }
+
+    async fn contacts_with_tag(
+        &self,
+        tag_id: &str,
+        page: u32,
+    ) -> Result<(Vec<CloudTalkContact>, u32), UpstreamError> {
+        let page_text = page.to_string();
+        let value = self
+            .call(
+                "contacts with tag",
+                Method::GET,
+                "/contacts/index.json",
+                &[("tag_id", tag_id), ("limit", "100"), ("page", &page_text)],
+                None,
+            )
+            .await?;
+        let contacts = value
+            .pointer("/responseData/data")
+            .and_then(Value::as_array)
+            .map(|rows| rows.iter().filter_map(parse_contact).collect())
+            .unwrap_or_default();
+        Ok((contacts, page_count(&value)))
+    }
+}
+
+fn page_count(value: &Value) -> u32 {
+    value
+        .pointer("/responseData/pageCount")
+        .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+        .unwrap_or(1) as u32
 }
 
 /// Finds one command's result, by `command_id` and not by position.

@@ -4,6 +4,8 @@
 //! each endpoint's spec enumerates (`2021-07-28` for contacts, opportunities and locations), and
 //! error bodies whose `message` is a string or an array of strings.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use reqwest::Method;
 use serde::Serialize;
@@ -11,6 +13,9 @@ use serde_json::{json, Value};
 
 use super::{transport_error, truncate, CallCounter, Service, UpstreamError};
 use crate::payload::fields::{id_string, scalar_string};
+
+const MAX_RATE_LIMIT_RETRIES: u32 = 2;
+const MAX_RATE_LIMIT_WAIT_SECS: u64 = 5;
 
 /// `Version` header for contacts, opportunities, locations and custom fields.
 pub const VERSION_2021_07_28: &str = "2021-07-28";
@@ -156,7 +161,36 @@ impl GhlClient {
         }
     }
 
+    /// One API call; a 429 is retried (at most twice, waiting what GHL's rate-limit headers
+    /// suggest, capped at a few seconds) before it is reported.
     async fn call(
+        &self,
+        operation: &'static str,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Value, UpstreamError> {
+        let mut attempt = 0;
+        loop {
+            match self.call_once(operation, method.clone(), path, query, body).await {
+                Err(UpstreamError::Status {
+                    status: 429,
+                    retry_after_secs,
+                    ..
+                }) if attempt < MAX_RATE_LIMIT_RETRIES => {
+                    attempt += 1;
+                    let wait = retry_after_secs.unwrap_or(1).clamp(1, MAX_RATE_LIMIT_WAIT_SECS);
+                    let jitter_ms = u64::from(chrono::Utc::now().timestamp_subsec_millis() % 250);
+                    tracing::warn!(operation, attempt, wait_secs = wait, "GoHighLevel rate limit; retrying");
+                    tokio::time::sleep(Duration::from_millis(wait * 1000 + jitter_ms)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn call_once(
         &self,
         operation: &'static str,
         method: Method,
@@ -191,6 +225,7 @@ impl GhlClient {
                 .and_then(|v| v.trim().parse::<u64>().ok())
         };
         let interval_ms = header_u64("x-ratelimit-interval-milliseconds");
+        let remaining = header_u64("x-ratelimit-remaining");
         let text = response
             .text()
             .await
@@ -202,8 +237,12 @@ impl GhlClient {
                 operation,
                 status: status.as_u16(),
                 message: error_message(&value, status.canonical_reason().unwrap_or("error")),
+                // GHL sends no reset time; when the burst window is spent, wait one interval.
                 retry_after_secs: if status.as_u16() == 429 {
-                    Some(interval_ms.map(|ms| ms.div_ceil(1000).max(1)).unwrap_or(10))
+                    Some(match remaining {
+                        Some(0) | None => interval_ms.map(|ms| ms.div_ceil(1000).max(1)).unwrap_or(10),
+                        Some(_) => 1,
+                    })
                 } else {
                     None
                 },

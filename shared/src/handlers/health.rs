@@ -33,9 +33,11 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     } else {
         "system"
     };
-    let store = deps.contacts.ping().await;
-    if let Err(e) = &store {
-        tracing::error!(endpoint = NAME, error = "store_unavailable", message = %e, "health");
+    let (store, state) = tokio::join!(deps.contacts.ping(), deps.state.ping());
+    for (which, result) in [("contact map", &store), ("state store", &state)] {
+        if let Err(e) = result {
+            tracing::error!(endpoint = NAME, error = "store_unavailable", store = which, message = %e, "health");
+        }
     }
     let settings: Map<String, Value> = deps
         .config
@@ -61,12 +63,13 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         }
         _ => deps.config.cloudtalk_configured() && deps.config.ghl_configured(),
     };
-    let healthy = store.is_ok();
+    let healthy = store.is_ok() && state.is_ok();
     let body = json!({
         "status": if !healthy { "unavailable" } else if ready { "ok" } else { "not_configured" },
         "router": router,
         "version": env!("CARGO_PKG_VERSION"),
-        "contactMap": { "backend": deps.contacts.kind(), "reachable": healthy },
+        "contactMap": { "backend": deps.contacts.kind(), "reachable": store.is_ok() },
+        "stateStore": { "backend": deps.state.kind(), "reachable": state.is_ok() },
         "settings": settings,
         "endpoints": endpoints,
     });

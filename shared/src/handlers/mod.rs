@@ -1,6 +1,7 @@
-//! One module per endpoint. GoHighLevel → CloudTalk endpoints are in [`ghl`]; the health
-//! routes are in [`health`].
+//! One module per endpoint. GoHighLevel → CloudTalk endpoints are in [`ghl`], CloudTalk →
+//! GoHighLevel endpoints in [`cloudtalk`], the health routes in [`health`].
 
+pub mod cloudtalk;
 pub mod ghl;
 pub mod health;
 
@@ -15,6 +16,18 @@ pub(crate) fn require_cloudtalk(deps: &Deps) -> Result<(), BridgeError> {
     } else {
         Err(BridgeError::Config(
             "CLOUDTALK_API_KEY_ID and CLOUDTALK_API_KEY_SECRET are not configured".into(),
+        ))
+    }
+}
+
+/// CloudTalk → GHL endpoints need the GHL token and location; checked after the request has
+/// been authenticated and parsed, before any upstream call.
+pub(crate) fn require_ghl(deps: &Deps) -> Result<(), BridgeError> {
+    if deps.config.ghl_configured() {
+        Ok(())
+    } else {
+        Err(BridgeError::Config(
+            "GHL_API_TOKEN and GHL_LOCATION_ID are not configured".into(),
         ))
     }
 }

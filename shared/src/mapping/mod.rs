@@ -1,5 +1,6 @@
 //! Pure functions from normalised events to the upstream writes they need. No I/O here.
 
+pub mod cloudtalk_to_ghl;
 pub mod ghl_to_cloudtalk;
 
 /// The time to print in notes: the event's own timestamp, or now.

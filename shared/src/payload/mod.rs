@@ -3,6 +3,7 @@
 //! Senders vary the shape of the same event, so parsing reads loosely typed JSON
 //! ([`fields`]) rather than one rigid struct per sender.
 
+pub mod cloudtalk;
 pub mod fields;
 pub mod ghl;
 

@@ -53,7 +53,12 @@ impl Fakes {
     }
 
     pub fn deps(&self, contacts: Arc<dyn ContactMap>) -> Deps {
-        Deps::build(config(&self.cloudtalk, &self.ghl), contacts).expect("deps")
+        Deps::build(
+            config(&self.cloudtalk, &self.ghl),
+            contacts,
+            Arc::new(bridge::state::MemoryStateStore::new()),
+        )
+        .expect("deps")
     }
 
     pub fn deps_with_memory_map(&self) -> (Deps, Arc<MemoryContactMap>) {

@@ -1,0 +1,52 @@
+//! `POST /api/cloudtalk-webhooks/call-ended`: a call ended → a note with the outcome
+//! (answered / missed / voicemail), duration, talking time, agent and direction; missed calls
+//! also get the `MISSED_CALL_TAG` tag; configured custom fields get the last call's date,
+//! outcome and duration.
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+
+use crate::deps::Deps;
+use crate::error::BridgeError;
+use crate::handlers::require_ghl;
+use crate::mapping::cloudtalk_to_ghl::{call_ended_note, call_outcome, last_call_custom_fields, CallOutcome};
+use crate::payload::cloudtalk::parse_call;
+use crate::resolve::resolve_ghl_contact;
+use crate::webhook::{Outcome, Sender, Webhook};
+
+pub struct CallEnded;
+
+#[async_trait]
+impl Webhook for CallEnded {
+    const NAME: &'static str = "cloudtalk-call-ended";
+    const ROUTE: &'static str = "/api/cloudtalk-webhooks/call-ended";
+    const SENDER: Sender = Sender::CloudTalk;
+
+    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+        let call = parse_call(body);
+        call.contact.require_identifiable()?;
+        require_ghl(deps)?;
+        let location = deps.location_for(None);
+        let resolved = resolve_ghl_contact(deps, &location, &call.contact).await?;
+        let note_id = deps
+            .ghl
+            .add_note(&resolved.ghl_id, &call_ended_note(&call, resolved.phone.as_deref()))
+            .await?;
+        let result = call_outcome(&call);
+        if result == CallOutcome::Missed {
+            deps.ghl
+                .add_tags(&resolved.ghl_id, std::slice::from_ref(&deps.config.missed_call_tag))
+                .await?;
+        }
+        let fields = last_call_custom_fields(&deps.config.last_call_fields, &call);
+        if !fields.is_empty() {
+            deps.ghl
+                .update_contact(&resolved.ghl_id, &json!({ "customFields": fields }))
+                .await?;
+        }
+        let mut outcome = super::outcome(call.contact.cloudtalk_id.as_deref(), &resolved);
+        outcome.details.insert("ghlNoteId".into(), json!(note_id));
+        outcome.details.insert("callOutcome".into(), json!(result.as_str()));
+        Ok(super::with_call(outcome, &call))
+    }
+}

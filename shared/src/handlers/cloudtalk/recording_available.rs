@@ -1,0 +1,37 @@
+//! `POST /api/cloudtalk-webhooks/recording-available`: a recording is ready → a note on the GHL
+//! contact with the link and the call it belongs to.
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+
+use crate::deps::Deps;
+use crate::error::BridgeError;
+use crate::handlers::require_ghl;
+use crate::mapping::cloudtalk_to_ghl::recording_note;
+use crate::payload::cloudtalk::parse_call;
+use crate::resolve::resolve_ghl_contact;
+use crate::webhook::{Outcome, Sender, Webhook};
+
+pub struct RecordingAvailable;
+
+#[async_trait]
+impl Webhook for RecordingAvailable {
+    const NAME: &'static str = "cloudtalk-recording-available";
+    const ROUTE: &'static str = "/api/cloudtalk-webhooks/recording-available";
+    const SENDER: Sender = Sender::CloudTalk;
+
+    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+        let call = parse_call(body);
+        let url = call.recording_url.clone().ok_or_else(|| {
+            BridgeError::missing_fields("no recording link", &["recording_url", "recording_link"])
+        })?;
+        call.contact.require_identifiable()?;
+        require_ghl(deps)?;
+        let location = deps.location_for(None);
+        let resolved = resolve_ghl_contact(deps, &location, &call.contact).await?;
+        let note_id = deps.ghl.add_note(&resolved.ghl_id, &recording_note(&call, &url)).await?;
+        let mut outcome = super::outcome(call.contact.cloudtalk_id.as_deref(), &resolved);
+        outcome.details.insert("ghlNoteId".into(), json!(note_id));
+        Ok(super::with_call(outcome, &call))
+    }
+}

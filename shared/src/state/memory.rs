@@ -1,0 +1,58 @@
+//! In-process state for unit tests and runs without `STATE_TABLE`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::{AgentStatus, StateStore, StoredEvent};
+use crate::contact_map::StoreError;
+
+#[derive(Debug, Default)]
+pub struct MemoryStateStore {
+    agents: Mutex<HashMap<String, AgentStatus>>,
+    events: Mutex<HashMap<String, StoredEvent>>,
+}
+
+impl MemoryStateStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::new("memory state lock poisoned")
+}
+
+#[async_trait]
+impl StateStore for MemoryStateStore {
+    async fn get_agent(&self, location_id: &str, agent_id: &str) -> Result<Option<AgentStatus>, StoreError> {
+        let agents = self.agents.lock().map_err(poisoned)?;
+        Ok(agents.get(&AgentStatus::key(location_id, agent_id)).cloned())
+    }
+
+    async fn put_agent(&self, status: &AgentStatus) -> Result<(), StoreError> {
+        let mut agents = self.agents.lock().map_err(poisoned)?;
+        agents.insert(AgentStatus::key(&status.location_id, &status.agent_id), status.clone());
+        Ok(())
+    }
+
+    async fn put_event(&self, event: &StoredEvent) -> Result<(), StoreError> {
+        let mut events = self.events.lock().map_err(poisoned)?;
+        events.insert(event.id.clone(), event.clone());
+        Ok(())
+    }
+
+    async fn get_event(&self, id: &str) -> Result<Option<StoredEvent>, StoreError> {
+        let events = self.events.lock().map_err(poisoned)?;
+        Ok(events.get(id).cloned())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+}

@@ -1,0 +1,55 @@
+//! The bridge's own state besides the contact map: each agent's latest status, and the raw
+//! payloads the generic endpoint keeps for a while.
+//!
+//! DynamoDB table with partition key `pk` (string) and TTL attribute `expires_at`:
+//! `agent#<location>#<agentId>` items (no expiry) and `event#<id>` items (expire).
+
+pub mod dynamodb;
+pub mod memory;
+
+use async_trait::async_trait;
+
+pub use dynamodb::DynamoStateStore;
+pub use memory::MemoryStateStore;
+
+use crate::contact_map::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentStatus {
+    pub location_id: String,
+    pub agent_id: String,
+    pub agent_name: Option<String>,
+    pub status: String,
+    /// When the status changed (RFC 3339), as sent or as received.
+    pub changed_at: String,
+    /// The GHL custom value that mirrors this agent, once created.
+    pub ghl_custom_value_id: Option<String>,
+}
+
+impl AgentStatus {
+    pub fn key(location_id: &str, agent_id: &str) -> String {
+        format!("agent#{location_id}#{agent_id}")
+    }
+}
+
+/// A received payload kept for inspection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub id: String,
+    pub route: String,
+    pub received_at: String,
+    pub body: String,
+    /// Unix seconds after which DynamoDB's TTL removes the item.
+    pub expires_at: i64,
+}
+
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    async fn get_agent(&self, location_id: &str, agent_id: &str) -> Result<Option<AgentStatus>, StoreError>;
+    async fn put_agent(&self, status: &AgentStatus) -> Result<(), StoreError>;
+    async fn put_event(&self, event: &StoredEvent) -> Result<(), StoreError>;
+    async fn get_event(&self, id: &str) -> Result<Option<StoredEvent>, StoreError>;
+    /// Cheap reachability check for the health route.
+    async fn ping(&self) -> Result<(), StoreError>;
+    fn kind(&self) -> &'static str;
+}
