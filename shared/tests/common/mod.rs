@@ -204,3 +204,79 @@ pub async fn mount_cloudtalk(server: &MockServer, search_rows: Value) {
         .mount(server)
         .await;
 }
+
+/// Mounts GoHighLevel answers for every call the CloudTalk → GHL endpoints make.
+/// `duplicate` is what the duplicate search finds (`null` for none); upserts create
+/// `ghl-new-1`; `opportunities` is what the opportunity search returns.
+pub async fn mount_ghl(server: &MockServer, duplicate: Value, opportunities: Value) {
+    use wiremock::matchers::{method, path, path_regex};
+    use wiremock::{Mock, ResponseTemplate};
+    Mock::given(method("GET"))
+        .and(path("/contacts/search/duplicate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({ "contact": duplicate })))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/upsert"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "new": true, "contact": {"id": "ghl-new-1", "locationId": LOCATION}, "traceId": "t"
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/contacts/[^/]+/notes$"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({"note": {"id": "note-1"}})))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/contacts/[^/]+/tags$"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({"tags": []})))
+        .mount(server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex(r"^/contacts/[^/]+$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"succeded": true, "contact": {}})))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/opportunities/search"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "opportunities": opportunities, "meta": {"total": 0}
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex(r"^/opportunities/[^/]+$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"opportunity": {}})))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/opportunities/"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({"opportunity": {"id": "opp-new"}})))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/locations/[^/]+/customValues$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"customValues": []})))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/locations/[^/]+/customValues$"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({"customValue": {"id": "cv-1"}})))
+        .mount(server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex(r"^/locations/[^/]+/customValues/[^/]+$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"customValue": {"id": "cv-1"}})))
+        .mount(server)
+        .await;
+}
+
+/// The (method, path) pairs a fake received, in order.
+pub async fn calls(server: &MockServer) -> Vec<(String, String)> {
+    received(server)
+        .await
+        .into_iter()
+        .map(|s| (s.method, s.path))
+        .collect()
+}
