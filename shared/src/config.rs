@@ -75,10 +75,13 @@ impl CampaignStageMap {
                     let t = target(v).ok_or_else(|| {
                         format!("CAMPAIGN_STAGE_MAP: \"{key}\" / \"{status}\" needs pipelineId and stageId")
                     })?;
-                    map.by_campaign.push((key.to_lowercase(), status.to_lowercase(), t));
+                    map.by_campaign
+                        .push((key.to_lowercase(), status.to_lowercase(), t));
                 }
             } else {
-                return Err(format!("CAMPAIGN_STAGE_MAP: \"{key}\" needs pipelineId and stageId"));
+                return Err(format!(
+                    "CAMPAIGN_STAGE_MAP: \"{key}\" needs pipelineId and stageId"
+                ));
             }
         }
         Ok(map)
@@ -99,7 +102,12 @@ impl CampaignStageMap {
                     .find(|(name, s, _)| *name == c && *s == status)
                     .map(|(_, _, t)| t)
             })
-            .or_else(|| self.by_status.iter().find(|(s, _)| *s == status).map(|(_, t)| t))
+            .or_else(|| {
+                self.by_status
+                    .iter()
+                    .find(|(s, _)| *s == status)
+                    .map(|(_, t)| t)
+            })
     }
 }
 
@@ -180,7 +188,8 @@ impl Config {
             default_phone_region: get("DEFAULT_PHONE_REGION").map(|r| r.to_uppercase()),
             contact_map_table: get("CONTACT_MAP_TABLE"),
             state_table: get("STATE_TABLE"),
-            missed_call_tag: get("MISSED_CALL_TAG").unwrap_or_else(|| "CloudTalk missed call".to_string()),
+            missed_call_tag: get("MISSED_CALL_TAG")
+                .unwrap_or_else(|| "CloudTalk missed call".to_string()),
             last_call_fields: LastCallFields {
                 date: get("GHL_FIELD_LAST_CALL_DATE"),
                 outcome: get("GHL_FIELD_LAST_CALL_OUTCOME"),
@@ -249,7 +258,10 @@ impl Config {
             ("DEFAULT_PHONE_REGION", self.default_phone_region.is_some()),
             ("CONTACT_MAP_TABLE", self.contact_map_table.is_some()),
             ("STATE_TABLE", self.state_table.is_some()),
-            ("CAMPAIGN_STAGE_MAP", matches!(&self.campaign_stage_map, Ok(m) if !m.is_empty())),
+            (
+                "CAMPAIGN_STAGE_MAP",
+                matches!(&self.campaign_stage_map, Ok(m) if !m.is_empty()),
+            ),
         ]
     }
 }
@@ -307,8 +319,16 @@ mod tests {
             r#"{"completed":{"pipelineId":"p1","stageId":"s1"},"Spring Promo":{"Completed":{"pipeline_id":"p2","stage_id":"s2"}}}"#,
         )
         .unwrap();
-        assert_eq!(map.target(Some("spring promo"), "COMPLETED").unwrap().stage_id, "s2");
-        assert_eq!(map.target(Some("other"), "completed").unwrap().stage_id, "s1");
+        assert_eq!(
+            map.target(Some("spring promo"), "COMPLETED")
+                .unwrap()
+                .stage_id,
+            "s2"
+        );
+        assert_eq!(
+            map.target(Some("other"), "completed").unwrap().stage_id,
+            "s1"
+        );
         assert_eq!(map.target(None, "completed").unwrap().pipeline_id, "p1");
         assert!(map.target(None, "paused").is_none());
         assert!(CampaignStageMap::parse("[]").is_err());

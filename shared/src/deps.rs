@@ -75,7 +75,10 @@ impl Deps {
     }
 
     /// The state store the configuration asks for: DynamoDB when `STATE_TABLE` is set.
-    pub fn state_store(config: &Config, aws: Option<&aws_config::SdkConfig>) -> Arc<dyn StateStore> {
+    pub fn state_store(
+        config: &Config,
+        aws: Option<&aws_config::SdkConfig>,
+    ) -> Arc<dyn StateStore> {
         match (&config.state_table, aws) {
             (Some(table), Some(aws)) => Arc::new(DynamoStateStore::new(
                 aws_sdk_dynamodb::Client::new(aws),

@@ -5,10 +5,10 @@ use crate::clients::{Service, UpstreamError};
 use crate::contact_map::{ContactLink, LinkOrigin, LinkOutcome};
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::mapping::cloudtalk_to_ghl::ghl_contact;
 use crate::mapping::ghl_to_cloudtalk::{
     cloudtalk_contact, ghl_contact_url, normalized_emails, normalized_phones,
 };
-use crate::mapping::cloudtalk_to_ghl::ghl_contact;
 use crate::payload::cloudtalk::ContactRef;
 use crate::payload::ghl::GhlContact;
 use crate::phone::{same_number, to_e164};
@@ -256,9 +256,22 @@ pub async fn resolve_ghl_contact(
     {
         Some(found) => (found.id, FoundBy::Search),
         None => {
-            let input = ghl_contact(location_id, name.as_deref(), phone.as_deref(), email.as_deref(), None);
+            let input = ghl_contact(
+                location_id,
+                name.as_deref(),
+                phone.as_deref(),
+                email.as_deref(),
+                None,
+            );
             let (id, new) = deps.ghl.upsert_contact(&input).await?;
-            (id, if new { FoundBy::Created } else { FoundBy::Search })
+            (
+                id,
+                if new {
+                    FoundBy::Created
+                } else {
+                    FoundBy::Search
+                },
+            )
         }
     };
     if let Some(ct_id) = &contact.cloudtalk_id {

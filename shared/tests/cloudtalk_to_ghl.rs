@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use bridge::contact_map::{ContactLink, ContactMap, LinkOrigin, MemoryContactMap};
 use bridge::handlers::cloudtalk::{
-    AgentStatusChange, CallEnded, CallStarted, CampaignStatusChange, ContactCreated, Generic, RecordingAvailable,
+    AgentStatusChange, CallEnded, CallStarted, CampaignStatusChange, ContactCreated, Generic,
+    RecordingAvailable,
 };
 use bridge::handlers::ghl::NewContact;
 use bridge::state::{MemoryStateStore, StateStore};
@@ -35,7 +36,11 @@ struct Setup {
     state: Arc<MemoryStateStore>,
 }
 
-async fn setup(duplicate: serde_json::Value, opportunities: serde_json::Value, stage_map: Option<&str>) -> Setup {
+async fn setup(
+    duplicate: serde_json::Value,
+    opportunities: serde_json::Value,
+    stage_map: Option<&str>,
+) -> Setup {
     let fakes = Fakes::start().await;
     mount_ghl(&fakes.ghl, duplicate, opportunities).await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
@@ -46,43 +51,91 @@ async fn setup(duplicate: serde_json::Value, opportunities: serde_json::Value, s
         config.campaign_stage_map = bridge::config::CampaignStageMap::parse(m);
     }
     let deps = Deps::build(config, map.clone(), state.clone()).unwrap();
-    Setup { fakes, deps, map, state }
+    Setup {
+        fakes,
+        deps,
+        map,
+        state,
+    }
 }
 
 #[tokio::test]
 async fn call_ended_capture_creates_the_ghl_contact_links_it_and_adds_the_note() {
     let s = setup(json!(null), json!([]), None).await;
-    let res = handle(&CallEnded, &s.deps, ct_post("/api/cloudtalk-webhooks/call-ended", CALL_ENDED_CAPTURE)).await;
+    let res = handle(
+        &CallEnded,
+        &s.deps,
+        ct_post("/api/cloudtalk-webhooks/call-ended", CALL_ENDED_CAPTURE),
+    )
+    .await;
     assert_eq!(res.status(), 200, "{}", response_json(&res));
     let body = response_json(&res);
     assert_eq!(body["ghlContactId"], "ghl-new-1");
     assert_eq!(body["callOutcome"], "unknown");
 
     let seen = received(&s.fakes.ghl).await;
-    let calls: Vec<(&str, &str)> = seen.iter().map(|r| (r.method.as_str(), r.path.as_str())).collect();
+    let calls: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|r| (r.method.as_str(), r.path.as_str()))
+        .collect();
     assert_eq!(
         calls,
-        vec![("GET", "/contacts/search/duplicate"), ("POST", "/contacts/upsert"), ("POST", "/contacts/ghl-new-1/notes")]
+        vec![
+            ("GET", "/contacts/search/duplicate"),
+            ("POST", "/contacts/upsert"),
+            ("POST", "/contacts/ghl-new-1/notes")
+        ]
     );
     for r in &seen {
-        assert_eq!(r.authorization.as_deref(), Some(format!("Bearer {GHL_TOKEN}").as_str()));
+        assert_eq!(
+            r.authorization.as_deref(),
+            Some(format!("Bearer {GHL_TOKEN}").as_str())
+        );
         assert_eq!(r.version.as_deref(), Some("2021-07-28"));
     }
     assert_eq!(seen[0].query["number"], "+393513416607");
     assert_eq!(seen[0].query["locationId"], LOCATION);
-    assert_eq!(seen[1].body, json!({"locationId": LOCATION, "phone": "+393513416607", "source": "CloudTalk"}));
+    assert_eq!(
+        seen[1].body,
+        json!({"locationId": LOCATION, "phone": "+393513416607", "source": "CloudTalk"})
+    );
     let note = seen[2].body["body"].as_str().unwrap();
-    assert!(note.starts_with("[CloudTalk] Call ended - Outcome: unknown - Direction: unknown - Agent: agent #493933"), "{note}");
-    assert!(note.contains("Number: +393513416607") && note.contains("Call ID: 44fe27cd-5268-4670-993e-01293c9f8833"), "{note}");
+    assert!(
+        note.starts_with(
+            "[CloudTalk] Call ended - Outcome: unknown - Direction: unknown - Agent: agent #493933"
+        ),
+        "{note}"
+    );
+    assert!(
+        note.contains("Number: +393513416607")
+            && note.contains("Call ID: 44fe27cd-5268-4670-993e-01293c9f8833"),
+        "{note}"
+    );
 
-    let link = s.map.find_by_cloudtalk(LOCATION, "1451646073").await.unwrap().unwrap();
-    assert_eq!((link.ghl_contact_id.as_str(), link.origin), ("ghl-new-1", LinkOrigin::CloudTalk));
-    assert!(received(&s.fakes.cloudtalk).await.is_empty(), "no CloudTalk call was needed");
+    let link = s
+        .map
+        .find_by_cloudtalk(LOCATION, "1451646073")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (link.ghl_contact_id.as_str(), link.origin),
+        ("ghl-new-1", LinkOrigin::CloudTalk)
+    );
+    assert!(
+        received(&s.fakes.cloudtalk).await.is_empty(),
+        "no CloudTalk call was needed"
+    );
 }
 
 #[tokio::test]
 async fn a_missed_call_gets_the_tag_and_the_configured_custom_fields() {
-    let s = setup(json!({"id": "ghl-found", "phone": "+393513416607"}), json!([]), None).await;
+    let s = setup(
+        json!({"id": "ghl-found", "phone": "+393513416607"}),
+        json!([]),
+        None,
+    )
+    .await;
     let mut deps = s.deps;
     deps.config.last_call_fields = bridge::config::LastCallFields {
         date: Some("fld-date".into()),
@@ -90,11 +143,19 @@ async fn a_missed_call_gets_the_tag_and_the_configured_custom_fields() {
         duration: Some("fld-duration".into()),
     };
     let body = r#"{"Call_id":"123456","Agent_name":"Roberto","Contact_phone":"+393513416607","talking_time":0,"duration":"31","ended_at":"2026-11-28T10:00:31Z","direction":"incoming"}"#;
-    let res = handle(&CallEnded, &deps, ct_post("/api/cloudtalk-webhooks/call-ended", body)).await;
+    let res = handle(
+        &CallEnded,
+        &deps,
+        ct_post("/api/cloudtalk-webhooks/call-ended", body),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     assert_eq!(response_json(&res)["callOutcome"], "missed");
     let seen = received(&s.fakes.ghl).await;
-    let calls: Vec<(&str, &str)> = seen.iter().map(|r| (r.method.as_str(), r.path.as_str())).collect();
+    let calls: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|r| (r.method.as_str(), r.path.as_str()))
+        .collect();
     assert_eq!(
         calls,
         vec![
@@ -121,13 +182,29 @@ async fn a_missed_call_gets_the_tag_and_the_configured_custom_fields() {
 #[tokio::test]
 async fn call_started_on_a_linked_contact_is_one_note() {
     let s = setup(json!(null), json!([]), None).await;
-    s.map.link(&ContactLink::new(LOCATION, "ghl-9", "1451646073", LinkOrigin::GoHighLevel)).await.unwrap();
+    s.map
+        .link(&ContactLink::new(
+            LOCATION,
+            "ghl-9",
+            "1451646073",
+            LinkOrigin::GoHighLevel,
+        ))
+        .await
+        .unwrap();
     let body = r#"{"call_id":"77","contact_id":"1451646073","agent_name":"Roberto","direction":"outbound","started_at":"2026-11-28T10:00:00Z"}"#;
-    let res = handle(&CallStarted, &s.deps, ct_post("/api/cloudtalk-webhooks/call-started", body)).await;
+    let res = handle(
+        &CallStarted,
+        &s.deps,
+        ct_post("/api/cloudtalk-webhooks/call-started", body),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let seen = received(&s.fakes.ghl).await;
     assert_eq!(seen.len(), 1);
-    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("POST", "/contacts/ghl-9/notes"));
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        ("POST", "/contacts/ghl-9/notes")
+    );
     assert_eq!(
         seen[0].body,
         json!({"body": "[CloudTalk] Call started - Direction: outbound - Agent: Roberto - Number: unknown - Time: 2026-11-28T10:00:00Z - Call ID: 77"})
@@ -137,10 +214,21 @@ async fn call_started_on_a_linked_contact_is_one_note() {
 #[tokio::test]
 async fn recording_capture_adds_a_note_with_the_link() {
     let s = setup(json!({"id": "ghl-found"}), json!([]), None).await;
-    let res = handle(&RecordingAvailable, &s.deps, ct_post("/api/cloudtalk-webhooks/recording-available", RECORDING_CAPTURE)).await;
+    let res = handle(
+        &RecordingAvailable,
+        &s.deps,
+        ct_post(
+            "/api/cloudtalk-webhooks/recording-available",
+            RECORDING_CAPTURE,
+        ),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let seen = received(&s.fakes.ghl).await;
-    assert_eq!(calls(&s.fakes.ghl).await.last().unwrap().1, "/contacts/ghl-found/notes");
+    assert_eq!(
+        calls(&s.fakes.ghl).await.last().unwrap().1,
+        "/contacts/ghl-found/notes"
+    );
     assert_eq!(
         seen.last().unwrap().body["body"],
         "[CloudTalk] Call recording available: https://my.cloudtalk.io/pub/r/MTAwMjQwMjQ4Nw==/ZjQ2NTQ3.wav - Call ID: 1002402487 - Agent: unknown"
@@ -162,10 +250,22 @@ async fn unidentifiable_payloads_get_422_naming_the_fields_and_no_write() {
         let b = response_json(&res);
         assert_eq!(b["error"], "unprocessable_payload");
         assert!(b["message"].as_str().is_some_and(|m| !m.is_empty()));
-        assert!(b["missing"].as_array().is_some_and(|m| !m.is_empty()), "{b}");
+        assert!(
+            b["missing"].as_array().is_some_and(|m| !m.is_empty()),
+            "{b}"
+        );
     }
     // And a GHL secret does not open CloudTalk routes.
-    let res = handle(&CallStarted, &s.deps, post("/api/cloudtalk-webhooks/call-started", CALL_ENDED_CAPTURE, Some(GHL_SECRET))).await;
+    let res = handle(
+        &CallStarted,
+        &s.deps,
+        post(
+            "/api/cloudtalk-webhooks/call-started",
+            CALL_ENDED_CAPTURE,
+            Some(GHL_SECRET),
+        ),
+    )
+    .await;
     assert_eq!(res.status(), 401);
     assert!(received(&s.fakes.ghl).await.is_empty());
 }
@@ -174,41 +274,80 @@ async fn unidentifiable_payloads_get_422_naming_the_fields_and_no_write() {
 async fn contact_created_upserts_and_links() {
     let s = setup(json!(null), json!([]), None).await;
     let body = r#"{"contact_id":1451646073,"contact_name":"Mario Rossi","external_number":393513416607,"contact_email":"Mario@Example.com"}"#;
-    let res = handle(&ContactCreated, &s.deps, ct_post("/api/cloudtalk-webhooks/contact-created", body)).await;
+    let res = handle(
+        &ContactCreated,
+        &s.deps,
+        ct_post("/api/cloudtalk-webhooks/contact-created", body),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let seen = received(&s.fakes.ghl).await;
     assert_eq!(seen.len(), 1);
-    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("POST", "/contacts/upsert"));
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        ("POST", "/contacts/upsert")
+    );
     assert_eq!(
         seen[0].body,
         json!({"locationId": LOCATION, "firstName": "Mario", "lastName": "Rossi", "name": "Mario Rossi",
             "email": "mario@example.com", "phone": "+393513416607", "source": "CloudTalk"})
     );
-    assert_eq!(s.map.find_by_cloudtalk(LOCATION, "1451646073").await.unwrap().unwrap().ghl_contact_id, "ghl-new-1");
+    assert_eq!(
+        s.map
+            .find_by_cloudtalk(LOCATION, "1451646073")
+            .await
+            .unwrap()
+            .unwrap()
+            .ghl_contact_id,
+        "ghl-new-1"
+    );
 }
 
 #[tokio::test]
 async fn loop_prevention_a_contact_the_bridge_created_from_ghl_is_not_written_back() {
     let s = setup(json!(null), json!([]), None).await;
     // GHL → CloudTalk: the bridge creates CloudTalk contact 9001 for GHL contact ghl_123456.
-    let ghl_body = r#"{"contact":{"id":"ghl_123456","name":"Mario Rossi","phone":"+393501234567"}}"#;
-    let res = handle(&NewContact, &s.deps, post("/api/ghl-webhooks/new-contact", ghl_body, Some(GHL_SECRET))).await;
+    let ghl_body =
+        r#"{"contact":{"id":"ghl_123456","name":"Mario Rossi","phone":"+393501234567"}}"#;
+    let res = handle(
+        &NewContact,
+        &s.deps,
+        post("/api/ghl-webhooks/new-contact", ghl_body, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(response_json(&res)["cloudtalkContactId"], "9001");
     // CloudTalk's workflow then reports that contact as created.
-    let echo = r#"{"contact_id":"9001","contact_name":"Mario Rossi","external_number":"+393501234567"}"#;
-    let res = handle(&ContactCreated, &s.deps, ct_post("/api/cloudtalk-webhooks/contact-created", echo)).await;
+    let echo =
+        r#"{"contact_id":"9001","contact_name":"Mario Rossi","external_number":"+393501234567"}"#;
+    let res = handle(
+        &ContactCreated,
+        &s.deps,
+        ct_post("/api/cloudtalk-webhooks/contact-created", echo),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let body = response_json(&res);
     assert_eq!(body["result"], "already_linked");
     assert_eq!(body["ghlContactId"], "ghl_123456");
-    assert!(received(&s.fakes.ghl).await.is_empty(), "the echo wrote to GHL");
+    assert!(
+        received(&s.fakes.ghl).await.is_empty(),
+        "the echo wrote to GHL"
+    );
 
     // Without the link (as a bridge without a contact map would be) the echo writes to GHL:
     // this is the loop the map prevents.
     let fresh = setup(json!(null), json!([]), None).await;
-    let res = handle(&ContactCreated, &fresh.deps, ct_post("/api/cloudtalk-webhooks/contact-created", echo)).await;
+    let res = handle(
+        &ContactCreated,
+        &fresh.deps,
+        ct_post("/api/cloudtalk-webhooks/contact-created", echo),
+    )
+    .await;
     assert_eq!(response_json(&res)["result"], "applied");
-    assert_eq!(calls(&fresh.fakes.ghl).await, vec![("POST".to_string(), "/contacts/upsert".to_string())]);
+    assert_eq!(
+        calls(&fresh.fakes.ghl).await,
+        vec![("POST".to_string(), "/contacts/upsert".to_string())]
+    );
 }
 
 #[tokio::test]
@@ -219,22 +358,45 @@ async fn agent_status_is_kept_and_mirrored_into_one_custom_value() {
     let res = handle(&AgentStatusChange, &s.deps, ct_post(route, first)).await;
     assert_eq!(res.status(), 200);
     let seen = received(&s.fakes.ghl).await;
-    let paths: Vec<(&str, &str)> = seen.iter().map(|r| (r.method.as_str(), r.path.as_str())).collect();
+    let paths: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|r| (r.method.as_str(), r.path.as_str()))
+        .collect();
     let values_path = format!("/locations/{LOCATION}/customValues");
-    assert_eq!(paths, vec![("GET", values_path.as_str()), ("POST", values_path.as_str())]);
+    assert_eq!(
+        paths,
+        vec![
+            ("GET", values_path.as_str()),
+            ("POST", values_path.as_str())
+        ]
+    );
     assert_eq!(
         seen[1].body,
         json!({"name": "CloudTalk agent Roberto (493933) status", "value": "online since 2026-11-28T10:00:00Z"})
     );
-    let stored = s.state.get_agent(LOCATION, "493933").await.unwrap().unwrap();
-    assert_eq!((stored.status.as_str(), stored.ghl_custom_value_id.as_deref()), ("online", Some("cv-1")));
+    let stored = s
+        .state
+        .get_agent(LOCATION, "493933")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            stored.status.as_str(),
+            stored.ghl_custom_value_id.as_deref()
+        ),
+        ("online", Some("cv-1"))
+    );
 
     // The next change updates the same custom value in one call.
     let second = r#"{"agent_id":"493933","agent_name":"Roberto","status":"busy","changed_at":"2026-11-28T10:05:00Z"}"#;
     handle(&AgentStatusChange, &s.deps, ct_post(route, second)).await;
     let seen = received(&s.fakes.ghl).await;
     assert_eq!(seen.len(), 3);
-    assert_eq!((seen[2].method.as_str(), seen[2].path.as_str()), ("PUT", format!("{values_path}/cv-1").as_str()));
+    assert_eq!(
+        (seen[2].method.as_str(), seen[2].path.as_str()),
+        ("PUT", format!("{values_path}/cv-1").as_str())
+    );
     assert_eq!(seen[2].body["value"], "busy since 2026-11-28T10:05:00Z");
 
     // An older event arriving late changes nothing.
@@ -242,7 +404,15 @@ async fn agent_status_is_kept_and_mirrored_into_one_custom_value() {
     let res = handle(&AgentStatusChange, &s.deps, ct_post(route, late)).await;
     assert_eq!(response_json(&res)["result"], "stale");
     assert_eq!(received(&s.fakes.ghl).await.len(), 3);
-    assert_eq!(s.state.get_agent(LOCATION, "493933").await.unwrap().unwrap().status, "busy");
+    assert_eq!(
+        s.state
+            .get_agent(LOCATION, "493933")
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "busy"
+    );
 }
 
 const STAGE_MAP: &str = r#"{"completed":{"pipelineId":"pipe-1","stageId":"stage-done"}}"#;
@@ -256,27 +426,49 @@ async fn campaign_status_moves_the_contacts_opportunity() {
     )
     .await;
     let body = r#"{"campaign_name":"Spring","campaign_status":"completed","external_number":"+393513416607"}"#;
-    let res = handle(&CampaignStatusChange, &s.deps, ct_post("/api/cloudtalk-webhooks/campaign-status-change", body)).await;
+    let res = handle(
+        &CampaignStatusChange,
+        &s.deps,
+        ct_post("/api/cloudtalk-webhooks/campaign-status-change", body),
+    )
+    .await;
     assert_eq!(res.status(), 200, "{}", response_json(&res));
     assert_eq!(response_json(&res)["opportunities"]["moved"], 1);
     let seen = received(&s.fakes.ghl).await;
-    let search = seen.iter().find(|r| r.path == "/opportunities/search").unwrap();
+    let search = seen
+        .iter()
+        .find(|r| r.path == "/opportunities/search")
+        .unwrap();
     assert_eq!(search.query["contact_id"], "ghl-found");
     assert_eq!(search.query["pipeline_id"], "pipe-1");
     assert_eq!(search.query["location_id"], LOCATION);
     let update = seen.last().unwrap();
-    assert_eq!((update.method.as_str(), update.path.as_str()), ("PUT", "/opportunities/opp-1"));
-    assert_eq!(update.body, json!({"pipelineId": "pipe-1", "pipelineStageId": "stage-done"}));
+    assert_eq!(
+        (update.method.as_str(), update.path.as_str()),
+        ("PUT", "/opportunities/opp-1")
+    );
+    assert_eq!(
+        update.body,
+        json!({"pipelineId": "pipe-1", "pipelineStageId": "stage-done"})
+    );
 }
 
 #[tokio::test]
 async fn campaign_status_creates_the_opportunity_when_there_is_none() {
     let s = setup(json!({"id": "ghl-found"}), json!([]), Some(STAGE_MAP)).await;
     let body = r#"{"campaign_name":"Spring","status":"completed","contact_email":"anna@example.com","contact_name":"Anna Verdi"}"#;
-    let res = handle(&CampaignStatusChange, &s.deps, ct_post("/api/cloudtalk-webhooks/campaign-status-change", body)).await;
+    let res = handle(
+        &CampaignStatusChange,
+        &s.deps,
+        ct_post("/api/cloudtalk-webhooks/campaign-status-change", body),
+    )
+    .await;
     assert_eq!(response_json(&res)["opportunities"]["created"], 1);
     let create = received(&s.fakes.ghl).await.pop().unwrap();
-    assert_eq!((create.method.as_str(), create.path.as_str()), ("POST", "/opportunities/"));
+    assert_eq!(
+        (create.method.as_str(), create.path.as_str()),
+        ("POST", "/opportunities/")
+    );
     assert_eq!(
         create.body,
         json!({"locationId": LOCATION, "contactId": "ghl-found", "pipelineId": "pipe-1",
@@ -303,24 +495,55 @@ async fn campaign_status_without_a_contact_finds_the_campaigns_contacts_by_tag()
         .with_priority(1)
         .mount(&s.fakes.cloudtalk)
         .await;
-    let body = r#"{"campaign_name":"Spring","campaign_status":"completed","campaign_tag":"spring-2026"}"#;
-    let res = handle(&CampaignStatusChange, &s.deps, ct_post("/api/cloudtalk-webhooks/campaign-status-change", body)).await;
+    let body =
+        r#"{"campaign_name":"Spring","campaign_status":"completed","campaign_tag":"spring-2026"}"#;
+    let res = handle(
+        &CampaignStatusChange,
+        &s.deps,
+        ct_post("/api/cloudtalk-webhooks/campaign-status-change", body),
+    )
+    .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(response_json(&res)["opportunities"], json!({"moved": 0, "unchanged": 0, "created": 2, "failed": 0, "truncated": false}));
+    assert_eq!(
+        response_json(&res)["opportunities"],
+        json!({"moved": 0, "unchanged": 0, "created": 2, "failed": 0, "truncated": false})
+    );
     let ct = received(&s.fakes.cloudtalk).await;
-    assert_eq!(ct.len(), 2, "one tag lookup and one page of contacts: {ct:?}");
+    assert_eq!(
+        ct.len(),
+        2,
+        "one tag lookup and one page of contacts: {ct:?}"
+    );
     assert_eq!(ct[1].query["tag_id"], "12");
     // The fake GHL matches both numbers to one contact: the first CloudTalk contact is linked
     // to it, the second cannot take the same GHL contact.
-    assert_eq!(s.map.find_by_cloudtalk(LOCATION, "501").await.unwrap().unwrap().ghl_contact_id, "ghl-found");
-    assert!(s.map.find_by_cloudtalk(LOCATION, "502").await.unwrap().is_none());
+    assert_eq!(
+        s.map
+            .find_by_cloudtalk(LOCATION, "501")
+            .await
+            .unwrap()
+            .unwrap()
+            .ghl_contact_id,
+        "ghl-found"
+    );
+    assert!(s
+        .map
+        .find_by_cloudtalk(LOCATION, "502")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
 async fn campaign_status_without_a_rule_writes_nothing() {
     let s = setup(json!({"id": "ghl-found"}), json!([]), Some(STAGE_MAP)).await;
     let body = r#"{"campaign_name":"Spring","campaign_status":"paused","external_number":"+393513416607"}"#;
-    let res = handle(&CampaignStatusChange, &s.deps, ct_post("/api/cloudtalk-webhooks/campaign-status-change", body)).await;
+    let res = handle(
+        &CampaignStatusChange,
+        &s.deps,
+        ct_post("/api/cloudtalk-webhooks/campaign-status-change", body),
+    )
+    .await;
     assert_eq!(response_json(&res)["result"], "no_rule");
     assert!(received(&s.fakes.ghl).await.is_empty());
 }
@@ -329,13 +552,26 @@ async fn campaign_status_without_a_rule_writes_nothing() {
 async fn generic_events_are_stored_and_answered_200() {
     let s = setup(json!(null), json!([]), None).await;
     let body = r#"{"action":"sms_received","external_number":"+393513416607","text":"Ciao"}"#;
-    let res = handle(&Generic, &s.deps, ct_post("/api/cloudtalk-webhooks/generic", body)).await;
+    let res = handle(
+        &Generic,
+        &s.deps,
+        ct_post("/api/cloudtalk-webhooks/generic", body),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let out = response_json(&res);
     assert_eq!(out["result"], "stored");
     assert_eq!(out["eventType"], "sms_received");
-    let stored = s.state.get_event(out["storedEventId"].as_str().unwrap()).await.unwrap().unwrap();
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&stored.body).unwrap()["text"], "Ciao");
+    let stored = s
+        .state
+        .get_event(out["storedEventId"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&stored.body).unwrap()["text"],
+        "Ciao"
+    );
     let days = (stored.expires_at - chrono::Utc::now().timestamp()) / 86_400;
     assert!((13..=14).contains(&days), "{days}");
     assert!(received(&s.fakes.ghl).await.is_empty());
@@ -366,12 +602,29 @@ async fn ghl_rate_limits_are_retried_and_errors_carry_ghl_messages() {
         .await;
     let (deps, _) = fakes.deps_with_memory_map();
     let started = std::time::Instant::now();
-    let res = handle(&CallStarted, &deps, ct_post("/api/cloudtalk-webhooks/call-started", r#"{"external_number":"+393513416607"}"#)).await;
-    assert!(started.elapsed() >= std::time::Duration::from_millis(900), "waited for the rate limit interval");
+    let res = handle(
+        &CallStarted,
+        &deps,
+        ct_post(
+            "/api/cloudtalk-webhooks/call-started",
+            r#"{"external_number":"+393513416607"}"#,
+        ),
+    )
+    .await;
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "waited for the rate limit interval"
+    );
     let seen = calls(&fakes.ghl).await;
     assert_eq!(seen[0], seen[1], "the rate-limited search was retried");
     assert_eq!(res.status(), 502);
     let body = response_json(&res);
     assert_eq!(body["error"], "upstream_rejected");
-    assert!(body["message"].as_str().unwrap().contains("body should not be empty; body must be a string"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("body should not be empty; body must be a string"),
+        "{body}"
+    );
 }

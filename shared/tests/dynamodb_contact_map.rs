@@ -43,8 +43,8 @@ fn client(endpoint: &str) -> aws_sdk_dynamodb::Client {
 
 static TABLES: AtomicU32 = AtomicU32::new(0);
 
-/// Creates a fresh table with the template's key schema.
-async fn fresh_map(endpoint: &str) -> DynamoContactMap {
+/// Creates a fresh table with the template's key schema (both tables share it).
+async fn fresh_table(endpoint: &str) -> String {
     let client = client(endpoint);
     let name = format!(
         "contact-map-{}-{}",
@@ -72,7 +72,11 @@ async fn fresh_map(endpoint: &str) -> DynamoContactMap {
         .send()
         .await
         .expect("create table");
-    DynamoContactMap::new(client, name)
+    name
+}
+
+async fn fresh_map(endpoint: &str) -> DynamoContactMap {
+    DynamoContactMap::new(client(endpoint), fresh_table(endpoint).await)
 }
 
 #[tokio::test]
@@ -186,4 +190,35 @@ async fn new_contact_handler_records_the_link_in_dynamodb() {
     .await;
     assert_eq!(response_json(&res)["foundBy"], "map");
     assert_eq!(received(&fakes.cloudtalk).await.len(), before);
+}
+
+#[tokio::test]
+async fn state_store_keeps_agents_and_expiring_events() {
+    use bridge::state::{AgentStatus, DynamoStateStore, StateStore, StoredEvent};
+    let Some(ep) = endpoint() else { return };
+    let store = DynamoStateStore::new(client(&ep), fresh_table(&ep).await);
+    store.ping().await.unwrap();
+    assert!(store.get_agent("loc", "493933").await.unwrap().is_none());
+    let agent = AgentStatus {
+        location_id: "loc".into(),
+        agent_id: "493933".into(),
+        agent_name: Some("Roberto".into()),
+        status: "online".into(),
+        changed_at: "2026-11-28T10:00:00Z".into(),
+        ghl_custom_value_id: Some("cv-1".into()),
+    };
+    store.put_agent(&agent).await.unwrap();
+    assert_eq!(
+        store.get_agent("loc", "493933").await.unwrap().unwrap(),
+        agent
+    );
+    let event = StoredEvent {
+        id: "1-abc".into(),
+        route: "/api/cloudtalk-webhooks/generic".into(),
+        received_at: "2026-11-28T10:00:00.000Z".into(),
+        body: r#"{"a":1}"#.into(),
+        expires_at: 1_797_000_000,
+    };
+    store.put_event(&event).await.unwrap();
+    assert_eq!(store.get_event("1-abc").await.unwrap().unwrap(), event);
 }

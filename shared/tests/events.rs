@@ -61,7 +61,15 @@ async fn deps(fakes: &Fakes) -> Deps {
     let mut config = config(&fakes.cloudtalk, &fakes.ghl);
     config.ghl_webhook_secrets = vec![EVENTS_GHL_SECRET.to_string()];
     config.cloudtalk_webhook_secrets = vec![EVENTS_CLOUDTALK_SECRET.to_string()];
-    Deps::build(config, Arc::new(MemoryContactMap::new()), Arc::new(bridge::state::MemoryStateStore::new())).unwrap()
+    config.campaign_stage_map = bridge::config::CampaignStageMap::parse(
+        r#"{"completed":{"pipelineId":"pipe-1","stageId":"stage-done"}}"#,
+    );
+    Deps::build(
+        config,
+        Arc::new(MemoryContactMap::new()),
+        Arc::new(bridge::state::MemoryStateStore::new()),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -75,6 +83,7 @@ async fn every_event_file_runs_through_its_handler() {
     for (function, case, file) in files {
         let fakes = Fakes::start().await;
         mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
+        mount_ghl(&fakes.ghl, json!(null), json!([])).await;
         let deps = deps(&fakes).await;
         let text = std::fs::read_to_string(&file).unwrap();
         let req = lambda_http::request::from_str(&text)
@@ -90,12 +99,22 @@ async fn every_event_file_runs_through_its_handler() {
         let status = res.status().as_u16();
         let body = response_json(&res);
         assert_eq!(status, expected_status(&case), "{file:?} answered {body}");
-        if status == 200 && function != "health" {
+        if status == 200 && function.starts_with("ghl-") {
             assert!(body["cloudtalkContactId"].is_string(), "{file:?}: {body}");
             assert!(
                 !received(&fakes.cloudtalk).await.is_empty(),
                 "{file:?} wrote nothing"
             );
+        }
+        if status == 200 && function.starts_with("cloudtalk-") && function != "cloudtalk-generic" {
+            assert_eq!(body["result"], "applied", "{file:?}: {body}");
+            assert!(
+                !received(&fakes.ghl).await.is_empty(),
+                "{file:?} wrote nothing"
+            );
+        }
+        if status == 200 && function == "cloudtalk-generic" {
+            assert_eq!(body["result"], "stored", "{file:?}: {body}");
         }
         if status != 200 {
             assert!(
@@ -105,6 +124,10 @@ async fn every_event_file_runs_through_its_handler() {
             assert!(
                 received(&fakes.cloudtalk).await.is_empty(),
                 "{file:?} was refused but called CloudTalk"
+            );
+            assert!(
+                received(&fakes.ghl).await.is_empty(),
+                "{file:?} was refused but called GoHighLevel"
             );
         }
     }

@@ -173,16 +173,26 @@ impl GhlClient {
     ) -> Result<Value, UpstreamError> {
         let mut attempt = 0;
         loop {
-            match self.call_once(operation, method.clone(), path, query, body).await {
+            match self
+                .call_once(operation, method.clone(), path, query, body)
+                .await
+            {
                 Err(UpstreamError::Status {
                     status: 429,
                     retry_after_secs,
                     ..
                 }) if attempt < MAX_RATE_LIMIT_RETRIES => {
                     attempt += 1;
-                    let wait = retry_after_secs.unwrap_or(1).clamp(1, MAX_RATE_LIMIT_WAIT_SECS);
+                    let wait = retry_after_secs
+                        .unwrap_or(1)
+                        .clamp(1, MAX_RATE_LIMIT_WAIT_SECS);
                     let jitter_ms = u64::from(chrono::Utc::now().timestamp_subsec_millis() % 250);
-                    tracing::warn!(operation, attempt, wait_secs = wait, "GoHighLevel rate limit; retrying");
+                    tracing::warn!(
+                        operation,
+                        attempt,
+                        wait_secs = wait,
+                        "GoHighLevel rate limit; retrying"
+                    );
                     tokio::time::sleep(Duration::from_millis(wait * 1000 + jitter_ms)).await;
                 }
                 other => return other,
@@ -240,7 +250,9 @@ impl GhlClient {
                 // GHL sends no reset time; when the burst window is spent, wait one interval.
                 retry_after_secs: if status.as_u16() == 429 {
                     Some(match remaining {
-                        Some(0) | None => interval_ms.map(|ms| ms.div_ceil(1000).max(1)).unwrap_or(10),
+                        Some(0) | None => {
+                            interval_ms.map(|ms| ms.div_ceil(1000).max(1)).unwrap_or(10)
+                        }
                         Some(_) => 1,
                     })
                 } else {

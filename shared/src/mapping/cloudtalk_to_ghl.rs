@@ -41,13 +41,26 @@ pub fn call_outcome(call: &CallEvent) -> CallOutcome {
         if status.contains("voicemail") {
             return CallOutcome::Voicemail;
         }
-        if ["missed", "no-answer", "no answer", "noanswer", "unanswered", "busy", "failed", "abandoned", "cancel"]
-            .iter()
-            .any(|w| status.contains(w))
+        if [
+            "missed",
+            "no-answer",
+            "no answer",
+            "noanswer",
+            "unanswered",
+            "busy",
+            "failed",
+            "abandoned",
+            "cancel",
+        ]
+        .iter()
+        .any(|w| status.contains(w))
         {
             return CallOutcome::Missed;
         }
-        if ["answered", "completed", "connected", "success"].iter().any(|w| status.contains(w)) {
+        if ["answered", "completed", "connected", "success"]
+            .iter()
+            .any(|w| status.contains(w))
+        {
             return CallOutcome::Answered;
         }
     }
@@ -154,7 +167,9 @@ pub fn last_call_custom_fields(fields: &LastCallFields, call: &CallEvent) -> Vec
         out.push(json!({"id": id, "field_value": call_outcome(call).as_str()}));
     }
     if let Some(id) = &fields.duration {
-        out.push(json!({"id": id, "field_value": call.duration_secs.or(call.talking_secs).unwrap_or(0)}));
+        out.push(
+            json!({"id": id, "field_value": call.duration_secs.or(call.talking_secs).unwrap_or(0)}),
+        );
     }
     out
 }
@@ -229,8 +244,14 @@ mod tests {
         let o = |v: Value| call_outcome(&parse_call(&v));
         assert_eq!(o(json!({"talking_time": 100})), CallOutcome::Answered);
         assert_eq!(o(json!({"talking_time": 0})), CallOutcome::Missed);
-        assert_eq!(o(json!({"is_voicemail": true, "talking_time": 20})), CallOutcome::Voicemail);
-        assert_eq!(o(json!({"status": "missed", "talking_time": 3})), CallOutcome::Missed);
+        assert_eq!(
+            o(json!({"is_voicemail": true, "talking_time": 20})),
+            CallOutcome::Voicemail
+        );
+        assert_eq!(
+            o(json!({"status": "missed", "talking_time": 3})),
+            CallOutcome::Missed
+        );
         assert_eq!(o(json!({"status": "answered"})), CallOutcome::Answered);
         assert_eq!(o(json!({})), CallOutcome::Unknown);
     }
@@ -244,8 +265,10 @@ mod tests {
 
     #[test]
     fn notes() {
-        let call = parse_call(&json!({"call_id":"42","direction":"outbound","agent_name":"Roberto",
-            "started_at":"2026-11-28T10:00:00Z","ended_at":"2026-11-28T10:02:05Z","duration":125,"talking_time":100}));
+        let call = parse_call(
+            &json!({"call_id":"42","direction":"outbound","agent_name":"Roberto",
+            "started_at":"2026-11-28T10:00:00Z","ended_at":"2026-11-28T10:02:05Z","duration":125,"talking_time":100}),
+        );
         assert_eq!(
             call_started_note(&call, Some("+393513416607")),
             "[CloudTalk] Call started - Direction: outbound - Agent: Roberto - Number: +393513416607 - Time: 2026-11-28T10:00:00Z - Call ID: 42"
@@ -254,23 +277,40 @@ mod tests {
             call_ended_note(&call, Some("+393513416607")),
             "[CloudTalk] Call ended - Outcome: answered - Direction: outbound - Agent: Roberto - Duration: 2m 05s - Talking time: 1m 40s - Number: +393513416607 - Time: 2026-11-28T10:02:05Z - Call ID: 42"
         );
-        assert_eq!(recording_note(&call, "https://x/r.wav"), "[CloudTalk] Call recording available: https://x/r.wav - Call ID: 42 - Agent: Roberto");
+        assert_eq!(
+            recording_note(&call, "https://x/r.wav"),
+            "[CloudTalk] Call recording available: https://x/r.wav - Call ID: 42 - Agent: Roberto"
+        );
     }
 
     #[test]
     fn custom_fields_only_when_configured() {
         let call = parse_call(&json!({"talking_time":0,"ended_at":"T"}));
         assert!(last_call_custom_fields(&LastCallFields::default(), &call).is_empty());
-        let fields = LastCallFields { date: Some("f1".into()), outcome: Some("f2".into()), duration: Some("f3".into()) };
+        let fields = LastCallFields {
+            date: Some("f1".into()),
+            outcome: Some("f2".into()),
+            duration: Some("f3".into()),
+        };
         assert_eq!(
             last_call_custom_fields(&fields, &call),
-            vec![json!({"id":"f1","field_value":"T"}), json!({"id":"f2","field_value":"missed"}), json!({"id":"f3","field_value":0})]
+            vec![
+                json!({"id":"f1","field_value":"T"}),
+                json!({"id":"f2","field_value":"missed"}),
+                json!({"id":"f3","field_value":0})
+            ]
         );
     }
 
     #[test]
     fn contact_input() {
-        let c = ghl_contact("loc", Some("Mario Rossi"), Some("+393513416607"), Some("Mario@Example.com"), None);
+        let c = ghl_contact(
+            "loc",
+            Some("Mario Rossi"),
+            Some("+393513416607"),
+            Some("Mario@Example.com"),
+            None,
+        );
         assert_eq!(
             serde_json::to_value(&c).unwrap(),
             json!({"locationId":"loc","firstName":"Mario","lastName":"Rossi","name":"Mario Rossi",

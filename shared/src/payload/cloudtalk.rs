@@ -16,18 +16,36 @@ pub const CALL_ID_KEYS: &[&str] = &["call_id", "cdr_id", "callid"];
 pub const CALL_UUID_KEYS: &[&str] = &["call_uuid", "uuid"];
 pub const CONTACT_ID_KEYS: &[&str] = &["contact_id", "contact.id", "cloudtalk_contact_id"];
 pub const PHONE_KEYS: &[&str] = &[
-    "external_number", "contact_phone", "contact_number", "phone", "phone_number",
-    "customer_number", "caller_number", "number", "contact.number", "contact.phone",
+    "external_number",
+    "contact_phone",
+    "contact_number",
+    "phone",
+    "phone_number",
+    "customer_number",
+    "caller_number",
+    "number",
+    "contact.number",
+    "contact.phone",
 ];
 pub const EMAIL_KEYS: &[&str] = &["contact_email", "email", "contact.email"];
 pub const NAME_KEYS: &[&str] = &["contact_name", "name", "contact.name", "full_name"];
-pub const AGENT_NAME_KEYS: &[&str] = &["agent_name", "agent", "agent_full_name", "agent.name", "user_name"];
+pub const AGENT_NAME_KEYS: &[&str] = &[
+    "agent_name",
+    "agent",
+    "agent_full_name",
+    "agent.name",
+    "user_name",
+];
 pub const AGENT_ID_KEYS: &[&str] = &["agent_id", "user_id", "agent.id"];
 
 /// The `data` of an `{event_id|type, data: {...}}` envelope, else the body itself.
 pub fn unwrap_envelope(root: &Value) -> &Value {
     match root.get("data") {
-        Some(data @ Value::Object(_)) if root.get("type").is_some() || root.get("event_id").is_some() => data,
+        Some(data @ Value::Object(_))
+            if root.get("type").is_some() || root.get("event_id").is_some() =>
+        {
+            data
+        }
         _ => root,
     }
 }
@@ -54,7 +72,12 @@ impl ContactRef {
         } else {
             Err(BridgeError::missing_fields(
                 "no way to identify the contact",
-                &["contact_id", "external_number", "contact_phone", "contact_email"],
+                &[
+                    "contact_id",
+                    "external_number",
+                    "contact_phone",
+                    "contact_email",
+                ],
             ))
         }
     }
@@ -94,12 +117,17 @@ fn seconds(root: &Value, keys: &[&str]) -> Option<u64> {
     keys.iter().find_map(|k| {
         let v = lookup(root, k)?;
         match v {
-            Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f.round() as u64)),
+            Value::Number(n) => n
+                .as_u64()
+                .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f.round() as u64)),
             Value::String(s) => {
                 let s = s.trim();
                 s.parse::<u64>().ok().or_else(|| {
                     // "00:02:05" or "2:05"
-                    let parts: Vec<u64> = s.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+                    let parts: Vec<u64> = s
+                        .split(':')
+                        .map(|p| p.parse().ok())
+                        .collect::<Option<_>>()?;
                     (parts.len() >= 2).then(|| parts.iter().fold(0, |acc, p| acc * 60 + p))
                 })
             }
@@ -139,16 +167,36 @@ pub fn parse_call(body: &Value) -> CallEvent {
         agent_name: find_string(root, AGENT_NAME_KEYS),
         agent_id: find_id(root, AGENT_ID_KEYS),
         direction: direction(root),
-        internal_number: find_id(root, &["internal_number", "internal_number.number_e164", "did"]),
-        started_at: find_string(root, &["started_at", "start_time", "call_start", "date", "time"]),
+        internal_number: find_id(
+            root,
+            &["internal_number", "internal_number.number_e164", "did"],
+        ),
+        started_at: find_string(
+            root,
+            &["started_at", "start_time", "call_start", "date", "time"],
+        ),
         ended_at: find_string(root, &["ended_at", "end_time", "call_end"]),
-        duration_secs: seconds(root, &["duration", "call_duration", "billsec", "total_time"]),
+        duration_secs: seconds(
+            root,
+            &["duration", "call_duration", "billsec", "total_time"],
+        ),
         talking_secs: seconds(root, &["talking_time", "talk_time", "talking_duration"]),
         waiting_secs: seconds(root, &["waiting_time", "wait_time", "ringing_time"]),
-        status: find_string(root, &["status", "call_status", "outcome", "result", "disposition"]),
+        status: find_string(
+            root,
+            &["status", "call_status", "outcome", "result", "disposition"],
+        ),
         is_voicemail: boolean(root, &["is_voicemail", "voicemail"]),
-        recording_url: find_string(root, &["recording_url", "recording_link", "recording", "recordingUrl"])
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        recording_url: find_string(
+            root,
+            &[
+                "recording_url",
+                "recording_link",
+                "recording",
+                "recordingUrl",
+            ],
+        )
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
     }
 }
 
@@ -165,13 +213,25 @@ pub fn parse_agent_status(body: &Value) -> Result<AgentStatusEvent, BridgeError>
     let root = unwrap_envelope(body);
     let agent_id = find_id(root, &["agent_id", "user_id", "agent.id", "id"])
         .ok_or_else(|| BridgeError::missing_fields("no agent id", &["agent_id", "user_id"]))?;
-    let status = find_string(root, &["status", "agent_status", "new_status", "availability", "state"])
-        .ok_or_else(|| BridgeError::missing_fields("no agent status", &["status", "agent_status"]))?;
+    let status = find_string(
+        root,
+        &[
+            "status",
+            "agent_status",
+            "new_status",
+            "availability",
+            "state",
+        ],
+    )
+    .ok_or_else(|| BridgeError::missing_fields("no agent status", &["status", "agent_status"]))?;
     Ok(AgentStatusEvent {
         agent_id,
         agent_name: find_string(root, AGENT_NAME_KEYS),
         status,
-        changed_at: find_string(root, &["changed_at", "timestamp", "time", "date", "updated_at"]),
+        changed_at: find_string(
+            root,
+            &["changed_at", "timestamp", "time", "date", "updated_at"],
+        ),
     })
 }
 
@@ -215,12 +275,21 @@ fn dedupe(values: &mut Vec<String>) {
 
 pub fn parse_contact_created(body: &Value) -> Result<ContactCreatedEvent, BridgeError> {
     let root = unwrap_envelope(body);
-    let cloudtalk_id = find_id(root, &["contact_id", "contact.id", "id", "cloudtalk_contact_id"])
-        .ok_or_else(|| BridgeError::missing_fields("no CloudTalk contact id", &["contact_id", "id"]))?;
+    let cloudtalk_id = find_id(
+        root,
+        &["contact_id", "contact.id", "id", "cloudtalk_contact_id"],
+    )
+    .ok_or_else(|| BridgeError::missing_fields("no CloudTalk contact id", &["contact_id", "id"]))?;
     let mut phones = all_values(root, PHONE_KEYS);
-    phones.extend(all_values(root, &["contact_numbers", "ContactNumber", "numbers"]));
+    phones.extend(all_values(
+        root,
+        &["contact_numbers", "ContactNumber", "numbers"],
+    ));
     let mut emails: Vec<String> = all_values(root, EMAIL_KEYS);
-    emails.extend(all_values(root, &["contact_emails", "ContactEmail", "emails"]));
+    emails.extend(all_values(
+        root,
+        &["contact_emails", "ContactEmail", "emails"],
+    ));
     emails.retain(|e| e.contains('@'));
     dedupe(&mut phones);
     dedupe(&mut emails);
@@ -248,7 +317,9 @@ pub struct CampaignEvent {
 pub fn parse_campaign(body: &Value) -> Result<CampaignEvent, BridgeError> {
     let root = unwrap_envelope(body);
     let status = find_string(root, &["campaign_status", "status", "new_status", "state"])
-        .ok_or_else(|| BridgeError::missing_fields("no campaign status", &["campaign_status", "status"]))?;
+        .ok_or_else(|| {
+            BridgeError::missing_fields("no campaign status", &["campaign_status", "status"])
+        })?;
     Ok(CampaignEvent {
         campaign_id: find_id(root, &["campaign_id", "campaign.id"]),
         campaign_name: find_string(root, &["campaign_name", "campaign", "campaign.name"]),
@@ -261,18 +332,25 @@ pub fn parse_campaign(body: &Value) -> Result<CampaignEvent, BridgeError> {
 /// Names of the top-level keys, for logs that must not carry values.
 pub fn key_names(body: &Value) -> Vec<String> {
     body.as_object()
-        .map(|o| o.keys().take(50).map(|k| k.chars().take(64).collect()).collect())
+        .map(|o| {
+            o.keys()
+                .take(50)
+                .map(|k| k.chars().take(64).collect())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// The event's type when the sender says it (`type`, `event`, `event_type`, `action`).
 pub fn event_type(body: &Value) -> Option<String> {
-    find_string(body, &["type", "event", "event_type", "action", "trigger"]).map(|t| t.chars().take(64).collect())
+    find_string(body, &["type", "event", "event_type", "action", "trigger"])
+        .map(|t| t.chars().take(64).collect())
 }
 
 /// True when `value` holds any scalar under `keys`.
 pub fn has_any(body: &Value, keys: &[&str]) -> bool {
-    keys.iter().any(|k| lookup(body, k).and_then(scalar_string).is_some())
+    keys.iter()
+        .any(|k| lookup(body, k).and_then(scalar_string).is_some())
 }
 
 #[cfg(test)]
@@ -285,7 +363,10 @@ mod tests {
         let v = json!({"call_uuid":"44fe27cd-5268-4670-993e-01293c9f8833","internal_number":40312296109u64,
             "contact_id":1451646073,"agent_id":493933,"external_number":393513416607u64,"# di tentativi di chiamata":null});
         let c = parse_call(&v);
-        assert_eq!(c.call_uuid.as_deref(), Some("44fe27cd-5268-4670-993e-01293c9f8833"));
+        assert_eq!(
+            c.call_uuid.as_deref(),
+            Some("44fe27cd-5268-4670-993e-01293c9f8833")
+        );
         assert_eq!(c.contact.cloudtalk_id.as_deref(), Some("1451646073"));
         assert_eq!(c.contact.phone.as_deref(), Some("393513416607"));
         assert_eq!(c.agent_id.as_deref(), Some("493933"));
@@ -302,10 +383,19 @@ mod tests {
 
         let v = json!({"Call_id":"123456","Call_uuid":"uuid-123","Agent_name":"Roberto"});
         let c = parse_call(&v);
-        assert_eq!((c.call_id.as_deref(), c.call_uuid.as_deref(), c.agent_name.as_deref()),
-            (Some("123456"), Some("uuid-123"), Some("Roberto")));
+        assert_eq!(
+            (
+                c.call_id.as_deref(),
+                c.call_uuid.as_deref(),
+                c.agent_name.as_deref()
+            ),
+            (Some("123456"), Some("uuid-123"), Some("Roberto"))
+        );
         assert!(!c.contact.is_identifiable());
-        assert_eq!(c.contact.require_identifiable().unwrap_err().code(), "unprocessable_payload");
+        assert_eq!(
+            c.contact.require_identifiable().unwrap_err().code(),
+            "unprocessable_payload"
+        );
     }
 
     #[test]
@@ -328,11 +418,17 @@ mod tests {
     #[test]
     fn agent_contact_and_campaign_events() {
         let a = parse_agent_status(&json!({"action":"agent_status_changed","id":493933,"status":"online","agent_name":"Roberto"})).unwrap();
-        assert_eq!((a.agent_id.as_str(), a.status.as_str()), ("493933", "online"));
+        assert_eq!(
+            (a.agent_id.as_str(), a.status.as_str()),
+            ("493933", "online")
+        );
         assert!(parse_agent_status(&json!({"agent_id":1})).is_err());
 
-        let c = parse_contact_created(&json!({"contact_id":"1451646073","contact_name":"Mario Rossi",
-            "external_number":393513416607u64,"contact_email":"mario@example.com"})).unwrap();
+        let c = parse_contact_created(
+            &json!({"contact_id":"1451646073","contact_name":"Mario Rossi",
+            "external_number":393513416607u64,"contact_email":"mario@example.com"}),
+        )
+        .unwrap();
         assert_eq!(c.phones, vec!["393513416607"]);
         assert_eq!(c.emails, vec!["mario@example.com"]);
         assert!(parse_contact_created(&json!({"name":"x"})).is_err());

@@ -24,7 +24,10 @@ impl DynamoStateStore {
         }
     }
 
-    async fn get(&self, key: String) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+    async fn get(
+        &self,
+        key: String,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -59,7 +62,11 @@ fn attr(value: &str) -> AttributeValue {
 
 #[async_trait]
 impl StateStore for DynamoStateStore {
-    async fn get_agent(&self, location_id: &str, agent_id: &str) -> Result<Option<AgentStatus>, StoreError> {
+    async fn get_agent(
+        &self,
+        location_id: &str,
+        agent_id: &str,
+    ) -> Result<Option<AgentStatus>, StoreError> {
         let Some(item) = self.get(AgentStatus::key(location_id, agent_id)).await? else {
             return Ok(None);
         };
@@ -75,7 +82,10 @@ impl StateStore for DynamoStateStore {
 
     async fn put_agent(&self, status: &AgentStatus) -> Result<(), StoreError> {
         let mut item = HashMap::from([
-            ("pk".to_string(), attr(&AgentStatus::key(&status.location_id, &status.agent_id))),
+            (
+                "pk".to_string(),
+                attr(&AgentStatus::key(&status.location_id, &status.agent_id)),
+            ),
             ("location_id".to_string(), attr(&status.location_id)),
             ("agent_id".to_string(), attr(&status.agent_id)),
             ("status".to_string(), attr(&status.status)),
@@ -96,7 +106,10 @@ impl StateStore for DynamoStateStore {
             ("route".to_string(), attr(&event.route)),
             ("received_at".to_string(), attr(&event.received_at)),
             ("body".to_string(), attr(&event.body)),
-            ("expires_at".to_string(), AttributeValue::N(event.expires_at.to_string())),
+            (
+                "expires_at".to_string(),
+                AttributeValue::N(event.expires_at.to_string()),
+            ),
         ]))
         .await
     }

@@ -26,14 +26,23 @@ fn poisoned<T>(_: T) -> StoreError {
 
 #[async_trait]
 impl StateStore for MemoryStateStore {
-    async fn get_agent(&self, location_id: &str, agent_id: &str) -> Result<Option<AgentStatus>, StoreError> {
+    async fn get_agent(
+        &self,
+        location_id: &str,
+        agent_id: &str,
+    ) -> Result<Option<AgentStatus>, StoreError> {
         let agents = self.agents.lock().map_err(poisoned)?;
-        Ok(agents.get(&AgentStatus::key(location_id, agent_id)).cloned())
+        Ok(agents
+            .get(&AgentStatus::key(location_id, agent_id))
+            .cloned())
     }
 
     async fn put_agent(&self, status: &AgentStatus) -> Result<(), StoreError> {
         let mut agents = self.agents.lock().map_err(poisoned)?;
-        agents.insert(AgentStatus::key(&status.location_id, &status.agent_id), status.clone());
+        agents.insert(
+            AgentStatus::key(&status.location_id, &status.agent_id),
+            status.clone(),
+        );
         Ok(())
     }
 

@@ -45,7 +45,11 @@ pub struct StoredEvent {
 
 #[async_trait]
 pub trait StateStore: Send + Sync {
-    async fn get_agent(&self, location_id: &str, agent_id: &str) -> Result<Option<AgentStatus>, StoreError>;
+    async fn get_agent(
+        &self,
+        location_id: &str,
+        agent_id: &str,
+    ) -> Result<Option<AgentStatus>, StoreError>;
     async fn put_agent(&self, status: &AgentStatus) -> Result<(), StoreError>;
     async fn put_event(&self, event: &StoredEvent) -> Result<(), StoreError>;
     async fn get_event(&self, id: &str) -> Result<Option<StoredEvent>, StoreError>;

@@ -213,7 +213,9 @@ pub async fn mount_ghl(server: &MockServer, duplicate: Value, opportunities: Val
     use wiremock::{Mock, ResponseTemplate};
     Mock::given(method("GET"))
         .and(path("/contacts/search/duplicate"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({ "contact": duplicate })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({ "contact": duplicate })),
+        )
         .mount(server)
         .await;
     Mock::given(method("POST"))
@@ -225,7 +227,9 @@ pub async fn mount_ghl(server: &MockServer, duplicate: Value, opportunities: Val
         .await;
     Mock::given(method("POST"))
         .and(path_regex(r"^/contacts/[^/]+/notes$"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({"note": {"id": "note-1"}})))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(serde_json::json!({"note": {"id": "note-1"}})),
+        )
         .mount(server)
         .await;
     Mock::given(method("POST"))
@@ -235,7 +239,10 @@ pub async fn mount_ghl(server: &MockServer, duplicate: Value, opportunities: Val
         .await;
     Mock::given(method("PUT"))
         .and(path_regex(r"^/contacts/[^/]+$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"succeded": true, "contact": {}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"succeded": true, "contact": {}})),
+        )
         .mount(server)
         .await;
     Mock::given(method("GET"))
@@ -247,27 +254,40 @@ pub async fn mount_ghl(server: &MockServer, duplicate: Value, opportunities: Val
         .await;
     Mock::given(method("PUT"))
         .and(path_regex(r"^/opportunities/[^/]+$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"opportunity": {}})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"opportunity": {}})),
+        )
         .mount(server)
         .await;
     Mock::given(method("POST"))
         .and(path("/opportunities/"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({"opportunity": {"id": "opp-new"}})))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(serde_json::json!({"opportunity": {"id": "opp-new"}})),
+        )
         .mount(server)
         .await;
     Mock::given(method("GET"))
         .and(path_regex(r"^/locations/[^/]+/customValues$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"customValues": []})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"customValues": []})),
+        )
         .mount(server)
         .await;
     Mock::given(method("POST"))
         .and(path_regex(r"^/locations/[^/]+/customValues$"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({"customValue": {"id": "cv-1"}})))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(serde_json::json!({"customValue": {"id": "cv-1"}})),
+        )
         .mount(server)
         .await;
     Mock::given(method("PUT"))
         .and(path_regex(r"^/locations/[^/]+/customValues/[^/]+$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"customValue": {"id": "cv-1"}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"customValue": {"id": "cv-1"}})),
+        )
         .mount(server)
         .await;
 }

@@ -36,16 +36,22 @@ impl Webhook for AgentStatusChange {
                     result: "stale",
                     ..Outcome::default()
                 };
-                outcome.details.insert("agentId".into(), json!(event.agent_id));
+                outcome
+                    .details
+                    .insert("agentId".into(), json!(event.agent_id));
                 return Ok(outcome);
             }
         }
         let name = agent_custom_value_name(&event.agent_id, event.agent_name.as_deref());
         let value = agent_custom_value(&event.status, &changed_at);
-        let known_id = previous.as_ref().and_then(|p| p.ghl_custom_value_id.clone());
+        let known_id = previous
+            .as_ref()
+            .and_then(|p| p.ghl_custom_value_id.clone());
         let custom_value_id = match known_id {
             Some(id) => {
-                deps.ghl.update_custom_value(&location, &id, &name, &value).await?;
+                deps.ghl
+                    .update_custom_value(&location, &id, &name, &value)
+                    .await?;
                 id
             }
             None => {
@@ -57,7 +63,11 @@ impl Webhook for AgentStatusChange {
                             .await?;
                         found.id.clone()
                     }
-                    None => deps.ghl.create_custom_value(&location, &name, &value).await?,
+                    None => {
+                        deps.ghl
+                            .create_custom_value(&location, &name, &value)
+                            .await?
+                    }
                 }
             }
         };
@@ -72,9 +82,13 @@ impl Webhook for AgentStatusChange {
             })
             .await?;
         let mut outcome = Outcome::applied();
-        outcome.details.insert("agentId".into(), json!(event.agent_id));
+        outcome
+            .details
+            .insert("agentId".into(), json!(event.agent_id));
         outcome.details.insert("status".into(), json!(event.status));
-        outcome.details.insert("ghlCustomValueId".into(), json!(custom_value_id));
+        outcome
+            .details
+            .insert("ghlCustomValueId".into(), json!(custom_value_id));
         Ok(outcome)
     }
 }

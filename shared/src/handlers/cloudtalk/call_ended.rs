@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use crate::deps::Deps;
 use crate::error::BridgeError;
 use crate::handlers::require_ghl;
-use crate::mapping::cloudtalk_to_ghl::{call_ended_note, call_outcome, last_call_custom_fields, CallOutcome};
+use crate::mapping::cloudtalk_to_ghl::{
+    call_ended_note, call_outcome, last_call_custom_fields, CallOutcome,
+};
 use crate::payload::cloudtalk::parse_call;
 use crate::resolve::resolve_ghl_contact;
 use crate::webhook::{Outcome, Sender, Webhook};
@@ -30,12 +32,18 @@ impl Webhook for CallEnded {
         let resolved = resolve_ghl_contact(deps, &location, &call.contact).await?;
         let note_id = deps
             .ghl
-            .add_note(&resolved.ghl_id, &call_ended_note(&call, resolved.phone.as_deref()))
+            .add_note(
+                &resolved.ghl_id,
+                &call_ended_note(&call, resolved.phone.as_deref()),
+            )
             .await?;
         let result = call_outcome(&call);
         if result == CallOutcome::Missed {
             deps.ghl
-                .add_tags(&resolved.ghl_id, std::slice::from_ref(&deps.config.missed_call_tag))
+                .add_tags(
+                    &resolved.ghl_id,
+                    std::slice::from_ref(&deps.config.missed_call_tag),
+                )
                 .await?;
         }
         let fields = last_call_custom_fields(&deps.config.last_call_fields, &call);
@@ -46,7 +54,9 @@ impl Webhook for CallEnded {
         }
         let mut outcome = super::outcome(call.contact.cloudtalk_id.as_deref(), &resolved);
         outcome.details.insert("ghlNoteId".into(), json!(note_id));
-        outcome.details.insert("callOutcome".into(), json!(result.as_str()));
+        outcome
+            .details
+            .insert("callOutcome".into(), json!(result.as_str()));
         Ok(super::with_call(outcome, &call))
     }
 }

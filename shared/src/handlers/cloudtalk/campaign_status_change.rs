@@ -52,11 +52,21 @@ async fn move_opportunity(
         .await?;
     let current = opportunities
         .iter()
-        .filter(|o| o.pipeline_id.as_deref().is_none_or(|p| p == target.pipeline_id))
-        .find(|o| o.status.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("open")))
+        .filter(|o| {
+            o.pipeline_id
+                .as_deref()
+                .is_none_or(|p| p == target.pipeline_id)
+        })
+        .find(|o| {
+            o.status
+                .as_deref()
+                .is_none_or(|s| s.eq_ignore_ascii_case("open"))
+        })
         .or_else(|| opportunities.first());
     match current {
-        Some(o) if o.pipeline_stage_id.as_deref() == Some(target.stage_id.as_str()) => Ok(Move::AlreadyThere),
+        Some(o) if o.pipeline_stage_id.as_deref() == Some(target.stage_id.as_str()) => {
+            Ok(Move::AlreadyThere)
+        }
         Some(o) => {
             deps.ghl
                 .update_opportunity_stage(&o.id, &target.pipeline_id, &target.stage_id)
@@ -65,7 +75,13 @@ async fn move_opportunity(
         }
         None => {
             deps.ghl
-                .create_opportunity(location, ghl_id, &target.pipeline_id, &target.stage_id, name)
+                .create_opportunity(
+                    location,
+                    ghl_id,
+                    &target.pipeline_id,
+                    &target.stage_id,
+                    name,
+                )
                 .await?;
             Ok(Move::Created)
         }
@@ -85,7 +101,10 @@ impl Webhook for CampaignStatusChange {
             .campaign_stage_map
             .as_ref()
             .map_err(|e| BridgeError::Config(e.clone()))?;
-        let Some(target) = rules.target(event.campaign_name.as_deref(), &event.status).cloned() else {
+        let Some(target) = rules
+            .target(event.campaign_name.as_deref(), &event.status)
+            .cloned()
+        else {
             let mut outcome = Outcome {
                 result: "no_rule",
                 ..Outcome::default()
@@ -93,16 +112,27 @@ impl Webhook for CampaignStatusChange {
             outcome.details.insert("status".into(), json!(event.status));
             return Ok(outcome);
         };
-        let tag = event.campaign_tag.clone().or_else(|| event.campaign_name.clone());
+        let tag = event
+            .campaign_tag
+            .clone()
+            .or_else(|| event.campaign_name.clone());
         if !event.contact.is_identifiable() && tag.is_none() {
             return Err(BridgeError::missing_fields(
                 "no contact and no campaign to find contacts by",
-                &["contact_id", "external_number", "campaign_tag", "campaign_name"],
+                &[
+                    "contact_id",
+                    "external_number",
+                    "campaign_tag",
+                    "campaign_name",
+                ],
             ));
         }
         require_ghl(deps)?;
         let location = deps.location_for(None);
-        let campaign = event.campaign_name.clone().unwrap_or_else(|| "CloudTalk campaign".into());
+        let campaign = event
+            .campaign_name
+            .clone()
+            .unwrap_or_else(|| "CloudTalk campaign".into());
 
         // The contacts to move: the one named, or the campaign's tagged contacts.
         let mut contacts: Vec<ContactRef> = Vec::new();
@@ -190,8 +220,12 @@ impl Webhook for CampaignStatusChange {
             "opportunities".into(),
             json!({"moved": moved, "unchanged": unchanged, "created": created, "failed": failed, "truncated": truncated}),
         );
-        outcome.details.insert("pipelineId".into(), json!(target.pipeline_id));
-        outcome.details.insert("stageId".into(), json!(target.stage_id));
+        outcome
+            .details
+            .insert("pipelineId".into(), json!(target.pipeline_id));
+        outcome
+            .details
+            .insert("stageId".into(), json!(target.stage_id));
         Ok(outcome)
     }
 }

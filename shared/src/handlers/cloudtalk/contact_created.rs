@@ -28,10 +28,12 @@ impl Webhook for ContactCreated {
         let event = parse_contact_created(body)?;
         let region = deps.config.default_phone_region.as_deref();
         let phone = match event.phones.first() {
-            Some(raw) => Some(to_e164(raw, region).map_err(|e| BridgeError::Unprocessable {
-                message: format!("invalid phone number: {e}"),
-                missing: vec![],
-            })?),
+            Some(raw) => Some(
+                to_e164(raw, region).map_err(|e| BridgeError::Unprocessable {
+                    message: format!("invalid phone number: {e}"),
+                    missing: vec![],
+                })?,
+            ),
             None => None,
         };
         if phone.is_none() && event.emails.is_empty() {
@@ -42,19 +44,30 @@ impl Webhook for ContactCreated {
         }
         require_ghl(deps)?;
         let location = deps.location_for(None);
-        if let Some(link) = deps.contacts.find_by_cloudtalk(&location, &event.cloudtalk_id).await? {
+        if let Some(link) = deps
+            .contacts
+            .find_by_cloudtalk(&location, &event.cloudtalk_id)
+            .await?
+        {
             let mut outcome = Outcome {
                 result: "already_linked",
                 ghl_contact_id: Some(link.ghl_contact_id),
                 cloudtalk_contact_id: Some(event.cloudtalk_id),
                 ..Outcome::default()
             };
-            outcome.details.insert("linkOrigin".into(), json!(link.origin.as_str()));
+            outcome
+                .details
+                .insert("linkOrigin".into(), json!(link.origin.as_str()));
             return Ok(outcome);
         }
         let input = ghl_contact_from_created(&location, &event, phone.as_deref());
         let (ghl_id, new) = deps.ghl.upsert_contact(&input).await?;
-        let link = ContactLink::new(&location, &ghl_id, &event.cloudtalk_id, LinkOrigin::CloudTalk);
+        let link = ContactLink::new(
+            &location,
+            &ghl_id,
+            &event.cloudtalk_id,
+            LinkOrigin::CloudTalk,
+        );
         let linked = match deps.contacts.link(&link).await? {
             LinkOutcome::Created => true,
             LinkOutcome::Existing(existing) => {

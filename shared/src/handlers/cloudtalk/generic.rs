@@ -30,7 +30,11 @@ impl Webhook for Generic {
     async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
         let text = body.to_string();
         let now = chrono::Utc::now();
-        let id = format!("{}-{:016x}", now.timestamp_millis(), fingerprint(text.as_bytes()));
+        let id = format!(
+            "{}-{:016x}",
+            now.timestamp_millis(),
+            fingerprint(text.as_bytes())
+        );
         let kind = event_type(body);
         let keys = key_names(body);
         tracing::info!(
@@ -47,7 +51,8 @@ impl Webhook for Generic {
                 route: Self::ROUTE.to_string(),
                 received_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 body: text,
-                expires_at: now.timestamp() + i64::from(deps.config.generic_retention_days) * 86_400,
+                expires_at: now.timestamp()
+                    + i64::from(deps.config.generic_retention_days) * 86_400,
             })
             .await?;
         let mut outcome = Outcome {

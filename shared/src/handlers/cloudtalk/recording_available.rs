@@ -29,7 +29,10 @@ impl Webhook for RecordingAvailable {
         require_ghl(deps)?;
         let location = deps.location_for(None);
         let resolved = resolve_ghl_contact(deps, &location, &call.contact).await?;
-        let note_id = deps.ghl.add_note(&resolved.ghl_id, &recording_note(&call, &url)).await?;
+        let note_id = deps
+            .ghl
+            .add_note(&resolved.ghl_id, &recording_note(&call, &url))
+            .await?;
         let mut outcome = super::outcome(call.contact.cloudtalk_id.as_deref(), &resolved);
         outcome.details.insert("ghlNoteId".into(), json!(note_id));
         Ok(super::with_call(outcome, &call))
