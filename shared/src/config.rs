@@ -138,6 +138,12 @@ pub struct Config {
     pub campaign_stage_map: Result<CampaignStageMap, String>,
     /// How long the generic endpoint keeps a received payload.
     pub generic_retention_days: u32,
+    /// SQS queue of events waiting for another attempt (`RETRY_QUEUE_URL`).
+    pub retry_queue_url: Option<String>,
+    /// SQS queue of events that could not be applied (`DEAD_LETTER_QUEUE_URL`).
+    pub dead_letter_queue_url: Option<String>,
+    /// Attempts before an event is parked (`RETRY_MAX_ATTEMPTS`, default 6).
+    pub max_attempts: u32,
     /// Per-request timeout of upstream calls.
     pub upstream_timeout: Duration,
 }
@@ -198,6 +204,12 @@ impl Config {
             campaign_stage_map: get("CAMPAIGN_STAGE_MAP")
                 .map(|text| CampaignStageMap::parse(&text))
                 .unwrap_or_else(|| Ok(CampaignStageMap::default())),
+            retry_queue_url: get("RETRY_QUEUE_URL"),
+            dead_letter_queue_url: get("DEAD_LETTER_QUEUE_URL"),
+            max_attempts: get("RETRY_MAX_ATTEMPTS")
+                .and_then(|v| v.parse().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(crate::retry_queue::DEFAULT_MAX_ATTEMPTS),
             generic_retention_days: get("GENERIC_RETENTION_DAYS")
                 .and_then(|v| v.parse().ok())
                 .filter(|d| *d > 0)
@@ -258,6 +270,8 @@ impl Config {
             ("DEFAULT_PHONE_REGION", self.default_phone_region.is_some()),
             ("CONTACT_MAP_TABLE", self.contact_map_table.is_some()),
             ("STATE_TABLE", self.state_table.is_some()),
+            ("RETRY_QUEUE_URL", self.retry_queue_url.is_some()),
+            ("DEAD_LETTER_QUEUE_URL", self.dead_letter_queue_url.is_some()),
             (
                 "CAMPAIGN_STAGE_MAP",
                 matches!(&self.campaign_stage_map, Ok(m) if !m.is_empty()),

@@ -29,6 +29,8 @@ pub enum BridgeError {
     Store(#[from] StoreError),
     #[error("configuration: {0}")]
     Config(String),
+    #[error("this event is being applied by another delivery right now")]
+    InProgress,
 }
 
 impl BridgeError {
@@ -54,6 +56,7 @@ impl BridgeError {
             BridgeError::Upstream(_) => "upstream_rejected",
             BridgeError::Store(_) => "store_unavailable",
             BridgeError::Config(_) => "not_configured",
+            BridgeError::InProgress => "in_progress",
         }
     }
 
@@ -69,6 +72,25 @@ impl BridgeError {
             BridgeError::Store(_) => StatusCode::TOO_MANY_REQUESTS,
             BridgeError::Upstream(_) => StatusCode::BAD_GATEWAY,
             BridgeError::Config(_) => StatusCode::SERVICE_UNAVAILABLE,
+            BridgeError::InProgress => StatusCode::TOO_MANY_REQUESTS,
+        }
+    }
+
+    /// A failure that may succeed later: rate limits, upstream outages, the store, a
+    /// concurrent delivery of the same event.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            BridgeError::Upstream(e) => e.is_retryable(),
+            BridgeError::Store(_) | BridgeError::InProgress => true,
+            _ => false,
+        }
+    }
+
+    /// How long the upstream asked to wait, when it said.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            BridgeError::Upstream(UpstreamError::Status { retry_after_secs, .. }) => *retry_after_secs,
+            _ => None,
         }
     }
 

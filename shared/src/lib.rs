@@ -15,15 +15,19 @@ pub mod contact_map;
 pub mod deps;
 pub mod error;
 pub mod handlers;
+pub mod idempotency;
+pub mod local_store;
 pub mod mapping;
 pub mod payload;
 pub mod phone;
 pub mod resolve;
+pub mod retry_queue;
 pub mod state;
 pub mod telemetry;
 pub mod webhook;
+pub mod worker;
 
-pub use deps::Deps;
+pub use deps::{Backends, Deps};
 pub use error::BridgeError;
 
 use webhook::Webhook;
@@ -72,6 +76,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
     health("/api/cloudtalk-webhooks/test"),
 ];
 
+/// The status a sample event in `events/` expects, from its file name: `unauthorized*` → 401,
+/// `bad-*` → 400, `missing-*` and `invalid-*` → 422, anything else → 200.
+pub fn expected_sample_status(file_stem: &str) -> u16 {
+    if file_stem.starts_with("unauthorized") {
+        401
+    } else if file_stem.starts_with("bad-") {
+        400
+    } else if file_stem.starts_with("missing-") || file_stem.starts_with("invalid-") {
+        422
+    } else {
+        200
+    }
+}
+
 /// Routes a request to its endpoint's handler by method and path, the way API Gateway does
 /// in AWS. Used where one process serves every route (tests, local runs); each Lambda serves
 /// one endpoint directly.
@@ -115,5 +133,35 @@ pub async fn route(
         CampaignStatusChange::NAME => handle(&CampaignStatusChange, deps, req).await,
         Generic::NAME => handle(&Generic, deps, req).await,
         _ => handlers::health::handle(deps, req).await,
+    }
+}
+
+/// Applies an event to the endpoint named `function` (its Lambda name). The one registry of
+/// endpoint implementations, used by the HTTP pipeline and the retry worker alike.
+pub async fn apply_by_name(
+    function: &str,
+    deps: &Deps,
+    body: &serde_json::Value,
+    steps: &mut idempotency::Steps,
+) -> Result<webhook::Outcome, BridgeError> {
+    use handlers::cloudtalk::{
+        AgentStatusChange, CallEnded, CallStarted, CampaignStatusChange, ContactCreated, Generic,
+        RecordingAvailable,
+    };
+    use handlers::ghl::{NewContact, NewNote, NewTag, PipelineChange, StatusChange};
+    match function {
+        NewContact::NAME => NewContact.apply(deps, body, steps).await,
+        NewTag::NAME => NewTag.apply(deps, body, steps).await,
+        NewNote::NAME => NewNote.apply(deps, body, steps).await,
+        PipelineChange::NAME => PipelineChange.apply(deps, body, steps).await,
+        StatusChange::NAME => StatusChange.apply(deps, body, steps).await,
+        CallStarted::NAME => CallStarted.apply(deps, body, steps).await,
+        CallEnded::NAME => CallEnded.apply(deps, body, steps).await,
+        RecordingAvailable::NAME => RecordingAvailable.apply(deps, body, steps).await,
+        AgentStatusChange::NAME => AgentStatusChange.apply(deps, body, steps).await,
+        ContactCreated::NAME => ContactCreated.apply(deps, body, steps).await,
+        CampaignStatusChange::NAME => CampaignStatusChange.apply(deps, body, steps).await,
+        Generic::NAME => Generic.apply(deps, body, steps).await,
+        other => Err(BridgeError::BadRequest(format!("unknown endpoint {other}"))),
     }
 }

@@ -11,7 +11,11 @@ use crate::mapping::ghl_to_cloudtalk::{
 };
 use crate::payload::cloudtalk::ContactRef;
 use crate::payload::ghl::GhlContact;
+use crate::idempotency::{Claim, Steps};
 use crate::phone::{same_number, to_e164};
+
+/// The step that records the contact an event created or found.
+const CONTACT_STEP: &str = "contact";
 
 /// How the CloudTalk contact of an event was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,79 +76,138 @@ async fn search_cloudtalk(
     Ok(None)
 }
 
+/// How long an event waits for a concurrent event that is creating the same contact.
+const CREATION_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long one event may hold the right to create a contact.
+const CREATION_LOCK_MS: i64 = 20_000;
+
+/// Waits for the link a concurrent event is creating; a retryable error when it does not come.
+async fn wait_for_link(deps: &Deps, location_id: &str, ghl_id: &str) -> Result<String, BridgeError> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < CREATION_WAIT {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if let Some(link) = deps.contacts.find_by_ghl(location_id, ghl_id).await? {
+            return Ok(link.cloudtalk_contact_id);
+        }
+    }
+    Err(BridgeError::Store(crate::contact_map::StoreError::new(
+        "another event is still creating this contact",
+    )))
+}
+
+/// Creates the CloudTalk contact through a bulk `add_contact` command, checking the command's
+/// own result (a bulk answer is HTTP 200 even when the command failed).
+async fn create_cloudtalk_contact(
+    deps: &Deps,
+    location_id: &str,
+    contact: &GhlContact,
+    phones: &[String],
+    create_tags: &[String],
+) -> Result<String, BridgeError> {
+    let input = cloudtalk_contact(
+        contact,
+        phones,
+        create_tags,
+        Some(ghl_contact_url(&deps.config.ghl_app_base, location_id, &contact.id)),
+    );
+    let command_id = format!("ghl_contact_{}_{}", contact.id, chrono::Utc::now().timestamp());
+    let results = deps
+        .cloudtalk
+        .bulk(&[BulkCommand {
+            action: "add_contact",
+            command_id: command_id.clone(),
+            data: serde_json::to_value(&input).unwrap_or_default(),
+        }])
+        .await?;
+    // Matched by command_id; a lone result is ours even if CloudTalk mangled the id.
+    let result = bulk_result(&results, &command_id).or_else(|| (results.len() == 1).then(|| &results[0]));
+    match result {
+        Some(r) if r.succeeded() && r.id.is_some() => Ok(r.id.clone().unwrap_or_default()),
+        Some(r) => Err(UpstreamError::Status {
+            service: Service::CloudTalk,
+            operation: "bulk add_contact",
+            status: r.status,
+            message: r.message.clone().unwrap_or_else(|| "command failed".into()),
+            retry_after_secs: None,
+        }
+        .into()),
+        None => Err(UpstreamError::InvalidResponse {
+            service: Service::CloudTalk,
+            operation: "bulk add_contact",
+            message: "no result for the command".into(),
+        }
+        .into()),
+    }
+}
+
 /// Resolves the CloudTalk contact for a GHL contact, creating it (with `create_tags`) when no
-/// contact matches, and records the link. Two racing events end with one link: the loser uses
-/// the winner's contact.
+/// contact matches, and records the link.
+///
+/// Concurrent events about the same unlinked contact create it once: creating takes a claim
+/// (`create-cloudtalk#<location>#<ghlId>`) and the other events wait for its link. A retried
+/// event that had created the contact before failing resumes from the recorded step.
 pub async fn resolve_cloudtalk_contact(
     deps: &Deps,
     location_id: &str,
     contact: &GhlContact,
     create_tags: &[String],
+    steps: &mut Steps,
 ) -> Result<ResolvedContact, BridgeError> {
+    let link_found = |cloudtalk_id: String| ResolvedContact {
+        cloudtalk_id,
+        found_by: FoundBy::Map,
+        created_with_tags: false,
+    };
     if let Some(link) = deps.contacts.find_by_ghl(location_id, &contact.id).await? {
-        return Ok(ResolvedContact {
-            cloudtalk_id: link.cloudtalk_contact_id,
-            found_by: FoundBy::Map,
-            created_with_tags: false,
-        });
+        return Ok(link_found(link.cloudtalk_contact_id));
     }
-    let region = deps.config.default_phone_region.as_deref();
-    let phones = normalized_phones(contact, region).map_err(|e| BridgeError::Unprocessable {
-        message: format!("invalid phone number: {e}"),
-        missing: vec![],
-    })?;
-    let emails = normalized_emails(contact);
-
-    let (cloudtalk_id, found_by) = match search_cloudtalk(deps, &phones, &emails).await? {
-        Some(id) => (id, FoundBy::Search),
-        None => {
-            let input = cloudtalk_contact(
-                contact,
-                &phones,
-                create_tags,
-                Some(ghl_contact_url(
-                    &deps.config.ghl_app_base,
-                    location_id,
-                    &contact.id,
-                )),
-            );
-            let command_id = format!(
-                "ghl_contact_{}_{}",
-                contact.id,
-                chrono::Utc::now().timestamp()
-            );
-            let results = deps
-                .cloudtalk
-                .bulk(&[BulkCommand {
-                    action: "add_contact",
-                    command_id: command_id.clone(),
-                    data: serde_json::to_value(&input).unwrap_or_default(),
-                }])
-                .await?;
-            // Matched by command_id; a lone result is ours even if CloudTalk mangled the id.
-            let result = bulk_result(&results, &command_id)
-                .or_else(|| (results.len() == 1).then(|| &results[0]));
-            match result {
-                Some(r) if r.succeeded() && r.id.is_some() => {
-                    (r.id.clone().unwrap_or_default(), FoundBy::Created)
-                }
-                Some(r) => {
-                    return Err(UpstreamError::Status {
-                        service: Service::CloudTalk,
-                        operation: "bulk add_contact",
-                        status: r.status,
-                        message: r.message.clone().unwrap_or_else(|| "command failed".into()),
-                        retry_after_secs: None,
+    let (cloudtalk_id, found_by) = if let Some(created) = steps.get(CONTACT_STEP) {
+        // An earlier attempt created the contact and failed before linking it.
+        (created.to_string(), FoundBy::Created)
+    } else {
+        let region = deps.config.default_phone_region.as_deref();
+        let phones = normalized_phones(contact, region).map_err(|e| BridgeError::Unprocessable {
+            message: format!("invalid phone number: {e}"),
+            missing: vec![],
+        })?;
+        let emails = normalized_emails(contact);
+        match search_cloudtalk(deps, &phones, &emails).await? {
+            Some(id) => (id, FoundBy::Search),
+            None => {
+                let claim_key = format!("create-cloudtalk#{location_id}#{}", contact.id);
+                let now = chrono::Utc::now().timestamp_millis();
+                match deps.idempotency.claim(&claim_key, now, now + CREATION_LOCK_MS).await? {
+                    Claim::Acquired { .. } => {
+                        let created =
+                            create_cloudtalk_contact(deps, location_id, contact, &phones, create_tags).await;
+                        match created {
+                            Ok(id) => {
+                                steps.record(CONTACT_STEP, &id).await?;
+                                deps.idempotency
+                                    .complete(&claim_key, &serde_json::json!({ "cloudtalkContactId": id }))
+                                    .await?;
+                                (id, FoundBy::Created)
+                            }
+                            Err(e) => {
+                                deps.idempotency.release(&claim_key).await?;
+                                return Err(e);
+                            }
+                        }
                     }
-                    .into())
-                }
-                None => {
-                    return Err(UpstreamError::InvalidResponse {
-                        service: Service::CloudTalk,
-                        operation: "bulk add_contact",
-                        message: "no result for the command".into(),
+                    Claim::Completed { response } => {
+                        match deps.contacts.find_by_ghl(location_id, &contact.id).await? {
+                            Some(link) => return Ok(link_found(link.cloudtalk_contact_id)),
+                            None => match response.get("cloudtalkContactId").and_then(|v| v.as_str()) {
+                                Some(id) => (id.to_string(), FoundBy::Search),
+                                None => {
+                                    return Ok(link_found(wait_for_link(deps, location_id, &contact.id).await?))
+                                }
+                            },
+                        }
                     }
-                    .into())
+                    Claim::InProgress => {
+                        return Ok(link_found(wait_for_link(deps, location_id, &contact.id).await?));
+                    }
                 }
             }
         }
@@ -213,6 +276,7 @@ pub async fn resolve_ghl_contact(
     deps: &Deps,
     location_id: &str,
     contact: &ContactRef,
+    steps: &mut Steps,
 ) -> Result<ResolvedGhlContact, BridgeError> {
     contact.require_identifiable()?;
     let region = deps.config.default_phone_region.as_deref();
@@ -249,30 +313,26 @@ pub async fn resolve_ghl_contact(
             &["external_number", "contact_phone", "contact_email"],
         ));
     }
-    let (ghl_id, found_by) = match deps
-        .ghl
-        .find_duplicate(location_id, phone.as_deref(), email.as_deref())
-        .await?
-    {
-        Some(found) => (found.id, FoundBy::Search),
-        None => {
-            let input = ghl_contact(
-                location_id,
-                name.as_deref(),
-                phone.as_deref(),
-                email.as_deref(),
-                None,
-            );
+    // GHL's duplicate search and upsert match by phone and email, so a retry finds the contact
+    // an earlier attempt created; the step still saves the lookups.
+    let found = steps
+        .run(CONTACT_STEP, || async {
+            if let Some(found) = deps
+                .ghl
+                .find_duplicate(location_id, phone.as_deref(), email.as_deref())
+                .await?
+            {
+                return Ok(format!("search|{}", found.id));
+            }
+            let input = ghl_contact(location_id, name.as_deref(), phone.as_deref(), email.as_deref(), None);
             let (id, new) = deps.ghl.upsert_contact(&input).await?;
-            (
-                id,
-                if new {
-                    FoundBy::Created
-                } else {
-                    FoundBy::Search
-                },
-            )
-        }
+            Ok(format!("{}|{id}", if new { "created" } else { "search" }))
+        })
+        .await?;
+    let (ghl_id, found_by) = match found.split_once('|') {
+        Some(("created", id)) => (id.to_string(), FoundBy::Created),
+        Some((_, id)) => (id.to_string(), FoundBy::Search),
+        None => (found.clone(), FoundBy::Search),
     };
     if let Some(ct_id) = &contact.cloudtalk_id {
         let link = ContactLink::new(location_id, &ghl_id, ct_id, LinkOrigin::CloudTalk);

@@ -4,13 +4,15 @@
 use std::time::Instant;
 
 use async_trait::async_trait;
-use lambda_http::{http::StatusCode, Body, Request, Response};
+use lambda_http::{http::StatusCode, Body, Request, RequestExt, Response};
 use serde_json::{json, Map, Value};
 use subtle::ConstantTimeEq;
 
 use crate::deps::Deps;
 use crate::error::{json_response, BridgeError};
+use crate::idempotency::{event_key, Claim, Steps, DEFAULT_LOCK_MS};
 use crate::payload::parse_body;
+use crate::retry_queue::{backoff_secs, QueuedEvent};
 
 /// Who sends an endpoint's webhooks, which decides the credential it must present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +53,13 @@ pub trait Webhook: Sync {
     const SENDER: Sender;
 
     /// Applies the event. Expected failures are errors with a 4xx mapping, never panics.
-    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError>;
+    /// Each upstream write goes through `steps`, so a retried event resumes where it failed.
+    async fn apply(
+        &self,
+        deps: &Deps,
+        body: &Value,
+        steps: &mut Steps,
+    ) -> Result<Outcome, BridgeError>;
 }
 
 fn presented_secret(req: &Request) -> Option<&str> {
@@ -92,21 +100,164 @@ pub fn authenticate(deps: &Deps, sender: Sender, req: &Request) -> Result<(), Br
     }
 }
 
+/// What happened to an event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Handled {
+    Applied(Outcome),
+    /// Applied before: the answer given then.
+    Duplicate(Value),
+    /// Could not be applied now; queued for another attempt.
+    Queued { delay_secs: u32, reason: String },
+    /// Could not be applied (refused upstream, or out of attempts); parked on the dead-letter
+    /// queue with its reason.
+    Parked {
+        reason: String,
+        code: &'static str,
+        status: StatusCode,
+    },
+}
+
+/// The JSON answer of an applied event, also stored for duplicates.
+pub fn outcome_body(function: &str, outcome: &Outcome) -> Value {
+    let mut body = json!({
+        "ok": true,
+        "endpoint": function,
+        "result": outcome.result,
+        "ghlContactId": outcome.ghl_contact_id,
+        "cloudtalkContactId": outcome.cloudtalk_contact_id,
+        "contactCreated": outcome.contact_created,
+    });
+    for (k, v) in &outcome.details {
+        body[k] = v.clone();
+    }
+    body
+}
+
+/// The in-progress lock of an attempt: until the invocation's deadline, or 30 s.
+fn lock_until_ms(req: &Request) -> i64 {
+    let now = chrono::Utc::now().timestamp_millis();
+    let deadline = req
+        .lambda_context_ref()
+        .map(|c| c.deadline as i64)
+        .filter(|d| *d > now + 1_000);
+    deadline.map(|d| d + 1_000).unwrap_or(now + DEFAULT_LOCK_MS)
+}
+
+/// Applies an event once: claims its idempotency record, applies it with its recorded steps,
+/// and marks it completed. A completed event is answered as a duplicate without any write.
+pub async fn apply_once(
+    deps: &Deps,
+    function: &str,
+    body: &Value,
+    lock_until_ms: i64,
+) -> Result<Handled, BridgeError> {
+    let key = event_key(function, body);
+    let now = chrono::Utc::now().timestamp_millis();
+    match deps.idempotency.claim(&key, now, lock_until_ms).await? {
+        Claim::Completed { response } => Ok(Handled::Duplicate(response)),
+        Claim::InProgress => Err(BridgeError::InProgress),
+        Claim::Acquired { steps } => {
+            let mut steps = Steps::new(&key, steps, deps.idempotency.clone());
+            match crate::apply_by_name(function, deps, body, &mut steps).await {
+                Ok(outcome) => {
+                    let answer = outcome_body(function, &outcome);
+                    if let Err(e) = deps.idempotency.complete(&key, &answer).await {
+                        // The writes are done and recorded as steps; a redelivery re-runs no write.
+                        tracing::error!(endpoint = function, error = "store_unavailable", message = %e, "could not mark the event completed");
+                    }
+                    Ok(Handled::Applied(outcome))
+                }
+                Err(e) => {
+                    if let Err(release) = deps.idempotency.release(&key).await {
+                        tracing::warn!(endpoint = function, message = %release, "could not release the event; its lock will expire");
+                    }
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// After a failed attempt: queue a retryable failure with a delay, park a permanent one with
+/// its reason, and leave refusals of the request itself (4xx) to the caller.
+pub async fn defer(
+    deps: &Deps,
+    mut event: QueuedEvent,
+    error: BridgeError,
+) -> Result<Handled, BridgeError> {
+    let reason = format!("{}: {}", error.code(), error.public_message());
+    event.last_error = Some(reason.clone());
+    let parked = |reason: String| Handled::Parked {
+        reason,
+        code: error.code(),
+        status: if error.is_retryable() {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            error.status()
+        },
+    };
+    if error.is_retryable() {
+        if event.attempt >= deps.config.max_attempts {
+            let why = format!("gave up after {} attempts; last error {reason}", event.attempt);
+            return match deps.retry_queue.park(&event, &why).await {
+                Ok(()) => Ok(parked(why)),
+                Err(_) => Err(error),
+            };
+        }
+        let delay_secs = backoff_secs(event.attempt, error.retry_after_secs());
+        match deps.retry_queue.enqueue(&event, delay_secs).await {
+            Ok(()) => Ok(Handled::Queued { delay_secs, reason }),
+            Err(queue_error) => {
+                tracing::warn!(endpoint = %event.function, message = %queue_error, "event could not be queued");
+                Err(error)
+            }
+        }
+    } else {
+        // Refused for good (an upstream rejected the data): retrying cannot help, an operator
+        // must look.
+        match deps.retry_queue.park(&event, &reason).await {
+            Ok(()) => Ok(parked(reason)),
+            Err(park_error) => {
+                tracing::error!(endpoint = %event.function, message = %park_error, "event could not be parked");
+                Err(error)
+            }
+        }
+    }
+}
+
 /// Runs one webhook request through the shared pipeline. Never returns an `Err`: every failure
 /// is a JSON response, and every request logs exactly one `webhook` line.
-pub async fn handle<W: Webhook>(webhook: &W, deps: &Deps, req: Request) -> Response<Body> {
+pub async fn handle<W: Webhook>(_webhook: &W, deps: &Deps, req: Request) -> Response<Body> {
     let started = Instant::now();
     let calls_before = deps.calls.get();
+    let lock_until = lock_until_ms(&req);
     let result = async {
         authenticate(deps, W::SENDER, &req)?;
-        let body = parse_body(req.body().as_ref())?;
-        webhook.apply(deps, &body).await
+        let raw = req.body().as_ref();
+        let body = parse_body(raw)?;
+        match apply_once(deps, W::NAME, &body, lock_until).await {
+            Ok(handled) => Ok(handled),
+            Err(error) if error.is_retryable() || matches!(error, BridgeError::Upstream(_)) => {
+                let event = QueuedEvent {
+                    function: W::NAME.to_string(),
+                    body: String::from_utf8_lossy(raw).into_owned(),
+                    key: event_key(W::NAME, &body),
+                    attempt: 1,
+                    first_received_at: chrono::Utc::now()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    last_error: None,
+                    parked_at: None,
+                };
+                defer(deps, event, error).await
+            }
+            Err(error) => Err(error),
+        }
     }
     .await;
     let upstream_calls = deps.calls.get().saturating_sub(calls_before);
     let duration_ms = started.elapsed().as_millis() as u64;
     match result {
-        Ok(outcome) => {
+        Ok(Handled::Applied(outcome)) => {
             tracing::info!(
                 endpoint = W::NAME,
                 outcome = outcome.result,
@@ -118,18 +269,29 @@ pub async fn handle<W: Webhook>(webhook: &W, deps: &Deps, req: Request) -> Respo
                 duration_ms,
                 "webhook"
             );
-            let mut body = json!({
-                "ok": true,
-                "endpoint": W::NAME,
-                "result": outcome.result,
-                "ghlContactId": outcome.ghl_contact_id,
-                "cloudtalkContactId": outcome.cloudtalk_contact_id,
-                "contactCreated": outcome.contact_created,
-            });
-            for (k, v) in outcome.details {
-                body[k] = v;
+            json_response(StatusCode::OK, &outcome_body(W::NAME, &outcome))
+        }
+        Ok(Handled::Duplicate(mut answer)) => {
+            tracing::info!(endpoint = W::NAME, outcome = "duplicate", status = 200, upstream_calls, duration_ms, "webhook");
+            if !answer.is_object() {
+                answer = json!({ "ok": true, "endpoint": W::NAME });
             }
-            json_response(StatusCode::OK, &body)
+            answer["duplicate"] = json!(true);
+            json_response(StatusCode::OK, &answer)
+        }
+        Ok(Handled::Queued { delay_secs, reason }) => {
+            tracing::warn!(endpoint = W::NAME, outcome = "queued", status = 202, reason = %reason, retry_in_secs = delay_secs, upstream_calls, duration_ms, "webhook");
+            json_response(
+                StatusCode::ACCEPTED,
+                &json!({ "ok": true, "endpoint": W::NAME, "result": "queued", "queued": true, "retryInSeconds": delay_secs, "reason": reason }),
+            )
+        }
+        Ok(Handled::Parked { reason, code, status }) => {
+            tracing::error!(endpoint = W::NAME, outcome = "parked", status = status.as_u16(), reason = %reason, upstream_calls, duration_ms, "webhook");
+            json_response(
+                status,
+                &json!({ "error": code, "message": reason, "parked": true }),
+            )
         }
         Err(err) => {
             let status = err.status().as_u16();

@@ -50,7 +50,10 @@ async fn setup(
     if let Some(m) = stage_map {
         config.campaign_stage_map = bridge::config::CampaignStageMap::parse(m);
     }
-    let deps = Deps::build(config, map.clone(), state.clone()).unwrap();
+    let mut backends = bridge::Backends::in_memory();
+    backends.contacts = map.clone();
+    backends.state = state.clone();
+    let deps = Deps::build(config, backends).unwrap();
     Setup {
         fakes,
         deps,

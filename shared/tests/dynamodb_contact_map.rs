@@ -180,14 +180,16 @@ async fn new_contact_handler_records_the_link_in_dynamodb() {
     let link = map.find_by_ghl(LOCATION, "ghl-77").await.unwrap().unwrap();
     assert_eq!(link.cloudtalk_contact_id, "9001");
 
-    // The same contact again: found in the map, no search and no create.
+    // The same delivery again: a duplicate, answered as before, with no upstream call.
     let before = received(&fakes.cloudtalk).await.len();
-    let res = handle(
-        &NewContact,
-        &deps,
-        post("/api/ghl-webhooks/new-contact", body, Some(GHL_SECRET)),
-    )
-    .await;
+    let res = handle(&NewContact, &deps, post("/api/ghl-webhooks/new-contact", body, Some(GHL_SECRET))).await;
+    let answer = response_json(&res);
+    assert_eq!((answer["duplicate"].clone(), answer["cloudtalkContactId"].clone()), (json!(true), json!("9001")));
+    assert_eq!(received(&fakes.cloudtalk).await.len(), before);
+
+    // Another event about the same contact: found in the map, no search and no create.
+    let other = body.replace("wh-1", "wh-2");
+    let res = handle(&NewContact, &deps, post("/api/ghl-webhooks/new-contact", &other, Some(GHL_SECRET))).await;
     assert_eq!(response_json(&res)["foundBy"], "map");
     assert_eq!(received(&fakes.cloudtalk).await.len(), before);
 }

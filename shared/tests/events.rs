@@ -7,9 +7,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use bridge::contact_map::MemoryContactMap;
 use bridge::{Deps, ENDPOINTS};
 use common::*;
 use serde_json::json;
@@ -22,16 +20,9 @@ fn events_dir() -> PathBuf {
 }
 
 fn expected_status(case: &str) -> u16 {
-    if case.starts_with("unauthorized") {
-        401
-    } else if case.starts_with("bad-") {
-        400
-    } else if case.starts_with("missing-") || case.starts_with("invalid-") {
-        422
-    } else {
-        200
-    }
+    bridge::expected_sample_status(case)
 }
+
 
 fn event_files() -> Vec<(String, String, PathBuf)> {
     let mut files = Vec::new();
@@ -64,12 +55,7 @@ async fn deps(fakes: &Fakes) -> Deps {
     config.campaign_stage_map = bridge::config::CampaignStageMap::parse(
         r#"{"completed":{"pipelineId":"pipe-1","stageId":"stage-done"}}"#,
     );
-    Deps::build(
-        config,
-        Arc::new(MemoryContactMap::new()),
-        Arc::new(bridge::state::MemoryStateStore::new()),
-    )
-    .unwrap()
+    Deps::build(config, bridge::Backends::in_memory()).unwrap()
 }
 
 #[tokio::test]

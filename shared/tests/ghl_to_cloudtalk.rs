@@ -328,37 +328,42 @@ async fn both_secret_headers_and_the_rotation_secret_are_accepted() {
 }
 
 #[tokio::test]
-async fn a_rate_limited_cloudtalk_is_answered_with_429_so_ghl_redelivers() {
+async fn a_rate_limited_cloudtalk_event_is_queued_or_answered_429_when_it_cannot_be() {
     let fakes = Fakes::start().await;
     Mock::given(method("PUT"))
         .and(path("/api/contacts/addTags/555.json"))
         .respond_with(
             ResponseTemplate::new(429)
                 .insert_header("X-CloudTalkAPI-ResetTime", "1")
-                .set_body_json(
-                    json!({"responseData":{"status":429,"message":"Too Many Requests"}}),
-                ),
+                .set_body_json(json!({"responseData":{"status":429,"message":"Too Many Requests"}})),
         )
         .mount(&fakes.cloudtalk)
         .await;
-    let (deps, map) = fakes.deps_with_memory_map();
-    link_mario(map.as_ref()).await;
+    let body = r#"{"contact":{"id":"ghl_123456"},"tag":"x"}"#;
 
-    let res = handle(
-        &NewTag,
-        &deps,
-        post(
-            "/api/ghl-webhooks/new-tag",
-            r#"{"contact":{"id":"ghl_123456"},"tag":"x"}"#,
-            Some(GHL_SECRET),
-        ),
-    )
-    .await;
+    // With a retry queue: durably queued, answered 202.
+    let (deps, map, queue) = fakes.deps_with_queue();
+    link_mario(map.as_ref()).await;
+    let res = handle(&NewTag, &deps, post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET))).await;
+    assert_eq!(res.status(), 202);
+    let answer = response_json(&res);
+    assert_eq!(answer["queued"], true);
+    assert!(answer["reason"].as_str().unwrap().contains("429"), "{answer}");
+    let queued = queue.drain();
+    assert_eq!(queued.len(), 1);
+    assert_eq!((queued[0].0.function.as_str(), queued[0].0.attempt, queued[0].0.body.as_str()), ("ghl-new-tag", 1, body));
+    assert!(queued[0].1 >= 30, "backoff delay {}", queued[0].1);
+
+    // Without one (a local run): 429, so GoHighLevel re-delivers.
+    let (mut deps, map) = fakes.deps_with_memory_map();
+    deps.retry_queue = Arc::new(bridge::retry_queue::NoRetryQueue);
+    link_mario(map.as_ref()).await;
+    let res = handle(&NewTag, &deps, post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET))).await;
     assert_eq!(res.status(), 429);
     assert!(res.headers().contains_key("retry-after"));
-    let body = response_json(&res);
-    assert_eq!(body["error"], "upstream_unavailable");
-    assert!(body["message"].as_str().unwrap().contains("429"));
+    let answer = response_json(&res);
+    assert_eq!(answer["error"], "upstream_unavailable");
+    assert!(answer["message"].as_str().unwrap().contains("429"));
 }
 
 #[tokio::test]
@@ -431,27 +436,18 @@ async fn a_failed_bulk_command_inside_http_200_is_an_error_with_a_masked_message
 }
 
 #[tokio::test]
-async fn concurrent_events_for_one_unlinked_contact_end_with_one_link() {
+async fn concurrent_events_for_one_unlinked_contact_create_one_cloudtalk_contact() {
     let fakes = Fakes::start().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     let (deps, map) = fakes.deps_with_memory_map();
     let deps = Arc::new(deps);
-
-    let body = r#"{"contact":{"id":"ghl_race","phone":"+393501234567"},"tag":"hot"}"#;
     let mut tasks = Vec::new();
-    for _ in 0..4 {
+    for tag in ["hot", "warm", "vip", "callback"] {
         let deps = deps.clone();
+        let body = format!(r#"{{"contact":{{"id":"ghl_race","phone":"+393501234567"}},"tag":"{tag}"}}"#);
         tasks.push(tokio::spawn(async move {
-            let res = handle(
-                &NewTag,
-                &deps,
-                post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET)),
-            )
-            .await;
-            (
-                res.status().as_u16(),
-                response_json(&res)["cloudtalkContactId"].clone(),
-            )
+            let res = handle(&NewTag, &deps, post("/api/ghl-webhooks/new-tag", &body, Some(GHL_SECRET))).await;
+            (res.status().as_u16(), response_json(&res)["cloudtalkContactId"].clone())
         }));
     }
     let mut ids = Vec::new();
@@ -460,14 +456,51 @@ async fn concurrent_events_for_one_unlinked_contact_end_with_one_link() {
         assert_eq!(status, 200);
         ids.push(id);
     }
-    let link = map
-        .find_by_ghl(LOCATION, "ghl_race")
-        .await
-        .unwrap()
-        .unwrap();
+    let link = map.find_by_ghl(LOCATION, "ghl_race").await.unwrap().unwrap();
     assert_eq!(map.len(), 1);
-    assert!(
-        ids.iter().all(|id| id == &json!(link.cloudtalk_contact_id)),
-        "{ids:?} vs {link:?}"
-    );
+    assert!(ids.iter().all(|id| id == &json!(link.cloudtalk_contact_id)), "{ids:?} vs {link:?}");
+    let creates = calls(&fakes.cloudtalk).await.into_iter().filter(|(_, p)| p == "/api/bulk/contacts.json").count();
+    assert_eq!(creates, 1, "one CloudTalk contact for four events");
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_or_concurrently_is_applied_once() {
+    let fakes = Fakes::start().await;
+    mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
+    let (deps, map, queue) = fakes.deps_with_queue();
+    link_mario(map.as_ref()).await;
+    let deps = Arc::new(deps);
+    let body = r#"{"type":"NoteCreate","webhookId":"wh-note-1","locationId":"loc-test","id":"n1","contactId":"ghl_123456","body":"Richiamare"}"#;
+    let mut tasks = Vec::new();
+    for _ in 0..5 {
+        let deps = deps.clone();
+        tasks.push(tokio::spawn(async move {
+            let res = handle(&NewNote, &deps, post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET))).await;
+            (res.status().as_u16(), response_json(&res))
+        }));
+    }
+    let mut applied = 0;
+    for t in tasks {
+        let (status, answer) = t.await.unwrap();
+        match status {
+            200 if answer["duplicate"] == true => {}
+            200 => applied += 1,
+            // A delivery that overlaps the one applying it is queued and will find it done.
+            202 => assert_eq!(answer["queued"], true),
+            other => panic!("unexpected {other}: {answer}"),
+        }
+    }
+    assert_eq!(applied, 1);
+    // Later redeliveries are duplicates with the first answer.
+    let res = handle(&NewNote, &deps, post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET))).await;
+    let answer = response_json(&res);
+    assert_eq!((answer["duplicate"].clone(), answer["cloudtalkNoteId"].clone()), (json!(true), json!("7001")));
+    let notes = calls(&fakes.cloudtalk).await.into_iter().filter(|(_, p)| p.starts_with("/api/notes/add/")).count();
+    assert_eq!(notes, 1);
+    // Queued overlaps are duplicates when the worker runs them.
+    for (event, _) in queue.drain() {
+        let handled = bridge::worker::process(&deps, event).await;
+        assert_eq!(handled, bridge::worker::WorkerResult::Done { duplicate: true });
+    }
+    assert_eq!(calls(&fakes.cloudtalk).await.len(), 1);
 }

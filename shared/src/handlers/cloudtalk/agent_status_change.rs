@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::idempotency::Steps;
 use crate::handlers::require_ghl;
 use crate::mapping::cloudtalk_to_ghl::{agent_custom_value, agent_custom_value_name};
 use crate::mapping::timestamp_or_now;
@@ -24,7 +25,12 @@ impl Webhook for AgentStatusChange {
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/agent-status-change";
     const SENDER: Sender = Sender::CloudTalk;
 
-    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+    async fn apply(
+        &self,
+        deps: &Deps,
+        body: &Value,
+        steps: &mut Steps,
+    ) -> Result<Outcome, BridgeError> {
         let event = parse_agent_status(body)?;
         require_ghl(deps)?;
         let location = deps.location_for(None);
@@ -47,30 +53,24 @@ impl Webhook for AgentStatusChange {
         let known_id = previous
             .as_ref()
             .and_then(|p| p.ghl_custom_value_id.clone());
-        let custom_value_id = match known_id {
-            Some(id) => {
-                deps.ghl
-                    .update_custom_value(&location, &id, &name, &value)
-                    .await?;
-                id
-            }
-            None => {
+        let custom_value_id = steps
+            .run("custom_value", || async {
+                if let Some(id) = known_id {
+                    deps.ghl.update_custom_value(&location, &id, &name, &value).await?;
+                    return Ok(id);
+                }
                 let existing = deps.ghl.list_custom_values(&location).await?;
                 match existing.iter().find(|v| v.name.eq_ignore_ascii_case(&name)) {
                     Some(found) => {
                         deps.ghl
                             .update_custom_value(&location, &found.id, &name, &value)
                             .await?;
-                        found.id.clone()
+                        Ok(found.id.clone())
                     }
-                    None => {
-                        deps.ghl
-                            .create_custom_value(&location, &name, &value)
-                            .await?
-                    }
+                    None => Ok(deps.ghl.create_custom_value(&location, &name, &value).await?),
                 }
-            }
-        };
+            })
+            .await?;
         deps.state
             .put_agent(&AgentStatus {
                 location_id: location,

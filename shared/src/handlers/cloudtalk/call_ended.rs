@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::idempotency::Steps;
 use crate::handlers::require_ghl;
 use crate::mapping::cloudtalk_to_ghl::{
     call_ended_note, call_outcome, last_call_custom_fields, CallOutcome,
@@ -24,32 +25,39 @@ impl Webhook for CallEnded {
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/call-ended";
     const SENDER: Sender = Sender::CloudTalk;
 
-    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+    async fn apply(
+        &self,
+        deps: &Deps,
+        body: &Value,
+        steps: &mut Steps,
+    ) -> Result<Outcome, BridgeError> {
         let call = parse_call(body);
         call.contact.require_identifiable()?;
         require_ghl(deps)?;
         let location = deps.location_for(None);
-        let resolved = resolve_ghl_contact(deps, &location, &call.contact).await?;
-        let note_id = deps
-            .ghl
-            .add_note(
-                &resolved.ghl_id,
-                &call_ended_note(&call, resolved.phone.as_deref()),
-            )
+        let resolved = resolve_ghl_contact(deps, &location, &call.contact, steps).await?;
+        let note = call_ended_note(&call, resolved.phone.as_deref());
+        let note_id = steps
+            .run("note", || async { Ok(deps.ghl.add_note(&resolved.ghl_id, &note).await?) })
             .await?;
         let result = call_outcome(&call);
         if result == CallOutcome::Missed {
-            deps.ghl
-                .add_tags(
-                    &resolved.ghl_id,
-                    std::slice::from_ref(&deps.config.missed_call_tag),
-                )
+            let tag = std::slice::from_ref(&deps.config.missed_call_tag);
+            steps
+                .run("tag", || async {
+                    deps.ghl.add_tags(&resolved.ghl_id, tag).await?;
+                    Ok(String::new())
+                })
                 .await?;
         }
         let fields = last_call_custom_fields(&deps.config.last_call_fields, &call);
         if !fields.is_empty() {
-            deps.ghl
-                .update_contact(&resolved.ghl_id, &json!({ "customFields": fields }))
+            let update = json!({ "customFields": fields });
+            steps
+                .run("fields", || async {
+                    deps.ghl.update_contact(&resolved.ghl_id, &update).await?;
+                    Ok(String::new())
+                })
                 .await?;
         }
         let mut outcome = super::outcome(call.contact.cloudtalk_id.as_deref(), &resolved);

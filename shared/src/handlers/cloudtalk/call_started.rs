@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::idempotency::Steps;
 use crate::handlers::require_ghl;
 use crate::mapping::cloudtalk_to_ghl::call_started_note;
 use crate::payload::cloudtalk::parse_call;
@@ -20,14 +21,21 @@ impl Webhook for CallStarted {
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/call-started";
     const SENDER: Sender = Sender::CloudTalk;
 
-    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+    async fn apply(
+        &self,
+        deps: &Deps,
+        body: &Value,
+        steps: &mut Steps,
+    ) -> Result<Outcome, BridgeError> {
         let call = parse_call(body);
         call.contact.require_identifiable()?;
         require_ghl(deps)?;
         let location = deps.location_for(None);
-        let resolved = resolve_ghl_contact(deps, &location, &call.contact).await?;
+        let resolved = resolve_ghl_contact(deps, &location, &call.contact, steps).await?;
         let note = call_started_note(&call, resolved.phone.as_deref());
-        let note_id = deps.ghl.add_note(&resolved.ghl_id, &note).await?;
+        let note_id = steps
+            .run("note", || async { Ok(deps.ghl.add_note(&resolved.ghl_id, &note).await?) })
+            .await?;
         let mut outcome = super::outcome(call.contact.cloudtalk_id.as_deref(), &resolved);
         outcome.details.insert("ghlNoteId".into(), json!(note_id));
         Ok(super::with_call(outcome, &call))

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use crate::config::StageTarget;
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::idempotency::Steps;
 use crate::handlers::require_ghl;
 use crate::payload::cloudtalk::{parse_campaign, ContactRef};
 use crate::resolve::resolve_ghl_contact;
@@ -94,7 +95,12 @@ impl Webhook for CampaignStatusChange {
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/campaign-status-change";
     const SENDER: Sender = Sender::CloudTalk;
 
-    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+    async fn apply(
+        &self,
+        deps: &Deps,
+        body: &Value,
+        steps: &mut Steps,
+    ) -> Result<Outcome, BridgeError> {
         let event = parse_campaign(body)?;
         let rules = deps
             .config
@@ -183,17 +189,31 @@ impl Webhook for CampaignStatusChange {
             if i > 0 {
                 tokio::time::sleep(PACE).await;
             }
-            let result = async {
-                let resolved = resolve_ghl_contact(deps, &location, contact).await?;
-                let name = format!(
-                    "{} - {}",
-                    contact.name.as_deref().unwrap_or(resolved.ghl_id.as_str()),
-                    campaign
-                );
-                let m = move_opportunity(deps, &location, &resolved.ghl_id, &target, &name).await?;
-                Ok::<_, BridgeError>((resolved.ghl_id, m))
-            }
-            .await;
+            let step = format!("move:{i}");
+            let result = match steps.get(&step).map(str::to_string) {
+                // Moved by an earlier attempt of this event.
+                Some(done) => Ok((done, Move::AlreadyThere)),
+                None => {
+                    let moved = async {
+                        let mut contact_steps = Steps::untracked();
+                        let resolved =
+                            resolve_ghl_contact(deps, &location, contact, &mut contact_steps).await?;
+                        let name = format!(
+                            "{} - {}",
+                            contact.name.as_deref().unwrap_or(resolved.ghl_id.as_str()),
+                            campaign
+                        );
+                        let m = move_opportunity(deps, &location, &resolved.ghl_id, &target, &name)
+                            .await?;
+                        Ok::<_, BridgeError>((resolved.ghl_id, m))
+                    }
+                    .await;
+                    if let Ok((id, _)) = &moved {
+                        steps.record(&step, id).await?;
+                    }
+                    moved
+                }
+            };
             match result {
                 Ok((id, m)) => {
                     ghl_ids.push(id);

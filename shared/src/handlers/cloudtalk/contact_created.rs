@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::contact_map::{ContactLink, LinkOrigin, LinkOutcome};
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::idempotency::Steps;
 use crate::handlers::require_ghl;
 use crate::mapping::cloudtalk_to_ghl::ghl_contact_from_created;
 use crate::payload::cloudtalk::parse_contact_created;
@@ -24,7 +25,12 @@ impl Webhook for ContactCreated {
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/contact-created";
     const SENDER: Sender = Sender::CloudTalk;
 
-    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+    async fn apply(
+        &self,
+        deps: &Deps,
+        body: &Value,
+        steps: &mut Steps,
+    ) -> Result<Outcome, BridgeError> {
         let event = parse_contact_created(body)?;
         let region = deps.config.default_phone_region.as_deref();
         let phone = match event.phones.first() {
@@ -61,7 +67,16 @@ impl Webhook for ContactCreated {
             return Ok(outcome);
         }
         let input = ghl_contact_from_created(&location, &event, phone.as_deref());
-        let (ghl_id, new) = deps.ghl.upsert_contact(&input).await?;
+        let upserted = steps
+            .run("ghl_contact", || async {
+                let (id, new) = deps.ghl.upsert_contact(&input).await?;
+                Ok(format!("{}|{id}", if new { "new" } else { "existing" }))
+            })
+            .await?;
+        let (new, ghl_id) = match upserted.split_once('|') {
+            Some((flag, id)) => (flag == "new", id.to_string()),
+            None => (false, upserted.clone()),
+        };
         let link = ContactLink::new(
             &location,
             &ghl_id,

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::idempotency::Steps;
 use crate::payload::cloudtalk::{event_type, key_names};
 use crate::state::StoredEvent;
 use crate::webhook::{Outcome, Sender, Webhook};
@@ -27,7 +28,12 @@ impl Webhook for Generic {
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/generic";
     const SENDER: Sender = Sender::CloudTalk;
 
-    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+    async fn apply(
+        &self,
+        deps: &Deps,
+        body: &Value,
+        steps: &mut Steps,
+    ) -> Result<Outcome, BridgeError> {
         let text = body.to_string();
         let now = chrono::Utc::now();
         let id = format!(
@@ -45,14 +51,18 @@ impl Webhook for Generic {
             bytes = text.len(),
             "generic CloudTalk event"
         );
-        deps.state
-            .put_event(&StoredEvent {
-                id: id.clone(),
-                route: Self::ROUTE.to_string(),
-                received_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                body: text,
-                expires_at: now.timestamp()
-                    + i64::from(deps.config.generic_retention_days) * 86_400,
+        let stored = StoredEvent {
+            id: id.clone(),
+            route: Self::ROUTE.to_string(),
+            received_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            body: text,
+            expires_at: now.timestamp() + i64::from(deps.config.generic_retention_days) * 86_400,
+        };
+        // A retry of the same event keeps the first stored copy.
+        let id = steps
+            .run("stored", || async {
+                deps.state.put_event(&stored).await?;
+                Ok(stored.id.clone())
             })
             .await?;
         let mut outcome = Outcome {

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::idempotency::Steps;
 use crate::handlers::require_ghl;
 use crate::mapping::cloudtalk_to_ghl::recording_note;
 use crate::payload::cloudtalk::parse_call;
@@ -20,7 +21,12 @@ impl Webhook for RecordingAvailable {
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/recording-available";
     const SENDER: Sender = Sender::CloudTalk;
 
-    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+    async fn apply(
+        &self,
+        deps: &Deps,
+        body: &Value,
+        steps: &mut Steps,
+    ) -> Result<Outcome, BridgeError> {
         let call = parse_call(body);
         let url = call.recording_url.clone().ok_or_else(|| {
             BridgeError::missing_fields("no recording link", &["recording_url", "recording_link"])
@@ -28,10 +34,10 @@ impl Webhook for RecordingAvailable {
         call.contact.require_identifiable()?;
         require_ghl(deps)?;
         let location = deps.location_for(None);
-        let resolved = resolve_ghl_contact(deps, &location, &call.contact).await?;
-        let note_id = deps
-            .ghl
-            .add_note(&resolved.ghl_id, &recording_note(&call, &url))
+        let resolved = resolve_ghl_contact(deps, &location, &call.contact, steps).await?;
+        let note = recording_note(&call, &url);
+        let note_id = steps
+            .run("note", || async { Ok(deps.ghl.add_note(&resolved.ghl_id, &note).await?) })
             .await?;
         let mut outcome = super::outcome(call.contact.cloudtalk_id.as_deref(), &resolved);
         outcome.details.insert("ghlNoteId".into(), json!(note_id));

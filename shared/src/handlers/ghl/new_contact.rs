@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::idempotency::Steps;
 use crate::handlers::require_cloudtalk;
 use crate::payload::ghl::parse_new_contact;
 use crate::resolve::{resolve_cloudtalk_contact, FoundBy};
@@ -20,16 +21,24 @@ impl Webhook for NewContact {
     const ROUTE: &'static str = "/api/ghl-webhooks/new-contact";
     const SENDER: Sender = Sender::GoHighLevel;
 
-    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+    async fn apply(
+        &self,
+        deps: &Deps,
+        body: &Value,
+        steps: &mut Steps,
+    ) -> Result<Outcome, BridgeError> {
         let event = parse_new_contact(body)?;
         require_cloudtalk(deps)?;
         let contact = &event.contact;
         let location = deps.location_for(contact.location_id.as_deref());
-        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &contact.tags).await?;
+        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &contact.tags, steps).await?;
         // An existing CloudTalk contact keeps its data; GHL's tags are appended to it.
         if resolved.found_by != FoundBy::Created && !contact.tags.is_empty() {
-            deps.cloudtalk
-                .add_tags(&resolved.cloudtalk_id, &contact.tags)
+            steps
+                .run("tags", || async {
+                    deps.cloudtalk.add_tags(&resolved.cloudtalk_id, &contact.tags).await?;
+                    Ok(String::new())
+                })
                 .await?;
         }
         Ok(super::outcome(&contact.id, &resolved))

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::idempotency::Steps;
 use crate::handlers::require_cloudtalk;
 use crate::mapping::ghl_to_cloudtalk::note_text;
 use crate::payload::ghl::parse_new_note;
@@ -23,16 +24,22 @@ impl Webhook for NewNote {
     const ROUTE: &'static str = "/api/ghl-webhooks/new-note";
     const SENDER: Sender = Sender::GoHighLevel;
 
-    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+    async fn apply(
+        &self,
+        deps: &Deps,
+        body: &Value,
+        steps: &mut Steps,
+    ) -> Result<Outcome, BridgeError> {
         let event = parse_new_note(body)?;
         require_cloudtalk(deps)?;
         let contact = &event.contact;
         let location = deps.location_for(contact.location_id.as_deref());
-        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &contact.tags).await?;
+        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &contact.tags, steps).await?;
         let text: String = note_text(&event).chars().take(NOTE_MAX_CHARS).collect();
-        let note_id = deps
-            .cloudtalk
-            .add_note(&resolved.cloudtalk_id, &text)
+        let note_id = steps
+            .run("note", || async {
+                Ok(deps.cloudtalk.add_note(&resolved.cloudtalk_id, &text).await?)
+            })
             .await?;
         let mut outcome = super::outcome(&contact.id, &resolved);
         outcome

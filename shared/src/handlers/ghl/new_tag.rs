@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::idempotency::Steps;
 use crate::handlers::require_cloudtalk;
 use crate::payload::ghl::parse_new_tag;
 use crate::resolve::resolve_cloudtalk_contact;
@@ -19,7 +20,12 @@ impl Webhook for NewTag {
     const ROUTE: &'static str = "/api/ghl-webhooks/new-tag";
     const SENDER: Sender = Sender::GoHighLevel;
 
-    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+    async fn apply(
+        &self,
+        deps: &Deps,
+        body: &Value,
+        steps: &mut Steps,
+    ) -> Result<Outcome, BridgeError> {
         let event = parse_new_tag(body)?;
         require_cloudtalk(deps)?;
         let contact = &event.contact;
@@ -30,10 +36,13 @@ impl Webhook for NewTag {
                 create_tags.push(tag.clone());
             }
         }
-        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &create_tags).await?;
+        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &create_tags, steps).await?;
         if !resolved.created_with_tags {
-            deps.cloudtalk
-                .add_tags(&resolved.cloudtalk_id, &event.tags)
+            steps
+                .run("tags", || async {
+                    deps.cloudtalk.add_tags(&resolved.cloudtalk_id, &event.tags).await?;
+                    Ok(String::new())
+                })
                 .await?;
         }
         let mut outcome = super::outcome(&contact.id, &resolved);

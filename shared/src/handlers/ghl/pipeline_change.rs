@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::idempotency::Steps;
 use crate::handlers::require_cloudtalk;
 use crate::mapping::ghl_to_cloudtalk::pipeline_activity;
 use crate::payload::ghl::parse_pipeline_change;
@@ -20,15 +21,24 @@ impl Webhook for PipelineChange {
     const ROUTE: &'static str = "/api/ghl-webhooks/pipeline-change";
     const SENDER: Sender = Sender::GoHighLevel;
 
-    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+    async fn apply(
+        &self,
+        deps: &Deps,
+        body: &Value,
+        steps: &mut Steps,
+    ) -> Result<Outcome, BridgeError> {
         let event = parse_pipeline_change(body)?;
         require_cloudtalk(deps)?;
         let contact = &event.contact;
         let location = deps.location_for(contact.location_id.as_deref());
-        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &contact.tags).await?;
-        let activity_id = deps
-            .cloudtalk
-            .add_activity(&resolved.cloudtalk_id, &pipeline_activity(&event))
+        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &contact.tags, steps).await?;
+        let activity_id = steps
+            .run("activity", || async {
+                Ok(deps
+                    .cloudtalk
+                    .add_activity(&resolved.cloudtalk_id, &pipeline_activity(&event))
+                    .await?)
+            })
             .await?;
         let mut outcome = super::outcome(&contact.id, &resolved);
         outcome

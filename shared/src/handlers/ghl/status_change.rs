@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::idempotency::Steps;
 use crate::handlers::require_cloudtalk;
 use crate::mapping::ghl_to_cloudtalk::{status_note, status_tag};
 use crate::payload::ghl::parse_status_change;
@@ -20,7 +21,12 @@ impl Webhook for StatusChange {
     const ROUTE: &'static str = "/api/ghl-webhooks/status-change";
     const SENDER: Sender = Sender::GoHighLevel;
 
-    async fn apply(&self, deps: &Deps, body: &Value) -> Result<Outcome, BridgeError> {
+    async fn apply(
+        &self,
+        deps: &Deps,
+        body: &Value,
+        steps: &mut Steps,
+    ) -> Result<Outcome, BridgeError> {
         let event = parse_status_change(body)?;
         require_cloudtalk(deps)?;
         let contact = &event.contact;
@@ -28,14 +34,23 @@ impl Webhook for StatusChange {
         let tag = status_tag(&event.status);
         let mut create_tags = contact.tags.clone();
         create_tags.push(tag.clone());
-        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &create_tags).await?;
-        let note_id = deps
-            .cloudtalk
-            .add_note(&resolved.cloudtalk_id, &status_note(&event))
+        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &create_tags, steps).await?;
+        let note_id = steps
+            .run("note", || async {
+                Ok(deps
+                    .cloudtalk
+                    .add_note(&resolved.cloudtalk_id, &status_note(&event))
+                    .await?)
+            })
             .await?;
         if !resolved.created_with_tags {
-            deps.cloudtalk
-                .add_tags(&resolved.cloudtalk_id, std::slice::from_ref(&tag))
+            steps
+                .run("tags", || async {
+                    deps.cloudtalk
+                        .add_tags(&resolved.cloudtalk_id, std::slice::from_ref(&tag))
+                        .await?;
+                    Ok(String::new())
+                })
                 .await?;
         }
         let mut outcome = super::outcome(&contact.id, &resolved);

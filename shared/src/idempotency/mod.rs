@@ -1,0 +1,182 @@
+//! Idempotency records: every accepted event is applied once, even when it is delivered twice,
+//! delivered concurrently, or retried after a failure.
+//!
+//! A record per event key moves from `IN_PROGRESS` (held by one attempt until `lock_until`,
+//! derived from the Lambda's remaining time) to `COMPLETED` (with the answer given). A second
+//! delivery of a completed event gets that answer back, marked duplicate, with no upstream
+//! write. An attempt that dies leaves its lock to expire, so a later delivery or the retry
+//! worker takes over. Records expire after [`RECORD_TTL_SECS`] (7 days, longer than GHL's
+//! retry window and the bridge's own retries).
+//!
+//! Multi-write events record each completed step (`steps`: name → id), so a retry resumes
+//! after the last completed write instead of repeating it.
+
+pub mod dynamodb;
+pub mod memory;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub use dynamodb::DynamoIdempotencyStore;
+pub use memory::MemoryIdempotencyStore;
+
+use crate::contact_map::StoreError;
+use crate::error::BridgeError;
+use crate::payload::fields::find_id;
+
+/// How long a record is kept: 7 days.
+pub const RECORD_TTL_SECS: i64 = 7 * 24 * 3600;
+/// In-progress lock when the remaining invocation time is unknown.
+pub const DEFAULT_LOCK_MS: i64 = 30_000;
+
+/// The result of claiming an event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// This attempt owns the event; `steps` are those an earlier attempt completed.
+    Acquired { steps: BTreeMap<String, String> },
+    /// The event was applied before; this is the answer that was given.
+    Completed { response: Value },
+    /// Another attempt is applying it right now.
+    InProgress,
+}
+
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` unless it is completed or held by a live attempt.
+    async fn claim(&self, key: &str, now_ms: i64, lock_until_ms: i64) -> Result<Claim, StoreError>;
+    /// Records that a step completed, with the id it produced.
+    async fn record_step(&self, key: &str, step: &str, value: &str) -> Result<(), StoreError>;
+    /// Marks the event completed with the answer given.
+    async fn complete(&self, key: &str, response: &Value) -> Result<(), StoreError>;
+    /// Gives up the lock (keeping the steps), so the next attempt can take over at once.
+    async fn release(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// The idempotency key of an event: GoHighLevel's `webhookId`; CloudTalk's `call_uuid` or
+/// `call_id` with the endpoint; otherwise a hash of the endpoint and the canonical body. Never
+/// random, so a redelivery always finds its record.
+pub fn event_key(function: &str, body: &Value) -> String {
+    let root = crate::payload::cloudtalk::unwrap_envelope(body);
+    if function.starts_with("ghl-") {
+        if let Some(id) = find_id(body, &["webhookId", "webhook_id"]) {
+            return format!("ghl-webhook#{id}");
+        }
+    } else if function.starts_with("cloudtalk-") {
+        if let Some(id) = find_id(body, &["event_id"]) {
+            return format!("{function}#event#{id}");
+        }
+        if !function.ends_with("generic") && !function.ends_with("agent-status-change") {
+            if let Some(uuid) = find_id(root, crate::payload::cloudtalk::CALL_UUID_KEYS) {
+                return format!("{function}#call-uuid#{uuid}");
+            }
+            if let Some(id) = find_id(root, crate::payload::cloudtalk::CALL_ID_KEYS) {
+                return format!("{function}#call-id#{id}");
+            }
+        }
+    }
+    // serde_json's map is ordered by key, so this text is canonical.
+    let digest = Sha256::digest(format!("{function}\n{body}").as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{function}#body#{hex}")
+}
+
+/// The completed steps of the event being applied; see [`Steps::run`].
+pub struct Steps {
+    key: Option<String>,
+    done: BTreeMap<String, String>,
+    store: Option<Arc<dyn IdempotencyStore>>,
+}
+
+impl Steps {
+    pub fn new(key: &str, done: BTreeMap<String, String>, store: Arc<dyn IdempotencyStore>) -> Self {
+        Self {
+            key: Some(key.to_string()),
+            done,
+            store: Some(store),
+        }
+    }
+
+    /// Steps that are not recorded anywhere (unit tests, one-off runs).
+    pub fn untracked() -> Self {
+        Self {
+            key: None,
+            done: BTreeMap::new(),
+            store: None,
+        }
+    }
+
+    /// The value of a completed step.
+    pub fn get(&self, step: &str) -> Option<&str> {
+        self.done.get(step).map(String::as_str)
+    }
+
+    /// Records a step as completed.
+    pub async fn record(&mut self, step: &str, value: &str) -> Result<(), BridgeError> {
+        if let (Some(key), Some(store)) = (&self.key, &self.store) {
+            store.record_step(key, step, value).await?;
+        }
+        self.done.insert(step.to_string(), value.to_string());
+        Ok(())
+    }
+
+    /// Runs a write once per event: a step completed by an earlier attempt returns its recorded
+    /// value without running again; otherwise `write` runs and its value is recorded.
+    pub async fn run<F, Fut>(&mut self, step: &str, write: F) -> Result<String, BridgeError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<String, BridgeError>>,
+    {
+        if let Some(value) = self.done.get(step) {
+            return Ok(value.clone());
+        }
+        let value = write().await?;
+        self.record(step, &value).await?;
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_prefer_sender_ids_and_are_never_random() {
+        assert_eq!(event_key("ghl-new-tag", &json!({"webhookId": "w-1", "x": 1})), "ghl-webhook#w-1");
+        assert_eq!(
+            event_key("cloudtalk-call-ended", &json!({"Call_uuid": "u-1", "call_id": 5})),
+            "cloudtalk-call-ended#call-uuid#u-1"
+        );
+        assert_eq!(event_key("cloudtalk-call-started", &json!({"call_id": 5})), "cloudtalk-call-started#call-id#5");
+        // The same call on two endpoints is two events.
+        assert_ne!(
+            event_key("cloudtalk-call-started", &json!({"call_id": 5})),
+            event_key("cloudtalk-call-ended", &json!({"call_id": 5}))
+        );
+        let a = event_key("ghl-new-note", &json!({"contact": {"id": "1"}, "note": {"body": "x"}}));
+        let b = event_key("ghl-new-note", &json!({"note": {"body": "x"}, "contact": {"id": "1"}}));
+        assert_eq!(a, b, "key order does not matter");
+        assert!(a.starts_with("ghl-new-note#body#"));
+        assert_ne!(a, event_key("ghl-new-note", &json!({"contact": {"id": "1"}, "note": {"body": "y"}})));
+    }
+
+    #[tokio::test]
+    async fn steps_run_once() {
+        let store: Arc<dyn IdempotencyStore> = Arc::new(MemoryIdempotencyStore::new());
+        let Claim::Acquired { steps } = store.claim("k", 0, 1_000).await.unwrap() else { panic!() };
+        let mut s = Steps::new("k", steps, store.clone());
+        let mut runs = 0;
+        let v = s.run("note", || { runs += 1; async { Ok("n1".to_string()) } }).await.unwrap();
+        assert_eq!(v, "n1");
+        store.release("k").await.unwrap();
+        // A later attempt takes over and skips the completed step.
+        let Claim::Acquired { steps } = store.claim("k", 10, 1_000).await.unwrap() else { panic!() };
+        let mut s = Steps::new("k", steps, store.clone());
+        let v = s.run("note", || { runs += 1; async { Ok("n2".to_string()) } }).await.unwrap();
+        assert_eq!((v.as_str(), runs), ("n1", 1));
+    }
+}
