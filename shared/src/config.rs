@@ -146,6 +146,8 @@ pub struct Config {
     pub max_attempts: u32,
     /// Per-request timeout of upstream calls.
     pub upstream_timeout: Duration,
+    /// Time one upstream call may spend retrying before the event is queued instead.
+    pub upstream_retry_budget: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -214,6 +216,11 @@ impl Config {
                 .and_then(|v| v.parse().ok())
                 .filter(|d| *d > 0)
                 .unwrap_or(14),
+            upstream_retry_budget: Duration::from_millis(
+                get("UPSTREAM_RETRY_BUDGET_MS")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(6_000),
+            ),
             upstream_timeout: Duration::from_millis(
                 get("UPSTREAM_TIMEOUT_MS")
                     .and_then(|v| v.parse().ok())

@@ -105,13 +105,15 @@ impl Deps {
                 .as_deref()
                 .unwrap_or_default(),
             calls.clone(),
-        );
+        )
+        .with_retry_budget(config.upstream_retry_budget);
         let ghl = GhlClient::new(
             http,
             &config.ghl_api_base,
             config.ghl_api_token.as_deref().unwrap_or_default(),
             calls.clone(),
-        );
+        )
+        .with_retry_budget(config.upstream_retry_budget);
         Ok(Self {
             config,
             cloudtalk: Arc::new(cloudtalk),

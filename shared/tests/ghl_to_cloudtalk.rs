@@ -504,3 +504,23 @@ async fn the_same_event_delivered_twice_or_concurrently_is_applied_once() {
     }
     assert_eq!(calls(&fakes.cloudtalk).await.len(), 1);
 }
+
+#[tokio::test]
+async fn an_upstream_outage_is_retried_within_the_request() {
+    let fakes = Fakes::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/notes/add/555.json"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"responseData":{"status":503,"message":"Service Unavailable"}})))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&fakes.cloudtalk)
+        .await;
+    mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
+    let (deps, map, queue) = fakes.deps_with_queue();
+    link_mario(map.as_ref()).await;
+    let body = r#"{"contact":{"id":"ghl_123456"},"note":{"body":"x","userId":"u"}}"#;
+    let res = handle(&NewNote, &deps, post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET))).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(calls(&fakes.cloudtalk).await.len(), 3, "two failures, then the note");
+    assert_eq!(queue.queued_len(), 0);
+}

@@ -133,6 +133,7 @@ pub struct CloudTalkClient {
     key_id: String,
     key_secret: String,
     calls: CallCounter,
+    retry_budget: std::time::Duration,
 }
 
 impl CloudTalkClient {
@@ -149,10 +150,34 @@ impl CloudTalkClient {
             key_id: key_id.to_string(),
             key_secret: key_secret.to_string(),
             calls,
+            retry_budget: super::DEFAULT_RETRY_BUDGET,
         }
     }
 
+    /// How long a call may spend retrying rate limits and outages.
+    pub fn with_retry_budget(mut self, budget: std::time::Duration) -> Self {
+        self.retry_budget = budget;
+        self
+    }
+
+    /// One API call, repeated on rate limits (waiting until `X-CloudTalkAPI-ResetTime`) and
+    /// outages within the retry budget.
     async fn call(
+        &self,
+        operation: &'static str,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Value, UpstreamError> {
+        let idempotent = method == Method::GET;
+        super::with_retries(self.retry_budget, idempotent, || {
+            self.call_once(operation, method.clone(), path, query, body)
+        })
+        .await
+    }
+
+    async fn call_once(
         &self,
         operation: &'static str,
         method: Method,

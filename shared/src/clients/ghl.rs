@@ -14,9 +14,6 @@ use serde_json::{json, Value};
 use super::{transport_error, truncate, CallCounter, Service, UpstreamError};
 use crate::payload::fields::{id_string, scalar_string};
 
-const MAX_RATE_LIMIT_RETRIES: u32 = 2;
-const MAX_RATE_LIMIT_WAIT_SECS: u64 = 5;
-
 /// `Version` header for contacts, opportunities, locations and custom fields.
 pub const VERSION_2021_07_28: &str = "2021-07-28";
 
@@ -149,6 +146,7 @@ pub struct GhlClient {
     base: String,
     token: String,
     calls: CallCounter,
+    retry_budget: Duration,
 }
 
 impl GhlClient {
@@ -158,11 +156,18 @@ impl GhlClient {
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
             calls,
+            retry_budget: super::DEFAULT_RETRY_BUDGET,
         }
     }
 
-    /// One API call; a 429 is retried (at most twice, waiting what GHL's rate-limit headers
-    /// suggest, capped at a few seconds) before it is reported.
+    /// How long a call may spend retrying rate limits and outages.
+    pub fn with_retry_budget(mut self, budget: Duration) -> Self {
+        self.retry_budget = budget;
+        self
+    }
+
+    /// One API call, repeated on rate limits (waiting what GHL's `X-RateLimit-*` headers
+    /// suggest) and outages within the retry budget.
     async fn call(
         &self,
         operation: &'static str,
@@ -171,33 +176,11 @@ impl GhlClient {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<Value, UpstreamError> {
-        let mut attempt = 0;
-        loop {
-            match self
-                .call_once(operation, method.clone(), path, query, body)
-                .await
-            {
-                Err(UpstreamError::Status {
-                    status: 429,
-                    retry_after_secs,
-                    ..
-                }) if attempt < MAX_RATE_LIMIT_RETRIES => {
-                    attempt += 1;
-                    let wait = retry_after_secs
-                        .unwrap_or(1)
-                        .clamp(1, MAX_RATE_LIMIT_WAIT_SECS);
-                    let jitter_ms = u64::from(chrono::Utc::now().timestamp_subsec_millis() % 250);
-                    tracing::warn!(
-                        operation,
-                        attempt,
-                        wait_secs = wait,
-                        "GoHighLevel rate limit; retrying"
-                    );
-                    tokio::time::sleep(Duration::from_millis(wait * 1000 + jitter_ms)).await;
-                }
-                other => return other,
-            }
-        }
+        let idempotent = method == Method::GET;
+        super::with_retries(self.retry_budget, idempotent, || {
+            self.call_once(operation, method.clone(), path, query, body)
+        })
+        .await
     }
 
     async fn call_once(

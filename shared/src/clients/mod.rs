@@ -41,6 +41,8 @@ pub enum UpstreamError {
         service: Service,
         operation: &'static str,
         message: String,
+        /// The request may have reached the upstream (it timed out waiting for the answer).
+        timed_out: bool,
     },
     #[error("{service} {operation}: unexpected response: {message}")]
     InvalidResponse {
@@ -107,6 +109,57 @@ pub(crate) fn transport_error(
         service,
         operation,
         message,
+        timed_out: err.is_timeout(),
+    }
+}
+
+/// Default time an upstream call may spend on retries before the event is queued instead.
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(6);
+const MAX_IN_REQUEST_RETRIES: u32 = 4;
+
+/// Whether a failed call may be repeated: rate limits, server errors and failed connections.
+/// A timeout is repeated only for reads, since the write may have been applied.
+fn retry_worthy(error: &UpstreamError, idempotent: bool) -> bool {
+    match error {
+        UpstreamError::Status { status, .. } => *status == 429 || *status >= 500,
+        UpstreamError::Transport { timed_out, .. } => idempotent || !*timed_out,
+        UpstreamError::InvalidResponse { .. } => false,
+    }
+}
+
+/// Runs `call`, repeating retry-worthy failures with jittered exponential backoff (or the wait
+/// the upstream asked for) while the time `budget` allows. Other failures return at once.
+pub(crate) async fn with_retries<T, F, Fut>(
+    budget: Duration,
+    idempotent: bool,
+    mut call: F,
+) -> Result<T, UpstreamError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, UpstreamError>>,
+{
+    let started = std::time::Instant::now();
+    let mut attempt = 0u32;
+    loop {
+        let result = call().await;
+        let error = match &result {
+            Err(e) if retry_worthy(e, idempotent) && attempt < MAX_IN_REQUEST_RETRIES => e,
+            _ => return result,
+        };
+        attempt += 1;
+        let jitter = Duration::from_millis(u64::from(chrono::Utc::now().timestamp_subsec_millis() % 100));
+        let wait = match error {
+            UpstreamError::Status {
+                retry_after_secs: Some(secs),
+                ..
+            } => Duration::from_secs(*secs),
+            _ => Duration::from_millis(200 << attempt.min(5)),
+        } + jitter;
+        if started.elapsed() + wait > budget {
+            return result;
+        }
+        tracing::warn!(error = %error, attempt, wait_ms = wait.as_millis() as u64, "upstream call failed; retrying");
+        tokio::time::sleep(wait).await;
     }
 }
 

@@ -35,6 +35,7 @@ pub fn config(cloudtalk: &MockServer, ghl: &MockServer) -> Config {
         ("CLOUDTALK_WEBHOOK_SECRET", CLOUDTALK_SECRET.to_string()),
         ("DEFAULT_PHONE_REGION", "IT".to_string()),
         ("UPSTREAM_TIMEOUT_MS", "2000".to_string()),
+        ("UPSTREAM_RETRY_BUDGET_MS", "1500".to_string()),
     ]);
     Config::from_lookup(|k| vars.get(k).cloned())
 }
