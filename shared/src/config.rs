@@ -278,7 +278,10 @@ impl Config {
             ("CONTACT_MAP_TABLE", self.contact_map_table.is_some()),
             ("STATE_TABLE", self.state_table.is_some()),
             ("RETRY_QUEUE_URL", self.retry_queue_url.is_some()),
-            ("DEAD_LETTER_QUEUE_URL", self.dead_letter_queue_url.is_some()),
+            (
+                "DEAD_LETTER_QUEUE_URL",
+                self.dead_letter_queue_url.is_some(),
+            ),
             (
                 "CAMPAIGN_STAGE_MAP",
                 matches!(&self.campaign_stage_map, Ok(m) if !m.is_empty()),

@@ -31,7 +31,9 @@ impl Backends {
         };
         let dynamo = aws.map(aws_sdk_dynamodb::Client::new);
         let contacts: Arc<dyn ContactMap> = match (&config.contact_map_table, &dynamo) {
-            (Some(table), Some(client)) => Arc::new(DynamoContactMap::new(client.clone(), table.clone())),
+            (Some(table), Some(client)) => {
+                Arc::new(DynamoContactMap::new(client.clone(), table.clone()))
+            }
             _ => local(),
         };
         let (state, idempotency): (Arc<dyn StateStore>, Arc<dyn IdempotencyStore>) =

@@ -89,7 +89,9 @@ impl BridgeError {
     /// How long the upstream asked to wait, when it said.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            BridgeError::Upstream(UpstreamError::Status { retry_after_secs, .. }) => *retry_after_secs,
+            BridgeError::Upstream(UpstreamError::Status {
+                retry_after_secs, ..
+            }) => *retry_after_secs,
             _ => None,
         }
     }

@@ -134,11 +134,15 @@ impl LocalStore {
             .write(true)
             .open(&lock_path)
             .map_err(|e| io_error("opening", &lock_path, e))?;
-        lock.lock().map_err(|e| io_error("locking", &lock_path, e))?;
+        lock.lock()
+            .map_err(|e| io_error("locking", &lock_path, e))?;
         let result = (|| {
             let mut data: Data = match fs::read(&self.path) {
                 Ok(bytes) if !bytes.is_empty() => serde_json::from_slice(&bytes).map_err(|e| {
-                    StoreError::new(format!("{} is not a bridge store: {e}", self.path.display()))
+                    StoreError::new(format!(
+                        "{} is not a bridge store: {e}",
+                        self.path.display()
+                    ))
                 })?,
                 Ok(_) => Data::default(),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Data::default(),
@@ -164,7 +168,11 @@ impl LocalStore {
 
 #[async_trait]
 impl ContactMap for LocalStore {
-    async fn find_by_ghl(&self, location_id: &str, ghl_id: &str) -> Result<Option<ContactLink>, StoreError> {
+    async fn find_by_ghl(
+        &self,
+        location_id: &str,
+        ghl_id: &str,
+    ) -> Result<Option<ContactLink>, StoreError> {
         let key = ContactLink::ghl_key(location_id, ghl_id);
         self.with_data(|d| (d.links.get(&key).map(ContactLink::from), false))
     }
@@ -202,7 +210,11 @@ impl ContactMap for LocalStore {
 
 #[async_trait]
 impl StateStore for LocalStore {
-    async fn get_agent(&self, location_id: &str, agent_id: &str) -> Result<Option<AgentStatus>, StoreError> {
+    async fn get_agent(
+        &self,
+        location_id: &str,
+        agent_id: &str,
+    ) -> Result<Option<AgentStatus>, StoreError> {
         let key = AgentStatus::key(location_id, agent_id);
         self.with_data(|d| {
             let found = d.agents.get(&key).map(|a| AgentStatus {
@@ -275,11 +287,21 @@ impl IdempotencyStore for LocalStore {
         let now_secs = now_ms / 1000;
         self.with_data(|d| match d.idempotency.get_mut(key) {
             Some(r) if r.expires_at >= now_secs => match &r.completed {
-                Some(response) => (Claim::Completed { response: response.clone() }, false),
+                Some(response) => (
+                    Claim::Completed {
+                        response: response.clone(),
+                    },
+                    false,
+                ),
                 None if r.lock_until_ms > now_ms => (Claim::InProgress, false),
                 None => {
                     r.lock_until_ms = lock_until_ms;
-                    (Claim::Acquired { steps: r.steps.clone() }, true)
+                    (
+                        Claim::Acquired {
+                            steps: r.steps.clone(),
+                        },
+                        true,
+                    )
                 }
             },
             _ => {
@@ -292,7 +314,12 @@ impl IdempotencyStore for LocalStore {
                         steps: BTreeMap::new(),
                     },
                 );
-                (Claim::Acquired { steps: BTreeMap::new() }, true)
+                (
+                    Claim::Acquired {
+                        steps: BTreeMap::new(),
+                    },
+                    true,
+                )
             }
         })
     }
@@ -345,9 +372,15 @@ mod tests {
         assert_eq!(store.link(&link).await.unwrap(), LinkOutcome::Created);
         // A second handle on the same file, as another process would have.
         let other = LocalStore::new(store.path());
-        assert_eq!(other.find_by_cloudtalk("loc", "c1").await.unwrap().unwrap(), link);
+        assert_eq!(
+            other.find_by_cloudtalk("loc", "c1").await.unwrap().unwrap(),
+            link
+        );
         let clash = ContactLink::new("loc", "g1", "c2", LinkOrigin::GoHighLevel);
-        assert_eq!(other.link(&clash).await.unwrap(), LinkOutcome::Existing(link));
+        assert_eq!(
+            other.link(&clash).await.unwrap(),
+            LinkOutcome::Existing(link)
+        );
     }
 
     #[tokio::test]
@@ -357,12 +390,19 @@ mod tests {
         for i in 0..8 {
             let handle = LocalStore::new(store.path());
             tasks.push(tokio::task::spawn_blocking(move || {
-                tokio::runtime::Runtime::new().unwrap().block_on(async move {
-                    handle
-                        .link(&ContactLink::new("loc", "g", &format!("c{i}"), LinkOrigin::GoHighLevel))
-                        .await
-                        .unwrap()
-                })
+                tokio::runtime::Runtime::new()
+                    .unwrap()
+                    .block_on(async move {
+                        handle
+                            .link(&ContactLink::new(
+                                "loc",
+                                "g",
+                                &format!("c{i}"),
+                                LinkOrigin::GoHighLevel,
+                            ))
+                            .await
+                            .unwrap()
+                    })
             }));
         }
         let mut created = 0;
@@ -387,11 +427,24 @@ mod tests {
         };
         store.put_agent(&agent).await.unwrap();
         assert_eq!(store.get_agent("loc", "7").await.unwrap().unwrap(), agent);
-        let old = StoredEvent { id: "old".into(), route: "r".into(), received_at: "t".into(), body: "{}".into(), expires_at: 1 };
+        let old = StoredEvent {
+            id: "old".into(),
+            route: "r".into(),
+            received_at: "t".into(),
+            body: "{}".into(),
+            expires_at: 1,
+        };
         store.put_event(&old).await.unwrap();
-        let new = StoredEvent { id: "new".into(), expires_at: i64::MAX, ..old };
+        let new = StoredEvent {
+            id: "new".into(),
+            expires_at: i64::MAX,
+            ..old
+        };
         store.put_event(&new).await.unwrap();
-        assert!(store.get_event("old").await.unwrap().is_none(), "expired events are pruned");
+        assert!(
+            store.get_event("old").await.unwrap().is_none(),
+            "expired events are pruned"
+        );
         assert!(store.get_event("new").await.unwrap().is_some());
     }
 }

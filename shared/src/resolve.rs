@@ -5,13 +5,13 @@ use crate::clients::{Service, UpstreamError};
 use crate::contact_map::{ContactLink, LinkOrigin, LinkOutcome};
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::idempotency::{Claim, Steps};
 use crate::mapping::cloudtalk_to_ghl::ghl_contact;
 use crate::mapping::ghl_to_cloudtalk::{
     cloudtalk_contact, ghl_contact_url, normalized_emails, normalized_phones,
 };
 use crate::payload::cloudtalk::ContactRef;
 use crate::payload::ghl::GhlContact;
-use crate::idempotency::{Claim, Steps};
 use crate::phone::{same_number, to_e164};
 
 /// The step that records the contact an event created or found.
@@ -82,7 +82,11 @@ const CREATION_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 const CREATION_LOCK_MS: i64 = 20_000;
 
 /// Waits for the link a concurrent event is creating; a retryable error when it does not come.
-async fn wait_for_link(deps: &Deps, location_id: &str, ghl_id: &str) -> Result<String, BridgeError> {
+async fn wait_for_link(
+    deps: &Deps,
+    location_id: &str,
+    ghl_id: &str,
+) -> Result<String, BridgeError> {
     let started = std::time::Instant::now();
     while started.elapsed() < CREATION_WAIT {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -108,9 +112,17 @@ async fn create_cloudtalk_contact(
         contact,
         phones,
         create_tags,
-        Some(ghl_contact_url(&deps.config.ghl_app_base, location_id, &contact.id)),
+        Some(ghl_contact_url(
+            &deps.config.ghl_app_base,
+            location_id,
+            &contact.id,
+        )),
     );
-    let command_id = format!("ghl_contact_{}_{}", contact.id, chrono::Utc::now().timestamp());
+    let command_id = format!(
+        "ghl_contact_{}_{}",
+        contact.id,
+        chrono::Utc::now().timestamp()
+    );
     let results = deps
         .cloudtalk
         .bulk(&[BulkCommand {
@@ -120,7 +132,8 @@ async fn create_cloudtalk_contact(
         }])
         .await?;
     // Matched by command_id; a lone result is ours even if CloudTalk mangled the id.
-    let result = bulk_result(&results, &command_id).or_else(|| (results.len() == 1).then(|| &results[0]));
+    let result =
+        bulk_result(&results, &command_id).or_else(|| (results.len() == 1).then(|| &results[0]));
     match result {
         Some(r) if r.succeeded() && r.id.is_some() => Ok(r.id.clone().unwrap_or_default()),
         Some(r) => Err(UpstreamError::Status {
@@ -166,25 +179,39 @@ pub async fn resolve_cloudtalk_contact(
         (created.to_string(), FoundBy::Created)
     } else {
         let region = deps.config.default_phone_region.as_deref();
-        let phones = normalized_phones(contact, region).map_err(|e| BridgeError::Unprocessable {
-            message: format!("invalid phone number: {e}"),
-            missing: vec![],
-        })?;
+        let phones =
+            normalized_phones(contact, region).map_err(|e| BridgeError::Unprocessable {
+                message: format!("invalid phone number: {e}"),
+                missing: vec![],
+            })?;
         let emails = normalized_emails(contact);
         match search_cloudtalk(deps, &phones, &emails).await? {
             Some(id) => (id, FoundBy::Search),
             None => {
                 let claim_key = format!("create-cloudtalk#{location_id}#{}", contact.id);
                 let now = chrono::Utc::now().timestamp_millis();
-                match deps.idempotency.claim(&claim_key, now, now + CREATION_LOCK_MS).await? {
+                match deps
+                    .idempotency
+                    .claim(&claim_key, now, now + CREATION_LOCK_MS)
+                    .await?
+                {
                     Claim::Acquired { .. } => {
-                        let created =
-                            create_cloudtalk_contact(deps, location_id, contact, &phones, create_tags).await;
+                        let created = create_cloudtalk_contact(
+                            deps,
+                            location_id,
+                            contact,
+                            &phones,
+                            create_tags,
+                        )
+                        .await;
                         match created {
                             Ok(id) => {
                                 steps.record(CONTACT_STEP, &id).await?;
                                 deps.idempotency
-                                    .complete(&claim_key, &serde_json::json!({ "cloudtalkContactId": id }))
+                                    .complete(
+                                        &claim_key,
+                                        &serde_json::json!({ "cloudtalkContactId": id }),
+                                    )
                                     .await?;
                                 (id, FoundBy::Created)
                             }
@@ -197,16 +224,22 @@ pub async fn resolve_cloudtalk_contact(
                     Claim::Completed { response } => {
                         match deps.contacts.find_by_ghl(location_id, &contact.id).await? {
                             Some(link) => return Ok(link_found(link.cloudtalk_contact_id)),
-                            None => match response.get("cloudtalkContactId").and_then(|v| v.as_str()) {
-                                Some(id) => (id.to_string(), FoundBy::Search),
-                                None => {
-                                    return Ok(link_found(wait_for_link(deps, location_id, &contact.id).await?))
+                            None => {
+                                match response.get("cloudtalkContactId").and_then(|v| v.as_str()) {
+                                    Some(id) => (id.to_string(), FoundBy::Search),
+                                    None => {
+                                        return Ok(link_found(
+                                            wait_for_link(deps, location_id, &contact.id).await?,
+                                        ))
+                                    }
                                 }
-                            },
+                            }
                         }
                     }
                     Claim::InProgress => {
-                        return Ok(link_found(wait_for_link(deps, location_id, &contact.id).await?));
+                        return Ok(link_found(
+                            wait_for_link(deps, location_id, &contact.id).await?,
+                        ));
                     }
                 }
             }
@@ -324,7 +357,13 @@ pub async fn resolve_ghl_contact(
             {
                 return Ok(format!("search|{}", found.id));
             }
-            let input = ghl_contact(location_id, name.as_deref(), phone.as_deref(), email.as_deref(), None);
+            let input = ghl_contact(
+                location_id,
+                name.as_deref(),
+                phone.as_deref(),
+                email.as_deref(),
+                None,
+            );
             let (id, new) = deps.ghl.upsert_contact(&input).await?;
             Ok(format!("{}|{id}", if new { "created" } else { "search" }))
         })

@@ -107,7 +107,10 @@ pub enum Handled {
     /// Applied before: the answer given then.
     Duplicate(Value),
     /// Could not be applied now; queued for another attempt.
-    Queued { delay_secs: u32, reason: String },
+    Queued {
+        delay_secs: u32,
+        reason: String,
+    },
     /// Could not be applied (refused upstream, or out of attempts); parked on the dead-letter
     /// queue with its reason.
     Parked {
@@ -198,7 +201,10 @@ pub async fn defer(
     };
     if error.is_retryable() {
         if event.attempt >= deps.config.max_attempts {
-            let why = format!("gave up after {} attempts; last error {reason}", event.attempt);
+            let why = format!(
+                "gave up after {} attempts; last error {reason}",
+                event.attempt
+            );
             return match deps.retry_queue.park(&event, &why).await {
                 Ok(()) => Ok(parked(why)),
                 Err(_) => Err(error),
@@ -272,7 +278,14 @@ pub async fn handle<W: Webhook>(_webhook: &W, deps: &Deps, req: Request) -> Resp
             json_response(StatusCode::OK, &outcome_body(W::NAME, &outcome))
         }
         Ok(Handled::Duplicate(mut answer)) => {
-            tracing::info!(endpoint = W::NAME, outcome = "duplicate", status = 200, upstream_calls, duration_ms, "webhook");
+            tracing::info!(
+                endpoint = W::NAME,
+                outcome = "duplicate",
+                status = 200,
+                upstream_calls,
+                duration_ms,
+                "webhook"
+            );
             if !answer.is_object() {
                 answer = json!({ "ok": true, "endpoint": W::NAME });
             }
@@ -286,7 +299,11 @@ pub async fn handle<W: Webhook>(_webhook: &W, deps: &Deps, req: Request) -> Resp
                 &json!({ "ok": true, "endpoint": W::NAME, "result": "queued", "queued": true, "retryInSeconds": delay_secs, "reason": reason }),
             )
         }
-        Ok(Handled::Parked { reason, code, status }) => {
+        Ok(Handled::Parked {
+            reason,
+            code,
+            status,
+        }) => {
             tracing::error!(endpoint = W::NAME, outcome = "parked", status = status.as_u16(), reason = %reason, upstream_calls, duration_ms, "webhook");
             json_response(
                 status,

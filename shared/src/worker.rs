@@ -7,7 +7,10 @@
 //! when even that fails is the message reported as a batch item failure, so SQS delivers it
 //! again (and, after the queue's `maxReceiveCount`, moves it to the dead-letter queue itself).
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+pub use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+
+/// The Lambda function that runs this worker.
+pub const FUNCTION: &str = "retry-worker";
 
 use crate::deps::Deps;
 use crate::retry_queue::QueuedEvent;
@@ -18,11 +21,19 @@ const WORKER_LOCK_MS: i64 = 60_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorkerResult {
-    Done { duplicate: bool },
-    Requeued { delay_secs: u32 },
-    Parked { reason: String },
+    Done {
+        duplicate: bool,
+    },
+    Requeued {
+        delay_secs: u32,
+    },
+    Parked {
+        reason: String,
+    },
     /// Neither applied nor queued nor parked: SQS must deliver the message again.
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
 }
 
 /// Runs one queued event.
@@ -58,10 +69,18 @@ pub async fn process(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
         },
     };
     match &result {
-        WorkerResult::Done { duplicate } => tracing::info!(endpoint = %function, attempt, outcome = if *duplicate { "duplicate" } else { "applied" }, "retry"),
-        WorkerResult::Requeued { delay_secs } => tracing::warn!(endpoint = %function, attempt, outcome = "queued", retry_in_secs = delay_secs, "retry"),
-        WorkerResult::Parked { reason } => tracing::error!(endpoint = %function, attempt, outcome = "parked", reason = %reason, "retry"),
-        WorkerResult::Failed { message } => tracing::error!(endpoint = %function, attempt, outcome = "failed", message = %message, "retry"),
+        WorkerResult::Done { duplicate } => {
+            tracing::info!(endpoint = %function, attempt, outcome = if *duplicate { "duplicate" } else { "applied" }, "retry")
+        }
+        WorkerResult::Requeued { delay_secs } => {
+            tracing::warn!(endpoint = %function, attempt, outcome = "queued", retry_in_secs = delay_secs, "retry")
+        }
+        WorkerResult::Parked { reason } => {
+            tracing::error!(endpoint = %function, attempt, outcome = "parked", reason = %reason, "retry")
+        }
+        WorkerResult::Failed { message } => {
+            tracing::error!(endpoint = %function, attempt, outcome = "failed", message = %message, "retry")
+        }
     }
     result
 }

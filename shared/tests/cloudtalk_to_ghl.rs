@@ -631,3 +631,32 @@ async fn ghl_rate_limits_are_retried_and_errors_carry_ghl_messages() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn loop_prevention_a_ghl_contact_the_bridge_created_from_cloudtalk_is_not_written_back() {
+    let s = setup(json!(null), json!([]), None).await;
+    // CloudTalk → GHL: contact 1451646099 becomes GHL contact ghl-new-1.
+    let created =
+        r#"{"contact_id":1451646099,"contact_name":"Paolo Gialli","external_number":393471234567}"#;
+    handle(
+        &ContactCreated,
+        &s.deps,
+        ct_post("/api/cloudtalk-webhooks/contact-created", created),
+    )
+    .await;
+    // GHL then reports its new contact.
+    let echo = r#"{"type":"ContactCreate","webhookId":"wh-echo","locationId":"loc-test","id":"ghl-new-1","firstName":"Paolo","phone":"+393471234567","tags":["imported"]}"#;
+    let res = handle(
+        &NewContact,
+        &s.deps,
+        post("/api/ghl-webhooks/new-contact", echo, Some(GHL_SECRET)),
+    )
+    .await;
+    let body = response_json(&res);
+    assert_eq!(body["result"], "already_linked", "{body}");
+    assert_eq!(body["cloudtalkContactId"], "1451646099");
+    assert!(
+        received(&s.fakes.cloudtalk).await.is_empty(),
+        "the echo wrote to CloudTalk"
+    );
+}

@@ -14,8 +14,11 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// Every Lambda: one per endpoint, plus the retry worker.
 fn functions() -> BTreeSet<&'static str> {
-    ENDPOINTS.iter().map(|e| e.function).collect()
+    let mut all: BTreeSet<&'static str> = ENDPOINTS.iter().map(|e| e.function).collect();
+    all.insert(bridge::worker::FUNCTION);
+    all
 }
 
 #[test]
@@ -116,12 +119,17 @@ fn every_route_is_served_by_cargo_lambda_watch() {
 #[test]
 fn every_endpoint_has_events_and_a_readme_row() {
     let readme = read("README.md");
-    for e in ENDPOINTS {
+    for f in functions() {
         assert!(
-            repo().join("events").join(e.function).is_dir(),
-            "events/{} is missing",
-            e.function
+            repo().join("events").join(f).is_dir(),
+            "events/{f} is missing"
         );
+        assert!(
+            readme.contains(&format!("`{f}`")),
+            "README.md never names {f}"
+        );
+    }
+    for e in ENDPOINTS {
         assert!(
             readme
                 .lines()

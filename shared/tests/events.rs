@@ -23,7 +23,6 @@ fn expected_status(case: &str) -> u16 {
     bridge::expected_sample_status(case)
 }
 
-
 fn event_files() -> Vec<(String, String, PathBuf)> {
     let mut files = Vec::new();
     for dir in std::fs::read_dir(events_dir()).expect("events/ exists") {
@@ -72,6 +71,22 @@ async fn every_event_file_runs_through_its_handler() {
         mount_ghl(&fakes.ghl, json!(null), json!([])).await;
         let deps = deps(&fakes).await;
         let text = std::fs::read_to_string(&file).unwrap();
+        if function == bridge::worker::FUNCTION {
+            // An SQS batch for the retry worker: every queued event is applied.
+            let batch: bridge::worker::SqsEvent = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{file:?} is not an SQS event: {e}"));
+            let records = batch.records.len();
+            let answer = bridge::worker::handle_batch(&deps, batch).await;
+            assert!(
+                records > 0 && answer.batch_item_failures.is_empty(),
+                "{file:?}: {answer:?}"
+            );
+            assert!(
+                !received(&fakes.ghl).await.is_empty(),
+                "{file:?} wrote nothing"
+            );
+            continue;
+        }
         let req = lambda_http::request::from_str(&text)
             .unwrap_or_else(|e| panic!("{file:?} is not an API Gateway HTTP API v2 event: {e}"));
         let path = req.uri().path().to_string();
@@ -122,6 +137,10 @@ async fn every_event_file_runs_through_its_handler() {
 #[tokio::test]
 async fn every_function_has_a_successful_sample() {
     let files = event_files();
+    assert!(
+        files.iter().any(|(f, _, _)| f == bridge::worker::FUNCTION),
+        "events/retry-worker/ is empty"
+    );
     for endpoint in ENDPOINTS {
         assert!(
             files

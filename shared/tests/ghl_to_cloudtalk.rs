@@ -335,7 +335,9 @@ async fn a_rate_limited_cloudtalk_event_is_queued_or_answered_429_when_it_cannot
         .respond_with(
             ResponseTemplate::new(429)
                 .insert_header("X-CloudTalkAPI-ResetTime", "1")
-                .set_body_json(json!({"responseData":{"status":429,"message":"Too Many Requests"}})),
+                .set_body_json(
+                    json!({"responseData":{"status":429,"message":"Too Many Requests"}}),
+                ),
         )
         .mount(&fakes.cloudtalk)
         .await;
@@ -344,21 +346,41 @@ async fn a_rate_limited_cloudtalk_event_is_queued_or_answered_429_when_it_cannot
     // With a retry queue: durably queued, answered 202.
     let (deps, map, queue) = fakes.deps_with_queue();
     link_mario(map.as_ref()).await;
-    let res = handle(&NewTag, &deps, post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewTag,
+        &deps,
+        post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(res.status(), 202);
     let answer = response_json(&res);
     assert_eq!(answer["queued"], true);
-    assert!(answer["reason"].as_str().unwrap().contains("429"), "{answer}");
+    assert!(
+        answer["reason"].as_str().unwrap().contains("429"),
+        "{answer}"
+    );
     let queued = queue.drain();
     assert_eq!(queued.len(), 1);
-    assert_eq!((queued[0].0.function.as_str(), queued[0].0.attempt, queued[0].0.body.as_str()), ("ghl-new-tag", 1, body));
+    assert_eq!(
+        (
+            queued[0].0.function.as_str(),
+            queued[0].0.attempt,
+            queued[0].0.body.as_str()
+        ),
+        ("ghl-new-tag", 1, body)
+    );
     assert!(queued[0].1 >= 30, "backoff delay {}", queued[0].1);
 
     // Without one (a local run): 429, so GoHighLevel re-delivers.
     let (mut deps, map) = fakes.deps_with_memory_map();
     deps.retry_queue = Arc::new(bridge::retry_queue::NoRetryQueue);
     link_mario(map.as_ref()).await;
-    let res = handle(&NewTag, &deps, post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewTag,
+        &deps,
+        post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(res.status(), 429);
     assert!(res.headers().contains_key("retry-after"));
     let answer = response_json(&res);
@@ -444,10 +466,19 @@ async fn concurrent_events_for_one_unlinked_contact_create_one_cloudtalk_contact
     let mut tasks = Vec::new();
     for tag in ["hot", "warm", "vip", "callback"] {
         let deps = deps.clone();
-        let body = format!(r#"{{"contact":{{"id":"ghl_race","phone":"+393501234567"}},"tag":"{tag}"}}"#);
+        let body =
+            format!(r#"{{"contact":{{"id":"ghl_race","phone":"+393501234567"}},"tag":"{tag}"}}"#);
         tasks.push(tokio::spawn(async move {
-            let res = handle(&NewTag, &deps, post("/api/ghl-webhooks/new-tag", &body, Some(GHL_SECRET))).await;
-            (res.status().as_u16(), response_json(&res)["cloudtalkContactId"].clone())
+            let res = handle(
+                &NewTag,
+                &deps,
+                post("/api/ghl-webhooks/new-tag", &body, Some(GHL_SECRET)),
+            )
+            .await;
+            (
+                res.status().as_u16(),
+                response_json(&res)["cloudtalkContactId"].clone(),
+            )
         }));
     }
     let mut ids = Vec::new();
@@ -456,10 +487,21 @@ async fn concurrent_events_for_one_unlinked_contact_create_one_cloudtalk_contact
         assert_eq!(status, 200);
         ids.push(id);
     }
-    let link = map.find_by_ghl(LOCATION, "ghl_race").await.unwrap().unwrap();
+    let link = map
+        .find_by_ghl(LOCATION, "ghl_race")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(map.len(), 1);
-    assert!(ids.iter().all(|id| id == &json!(link.cloudtalk_contact_id)), "{ids:?} vs {link:?}");
-    let creates = calls(&fakes.cloudtalk).await.into_iter().filter(|(_, p)| p == "/api/bulk/contacts.json").count();
+    assert!(
+        ids.iter().all(|id| id == &json!(link.cloudtalk_contact_id)),
+        "{ids:?} vs {link:?}"
+    );
+    let creates = calls(&fakes.cloudtalk)
+        .await
+        .into_iter()
+        .filter(|(_, p)| p == "/api/bulk/contacts.json")
+        .count();
     assert_eq!(creates, 1, "one CloudTalk contact for four events");
 }
 
@@ -475,7 +517,12 @@ async fn the_same_event_delivered_twice_or_concurrently_is_applied_once() {
     for _ in 0..5 {
         let deps = deps.clone();
         tasks.push(tokio::spawn(async move {
-            let res = handle(&NewNote, &deps, post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET))).await;
+            let res = handle(
+                &NewNote,
+                &deps,
+                post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET)),
+            )
+            .await;
             (res.status().as_u16(), response_json(&res))
         }));
     }
@@ -492,15 +539,33 @@ async fn the_same_event_delivered_twice_or_concurrently_is_applied_once() {
     }
     assert_eq!(applied, 1);
     // Later redeliveries are duplicates with the first answer.
-    let res = handle(&NewNote, &deps, post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewNote,
+        &deps,
+        post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET)),
+    )
+    .await;
     let answer = response_json(&res);
-    assert_eq!((answer["duplicate"].clone(), answer["cloudtalkNoteId"].clone()), (json!(true), json!("7001")));
-    let notes = calls(&fakes.cloudtalk).await.into_iter().filter(|(_, p)| p.starts_with("/api/notes/add/")).count();
+    assert_eq!(
+        (
+            answer["duplicate"].clone(),
+            answer["cloudtalkNoteId"].clone()
+        ),
+        (json!(true), json!("7001"))
+    );
+    let notes = calls(&fakes.cloudtalk)
+        .await
+        .into_iter()
+        .filter(|(_, p)| p.starts_with("/api/notes/add/"))
+        .count();
     assert_eq!(notes, 1);
     // Queued overlaps are duplicates when the worker runs them.
     for (event, _) in queue.drain() {
         let handled = bridge::worker::process(&deps, event).await;
-        assert_eq!(handled, bridge::worker::WorkerResult::Done { duplicate: true });
+        assert_eq!(
+            handled,
+            bridge::worker::WorkerResult::Done { duplicate: true }
+        );
     }
     assert_eq!(calls(&fakes.cloudtalk).await.len(), 1);
 }
@@ -510,7 +575,11 @@ async fn an_upstream_outage_is_retried_within_the_request() {
     let fakes = Fakes::start().await;
     Mock::given(method("PUT"))
         .and(path("/api/notes/add/555.json"))
-        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"responseData":{"status":503,"message":"Service Unavailable"}})))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_json(
+                json!({"responseData":{"status":503,"message":"Service Unavailable"}}),
+            ),
+        )
         .up_to_n_times(2)
         .with_priority(1)
         .mount(&fakes.cloudtalk)
@@ -519,8 +588,17 @@ async fn an_upstream_outage_is_retried_within_the_request() {
     let (deps, map, queue) = fakes.deps_with_queue();
     link_mario(map.as_ref()).await;
     let body = r#"{"contact":{"id":"ghl_123456"},"note":{"body":"x","userId":"u"}}"#;
-    let res = handle(&NewNote, &deps, post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewNote,
+        &deps,
+        post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(calls(&fakes.cloudtalk).await.len(), 3, "two failures, then the note");
+    assert_eq!(
+        calls(&fakes.cloudtalk).await.len(),
+        3,
+        "two failures, then the note"
+    );
     assert_eq!(queue.queued_len(), 0);
 }

@@ -147,7 +147,9 @@ where
             _ => return result,
         };
         attempt += 1;
-        let jitter = Duration::from_millis(u64::from(chrono::Utc::now().timestamp_subsec_millis() % 100));
+        let jitter = Duration::from_millis(u64::from(
+            chrono::Utc::now().timestamp_subsec_millis() % 100,
+        ));
         let wait = match error {
             UpstreamError::Status {
                 retry_after_secs: Some(secs),

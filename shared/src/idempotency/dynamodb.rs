@@ -49,7 +49,9 @@ fn steps_of(item: &HashMap<String, AttributeValue>) -> BTreeMap<String, String> 
 }
 
 fn num(item: &HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
-    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 impl DynamoIdempotencyStore {
@@ -142,7 +144,9 @@ impl IdempotencyStore for DynamoIdempotencyStore {
                 .send()
                 .await;
             if fresh.is_ok() {
-                return Ok(Claim::Acquired { steps: BTreeMap::new() });
+                return Ok(Claim::Acquired {
+                    steps: BTreeMap::new(),
+                });
             }
         }
         Ok(Claim::InProgress)

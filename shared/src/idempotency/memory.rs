@@ -39,18 +39,28 @@ impl IdempotencyStore for MemoryIdempotencyStore {
             None => {
                 records.insert(
                     key.to_string(),
-                    Record { completed: None, lock_until_ms, steps: BTreeMap::new() },
+                    Record {
+                        completed: None,
+                        lock_until_ms,
+                        steps: BTreeMap::new(),
+                    },
                 );
-                Ok(Claim::Acquired { steps: BTreeMap::new() })
+                Ok(Claim::Acquired {
+                    steps: BTreeMap::new(),
+                })
             }
             Some(r) => {
                 if let Some(response) = &r.completed {
-                    Ok(Claim::Completed { response: response.clone() })
+                    Ok(Claim::Completed {
+                        response: response.clone(),
+                    })
                 } else if r.lock_until_ms > now_ms {
                     Ok(Claim::InProgress)
                 } else {
                     r.lock_until_ms = lock_until_ms;
-                    Ok(Claim::Acquired { steps: r.steps.clone() })
+                    Ok(Claim::Acquired {
+                        steps: r.steps.clone(),
+                    })
                 }
             }
         }

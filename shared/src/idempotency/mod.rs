@@ -92,7 +92,11 @@ pub struct Steps {
 }
 
 impl Steps {
-    pub fn new(key: &str, done: BTreeMap<String, String>, store: Arc<dyn IdempotencyStore>) -> Self {
+    pub fn new(
+        key: &str,
+        done: BTreeMap<String, String>,
+        store: Arc<dyn IdempotencyStore>,
+    ) -> Self {
         Self {
             key: Some(key.to_string()),
             done,
@@ -107,6 +111,11 @@ impl Steps {
             done: BTreeMap::new(),
             store: None,
         }
+    }
+
+    /// True when no earlier attempt of this event completed any step.
+    pub fn is_fresh(&self) -> bool {
+        self.done.is_empty()
     }
 
     /// The value of a completed step.
@@ -146,37 +155,74 @@ mod tests {
 
     #[test]
     fn keys_prefer_sender_ids_and_are_never_random() {
-        assert_eq!(event_key("ghl-new-tag", &json!({"webhookId": "w-1", "x": 1})), "ghl-webhook#w-1");
         assert_eq!(
-            event_key("cloudtalk-call-ended", &json!({"Call_uuid": "u-1", "call_id": 5})),
+            event_key("ghl-new-tag", &json!({"webhookId": "w-1", "x": 1})),
+            "ghl-webhook#w-1"
+        );
+        assert_eq!(
+            event_key(
+                "cloudtalk-call-ended",
+                &json!({"Call_uuid": "u-1", "call_id": 5})
+            ),
             "cloudtalk-call-ended#call-uuid#u-1"
         );
-        assert_eq!(event_key("cloudtalk-call-started", &json!({"call_id": 5})), "cloudtalk-call-started#call-id#5");
+        assert_eq!(
+            event_key("cloudtalk-call-started", &json!({"call_id": 5})),
+            "cloudtalk-call-started#call-id#5"
+        );
         // The same call on two endpoints is two events.
         assert_ne!(
             event_key("cloudtalk-call-started", &json!({"call_id": 5})),
             event_key("cloudtalk-call-ended", &json!({"call_id": 5}))
         );
-        let a = event_key("ghl-new-note", &json!({"contact": {"id": "1"}, "note": {"body": "x"}}));
-        let b = event_key("ghl-new-note", &json!({"note": {"body": "x"}, "contact": {"id": "1"}}));
+        let a = event_key(
+            "ghl-new-note",
+            &json!({"contact": {"id": "1"}, "note": {"body": "x"}}),
+        );
+        let b = event_key(
+            "ghl-new-note",
+            &json!({"note": {"body": "x"}, "contact": {"id": "1"}}),
+        );
         assert_eq!(a, b, "key order does not matter");
         assert!(a.starts_with("ghl-new-note#body#"));
-        assert_ne!(a, event_key("ghl-new-note", &json!({"contact": {"id": "1"}, "note": {"body": "y"}})));
+        assert_ne!(
+            a,
+            event_key(
+                "ghl-new-note",
+                &json!({"contact": {"id": "1"}, "note": {"body": "y"}})
+            )
+        );
     }
 
     #[tokio::test]
     async fn steps_run_once() {
         let store: Arc<dyn IdempotencyStore> = Arc::new(MemoryIdempotencyStore::new());
-        let Claim::Acquired { steps } = store.claim("k", 0, 1_000).await.unwrap() else { panic!() };
+        let Claim::Acquired { steps } = store.claim("k", 0, 1_000).await.unwrap() else {
+            panic!()
+        };
         let mut s = Steps::new("k", steps, store.clone());
         let mut runs = 0;
-        let v = s.run("note", || { runs += 1; async { Ok("n1".to_string()) } }).await.unwrap();
+        let v = s
+            .run("note", || {
+                runs += 1;
+                async { Ok("n1".to_string()) }
+            })
+            .await
+            .unwrap();
         assert_eq!(v, "n1");
         store.release("k").await.unwrap();
         // A later attempt takes over and skips the completed step.
-        let Claim::Acquired { steps } = store.claim("k", 10, 1_000).await.unwrap() else { panic!() };
+        let Claim::Acquired { steps } = store.claim("k", 10, 1_000).await.unwrap() else {
+            panic!()
+        };
         let mut s = Steps::new("k", steps, store.clone());
-        let v = s.run("note", || { runs += 1; async { Ok("n2".to_string()) } }).await.unwrap();
+        let v = s
+            .run("note", || {
+                runs += 1;
+                async { Ok("n2".to_string()) }
+            })
+            .await
+            .unwrap();
         assert_eq!((v.as_str(), runs), ("n1", 1));
     }
 }

@@ -20,7 +20,10 @@ impl MemoryRetryQueue {
 
     /// Takes every queued event (with its delay), as the worker's event source would.
     pub fn drain(&self) -> Vec<(QueuedEvent, u32)> {
-        self.queued.lock().map(|mut q| std::mem::take(&mut *q)).unwrap_or_default()
+        self.queued
+            .lock()
+            .map(|mut q| std::mem::take(&mut *q))
+            .unwrap_or_default()
     }
 
     pub fn parked(&self) -> Vec<(QueuedEvent, String)> {

@@ -64,11 +64,15 @@ pub struct NoRetryQueue;
 #[async_trait]
 impl RetryQueue for NoRetryQueue {
     async fn enqueue(&self, _: &QueuedEvent, _: u32) -> Result<(), StoreError> {
-        Err(StoreError::new("no retry queue is configured (RETRY_QUEUE_URL)"))
+        Err(StoreError::new(
+            "no retry queue is configured (RETRY_QUEUE_URL)",
+        ))
     }
     async fn park(&self, event: &QueuedEvent, reason: &str) -> Result<(), StoreError> {
         tracing::error!(function = %event.function, key = %event.key, reason, "event could not be applied and no dead-letter queue is configured");
-        Err(StoreError::new("no dead-letter queue is configured (DEAD_LETTER_QUEUE_URL)"))
+        Err(StoreError::new(
+            "no dead-letter queue is configured (DEAD_LETTER_QUEUE_URL)",
+        ))
     }
     fn kind(&self) -> &'static str {
         "none"

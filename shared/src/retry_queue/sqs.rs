@@ -17,7 +17,11 @@ pub struct SqsRetryQueue {
 }
 
 impl SqsRetryQueue {
-    pub fn new(client: Client, retry_url: impl Into<String>, dead_letter_url: Option<String>) -> Self {
+    pub fn new(
+        client: Client,
+        retry_url: impl Into<String>,
+        dead_letter_url: Option<String>,
+    ) -> Self {
         Self {
             client,
             retry_url: retry_url.into(),
@@ -56,7 +60,8 @@ impl RetryQueue for SqsRetryQueue {
         };
         let mut parked = event.clone();
         parked.last_error = Some(reason.to_string());
-        parked.parked_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        parked.parked_at =
+            Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         let body = serde_json::to_string(&parked).map_err(|e| StoreError::new(e.to_string()))?;
         self.client
             .send_message()

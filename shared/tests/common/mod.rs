@@ -60,13 +60,23 @@ impl Fakes {
     }
 
     /// Deps over in-memory backends, with handles on the map and the retry queue.
-    pub fn deps_with_queue(&self) -> (Deps, Arc<MemoryContactMap>, Arc<bridge::retry_queue::MemoryRetryQueue>) {
+    pub fn deps_with_queue(
+        &self,
+    ) -> (
+        Deps,
+        Arc<MemoryContactMap>,
+        Arc<bridge::retry_queue::MemoryRetryQueue>,
+    ) {
         let map = Arc::new(MemoryContactMap::new());
         let queue = Arc::new(bridge::retry_queue::MemoryRetryQueue::new());
         let mut backends = bridge::Backends::in_memory();
         backends.contacts = map.clone();
         backends.retry_queue = queue.clone();
-        (Deps::build(config(&self.cloudtalk, &self.ghl), backends).expect("deps"), map, queue)
+        (
+            Deps::build(config(&self.cloudtalk, &self.ghl), backends).expect("deps"),
+            map,
+            queue,
+        )
     }
 
     pub fn deps_with_memory_map(&self) -> (Deps, Arc<MemoryContactMap>) {

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
-use crate::idempotency::Steps;
 use crate::handlers::require_ghl;
+use crate::idempotency::Steps;
 use crate::mapping::cloudtalk_to_ghl::{agent_custom_value, agent_custom_value_name};
 use crate::mapping::timestamp_or_now;
 use crate::payload::cloudtalk::parse_agent_status;
@@ -56,7 +56,9 @@ impl Webhook for AgentStatusChange {
         let custom_value_id = steps
             .run("custom_value", || async {
                 if let Some(id) = known_id {
-                    deps.ghl.update_custom_value(&location, &id, &name, &value).await?;
+                    deps.ghl
+                        .update_custom_value(&location, &id, &name, &value)
+                        .await?;
                     return Ok(id);
                 }
                 let existing = deps.ghl.list_custom_values(&location).await?;
@@ -67,7 +69,10 @@ impl Webhook for AgentStatusChange {
                             .await?;
                         Ok(found.id.clone())
                     }
-                    None => Ok(deps.ghl.create_custom_value(&location, &name, &value).await?),
+                    None => Ok(deps
+                        .ghl
+                        .create_custom_value(&location, &name, &value)
+                        .await?),
                 }
             })
             .await?;

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
-use crate::idempotency::Steps;
 use crate::handlers::require_ghl;
+use crate::idempotency::Steps;
 use crate::mapping::cloudtalk_to_ghl::{
     call_ended_note, call_outcome, last_call_custom_fields, CallOutcome,
 };
@@ -38,7 +38,9 @@ impl Webhook for CallEnded {
         let resolved = resolve_ghl_contact(deps, &location, &call.contact, steps).await?;
         let note = call_ended_note(&call, resolved.phone.as_deref());
         let note_id = steps
-            .run("note", || async { Ok(deps.ghl.add_note(&resolved.ghl_id, &note).await?) })
+            .run("note", || async {
+                Ok(deps.ghl.add_note(&resolved.ghl_id, &note).await?)
+            })
             .await?;
         let result = call_outcome(&call);
         if result == CallOutcome::Missed {

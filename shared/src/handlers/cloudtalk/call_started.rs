@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
-use crate::idempotency::Steps;
 use crate::handlers::require_ghl;
+use crate::idempotency::Steps;
 use crate::mapping::cloudtalk_to_ghl::call_started_note;
 use crate::payload::cloudtalk::parse_call;
 use crate::resolve::resolve_ghl_contact;
@@ -34,7 +34,9 @@ impl Webhook for CallStarted {
         let resolved = resolve_ghl_contact(deps, &location, &call.contact, steps).await?;
         let note = call_started_note(&call, resolved.phone.as_deref());
         let note_id = steps
-            .run("note", || async { Ok(deps.ghl.add_note(&resolved.ghl_id, &note).await?) })
+            .run("note", || async {
+                Ok(deps.ghl.add_note(&resolved.ghl_id, &note).await?)
+            })
             .await?;
         let mut outcome = super::outcome(call.contact.cloudtalk_id.as_deref(), &resolved);
         outcome.details.insert("ghlNoteId".into(), json!(note_id));

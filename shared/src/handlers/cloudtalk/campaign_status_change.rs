@@ -18,8 +18,8 @@ use serde_json::{json, Value};
 use crate::config::StageTarget;
 use crate::deps::Deps;
 use crate::error::BridgeError;
-use crate::idempotency::Steps;
 use crate::handlers::require_ghl;
+use crate::idempotency::Steps;
 use crate::payload::cloudtalk::{parse_campaign, ContactRef};
 use crate::resolve::resolve_ghl_contact;
 use crate::webhook::{Outcome, Sender, Webhook};
@@ -197,7 +197,8 @@ impl Webhook for CampaignStatusChange {
                     let moved = async {
                         let mut contact_steps = Steps::untracked();
                         let resolved =
-                            resolve_ghl_contact(deps, &location, contact, &mut contact_steps).await?;
+                            resolve_ghl_contact(deps, &location, contact, &mut contact_steps)
+                                .await?;
                         let name = format!(
                             "{} - {}",
                             contact.name.as_deref().unwrap_or(resolved.ghl_id.as_str()),

@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
-use crate::idempotency::Steps;
 use crate::handlers::require_ghl;
+use crate::idempotency::Steps;
 use crate::mapping::cloudtalk_to_ghl::recording_note;
 use crate::payload::cloudtalk::parse_call;
 use crate::resolve::resolve_ghl_contact;
@@ -37,7 +37,9 @@ impl Webhook for RecordingAvailable {
         let resolved = resolve_ghl_contact(deps, &location, &call.contact, steps).await?;
         let note = recording_note(&call, &url);
         let note_id = steps
-            .run("note", || async { Ok(deps.ghl.add_note(&resolved.ghl_id, &note).await?) })
+            .run("note", || async {
+                Ok(deps.ghl.add_note(&resolved.ghl_id, &note).await?)
+            })
             .await?;
         let mut outcome = super::outcome(call.contact.cloudtalk_id.as_deref(), &resolved);
         outcome.details.insert("ghlNoteId".into(), json!(note_id));

@@ -1,14 +1,15 @@
 //! `POST /api/ghl-webhooks/new-contact`: a GHL contact was created → create (or find) the
 //! CloudTalk contact with its name, phones, emails, tags, company and a link back to GHL, and
-//! record the mapping.
+//! record the mapping. A contact the bridge created from CloudTalk is not written back.
 
 use async_trait::async_trait;
 use serde_json::Value;
 
+use crate::contact_map::LinkOrigin;
 use crate::deps::Deps;
 use crate::error::BridgeError;
-use crate::idempotency::Steps;
 use crate::handlers::require_cloudtalk;
+use crate::idempotency::Steps;
 use crate::payload::ghl::parse_new_contact;
 use crate::resolve::{resolve_cloudtalk_contact, FoundBy};
 use crate::webhook::{Outcome, Sender, Webhook};
@@ -31,12 +32,33 @@ impl Webhook for NewContact {
         require_cloudtalk(deps)?;
         let contact = &event.contact;
         let location = deps.location_for(contact.location_id.as_deref());
-        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &contact.tags, steps).await?;
+        // Loop prevention: a GHL contact the bridge itself created from a CloudTalk contact
+        // comes back as "contact created"; it is already linked and nothing is written.
+        if steps.is_fresh() {
+            if let Some(link) = deps.contacts.find_by_ghl(&location, &contact.id).await? {
+                if link.origin == LinkOrigin::CloudTalk {
+                    let mut outcome = Outcome {
+                        result: "already_linked",
+                        ghl_contact_id: Some(link.ghl_contact_id),
+                        cloudtalk_contact_id: Some(link.cloudtalk_contact_id),
+                        ..Outcome::default()
+                    };
+                    outcome
+                        .details
+                        .insert("linkOrigin".into(), serde_json::json!("cloudtalk"));
+                    return Ok(outcome);
+                }
+            }
+        }
+        let resolved =
+            resolve_cloudtalk_contact(deps, &location, contact, &contact.tags, steps).await?;
         // An existing CloudTalk contact keeps its data; GHL's tags are appended to it.
         if resolved.found_by != FoundBy::Created && !contact.tags.is_empty() {
             steps
                 .run("tags", || async {
-                    deps.cloudtalk.add_tags(&resolved.cloudtalk_id, &contact.tags).await?;
+                    deps.cloudtalk
+                        .add_tags(&resolved.cloudtalk_id, &contact.tags)
+                        .await?;
                     Ok(String::new())
                 })
                 .await?;

@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
-use crate::idempotency::Steps;
 use crate::handlers::require_cloudtalk;
+use crate::idempotency::Steps;
 use crate::mapping::ghl_to_cloudtalk::note_text;
 use crate::payload::ghl::parse_new_note;
 use crate::resolve::resolve_cloudtalk_contact;
@@ -34,11 +34,15 @@ impl Webhook for NewNote {
         require_cloudtalk(deps)?;
         let contact = &event.contact;
         let location = deps.location_for(contact.location_id.as_deref());
-        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &contact.tags, steps).await?;
+        let resolved =
+            resolve_cloudtalk_contact(deps, &location, contact, &contact.tags, steps).await?;
         let text: String = note_text(&event).chars().take(NOTE_MAX_CHARS).collect();
         let note_id = steps
             .run("note", || async {
-                Ok(deps.cloudtalk.add_note(&resolved.cloudtalk_id, &text).await?)
+                Ok(deps
+                    .cloudtalk
+                    .add_note(&resolved.cloudtalk_id, &text)
+                    .await?)
             })
             .await?;
         let mut outcome = super::outcome(&contact.id, &resolved);

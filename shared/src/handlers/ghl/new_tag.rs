@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
-use crate::idempotency::Steps;
 use crate::handlers::require_cloudtalk;
+use crate::idempotency::Steps;
 use crate::payload::ghl::parse_new_tag;
 use crate::resolve::resolve_cloudtalk_contact;
 use crate::webhook::{Outcome, Sender, Webhook};
@@ -36,11 +36,14 @@ impl Webhook for NewTag {
                 create_tags.push(tag.clone());
             }
         }
-        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &create_tags, steps).await?;
+        let resolved =
+            resolve_cloudtalk_contact(deps, &location, contact, &create_tags, steps).await?;
         if !resolved.created_with_tags {
             steps
                 .run("tags", || async {
-                    deps.cloudtalk.add_tags(&resolved.cloudtalk_id, &event.tags).await?;
+                    deps.cloudtalk
+                        .add_tags(&resolved.cloudtalk_id, &event.tags)
+                        .await?;
                     Ok(String::new())
                 })
                 .await?;

@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
-use crate::idempotency::Steps;
 use crate::handlers::require_cloudtalk;
+use crate::idempotency::Steps;
 use crate::mapping::ghl_to_cloudtalk::pipeline_activity;
 use crate::payload::ghl::parse_pipeline_change;
 use crate::resolve::resolve_cloudtalk_contact;
@@ -31,7 +31,8 @@ impl Webhook for PipelineChange {
         require_cloudtalk(deps)?;
         let contact = &event.contact;
         let location = deps.location_for(contact.location_id.as_deref());
-        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &contact.tags, steps).await?;
+        let resolved =
+            resolve_cloudtalk_contact(deps, &location, contact, &contact.tags, steps).await?;
         let activity_id = steps
             .run("activity", || async {
                 Ok(deps

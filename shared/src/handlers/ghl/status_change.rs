@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use crate::deps::Deps;
 use crate::error::BridgeError;
-use crate::idempotency::Steps;
 use crate::handlers::require_cloudtalk;
+use crate::idempotency::Steps;
 use crate::mapping::ghl_to_cloudtalk::{status_note, status_tag};
 use crate::payload::ghl::parse_status_change;
 use crate::resolve::resolve_cloudtalk_contact;
@@ -34,7 +34,8 @@ impl Webhook for StatusChange {
         let tag = status_tag(&event.status);
         let mut create_tags = contact.tags.clone();
         create_tags.push(tag.clone());
-        let resolved = resolve_cloudtalk_contact(deps, &location, contact, &create_tags, steps).await?;
+        let resolved =
+            resolve_cloudtalk_contact(deps, &location, contact, &create_tags, steps).await?;
         let note_id = steps
             .run("note", || async {
                 Ok(deps

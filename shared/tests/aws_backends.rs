@@ -1,5 +1,6 @@
-//! The DynamoDB contact map against a real DynamoDB-compatible server (`moto_server`, started
-//! by `scripts/test.sh`, which exports `DYNAMODB_TEST_ENDPOINT`).
+//! The AWS backends against a real DynamoDB- and SQS-compatible server (`moto_server`, started
+//! by `scripts/test.sh`, which exports `DYNAMODB_TEST_ENDPOINT`): the contact map, the state
+//! store, the idempotency records and the retry and dead-letter queues.
 
 mod common;
 
@@ -182,14 +183,30 @@ async fn new_contact_handler_records_the_link_in_dynamodb() {
 
     // The same delivery again: a duplicate, answered as before, with no upstream call.
     let before = received(&fakes.cloudtalk).await.len();
-    let res = handle(&NewContact, &deps, post("/api/ghl-webhooks/new-contact", body, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewContact,
+        &deps,
+        post("/api/ghl-webhooks/new-contact", body, Some(GHL_SECRET)),
+    )
+    .await;
     let answer = response_json(&res);
-    assert_eq!((answer["duplicate"].clone(), answer["cloudtalkContactId"].clone()), (json!(true), json!("9001")));
+    assert_eq!(
+        (
+            answer["duplicate"].clone(),
+            answer["cloudtalkContactId"].clone()
+        ),
+        (json!(true), json!("9001"))
+    );
     assert_eq!(received(&fakes.cloudtalk).await.len(), before);
 
     // Another event about the same contact: found in the map, no search and no create.
     let other = body.replace("wh-1", "wh-2");
-    let res = handle(&NewContact, &deps, post("/api/ghl-webhooks/new-contact", &other, Some(GHL_SECRET))).await;
+    let res = handle(
+        &NewContact,
+        &deps,
+        post("/api/ghl-webhooks/new-contact", &other, Some(GHL_SECRET)),
+    )
+    .await;
     assert_eq!(response_json(&res)["foundBy"], "map");
     assert_eq!(received(&fakes.cloudtalk).await.len(), before);
 }
@@ -223,4 +240,147 @@ async fn state_store_keeps_agents_and_expiring_events() {
     };
     store.put_event(&event).await.unwrap();
     assert_eq!(store.get_event("1-abc").await.unwrap().unwrap(), event);
+}
+
+#[tokio::test]
+async fn idempotency_records_claim_complete_and_take_over() {
+    use bridge::idempotency::{Claim, DynamoIdempotencyStore, IdempotencyStore};
+    let Some(ep) = endpoint() else { return };
+    let store = DynamoIdempotencyStore::new(client(&ep), fresh_table(&ep).await);
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(
+        store.claim("e1", now, now + 30_000).await.unwrap(),
+        Claim::Acquired {
+            steps: Default::default()
+        }
+    );
+    // A concurrent delivery while the first holds the lock.
+    assert_eq!(
+        store.claim("e1", now + 10, now + 30_000).await.unwrap(),
+        Claim::InProgress
+    );
+    store.record_step("e1", "note", "n-1").await.unwrap();
+    // The first attempt dies; once its lock has expired another takes over, with the step.
+    let later = now + 31_000;
+    let Claim::Acquired { steps } = store.claim("e1", later, later + 30_000).await.unwrap() else {
+        panic!("takeover expected")
+    };
+    assert_eq!(steps.get("note").map(String::as_str), Some("n-1"));
+    store
+        .complete("e1", &json!({"ok": true, "cloudtalkNoteId": "n-1"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim("e1", later + 1, later + 30_000).await.unwrap(),
+        Claim::Completed {
+            response: json!({"ok": true, "cloudtalkNoteId": "n-1"})
+        }
+    );
+    // A released attempt is taken over at once.
+    store.claim("e2", now, now + 30_000).await.unwrap();
+    store.release("e2").await.unwrap();
+    assert!(matches!(
+        store.claim("e2", now + 1, now + 30_000).await.unwrap(),
+        Claim::Acquired { .. }
+    ));
+}
+
+#[tokio::test]
+async fn concurrent_claims_of_one_event_acquire_once() {
+    use bridge::idempotency::{Claim, DynamoIdempotencyStore, IdempotencyStore};
+    let Some(ep) = endpoint() else { return };
+    let store = Arc::new(DynamoIdempotencyStore::new(
+        client(&ep),
+        fresh_table(&ep).await,
+    ));
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.claim("same", now, now + 30_000).await.unwrap()
+        }));
+    }
+    let mut acquired = 0;
+    for t in tasks {
+        if matches!(t.await.unwrap(), Claim::Acquired { .. }) {
+            acquired += 1;
+        }
+    }
+    assert_eq!(acquired, 1);
+}
+
+#[tokio::test]
+async fn retry_and_dead_letter_queues_on_sqs() {
+    use bridge::retry_queue::{QueuedEvent, RetryQueue, SqsRetryQueue};
+    let Some(ep) = endpoint() else { return };
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .endpoint_url(&ep)
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
+            .build(),
+    );
+    let n = TABLES.fetch_add(1, Ordering::SeqCst);
+    let url = |name: String| {
+        let sqs = sqs.clone();
+        async move {
+            sqs.create_queue()
+                .queue_name(name)
+                .send()
+                .await
+                .unwrap()
+                .queue_url
+                .unwrap()
+        }
+    };
+    let retry_url = url(format!("retry-{}-{n}", std::process::id())).await;
+    let dlq_url = url(format!("dlq-{}-{n}", std::process::id())).await;
+    let queue = SqsRetryQueue::new(sqs.clone(), retry_url.clone(), Some(dlq_url.clone()));
+    let event = QueuedEvent {
+        function: "ghl-new-note".into(),
+        body: r#"{"contact":{"id":"1"},"note":{"body":"x"}}"#.into(),
+        key: "ghl-new-note#body#abc".into(),
+        attempt: 1,
+        first_received_at: "2026-11-28T10:00:00Z".into(),
+        last_error: Some("upstream_unavailable: 429".into()),
+        parked_at: None,
+    };
+    queue.enqueue(&event, 0).await.unwrap();
+    queue
+        .park(&event, "upstream_rejected: 406 Invalid input data.")
+        .await
+        .unwrap();
+
+    let take = |url: String| {
+        let sqs = sqs.clone();
+        async move {
+            sqs.receive_message()
+                .queue_url(url)
+                .message_attribute_names("All")
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .unwrap()
+                .messages
+                .unwrap_or_default()
+        }
+    };
+    let retried = take(retry_url).await;
+    assert_eq!(retried.len(), 1);
+    let back: QueuedEvent = serde_json::from_str(retried[0].body().unwrap()).unwrap();
+    assert_eq!(back, event);
+    let parked = take(dlq_url).await;
+    assert_eq!(parked.len(), 1);
+    let reason = parked[0].message_attributes().unwrap()["reason"]
+        .string_value()
+        .unwrap()
+        .to_string();
+    assert_eq!(reason, "upstream_rejected: 406 Invalid input data.");
+    let back: QueuedEvent = serde_json::from_str(parked[0].body().unwrap()).unwrap();
+    assert!(back.parked_at.is_some());
+    assert_eq!(back.last_error.as_deref(), Some(reason.as_str()));
 }
