@@ -144,6 +144,13 @@ pub struct Config {
     pub dead_letter_queue_url: Option<String>,
     /// Attempts before an event is parked (`RETRY_MAX_ATTEMPTS`, default 6).
     pub max_attempts: u32,
+    /// PEM overrides of GHL's webhook signing keys (`GHL_WEBHOOK_PUBLIC_KEY`, Ed25519, and
+    /// `GHL_WEBHOOK_RSA_PUBLIC_KEY`); the published keys are built in.
+    pub ghl_webhook_public_key: Option<String>,
+    pub ghl_webhook_rsa_public_key: Option<String>,
+    /// `BRIDGE_LOCAL_INSECURE_NO_AUTH=true` outside AWS Lambda: routes with no credential
+    /// configured accept unauthenticated requests. Never honoured in Lambda.
+    pub insecure_local_no_auth: bool,
     /// Per-request timeout of upstream calls.
     pub upstream_timeout: Duration,
     /// Time one upstream call may spend retrying before the event is queued instead.
@@ -216,6 +223,11 @@ impl Config {
                 .and_then(|v| v.parse().ok())
                 .filter(|d| *d > 0)
                 .unwrap_or(14),
+            ghl_webhook_public_key: get("GHL_WEBHOOK_PUBLIC_KEY"),
+            ghl_webhook_rsa_public_key: get("GHL_WEBHOOK_RSA_PUBLIC_KEY"),
+            insecure_local_no_auth: get("BRIDGE_LOCAL_INSECURE_NO_AUTH")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+                && !get("AWS_EXECUTION_ENV").is_some_and(|e| e.starts_with("AWS_Lambda")),
             upstream_retry_budget: Duration::from_millis(
                 get("UPSTREAM_RETRY_BUDGET_MS")
                     .and_then(|v| v.parse().ok())

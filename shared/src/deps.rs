@@ -10,6 +10,7 @@ use crate::contact_map::{ContactMap, DynamoContactMap};
 use crate::idempotency::{DynamoIdempotencyStore, IdempotencyStore};
 use crate::local_store::LocalStore;
 use crate::retry_queue::{NoRetryQueue, RetryQueue, SqsRetryQueue};
+use crate::signature::GhlSignatureVerifier;
 use crate::state::{DynamoStateStore, StateStore};
 
 /// Where the bridge keeps its state and queues its retries.
@@ -84,6 +85,8 @@ pub struct Deps {
     pub retry_queue: Arc<dyn RetryQueue>,
     /// Counts upstream requests; each event's log line reports its own delta.
     pub calls: CallCounter,
+    /// GHL Marketplace webhook signature keys, parsed once.
+    pub ghl_signatures: GhlSignatureVerifier,
 }
 
 impl Deps {
@@ -95,6 +98,10 @@ impl Deps {
             idempotency,
             retry_queue,
         } = backends;
+        let ghl_signatures = GhlSignatureVerifier::new(
+            config.ghl_webhook_public_key.as_deref(),
+            config.ghl_webhook_rsa_public_key.as_deref(),
+        )?;
         let calls = CallCounter::default();
         let http = build_http_client(config.upstream_timeout)
             .map_err(|e| format!("building the HTTP client: {e}"))?;
@@ -125,6 +132,7 @@ impl Deps {
             idempotency,
             retry_queue,
             calls,
+            ghl_signatures,
         })
     }
 

@@ -15,6 +15,8 @@ pub enum BridgeError {
     #[error("missing or invalid webhook credential")]
     Unauthorized,
     #[error("{0}")]
+    InvalidSignature(&'static str),
+    #[error("{0}")]
     BadRequest(String),
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -49,6 +51,7 @@ impl BridgeError {
     pub fn code(&self) -> &'static str {
         match self {
             BridgeError::Unauthorized => "unauthorized",
+            BridgeError::InvalidSignature(_) => "invalid_signature",
             BridgeError::BadRequest(_) => "bad_request",
             BridgeError::PayloadTooLarge { .. } => "payload_too_large",
             BridgeError::Unprocessable { .. } => "unprocessable_payload",
@@ -62,7 +65,9 @@ impl BridgeError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            BridgeError::Unauthorized => StatusCode::UNAUTHORIZED,
+            BridgeError::Unauthorized | BridgeError::InvalidSignature(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             BridgeError::BadRequest(_) => StatusCode::BAD_REQUEST,
             BridgeError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             BridgeError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,

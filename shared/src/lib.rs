@@ -22,6 +22,7 @@ pub mod payload;
 pub mod phone;
 pub mod resolve;
 pub mod retry_queue;
+pub mod signature;
 pub mod state;
 pub mod telemetry;
 pub mod webhook;

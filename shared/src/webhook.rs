@@ -13,6 +13,7 @@ use crate::error::{json_response, BridgeError};
 use crate::idempotency::{event_key, Claim, Steps, DEFAULT_LOCK_MS};
 use crate::payload::parse_body;
 use crate::retry_queue::{backoff_secs, QueuedEvent};
+use crate::signature::{timestamp_is_fresh, SignatureCheck};
 
 /// Who sends an endpoint's webhooks, which decides the credential it must present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,13 +80,51 @@ fn presented_secret(req: &Request) -> Option<&str> {
         })
 }
 
-/// Checks the shared secret in constant time. With no secret configured every request is
-/// refused: the bridge never runs open by accident.
-pub fn authenticate(deps: &Deps, sender: Sender, req: &Request) -> Result<(), BridgeError> {
+/// How a request proved who sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authenticated {
+    /// A valid GHL Marketplace signature; the body's timestamp must still be fresh.
+    Signature,
+    /// One of the shared secrets.
+    Secret,
+    /// No credential configured and the local-only switch is on.
+    LocalInsecure,
+}
+
+fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Authenticates a webhook. GHL routes accept a valid Marketplace signature (`x-ghl-signature`,
+/// else `x-wh-signature`) or a shared secret; a signature header that does not verify is refused
+/// even when a secret is also sent. Secrets are compared in constant time, and two may be
+/// configured during a rotation. A route with no credential configured refuses everything,
+/// unless the local-only switch `BRIDGE_LOCAL_INSECURE_NO_AUTH` is on outside Lambda.
+pub fn authenticate(
+    deps: &Deps,
+    sender: Sender,
+    req: &Request,
+) -> Result<Authenticated, BridgeError> {
+    if sender == Sender::GoHighLevel {
+        let check = deps.ghl_signatures.check(
+            header(req, "x-ghl-signature"),
+            header(req, "x-wh-signature"),
+            req.body().as_ref(),
+        );
+        match check {
+            SignatureCheck::Valid => return Ok(Authenticated::Signature),
+            SignatureCheck::Invalid(reason) => return Err(BridgeError::InvalidSignature(reason)),
+            SignatureCheck::Absent => {}
+        }
+    }
     let accepted = match sender {
         Sender::GoHighLevel => &deps.config.ghl_webhook_secrets,
         Sender::CloudTalk => &deps.config.cloudtalk_webhook_secrets,
     };
+    if accepted.is_empty() && deps.config.insecure_local_no_auth {
+        tracing::warn!("no webhook credential configured: accepted without authentication (BRIDGE_LOCAL_INSECURE_NO_AUTH)");
+        return Ok(Authenticated::LocalInsecure);
+    }
     let Some(presented) = presented_secret(req) else {
         return Err(BridgeError::Unauthorized);
     };
@@ -94,7 +133,7 @@ pub fn authenticate(deps: &Deps, sender: Sender, req: &Request) -> Result<(), Br
         ok |= secret.as_bytes().ct_eq(presented.as_bytes());
     }
     if bool::from(ok) {
-        Ok(())
+        Ok(Authenticated::Secret)
     } else {
         Err(BridgeError::Unauthorized)
     }
@@ -238,9 +277,16 @@ pub async fn handle<W: Webhook>(_webhook: &W, deps: &Deps, req: Request) -> Resp
     let calls_before = deps.calls.get();
     let lock_until = lock_until_ms(&req);
     let result = async {
-        authenticate(deps, W::SENDER, &req)?;
+        let authenticated = authenticate(deps, W::SENDER, &req)?;
         let raw = req.body().as_ref();
         let body = parse_body(raw)?;
+        if authenticated == Authenticated::Signature
+            && !timestamp_is_fresh(&body, chrono::Utc::now().timestamp())
+        {
+            return Err(BridgeError::InvalidSignature(
+                "the signed timestamp is more than 5 minutes from now",
+            ));
+        }
         match apply_once(deps, W::NAME, &body, lock_until).await {
             Ok(handled) => Ok(handled),
             Err(error) if error.is_retryable() || matches!(error, BridgeError::Upstream(_)) => {
