@@ -97,19 +97,20 @@ pub(crate) fn transport_error(
     operation: &'static str,
     err: reqwest::Error,
 ) -> UpstreamError {
-    let message = if err.is_timeout() {
+    let timed_out = err.is_timeout();
+    let message = if timed_out {
         "request timed out".to_string()
     } else if err.is_connect() {
         "connection failed".to_string()
     } else {
-        // reqwest's Display includes the URL, which never carries secrets here.
-        err.to_string()
+        // Without the URL: a search URL carries the phone number or email looked up.
+        crate::telemetry::redact_text(&err.without_url().to_string())
     };
     UpstreamError::Transport {
         service,
         operation,
         message,
-        timed_out: err.is_timeout(),
+        timed_out,
     }
 }
 
