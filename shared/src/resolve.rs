@@ -334,7 +334,15 @@ pub async fn resolve_ghl_contact(
     if phone.is_none() && email.is_none() {
         // Only a CloudTalk id: read the contact from CloudTalk to learn how to match it.
         if let (Some(ct_id), true) = (&contact.cloudtalk_id, deps.config.cloudtalk_configured()) {
-            let ct = deps.cloudtalk.show_contact(ct_id).await?;
+            let ct = match deps.cloudtalk.show_contact(ct_id).await {
+                Err(e) if e.status() == Some(404) => {
+                    return Err(BridgeError::Unprocessable {
+                        message: format!("CloudTalk has no contact with id {ct_id}"),
+                        missing: vec![],
+                    })
+                }
+                other => other?,
+            };
             phone = ct.numbers.iter().find_map(|n| to_e164(n, region).ok());
             email = ct.emails.first().map(|e| e.to_lowercase());
             name = name.or(ct.name);

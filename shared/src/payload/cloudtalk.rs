@@ -12,6 +12,9 @@ use serde_json::Value;
 use super::fields::{find, find_id, find_string, lookup, scalar_string};
 use crate::error::BridgeError;
 
+/// Ids longer than this are broken payloads.
+pub const MAX_ID_CHARS: usize = 128;
+
 pub const CALL_ID_KEYS: &[&str] = &["call_id", "cdr_id", "callid"];
 pub const CALL_UUID_KEYS: &[&str] = &["call_uuid", "uuid"];
 pub const CONTACT_ID_KEYS: &[&str] = &["contact_id", "contact.id", "cloudtalk_contact_id"];
@@ -67,6 +70,15 @@ impl ContactRef {
 
     /// 422 naming the fields that would have identified the contact.
     pub fn require_identifiable(&self) -> Result<(), BridgeError> {
+        if self
+            .cloudtalk_id
+            .as_ref()
+            .is_some_and(|id| id.len() > MAX_ID_CHARS)
+        {
+            return Err(BridgeError::BadRequest(format!(
+                "contact_id is longer than {MAX_ID_CHARS} characters"
+            )));
+        }
         if self.is_identifiable() {
             Ok(())
         } else {

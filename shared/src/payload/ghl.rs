@@ -157,6 +157,11 @@ pub fn parse_contact(root: &Value) -> Result<GhlContact, BridgeError> {
         email_paths.extend(["email", "additionalEmails"]);
         tag_paths.push("tags");
     }
+    let tags: Vec<String> = tag_paths
+        .iter()
+        .find_map(|p| find(root, &[p]).map(tag_list))
+        .unwrap_or_default();
+    check_tags(&tags)?;
     Ok(GhlContact {
         id,
         location_id: find_id(
@@ -190,10 +195,7 @@ pub fn parse_contact(root: &Value) -> Result<GhlContact, BridgeError> {
         name: find_string(root, &name_paths),
         emails: list(root, &email_paths),
         phones: list(root, &phone_paths),
-        tags: tag_paths
-            .iter()
-            .find_map(|p| find(root, &[p]).map(tag_list))
-            .unwrap_or_default(),
+        tags,
         company: find_string(
             root,
             &[
@@ -205,6 +207,19 @@ pub fn parse_contact(root: &Value) -> Result<GhlContact, BridgeError> {
             ],
         ),
     })
+}
+
+/// CloudTalk and GHL tag names are short; a longer one is a broken payload, not a tag.
+pub const MAX_TAG_CHARS: usize = 255;
+
+fn check_tags(tags: &[String]) -> Result<(), BridgeError> {
+    match tags.iter().find(|t| t.chars().count() > MAX_TAG_CHARS) {
+        Some(_) => Err(BridgeError::Unprocessable {
+            message: format!("a tag is longer than {MAX_TAG_CHARS} characters"),
+            missing: vec![],
+        }),
+        None => Ok(()),
+    }
 }
 
 pub fn parse_new_contact(root: &Value) -> Result<NewContactEvent, BridgeError> {
@@ -229,6 +244,7 @@ pub fn parse_new_tag(root: &Value) -> Result<NewTagEvent, BridgeError> {
     .ok_or_else(|| {
         BridgeError::missing_fields("no tag", &["tag.name", "tag", "customData.tag", "tags"])
     })?;
+    check_tags(&tags)?;
     Ok(NewTagEvent {
         meta: parse_meta(root),
         contact,
