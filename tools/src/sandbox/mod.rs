@@ -1,0 +1,355 @@
+//! A stateful simulator of the parts of the CloudTalk and GoHighLevel APIs the bridge uses, for
+//! local runs, end-to-end tests and fault injection.
+//!
+//! - CloudTalk under `/cloudtalk/api` (Basic auth, `responseData` envelopes, ids as strings,
+//!   406 validation errors, bulk per-command results inside HTTP 200, `addTags` appends while
+//!   sending `ContactsTag` replaces, `X-CloudTalkAPI-*` rate-limit headers);
+//! - GoHighLevel under `/ghl` (Bearer auth, required `Version` header, duplicate-contact 400 with
+//!   `meta.contactId`, upsert, notes, tags, opportunities, pipelines, custom values,
+//!   `X-RateLimit-*` headers and 429 over 100 requests per 10 s);
+//! - control under `/sandbox`: `GET /sandbox/state`, `POST /sandbox/reset`,
+//!   `GET|PUT /sandbox/faults`, `GET /sandbox/requests`.
+//!
+//! It prints a readable line per write (`CloudTalk ← add contact "Mario Rossi" (…567)`), and can
+//! call the bridge back the way CloudTalk workflow automation would: a contact added through the
+//! API triggers a contact-created webhook, so sync loops show up locally.
+
+mod cloudtalk;
+mod ghl;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State as AxumState;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use state::State;
+
+/// Fault knobs, applied to both APIs (not to `/sandbox`). A fault answers without applying the
+/// request.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Delay before every answer.
+    pub latency_ms: u64,
+    /// Probability (0..1) of a 500 answer.
+    pub error_rate: f64,
+    /// Every Nth request starts a burst of 429s (0 = never).
+    pub rate_limit_every: u32,
+    /// Length of each burst.
+    pub rate_limit_burst: u32,
+}
+
+/// How the sandbox is set up; [`SandboxConfig::from_env`] reads `SANDBOX_*` variables.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    pub cloudtalk_key_id: String,
+    pub cloudtalk_key_secret: String,
+    pub ghl_token: String,
+    pub ghl_location_id: String,
+    /// Where to send contact-created webhooks after a contact is added through the API.
+    pub bridge_url: Option<String>,
+    pub cloudtalk_webhook_secret: Option<String>,
+    /// Delay of that callback, as CloudTalk's workflows fire some time after the change.
+    pub callback_delay_ms: u64,
+    /// Enforce CloudTalk's 60 requests per minute.
+    pub enforce_cloudtalk_limit: bool,
+    pub faults: Faults,
+    pub seed: u64,
+    /// No console lines (tests).
+    pub quiet: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            cloudtalk_key_id: "sandbox-key-id".into(),
+            cloudtalk_key_secret: "sandbox-key-secret".into(),
+            ghl_token: "sandbox-ghl-token".into(),
+            ghl_location_id: "sandbox-location".into(),
+            bridge_url: None,
+            cloudtalk_webhook_secret: None,
+            callback_delay_ms: 1000,
+            enforce_cloudtalk_limit: false,
+            faults: Faults::default(),
+            seed: 7,
+            quiet: false,
+        }
+    }
+}
+
+impl SandboxConfig {
+    /// `SANDBOX_CLOUDTALK_KEY_ID`, `SANDBOX_CLOUDTALK_KEY_SECRET`, `SANDBOX_GHL_TOKEN`,
+    /// `SANDBOX_GHL_LOCATION_ID`, `SANDBOX_BRIDGE_URL`, `SANDBOX_CLOUDTALK_WEBHOOK_SECRET` (else
+    /// `CLOUDTALK_WEBHOOK_SECRET`), `SANDBOX_CALLBACK_DELAY_MS`, `SANDBOX_ENFORCE_CLOUDTALK_LIMIT`,
+    /// `SANDBOX_LATENCY_MS`, `SANDBOX_ERROR_RATE`, `SANDBOX_RATE_LIMIT_EVERY`,
+    /// `SANDBOX_RATE_LIMIT_BURST`, `SANDBOX_SEED`.
+    pub fn from_env() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let num = |k: &str| var(k).and_then(|v| v.parse::<u64>().ok());
+        let d = Self::default();
+        Self {
+            cloudtalk_key_id: var("SANDBOX_CLOUDTALK_KEY_ID").unwrap_or(d.cloudtalk_key_id),
+            cloudtalk_key_secret: var("SANDBOX_CLOUDTALK_KEY_SECRET").unwrap_or(d.cloudtalk_key_secret),
+            ghl_token: var("SANDBOX_GHL_TOKEN").unwrap_or(d.ghl_token),
+            ghl_location_id: var("SANDBOX_GHL_LOCATION_ID").unwrap_or(d.ghl_location_id),
+            bridge_url: var("SANDBOX_BRIDGE_URL"),
+            cloudtalk_webhook_secret: var("SANDBOX_CLOUDTALK_WEBHOOK_SECRET")
+                .or_else(|| var("CLOUDTALK_WEBHOOK_SECRET").map(|s| s.split(',').next().unwrap_or_default().trim().to_string())),
+            callback_delay_ms: num("SANDBOX_CALLBACK_DELAY_MS").unwrap_or(d.callback_delay_ms),
+            enforce_cloudtalk_limit: var("SANDBOX_ENFORCE_CLOUDTALK_LIMIT").is_some_and(|v| v == "1" || v == "true"),
+            faults: Faults {
+                latency_ms: num("SANDBOX_LATENCY_MS").unwrap_or(0),
+                error_rate: var("SANDBOX_ERROR_RATE").and_then(|v| v.parse().ok()).unwrap_or(0.0),
+                rate_limit_every: num("SANDBOX_RATE_LIMIT_EVERY").unwrap_or(0) as u32,
+                rate_limit_burst: num("SANDBOX_RATE_LIMIT_BURST").unwrap_or(0) as u32,
+            },
+            seed: num("SANDBOX_SEED").unwrap_or(d.seed),
+            quiet: false,
+        }
+    }
+}
+
+/// What a fault check decided.
+pub(crate) enum Fault {
+    None,
+    ServerError,
+    RateLimited,
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: SandboxConfig,
+    pub(crate) faults: Mutex<Faults>,
+    pub(crate) state: Mutex<State>,
+    /// xorshift state, requests seen, and the remaining length of the current 429 burst.
+    pub(crate) fault_clock: Mutex<(u64, u64, u32)>,
+    pub(crate) http: reqwest::Client,
+}
+
+/// The sandbox: a cloneable handle on its state.
+#[derive(Clone)]
+pub struct Sandbox {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Sandbox {
+    pub fn new(config: SandboxConfig) -> Self {
+        let seed = config.seed.max(1);
+        let state = State::new(&config.ghl_location_id);
+        Self {
+            inner: Arc::new(Inner {
+                faults: Mutex::new(config.faults.clone()),
+                config,
+                state: Mutex::new(state),
+                fault_clock: Mutex::new((seed, 0, 0)),
+                http: reqwest::Client::new(),
+            }),
+        }
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/cloudtalk/api/{*rest}", any(cloudtalk::handle))
+            .route("/ghl/{*rest}", any(ghl::handle))
+            .route("/sandbox/state", get(state_route))
+            .route("/sandbox/requests", get(requests_route))
+            .route("/sandbox/reset", post(reset_route))
+            .route("/sandbox/faults", get(get_faults).put(put_faults))
+            .with_state(self.clone())
+    }
+
+    pub async fn serve(self, addr: SocketAddr) -> std::io::Result<()> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        axum::serve(listener, self.router()).await
+    }
+
+    /// Starts on a free local port in the background; returns its base URL.
+    pub async fn spawn(config: SandboxConfig) -> (String, Sandbox) {
+        let sandbox = Sandbox::new(config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a local port");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        let router = sandbox.router();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        (url, sandbox)
+    }
+
+    /// Everything the sandbox holds, as `GET /sandbox/state` shows it.
+    pub fn state_json(&self) -> Value {
+        self.inner.state.lock().map(|s| s.to_json()).unwrap_or(Value::Null)
+    }
+
+    /// Replaces the fault knobs; a 429 burst in progress ends.
+    pub fn set_faults(&self, faults: Faults) {
+        if let Ok(mut f) = self.inner.faults.lock() {
+            *f = faults;
+        }
+        if let Ok(mut clock) = self.inner.fault_clock.lock() {
+            clock.2 = 0;
+        }
+    }
+
+    pub fn reset(&self) {
+        if let Ok(mut s) = self.inner.state.lock() {
+            *s = State::new(&self.inner.config.ghl_location_id);
+        }
+    }
+
+    /// Injected faults so far.
+    pub fn faults_injected(&self) -> u64 {
+        self.inner.state.lock().map(|s| s.faults_injected).unwrap_or(0)
+    }
+}
+
+impl Inner {
+    pub(crate) fn say(&self, line: String) {
+        if !self.config.quiet {
+            println!("{line}");
+        }
+    }
+
+    /// Sleeps for the latency knob, then decides whether this request fails.
+    pub(crate) async fn fault(&self) -> Fault {
+        let faults = self.faults.lock().map(|f| f.clone()).unwrap_or_default();
+        if faults.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+        }
+        let Ok(mut clock) = self.fault_clock.lock() else {
+            return Fault::None;
+        };
+        let (rng, seen, burst) = &mut *clock;
+        *seen += 1;
+        let decision = if *burst > 0 {
+            *burst -= 1;
+            Fault::RateLimited
+        } else if faults.rate_limit_every > 0 && faults.rate_limit_burst > 0 && *seen % u64::from(faults.rate_limit_every) == 0 {
+            *burst = faults.rate_limit_burst - 1;
+            Fault::RateLimited
+        } else {
+            *rng ^= *rng << 13;
+            *rng ^= *rng >> 7;
+            *rng ^= *rng << 17;
+            let roll = (*rng % 1_000_000) as f64 / 1_000_000.0;
+            if roll < faults.error_rate {
+                Fault::ServerError
+            } else {
+                Fault::None
+            }
+        };
+        if !matches!(decision, Fault::None) {
+            if let Ok(mut s) = self.state.lock() {
+                s.faults_injected += 1;
+            }
+        }
+        decision
+    }
+
+    pub(crate) fn log_request(&self, api: &str, method: &Method, path: &str, status: u16) {
+        if let Ok(mut s) = self.state.lock() {
+            s.log(api, method.as_str(), path, status);
+        }
+    }
+}
+
+/// A JSON answer with extra headers.
+pub(crate) fn answer(status: u16, body: Value, headers: Vec<(&'static str, String)>) -> Response {
+    let mut response = (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Json(body)).into_response();
+    for (name, value) in headers {
+        if let Ok(v) = value.parse() {
+            response.headers_mut().insert(name, v);
+        }
+    }
+    response
+}
+
+/// Request parts both APIs read.
+pub(crate) struct Incoming {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Incoming {
+    pub(crate) fn new(method: Method, uri: Uri, headers: HeaderMap, body: Bytes, prefix: &str) -> Self {
+        let path = uri.path().strip_prefix(prefix).unwrap_or(uri.path()).to_string();
+        let query = uri
+            .query()
+            .map(|q| {
+                q.split('&')
+                    .filter_map(|pair| {
+                        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                        let decode = |s: &str| urlencoding_decode(&s.replace('+', " "));
+                        Some((decode(k), decode(v)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self { method, path, query, headers, body }
+    }
+
+    pub(crate) fn query(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub(crate) fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+fn urlencoding_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+            if let Ok(b) = u8::from_str_radix(hex, 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn state_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
+    Json(sandbox.state_json())
+}
+
+async fn requests_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
+    Json(sandbox.inner.state.lock().map(|s| json!(s.requests)).unwrap_or(Value::Null))
+}
+
+async fn reset_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
+    sandbox.reset();
+    Json(json!({"reset": true}))
+}
+
+async fn get_faults(AxumState(sandbox): AxumState<Sandbox>) -> Json<Faults> {
+    Json(sandbox.inner.faults.lock().map(|f| f.clone()).unwrap_or_default())
+}
+
+async fn put_faults(AxumState(sandbox): AxumState<Sandbox>, Json(faults): Json<Faults>) -> Json<Faults> {
+    sandbox.set_faults(faults.clone());
+    Json(faults)
+}

@@ -1,0 +1,230 @@
+//! What the sandbox holds: CloudTalk contacts, tags, notes and activities; GoHighLevel contacts,
+//! notes, opportunities, pipelines and custom values; the request log and counters.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct CtContact {
+    pub id: String,
+    pub name: String,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub numbers: Vec<String>,
+    pub emails: Vec<String>,
+    pub tags: Vec<String>,
+    pub external_urls: Vec<Value>,
+    pub created: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CtNote {
+    pub id: String,
+    pub contact_id: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CtActivity {
+    pub id: String,
+    pub contact_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GhlContact {
+    pub id: String,
+    pub location_id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company_name: Option<String>,
+    pub source: Option<String>,
+    pub tags: Vec<String>,
+    pub custom_fields: Vec<Value>,
+    pub date_added: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GhlNote {
+    pub id: String,
+    pub contact_id: String,
+    pub body: String,
+    pub user_id: Option<String>,
+    pub date_added: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Opportunity {
+    pub id: String,
+    pub name: String,
+    pub pipeline_id: String,
+    pub pipeline_stage_id: Option<String>,
+    pub status: String,
+    pub contact_id: String,
+    pub location_id: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CustomValue {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "fieldKey")]
+    pub field_key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RequestLog {
+    pub api: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+}
+
+pub(crate) struct State {
+    next_id: u64,
+    pub ct_contacts: BTreeMap<String, CtContact>,
+    /// Tag catalogue: id → name.
+    pub ct_tags: BTreeMap<String, String>,
+    pub ct_notes: Vec<CtNote>,
+    pub ct_activities: Vec<CtActivity>,
+    pub ghl_contacts: BTreeMap<String, GhlContact>,
+    pub ghl_notes: Vec<GhlNote>,
+    pub opportunities: BTreeMap<String, Opportunity>,
+    pub pipelines: Vec<Value>,
+    pub custom_values: BTreeMap<String, CustomValue>,
+    pub requests: Vec<RequestLog>,
+    pub cloudtalk_requests: u64,
+    pub ghl_requests: u64,
+    pub faults_injected: u64,
+    /// Recent request times, for the rate limits.
+    pub ct_window: VecDeque<Instant>,
+    pub ghl_window: VecDeque<Instant>,
+}
+
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl State {
+    pub fn new(location: &str) -> Self {
+        let stages = [
+            ("new", "New Lead"),
+            ("qualified", "Qualified Lead"),
+            ("proposal", "Proposal Sent"),
+            ("won", "Won"),
+            ("campaign-done", "Campaign Completed"),
+        ];
+        let pipeline = json!({
+            "id": "sandbox-pipeline", "name": "Sales Pipeline", "locationId": location,
+            "stages": stages.iter().enumerate().map(|(i, (id, name))| json!({"id": id, "name": name, "position": i})).collect::<Vec<_>>(),
+        });
+        Self {
+            next_id: 1,
+            ct_contacts: BTreeMap::new(),
+            ct_tags: BTreeMap::new(),
+            ct_notes: Vec::new(),
+            ct_activities: Vec::new(),
+            ghl_contacts: BTreeMap::new(),
+            ghl_notes: Vec::new(),
+            opportunities: BTreeMap::new(),
+            pipelines: vec![pipeline],
+            custom_values: BTreeMap::new(),
+            requests: Vec::new(),
+            cloudtalk_requests: 0,
+            ghl_requests: 0,
+            faults_injected: 0,
+            ct_window: VecDeque::new(),
+            ghl_window: VecDeque::new(),
+        }
+    }
+
+    /// CloudTalk ids: numeric strings from 1000001.
+    pub fn ct_id(&mut self) -> String {
+        self.next_id += 1;
+        (1_000_000 + self.next_id - 1).to_string()
+    }
+
+    /// GHL ids: `<prefix>-000001`.
+    pub fn ghl_id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        format!("{prefix}-{:06}", self.next_id - 1)
+    }
+
+    /// The catalogue id of a tag, created on first use.
+    pub fn tag_id(&mut self, name: &str) -> String {
+        if let Some((id, _)) = self.ct_tags.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)) {
+            return id.clone();
+        }
+        let id = self.ct_id();
+        self.ct_tags.insert(id.clone(), name.to_string());
+        id
+    }
+
+    pub fn log(&mut self, api: &str, method: &str, path: &str, status: u16) {
+        match api {
+            "cloudtalk" => self.cloudtalk_requests += 1,
+            _ => self.ghl_requests += 1,
+        }
+        self.requests.push(RequestLog {
+            api: api.to_string(),
+            method: method.to_string(),
+            path: path.to_string(),
+            status,
+        });
+        if self.requests.len() > 2000 {
+            self.requests.drain(..500);
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        let ct_contacts: Vec<Value> = self
+            .ct_contacts
+            .values()
+            .map(|c| {
+                let mut v = json!(c);
+                v["notes"] = json!(self.ct_notes.iter().filter(|n| n.contact_id == c.id).map(|n| &n.note).collect::<Vec<_>>());
+                v["activities"] = json!(self.ct_activities.iter().filter(|a| a.contact_id == c.id).collect::<Vec<_>>());
+                v
+            })
+            .collect();
+        let ghl_contacts: Vec<Value> = self
+            .ghl_contacts
+            .values()
+            .map(|c| {
+                let mut v = json!(c);
+                v["notes"] = json!(self.ghl_notes.iter().filter(|n| n.contact_id == c.id).map(|n| &n.body).collect::<Vec<_>>());
+                v["opportunities"] = json!(self.opportunities.values().filter(|o| o.contact_id == c.id).collect::<Vec<_>>());
+                v
+            })
+            .collect();
+        json!({
+            "cloudtalk": {
+                "contacts": ct_contacts,
+                "tags": self.ct_tags.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
+            },
+            "ghl": {
+                "contacts": ghl_contacts,
+                "pipelines": self.pipelines,
+                "customValues": self.custom_values.values().collect::<Vec<_>>(),
+            },
+            "counters": {
+                "cloudtalkRequests": self.cloudtalk_requests,
+                "ghlRequests": self.ghl_requests,
+                "faultsInjected": self.faults_injected,
+            },
+        })
+    }
+}

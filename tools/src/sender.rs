@@ -1,0 +1,263 @@
+//! Posts sample events (API Gateway HTTP API v2 event files, as in `events/`) to a running
+//! bridge, local or deployed, with the right credential for each route, and reports the status
+//! of each against what its file name expects.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::Value;
+
+/// Where and how to send.
+#[derive(Debug, Clone)]
+pub struct SendOptions {
+    /// e.g. `http://127.0.0.1:9000` or the stack's `ApiUrl`.
+    pub base_url: String,
+    /// Replaces the sample's credential on `/api/ghl-webhooks/` routes.
+    pub ghl_secret: Option<String>,
+    /// Replaces the sample's credential on `/api/cloudtalk-webhooks/` routes.
+    pub cloudtalk_secret: Option<String>,
+    pub timeout: Duration,
+}
+
+/// The outcome of one event.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub file: PathBuf,
+    pub method: String,
+    pub path: String,
+    pub expected: u16,
+    /// The answer's status, or why nothing was answered.
+    pub status: Result<u16, String>,
+    /// The answer's `result` or `error` field.
+    pub summary: Option<String>,
+    pub elapsed: Duration,
+}
+
+impl Sent {
+    pub fn as_expected(&self) -> bool {
+        self.status.as_ref().is_ok_and(|s| *s == self.expected)
+    }
+}
+
+/// The event files under `paths` (files, or folders searched recursively), in endpoint order:
+/// contacts are created before they are tagged, noted or called.
+pub fn collect(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(path)? {
+                walk(&entry?.path(), out)?;
+            }
+        } else if path.extension().and_then(|e| e.to_str()) == Some("json") {
+            out.push(path.to_path_buf());
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        walk(path, &mut files)?;
+    }
+    let rank = |file: &Path| {
+        let function = file
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        bridge::ENDPOINTS
+            .iter()
+            .position(|e| e.function == function)
+            .unwrap_or(usize::MAX)
+    };
+    files.sort_by(|a, b| (rank(a), a).cmp(&(rank(b), b)));
+    files.dedup();
+    Ok(files)
+}
+
+/// A request read from an event file.
+struct Prepared {
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+fn prepare(event: &Value, options: &SendOptions, expected: u16) -> Result<Prepared, String> {
+    let method = event
+        .pointer("/requestContext/http/method")
+        .and_then(Value::as_str)
+        .ok_or("not an HTTP API v2 event: no requestContext.http.method")?
+        .to_string();
+    let path = event
+        .get("rawPath")
+        .and_then(Value::as_str)
+        .ok_or("not an HTTP API v2 event: no rawPath")?
+        .to_string();
+    let query = event
+        .get("rawQueryString")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let body = match event.get("body").and_then(Value::as_str) {
+        None => Vec::new(),
+        Some(text) if event.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) => {
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map_err(|e| format!("body is not valid base64: {e}"))?
+        }
+        Some(text) => text.as_bytes().to_vec(),
+    };
+    let secret = if path.starts_with("/api/ghl-webhooks/") {
+        options.ghl_secret.as_deref()
+    } else if path.starts_with("/api/cloudtalk-webhooks/") {
+        options.cloudtalk_secret.as_deref()
+    } else {
+        None
+    };
+    let mut headers = Vec::new();
+    if let Some(map) = event.get("headers").and_then(Value::as_object) {
+        for (name, value) in map {
+            let name = name.to_lowercase();
+            if matches!(name.as_str(), "host" | "content-length") {
+                continue;
+            }
+            let Some(value) = value.as_str() else {
+                continue;
+            };
+            // Samples that test refusals keep their wrong credential.
+            let value = match (name.as_str(), secret, expected) {
+                ("authorization", Some(s), e) if e != 401 => format!("Bearer {s}"),
+                ("x-webhook-secret", Some(s), e) if e != 401 => s.to_string(),
+                _ => value.to_string(),
+            };
+            headers.push((name, value));
+        }
+    }
+    Ok(Prepared {
+        method,
+        path,
+        query,
+        headers,
+        body,
+    })
+}
+
+/// Sends one event file.
+pub async fn send(client: &reqwest::Client, options: &SendOptions, file: &Path) -> Sent {
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    let expected = bridge::expected_sample_status(stem);
+    let started = Instant::now();
+    let failed = |method: String, path: String, error: String| Sent {
+        file: file.to_path_buf(),
+        method,
+        path,
+        expected,
+        status: Err(error),
+        summary: None,
+        elapsed: started.elapsed(),
+    };
+    let event: Value = match std::fs::read(file)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+    {
+        Ok(v) => v,
+        Err(e) => return failed(String::new(), String::new(), e),
+    };
+    let prepared = match prepare(&event, options, expected) {
+        Ok(p) => p,
+        Err(e) => return failed(String::new(), String::new(), e),
+    };
+    let mut url = format!(
+        "{}{}",
+        options.base_url.trim_end_matches('/'),
+        prepared.path
+    );
+    if !prepared.query.is_empty() {
+        url = format!("{url}?{}", prepared.query);
+    }
+    let method =
+        reqwest::Method::from_bytes(prepared.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+    let mut request = client.request(method, &url).timeout(options.timeout);
+    for (name, value) in &prepared.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    if !prepared.body.is_empty() {
+        request = request.body(prepared.body.clone());
+    }
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let summary = body
+                .get("result")
+                .or_else(|| body.get("error"))
+                .or_else(|| body.get("status"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            Sent {
+                file: file.to_path_buf(),
+                method: prepared.method,
+                path: prepared.path,
+                expected,
+                status: Ok(status),
+                summary,
+                elapsed: started.elapsed(),
+            }
+        }
+        Err(e) => failed(prepared.method, prepared.path, e.to_string()),
+    }
+}
+
+/// One line per event: `✓ 200 POST /api/ghl-webhooks/new-contact  events/…/nested.json  (12 ms) applied`.
+pub fn line(sent: &Sent) -> String {
+    let mark = if sent.as_expected() { "✓" } else { "✗" };
+    let status = match &sent.status {
+        Ok(s) if *s == sent.expected => s.to_string(),
+        Ok(s) => format!("{s} (expected {})", sent.expected),
+        Err(e) => format!("failed: {e}"),
+    };
+    format!(
+        "{mark} {status} {} {}  {}  ({} ms){}",
+        sent.method,
+        sent.path,
+        sent.file.display(),
+        sent.elapsed.as_millis(),
+        sent.summary
+            .as_deref()
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn options() -> SendOptions {
+        SendOptions {
+            base_url: "http://x".into(),
+            ghl_secret: Some("real-ghl".into()),
+            cloudtalk_secret: Some("real-ct".into()),
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn credentials_are_replaced_except_on_refusal_samples() {
+        let event = json!({"rawPath": "/api/ghl-webhooks/new-tag", "requestContext": {"http": {"method": "POST"}},
+            "headers": {"authorization": "Bearer local-dev-ghl-secret", "host": "h"}, "body": "e30=", "isBase64Encoded": true});
+        let p = prepare(&event, &options(), 200).unwrap();
+        assert_eq!(
+            p.headers,
+            vec![("authorization".to_string(), "Bearer real-ghl".to_string())]
+        );
+        assert_eq!(p.body, b"{}");
+        let p = prepare(&event, &options(), 401).unwrap();
+        assert_eq!(p.headers[0].1, "Bearer local-dev-ghl-secret");
+        assert!(prepare(&json!({"body": "x"}), &options(), 200).is_err());
+    }
+}
