@@ -12,8 +12,14 @@ async fn main() {
     };
     let config = SandboxConfig::from_env();
     println!("sandbox on http://{addr}");
-    println!("  CloudTalk API   http://{addr}/cloudtalk/api   (Basic {}:…)", config.cloudtalk_key_id);
-    println!("  GoHighLevel API http://{addr}/ghl             (location {})", config.ghl_location_id);
+    println!(
+        "  CloudTalk API   http://{addr}/cloudtalk/api   (Basic {}:…)",
+        config.cloudtalk_key_id
+    );
+    println!(
+        "  GoHighLevel API http://{addr}/ghl             (location {})",
+        config.ghl_location_id
+    );
     println!("  state           http://{addr}/sandbox/state");
     if let Some(bridge) = &config.bridge_url {
         println!("  contact-created webhooks → {bridge}");

@@ -13,14 +13,19 @@ use serde_json::{json, Map, Value};
 use super::state::{now, CtActivity, CtContact, CtNote, State};
 use super::{answer, Fault, Incoming, Sandbox};
 
-const ACTIVITY_TYPES: &[&str] = &["order", "task", "chat", "ticket", "other", "invoice", "proforma", "estimate", "cancel"];
+const ACTIVITY_TYPES: &[&str] = &[
+    "order", "task", "chat", "ticket", "other", "invoice", "proforma", "estimate", "cancel",
+];
 
 fn envelope(status: u16, message: &str) -> Value {
     json!({"responseData": {"status": status, "message": message}})
 }
 
 fn invalid(errors: Map<String, Value>) -> (u16, Value) {
-    (406, json!({"responseData": {"status": 406, "message": "Invalid input data.", "data": errors}}))
+    (
+        406,
+        json!({"responseData": {"status": 406, "message": "Invalid input data.", "data": errors}}),
+    )
 }
 
 fn text(v: Option<&Value>) -> Option<String> {
@@ -40,11 +45,15 @@ fn list(data: &Value, key: &str, field: &str) -> Option<Vec<String>> {
 }
 
 fn valid_number(n: &str) -> bool {
-    n.starts_with('+') && (8..=15).contains(&(n.len() - 1)) && n[1..].chars().all(|c| c.is_ascii_digit())
+    n.starts_with('+')
+        && (8..=15).contains(&(n.len() - 1))
+        && n[1..].chars().all(|c| c.is_ascii_digit())
 }
 
 fn valid_email(e: &str) -> bool {
-    e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+    e.split_once('@').is_some_and(|(l, d)| {
+        !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+    })
 }
 
 /// Checks and applies contact fields. Sent collections replace; `name` is required.
@@ -53,22 +62,36 @@ fn apply_contact(contact: &mut CtContact, data: &Value) -> Result<(), (u16, Valu
     match text(data.get("name")) {
         Some(name) if name.chars().count() <= 150 => contact.name = name,
         Some(_) => {
-            errors.insert("name".into(), json!(["The name may not be longer than 150 characters."]));
+            errors.insert(
+                "name".into(),
+                json!(["The name may not be longer than 150 characters."]),
+            );
         }
         None => {
             errors.insert("name".into(), json!(["This field is required."]));
         }
     }
     let numbers = list(data, "ContactNumber", "public_number");
-    if let Some(bad) = numbers.as_ref().and_then(|n| n.iter().find(|n| !valid_number(n))) {
+    if let Some(bad) = numbers
+        .as_ref()
+        .and_then(|n| n.iter().find(|n| !valid_number(n)))
+    {
         errors.insert(
             "public_number".into(),
-            json!([format!("Please supply only valid numbers. Number {bad} is not valid.")]),
+            json!([format!(
+                "Please supply only valid numbers. Number {bad} is not valid."
+            )]),
         );
     }
     let emails = list(data, "ContactEmail", "email");
-    if emails.as_ref().is_some_and(|e| e.iter().any(|e| !valid_email(e))) {
-        errors.insert("email".into(), json!(["Please supply a valid email address."]));
+    if emails
+        .as_ref()
+        .is_some_and(|e| e.iter().any(|e| !valid_email(e)))
+    {
+        errors.insert(
+            "email".into(),
+            json!(["Please supply a valid email address."]),
+        );
     }
     if !errors.is_empty() {
         return Err(invalid(errors));
@@ -104,7 +127,9 @@ fn add_contact(state: &mut State, data: &Value) -> Result<CtContact, (u16, Value
     for tag in contact.tags.clone() {
         state.tag_id(&tag);
     }
-    state.ct_contacts.insert(contact.id.clone(), contact.clone());
+    state
+        .ct_contacts
+        .insert(contact.id.clone(), contact.clone());
     Ok(contact)
 }
 
@@ -146,7 +171,10 @@ fn add_activity(state: &mut State, contact_id: &str, data: &Value) -> Result<Str
     let mut e = Map::new();
     let kind = text(data.get("type"));
     if !kind.as_deref().is_some_and(|k| ACTIVITY_TYPES.contains(&k)) {
-        e.insert("type".into(), json!(["This field is required and must be a valid activity type."]));
+        e.insert(
+            "type".into(),
+            json!(["This field is required and must be a valid activity type."]),
+        );
     }
     let name = text(data.get("name"));
     if name.is_none() {
@@ -175,15 +203,29 @@ fn list_row(c: &CtContact) -> Value {
 }
 
 fn page(req: &Incoming, rows: Vec<Value>) -> Value {
-    let limit = req.query("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(30).clamp(1, 1000);
-    let page = req.query("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1);
+    let limit = req
+        .query("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(30)
+        .clamp(1, 1000);
+    let page = req
+        .query("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
     let count = rows.len();
-    let data: Vec<Value> = rows.into_iter().skip((page - 1) * limit).take(limit).collect();
+    let data: Vec<Value> = rows
+        .into_iter()
+        .skip((page - 1) * limit)
+        .take(limit)
+        .collect();
     json!({"responseData": {"itemsCount": count, "pageCount": count.div_ceil(limit).max(1), "pageNumber": page, "limit": limit, "data": data}})
 }
 
 fn id_from(path: &str, prefix: &str) -> Option<String> {
-    path.strip_prefix(prefix)?.strip_suffix(".json").map(str::to_string)
+    path.strip_prefix(prefix)?
+        .strip_suffix(".json")
+        .map(str::to_string)
 }
 
 /// Everything after auth and faults: the API itself.
@@ -193,7 +235,8 @@ fn route(sandbox: &Sandbox, req: &Incoming, added: &mut Vec<CtContact>) -> (u16,
         return (500, envelope(500, "Something went wrong."));
     };
     let body = req.json();
-    let needs_body = matches!(req.method, Method::PUT | Method::POST) || req.path.starts_with("/contacts/removeTags/");
+    let needs_body = matches!(req.method, Method::PUT | Method::POST)
+        || req.path.starts_with("/contacts/removeTags/");
     if needs_body && body.is_none() {
         return (400, envelope(400, "Bad Request"));
     }
@@ -202,8 +245,12 @@ fn route(sandbox: &Sandbox, req: &Incoming, added: &mut Vec<CtContact>) -> (u16,
     let result: Result<(u16, Value), (u16, Value)> = match (&req.method, path) {
         (&Method::GET, "/contacts/index.json") => {
             let keyword = req.query("keyword").map(str::to_lowercase);
-            let digits = keyword.as_deref().map(|k| k.chars().filter(char::is_ascii_digit).collect::<String>());
-            let tag = req.query("tag_id").and_then(|t| state.ct_tags.get(t).cloned());
+            let digits = keyword
+                .as_deref()
+                .map(|k| k.chars().filter(char::is_ascii_digit).collect::<String>());
+            let tag = req
+                .query("tag_id")
+                .and_then(|t| state.ct_tags.get(t).cloned());
             let rows = state
                 .ct_contacts
                 .values()
@@ -211,29 +258,44 @@ fn route(sandbox: &Sandbox, req: &Incoming, added: &mut Vec<CtContact>) -> (u16,
                     None => true,
                     Some(k) => {
                         c.name.to_lowercase().contains(k.as_str())
-                            || c.emails.iter().any(|e| e.to_lowercase().contains(k.as_str()))
-                            || digits.as_ref().is_some_and(|d| !d.is_empty() && c.numbers.iter().any(|n| n.contains(d.as_str())))
+                            || c.emails
+                                .iter()
+                                .any(|e| e.to_lowercase().contains(k.as_str()))
+                            || digits.as_ref().is_some_and(|d| {
+                                !d.is_empty() && c.numbers.iter().any(|n| n.contains(d.as_str()))
+                            })
                     }
                 })
-                .filter(|c| tag.as_ref().is_none_or(|t| c.tags.iter().any(|x| x.eq_ignore_ascii_case(t))))
+                .filter(|c| {
+                    tag.as_ref()
+                        .is_none_or(|t| c.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+                })
                 .map(list_row)
                 .collect();
             Ok((200, page(req, rows)))
         }
-        (&Method::GET, p) if p.starts_with("/contacts/show/") => match id_from(p, "/contacts/show/").and_then(|id| state.ct_contacts.get(&id).cloned()) {
-            Some(c) => Ok((200, json!({"responseData": {
-                "Contact": {"id": c.id, "name": c.name, "company": c.company, "title": c.title, "created": c.created},
-                "ContactNumber": c.numbers.iter().map(|n| json!({"public_number": n, "contact_id": c.id})).collect::<Vec<_>>(),
-                "ContactEmail": c.emails.iter().map(|e| json!({"email": e})).collect::<Vec<_>>(),
-                "ContactsTag": c.tags.iter().map(|t| json!({"name": t})).collect::<Vec<_>>(),
-                "ExternalUrl": c.external_urls,
-            }}))),
-            None => Err((404, envelope(404, "Not found."))),
-        },
+        (&Method::GET, p) if p.starts_with("/contacts/show/") => {
+            match id_from(p, "/contacts/show/").and_then(|id| state.ct_contacts.get(&id).cloned()) {
+                Some(c) => Ok((
+                    200,
+                    json!({"responseData": {
+                        "Contact": {"id": c.id, "name": c.name, "company": c.company, "title": c.title, "created": c.created},
+                        "ContactNumber": c.numbers.iter().map(|n| json!({"public_number": n, "contact_id": c.id})).collect::<Vec<_>>(),
+                        "ContactEmail": c.emails.iter().map(|e| json!({"email": e})).collect::<Vec<_>>(),
+                        "ContactsTag": c.tags.iter().map(|t| json!({"name": t})).collect::<Vec<_>>(),
+                        "ExternalUrl": c.external_urls,
+                    }}),
+                )),
+                None => Err((404, envelope(404, "Not found."))),
+            }
+        }
         (&Method::PUT, "/contacts/add.json") => add_contact(&mut state, &data).map(|c| {
             let id = c.id.clone();
             added.push(c);
-            (201, json!({"responseData": {"status": 201, "data": {"id": id}}}))
+            (
+                201,
+                json!({"responseData": {"status": 201, "data": {"id": id}}}),
+            )
         }),
         (&Method::POST, p) if p.starts_with("/contacts/edit/") => {
             let id = id_from(p, "/contacts/edit/").unwrap_or_default();
@@ -251,7 +313,11 @@ fn route(sandbox: &Sandbox, req: &Incoming, added: &mut Vec<CtContact>) -> (u16,
         }
         (&Method::PUT, p) if p.starts_with("/contacts/addTags/") => {
             let id = id_from(p, "/contacts/addTags/").unwrap_or_default();
-            let tags: Vec<String> = data.get("tags").and_then(Value::as_array).map(|t| t.iter().filter_map(|v| text(Some(v))).collect()).unwrap_or_default();
+            let tags: Vec<String> = data
+                .get("tags")
+                .and_then(Value::as_array)
+                .map(|t| t.iter().filter_map(|v| text(Some(v))).collect())
+                .unwrap_or_default();
             if tags.is_empty() {
                 let mut e = Map::new();
                 e.insert("tags".into(), json!(["This field is required."]));
@@ -262,21 +328,36 @@ fn route(sandbox: &Sandbox, req: &Incoming, added: &mut Vec<CtContact>) -> (u16,
                         contact.tags.push(tag.clone());
                     }
                 }
-                let rows: Vec<Value> = tags.iter().map(|t| json!({"id": state.tag_id(t), "name": t})).collect();
+                let rows: Vec<Value> = tags
+                    .iter()
+                    .map(|t| json!({"id": state.tag_id(t), "name": t}))
+                    .collect();
                 state.ct_contacts.insert(id.clone(), contact);
                 inner.say(format!("CloudTalk ← add tags {tags:?} to {id}"));
-                Ok((200, json!({"responseData": {"status": 200, "message": "Tags were sucessfully added.", "data": {"tags": rows, "contact_id": id}}})))
+                Ok((
+                    200,
+                    json!({"responseData": {"status": 200, "message": "Tags were sucessfully added.", "data": {"tags": rows, "contact_id": id}}}),
+                ))
             } else {
                 Err((404, envelope(404, "Not found.")))
             }
         }
         (&Method::DELETE, p) if p.starts_with("/contacts/removeTags/") => {
             let id = id_from(p, "/contacts/removeTags/").unwrap_or_default();
-            let tags: Vec<String> = data.get("tags").and_then(Value::as_array).map(|t| t.iter().filter_map(|v| text(Some(v))).collect()).unwrap_or_default();
+            let tags: Vec<String> = data
+                .get("tags")
+                .and_then(Value::as_array)
+                .map(|t| t.iter().filter_map(|v| text(Some(v))).collect())
+                .unwrap_or_default();
             match state.ct_contacts.get_mut(&id) {
                 Some(contact) => {
-                    contact.tags.retain(|t| !tags.iter().any(|x| x.eq_ignore_ascii_case(t)));
-                    Ok((200, json!({"responseData": {"status": 200, "message": "Tags were successfully removed."}})))
+                    contact
+                        .tags
+                        .retain(|t| !tags.iter().any(|x| x.eq_ignore_ascii_case(t)));
+                    Ok((
+                        200,
+                        json!({"responseData": {"status": 200, "message": "Tags were successfully removed."}}),
+                    ))
                 }
                 None => Err((404, envelope(404, "Not found."))),
             }
@@ -285,19 +366,35 @@ fn route(sandbox: &Sandbox, req: &Incoming, added: &mut Vec<CtContact>) -> (u16,
             let contact_id = id_from(p, "/notes/add/").unwrap_or_default();
             add_note(&mut state, &contact_id, &data).map(|id| {
                 let note = text(data.get("note")).unwrap_or_default();
-                inner.say(format!("CloudTalk ← note on {contact_id}: {}", note.chars().take(80).collect::<String>()));
-                (201, json!({"responseData": {"status": 201, "data": {"id": id}}}))
+                inner.say(format!(
+                    "CloudTalk ← note on {contact_id}: {}",
+                    note.chars().take(80).collect::<String>()
+                ));
+                (
+                    201,
+                    json!({"responseData": {"status": 201, "data": {"id": id}}}),
+                )
             })
         }
         (&Method::PUT, p) if p.starts_with("/activity/add/") => {
             let contact_id = id_from(p, "/activity/add/").unwrap_or_default();
             add_activity(&mut state, &contact_id, &data).map(|id| {
-                inner.say(format!("CloudTalk ← activity \"{}\" on {contact_id}", text(data.get("name")).unwrap_or_default()));
-                (201, json!({"responseData": {"status": 201, "data": {"id": id}}}))
+                inner.say(format!(
+                    "CloudTalk ← activity \"{}\" on {contact_id}",
+                    text(data.get("name")).unwrap_or_default()
+                ));
+                (
+                    201,
+                    json!({"responseData": {"status": 201, "data": {"id": id}}}),
+                )
             })
         }
         (&Method::GET, "/tags/index.json") => {
-            let rows = state.ct_tags.iter().map(|(id, name)| json!({"Tag": {"id": id, "name": name}})).collect();
+            let rows = state
+                .ct_tags
+                .iter()
+                .map(|(id, name)| json!({"Tag": {"id": id, "name": name}}))
+                .collect();
             Ok((200, page(req, rows)))
         }
         (&Method::POST, "/bulk/contacts.json") => match data.as_array() {
@@ -335,15 +432,24 @@ fn route(sandbox: &Sandbox, req: &Incoming, added: &mut Vec<CtContact>) -> (u16,
                         }
                     })
                     .collect();
-                Ok((200, json!({"responseData": {"status": 200, "data": results}})))
+                Ok((
+                    200,
+                    json!({"responseData": {"status": 200, "data": results}}),
+                ))
             }
             _ => Err(invalid({
                 let mut e = Map::new();
-                e.insert("commands".into(), json!(["Send a JSON array of at most 10 commands."]));
+                e.insert(
+                    "commands".into(),
+                    json!(["Send a JSON array of at most 10 commands."]),
+                );
                 e
             })),
         },
-        _ => Err((404, json!({"name": "Not Found", "message": "Not Found", "url": format!("/api{path}")}))),
+        _ => Err((
+            404,
+            json!({"name": "Not Found", "message": "Not Found", "url": format!("/api{path}")}),
+        )),
     };
     result.unwrap_or_else(|e| e)
 }
@@ -351,7 +457,9 @@ fn route(sandbox: &Sandbox, req: &Incoming, added: &mut Vec<CtContact>) -> (u16,
 /// The contact-created webhook CloudTalk's workflow automation would send.
 fn call_back(sandbox: &Sandbox, contact: CtContact) {
     let config = &sandbox.inner.config;
-    let Some(bridge) = config.bridge_url.clone() else { return };
+    let Some(bridge) = config.bridge_url.clone() else {
+        return;
+    };
     let secret = config.cloudtalk_webhook_secret.clone().unwrap_or_default();
     let delay = Duration::from_millis(config.callback_delay_ms);
     let sandbox = sandbox.clone();
@@ -364,17 +472,37 @@ fn call_back(sandbox: &Sandbox, contact: CtContact) {
         if let Some(e) = contact.emails.first() {
             body["contact_email"] = json!(e);
         }
-        let url = format!("{}/api/cloudtalk-webhooks/contact-created", bridge.trim_end_matches('/'));
-        let sent = sandbox.inner.http.post(&url).bearer_auth(&secret).json(&body).send().await;
+        let url = format!(
+            "{}/api/cloudtalk-webhooks/contact-created",
+            bridge.trim_end_matches('/')
+        );
+        let sent = sandbox
+            .inner
+            .http
+            .post(&url)
+            .bearer_auth(&secret)
+            .json(&body)
+            .send()
+            .await;
         let outcome = match sent {
             Ok(r) => {
                 let status = r.status().as_u16();
                 let answer: Value = r.json().await.unwrap_or(Value::Null);
-                format!("{status} {}", answer.get("result").or_else(|| answer.get("error")).and_then(Value::as_str).unwrap_or(""))
+                format!(
+                    "{status} {}",
+                    answer
+                        .get("result")
+                        .or_else(|| answer.get("error"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                )
             }
             Err(e) => format!("failed: {}", e.without_url()),
         };
-        sandbox.inner.say(format!("CloudTalk → bridge contact-created for {} → {outcome}", contact.id));
+        sandbox.inner.say(format!(
+            "CloudTalk → bridge contact-created for {} → {outcome}",
+            contact.id
+        ));
     });
 }
 
@@ -390,13 +518,24 @@ pub(crate) async fn handle(
     let reset = (chrono::Utc::now().timestamp() / 60 + 1) * 60;
     let (status, value, reset_at) = match inner.fault().await {
         Fault::ServerError => (500, envelope(500, "Something went wrong."), reset),
-        Fault::RateLimited => (429, envelope(429, "Too Many Requests"), chrono::Utc::now().timestamp() + 2),
+        Fault::RateLimited => (
+            429,
+            envelope(429, "Too Many Requests"),
+            chrono::Utc::now().timestamp() + 2,
+        ),
         Fault::None => {
-            let expected = format!("{}:{}", inner.config.cloudtalk_key_id, inner.config.cloudtalk_key_secret);
+            let expected = format!(
+                "{}:{}",
+                inner.config.cloudtalk_key_id, inner.config.cloudtalk_key_secret
+            );
             let presented = req
                 .header("authorization")
                 .and_then(|h| h.strip_prefix("Basic "))
-                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok());
+                .and_then(|b| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(b.trim())
+                        .ok()
+                });
             if presented.as_deref() != Some(expected.as_bytes()) {
                 (401, envelope(401, "Unauthorized"), reset)
             } else {
@@ -415,8 +554,15 @@ pub(crate) async fn handle(
                     let mut added = Vec::new();
                     let (status, value) = route(&sandbox, &req, &mut added);
                     for contact in added {
-                        let phone = contact.numbers.first().map(|n| format!(" ({})", mask_phone(n))).unwrap_or_default();
-                        inner.say(format!("CloudTalk ← add contact \"{}\"{phone} id {}", contact.name, contact.id));
+                        let phone = contact
+                            .numbers
+                            .first()
+                            .map(|n| format!(" ({})", mask_phone(n)))
+                            .unwrap_or_default();
+                        inner.say(format!(
+                            "CloudTalk ← add contact \"{}\"{phone} id {}",
+                            contact.name, contact.id
+                        ));
                         call_back(&sandbox, contact);
                     }
                     (status, value, reset)
@@ -425,13 +571,24 @@ pub(crate) async fn handle(
         }
     };
     inner.log_request("cloudtalk", &req.method, &req.path, status);
-    let remaining = inner.state.lock().map(|s| 60usize.saturating_sub(s.ct_window.len())).unwrap_or(60);
+    let remaining = inner
+        .state
+        .lock()
+        .map(|s| 60usize.saturating_sub(s.ct_window.len()))
+        .unwrap_or(60);
     answer(
         status,
         value,
         vec![
             ("x-cloudtalkapi-limit", "60".to_string()),
-            ("x-cloudtalkapi-remaining", if status == 429 { "0".to_string() } else { remaining.to_string() }),
+            (
+                "x-cloudtalkapi-remaining",
+                if status == 429 {
+                    "0".to_string()
+                } else {
+                    remaining.to_string()
+                },
+            ),
             ("x-cloudtalkapi-resettime", reset_at.to_string()),
         ],
     )

@@ -98,17 +98,23 @@ impl SandboxConfig {
         let d = Self::default();
         Self {
             cloudtalk_key_id: var("SANDBOX_CLOUDTALK_KEY_ID").unwrap_or(d.cloudtalk_key_id),
-            cloudtalk_key_secret: var("SANDBOX_CLOUDTALK_KEY_SECRET").unwrap_or(d.cloudtalk_key_secret),
+            cloudtalk_key_secret: var("SANDBOX_CLOUDTALK_KEY_SECRET")
+                .unwrap_or(d.cloudtalk_key_secret),
             ghl_token: var("SANDBOX_GHL_TOKEN").unwrap_or(d.ghl_token),
             ghl_location_id: var("SANDBOX_GHL_LOCATION_ID").unwrap_or(d.ghl_location_id),
             bridge_url: var("SANDBOX_BRIDGE_URL"),
-            cloudtalk_webhook_secret: var("SANDBOX_CLOUDTALK_WEBHOOK_SECRET")
-                .or_else(|| var("CLOUDTALK_WEBHOOK_SECRET").map(|s| s.split(',').next().unwrap_or_default().trim().to_string())),
+            cloudtalk_webhook_secret: var("SANDBOX_CLOUDTALK_WEBHOOK_SECRET").or_else(|| {
+                var("CLOUDTALK_WEBHOOK_SECRET")
+                    .map(|s| s.split(',').next().unwrap_or_default().trim().to_string())
+            }),
             callback_delay_ms: num("SANDBOX_CALLBACK_DELAY_MS").unwrap_or(d.callback_delay_ms),
-            enforce_cloudtalk_limit: var("SANDBOX_ENFORCE_CLOUDTALK_LIMIT").is_some_and(|v| v == "1" || v == "true"),
+            enforce_cloudtalk_limit: var("SANDBOX_ENFORCE_CLOUDTALK_LIMIT")
+                .is_some_and(|v| v == "1" || v == "true"),
             faults: Faults {
                 latency_ms: num("SANDBOX_LATENCY_MS").unwrap_or(0),
-                error_rate: var("SANDBOX_ERROR_RATE").and_then(|v| v.parse().ok()).unwrap_or(0.0),
+                error_rate: var("SANDBOX_ERROR_RATE")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0.0),
                 rate_limit_every: num("SANDBOX_RATE_LIMIT_EVERY").unwrap_or(0) as u32,
                 rate_limit_burst: num("SANDBOX_RATE_LIMIT_BURST").unwrap_or(0) as u32,
             },
@@ -187,7 +193,11 @@ impl Sandbox {
 
     /// Everything the sandbox holds, as `GET /sandbox/state` shows it.
     pub fn state_json(&self) -> Value {
-        self.inner.state.lock().map(|s| s.to_json()).unwrap_or(Value::Null)
+        self.inner
+            .state
+            .lock()
+            .map(|s| s.to_json())
+            .unwrap_or(Value::Null)
     }
 
     /// Replaces the fault knobs; a 429 burst in progress ends.
@@ -208,7 +218,11 @@ impl Sandbox {
 
     /// Injected faults so far.
     pub fn faults_injected(&self) -> u64 {
-        self.inner.state.lock().map(|s| s.faults_injected).unwrap_or(0)
+        self.inner
+            .state
+            .lock()
+            .map(|s| s.faults_injected)
+            .unwrap_or(0)
     }
 }
 
@@ -233,7 +247,10 @@ impl Inner {
         let decision = if *burst > 0 {
             *burst -= 1;
             Fault::RateLimited
-        } else if faults.rate_limit_every > 0 && faults.rate_limit_burst > 0 && *seen % u64::from(faults.rate_limit_every) == 0 {
+        } else if faults.rate_limit_every > 0
+            && faults.rate_limit_burst > 0
+            && *seen % u64::from(faults.rate_limit_every) == 0
+        {
             *burst = faults.rate_limit_burst - 1;
             Fault::RateLimited
         } else {
@@ -264,7 +281,11 @@ impl Inner {
 
 /// A JSON answer with extra headers.
 pub(crate) fn answer(status: u16, body: Value, headers: Vec<(&'static str, String)>) -> Response {
-    let mut response = (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Json(body)).into_response();
+    let mut response = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        Json(body),
+    )
+        .into_response();
     for (name, value) in headers {
         if let Ok(v) = value.parse() {
             response.headers_mut().insert(name, v);
@@ -283,8 +304,18 @@ pub(crate) struct Incoming {
 }
 
 impl Incoming {
-    pub(crate) fn new(method: Method, uri: Uri, headers: HeaderMap, body: Bytes, prefix: &str) -> Self {
-        let path = uri.path().strip_prefix(prefix).unwrap_or(uri.path()).to_string();
+    pub(crate) fn new(
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+        prefix: &str,
+    ) -> Self {
+        let path = uri
+            .path()
+            .strip_prefix(prefix)
+            .unwrap_or(uri.path())
+            .to_string();
         let query = uri
             .query()
             .map(|q| {
@@ -297,11 +328,20 @@ impl Incoming {
                     .collect()
             })
             .unwrap_or_default();
-        Self { method, path, query, headers, body }
+        Self {
+            method,
+            path,
+            query,
+            headers,
+            body,
+        }
     }
 
     pub(crate) fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
@@ -337,7 +377,14 @@ async fn state_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
 }
 
 async fn requests_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
-    Json(sandbox.inner.state.lock().map(|s| json!(s.requests)).unwrap_or(Value::Null))
+    Json(
+        sandbox
+            .inner
+            .state
+            .lock()
+            .map(|s| json!(s.requests))
+            .unwrap_or(Value::Null),
+    )
 }
 
 async fn reset_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
@@ -346,10 +393,20 @@ async fn reset_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
 }
 
 async fn get_faults(AxumState(sandbox): AxumState<Sandbox>) -> Json<Faults> {
-    Json(sandbox.inner.faults.lock().map(|f| f.clone()).unwrap_or_default())
+    Json(
+        sandbox
+            .inner
+            .faults
+            .lock()
+            .map(|f| f.clone())
+            .unwrap_or_default(),
+    )
 }
 
-async fn put_faults(AxumState(sandbox): AxumState<Sandbox>, Json(faults): Json<Faults>) -> Json<Faults> {
+async fn put_faults(
+    AxumState(sandbox): AxumState<Sandbox>,
+    Json(faults): Json<Faults>,
+) -> Json<Faults> {
     sandbox.set_faults(faults.clone());
     Json(faults)
 }

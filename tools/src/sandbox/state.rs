@@ -165,7 +165,11 @@ impl State {
 
     /// The catalogue id of a tag, created on first use.
     pub fn tag_id(&mut self, name: &str) -> String {
-        if let Some((id, _)) = self.ct_tags.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)) {
+        if let Some((id, _)) = self
+            .ct_tags
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+        {
             return id.clone();
         }
         let id = self.ct_id();
@@ -195,8 +199,17 @@ impl State {
             .values()
             .map(|c| {
                 let mut v = json!(c);
-                v["notes"] = json!(self.ct_notes.iter().filter(|n| n.contact_id == c.id).map(|n| &n.note).collect::<Vec<_>>());
-                v["activities"] = json!(self.ct_activities.iter().filter(|a| a.contact_id == c.id).collect::<Vec<_>>());
+                v["notes"] = json!(self
+                    .ct_notes
+                    .iter()
+                    .filter(|n| n.contact_id == c.id)
+                    .map(|n| &n.note)
+                    .collect::<Vec<_>>());
+                v["activities"] = json!(self
+                    .ct_activities
+                    .iter()
+                    .filter(|a| a.contact_id == c.id)
+                    .collect::<Vec<_>>());
                 v
             })
             .collect();
@@ -205,8 +218,17 @@ impl State {
             .values()
             .map(|c| {
                 let mut v = json!(c);
-                v["notes"] = json!(self.ghl_notes.iter().filter(|n| n.contact_id == c.id).map(|n| &n.body).collect::<Vec<_>>());
-                v["opportunities"] = json!(self.opportunities.values().filter(|o| o.contact_id == c.id).collect::<Vec<_>>());
+                v["notes"] = json!(self
+                    .ghl_notes
+                    .iter()
+                    .filter(|n| n.contact_id == c.id)
+                    .map(|n| &n.body)
+                    .collect::<Vec<_>>());
+                v["opportunities"] = json!(self
+                    .opportunities
+                    .values()
+                    .filter(|o| o.contact_id == c.id)
+                    .collect::<Vec<_>>());
                 v
             })
             .collect();
