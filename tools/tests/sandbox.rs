@@ -88,7 +88,10 @@ async fn the_bridge_cloudtalk_client_works_against_the_sandbox() {
         external_url: None,
     };
     ct.add_activity(&id, &activity).await.unwrap();
-    assert_eq!(ct.find_tag("ONLY").await.unwrap().is_some(), true);
+    assert!(
+        ct.find_tag("ONLY").await.unwrap().is_some(),
+        "tags are found case-insensitively"
+    );
     let tag = ct.find_tag("only").await.unwrap().unwrap();
     let (rows, pages) = ct.contacts_with_tag(&tag, 1).await.unwrap();
     assert_eq!((rows.len(), pages), (1, 1));
@@ -273,9 +276,12 @@ async fn auth_versions_duplicates_and_faults() {
     assert!(sandbox.faults_injected() >= 2);
 }
 
+/// A webhook the fake bridge received: its Authorization header and body.
+type Received = (Option<String>, Value);
+
 #[tokio::test]
 async fn adding_a_contact_calls_the_bridge_back() {
-    let received: Arc<Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+    let received: Arc<Mutex<Vec<Received>>> = Arc::default();
     let sink = received.clone();
     let app = axum::Router::new().route(
         "/api/cloudtalk-webhooks/contact-created",

@@ -320,10 +320,10 @@ impl Incoming {
             .query()
             .map(|q| {
                 q.split('&')
-                    .filter_map(|pair| {
+                    .map(|pair| {
                         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
                         let decode = |s: &str| urlencoding_decode(&s.replace('+', " "));
-                        Some((decode(k), decode(v)))
+                        (decode(k), decode(v))
                     })
                     .collect()
             })

@@ -1,0 +1,296 @@
+//! Fault injection: the bridge against a faulty sandbox (500s, 429 bursts with reset headers,
+//! slow answers, answers slower than the client's timeout) and a faulty store (DynamoDB errors),
+//! with every event delivered twice, half of the duplicates concurrently. Senders retry 429s as
+//! GoHighLevel does; the retry worker drains the retry queue. Every accepted event must end
+//! applied exactly once or parked on the dead-letter queue with its reason.
+//!
+//! Prints `events: N, faults injected: M, lost: 0, duplicated: 0` and fails on any loss or
+//! duplicate. `FAULT_EVENTS` sets the number of distinct events (40 by default).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bridge::contact_map::{ContactLink, ContactMap, LinkOutcome, StoreError};
+use bridge::idempotency::{Claim, IdempotencyStore};
+use bridge::retry_queue::MemoryRetryQueue;
+use bridge::worker::{process, WorkerResult};
+use bridge_tools::sandbox::{Faults, Sandbox, SandboxConfig};
+use common::*;
+use serde_json::{json, Value};
+
+/// Fails a share of calls, as a throttled or briefly unreachable DynamoDB would.
+struct Flaky<T> {
+    inner: T,
+    every: u64,
+    calls: AtomicU64,
+    failures: Arc<AtomicU64>,
+}
+
+impl<T> Flaky<T> {
+    fn fail(&self) -> Result<(), StoreError> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) % self.every == self.every - 1 {
+            self.failures.fetch_add(1, Ordering::SeqCst);
+            return Err(StoreError::new(
+                "ProvisionedThroughputExceededException (injected)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ContactMap for Flaky<Arc<dyn ContactMap>> {
+    async fn find_by_ghl(&self, l: &str, g: &str) -> Result<Option<ContactLink>, StoreError> {
+        self.fail()?;
+        self.inner.find_by_ghl(l, g).await
+    }
+    async fn find_by_cloudtalk(&self, l: &str, c: &str) -> Result<Option<ContactLink>, StoreError> {
+        self.fail()?;
+        self.inner.find_by_cloudtalk(l, c).await
+    }
+    async fn link(&self, link: &ContactLink) -> Result<LinkOutcome, StoreError> {
+        self.fail()?;
+        self.inner.link(link).await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+    fn kind(&self) -> &'static str {
+        "flaky"
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for Flaky<Arc<dyn IdempotencyStore>> {
+    async fn claim(&self, key: &str, now: i64, until: i64) -> Result<Claim, StoreError> {
+        self.fail()?;
+        self.inner.claim(key, now, until).await
+    }
+    async fn record_step(&self, key: &str, step: &str, value: &str) -> Result<(), StoreError> {
+        self.inner.record_step(key, step, value).await
+    }
+    async fn complete(&self, key: &str, response: &Value) -> Result<(), StoreError> {
+        self.inner.complete(key, response).await
+    }
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.release(key).await
+    }
+}
+
+/// One event and how to recognise its write in the sandbox.
+struct Event {
+    route: String,
+    secret: &'static str,
+    body: Value,
+    /// Text that appears in exactly one note once the event is applied.
+    marker: String,
+}
+
+fn events(n: usize) -> Vec<Event> {
+    (0..n)
+        .map(|i| {
+            if i % 2 == 0 {
+                let contact = i % 10;
+                Event {
+                    route: "/api/ghl-webhooks/new-note".into(),
+                    secret: GHL_SECRET,
+                    body: json!({"type": "NoteCreate", "webhookId": format!("wh-{i:05}"), "locationId": "sandbox-location",
+                        "id": format!("note-{i}"), "contactId": format!("ghl-fault-{contact}"),
+                        "phone": format!("+3935000000{contact:02}"), "body": format!("fault-event-{i:05} note")}),
+                    marker: format!("fault-event-{i:05} "),
+                }
+            } else {
+                let number = i % 10;
+                let call = 77_000 + i;
+                Event {
+                    route: "/api/cloudtalk-webhooks/call-ended".into(),
+                    secret: CLOUDTALK_SECRET,
+                    body: json!({"call_id": call, "external_number": format!("39351000000{number}"), "agent_name": "Roberto",
+                        "talking_time": 42, "direction": "incoming"}),
+                    marker: format!("Call ID: {call}"),
+                }
+            }
+        })
+        .collect()
+}
+
+/// Sends like GoHighLevel: a 429 is re-delivered (up to 6 times). Returns whether the event
+/// was accepted (2xx, or a refusal that parked it).
+async fn deliver(http: &reqwest::Client, bridge: &str, event: &Event) -> bool {
+    for _ in 0..7 {
+        let (status, _) = post(
+            http,
+            &format!("{bridge}{}", event.route),
+            event.secret,
+            event.body.clone(),
+        )
+        .await;
+        match status {
+            200..=299 => return true,
+            429 => tokio::time::sleep(Duration::from_millis(20)).await,
+            502 => return true, // refused upstream for good: parked with its reason
+            other => panic!("unexpected status {other} for {}", event.marker),
+        }
+    }
+    false
+}
+
+fn notes(state: &Value) -> Vec<String> {
+    let mut all = Vec::new();
+    for api in ["cloudtalk", "ghl"] {
+        for contact in state[api]["contacts"].as_array().into_iter().flatten() {
+            for note in contact["notes"].as_array().into_iter().flatten() {
+                all.push(note.as_str().unwrap_or_default().to_string());
+            }
+        }
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_accepted_event_is_applied_once_or_parked() {
+    let n: usize = std::env::var("FAULT_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let (sandbox_url, sandbox) = Sandbox::spawn(SandboxConfig {
+        quiet: true,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let store_failures = Arc::new(AtomicU64::new(0));
+    let queue = Arc::new(MemoryRetryQueue::new());
+    let mut backends = dynamo_backends().await;
+    backends.contacts = Arc::new(Flaky {
+        inner: backends.contacts.clone(),
+        every: 17,
+        calls: AtomicU64::new(0),
+        failures: store_failures.clone(),
+    });
+    backends.idempotency = Arc::new(Flaky {
+        inner: backends.idempotency.clone(),
+        every: 23,
+        calls: AtomicU64::new(0),
+        failures: store_failures.clone(),
+    });
+    backends.retry_queue = queue.clone();
+    let mut config = common::config(&sandbox_url);
+    config.upstream_timeout = Duration::from_millis(300);
+    config.upstream_retry_budget = Duration::from_millis(400);
+    config.max_attempts = 8;
+    let deps = Arc::new(bridge::Deps::build(config, backends).unwrap());
+    let bridge = serve_bridge(deps.clone()).await;
+    let http = reqwest::Client::new();
+    let events = events(n);
+
+    // Phase 1: answers slower than the client's timeout (nothing is applied), then 500s,
+    // 429 bursts and slow answers; every event twice, the second copy half the time at once.
+    let mut accepted = vec![false; n];
+    for (phase, chunk) in events.chunks(n.div_ceil(4)).enumerate() {
+        sandbox.set_faults(match phase {
+            0 => Faults {
+                latency_ms: 450,
+                ..Faults::default()
+            },
+            _ => Faults {
+                latency_ms: 3,
+                error_rate: 0.2,
+                rate_limit_every: 9,
+                rate_limit_burst: 2,
+            },
+        });
+        let offset = phase * n.div_ceil(4);
+        let mut tasks = Vec::new();
+        for (j, event) in chunk.iter().enumerate() {
+            let (http, bridge) = (http.clone(), bridge.clone());
+            let (route, secret, body) = (event.route.clone(), event.secret, event.body.clone());
+            let concurrent = j % 2 == 0;
+            tasks.push(tokio::spawn(async move {
+                let e = Event {
+                    route,
+                    secret,
+                    body,
+                    marker: String::new(),
+                };
+                if concurrent {
+                    let (a, b) =
+                        tokio::join!(deliver(&http, &bridge, &e), deliver(&http, &bridge, &e));
+                    a || b
+                } else {
+                    let a = deliver(&http, &bridge, &e).await;
+                    deliver(&http, &bridge, &e).await || a
+                }
+            }));
+        }
+        for (j, task) in tasks.into_iter().enumerate() {
+            accepted[offset + j] = task.await.unwrap();
+        }
+    }
+
+    // Phase 2: the retry worker drains the queue while faults go on (delays are not waited for).
+    sandbox.set_faults(Faults {
+        latency_ms: 2,
+        error_rate: 0.1,
+        rate_limit_every: 13,
+        rate_limit_burst: 2,
+    });
+    for _ in 0..60 {
+        let batch = queue.drain();
+        if batch.is_empty() {
+            break;
+        }
+        for (event, _delay) in batch {
+            if let WorkerResult::Failed { message } = process(&deps, event.clone()).await {
+                // SQS would deliver it again.
+                let _ = message;
+                use bridge::retry_queue::RetryQueue;
+                queue.enqueue(&event, 0).await.unwrap();
+            }
+        }
+    }
+    assert_eq!(queue.queued_len(), 0, "the retry queue drained");
+
+    // Judge: applied exactly once, or parked with a reason.
+    let parked: BTreeMap<String, String> = queue
+        .parked()
+        .into_iter()
+        .map(|(e, reason)| (e.body, reason))
+        .collect();
+    let notes = notes(&sandbox.state_json());
+    let (mut lost, mut duplicated, mut applied, mut parked_count) = (0, 0, 0, 0);
+    for (i, event) in events.iter().enumerate() {
+        let count = notes
+            .iter()
+            .filter(|note| note.contains(&event.marker))
+            .count();
+        let body = event.body.to_string();
+        match count {
+            1 => applied += 1,
+            0 if parked.contains_key(&body) => {
+                parked_count += 1;
+                assert!(!parked[&body].is_empty(), "parked without a reason");
+            }
+            0 if accepted[i] => {
+                lost += 1;
+                eprintln!("lost: {}", event.marker);
+            }
+            0 => {}
+            _ => {
+                duplicated += 1;
+                eprintln!("duplicated {count}x: {}", event.marker);
+            }
+        }
+    }
+    let faults = sandbox.faults_injected() + store_failures.load(Ordering::SeqCst);
+    println!(
+        "events: {n}, faults injected: {faults}, lost: {lost}, duplicated: {duplicated} (applied {applied}, parked {parked_count}, accepted {})",
+        accepted.iter().filter(|a| **a).count()
+    );
+    assert!(faults > 0, "faults were injected");
+    assert_eq!((lost, duplicated), (0, 0));
+}
