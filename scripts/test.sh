@@ -29,6 +29,8 @@ export DYNAMODB_TEST_ENDPOINT="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 
 log="target/test-output.log"
+export FAULT_SUMMARY_FILE="$PWD/target/fault-injection-summary.txt"
+rm -f "$FAULT_SUMMARY_FILE"
 set +e
 cargo test --workspace --all-targets "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
@@ -36,5 +38,8 @@ set -e
 passed=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) if ($i ~ /^passed;?$/) s += $(i-1) } END { print s + 0 }' "$log")
 failed=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) if ($i ~ /^failed;?$/) s += $(i-1) } END { print s + 0 }' "$log")
 echo
+if [ -f "$FAULT_SUMMARY_FILE" ]; then
+  echo "fault injection: $(cat "$FAULT_SUMMARY_FILE")"
+fi
 echo "cargo-test: $passed passed, $failed failed"
 exit "$status"

@@ -4,8 +4,9 @@
 //! GoHighLevel does; the retry worker drains the retry queue. Every accepted event must end
 //! applied exactly once or parked on the dead-letter queue with its reason.
 //!
-//! Prints `events: N, faults injected: M, lost: 0, duplicated: 0` and fails on any loss or
-//! duplicate. `FAULT_EVENTS` sets the number of distinct events (40 by default).
+//! Prints `events: N, faults injected: M, lost: 0, duplicated: 0` (also to `FAULT_SUMMARY_FILE`,
+//! which `scripts/test.sh` shows) and fails on any loss or duplicate. `FAULT_EVENTS` sets the
+//! number of distinct events (40 by default).
 
 mod common;
 
@@ -287,10 +288,15 @@ async fn every_accepted_event_is_applied_once_or_parked() {
         }
     }
     let faults = sandbox.faults_injected() + store_failures.load(Ordering::SeqCst);
-    println!(
+    let summary = format!(
         "events: {n}, faults injected: {faults}, lost: {lost}, duplicated: {duplicated} (applied {applied}, parked {parked_count}, accepted {})",
         accepted.iter().filter(|a| **a).count()
     );
+    println!("{summary}");
+    // scripts/test.sh shows this line after the test run.
+    if let Ok(path) = std::env::var("FAULT_SUMMARY_FILE") {
+        let _ = std::fs::write(path, format!("{summary}\n"));
+    }
     assert!(faults > 0, "faults were injected");
     assert_eq!((lost, duplicated), (0, 0));
 }
