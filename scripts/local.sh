@@ -30,7 +30,8 @@ if [ -z "${GHL_API_TOKEN:-}" ]; then
   use_sandbox=1
   export GHL_API_BASE="$sandbox_url/ghl"
   export GHL_API_TOKEN=sandbox-ghl-token
-  export GHL_LOCATION_ID="${GHL_LOCATION_ID:-sandbox-location}"
+  # The sample events in events/ come from location loc_abc123.
+  export GHL_LOCATION_ID="${GHL_LOCATION_ID:-loc_abc123}"
   export CAMPAIGN_STAGE_MAP="${CAMPAIGN_STAGE_MAP:-{\"completed\":{\"pipelineId\":\"sandbox-pipeline\",\"stageId\":\"campaign-done\"\}\}}"
 fi
 export GHL_WEBHOOK_SECRET="${GHL_WEBHOOK_SECRET:-local-dev-ghl-secret}"
@@ -47,6 +48,7 @@ trap cleanup EXIT INT TERM
 
 if [ "$use_sandbox" = 1 ]; then
   SANDBOX_ADDR="127.0.0.1:$sandbox_port" \
+  SANDBOX_GHL_LOCATION_ID="$GHL_LOCATION_ID" \
   SANDBOX_BRIDGE_URL="${SANDBOX_BRIDGE_URL:-http://127.0.0.1:9000}" \
   SANDBOX_CLOUDTALK_WEBHOOK_SECRET="$CLOUDTALK_WEBHOOK_SECRET" \
     target/debug/sandbox &

@@ -53,6 +53,13 @@ pub trait Webhook: Sync {
     const ROUTE: &'static str;
     const SENDER: Sender;
 
+    /// Refuses a payload that cannot be applied (422 naming what is missing), before the event
+    /// is claimed: an invalid payload is never answered as a duplicate of a valid one.
+    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
+        let _ = body;
+        Ok(())
+    }
+
     /// Applies the event. Expected failures are errors with a 4xx mapping, never panics.
     /// Each upstream write goes through `steps`, so a retried event resumes where it failed.
     async fn apply(
@@ -272,7 +279,7 @@ pub async fn defer(
 
 /// Runs one webhook request through the shared pipeline. Never returns an `Err`: every failure
 /// is a JSON response, and every request logs exactly one `webhook` line.
-pub async fn handle<W: Webhook>(_webhook: &W, deps: &Deps, req: Request) -> Response<Body> {
+pub async fn handle<W: Webhook>(webhook: &W, deps: &Deps, req: Request) -> Response<Body> {
     let started = Instant::now();
     let calls_before = deps.calls.get();
     let lock_until = lock_until_ms(&req);
@@ -287,6 +294,7 @@ pub async fn handle<W: Webhook>(_webhook: &W, deps: &Deps, req: Request) -> Resp
                 "the signed timestamp is more than 5 minutes from now",
             ));
         }
+        webhook.validate(&body)?;
         match apply_once(deps, W::NAME, &body, lock_until).await {
             Ok(handled) => Ok(handled),
             Err(error) if error.is_retryable() || matches!(error, BridgeError::Upstream(_)) => {

@@ -40,15 +40,16 @@ impl Sent {
     }
 }
 
-/// The event files under `paths` (files, or folders searched recursively), in endpoint order:
-/// contacts are created before they are tagged, noted or called.
+/// The API Gateway event files under `paths` (files, or folders searched recursively), in
+/// endpoint order: contacts are created before they are tagged, noted or called. Other files
+/// (the retry worker's SQS samples) are left out.
 pub fn collect(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         if path.is_dir() {
             for entry in std::fs::read_dir(path)? {
                 walk(&entry?.path(), out)?;
             }
-        } else if path.extension().and_then(|e| e.to_str()) == Some("json") {
+        } else if path.extension().and_then(|e| e.to_str()) == Some("json") && is_http_event(path) {
             out.push(path.to_path_buf());
         }
         Ok(())
@@ -71,6 +72,13 @@ pub fn collect(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     files.sort_by(|a, b| (rank(a), a).cmp(&(rank(b), b)));
     files.dedup();
     Ok(files)
+}
+
+fn is_http_event(path: &Path) -> bool {
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .is_some_and(|v| v.pointer("/requestContext/http/method").is_some())
 }
 
 /// A request read from an event file.

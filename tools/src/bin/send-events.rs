@@ -6,6 +6,7 @@
 //! own; the base URL to `BRIDGE_URL`, else `http://127.0.0.1:9000`. Exits 1 when any event did
 //! not get the status its file name expects.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -64,7 +65,8 @@ async fn main() {
         }
     };
     println!("sending {} event(s) to {}", files.len(), options.base_url);
-    let bar = if files.len() > 5 {
+    let interactive = std::io::stderr().is_terminal();
+    let bar = if files.len() > 5 && interactive {
         let bar = ProgressBar::new(files.len() as u64);
         bar.set_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
@@ -84,7 +86,11 @@ async fn main() {
             (Ok(_), false) => unexpected += 1,
             (Err(_), _) => failed += 1,
         }
-        bar.println(line(&sent));
+        if interactive {
+            bar.println(line(&sent));
+        } else {
+            println!("{}", line(&sent));
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();

@@ -25,6 +25,10 @@ impl Webhook for AgentStatusChange {
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/agent-status-change";
     const SENDER: Sender = Sender::CloudTalk;
 
+    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
+        parse_agent_status(body).map(|_| ())
+    }
+
     async fn apply(
         &self,
         deps: &Deps,

@@ -25,6 +25,10 @@ impl Webhook for CallEnded {
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/call-ended";
     const SENDER: Sender = Sender::CloudTalk;
 
+    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
+        parse_call(body).contact.require_identifiable()
+    }
+
     async fn apply(
         &self,
         deps: &Deps,

@@ -21,6 +21,10 @@ impl Webhook for CallStarted {
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/call-started";
     const SENDER: Sender = Sender::CloudTalk;
 
+    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
+        parse_call(body).contact.require_identifiable()
+    }
+
     async fn apply(
         &self,
         deps: &Deps,

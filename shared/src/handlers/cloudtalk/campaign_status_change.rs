@@ -95,6 +95,10 @@ impl Webhook for CampaignStatusChange {
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/campaign-status-change";
     const SENDER: Sender = Sender::CloudTalk;
 
+    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
+        parse_campaign(body).map(|_| ())
+    }
+
     async fn apply(
         &self,
         deps: &Deps,

@@ -25,6 +25,10 @@ impl Webhook for ContactCreated {
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/contact-created";
     const SENDER: Sender = Sender::CloudTalk;
 
+    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
+        parse_contact_created(body).map(|_| ())
+    }
+
     async fn apply(
         &self,
         deps: &Deps,

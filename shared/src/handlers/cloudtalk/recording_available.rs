@@ -21,6 +21,17 @@ impl Webhook for RecordingAvailable {
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/recording-available";
     const SENDER: Sender = Sender::CloudTalk;
 
+    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
+        let call = parse_call(body);
+        if call.recording_url.is_none() {
+            return Err(BridgeError::missing_fields(
+                "no recording link",
+                &["recording_url", "recording_link"],
+            ));
+        }
+        call.contact.require_identifiable()
+    }
+
     async fn apply(
         &self,
         deps: &Deps,

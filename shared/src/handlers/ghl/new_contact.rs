@@ -22,6 +22,10 @@ impl Webhook for NewContact {
     const ROUTE: &'static str = "/api/ghl-webhooks/new-contact";
     const SENDER: Sender = Sender::GoHighLevel;
 
+    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
+        parse_new_contact(body).map(|_| ())
+    }
+
     async fn apply(
         &self,
         deps: &Deps,

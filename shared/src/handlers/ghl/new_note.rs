@@ -24,6 +24,10 @@ impl Webhook for NewNote {
     const ROUTE: &'static str = "/api/ghl-webhooks/new-note";
     const SENDER: Sender = Sender::GoHighLevel;
 
+    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
+        parse_new_note(body).map(|_| ())
+    }
+
     async fn apply(
         &self,
         deps: &Deps,

@@ -20,6 +20,10 @@ impl Webhook for NewTag {
     const ROUTE: &'static str = "/api/ghl-webhooks/new-tag";
     const SENDER: Sender = Sender::GoHighLevel;
 
+    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
+        parse_new_tag(body).map(|_| ())
+    }
+
     async fn apply(
         &self,
         deps: &Deps,

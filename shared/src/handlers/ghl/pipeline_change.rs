@@ -21,6 +21,10 @@ impl Webhook for PipelineChange {
     const ROUTE: &'static str = "/api/ghl-webhooks/pipeline-change";
     const SENDER: Sender = Sender::GoHighLevel;
 
+    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
+        parse_pipeline_change(body).map(|_| ())
+    }
+
     async fn apply(
         &self,
         deps: &Deps,

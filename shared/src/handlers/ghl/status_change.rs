@@ -21,6 +21,10 @@ impl Webhook for StatusChange {
     const ROUTE: &'static str = "/api/ghl-webhooks/status-change";
     const SENDER: Sender = Sender::GoHighLevel;
 
+    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
+        parse_status_change(body).map(|_| ())
+    }
+
     async fn apply(
         &self,
         deps: &Deps,
