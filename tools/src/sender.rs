@@ -204,7 +204,13 @@ pub async fn send(client: &reqwest::Client, options: &SendOptions, file: &Path) 
                 .or_else(|| body.get("error"))
                 .or_else(|| body.get("status"))
                 .and_then(Value::as_str)
-                .map(str::to_string);
+                .map(|s| {
+                    if body.get("duplicate") == Some(&Value::Bool(true)) {
+                        format!("duplicate ({s})")
+                    } else {
+                        s.to_string()
+                    }
+                });
             Sent {
                 file: file.to_path_buf(),
                 method: prepared.method,
