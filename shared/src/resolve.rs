@@ -28,6 +28,16 @@ pub enum FoundBy {
     Created,
 }
 
+impl FoundBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FoundBy::Map => "map",
+            FoundBy::Search => "search",
+            FoundBy::Created => "created",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedContact {
     pub cloudtalk_id: String,

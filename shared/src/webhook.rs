@@ -42,6 +42,22 @@ impl Outcome {
             ..Self::default()
         }
     }
+
+    /// An applied event about a contact pair, saying how the other side's contact was found.
+    pub fn for_contact(
+        ghl_id: Option<String>,
+        cloudtalk_id: Option<String>,
+        found_by: crate::resolve::FoundBy,
+    ) -> Self {
+        let mut outcome = Self::applied();
+        outcome.ghl_contact_id = ghl_id;
+        outcome.cloudtalk_contact_id = cloudtalk_id;
+        outcome.contact_created = found_by == crate::resolve::FoundBy::Created;
+        outcome
+            .details
+            .insert("foundBy".into(), json!(found_by.as_str()));
+        outcome
+    }
 }
 
 /// One webhook endpoint: its name (the Lambda binary), route, sender and what it does.

@@ -21,22 +21,16 @@ pub use recording_available::RecordingAvailable;
 use serde_json::json;
 
 use crate::payload::cloudtalk::CallEvent;
-use crate::resolve::{FoundBy, ResolvedGhlContact};
+use crate::resolve::ResolvedGhlContact;
 use crate::webhook::Outcome;
 
 /// The outcome the contact-based CloudTalk → GHL endpoints report.
 pub(crate) fn outcome(cloudtalk_id: Option<&str>, resolved: &ResolvedGhlContact) -> Outcome {
-    let mut outcome = Outcome::applied();
-    outcome.ghl_contact_id = Some(resolved.ghl_id.clone());
-    outcome.cloudtalk_contact_id = cloudtalk_id.map(str::to_string);
-    outcome.contact_created = resolved.found_by == FoundBy::Created;
-    let found_by = match resolved.found_by {
-        FoundBy::Map => "map",
-        FoundBy::Search => "search",
-        FoundBy::Created => "created",
-    };
-    outcome.details.insert("foundBy".into(), json!(found_by));
-    outcome
+    Outcome::for_contact(
+        Some(resolved.ghl_id.clone()),
+        cloudtalk_id.map(str::to_string),
+        resolved.found_by,
+    )
 }
 
 /// Adds the call's ids to an outcome.
