@@ -137,6 +137,30 @@ pub async fn route(
     }
 }
 
+/// Checks an event for the endpoint named `function` (see [`webhook::Webhook::validate`]).
+pub fn validate_by_name(function: &str, body: &serde_json::Value) -> Result<(), BridgeError> {
+    use handlers::cloudtalk::{
+        AgentStatusChange, CallEnded, CallStarted, CampaignStatusChange, ContactCreated, Generic,
+        RecordingAvailable,
+    };
+    use handlers::ghl::{NewContact, NewNote, NewTag, PipelineChange, StatusChange};
+    match function {
+        NewContact::NAME => NewContact.validate(body),
+        NewTag::NAME => NewTag.validate(body),
+        NewNote::NAME => NewNote.validate(body),
+        PipelineChange::NAME => PipelineChange.validate(body),
+        StatusChange::NAME => StatusChange.validate(body),
+        CallStarted::NAME => CallStarted.validate(body),
+        CallEnded::NAME => CallEnded.validate(body),
+        RecordingAvailable::NAME => RecordingAvailable.validate(body),
+        AgentStatusChange::NAME => AgentStatusChange.validate(body),
+        ContactCreated::NAME => ContactCreated.validate(body),
+        CampaignStatusChange::NAME => CampaignStatusChange.validate(body),
+        Generic::NAME => Generic.validate(body),
+        other => Err(BridgeError::BadRequest(format!("unknown endpoint {other}"))),
+    }
+}
+
 /// Applies an event to the endpoint named `function` (its Lambda name). The one registry of
 /// endpoint implementations, used by the HTTP pipeline and the retry worker alike.
 pub async fn apply_by_name(

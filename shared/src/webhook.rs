@@ -310,14 +310,33 @@ pub async fn handle<W: Webhook>(webhook: &W, deps: &Deps, req: Request) -> Respo
                 "the signed timestamp is more than 5 minutes from now",
             ));
         }
-        webhook.validate(&body)?;
-        match apply_once(deps, W::NAME, &body, lock_until).await {
+        // A Marketplace app sends every event type to one URL: route by type.
+        let function = match (W::SENDER, crate::payload::ghl::marketplace_function(&body)) {
+            (Sender::GoHighLevel, Some(Some(function))) => function,
+            (Sender::GoHighLevel, Some(None)) => {
+                return Ok(Handled::Applied(Outcome {
+                    result: "ignored",
+                    ..Outcome::default()
+                }))
+            }
+            _ => W::NAME,
+        };
+        if function == W::NAME {
+            webhook.validate(&body)?;
+        } else {
+            crate::validate_by_name(function, &body)?;
+        }
+        match apply_once(deps, function, &body, lock_until).await {
+            Ok(Handled::Applied(mut outcome)) if function != W::NAME => {
+                outcome.details.insert("appliedBy".into(), json!(function));
+                Ok(Handled::Applied(outcome))
+            }
             Ok(handled) => Ok(handled),
             Err(error) if error.is_retryable() || matches!(error, BridgeError::Upstream(_)) => {
                 let event = QueuedEvent {
-                    function: W::NAME.to_string(),
+                    function: function.to_string(),
                     body: String::from_utf8_lossy(raw).into_owned(),
-                    key: event_key(W::NAME, &body),
+                    key: event_key(function, &body),
                     attempt: 1,
                     first_received_at: chrono::Utc::now()
                         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -235,3 +235,36 @@ fn the_local_switch_is_ignored_inside_lambda() {
     });
     assert!(cfg.insecure_local_no_auth);
 }
+
+#[tokio::test]
+async fn a_marketplace_app_sends_every_event_type_to_one_url() {
+    let (fakes, deps) = setup().await;
+    let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    // A NoteCreate that arrives on the new-contact route is applied as a note.
+    let note =
+        json!({"type": "NoteCreate", "webhookId": "wh-n1", "timestamp": ts, "locationId": LOCATION,
+        "id": "note-1", "contactId": "ghl_123456", "body": "Richiamare lunedì"})
+        .to_string();
+    let mut req = signed(&note, "x-ghl-signature", &ed_sign(&note));
+    *req.uri_mut() = "https://bridge.example.com/api/ghl-webhooks/new-contact"
+        .parse()
+        .unwrap();
+    let res = bridge::route(&deps, req).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(response_json(&res)["appliedBy"], "ghl-new-note");
+    assert_eq!(
+        calls(&fakes.cloudtalk).await,
+        vec![("PUT".to_string(), "/api/notes/add/555.json".to_string())]
+    );
+    // An event type the bridge does not act on is acknowledged and ignored.
+    let deleted = json!({"type": "ContactDelete", "webhookId": "wh-d1", "timestamp": ts, "locationId": LOCATION, "id": "ghl_123456"}).to_string();
+    let res = handle(
+        &NewTag,
+        &deps,
+        signed(&deleted, "x-ghl-signature", &ed_sign(&deleted)),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(response_json(&res)["result"], "ignored");
+    assert_eq!(calls(&fakes.cloudtalk).await.len(), 1);
+}

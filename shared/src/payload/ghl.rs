@@ -77,6 +77,22 @@ pub struct StatusChangeEvent {
     pub reason: Option<String>,
 }
 
+/// GHL Marketplace apps send every event type to one webhook URL. A signed Marketplace event
+/// (it has `type` and `webhookId`) is applied by the endpoint for its type, whichever GHL route
+/// received it: `Some(Some(function))`. `Some(None)`: a Marketplace event the bridge does not
+/// act on (deletions, tasks, messages…). `None`: not a Marketplace event.
+pub fn marketplace_function(root: &Value) -> Option<Option<&'static str>> {
+    root.get("webhookId")?;
+    let kind = root.get("type")?.as_str()?;
+    Some(match kind {
+        "ContactCreate" => Some("ghl-new-contact"),
+        "ContactTagUpdate" => Some("ghl-new-tag"),
+        "NoteCreate" => Some("ghl-new-note"),
+        "OpportunityStageUpdate" => Some("ghl-pipeline-change"),
+        _ => None,
+    })
+}
+
 fn event_type(root: &Value) -> Option<String> {
     find_string(root, &["type", "event", "eventType"])
 }
@@ -473,6 +489,20 @@ mod tests {
         assert_eq!(e.contact.name, None);
         assert_eq!(e.opportunity_name.as_deref(), Some("Big deal"));
         assert_eq!(e.stage_id.as_deref(), Some("s2"));
+    }
+
+    #[test]
+    fn marketplace_events_are_routed_by_type() {
+        assert_eq!(
+            marketplace_function(&json!({"type": "NoteCreate", "webhookId": "w"})),
+            Some(Some("ghl-new-note"))
+        );
+        assert_eq!(
+            marketplace_function(&json!({"type": "ContactDelete", "webhookId": "w"})),
+            Some(None)
+        );
+        // Workflow payloads carry no webhookId: never routed by a `type` custom field.
+        assert_eq!(marketplace_function(&json!({"type": "NoteCreate"})), None);
     }
 
     #[test]
