@@ -1,25 +1,17 @@
-//! Configuration, read once per container.
+//! Configuration, read once per container from the environment of the process.
 //!
-//! Locally every setting comes from the environment of the shell. In AWS the secrets (API keys,
-//! token, webhook secrets) come from one Secrets Manager secret whose ARN is in
-//! `BRIDGE_SECRETS_ARN`: a JSON object whose keys are the variable names below. It is fetched
-//! once at cold start; values found there override the environment.
+//! The settings here are not secret. The secrets (API keys, token, webhook secrets) are in
+//! [`crate::secrets`]: locally from the environment too, in AWS from the Secrets Manager secret,
+//! which never supplies a setting of this module (the local-only switch included).
 
-use std::collections::HashMap;
 use std::time::Duration;
+
+use crate::environment::Environment;
+use crate::secrets::Secrets;
 
 pub const DEFAULT_CLOUDTALK_API_BASE: &str = "https://my.cloudtalk.io/api";
 pub const DEFAULT_GHL_API_BASE: &str = "https://services.leadconnectorhq.com";
 pub const DEFAULT_GHL_APP_BASE: &str = "https://app.gohighlevel.com";
-
-/// Names of the settings that are secrets: never logged, never returned by the health routes.
-pub const SECRET_SETTINGS: &[&str] = &[
-    "CLOUDTALK_API_KEY_ID",
-    "CLOUDTALK_API_KEY_SECRET",
-    "GHL_API_TOKEN",
-    "GHL_WEBHOOK_SECRET",
-    "CLOUDTALK_WEBHOOK_SECRET",
-];
 
 /// GHL contact custom field ids for the last call's date, outcome and duration.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -114,16 +106,14 @@ impl CampaignStageMap {
 #[derive(Clone, PartialEq)]
 pub struct Config {
     pub cloudtalk_api_base: String,
-    pub cloudtalk_api_key_id: Option<String>,
-    pub cloudtalk_api_key_secret: Option<String>,
     pub ghl_api_base: String,
     pub ghl_app_base: String,
-    pub ghl_api_token: Option<String>,
+    /// The GHL location (sub-account) this deployment serves; events for any other location
+    /// are refused.
     pub ghl_location_id: Option<String>,
-    /// Accepted shared secrets for GoHighLevel workflow webhooks; a comma separates the current
-    /// and the next secret during a rotation.
-    pub ghl_webhook_secrets: Vec<String>,
-    pub cloudtalk_webhook_secrets: Vec<String>,
+    /// The GHL Marketplace app whose signed events this deployment accepts (`GHL_APP_ID`);
+    /// a signed event naming another `appId` is refused.
+    pub ghl_app_id: Option<String>,
     /// ISO 3166 alpha-2 region for national phone numbers, e.g. `IT`.
     pub default_phone_region: Option<String>,
     /// DynamoDB table of the contact map; without it links are kept in process memory.
@@ -149,8 +139,12 @@ pub struct Config {
     pub ghl_webhook_public_key: Option<String>,
     pub ghl_webhook_rsa_public_key: Option<String>,
     /// `BRIDGE_LOCAL_INSECURE_NO_AUTH=true` outside AWS Lambda: routes with no credential
-    /// configured accept unauthenticated requests. Never honoured in Lambda.
+    /// configured accept unauthenticated requests. Never honoured in Lambda, where a function
+    /// with the switch set refuses to start (see [`crate::startup`]).
     pub insecure_local_no_auth: bool,
+    /// How long values read from the secrets secret are used before it is read again
+    /// (`BRIDGE_SECRETS_TTL_SECS`, default 300).
+    pub secrets_ttl: Duration,
     /// Per-request timeout of upstream calls.
     pub upstream_timeout: Duration,
     /// Time one upstream call may spend retrying before the event is queued instead.
@@ -159,14 +153,13 @@ pub struct Config {
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Secrets are shown only as present or absent.
         f.debug_struct("Config")
             .field("cloudtalk_api_base", &self.cloudtalk_api_base)
             .field("ghl_api_base", &self.ghl_api_base)
             .field("ghl_location_id", &self.ghl_location_id)
             .field("default_phone_region", &self.default_phone_region)
             .field("contact_map_table", &self.contact_map_table)
-            .field("settings", &self.settings_present())
+            .field("state_table", &self.state_table)
             .finish()
     }
 }
@@ -175,31 +168,27 @@ fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-fn secret_list(v: Option<String>) -> Vec<String> {
-    v.unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+/// `true`, `1` or `yes`, in any case.
+pub fn truthy(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "true" | "1" | "yes"
+    )
 }
 
 impl Config {
     /// Builds the configuration from a variable lookup (the process environment in production,
     /// a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        let environment = Environment::detect(&get);
         let get = |k: &str| non_empty(get(k));
         Config {
             cloudtalk_api_base: get("CLOUDTALK_API_BASE")
                 .unwrap_or_else(|| DEFAULT_CLOUDTALK_API_BASE.to_string()),
-            cloudtalk_api_key_id: get("CLOUDTALK_API_KEY_ID"),
-            cloudtalk_api_key_secret: get("CLOUDTALK_API_KEY_SECRET"),
             ghl_api_base: get("GHL_API_BASE").unwrap_or_else(|| DEFAULT_GHL_API_BASE.to_string()),
             ghl_app_base: get("GHL_APP_BASE").unwrap_or_else(|| DEFAULT_GHL_APP_BASE.to_string()),
-            ghl_api_token: get("GHL_API_TOKEN"),
             ghl_location_id: get("GHL_LOCATION_ID"),
-            ghl_webhook_secrets: secret_list(get("GHL_WEBHOOK_SECRET")),
-            cloudtalk_webhook_secrets: secret_list(get("CLOUDTALK_WEBHOOK_SECRET")),
+            ghl_app_id: get("GHL_APP_ID"),
             default_phone_region: get("DEFAULT_PHONE_REGION").map(|r| r.to_uppercase()),
             contact_map_table: get("CONTACT_MAP_TABLE"),
             state_table: get("STATE_TABLE"),
@@ -226,8 +215,12 @@ impl Config {
             ghl_webhook_public_key: get("GHL_WEBHOOK_PUBLIC_KEY"),
             ghl_webhook_rsa_public_key: get("GHL_WEBHOOK_RSA_PUBLIC_KEY"),
             insecure_local_no_auth: get("BRIDGE_LOCAL_INSECURE_NO_AUTH")
-                .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-                && !get("AWS_EXECUTION_ENV").is_some_and(|e| e.starts_with("AWS_Lambda")),
+                .is_some_and(|v| truthy(&v))
+                && !environment.is_lambda(),
+            secrets_ttl: get("BRIDGE_SECRETS_TTL_SECS")
+                .and_then(|v| v.parse().ok())
+                .map(Duration::from_secs)
+                .unwrap_or(crate::secrets::DEFAULT_TTL),
             upstream_retry_budget: Duration::from_millis(
                 get("UPSTREAM_RETRY_BUDGET_MS")
                     .and_then(|v| v.parse().ok())
@@ -244,109 +237,67 @@ impl Config {
     pub fn from_env() -> Self {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
-
-    /// The environment, completed by the Secrets Manager secret named by `BRIDGE_SECRETS_ARN`.
-    /// A variable set in the environment wins over the secret, so a local shell always decides.
-    /// A secret that cannot be read is logged and skipped: the routes then refuse requests as
-    /// unconfigured and the health route shows which settings are missing.
-    pub async fn load(aws: &aws_config::SdkConfig) -> Self {
-        let Some(arn) = non_empty(std::env::var("BRIDGE_SECRETS_ARN").ok()) else {
-            return Self::from_env();
-        };
-        let values = match fetch_secret(aws, &arn).await {
-            Ok(values) => values,
-            Err(message) => {
-                tracing::error!(error = "secrets_unavailable", message = %message, "configuration");
-                HashMap::new()
-            }
-        };
-        Self::from_lookup(|k| non_empty(std::env::var(k).ok()).or_else(|| values.get(k).cloned()))
-    }
-
-    pub fn cloudtalk_configured(&self) -> bool {
-        self.cloudtalk_api_key_id.is_some() && self.cloudtalk_api_key_secret.is_some()
-    }
-
-    pub fn ghl_configured(&self) -> bool {
-        self.ghl_api_token.is_some() && self.ghl_location_id.is_some()
-    }
-
-    /// Which settings are present, by name; values are never included.
-    pub fn settings_present(&self) -> Vec<(&'static str, bool)> {
-        vec![
-            ("CLOUDTALK_API_KEY_ID", self.cloudtalk_api_key_id.is_some()),
-            (
-                "CLOUDTALK_API_KEY_SECRET",
-                self.cloudtalk_api_key_secret.is_some(),
-            ),
-            ("GHL_API_TOKEN", self.ghl_api_token.is_some()),
-            ("GHL_LOCATION_ID", self.ghl_location_id.is_some()),
-            ("GHL_WEBHOOK_SECRET", !self.ghl_webhook_secrets.is_empty()),
-            (
-                "CLOUDTALK_WEBHOOK_SECRET",
-                !self.cloudtalk_webhook_secrets.is_empty(),
-            ),
-            ("DEFAULT_PHONE_REGION", self.default_phone_region.is_some()),
-            ("CONTACT_MAP_TABLE", self.contact_map_table.is_some()),
-            ("STATE_TABLE", self.state_table.is_some()),
-            ("RETRY_QUEUE_URL", self.retry_queue_url.is_some()),
-            (
-                "DEAD_LETTER_QUEUE_URL",
-                self.dead_letter_queue_url.is_some(),
-            ),
-            (
-                "CAMPAIGN_STAGE_MAP",
-                matches!(&self.campaign_stage_map, Ok(m) if !m.is_empty()),
-            ),
-        ]
-    }
 }
 
-/// Reads a JSON object of strings from Secrets Manager.
-async fn fetch_secret(
-    aws: &aws_config::SdkConfig,
-    arn: &str,
-) -> Result<HashMap<String, String>, String> {
-    let client = aws_sdk_secretsmanager::Client::new(aws);
-    let secret = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "reading BRIDGE_SECRETS_ARN: {}",
-                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-            )
-        })?;
-    let text = secret.secret_string().unwrap_or("{}");
-    let values: HashMap<String, serde_json::Value> = serde_json::from_str(text)
-        .map_err(|_| "BRIDGE_SECRETS_ARN does not hold a JSON object".to_string())?;
-    Ok(values
-        .into_iter()
-        .filter_map(|(k, v)| Some((k, non_empty(v.as_str().map(str::to_string))?)))
-        .collect())
+/// Everything a container is configured with: the settings and the secrets.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config: Config,
+    pub secrets: Secrets,
+}
+
+impl Settings {
+    /// Both from one lookup (tests, local runs: the environment holds the secrets too).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        Self {
+            config: Config::from_lookup(&get),
+            secrets: Secrets::from_lookup(&get),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
-    fn defaults_and_rotation_lists() {
-        let vars = HashMap::from([
-            ("GHL_WEBHOOK_SECRET", "current, next"),
-            ("DEFAULT_PHONE_REGION", "it"),
-            ("CLOUDTALK_API_KEY_ID", "  "),
-        ]);
+    fn defaults() {
+        let vars = HashMap::from([("DEFAULT_PHONE_REGION", "it"), ("GHL_APP_ID", " ")]);
         let cfg = Config::from_lookup(|k| vars.get(k).map(|v| v.to_string()));
         assert_eq!(cfg.cloudtalk_api_base, DEFAULT_CLOUDTALK_API_BASE);
         assert_eq!(cfg.ghl_api_base, DEFAULT_GHL_API_BASE);
-        assert_eq!(cfg.ghl_webhook_secrets, vec!["current", "next"]);
-        assert!(cfg.cloudtalk_webhook_secrets.is_empty());
         assert_eq!(cfg.default_phone_region.as_deref(), Some("IT"));
-        assert_eq!(cfg.cloudtalk_api_key_id, None);
-        assert!(!cfg.cloudtalk_configured());
+        assert_eq!(cfg.ghl_app_id, None);
+        assert_eq!(cfg.secrets_ttl, Duration::from_secs(300));
+        assert!(!cfg.insecure_local_no_auth);
+    }
+
+    #[test]
+    fn the_local_switch_is_never_on_inside_lambda() {
+        let on = |vars: &[(&str, &str)]| {
+            Config::from_lookup(|k| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            })
+            .insecure_local_no_auth
+        };
+        assert!(on(&[("BRIDGE_LOCAL_INSECURE_NO_AUTH", "true")]));
+        assert!(on(&[
+            ("BRIDGE_LOCAL_INSECURE_NO_AUTH", "1"),
+            ("AWS_LAMBDA_RUNTIME_API", "http://127.0.0.1:9000/.rt")
+        ]));
+        // provided.al2023 sets no AWS_EXECUTION_ENV: the Runtime API gives Lambda away.
+        assert!(!on(&[
+            ("BRIDGE_LOCAL_INSECURE_NO_AUTH", "true"),
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
+        ]));
+        assert!(!on(&[
+            ("BRIDGE_LOCAL_INSECURE_NO_AUTH", "true"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "bridge-ghl-new-contact")
+        ]));
+        assert!(!on(&[("BRIDGE_LOCAL_INSECURE_NO_AUTH", "false")]));
     }
 
     #[test]
@@ -373,11 +324,13 @@ mod tests {
     }
 
     #[test]
-    fn debug_output_hides_secrets() {
+    fn settings_keep_secrets_apart() {
         let vars = HashMap::from([("GHL_API_TOKEN", "pit-very-secret")]);
-        let cfg = Config::from_lookup(|k| vars.get(k).map(|v| v.to_string()));
-        let shown = format!("{cfg:?}");
-        assert!(!shown.contains("pit-very-secret"));
-        assert!(shown.contains("GHL_API_TOKEN"));
+        let settings = Settings::from_lookup(|k| vars.get(k).map(|v| v.to_string()));
+        assert_eq!(
+            settings.secrets.ghl_api_token.as_deref(),
+            Some("pit-very-secret")
+        );
+        assert!(!format!("{settings:?}").contains("pit-very-secret"));
     }
 }

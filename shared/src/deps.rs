@@ -5,12 +5,16 @@ use std::sync::Arc;
 use crate::clients::cloudtalk::{CloudTalkApi, CloudTalkClient};
 use crate::clients::ghl::{GhlApi, GhlClient};
 use crate::clients::{build_http_client, CallCounter};
-use crate::config::Config;
-use crate::contact_map::{ContactMap, DynamoContactMap};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, Settings};
+use crate::contact_map::{ContactMap, DynamoContactMap, NotConfigured};
+use crate::environment::Environment;
 use crate::idempotency::{DynamoIdempotencyStore, IdempotencyStore};
 use crate::local_store::LocalStore;
 use crate::retry_queue::{NoRetryQueue, RetryQueue, SqsRetryQueue};
+use crate::secrets::{SecretStore, Secrets, SecretsManagerSource};
 use crate::signature::GhlSignatureVerifier;
+use crate::startup::{InitError, Needs};
 use crate::state::{DynamoStateStore, StateStore};
 
 /// Where the bridge keeps its state and queues its retries.
@@ -22,9 +26,15 @@ pub struct Backends {
 }
 
 impl Backends {
-    /// DynamoDB tables and SQS queues when the configuration names them; otherwise the local
-    /// store file (shared by every local process) and no retry queue.
-    pub fn from_config(config: &Config, aws: Option<&aws_config::SdkConfig>) -> Self {
+    /// DynamoDB tables and SQS queues when the configuration names them; otherwise, outside
+    /// Lambda, the local store file (shared by every local process) and no retry queue. Inside
+    /// Lambda a function without the contact map table (one that does not use it) gets a map
+    /// that refuses every call; [`crate::startup::check_lambda`] has required the rest.
+    pub fn from_config(
+        config: &Config,
+        aws: Option<&aws_config::SdkConfig>,
+        environment: Environment,
+    ) -> Self {
         let local = || {
             let store = LocalStore::from_env();
             tracing::info!(path = %store.path().display(), "no table configured: using the local store file");
@@ -35,6 +45,7 @@ impl Backends {
             (Some(table), Some(client)) => {
                 Arc::new(DynamoContactMap::new(client.clone(), table.clone()))
             }
+            _ if environment.is_lambda() => Arc::new(NotConfigured("CONTACT_MAP_TABLE")),
             _ => local(),
         };
         let (state, idempotency): (Arc<dyn StateStore>, Arc<dyn IdempotencyStore>) =
@@ -77,6 +88,9 @@ impl Backends {
 
 pub struct Deps {
     pub config: Config,
+    /// The secrets in use; re-read from the secrets secret when their lifetime has passed.
+    pub secrets: Arc<SecretStore>,
+    pub clock: Arc<dyn Clock>,
     pub cloudtalk: Arc<dyn CloudTalkApi>,
     pub ghl: Arc<dyn GhlApi>,
     pub contacts: Arc<dyn ContactMap>,
@@ -90,8 +104,31 @@ pub struct Deps {
 }
 
 impl Deps {
-    /// Wires the real HTTP clients around a configuration and a contact map.
-    pub fn build(config: Config, backends: Backends) -> Result<Self, String> {
+    /// Wires the real HTTP clients around settings whose secrets never change (tests, tools).
+    pub fn build(settings: Settings, backends: Backends) -> Result<Self, InitError> {
+        let Settings { config, secrets } = settings;
+        Self::new(
+            config,
+            Arc::new(SecretStore::fixed(secrets)),
+            backends,
+            Arc::new(SystemClock),
+        )
+    }
+
+    /// The same deps, reading time from `clock` (tests, simulations).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Wires the real HTTP clients around a configuration, a secret store, the backends and a
+    /// clock.
+    pub fn new(
+        config: Config,
+        secrets: Arc<SecretStore>,
+        backends: Backends,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, InitError> {
         let Backends {
             contacts,
             state,
@@ -101,30 +138,24 @@ impl Deps {
         let ghl_signatures = GhlSignatureVerifier::new(
             config.ghl_webhook_public_key.as_deref(),
             config.ghl_webhook_rsa_public_key.as_deref(),
-        )?;
+        )
+        .map_err(InitError::Invalid)?;
         let calls = CallCounter::default();
         let http = build_http_client(config.upstream_timeout)
-            .map_err(|e| format!("building the HTTP client: {e}"))?;
+            .map_err(|e| InitError::Invalid(format!("building the HTTP client: {e}")))?;
         let cloudtalk = CloudTalkClient::new(
             http.clone(),
             &config.cloudtalk_api_base,
-            config.cloudtalk_api_key_id.as_deref().unwrap_or_default(),
-            config
-                .cloudtalk_api_key_secret
-                .as_deref()
-                .unwrap_or_default(),
+            secrets.clone(),
             calls.clone(),
         )
         .with_retry_budget(config.upstream_retry_budget);
-        let ghl = GhlClient::new(
-            http,
-            &config.ghl_api_base,
-            config.ghl_api_token.as_deref().unwrap_or_default(),
-            calls.clone(),
-        )
-        .with_retry_budget(config.upstream_retry_budget);
+        let ghl = GhlClient::new(http, &config.ghl_api_base, secrets.clone(), calls.clone())
+            .with_retry_budget(config.upstream_retry_budget);
         Ok(Self {
             config,
+            secrets,
+            clock,
             cloudtalk: Arc::new(cloudtalk),
             ghl: Arc::new(ghl),
             contacts,
@@ -136,34 +167,122 @@ impl Deps {
         })
     }
 
-    /// Cold-start wiring used by every Lambda's `main`: telemetry, settings, clients. The AWS
-    /// configuration is loaded only when something needs it (a table, a queue or the secrets
-    /// secret), so a local run without AWS starts instantly and never probes for credentials.
-    pub async fn from_env() -> Result<Self, String> {
+    /// Cold-start wiring used by every Lambda's `main`: telemetry, settings, secrets, clients.
+    /// A function that cannot serve safely refuses to start (see [`crate::startup`]): the error
+    /// is reported to the Lambda Runtime API and returned.
+    pub async fn start(function: &str, needs: Needs) -> Result<Self, InitError> {
         crate::telemetry::init();
-        let env_config = Config::from_env();
-        let secrets_arn = std::env::var("BRIDGE_SECRETS_ARN").unwrap_or_default();
-        let needs_aws = env_config.contact_map_table.is_some()
-            || env_config.state_table.is_some()
-            || env_config.retry_queue_url.is_some()
-            || !secrets_arn.trim().is_empty();
-        if !needs_aws {
-            let backends = Backends::from_config(&env_config, None);
-            return Self::build(env_config, backends);
+        match Self::from_env(needs).await {
+            Ok(deps) => Ok(deps),
+            Err(error) => {
+                crate::startup::report(function, &error).await;
+                Err(error)
+            }
         }
-        let aws = aws_config::load_from_env().await;
-        let config = Config::load(&aws).await;
-        let backends = Backends::from_config(&config, Some(&aws));
-        Self::build(config, backends)
     }
 
-    /// The GHL location this deployment serves: the configured one, else the event's.
+    /// The AWS configuration is loaded only when something needs it (a table, a queue or the
+    /// secrets secret), so a local run without AWS starts instantly and never probes for
+    /// credentials.
+    async fn from_env(needs: Needs) -> Result<Self, InitError> {
+        let environment = Environment::current();
+        let env = |k: &str| std::env::var(k).ok();
+        crate::startup::check_lambda(environment, needs, env)?;
+        let config = Config::from_env();
+        let secrets_arn = env("BRIDGE_SECRETS_ARN")
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        let needs_aws = config.contact_map_table.is_some()
+            || config.state_table.is_some()
+            || config.retry_queue_url.is_some()
+            || secrets_arn.is_some();
+        let aws = match needs_aws {
+            true => Some(aws_config::load_from_env().await),
+            false => None,
+        };
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let secrets = match (&secrets_arn, &aws) {
+            (Some(arn), Some(aws)) => SecretStore::load(
+                Arc::new(SecretsManagerSource::new(aws, arn)),
+                Arc::new(|k: &str| std::env::var(k).ok()),
+                config.secrets_ttl,
+                clock.clone(),
+            )
+            .await
+            .map_err(InitError::SecretUnreadable)?,
+            _ => SecretStore::fixed(Secrets::from_lookup(env)),
+        };
+        let backends = Backends::from_config(&config, aws.as_ref(), environment);
+        Self::new(config, Arc::new(secrets), backends, clock)
+    }
+
+    /// The secrets in use.
+    pub fn secrets(&self) -> Arc<Secrets> {
+        self.secrets.current()
+    }
+
+    /// The CloudTalk API key is configured (GHL → CloudTalk endpoints need it).
+    pub fn cloudtalk_configured(&self) -> bool {
+        self.secrets().cloudtalk_configured()
+    }
+
+    /// The GHL token and location are configured (CloudTalk → GHL endpoints need them).
+    pub fn ghl_configured(&self) -> bool {
+        self.secrets().ghl_api_token.is_some() && self.config.ghl_location_id.is_some()
+    }
+
+    /// Which settings are present, by name; values are never included.
+    pub fn settings_present(&self) -> Vec<(&'static str, bool)> {
+        let secrets = self.secrets();
+        let config = &self.config;
+        vec![
+            (
+                "CLOUDTALK_API_KEY_ID",
+                secrets.cloudtalk_api_key_id.is_some(),
+            ),
+            (
+                "CLOUDTALK_API_KEY_SECRET",
+                secrets.cloudtalk_api_key_secret.is_some(),
+            ),
+            ("GHL_API_TOKEN", secrets.ghl_api_token.is_some()),
+            ("GHL_LOCATION_ID", config.ghl_location_id.is_some()),
+            ("GHL_APP_ID", config.ghl_app_id.is_some()),
+            (
+                "GHL_WEBHOOK_SECRET",
+                !secrets.ghl_webhook_secrets.is_empty(),
+            ),
+            (
+                "CLOUDTALK_WEBHOOK_SECRET",
+                !secrets.cloudtalk_webhook_secrets.is_empty(),
+            ),
+            ("BRIDGE_SECRETS_ARN", self.secrets.source_name().is_some()),
+            (
+                "DEFAULT_PHONE_REGION",
+                config.default_phone_region.is_some(),
+            ),
+            ("CONTACT_MAP_TABLE", config.contact_map_table.is_some()),
+            ("STATE_TABLE", config.state_table.is_some()),
+            ("RETRY_QUEUE_URL", config.retry_queue_url.is_some()),
+            (
+                "DEAD_LETTER_QUEUE_URL",
+                config.dead_letter_queue_url.is_some(),
+            ),
+            (
+                "CAMPAIGN_STAGE_MAP",
+                matches!(&config.campaign_stage_map, Ok(m) if !m.is_empty()),
+            ),
+        ]
+    }
+
+    /// The GHL location this deployment serves.
+    pub fn serves_location(&self, location: &str) -> bool {
+        self.config.ghl_location_id.as_deref() == Some(location)
+    }
+
+    /// The GHL location an event is applied to: the configured one, else the event's (events
+    /// for another location are refused before they get here; see [`crate::webhook`]).
     pub fn location_for(&self, event_location: Option<&str>) -> String {
         match (&self.config.ghl_location_id, event_location) {
-            (Some(configured), Some(sent)) if configured != sent => {
-                tracing::warn!(configured = %configured, sent = %sent, "event from another GHL location; using the configured one");
-                configured.clone()
-            }
             (Some(configured), _) => configured.clone(),
             (None, Some(sent)) => sent.to_string(),
             (None, None) => "default".to_string(),

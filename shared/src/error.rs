@@ -33,6 +33,9 @@ pub enum BridgeError {
     Config(String),
     #[error("this event is being applied by another delivery right now")]
     InProgress,
+    /// Authenticated, but not for this deployment (another location or app).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
 }
 
 impl BridgeError {
@@ -60,6 +63,7 @@ impl BridgeError {
             BridgeError::Store(_) => "store_unavailable",
             BridgeError::Config(_) => "not_configured",
             BridgeError::InProgress => "in_progress",
+            BridgeError::Forbidden { code, .. } => code,
         }
     }
 
@@ -78,6 +82,7 @@ impl BridgeError {
             BridgeError::Upstream(_) => StatusCode::BAD_GATEWAY,
             BridgeError::Config(_) => StatusCode::SERVICE_UNAVAILABLE,
             BridgeError::InProgress => StatusCode::TOO_MANY_REQUESTS,
+            BridgeError::Forbidden { .. } => StatusCode::FORBIDDEN,
         }
     }
 

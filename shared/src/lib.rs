@@ -10,9 +10,11 @@
 //! - [`config`], [`error`], [`telemetry`], [`phone`].
 
 pub mod clients;
+pub mod clock;
 pub mod config;
 pub mod contact_map;
 pub mod deps;
+pub mod environment;
 pub mod error;
 pub mod handlers;
 pub mod idempotency;
@@ -22,7 +24,9 @@ pub mod payload;
 pub mod phone;
 pub mod resolve;
 pub mod retry_queue;
+pub mod secrets;
 pub mod signature;
+pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod webhook;

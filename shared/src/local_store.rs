@@ -353,6 +353,17 @@ impl IdempotencyStore for LocalStore {
             None => ((), false),
         })
     }
+
+    async fn seen(&self, key: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let now_secs = now_ms.div_euclid(1000);
+        self.with_data(|d| {
+            let seen = d
+                .idempotency
+                .get(key)
+                .is_some_and(|r| r.expires_at >= now_secs);
+            (seen, false)
+        })
+    }
 }
 
 #[cfg(test)]

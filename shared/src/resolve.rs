@@ -343,7 +343,7 @@ pub async fn resolve_ghl_contact(
     let mut name = contact.name.clone();
     if phone.is_none() && email.is_none() {
         // Only a CloudTalk id: read the contact from CloudTalk to learn how to match it.
-        if let (Some(ct_id), true) = (&contact.cloudtalk_id, deps.config.cloudtalk_configured()) {
+        if let (Some(ct_id), true) = (&contact.cloudtalk_id, deps.cloudtalk_configured()) {
             let ct = match deps.cloudtalk.show_contact(ct_id).await {
                 Err(e) if e.status() == Some(404) => {
                     return Err(BridgeError::Unprocessable {

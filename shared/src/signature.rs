@@ -4,9 +4,11 @@
 //! decoding, which `lambda_http` has already done): `x-ghl-signature` is Ed25519, the legacy
 //! `x-wh-signature` is RSA-SHA256 with PKCS#1 v1.5; both base64. The public keys GHL publishes
 //! are built in and can be replaced through `GHL_WEBHOOK_PUBLIC_KEY` and
-//! `GHL_WEBHOOK_RSA_PUBLIC_KEY` (PEM) when GHL rotates them. A signed body whose `timestamp` is
-//! more than five minutes away from now is refused, and a replayed `webhookId` is a duplicate
-//! (see [`crate::idempotency`]).
+//! `GHL_WEBHOOK_RSA_PUBLIC_KEY` (PEM) when GHL rotates them. A signature proves only that GHL
+//! sent the body, not that it is for this deployment: [`crate::webhook::check_origin`] checks
+//! the location and app. A signed body whose `timestamp` is more than five minutes away from now
+//! is refused unless it is a redelivery of an event the bridge received before, and a replayed
+//! `webhookId` is a duplicate (see [`crate::idempotency`]).
 
 use base64::Engine;
 use ed25519_dalek::pkcs8::DecodePublicKey as _;
@@ -117,11 +119,23 @@ impl GhlSignatureVerifier {
     }
 }
 
-/// Refuses a signed body whose `timestamp` (RFC 3339 or Unix seconds/milliseconds) is more than
-/// [`MAX_CLOCK_SKEW_SECS`] from `now`. A body without one passes; its `webhookId` still dedupes.
-pub fn timestamp_is_fresh(body: &serde_json::Value, now: i64) -> bool {
+/// Where a signed body's `timestamp` lies against now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Within [`MAX_CLOCK_SKEW_SECS`] of now (or absent: the pipeline requires it separately).
+    Fresh,
+    /// Older than the window.
+    Stale,
+    /// Further ahead than the window.
+    Future,
+    /// Not a date.
+    Unreadable,
+}
+
+/// Reads a signed body's `timestamp` (RFC 3339 or Unix seconds/milliseconds) against `now`.
+pub fn timestamp_freshness(body: &serde_json::Value, now: i64) -> Freshness {
     let Some(ts) = body.get("timestamp") else {
-        return true;
+        return Freshness::Fresh;
     };
     let secs = match ts {
         serde_json::Value::String(s) => chrono::DateTime::parse_from_rfc3339(s.trim())
@@ -132,12 +146,16 @@ pub fn timestamp_is_fresh(body: &serde_json::Value, now: i64) -> bool {
         _ => None,
     };
     let Some(mut secs) = secs else {
-        return false;
+        return Freshness::Unreadable;
     };
     if secs > 100_000_000_000 {
         secs /= 1000;
     }
-    (now - secs).abs() <= MAX_CLOCK_SKEW_SECS
+    match now - secs {
+        age if age > MAX_CLOCK_SKEW_SECS => Freshness::Stale,
+        age if age < -MAX_CLOCK_SKEW_SECS => Freshness::Future,
+        _ => Freshness::Fresh,
+    }
 }
 
 #[cfg(test)]
@@ -156,23 +174,21 @@ mod tests {
     #[test]
     fn timestamps() {
         let now = 1_795_860_000;
-        assert!(timestamp_is_fresh(&json!({}), now));
-        assert!(timestamp_is_fresh(
-            &json!({"timestamp": "2026-11-28T10:00:00Z"}),
-            1_795_860_000 + 10
-        ));
-        assert!(!timestamp_is_fresh(
-            &json!({"timestamp": "2026-11-28T10:00:00Z"}),
-            1_795_860_000 + 301
-        ));
-        assert!(!timestamp_is_fresh(
-            &json!({"timestamp": "2026-11-28T10:00:00Z"}),
-            1_795_860_000 - 301
-        ));
-        assert!(timestamp_is_fresh(
-            &json!({"timestamp": 1_795_860_000_000i64}),
-            now
-        ));
-        assert!(!timestamp_is_fresh(&json!({"timestamp": "yesterday"}), now));
+        let at = |ts: serde_json::Value, now| timestamp_freshness(&json!({ "timestamp": ts }), now);
+        assert_eq!(timestamp_freshness(&json!({}), now), Freshness::Fresh);
+        assert_eq!(
+            at(json!("2026-11-28T10:00:00Z"), now + 10),
+            Freshness::Fresh
+        );
+        assert_eq!(
+            at(json!("2026-11-28T10:00:00Z"), now + 301),
+            Freshness::Stale
+        );
+        assert_eq!(
+            at(json!("2026-11-28T10:00:00Z"), now - 301),
+            Freshness::Future
+        );
+        assert_eq!(at(json!(1_795_860_000_000i64), now), Freshness::Fresh);
+        assert_eq!(at(json!("yesterday"), now), Freshness::Unreadable);
     }
 }

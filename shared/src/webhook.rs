@@ -13,7 +13,7 @@ use crate::error::{json_response, BridgeError};
 use crate::idempotency::{event_key, Claim, Steps, DEFAULT_LOCK_MS};
 use crate::payload::parse_body;
 use crate::retry_queue::{backoff_secs, QueuedEvent};
-use crate::signature::{timestamp_is_fresh, SignatureCheck};
+use crate::signature::{timestamp_freshness, Freshness, SignatureCheck};
 
 /// Who sends an endpoint's webhooks, which decides the credential it must present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +68,9 @@ pub trait Webhook: Sync {
     /// The API Gateway route, e.g. `/api/ghl-webhooks/new-contact`.
     const ROUTE: &'static str;
     const SENDER: Sender;
+    /// Whether the endpoint reads or writes the contact map (its Lambda then needs
+    /// `CONTACT_MAP_TABLE`).
+    const USES_CONTACT_MAP: bool = true;
 
     /// Refuses a payload that cannot be applied (422 naming what is missing), before the event
     /// is claimed: an invalid payload is never answered as a duplicate of a valid one.
@@ -140,25 +143,116 @@ pub fn authenticate(
             SignatureCheck::Absent => {}
         }
     }
+    let secrets = deps.secrets();
     let accepted = match sender {
-        Sender::GoHighLevel => &deps.config.ghl_webhook_secrets,
-        Sender::CloudTalk => &deps.config.cloudtalk_webhook_secrets,
+        Sender::GoHighLevel => &secrets.ghl_webhook_secrets,
+        Sender::CloudTalk => &secrets.cloudtalk_webhook_secrets,
     };
     if accepted.is_empty() && deps.config.insecure_local_no_auth {
         tracing::warn!("no webhook credential configured: accepted without authentication (BRIDGE_LOCAL_INSECURE_NO_AUTH)");
         return Ok(Authenticated::LocalInsecure);
     }
-    let Some(presented) = presented_secret(req) else {
-        return Err(BridgeError::Unauthorized);
-    };
+    match presented_secret(req) {
+        Some(presented) if secret_matches(accepted, presented) => Ok(Authenticated::Secret),
+        _ => Err(BridgeError::Unauthorized),
+    }
+}
+
+/// Whether `presented` is one of the `accepted` secrets, compared in constant time.
+pub fn secret_matches(accepted: &[String], presented: &str) -> bool {
     let mut ok = subtle::Choice::from(0u8);
     for secret in accepted {
         ok |= secret.as_bytes().ct_eq(presented.as_bytes());
     }
-    if bool::from(ok) {
-        Ok(Authenticated::Secret)
-    } else {
-        Err(BridgeError::Unauthorized)
+    bool::from(ok)
+}
+
+/// Whether the request presents either sender's webhook secret (the health routes show their
+/// details only to such a caller).
+pub fn presents_a_webhook_secret(deps: &Deps, req: &Request) -> bool {
+    let secrets = deps.secrets();
+    presented_secret(req).is_some_and(|presented| {
+        secret_matches(&secrets.ghl_webhook_secrets, presented)
+            | secret_matches(&secrets.cloudtalk_webhook_secrets, presented)
+    })
+}
+
+/// Checks that an authenticated GHL event belongs to this deployment. GHL signs every
+/// Marketplace app's webhooks with the same key, so a valid signature proves only that GHL sent
+/// the body: anyone's app can point its webhook at this API. A signed event must therefore name
+/// its location (and carry its timestamp), that location must be the one this deployment
+/// serves, and, when `GHL_APP_ID` is set, an `appId` it carries must be that app. A workflow
+/// webhook (shared secret) whose body names another location is refused too: a workflow
+/// copied from another sub-account must not write into this one.
+pub fn check_origin(
+    deps: &Deps,
+    authenticated: Authenticated,
+    body: &Value,
+) -> Result<(), BridgeError> {
+    let location = crate::payload::ghl::event_location(body);
+    if authenticated == Authenticated::Signature {
+        if body.get("timestamp").is_none_or(Value::is_null) {
+            return Err(BridgeError::missing_fields(
+                "a signed event must carry its timestamp",
+                &["timestamp"],
+            ));
+        }
+        let Some(location) = &location else {
+            return Err(BridgeError::missing_fields(
+                "a signed event must name its GoHighLevel location",
+                &["locationId"],
+            ));
+        };
+        if let (Some(expected), Some(sent)) = (
+            deps.config.ghl_app_id.as_deref(),
+            crate::payload::fields::find_id(body, &["appId", "app_id"]),
+        ) {
+            if expected != sent {
+                return Err(BridgeError::Forbidden {
+                    code: "foreign_app",
+                    message: "the event was sent for another GoHighLevel app".into(),
+                });
+            }
+        }
+        if !deps.serves_location(location) {
+            return Err(foreign_location(location));
+        }
+        return Ok(());
+    }
+    match (&deps.config.ghl_location_id, &location) {
+        (Some(_), Some(sent)) if !deps.serves_location(sent) => Err(foreign_location(sent)),
+        _ => Ok(()),
+    }
+}
+
+fn foreign_location(sent: &str) -> BridgeError {
+    BridgeError::Forbidden {
+        code: "foreign_location",
+        message: format!(
+            "GoHighLevel location {} is not served by this deployment",
+            crate::payload::fields::clip(sent, 64)
+        ),
+    }
+}
+
+/// Refuses a signed event whose `timestamp` is more than five minutes away, unless it is a
+/// redelivery: GHL re-delivers an event answered 429 ten minutes to hours later with its
+/// original body and timestamp, and the bridge has a record of every event it answered that
+/// way. A stale body the bridge has never seen stays refused.
+async fn check_freshness(deps: &Deps, key: &str, body: &Value) -> Result<(), BridgeError> {
+    let now_ms = deps.clock.now_ms();
+    match timestamp_freshness(body, now_ms.div_euclid(1000)) {
+        Freshness::Fresh => Ok(()),
+        Freshness::Stale if deps.idempotency.seen(key, now_ms).await? => Ok(()),
+        Freshness::Stale => Err(BridgeError::InvalidSignature(
+            "the signed timestamp is more than 5 minutes old and the event was never received before",
+        )),
+        Freshness::Future => Err(BridgeError::InvalidSignature(
+            "the signed timestamp is more than 5 minutes in the future",
+        )),
+        Freshness::Unreadable => Err(BridgeError::InvalidSignature(
+            "the signed timestamp is not a date",
+        )),
     }
 }
 
@@ -199,8 +293,8 @@ pub fn outcome_body(function: &str, outcome: &Outcome) -> Value {
 }
 
 /// The in-progress lock of an attempt: until the invocation's deadline, or 30 s.
-fn lock_until_ms(req: &Request) -> i64 {
-    let now = chrono::Utc::now().timestamp_millis();
+fn lock_until_ms(deps: &Deps, req: &Request) -> i64 {
+    let now = deps.clock.now_ms();
     let deadline = req
         .lambda_context_ref()
         .map(|c| c.deadline as i64)
@@ -217,7 +311,7 @@ pub async fn apply_once(
     lock_until_ms: i64,
 ) -> Result<Handled, BridgeError> {
     let key = event_key(function, body);
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = deps.clock.now_ms();
     match deps.idempotency.claim(&key, now, lock_until_ms).await? {
         Claim::Completed { response } => Ok(Handled::Duplicate(response)),
         Claim::InProgress => Err(BridgeError::InProgress),
@@ -228,13 +322,13 @@ pub async fn apply_once(
                     let answer = outcome_body(function, &outcome);
                     if let Err(e) = deps.idempotency.complete(&key, &answer).await {
                         // The writes are done and recorded as steps; a redelivery re-runs no write.
-                        tracing::error!(endpoint = function, error = "store_unavailable", message = %e, "could not mark the event completed");
+                        tracing::error!(endpoint = function, error = "store_unavailable", detail = %e, "could not mark the event completed");
                     }
                     Ok(Handled::Applied(outcome))
                 }
                 Err(e) => {
                     if let Err(release) = deps.idempotency.release(&key).await {
-                        tracing::warn!(endpoint = function, message = %release, "could not release the event; its lock will expire");
+                        tracing::warn!(endpoint = function, detail = %release, "could not release the event; its lock will expire");
                     }
                     Err(e)
                 }
@@ -276,7 +370,7 @@ pub async fn defer(
         match deps.retry_queue.enqueue(&event, delay_secs).await {
             Ok(()) => Ok(Handled::Queued { delay_secs, reason }),
             Err(queue_error) => {
-                tracing::warn!(endpoint = %event.function, message = %queue_error, "event could not be queued");
+                tracing::warn!(endpoint = %event.function, detail = %queue_error, "event could not be queued");
                 Err(error)
             }
         }
@@ -286,7 +380,7 @@ pub async fn defer(
         match deps.retry_queue.park(&event, &reason).await {
             Ok(()) => Ok(parked(reason)),
             Err(park_error) => {
-                tracing::error!(endpoint = %event.function, message = %park_error, "event could not be parked");
+                tracing::error!(endpoint = %event.function, detail = %park_error, "event could not be parked");
                 Err(error)
             }
         }
@@ -298,29 +392,33 @@ pub async fn defer(
 pub async fn handle<W: Webhook>(webhook: &W, deps: &Deps, req: Request) -> Response<Body> {
     let started = Instant::now();
     let calls_before = deps.calls.get();
-    let lock_until = lock_until_ms(&req);
+    deps.secrets.refresh_if_due().await;
+    let lock_until = lock_until_ms(deps, &req);
     let result = async {
         let authenticated = authenticate(deps, W::SENDER, &req)?;
         let raw = req.body().as_ref();
         let body = parse_body(raw)?;
-        if authenticated == Authenticated::Signature
-            && !timestamp_is_fresh(&body, chrono::Utc::now().timestamp())
-        {
-            return Err(BridgeError::InvalidSignature(
-                "the signed timestamp is more than 5 minutes from now",
-            ));
+        if W::SENDER == Sender::GoHighLevel {
+            check_origin(deps, authenticated, &body)?;
         }
         // A Marketplace app sends every event type to one URL: route by type.
-        let function = match (W::SENDER, crate::payload::ghl::marketplace_function(&body)) {
-            (Sender::GoHighLevel, Some(Some(function))) => function,
-            (Sender::GoHighLevel, Some(None)) => {
-                return Ok(Handled::Applied(Outcome {
-                    result: "ignored",
-                    ..Outcome::default()
-                }))
-            }
+        let marketplace = match W::SENDER {
+            Sender::GoHighLevel => crate::payload::ghl::marketplace_function(&body),
+            Sender::CloudTalk => None,
+        };
+        let function = match marketplace {
+            Some(Some(function)) => function,
             _ => W::NAME,
         };
+        if authenticated == Authenticated::Signature {
+            check_freshness(deps, &event_key(function, &body), &body).await?;
+        }
+        if marketplace == Some(None) {
+            return Ok(Handled::Applied(Outcome {
+                result: "ignored",
+                ..Outcome::default()
+            }));
+        }
         if function == W::NAME {
             webhook.validate(&body)?;
         } else {
@@ -338,7 +436,8 @@ pub async fn handle<W: Webhook>(webhook: &W, deps: &Deps, req: Request) -> Respo
                     body: String::from_utf8_lossy(raw).into_owned(),
                     key: event_key(function, &body),
                     attempt: 1,
-                    first_received_at: chrono::Utc::now()
+                    first_received_at: chrono::DateTime::from_timestamp_millis(deps.clock.now_ms())
+                        .unwrap_or_default()
                         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     last_error: None,
                     parked_at: None,
@@ -402,16 +501,26 @@ pub async fn handle<W: Webhook>(webhook: &W, deps: &Deps, req: Request) -> Respo
         Err(err) => {
             let status = err.status().as_u16();
             if status >= 500 || matches!(err, BridgeError::Upstream(_) | BridgeError::Store(_)) {
-                tracing::error!(endpoint = W::NAME, outcome = "failed", status, error = err.code(), message = %err, upstream_calls, duration_ms, "webhook");
+                tracing::error!(endpoint = W::NAME, outcome = "failed", status, error = err.code(), detail = %err, upstream_calls, duration_ms, "webhook");
             } else {
-                tracing::warn!(endpoint = W::NAME, outcome = "refused", status, error = err.code(), message = %err.public_message(), upstream_calls, duration_ms, "webhook");
+                tracing::warn!(endpoint = W::NAME, outcome = "refused", status, error = err.code(), detail = %err.public_message(), upstream_calls, duration_ms, "webhook");
             }
             err.to_response()
         }
     }
 }
 
-/// The Lambda entry point of a webhook function: runs `webhook` for every invocation.
+/// The `main` of a webhook function: starts (or refuses to, see [`crate::startup`]), then runs
+/// `webhook` for every invocation.
+pub async fn run<W: Webhook>(webhook: &W) -> Result<(), lambda_http::Error> {
+    let needs = crate::startup::Needs {
+        contact_map: W::USES_CONTACT_MAP,
+    };
+    let deps = Deps::start(W::NAME, needs).await?;
+    serve(&deps, webhook).await
+}
+
+/// Serves `webhook` for every invocation.
 pub async fn serve<W: Webhook>(deps: &Deps, webhook: &W) -> Result<(), lambda_http::Error> {
     lambda_http::run(lambda_http::service_fn(|req: Request| async move {
         Ok::<_, std::convert::Infallible>(handle(webhook, deps, req).await)

@@ -53,7 +53,7 @@ pub async fn process(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
             };
         }
     };
-    let lock_until = chrono::Utc::now().timestamp_millis() + WORKER_LOCK_MS;
+    let lock_until = deps.clock.now_ms() + WORKER_LOCK_MS;
     let function = event.function.clone();
     let attempt = event.attempt;
     let result = match apply_once(deps, &function, &body, lock_until).await {
@@ -79,7 +79,7 @@ pub async fn process(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
             tracing::error!(endpoint = %function, attempt, outcome = "parked", reason = %reason, "retry")
         }
         WorkerResult::Failed { message } => {
-            tracing::error!(endpoint = %function, attempt, outcome = "failed", message = %message, "retry")
+            tracing::error!(endpoint = %function, attempt, outcome = "failed", detail = %message, "retry")
         }
     }
     result
@@ -88,6 +88,7 @@ pub async fn process(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
 /// Runs an SQS batch one message at a time (CloudTalk allows 60 requests a minute), reporting
 /// the messages SQS must deliver again.
 pub async fn handle_batch(deps: &Deps, batch: SqsEvent) -> SqsBatchResponse {
+    deps.secrets.refresh_if_due().await;
     let mut response = SqsBatchResponse::default();
     for record in batch.records {
         let id = record.message_id.clone().unwrap_or_default();

@@ -48,7 +48,7 @@ async fn setup(
     let state = Arc::new(MemoryStateStore::new());
     let mut config = config(&fakes.cloudtalk, &fakes.ghl);
     if let Some(m) = stage_map {
-        config.campaign_stage_map = bridge::config::CampaignStageMap::parse(m);
+        config.config.campaign_stage_map = bridge::config::CampaignStageMap::parse(m);
     }
     let mut backends = bridge::Backends::in_memory();
     backends.contacts = map.clone();

@@ -49,9 +49,11 @@ fn event_files() -> Vec<(String, String, PathBuf)> {
 
 async fn deps(fakes: &Fakes) -> Deps {
     let mut config = config(&fakes.cloudtalk, &fakes.ghl);
-    config.ghl_webhook_secrets = vec![EVENTS_GHL_SECRET.to_string()];
-    config.cloudtalk_webhook_secrets = vec![EVENTS_CLOUDTALK_SECRET.to_string()];
-    config.campaign_stage_map = bridge::config::CampaignStageMap::parse(
+    config.secrets.ghl_webhook_secrets = vec![EVENTS_GHL_SECRET.to_string()];
+    config.secrets.cloudtalk_webhook_secrets = vec![EVENTS_CLOUDTALK_SECRET.to_string()];
+    // The samples come from location loc_abc123, as in the local run.
+    config.config.ghl_location_id = Some("loc_abc123".to_string());
+    config.config.campaign_stage_map = bridge::config::CampaignStageMap::parse(
         r#"{"completed":{"pipelineId":"pipe-1","stageId":"stage-done"}}"#,
     );
     Deps::build(config, bridge::Backends::in_memory()).unwrap()

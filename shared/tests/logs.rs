@@ -4,34 +4,12 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use common::*;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 /// Personal data and secrets present in the sample events and the fakes' answers.
 const FORBIDDEN: &[&str] = &[
@@ -91,8 +69,8 @@ async fn no_endpoint_logs_personal_data_or_secrets() {
             mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
             mount_ghl(&fakes.ghl, json!(null), json!([])).await;
             let mut cfg = config(&fakes.cloudtalk, &fakes.ghl);
-            cfg.ghl_webhook_secrets = vec!["local-dev-ghl-secret".into()];
-            cfg.cloudtalk_webhook_secrets = vec!["local-dev-cloudtalk-secret".into()];
+            cfg.secrets.ghl_webhook_secrets = vec!["local-dev-ghl-secret".into()];
+            cfg.secrets.cloudtalk_webhook_secrets = vec!["local-dev-cloudtalk-secret".into()];
             let deps = bridge::Deps::build(cfg, bridge::Backends::in_memory()).unwrap();
             let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
             let req = lambda_http::request::from_str(&text).unwrap();

@@ -44,12 +44,21 @@ fn body_at(offset_secs: i64, webhook_id: &str) -> String {
 }
 
 async fn setup() -> (Fakes, Deps) {
+    setup_with(|_| {}, bridge::Backends::in_memory()).await
+}
+
+/// The test keys, `change` applied to the settings, and the contact `ghl_123456` linked to
+/// CloudTalk `555`.
+async fn setup_with(
+    change: impl FnOnce(&mut bridge::config::Settings),
+    backends: bridge::Backends,
+) -> (Fakes, Deps) {
     let fakes = Fakes::start().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     let mut cfg = config(&fakes.cloudtalk, &fakes.ghl);
-    cfg.ghl_webhook_public_key = Some(ED_PUBLIC.to_string());
-    cfg.ghl_webhook_rsa_public_key = Some(RSA_PUBLIC.to_string());
-    let backends = bridge::Backends::in_memory();
+    cfg.config.ghl_webhook_public_key = Some(ED_PUBLIC.to_string());
+    cfg.config.ghl_webhook_rsa_public_key = Some(RSA_PUBLIC.to_string());
+    change(&mut cfg);
     backends
         .contacts
         .link(&bridge::contact_map::ContactLink::new(
@@ -199,8 +208,9 @@ async fn a_replayed_webhook_id_is_a_duplicate_with_no_write() {
 
 #[tokio::test]
 async fn routes_without_a_credential_refuse_everything() {
-    let (fakes, mut deps) = setup().await;
-    deps.config.cloudtalk_webhook_secrets.clear();
+    let no_ct_secret =
+        |s: &mut bridge::config::Settings| s.secrets.cloudtalk_webhook_secrets.clear();
+    let (fakes, deps) = setup_with(no_ct_secret, bridge::Backends::in_memory()).await;
     let res = bridge::route(
         &deps,
         post("/api/cloudtalk-webhooks/generic", "{}", Some("")),
@@ -210,30 +220,19 @@ async fn routes_without_a_credential_refuse_everything() {
     let res = bridge::route(&deps, post("/api/cloudtalk-webhooks/generic", "{}", None)).await;
     assert_eq!(res.status(), 401);
     // The local-only switch opens them, and only them.
-    deps.config.insecure_local_no_auth = true;
+    let (_, deps) = setup_with(
+        |s| {
+            no_ct_secret(s);
+            s.config.insecure_local_no_auth = true;
+        },
+        bridge::Backends::in_memory(),
+    )
+    .await;
     let res = bridge::route(&deps, post("/api/cloudtalk-webhooks/generic", "{}", None)).await;
     assert_eq!(res.status(), 200);
     let res = bridge::route(&deps, post("/api/ghl-webhooks/new-tag", "{}", None)).await;
     assert_eq!(res.status(), 401, "a route with a secret still needs it");
     assert!(received(&fakes.cloudtalk).await.is_empty());
-}
-
-#[test]
-fn the_local_switch_is_ignored_inside_lambda() {
-    let vars = [
-        ("BRIDGE_LOCAL_INSECURE_NO_AUTH", "true"),
-        ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
-    ];
-    let cfg = bridge::config::Config::from_lookup(|k| {
-        vars.iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.to_string())
-    });
-    assert!(!cfg.insecure_local_no_auth);
-    let cfg = bridge::config::Config::from_lookup(|k| {
-        (k == "BRIDGE_LOCAL_INSECURE_NO_AUTH").then(|| "true".to_string())
-    });
-    assert!(cfg.insecure_local_no_auth);
 }
 
 #[tokio::test]
@@ -267,4 +266,280 @@ async fn a_marketplace_app_sends_every_event_type_to_one_url() {
     assert_eq!(res.status(), 200);
     assert_eq!(response_json(&res)["result"], "ignored");
     assert_eq!(calls(&fakes.cloudtalk).await.len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Only this deployment's events: a valid signature proves GHL sent the body, not that it is ours.
+// ---------------------------------------------------------------------------------------------
+
+/// A signed `ContactTagUpdate` at `at`, with `extra` merged in (a `null` removes a field).
+fn tag_event(
+    at: chrono::DateTime<chrono::Utc>,
+    webhook_id: &str,
+    extra: serde_json::Value,
+) -> String {
+    let mut body = json!({"type": "ContactTagUpdate", "webhookId": webhook_id,
+        "timestamp": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "locationId": LOCATION, "id": "ghl_123456", "tags": ["signed"]});
+    for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+        match v {
+            serde_json::Value::Null => {
+                body.as_object_mut().unwrap().remove(&k);
+            }
+            v => body[k] = v,
+        }
+    }
+    body.to_string()
+}
+
+fn ed_signed(body: &str) -> lambda_http::Request {
+    signed(body, "x-ghl-signature", &ed_sign(body))
+}
+
+#[tokio::test]
+async fn a_signed_event_for_another_location_is_refused_and_nothing_is_written() {
+    let queue = std::sync::Arc::new(bridge::retry_queue::MemoryRetryQueue::new());
+    let mut backends = bridge::Backends::in_memory();
+    backends.retry_queue = queue.clone();
+    let (fakes, deps) = setup_with(|_| {}, backends).await;
+    let (_guard, logs) = capture_logs();
+    let now = chrono::Utc::now();
+    let foreign = tag_event(
+        now,
+        "wh-foreign",
+        json!({"locationId": "someone-elses-location"}),
+    );
+    let res = handle(&NewTag, &deps, ed_signed(&foreign)).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(response_json(&res)["error"], "foreign_location");
+    // The legacy RSA signature, and a type routed from another route, are fenced the same way.
+    let res = handle(
+        &NewTag,
+        &deps,
+        signed(&foreign, "x-wh-signature", &rsa_sign(&foreign)),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    let note =
+        json!({"type": "NoteCreate", "webhookId": "wh-foreign-note", "locationId": "elsewhere",
+        "timestamp": now.to_rfc3339(), "contactId": "ghl_123456", "body": "x"})
+        .to_string();
+    let mut req = ed_signed(&note);
+    *req.uri_mut() = "https://bridge.example.com/api/ghl-webhooks/new-contact"
+        .parse()
+        .unwrap();
+    assert_eq!(bridge::route(&deps, req).await.status(), 403);
+
+    assert!(
+        received(&fakes.cloudtalk).await.is_empty(),
+        "no upstream call"
+    );
+    assert_eq!(queue.queued_len(), 0, "nothing queued");
+    assert!(queue.parked().is_empty(), "nothing parked");
+    let now_ms = now.timestamp_millis();
+    for key in ["ghl-webhook#wh-foreign", "ghl-webhook#wh-foreign-note"] {
+        assert!(
+            !deps.idempotency.seen(key, now_ms).await.unwrap(),
+            "no record of {key}"
+        );
+    }
+    let lines = logs.webhook_lines();
+    assert_eq!(lines.len(), 3, "one line per request: {lines:?}");
+    for line in &lines {
+        assert_eq!(line["fields"]["outcome"], "refused");
+        assert_eq!(line["fields"]["error"], "foreign_location");
+        assert_eq!(line["fields"]["upstream_calls"], 0);
+    }
+}
+
+#[tokio::test]
+async fn a_signed_event_without_location_or_timestamp_is_unprocessable() {
+    let (fakes, deps) = setup().await;
+    let now = chrono::Utc::now();
+    for (name, body, missing) in [
+        (
+            "no locationId",
+            tag_event(now, "wh-noloc", json!({"locationId": null})),
+            "locationId",
+        ),
+        (
+            "no timestamp",
+            tag_event(now, "wh-nots", json!({"timestamp": null})),
+            "timestamp",
+        ),
+    ] {
+        let res = handle(&NewTag, &deps, ed_signed(&body)).await;
+        assert_eq!(res.status(), 422, "{name}");
+        let answer = response_json(&res);
+        assert_eq!(answer["error"], "unprocessable_payload", "{name}");
+        assert_eq!(answer["missing"], json!([missing]), "{name}");
+    }
+    assert!(received(&fakes.cloudtalk).await.is_empty());
+}
+
+#[tokio::test]
+async fn with_ghl_app_id_set_a_signed_event_for_another_app_is_refused() {
+    let (fakes, deps) = setup_with(
+        |s| s.config.ghl_app_id = Some("app-ours".into()),
+        bridge::Backends::in_memory(),
+    )
+    .await;
+    let now = chrono::Utc::now();
+    let theirs = tag_event(now, "wh-app-1", json!({"appId": "app-theirs"}));
+    let res = handle(&NewTag, &deps, ed_signed(&theirs)).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(response_json(&res)["error"], "foreign_app");
+    assert!(received(&fakes.cloudtalk).await.is_empty());
+    // Our app's events pass; so do those that name no app (GHL's contact events carry none).
+    let ours = tag_event(now, "wh-app-2", json!({"appId": "app-ours"}));
+    assert_eq!(handle(&NewTag, &deps, ed_signed(&ours)).await.status(), 200);
+    let unnamed = tag_event(now, "wh-app-3", json!({}));
+    assert_eq!(
+        handle(&NewTag, &deps, ed_signed(&unnamed)).await.status(),
+        200
+    );
+    assert_eq!(calls(&fakes.cloudtalk).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_workflow_webhook_from_another_sub_account_is_refused() {
+    let (fakes, deps) = setup().await;
+    let body = |location: serde_json::Value| {
+        let mut b = json!({"contact_id": "ghl_123456", "full_name": "Mario Rossi", "customData": {"tag": "VIP"}});
+        if !location.is_null() {
+            b["location"] = json!({"id": location, "name": "Agency"});
+        }
+        b.to_string()
+    };
+    let res = handle(
+        &NewTag,
+        &deps,
+        post(
+            "/api/ghl-webhooks/new-tag",
+            &body(json!("loc-copied-from")),
+            Some(GHL_SECRET),
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(response_json(&res)["error"], "foreign_location");
+    assert!(received(&fakes.cloudtalk).await.is_empty());
+    for location in [json!(LOCATION), serde_json::Value::Null] {
+        let res = handle(
+            &NewTag,
+            &deps,
+            post(
+                "/api/ghl-webhooks/new-tag",
+                &body(location.clone()),
+                Some(GHL_SECRET),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), 200, "location {location}");
+    }
+}
+
+#[tokio::test]
+async fn a_redelivery_of_an_event_answered_429_is_not_refused_as_stale() {
+    use wiremock::matchers::{method, path_regex};
+    let mut backends = bridge::Backends::in_memory();
+    backends.retry_queue = std::sync::Arc::new(bridge::retry_queue::NoRetryQueue);
+    let (fakes, deps) = setup_with(|_| {}, backends).await;
+    let clock = std::sync::Arc::new(bridge::clock::ManualClock::starting_now());
+    let deps = deps.with_clock(clock.clone());
+    fakes.cloudtalk.reset().await;
+    wiremock::Mock::given(method("PUT"))
+        .and(path_regex(r"^/api/contacts/addTags/"))
+        .respond_with(wiremock::ResponseTemplate::new(429))
+        .mount(&fakes.cloudtalk)
+        .await;
+    let sent_at = chrono::Utc::now() - chrono::Duration::seconds(60);
+    let body = tag_event(sent_at, "wh-redelivered", json!({}));
+    let signature = ed_sign(&body);
+    let first = handle(&NewTag, &deps, signed(&body, "x-ghl-signature", &signature)).await;
+    assert_eq!(first.status(), 429, "{}", response_json(&first));
+
+    // GHL comes back 20 minutes later with the original body, timestamp and signature.
+    clock.advance_ms(20 * 60 * 1000);
+    fakes.cloudtalk.reset().await;
+    mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
+    let again = handle(&NewTag, &deps, signed(&body, "x-ghl-signature", &signature)).await;
+    assert_eq!(again.status(), 200, "{}", response_json(&again));
+    assert_eq!(response_json(&again)["result"], "applied");
+    assert_eq!(
+        calls(&fakes.cloudtalk).await,
+        vec![(
+            "PUT".to_string(),
+            "/api/contacts/addTags/555.json".to_string()
+        )]
+    );
+
+    // A body as old that the bridge never received stays refused.
+    let never = tag_event(sent_at, "wh-never-seen", json!({}));
+    let res = handle(&NewTag, &deps, ed_signed(&never)).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(response_json(&res)["error"], "invalid_signature");
+    assert_eq!(calls(&fakes.cloudtalk).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_rotated_webhook_secret_takes_effect_without_a_redeploy() {
+    use bridge::secrets::{SecretSource, SecretStore};
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    struct Source(Mutex<String>);
+    #[async_trait::async_trait]
+    impl SecretSource for Source {
+        fn name(&self) -> &str {
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:bridge"
+        }
+        async fn fetch(&self) -> Result<HashMap<String, String>, String> {
+            let value = self.0.lock().unwrap().clone();
+            Ok(HashMap::from([(
+                "CLOUDTALK_WEBHOOK_SECRET".to_string(),
+                value,
+            )]))
+        }
+    }
+    let fakes = Fakes::start().await;
+    let source = Arc::new(Source(Mutex::new("before-rotation".into())));
+    let clock = Arc::new(bridge::clock::ManualClock::starting_now());
+    let store = SecretStore::load(
+        source.clone(),
+        Arc::new(|_: &str| None),
+        std::time::Duration::from_secs(300),
+        clock.clone(),
+    )
+    .await
+    .unwrap();
+    let settings = config(&fakes.cloudtalk, &fakes.ghl);
+    let deps = Deps::new(
+        settings.config,
+        Arc::new(store),
+        bridge::Backends::in_memory(),
+        clock.clone(),
+    )
+    .unwrap();
+    let send = |secret: &'static str| {
+        let deps = &deps;
+        async move {
+            let body = json!({"event": "sms_received", "n": secret}).to_string();
+            bridge::route(
+                deps,
+                post("/api/cloudtalk-webhooks/generic", &body, Some(secret)),
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(send("before-rotation").await, 200);
+    *source.0.lock().unwrap() = "after-rotation".into();
+    assert_eq!(
+        send("after-rotation").await,
+        401,
+        "the secret is not re-read yet"
+    );
+    clock.advance_ms(300_000);
+    assert_eq!(send("after-rotation").await, 200, "re-read after 5 minutes");
+    assert_eq!(send("before-rotation").await, 401);
 }

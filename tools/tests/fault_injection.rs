@@ -81,6 +81,9 @@ impl IdempotencyStore for Flaky<Arc<dyn IdempotencyStore>> {
     async fn release(&self, key: &str) -> Result<(), StoreError> {
         self.inner.release(key).await
     }
+    async fn seen(&self, key: &str, now_ms: i64) -> Result<bool, StoreError> {
+        self.inner.seen(key, now_ms).await
+    }
 }
 
 /// One event and how to recognise its write in the sandbox.
@@ -181,9 +184,9 @@ async fn every_accepted_event_is_applied_once_or_parked() {
     });
     backends.retry_queue = queue.clone();
     let mut config = common::config(&sandbox_url);
-    config.upstream_timeout = Duration::from_millis(300);
-    config.upstream_retry_budget = Duration::from_millis(400);
-    config.max_attempts = 8;
+    config.config.upstream_timeout = Duration::from_millis(300);
+    config.config.upstream_retry_budget = Duration::from_millis(400);
+    config.config.max_attempts = 8;
     let deps = Arc::new(bridge::Deps::build(config, backends).unwrap());
     let bridge = serve_bridge(deps.clone()).await;
     let http = reqwest::Client::new();

@@ -20,12 +20,22 @@ fn quiet() -> SandboxConfig {
     }
 }
 
+fn secrets() -> std::sync::Arc<bridge::secrets::SecretStore> {
+    std::sync::Arc::new(bridge::secrets::SecretStore::fixed(
+        bridge::secrets::Secrets {
+            cloudtalk_api_key_id: Some("sandbox-key-id".into()),
+            cloudtalk_api_key_secret: Some("sandbox-key-secret".into()),
+            ghl_api_token: Some("sandbox-ghl-token".into()),
+            ..Default::default()
+        },
+    ))
+}
+
 fn cloudtalk(base: &str) -> CloudTalkClient {
     CloudTalkClient::new(
         reqwest::Client::new(),
         &format!("{base}/cloudtalk/api"),
-        "sandbox-key-id",
-        "sandbox-key-secret",
+        secrets(),
         CallCounter::default(),
     )
     .with_retry_budget(std::time::Duration::from_millis(0))
@@ -35,7 +45,7 @@ fn ghl(base: &str) -> GhlClient {
     GhlClient::new(
         reqwest::Client::new(),
         &format!("{base}/ghl"),
-        "sandbox-ghl-token",
+        secrets(),
         CallCounter::default(),
     )
     .with_retry_budget(std::time::Duration::from_millis(0))

@@ -2,12 +2,13 @@
 //! `/api/cloudtalk-webhooks/test`; see [`bridge::handlers::health`].
 
 use bridge::handlers::health;
+use bridge::startup::Needs;
 use bridge::Deps;
 use lambda_http::{run, service_fn, Request};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let deps = Deps::from_env().await?;
+    let deps = Deps::start(health::NAME, Needs::ALL).await?;
     run(service_fn(|req: Request| async {
         Ok::<_, std::convert::Infallible>(health::handle(&deps, req).await)
     }))

@@ -4,6 +4,8 @@
 //! envelope; ids come back as strings or numbers; `PUT` creates and `POST` edits. A bulk request
 //! answers HTTP 200 even when some of its commands failed, so every command result is checked.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -11,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::{transport_error, truncate, CallCounter, Service, UpstreamError};
 use crate::payload::fields::{id_string, scalar_string};
+use crate::secrets::SecretStore;
 
 /// A contact as CloudTalk's add/edit endpoints take it. Sending a collection replaces it, so
 /// empty collections are never sent.
@@ -130,8 +133,8 @@ pub trait CloudTalkApi: Send + Sync {
 pub struct CloudTalkClient {
     http: reqwest::Client,
     base: String,
-    key_id: String,
-    key_secret: String,
+    /// The API key is read from here on every call, so a rotated secret takes effect at once.
+    secrets: Arc<SecretStore>,
     calls: CallCounter,
     retry_budget: std::time::Duration,
 }
@@ -140,15 +143,13 @@ impl CloudTalkClient {
     pub fn new(
         http: reqwest::Client,
         base: &str,
-        key_id: &str,
-        key_secret: &str,
+        secrets: Arc<SecretStore>,
         calls: CallCounter,
     ) -> Self {
         Self {
             http,
             base: base.trim_end_matches('/').to_string(),
-            key_id: key_id.to_string(),
-            key_secret: key_secret.to_string(),
+            secrets,
             calls,
             retry_budget: super::DEFAULT_RETRY_BUDGET,
         }
@@ -186,10 +187,19 @@ impl CloudTalkClient {
         body: Option<&Value>,
     ) -> Result<Value, UpstreamError> {
         let url = format!("{}{}", self.base, path);
+        let secrets = self.secrets.current();
         let mut request = self
             .http
             .request(method, &url)
-            .basic_auth(&self.key_id, Some(&self.key_secret))
+            .basic_auth(
+                secrets.cloudtalk_api_key_id.as_deref().unwrap_or_default(),
+                Some(
+                    secrets
+                        .cloudtalk_api_key_secret
+                        .as_deref()
+                        .unwrap_or_default(),
+                ),
+            )
             .header("accept", "application/json");
         if !query.is_empty() {
             request = request.query(query);

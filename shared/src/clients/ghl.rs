@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use reqwest::Method;
 use serde::Serialize;
@@ -13,6 +15,7 @@ use serde_json::{json, Value};
 
 use super::{transport_error, truncate, CallCounter, Service, UpstreamError};
 use crate::payload::fields::{id_string, scalar_string};
+use crate::secrets::SecretStore;
 
 /// `Version` header for contacts, opportunities, locations and custom fields.
 pub const VERSION_2021_07_28: &str = "2021-07-28";
@@ -144,17 +147,23 @@ pub trait GhlApi: Send + Sync {
 pub struct GhlClient {
     http: reqwest::Client,
     base: String,
-    token: String,
+    /// The token is read from here on every call, so a rotated secret takes effect at once.
+    secrets: Arc<SecretStore>,
     calls: CallCounter,
     retry_budget: Duration,
 }
 
 impl GhlClient {
-    pub fn new(http: reqwest::Client, base: &str, token: &str, calls: CallCounter) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        base: &str,
+        secrets: Arc<SecretStore>,
+        calls: CallCounter,
+    ) -> Self {
         Self {
             http,
             base: base.trim_end_matches('/').to_string(),
-            token: token.to_string(),
+            secrets,
             calls,
             retry_budget: super::DEFAULT_RETRY_BUDGET,
         }
@@ -192,10 +201,16 @@ impl GhlClient {
         body: Option<&Value>,
     ) -> Result<Value, UpstreamError> {
         let url = format!("{}{}", self.base, path);
+        let token = self
+            .secrets
+            .current()
+            .ghl_api_token
+            .clone()
+            .unwrap_or_default();
         let mut request = self
             .http
             .request(method, &url)
-            .bearer_auth(&self.token)
+            .bearer_auth(token)
             .header("version", VERSION_2021_07_28)
             .header("accept", "application/json");
         if !query.is_empty() {

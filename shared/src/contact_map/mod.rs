@@ -111,3 +111,36 @@ pub trait ContactMap: Send + Sync {
     /// What backs the map, for the health route ("dynamodb", "memory").
     fn kind(&self) -> &'static str;
 }
+
+/// The map of a function that has none (its Lambda has no `CONTACT_MAP_TABLE` because it never
+/// links contacts): every call fails, naming the missing variable.
+#[derive(Debug, Clone, Copy)]
+pub struct NotConfigured(pub &'static str);
+
+impl NotConfigured {
+    fn refuse<T>(&self) -> Result<T, StoreError> {
+        Err(StoreError::new(format!(
+            "{} is not configured for this function",
+            self.0
+        )))
+    }
+}
+
+#[async_trait]
+impl ContactMap for NotConfigured {
+    async fn find_by_ghl(&self, _: &str, _: &str) -> Result<Option<ContactLink>, StoreError> {
+        self.refuse()
+    }
+    async fn find_by_cloudtalk(&self, _: &str, _: &str) -> Result<Option<ContactLink>, StoreError> {
+        self.refuse()
+    }
+    async fn link(&self, _: &ContactLink) -> Result<LinkOutcome, StoreError> {
+        self.refuse()
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.refuse()
+    }
+    fn kind(&self) -> &'static str {
+        "none"
+    }
+}

@@ -1,6 +1,8 @@
 //! `GET /health`, `GET /api/ghl-webhooks/test`, `GET /api/cloudtalk-webhooks/test`: status of
-//! the whole system or of one router. No auth; they name which settings are present, never
-//! their values, and check that the contact map answers.
+//! the whole system or of one router. No auth, and coarse for anonymous callers: `ok` or
+//! `degraded` per dependency. A caller presenting a valid webhook secret also sees which
+//! settings are present (never their values), the backends and the routes; the logs always
+//! say what is missing.
 
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use serde_json::{json, Map, Value};
@@ -16,7 +18,16 @@ pub const ROUTES: &[&str] = &[
     "/api/cloudtalk-webhooks/test",
 ];
 
+fn word(ok: bool) -> &'static str {
+    if ok {
+        "ok"
+    } else {
+        "degraded"
+    }
+}
+
 pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
+    deps.secrets.refresh_if_due().await;
     if req.method() != lambda_http::http::Method::GET
         && req.method() != lambda_http::http::Method::HEAD
     {
@@ -36,50 +47,62 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     let (store, state) = tokio::join!(deps.contacts.ping(), deps.state.ping());
     for (which, result) in [("contact map", &store), ("state store", &state)] {
         if let Err(e) = result {
-            tracing::error!(endpoint = NAME, error = "store_unavailable", store = which, message = %e, "health");
+            tracing::error!(endpoint = NAME, error = "store_unavailable", store = which, detail = %e, "health");
         }
     }
-    let settings: Map<String, Value> = deps
-        .config
+    let secrets = deps.secrets();
+    let mut checks: Vec<(&str, bool)> =
+        vec![("contactMap", store.is_ok()), ("stateStore", state.is_ok())];
+    if router != "cloudtalk-webhooks" {
+        checks.push(("cloudtalk", deps.cloudtalk_configured()));
+    }
+    if router != "ghl-webhooks" {
+        checks.push(("gohighlevel", deps.ghl_configured()));
+    }
+    if router == "cloudtalk-webhooks" {
+        checks.push(("webhookAuth", !secrets.cloudtalk_webhook_secrets.is_empty()));
+    }
+    let healthy = checks.iter().all(|(_, ok)| *ok);
+    let missing: Vec<&str> = deps
         .settings_present()
         .into_iter()
-        .map(|(name, present)| (name.to_string(), json!(present)))
+        .filter(|(_, present)| !present)
+        .map(|(name, _)| name)
         .collect();
-    let endpoints: Vec<&str> = ENDPOINTS
-        .iter()
-        .filter(|e| match router {
-            "ghl-webhooks" => e.route.starts_with("/api/ghl-webhooks/"),
-            "cloudtalk-webhooks" => e.route.starts_with("/api/cloudtalk-webhooks/"),
-            _ => true,
-        })
-        .map(|e| e.route)
-        .collect();
-    let ready = match router {
-        "ghl-webhooks" => {
-            deps.config.cloudtalk_configured() && !deps.config.ghl_webhook_secrets.is_empty()
-        }
-        "cloudtalk-webhooks" => {
-            deps.config.ghl_configured() && !deps.config.cloudtalk_webhook_secrets.is_empty()
-        }
-        _ => deps.config.cloudtalk_configured() && deps.config.ghl_configured(),
-    };
-    let healthy = store.is_ok() && state.is_ok();
-    let body = json!({
-        "status": if !healthy { "unavailable" } else if ready { "ok" } else { "not_configured" },
-        "router": router,
-        "version": env!("CARGO_PKG_VERSION"),
-        "contactMap": { "backend": deps.contacts.kind(), "reachable": store.is_ok() },
-        "stateStore": { "backend": deps.state.kind(), "reachable": state.is_ok() },
-        "settings": settings,
-        "endpoints": endpoints,
-    });
     tracing::info!(
         endpoint = NAME,
         router,
-        reachable = healthy,
-        ready,
+        status = word(healthy),
+        degraded = ?checks.iter().filter(|(_, ok)| !ok).map(|(n, _)| *n).collect::<Vec<_>>(),
+        settings_missing = ?missing,
         "health"
     );
+    let mut body = json!({
+        "status": word(healthy),
+        "router": router,
+        "version": env!("CARGO_PKG_VERSION"),
+        "checks": checks.iter().map(|(name, ok)| (name.to_string(), json!(word(*ok)))).collect::<Map<String, Value>>(),
+    });
+    if crate::webhook::presents_a_webhook_secret(deps, &req) {
+        let settings: Map<String, Value> = deps
+            .settings_present()
+            .into_iter()
+            .map(|(name, present)| (name.to_string(), json!(present)))
+            .collect();
+        let endpoints: Vec<&str> = ENDPOINTS
+            .iter()
+            .filter(|e| match router {
+                "ghl-webhooks" => e.route.starts_with("/api/ghl-webhooks/"),
+                "cloudtalk-webhooks" => e.route.starts_with("/api/cloudtalk-webhooks/"),
+                _ => true,
+            })
+            .map(|e| e.route)
+            .collect();
+        body["settings"] = json!(settings);
+        body["contactMap"] = json!({ "backend": deps.contacts.kind(), "reachable": store.is_ok() });
+        body["stateStore"] = json!({ "backend": deps.state.kind(), "reachable": state.is_ok() });
+        body["endpoints"] = json!(endpoints);
+    }
     json_response(
         if healthy {
             StatusCode::OK

@@ -11,7 +11,7 @@ use crate::error::BridgeError;
 /// GHL → CloudTalk endpoints need the CloudTalk API key; checked after the request has been
 /// authenticated and parsed, before any upstream call.
 pub(crate) fn require_cloudtalk(deps: &Deps) -> Result<(), BridgeError> {
-    if deps.config.cloudtalk_configured() {
+    if deps.cloudtalk_configured() {
         Ok(())
     } else {
         Err(BridgeError::Config(
@@ -23,7 +23,7 @@ pub(crate) fn require_cloudtalk(deps: &Deps) -> Result<(), BridgeError> {
 /// CloudTalk → GHL endpoints need the GHL token and location; checked after the request has
 /// been authenticated and parsed, before any upstream call.
 pub(crate) fn require_ghl(deps: &Deps) -> Result<(), BridgeError> {
-    if deps.config.ghl_configured() {
+    if deps.ghl_configured() {
         Ok(())
     } else {
         Err(BridgeError::Config(

@@ -195,4 +195,21 @@ impl IdempotencyStore for DynamoIdempotencyStore {
             .map_err(|e| Self::err("UpdateItem", e))?;
         Ok(())
     }
+
+    async fn seen(&self, k: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", key(k))
+            .consistent_read(true)
+            .projection_expression("expires_at")
+            .send()
+            .await
+            .map_err(|e| Self::err("GetItem", e))?
+            .item;
+        Ok(item.is_some_and(|item| {
+            num(&item, "expires_at").is_none_or(|exp| exp >= now_ms.div_euclid(1000))
+        }))
+    }
 }

@@ -89,4 +89,8 @@ impl IdempotencyStore for MemoryIdempotencyStore {
         }
         Ok(())
     }
+
+    async fn seen(&self, key: &str, _now_ms: i64) -> Result<bool, StoreError> {
+        Ok(self.records.lock().map_err(poisoned)?.contains_key(key))
+    }
 }

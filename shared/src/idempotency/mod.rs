@@ -54,6 +54,9 @@ pub trait IdempotencyStore: Send + Sync {
     async fn complete(&self, key: &str, response: &Value) -> Result<(), StoreError>;
     /// Gives up the lock (keeping the steps), so the next attempt can take over at once.
     async fn release(&self, key: &str) -> Result<(), StoreError>;
+    /// Whether an unexpired record of `key` exists: the bridge has received this event before
+    /// (whatever became of it). Read consistently.
+    async fn seen(&self, key: &str, now_ms: i64) -> Result<bool, StoreError>;
 }
 
 /// The idempotency key of an event: GoHighLevel's `webhookId`; CloudTalk's `call_uuid` or

@@ -117,6 +117,14 @@ pub fn find_string(root: &Value, paths: &[&str]) -> Option<String> {
 }
 
 /// The first path that holds an id, as text.
+/// At most `max` characters of `text`, for echoing a sender's value back in a message.
+pub fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
 pub fn find_id(root: &Value, paths: &[&str]) -> Option<String> {
     paths
         .iter()

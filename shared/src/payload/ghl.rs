@@ -137,6 +137,21 @@ fn list(root: &Value, paths: &[&str]) -> Vec<String> {
     out
 }
 
+/// Where each GHL shape names its location: Marketplace events at the top, workflow bodies in
+/// `location{}`, nested bodies on the contact.
+pub const LOCATION_PATHS: &[&str] = &[
+    "locationId",
+    "location.id",
+    "location_id",
+    "contact.locationId",
+    "contact.location_id",
+];
+
+/// The GHL location an event names, if any.
+pub fn event_location(root: &Value) -> Option<String> {
+    find_id(root, LOCATION_PATHS)
+}
+
 /// Reads the contact of any GHL event shape; 422 when no contact id is present.
 pub fn parse_contact(root: &Value) -> Result<GhlContact, BridgeError> {
     let flat = top_level_is_contact(root);
@@ -180,16 +195,7 @@ pub fn parse_contact(root: &Value) -> Result<GhlContact, BridgeError> {
     check_tags(&tags)?;
     Ok(GhlContact {
         id,
-        location_id: find_id(
-            root,
-            &[
-                "locationId",
-                "location.id",
-                "location_id",
-                "contact.locationId",
-                "contact.location_id",
-            ],
-        ),
+        location_id: event_location(root),
         first_name: find_string(
             root,
             &[

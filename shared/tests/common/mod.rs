@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use base64::Engine;
-use bridge::config::Config;
+use bridge::config::Settings;
 use bridge::contact_map::{ContactMap, MemoryContactMap};
 use bridge::Deps;
 use lambda_http::{Body, Request, Response};
@@ -20,7 +20,7 @@ pub const CT_KEY_SECRET: &str = "ct-key-secret";
 pub const GHL_TOKEN: &str = "pit-test-token";
 pub const LOCATION: &str = "loc-test";
 
-pub fn config(cloudtalk: &MockServer, ghl: &MockServer) -> Config {
+pub fn config(cloudtalk: &MockServer, ghl: &MockServer) -> Settings {
     let vars: HashMap<&str, String> = HashMap::from([
         ("CLOUDTALK_API_BASE", format!("{}/api", cloudtalk.uri())),
         ("CLOUDTALK_API_KEY_ID", CT_KEY_ID.to_string()),
@@ -37,7 +37,7 @@ pub fn config(cloudtalk: &MockServer, ghl: &MockServer) -> Config {
         ("UPSTREAM_TIMEOUT_MS", "2000".to_string()),
         ("UPSTREAM_RETRY_BUDGET_MS", "1500".to_string()),
     ]);
-    Config::from_lookup(|k| vars.get(k).cloned())
+    Settings::from_lookup(|k| vars.get(k).cloned())
 }
 
 pub struct Fakes {
@@ -317,4 +317,57 @@ pub async fn calls(server: &MockServer) -> Vec<(String, String)> {
         .into_iter()
         .map(|s| (s.method, s.path))
         .collect()
+}
+
+/// Log output captured in memory: `let (_guard, logs) = capture_logs();` then `logs.lines()`.
+#[derive(Clone, Default)]
+pub struct Captured(pub Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl Captured {
+    /// Every JSON log line written so far.
+    pub fn lines(&self) -> Vec<Value> {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// The `webhook` lines (one per request).
+    pub fn webhook_lines(&self) -> Vec<Value> {
+        self.lines()
+            .into_iter()
+            .filter(|l| l["fields"]["message"] == "webhook")
+            .collect()
+    }
+}
+
+/// Captures this thread's log output as JSON until the guard is dropped.
+pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, Captured) {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(captured.clone())
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    // Callsites first seen by another thread's (or no) subscriber keep a cached interest.
+    tracing::callsite::rebuild_interest_cache();
+    (guard, captured)
 }

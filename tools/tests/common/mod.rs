@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::body::{to_bytes, Body as AxumBody};
 use axum::http::Request as AxumRequest;
 use axum::response::{IntoResponse, Response};
-use bridge::config::Config;
+use bridge::config::Settings;
 use bridge::Deps;
 
 pub const GHL_SECRET: &str = "e2e-ghl-secret";
@@ -38,7 +38,7 @@ pub async fn serve_bridge(deps: Arc<Deps>) -> String {
 }
 
 /// Configuration pointing both APIs at the sandbox.
-pub fn config(sandbox_url: &str) -> Config {
+pub fn config(sandbox_url: &str) -> Settings {
     let vars = [
         ("CLOUDTALK_API_BASE", format!("{sandbox_url}/cloudtalk/api")),
         ("CLOUDTALK_API_KEY_ID", "sandbox-key-id".into()),
@@ -54,7 +54,7 @@ pub fn config(sandbox_url: &str) -> Config {
             r#"{"completed":{"pipelineId":"sandbox-pipeline","stageId":"campaign-done"}}"#.into(),
         ),
     ];
-    Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+    Settings::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
 }
 
 /// The contact map and state on the DynamoDB test server (`DYNAMODB_TEST_ENDPOINT`, set by

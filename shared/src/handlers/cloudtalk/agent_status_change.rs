@@ -24,6 +24,7 @@ impl Webhook for AgentStatusChange {
     const NAME: &'static str = "cloudtalk-agent-status-change";
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/agent-status-change";
     const SENDER: Sender = Sender::CloudTalk;
+    const USES_CONTACT_MAP: bool = false;
 
     fn validate(&self, body: &Value) -> Result<(), BridgeError> {
         parse_agent_status(body).map(|_| ())

@@ -150,7 +150,7 @@ impl Webhook for CampaignStatusChange {
         if event.contact.is_identifiable() {
             contacts.push(event.contact.clone());
         } else if let Some(tag) = &tag {
-            if !deps.config.cloudtalk_configured() {
+            if !deps.cloudtalk_configured() {
                 return Err(BridgeError::Config(
                     "CLOUDTALK_API_KEY_ID and CLOUDTALK_API_KEY_SECRET are needed to find a campaign's contacts".into(),
                 ));
@@ -232,7 +232,7 @@ impl Webhook for CampaignStatusChange {
                 Err(e) if contacts.len() == 1 => return Err(e),
                 Err(e) => {
                     failed += 1;
-                    tracing::warn!(endpoint = Self::NAME, error = e.code(), message = %e.public_message(), "campaign contact not moved");
+                    tracing::warn!(endpoint = Self::NAME, error = e.code(), detail = %e.public_message(), "campaign contact not moved");
                 }
             }
         }

@@ -27,6 +27,7 @@ impl Webhook for Generic {
     const NAME: &'static str = "cloudtalk-generic";
     const ROUTE: &'static str = "/api/cloudtalk-webhooks/generic";
     const SENDER: Sender = Sender::CloudTalk;
+    const USES_CONTACT_MAP: bool = false;
 
     async fn apply(
         &self,
