@@ -59,6 +59,17 @@ impl Function {
     }
 }
 
+/// Starts the function and waits until it asks for its first event.
+async fn start_serving(api: &RuntimeApi, env: &[(String, String)]) -> Function {
+    let function = Function::start(NEW_CONTACT, env);
+    assert!(
+        api.wait_until_ready(Duration::from_secs(15)).await,
+        "{}",
+        function.output()
+    );
+    function
+}
+
 impl Drop for Function {
     fn drop(&mut self) {
         if let Some(child) = self.child.as_mut() {
@@ -161,12 +172,7 @@ async fn in_lambda_without_a_credential_every_webhook_is_refused() {
     let cloudtalk = MockServer::start().await;
     let template = template_env(&cloudtalk);
     let env = with(api.lambda_env("bridge-ghl-new-contact"), &refs(&template));
-    let function = Function::start(NEW_CONTACT, &env);
-    assert!(
-        api.wait_until_ready(Duration::from_secs(10)).await,
-        "{}",
-        function.output()
-    );
+    let _function = start_serving(&api, &env).await;
     let reply = api
         .invoke(new_contact_event(None), Duration::from_secs(10))
         .await;
@@ -214,12 +220,7 @@ async fn under_cargo_lambda_watch_the_local_store_still_serves() {
             ("GHL_WEBHOOK_SECRET", "local-secret"),
         ],
     );
-    let function = Function::start(NEW_CONTACT, &env);
-    assert!(
-        api.wait_until_ready(Duration::from_secs(10)).await,
-        "{}",
-        function.output()
-    );
+    let _function = start_serving(&api, &env).await;
     let reply = api
         .invoke(new_contact_event(Some("wrong")), Duration::from_secs(10))
         .await;
@@ -249,6 +250,20 @@ async fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
     aws_sdk_secretsmanager::Client::new(&config)
 }
 
+/// The template's variables with the secrets read from `arn` on the test server.
+fn secret_env(
+    api: &RuntimeApi,
+    cloudtalk: &MockServer,
+    endpoint: &str,
+    arn: &str,
+) -> Vec<(String, String)> {
+    let mut template = template_env(cloudtalk);
+    template.retain(|(k, _)| !k.starts_with("CLOUDTALK_API_KEY") && *k != "AWS_ENDPOINT_URL");
+    let mut extra = refs(&template);
+    extra.extend([("AWS_ENDPOINT_URL", endpoint), ("BRIDGE_SECRETS_ARN", arn)]);
+    with(api.lambda_env("bridge-ghl-new-contact"), &extra)
+}
+
 #[tokio::test]
 async fn an_unreadable_secret_stops_the_function_from_starting() {
     let Some(endpoint) = aws_test_endpoint() else {
@@ -256,14 +271,7 @@ async fn an_unreadable_secret_stops_the_function_from_starting() {
     };
     let api = RuntimeApi::start().await.unwrap();
     let cloudtalk = MockServer::start().await;
-    let mut template = template_env(&cloudtalk);
-    template.retain(|(k, _)| !k.starts_with("CLOUDTALK_API_KEY") && *k != "AWS_ENDPOINT_URL");
-    let mut extra = refs(&template);
-    extra.extend([
-        ("AWS_ENDPOINT_URL", endpoint.as_str()),
-        ("BRIDGE_SECRETS_ARN", SECRET_ARN),
-    ]);
-    let env = with(api.lambda_env("bridge-ghl-new-contact"), &extra);
+    let env = secret_env(&api, &cloudtalk, &endpoint, SECRET_ARN);
     let mut function = Function::start(NEW_CONTACT, &env);
     let (_, error) = api
         .init_error(Duration::from_secs(15))
@@ -300,20 +308,8 @@ async fn a_readable_secret_gives_the_function_its_webhook_secret() {
     let arn = created.arn().unwrap().to_string();
     let api = RuntimeApi::start().await.unwrap();
     let cloudtalk = MockServer::start().await;
-    let mut template = template_env(&cloudtalk);
-    template.retain(|(k, _)| !k.starts_with("CLOUDTALK_API_KEY") && *k != "AWS_ENDPOINT_URL");
-    let mut extra = refs(&template);
-    extra.extend([
-        ("AWS_ENDPOINT_URL", endpoint.as_str()),
-        ("BRIDGE_SECRETS_ARN", arn.as_str()),
-    ]);
-    let env = with(api.lambda_env("bridge-ghl-new-contact"), &extra);
-    let function = Function::start(NEW_CONTACT, &env);
-    assert!(
-        api.wait_until_ready(Duration::from_secs(15)).await,
-        "{}",
-        function.output()
-    );
+    let env = secret_env(&api, &cloudtalk, &endpoint, &arn);
+    let _function = start_serving(&api, &env).await;
     let wrong = api
         .invoke(new_contact_event(Some("guess")), Duration::from_secs(10))
         .await;

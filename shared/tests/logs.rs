@@ -38,13 +38,7 @@ const FORBIDDEN: &[&str] = &[
 
 #[tokio::test]
 async fn no_endpoint_logs_personal_data_or_secrets() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(captured.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (_guard, captured) = capture_logs();
 
     let events = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
     let mut endpoints_seen = std::collections::BTreeSet::new();
