@@ -4,7 +4,7 @@ use lambda_http::{http::StatusCode, Body, Response};
 use serde_json::json;
 
 use crate::clients::UpstreamError;
-use crate::contact_map::StoreError;
+use crate::store::StoreError;
 
 /// Everything that can stop a webhook from being applied.
 ///
@@ -27,7 +27,7 @@ pub enum BridgeError {
     },
     #[error("{0}")]
     Upstream(#[from] UpstreamError),
-    #[error("contact map: {0}")]
+    #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("configuration: {0}")]
     Config(String),

@@ -28,6 +28,7 @@ pub mod secrets;
 pub mod signature;
 pub mod startup;
 pub mod state;
+pub mod store;
 pub mod telemetry;
 pub mod webhook;
 pub mod worker;

@@ -15,9 +15,10 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::contact_map::{ContactLink, ContactMap, LinkOrigin, LinkOutcome, StoreError};
+use crate::contact_map::{ContactLink, ContactMap, LinkOrigin, LinkOutcome};
 use crate::idempotency::{Claim, IdempotencyStore, RECORD_TTL_SECS};
 use crate::state::{AgentStatus, StateStore, StoredEvent};
+use crate::store::StoreError;
 
 pub const DEFAULT_LOCAL_STORE_PATH: &str = ".local/bridge-store.json";
 

@@ -104,7 +104,7 @@ async fn wait_for_link(
             return Ok(link.cloudtalk_contact_id);
         }
     }
-    Err(BridgeError::Store(crate::contact_map::StoreError::new(
+    Err(BridgeError::Store(crate::store::StoreError::contended(
         "another event is still creating this contact",
     )))
 }

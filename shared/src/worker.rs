@@ -49,7 +49,9 @@ pub async fn process(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
             let reason = "the queued body is not JSON".to_string();
             return match deps.retry_queue.park(&event, &reason).await {
                 Ok(()) => WorkerResult::Parked { reason },
-                Err(e) => WorkerResult::Failed { message: e.message },
+                Err(e) => WorkerResult::Failed {
+                    message: e.message().to_string(),
+                },
             };
         }
     };

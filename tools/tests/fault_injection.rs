@@ -16,9 +16,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bridge::contact_map::{ContactLink, ContactMap, LinkOutcome, StoreError};
+use bridge::contact_map::{ContactLink, ContactMap, LinkOutcome};
 use bridge::idempotency::{Claim, IdempotencyStore};
 use bridge::retry_queue::MemoryRetryQueue;
+use bridge::store::StoreError;
 use bridge::worker::{process, WorkerResult};
 use bridge_tools::sandbox::{Faults, Sandbox, SandboxConfig};
 use common::*;

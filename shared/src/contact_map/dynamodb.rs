@@ -11,7 +11,8 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
-use super::{ContactLink, ContactMap, LinkOrigin, LinkOutcome, StoreError};
+use super::{ContactLink, ContactMap, LinkOrigin, LinkOutcome};
+use crate::store::StoreError;
 
 #[derive(Debug, Clone)]
 pub struct DynamoContactMap {

@@ -5,7 +5,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{ContactLink, ContactMap, LinkOutcome, StoreError};
+use super::{ContactLink, ContactMap, LinkOutcome};
+use crate::store::StoreError;
 
 #[derive(Debug, Default)]
 pub struct MemoryContactMap {

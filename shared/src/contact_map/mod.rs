@@ -10,6 +10,8 @@ pub mod memory;
 
 use async_trait::async_trait;
 
+pub use crate::store::StoreError;
+
 pub use dynamodb::DynamoContactMap;
 pub use memory::MemoryContactMap;
 
@@ -76,20 +78,6 @@ pub enum LinkOutcome {
     Created,
     /// One of the two contacts was already linked; this is that link.
     Existing(ContactLink),
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct StoreError {
-    pub message: String,
-}
-
-impl StoreError {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-        }
-    }
 }
 
 #[async_trait]

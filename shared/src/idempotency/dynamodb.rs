@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::Client;
 use serde_json::Value;
 
 use super::{Claim, IdempotencyStore, RECORD_TTL_SECS};
-use crate::contact_map::StoreError;
+use crate::store::StoreError;
 
 const IN_PROGRESS: &str = "IN_PROGRESS";
 const COMPLETED: &str = "COMPLETED";

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::{Claim, IdempotencyStore};
-use crate::contact_map::StoreError;
+use crate::store::StoreError;
 
 #[derive(Debug, Clone)]
 struct Record {

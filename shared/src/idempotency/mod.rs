@@ -24,9 +24,9 @@ use sha2::{Digest, Sha256};
 pub use dynamodb::DynamoIdempotencyStore;
 pub use memory::MemoryIdempotencyStore;
 
-use crate::contact_map::StoreError;
 use crate::error::BridgeError;
 use crate::payload::fields::find_id;
+use crate::store::StoreError;
 
 /// How long a record is kept: 7 days.
 pub const RECORD_TTL_SECS: i64 = 7 * 24 * 3600;

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{QueuedEvent, RetryQueue};
-use crate::contact_map::StoreError;
+use crate::store::StoreError;
 
 #[derive(Debug, Default)]
 pub struct MemoryRetryQueue {

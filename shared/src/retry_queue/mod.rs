@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use memory::MemoryRetryQueue;
 pub use sqs::SqsRetryQueue;
 
-use crate::contact_map::StoreError;
+use crate::store::StoreError;
 
 /// Attempts before an event is parked (the first, in-request attempt included).
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;

@@ -7,7 +7,7 @@ use aws_sdk_sqs::types::MessageAttributeValue;
 use aws_sdk_sqs::Client;
 
 use super::{QueuedEvent, RetryQueue};
-use crate::contact_map::StoreError;
+use crate::store::StoreError;
 
 #[derive(Debug, Clone)]
 pub struct SqsRetryQueue {

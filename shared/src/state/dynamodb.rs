@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
 use super::{AgentStatus, StateStore, StoredEvent};
-use crate::contact_map::StoreError;
+use crate::store::StoreError;
 
 #[derive(Debug, Clone)]
 pub struct DynamoStateStore {

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{AgentStatus, StateStore, StoredEvent};
-use crate::contact_map::StoreError;
+use crate::store::StoreError;
 
 #[derive(Debug, Default)]
 pub struct MemoryStateStore {

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 pub use dynamodb::DynamoStateStore;
 pub use memory::MemoryStateStore;
 
-use crate::contact_map::StoreError;
+use crate::store::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentStatus {
