@@ -280,7 +280,7 @@ impl Deps {
     }
 
     /// The GHL location an event is applied to: the configured one, else the event's (events
-    /// for another location are refused before they get here; see [`crate::webhook`]).
+    /// for another location are refused before they get here; see [`crate::pipeline::auth`]).
     pub fn location_for(&self, event_location: Option<&str>) -> String {
         match (&self.config.ghl_location_id, event_location) {
             (Some(configured), _) => configured.clone(),

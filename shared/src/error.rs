@@ -1,7 +1,6 @@
 //! Typed errors and the one place where they become HTTP responses.
 
-use lambda_http::{http::StatusCode, Body, Response};
-use serde_json::json;
+use lambda_http::http::StatusCode;
 
 use crate::clients::UpstreamError;
 use crate::store::StoreError;
@@ -9,7 +8,7 @@ use crate::store::StoreError;
 /// Everything that can stop a webhook from being applied.
 ///
 /// Expected failures (auth, bad input) are answered with a 4xx JSON body; they never panic and
-/// never reach an upstream API. [`BridgeError::to_response`] is the only mapping to HTTP.
+/// never reach an upstream API. [`crate::pipeline::answer`] is the only place that turns them into answers.
 #[derive(Debug, thiserror::Error)]
 pub enum BridgeError {
     #[error("missing or invalid webhook credential")]
@@ -113,30 +112,19 @@ impl BridgeError {
             other => other.to_string(),
         }
     }
-
-    pub fn to_response(&self) -> Response<Body> {
-        let mut body = json!({ "error": self.code(), "message": self.public_message() });
-        if let BridgeError::Unprocessable { missing, .. } = self {
-            body["missing"] = json!(missing);
-        }
-        let mut response = json_response(self.status(), &body);
-        if self.status() == StatusCode::TOO_MANY_REQUESTS {
-            response.headers_mut().insert(
-                "retry-after",
-                lambda_http::http::HeaderValue::from_static("60"),
-            );
-        }
-        response
-    }
 }
 
-/// A JSON response with the right content type.
-pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
-    let mut response = Response::new(Body::Text(body.to_string()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        lambda_http::http::header::CONTENT_TYPE,
-        lambda_http::http::HeaderValue::from_static("application/json"),
-    );
-    response
+impl From<crate::payload::PayloadError> for BridgeError {
+    fn from(e: crate::payload::PayloadError) -> Self {
+        use crate::payload::PayloadError as P;
+        match e {
+            P::Malformed(m) => BridgeError::BadRequest(m),
+            P::TooLarge { limit } => BridgeError::PayloadTooLarge { limit },
+            P::Missing { message, missing } => BridgeError::Unprocessable { message, missing },
+            P::Invalid(message) => BridgeError::Unprocessable {
+                message,
+                missing: vec![],
+            },
+        }
+    }
 }

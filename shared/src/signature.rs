@@ -5,7 +5,7 @@
 //! `x-wh-signature` is RSA-SHA256 with PKCS#1 v1.5; both base64. The public keys GHL publishes
 //! are built in and can be replaced through `GHL_WEBHOOK_PUBLIC_KEY` and
 //! `GHL_WEBHOOK_RSA_PUBLIC_KEY` (PEM) when GHL rotates them. A signature proves only that GHL
-//! sent the body, not that it is for this deployment: [`crate::webhook::check_origin`] checks
+//! sent the body, not that it is for this deployment: [`crate::pipeline::auth::check_origin`] checks
 //! the location and app. A signed body whose `timestamp` is more than five minutes away from now
 //! is refused unless it is a redelivery of an event the bridge received before, and a replayed
 //! `webhookId` is a duplicate (see [`crate::idempotency`]).

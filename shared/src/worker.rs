@@ -10,11 +10,11 @@
 pub use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 
 /// The Lambda function that runs this worker.
-pub const FUNCTION: &str = "retry-worker";
+pub use crate::registry::RETRY_WORKER_FUNCTION as FUNCTION;
 
 use crate::deps::Deps;
+use crate::pipeline::apply::{apply_once, defer, Handled};
 use crate::retry_queue::QueuedEvent;
-use crate::webhook::{apply_once, defer, Handled};
 
 /// Lock held by a worker attempt.
 const WORKER_LOCK_MS: i64 = 60_000;
@@ -36,6 +36,16 @@ pub enum WorkerResult {
     },
 }
 
+/// Parks a queued event that can no longer be read, with the reason.
+async fn park_unreadable(deps: &Deps, event: &QueuedEvent, reason: String) -> WorkerResult {
+    match deps.retry_queue.park(event, &reason).await {
+        Ok(()) => WorkerResult::Parked { reason },
+        Err(e) => WorkerResult::Failed {
+            message: e.message().to_string(),
+        },
+    }
+}
+
 /// Runs one queued event.
 pub async fn process(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
     if event.parked_at.take().is_some() {
@@ -45,20 +55,18 @@ pub async fn process(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
     event.attempt += 1;
     let body: serde_json::Value = match serde_json::from_str(&event.body) {
         Ok(body) => body,
-        Err(_) => {
-            let reason = "the queued body is not JSON".to_string();
-            return match deps.retry_queue.park(&event, &reason).await {
-                Ok(()) => WorkerResult::Parked { reason },
-                Err(e) => WorkerResult::Failed {
-                    message: e.message().to_string(),
-                },
-            };
+        Err(_) => return park_unreadable(deps, &event, "the queued body is not JSON".into()).await,
+    };
+    let prepared = match crate::handlers::handler(event.endpoint).prepare(&body) {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            let reason = format!("the queued event no longer parses: {e}");
+            return park_unreadable(deps, &event, reason).await;
         }
     };
     let lock_until = deps.clock.now_ms() + WORKER_LOCK_MS;
-    let function = event.function.clone();
-    let attempt = event.attempt;
-    let result = match apply_once(deps, &function, &body, lock_until).await {
+    let (id, attempt, key) = (event.endpoint, event.attempt, event.key.clone());
+    let result = match apply_once(deps, id, prepared.as_ref(), &key, lock_until).await {
         Ok(Handled::Duplicate(_)) => WorkerResult::Done { duplicate: true },
         Ok(_) => WorkerResult::Done { duplicate: false },
         Err(error) => match defer(deps, event, error).await {
@@ -70,21 +78,26 @@ pub async fn process(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
             },
         },
     };
-    match &result {
+    log(id, attempt, &result);
+    result
+}
+
+/// The worker's one `retry` line per queued event.
+fn log(id: crate::registry::EndpointId, attempt: u32, result: &WorkerResult) {
+    match result {
         WorkerResult::Done { duplicate } => {
-            tracing::info!(endpoint = %function, attempt, outcome = if *duplicate { "duplicate" } else { "applied" }, "retry")
+            tracing::info!(endpoint = %id, attempt, outcome = if *duplicate { "duplicate" } else { "applied" }, "retry")
         }
         WorkerResult::Requeued { delay_secs } => {
-            tracing::warn!(endpoint = %function, attempt, outcome = "queued", retry_in_secs = delay_secs, "retry")
+            tracing::warn!(endpoint = %id, attempt, outcome = "queued", retry_in_secs = delay_secs, "retry")
         }
         WorkerResult::Parked { reason } => {
-            tracing::error!(endpoint = %function, attempt, outcome = "parked", reason = %reason, "retry")
+            tracing::error!(endpoint = %id, attempt, outcome = "parked", reason = %reason, "retry")
         }
         WorkerResult::Failed { message } => {
-            tracing::error!(endpoint = %function, attempt, outcome = "failed", detail = %message, "retry")
+            tracing::error!(endpoint = %id, attempt, outcome = "failed", detail = %message, "retry")
         }
     }
-    result
 }
 
 /// Runs an SQS batch one message at a time (CloudTalk allows 60 requests a minute), reporting

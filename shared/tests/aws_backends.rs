@@ -12,8 +12,8 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use bridge::contact_map::{ContactLink, ContactMap, DynamoContactMap, LinkOrigin, LinkOutcome};
-use bridge::handlers::ghl::NewContact;
-use bridge::webhook::handle;
+use bridge::pipeline::handle;
+use bridge::EndpointId;
 use common::*;
 use serde_json::json;
 
@@ -172,7 +172,7 @@ async fn new_contact_handler_records_the_link_in_dynamodb() {
     let body = r#"{"type":"ContactCreate","webhookId":"wh-1","locationId":"loc-test","id":"ghl-77","firstName":"Anna","phone":"+14155552671"}"#;
 
     let res = handle(
-        &NewContact,
+        EndpointId::GhlNewContact,
         &deps,
         post("/api/ghl-webhooks/new-contact", body, Some(GHL_SECRET)),
     )
@@ -184,7 +184,7 @@ async fn new_contact_handler_records_the_link_in_dynamodb() {
     // The same delivery again: a duplicate, answered as before, with no upstream call.
     let before = received(&fakes.cloudtalk).await.len();
     let res = handle(
-        &NewContact,
+        EndpointId::GhlNewContact,
         &deps,
         post("/api/ghl-webhooks/new-contact", body, Some(GHL_SECRET)),
     )
@@ -202,7 +202,7 @@ async fn new_contact_handler_records_the_link_in_dynamodb() {
     // Another event about the same contact: found in the map, no search and no create.
     let other = body.replace("wh-1", "wh-2");
     let res = handle(
-        &NewContact,
+        EndpointId::GhlNewContact,
         &deps,
         post("/api/ghl-webhooks/new-contact", &other, Some(GHL_SECRET)),
     )
@@ -341,7 +341,7 @@ async fn retry_and_dead_letter_queues_on_sqs() {
     let dlq_url = url(format!("dlq-{}-{n}", std::process::id())).await;
     let queue = SqsRetryQueue::new(sqs.clone(), retry_url.clone(), Some(dlq_url.clone()));
     let event = QueuedEvent {
-        function: "ghl-new-note".into(),
+        endpoint: EndpointId::GhlNewNote,
         body: r#"{"contact":{"id":"1"},"note":{"body":"x"}}"#.into(),
         key: "ghl-new-note#body#abc".into(),
         attempt: 1,

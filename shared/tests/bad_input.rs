@@ -32,7 +32,7 @@ fn with_body(route: &str, body: Body, content_type: Option<&str>) -> lambda_http
 }
 
 fn webhook_routes() -> Vec<&'static str> {
-    bridge::ENDPOINTS
+    bridge::registry::routes()
         .iter()
         .filter(|e| e.method == "POST")
         .map(|e| e.route)

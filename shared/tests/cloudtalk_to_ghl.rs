@@ -7,14 +7,10 @@ mod common;
 use std::sync::Arc;
 
 use bridge::contact_map::{ContactLink, ContactMap, LinkOrigin, MemoryContactMap};
-use bridge::handlers::cloudtalk::{
-    AgentStatusChange, CallEnded, CallStarted, CampaignStatusChange, ContactCreated, Generic,
-    RecordingAvailable,
-};
-use bridge::handlers::ghl::NewContact;
+use bridge::pipeline::handle;
 use bridge::state::{MemoryStateStore, StateStore};
-use bridge::webhook::handle;
 use bridge::Deps;
+use bridge::EndpointId;
 use common::*;
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -66,7 +62,7 @@ async fn setup(
 async fn call_ended_capture_creates_the_ghl_contact_links_it_and_adds_the_note() {
     let s = setup(json!(null), json!([]), None).await;
     let res = handle(
-        &CallEnded,
+        EndpointId::CloudtalkCallEnded,
         &s.deps,
         ct_post("/api/cloudtalk-webhooks/call-ended", CALL_ENDED_CAPTURE),
     )
@@ -147,7 +143,7 @@ async fn a_missed_call_gets_the_tag_and_the_configured_custom_fields() {
     };
     let body = r#"{"Call_id":"123456","Agent_name":"Roberto","Contact_phone":"+393513416607","talking_time":0,"duration":"31","ended_at":"2026-11-28T10:00:31Z","direction":"incoming"}"#;
     let res = handle(
-        &CallEnded,
+        EndpointId::CloudtalkCallEnded,
         &deps,
         ct_post("/api/cloudtalk-webhooks/call-ended", body),
     )
@@ -196,7 +192,7 @@ async fn call_started_on_a_linked_contact_is_one_note() {
         .unwrap();
     let body = r#"{"call_id":"77","contact_id":"1451646073","agent_name":"Roberto","direction":"outbound","started_at":"2026-11-28T10:00:00Z"}"#;
     let res = handle(
-        &CallStarted,
+        EndpointId::CloudtalkCallStarted,
         &s.deps,
         ct_post("/api/cloudtalk-webhooks/call-started", body),
     )
@@ -218,7 +214,7 @@ async fn call_started_on_a_linked_contact_is_one_note() {
 async fn recording_capture_adds_a_note_with_the_link() {
     let s = setup(json!({"id": "ghl-found"}), json!([]), None).await;
     let res = handle(
-        &RecordingAvailable,
+        EndpointId::CloudtalkRecordingAvailable,
         &s.deps,
         ct_post(
             "/api/cloudtalk-webhooks/recording-available",
@@ -260,7 +256,7 @@ async fn unidentifiable_payloads_get_422_naming_the_fields_and_no_write() {
     }
     // And a GHL secret does not open CloudTalk routes.
     let res = handle(
-        &CallStarted,
+        EndpointId::CloudtalkCallStarted,
         &s.deps,
         post(
             "/api/cloudtalk-webhooks/call-started",
@@ -278,7 +274,7 @@ async fn contact_created_upserts_and_links() {
     let s = setup(json!(null), json!([]), None).await;
     let body = r#"{"contact_id":1451646073,"contact_name":"Mario Rossi","external_number":393513416607,"contact_email":"Mario@Example.com"}"#;
     let res = handle(
-        &ContactCreated,
+        EndpointId::CloudtalkContactCreated,
         &s.deps,
         ct_post("/api/cloudtalk-webhooks/contact-created", body),
     )
@@ -313,7 +309,7 @@ async fn loop_prevention_a_contact_the_bridge_created_from_ghl_is_not_written_ba
     let ghl_body =
         r#"{"contact":{"id":"ghl_123456","name":"Mario Rossi","phone":"+393501234567"}}"#;
     let res = handle(
-        &NewContact,
+        EndpointId::GhlNewContact,
         &s.deps,
         post("/api/ghl-webhooks/new-contact", ghl_body, Some(GHL_SECRET)),
     )
@@ -323,7 +319,7 @@ async fn loop_prevention_a_contact_the_bridge_created_from_ghl_is_not_written_ba
     let echo =
         r#"{"contact_id":"9001","contact_name":"Mario Rossi","external_number":"+393501234567"}"#;
     let res = handle(
-        &ContactCreated,
+        EndpointId::CloudtalkContactCreated,
         &s.deps,
         ct_post("/api/cloudtalk-webhooks/contact-created", echo),
     )
@@ -341,7 +337,7 @@ async fn loop_prevention_a_contact_the_bridge_created_from_ghl_is_not_written_ba
     // this is the loop the map prevents.
     let fresh = setup(json!(null), json!([]), None).await;
     let res = handle(
-        &ContactCreated,
+        EndpointId::CloudtalkContactCreated,
         &fresh.deps,
         ct_post("/api/cloudtalk-webhooks/contact-created", echo),
     )
@@ -358,7 +354,12 @@ async fn agent_status_is_kept_and_mirrored_into_one_custom_value() {
     let s = setup(json!(null), json!([]), None).await;
     let route = "/api/cloudtalk-webhooks/agent-status-change";
     let first = r#"{"agent_id":493933,"agent_name":"Roberto","status":"online","changed_at":"2026-11-28T10:00:00Z"}"#;
-    let res = handle(&AgentStatusChange, &s.deps, ct_post(route, first)).await;
+    let res = handle(
+        EndpointId::CloudtalkAgentStatusChange,
+        &s.deps,
+        ct_post(route, first),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let seen = received(&s.fakes.ghl).await;
     let paths: Vec<(&str, &str)> = seen
@@ -393,7 +394,12 @@ async fn agent_status_is_kept_and_mirrored_into_one_custom_value() {
 
     // The next change updates the same custom value in one call.
     let second = r#"{"agent_id":"493933","agent_name":"Roberto","status":"busy","changed_at":"2026-11-28T10:05:00Z"}"#;
-    handle(&AgentStatusChange, &s.deps, ct_post(route, second)).await;
+    handle(
+        EndpointId::CloudtalkAgentStatusChange,
+        &s.deps,
+        ct_post(route, second),
+    )
+    .await;
     let seen = received(&s.fakes.ghl).await;
     assert_eq!(seen.len(), 3);
     assert_eq!(
@@ -404,7 +410,12 @@ async fn agent_status_is_kept_and_mirrored_into_one_custom_value() {
 
     // An older event arriving late changes nothing.
     let late = r#"{"agent_id":"493933","status":"offline","changed_at":"2026-11-28T09:00:00Z"}"#;
-    let res = handle(&AgentStatusChange, &s.deps, ct_post(route, late)).await;
+    let res = handle(
+        EndpointId::CloudtalkAgentStatusChange,
+        &s.deps,
+        ct_post(route, late),
+    )
+    .await;
     assert_eq!(response_json(&res)["result"], "stale");
     assert_eq!(received(&s.fakes.ghl).await.len(), 3);
     assert_eq!(
@@ -430,7 +441,7 @@ async fn campaign_status_moves_the_contacts_opportunity() {
     .await;
     let body = r#"{"campaign_name":"Spring","campaign_status":"completed","external_number":"+393513416607"}"#;
     let res = handle(
-        &CampaignStatusChange,
+        EndpointId::CloudtalkCampaignStatusChange,
         &s.deps,
         ct_post("/api/cloudtalk-webhooks/campaign-status-change", body),
     )
@@ -461,7 +472,7 @@ async fn campaign_status_creates_the_opportunity_when_there_is_none() {
     let s = setup(json!({"id": "ghl-found"}), json!([]), Some(STAGE_MAP)).await;
     let body = r#"{"campaign_name":"Spring","status":"completed","contact_email":"anna@example.com","contact_name":"Anna Verdi"}"#;
     let res = handle(
-        &CampaignStatusChange,
+        EndpointId::CloudtalkCampaignStatusChange,
         &s.deps,
         ct_post("/api/cloudtalk-webhooks/campaign-status-change", body),
     )
@@ -501,7 +512,7 @@ async fn campaign_status_without_a_contact_finds_the_campaigns_contacts_by_tag()
     let body =
         r#"{"campaign_name":"Spring","campaign_status":"completed","campaign_tag":"spring-2026"}"#;
     let res = handle(
-        &CampaignStatusChange,
+        EndpointId::CloudtalkCampaignStatusChange,
         &s.deps,
         ct_post("/api/cloudtalk-webhooks/campaign-status-change", body),
     )
@@ -542,7 +553,7 @@ async fn campaign_status_without_a_rule_writes_nothing() {
     let s = setup(json!({"id": "ghl-found"}), json!([]), Some(STAGE_MAP)).await;
     let body = r#"{"campaign_name":"Spring","campaign_status":"paused","external_number":"+393513416607"}"#;
     let res = handle(
-        &CampaignStatusChange,
+        EndpointId::CloudtalkCampaignStatusChange,
         &s.deps,
         ct_post("/api/cloudtalk-webhooks/campaign-status-change", body),
     )
@@ -556,7 +567,7 @@ async fn generic_events_are_stored_and_answered_200() {
     let s = setup(json!(null), json!([]), None).await;
     let body = r#"{"action":"sms_received","external_number":"+393513416607","text":"Ciao"}"#;
     let res = handle(
-        &Generic,
+        EndpointId::CloudtalkGeneric,
         &s.deps,
         ct_post("/api/cloudtalk-webhooks/generic", body),
     )
@@ -606,7 +617,7 @@ async fn ghl_rate_limits_are_retried_and_errors_carry_ghl_messages() {
     let (deps, _) = fakes.deps_with_memory_map();
     let started = std::time::Instant::now();
     let res = handle(
-        &CallStarted,
+        EndpointId::CloudtalkCallStarted,
         &deps,
         ct_post(
             "/api/cloudtalk-webhooks/call-started",
@@ -639,7 +650,7 @@ async fn loop_prevention_a_ghl_contact_the_bridge_created_from_cloudtalk_is_not_
     let created =
         r#"{"contact_id":1451646099,"contact_name":"Paolo Gialli","external_number":393471234567}"#;
     handle(
-        &ContactCreated,
+        EndpointId::CloudtalkContactCreated,
         &s.deps,
         ct_post("/api/cloudtalk-webhooks/contact-created", created),
     )
@@ -647,7 +658,7 @@ async fn loop_prevention_a_ghl_contact_the_bridge_created_from_cloudtalk_is_not_
     // GHL then reports its new contact.
     let echo = r#"{"type":"ContactCreate","webhookId":"wh-echo","locationId":"loc-test","id":"ghl-new-1","firstName":"Paolo","phone":"+393471234567","tags":["imported"]}"#;
     let res = handle(
-        &NewContact,
+        EndpointId::GhlNewContact,
         &s.deps,
         post("/api/ghl-webhooks/new-contact", echo, Some(GHL_SECRET)),
     )

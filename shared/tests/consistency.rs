@@ -4,8 +4,6 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use bridge::ENDPOINTS;
-
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -16,7 +14,10 @@ fn read(path: &str) -> String {
 
 /// Every Lambda: one per endpoint, plus the retry worker.
 fn functions() -> BTreeSet<&'static str> {
-    let mut all: BTreeSet<&'static str> = ENDPOINTS.iter().map(|e| e.function).collect();
+    let mut all: BTreeSet<&'static str> = bridge::registry::routes()
+        .into_iter()
+        .map(|e| e.function)
+        .collect();
     all.insert(bridge::worker::FUNCTION);
     all
 }
@@ -57,7 +58,7 @@ fn every_endpoint_is_in_the_template() {
             "template.yaml names no function {f}"
         );
     }
-    for e in ENDPOINTS {
+    for e in bridge::registry::routes() {
         let route = format!("Path: {}\n", e.route);
         let at = template
             .find(&route)
@@ -94,7 +95,7 @@ fn every_endpoint_is_in_the_template() {
 #[test]
 fn every_route_is_served_by_cargo_lambda_watch() {
     let cargo = read("Cargo.toml");
-    for e in ENDPOINTS {
+    for e in bridge::registry::routes() {
         let entry = format!(
             "\"{}\" = [{{ method = \"{}\", function = \"{}\" }}]",
             e.route, e.method, e.function
@@ -129,7 +130,7 @@ fn every_endpoint_has_events_and_a_readme_row() {
             "README.md never names {f}"
         );
     }
-    for e in ENDPOINTS {
+    for e in bridge::registry::routes() {
         assert!(
             readme
                 .lines()

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use bridge::{Deps, ENDPOINTS};
+use bridge::Deps;
 use common::*;
 use serde_json::json;
 
@@ -93,7 +93,7 @@ async fn every_event_file_runs_through_its_handler() {
             .unwrap_or_else(|e| panic!("{file:?} is not an API Gateway HTTP API v2 event: {e}"));
         let path = req.uri().path().to_string();
         assert!(
-            ENDPOINTS
+            bridge::registry::routes()
                 .iter()
                 .any(|e| e.function == function && e.route == path),
             "{file:?}: {path} is not a route of {function}"
@@ -143,7 +143,7 @@ async fn every_function_has_a_successful_sample() {
         files.iter().any(|(f, _, _)| f == bridge::worker::FUNCTION),
         "events/retry-worker/ is empty"
     );
-    for endpoint in ENDPOINTS {
+    for endpoint in bridge::registry::routes() {
         assert!(
             files
                 .iter()

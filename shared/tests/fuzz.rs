@@ -58,8 +58,9 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
-fn assert_4xx(result: Result<impl Sized, bridge::BridgeError>) {
+fn assert_4xx(result: Result<impl Sized, bridge::payload::PayloadError>) {
     if let Err(e) = result {
+        let e = bridge::BridgeError::from(e);
         assert!(e.status().is_client_error(), "{e:?} is not a 4xx");
     }
 }
@@ -83,8 +84,8 @@ proptest! {
         assert_4xx(cloudtalk::parse_contact_created(&value));
         assert_4xx(cloudtalk::parse_campaign(&value));
         let _ = bridge::mapping::cloudtalk_to_ghl::call_outcome(&call);
-        let a = bridge::idempotency::event_key("ghl-new-tag", &value);
-        prop_assert_eq!(a, bridge::idempotency::event_key("ghl-new-tag", &value));
+        let a = bridge::idempotency::event_key(bridge::EndpointId::GhlNewTag, &value);
+        prop_assert_eq!(a, bridge::idempotency::event_key(bridge::EndpointId::GhlNewTag, &value));
     }
 
     #[test]

@@ -6,8 +6,8 @@ mod common;
 use std::sync::Arc;
 
 use bridge::contact_map::{ContactLink, ContactMap, LinkOrigin};
-use bridge::handlers::ghl::{NewContact, NewNote, NewTag, PipelineChange, StatusChange};
-use bridge::webhook::handle;
+use bridge::pipeline::handle;
+use bridge::EndpointId;
 use common::*;
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -34,7 +34,7 @@ async fn new_contact_creates_the_cloudtalk_contact_and_records_the_link() {
     let (deps, map) = fakes.deps_with_memory_map();
 
     let res = handle(
-        &NewContact,
+        EndpointId::GhlNewContact,
         &deps,
         post("/api/ghl-webhooks/new-contact", MARIO, Some(GHL_SECRET)),
     )
@@ -103,7 +103,7 @@ async fn new_contact_found_by_phone_is_linked_and_tags_are_appended() {
     let (deps, map) = fakes.deps_with_memory_map();
 
     let res = handle(
-        &NewContact,
+        EndpointId::GhlNewContact,
         &deps,
         post("/api/ghl-webhooks/new-contact", MARIO, Some(GHL_SECRET)),
     )
@@ -136,7 +136,7 @@ async fn new_tag_on_a_linked_contact_is_one_append() {
     let body =
         r#"{"contact":{"id":"ghl_123456","name":"Mario Rossi"},"tag":{"name":"VIP Cliente"}}"#;
     let res = handle(
-        &NewTag,
+        EndpointId::GhlNewTag,
         &deps,
         post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET)),
     )
@@ -159,7 +159,7 @@ async fn new_tag_for_an_unknown_contact_creates_it_with_the_tag_and_no_extra_cal
 
     let body = r#"{"contact_id":"c-9","full_name":"Anna Bianchi","phone":"351 341 6607","tags":"lead","customData":{"tag":"VIP"}}"#;
     let res = handle(
-        &NewTag,
+        EndpointId::GhlNewTag,
         &deps,
         post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET)),
     )
@@ -187,7 +187,7 @@ async fn new_note_adds_the_formatted_note() {
 
     let body = r#"{"contact":{"id":"ghl_123456"},"note":{"body":"Cliente interessato al prodotto premium","userId":"agent_789"},"timestamp":"2026-11-28T10:00:00Z"}"#;
     let res = handle(
-        &NewNote,
+        EndpointId::GhlNewNote,
         &deps,
         post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET)),
     )
@@ -216,7 +216,7 @@ async fn pipeline_change_adds_an_activity() {
     let body = r#"{"contact":{"id":"ghl_123456"},"pipeline":{"name":"Sales Pipeline"},"stage":{"name":"Qualified Lead"},
         "previous_stage":{"name":"Cold Lead"},"timestamp":"2026-11-28T10:00:00Z"}"#;
     let res = handle(
-        &PipelineChange,
+        EndpointId::GhlPipelineChange,
         &deps,
         post("/api/ghl-webhooks/pipeline-change", body, Some(GHL_SECRET)),
     )
@@ -244,7 +244,7 @@ async fn status_change_adds_a_note_and_the_status_tag() {
 
     let body = r#"{"contact":{"id":"ghl_123456"},"status":"customer","previous_status":"lead","status_reason":"Purchase completed","timestamp":"T1"}"#;
     let res = handle(
-        &StatusChange,
+        EndpointId::GhlStatusChange,
         &deps,
         post("/api/ghl-webhooks/status-change", body, Some(GHL_SECRET)),
     )
@@ -298,7 +298,7 @@ async fn refused_requests_make_no_upstream_call() {
         ),
     ];
     for (req, status, code) in cases {
-        let res = handle(&NewContact, &deps, req).await;
+        let res = handle(EndpointId::GhlNewContact, &deps, req).await;
         assert_eq!(res.status(), status);
         let body = response_json(&res);
         assert_eq!(body["error"], code);
@@ -319,12 +319,21 @@ async fn both_secret_headers_and_the_rotation_secret_are_accepted() {
     let mut req = post("/api/ghl-webhooks/new-tag", body, None);
     req.headers_mut()
         .insert("x-webhook-secret", GHL_SECRET.parse().unwrap());
-    assert_eq!(handle(&NewTag, &deps, req).await.status(), 200);
+    assert_eq!(
+        handle(EndpointId::GhlNewTag, &deps, req).await.status(),
+        200
+    );
     let req = post("/api/ghl-webhooks/new-tag", body, Some("next-ghl-secret"));
-    assert_eq!(handle(&NewTag, &deps, req).await.status(), 200);
+    assert_eq!(
+        handle(EndpointId::GhlNewTag, &deps, req).await.status(),
+        200
+    );
     // The CloudTalk secret does not open GHL routes.
     let req = post("/api/ghl-webhooks/new-tag", body, Some(CLOUDTALK_SECRET));
-    assert_eq!(handle(&NewTag, &deps, req).await.status(), 401);
+    assert_eq!(
+        handle(EndpointId::GhlNewTag, &deps, req).await.status(),
+        401
+    );
 }
 
 #[tokio::test]
@@ -347,7 +356,7 @@ async fn a_rate_limited_cloudtalk_event_is_queued_or_answered_429_when_it_cannot
     let (deps, map, queue) = fakes.deps_with_queue();
     link_mario(map.as_ref()).await;
     let res = handle(
-        &NewTag,
+        EndpointId::GhlNewTag,
         &deps,
         post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET)),
     )
@@ -363,7 +372,7 @@ async fn a_rate_limited_cloudtalk_event_is_queued_or_answered_429_when_it_cannot
     assert_eq!(queued.len(), 1);
     assert_eq!(
         (
-            queued[0].0.function.as_str(),
+            queued[0].0.endpoint.name(),
             queued[0].0.attempt,
             queued[0].0.body.as_str()
         ),
@@ -376,7 +385,7 @@ async fn a_rate_limited_cloudtalk_event_is_queued_or_answered_429_when_it_cannot
     deps.retry_queue = Arc::new(bridge::retry_queue::NoRetryQueue);
     link_mario(map.as_ref()).await;
     let res = handle(
-        &NewTag,
+        EndpointId::GhlNewTag,
         &deps,
         post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET)),
     )
@@ -410,7 +419,7 @@ async fn a_failed_bulk_command_inside_http_200_is_an_error_with_a_masked_message
     let (deps, map) = fakes.deps_with_memory_map();
 
     let res = handle(
-        &NewContact,
+        EndpointId::GhlNewContact,
         &deps,
         post("/api/ghl-webhooks/new-contact", MARIO, Some(GHL_SECRET)),
     )
@@ -439,7 +448,7 @@ async fn a_failed_bulk_command_inside_http_200_is_an_error_with_a_masked_message
         .await;
     let (deps, map) = fakes.deps_with_memory_map();
     let res = handle(
-        &NewContact,
+        EndpointId::GhlNewContact,
         &deps,
         post("/api/ghl-webhooks/new-contact", MARIO, Some(GHL_SECRET)),
     )
@@ -470,7 +479,7 @@ async fn concurrent_events_for_one_unlinked_contact_create_one_cloudtalk_contact
             format!(r#"{{"contact":{{"id":"ghl_race","phone":"+393501234567"}},"tag":"{tag}"}}"#);
         tasks.push(tokio::spawn(async move {
             let res = handle(
-                &NewTag,
+                EndpointId::GhlNewTag,
                 &deps,
                 post("/api/ghl-webhooks/new-tag", &body, Some(GHL_SECRET)),
             )
@@ -518,7 +527,7 @@ async fn the_same_event_delivered_twice_or_concurrently_is_applied_once() {
         let deps = deps.clone();
         tasks.push(tokio::spawn(async move {
             let res = handle(
-                &NewNote,
+                EndpointId::GhlNewNote,
                 &deps,
                 post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET)),
             )
@@ -540,7 +549,7 @@ async fn the_same_event_delivered_twice_or_concurrently_is_applied_once() {
     assert_eq!(applied, 1);
     // Later redeliveries are duplicates with the first answer.
     let res = handle(
-        &NewNote,
+        EndpointId::GhlNewNote,
         &deps,
         post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET)),
     )
@@ -589,7 +598,7 @@ async fn an_upstream_outage_is_retried_within_the_request() {
     link_mario(map.as_ref()).await;
     let body = r#"{"contact":{"id":"ghl_123456"},"note":{"body":"x","userId":"u"}}"#;
     let res = handle(
-        &NewNote,
+        EndpointId::GhlNewNote,
         &deps,
         post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET)),
     )

@@ -73,7 +73,10 @@ async fn no_endpoint_logs_personal_data_or_secrets() {
         }
     }
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    for endpoint in bridge::ENDPOINTS.iter().filter(|e| e.method == "POST") {
+    for endpoint in bridge::registry::routes()
+        .iter()
+        .filter(|e| e.method == "POST")
+    {
         assert!(
             logs.contains(&format!("\"endpoint\":\"{}\"", endpoint.function)),
             "no log line for {}",

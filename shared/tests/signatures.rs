@@ -5,9 +5,9 @@
 mod common;
 
 use base64::Engine;
-use bridge::handlers::ghl::NewTag;
-use bridge::webhook::handle;
+use bridge::pipeline::handle;
 use bridge::Deps;
+use bridge::EndpointId;
 use common::*;
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use ed25519_dalek::Signer as _;
@@ -87,7 +87,7 @@ async fn valid_signatures_are_accepted() {
     let (fakes, deps) = setup().await;
     let body = body_at(0, "wh-ed");
     let res = handle(
-        &NewTag,
+        EndpointId::GhlNewTag,
         &deps,
         signed(&body, "x-ghl-signature", &ed_sign(&body)),
     )
@@ -95,7 +95,7 @@ async fn valid_signatures_are_accepted() {
     assert_eq!(res.status(), 200, "{}", response_json(&res));
     let body = body_at(0, "wh-rsa");
     let res = handle(
-        &NewTag,
+        EndpointId::GhlNewTag,
         &deps,
         signed(&body, "x-wh-signature", &rsa_sign(&body)),
     )
@@ -156,7 +156,7 @@ async fn bad_signatures_are_refused_with_no_upstream_call() {
         ),
     ];
     for (name, req, code) in cases {
-        let res = handle(&NewTag, &deps, req).await;
+        let res = handle(EndpointId::GhlNewTag, &deps, req).await;
         assert_eq!(res.status(), 401, "{name}");
         assert_eq!(response_json(&res)["error"], code, "{name}");
     }
@@ -164,7 +164,10 @@ async fn bad_signatures_are_refused_with_no_upstream_call() {
     let mut req = signed(&tampered, "x-ghl-signature", &good);
     req.headers_mut()
         .insert("x-webhook-secret", GHL_SECRET.parse().unwrap());
-    assert_eq!(handle(&NewTag, &deps, req).await.status(), 401);
+    assert_eq!(
+        handle(EndpointId::GhlNewTag, &deps, req).await.status(),
+        401
+    );
     assert!(received(&fakes.cloudtalk).await.is_empty());
 }
 
@@ -174,7 +177,7 @@ async fn stale_and_future_timestamps_are_refused() {
     for offset in [-301, 301, -3600] {
         let body = body_at(offset, &format!("wh-{offset}"));
         let res = handle(
-            &NewTag,
+            EndpointId::GhlNewTag,
             &deps,
             signed(&body, "x-ghl-signature", &ed_sign(&body)),
         )
@@ -184,7 +187,7 @@ async fn stale_and_future_timestamps_are_refused() {
     }
     let body = body_at(-240, "wh-recent");
     let res = handle(
-        &NewTag,
+        EndpointId::GhlNewTag,
         &deps,
         signed(&body, "x-ghl-signature", &ed_sign(&body)),
     )
@@ -198,9 +201,19 @@ async fn a_replayed_webhook_id_is_a_duplicate_with_no_write() {
     let (fakes, deps) = setup().await;
     let body = body_at(0, "wh-replay");
     let signature = ed_sign(&body);
-    let first = handle(&NewTag, &deps, signed(&body, "x-ghl-signature", &signature)).await;
+    let first = handle(
+        EndpointId::GhlNewTag,
+        &deps,
+        signed(&body, "x-ghl-signature", &signature),
+    )
+    .await;
     assert_eq!(first.status(), 200);
-    let again = handle(&NewTag, &deps, signed(&body, "x-ghl-signature", &signature)).await;
+    let again = handle(
+        EndpointId::GhlNewTag,
+        &deps,
+        signed(&body, "x-ghl-signature", &signature),
+    )
+    .await;
     assert_eq!(again.status(), 200);
     assert_eq!(response_json(&again)["duplicate"], true);
     assert_eq!(calls(&fakes.cloudtalk).await.len(), 1);
@@ -258,7 +271,7 @@ async fn a_marketplace_app_sends_every_event_type_to_one_url() {
     // An event type the bridge does not act on is acknowledged and ignored.
     let deleted = json!({"type": "ContactDelete", "webhookId": "wh-d1", "timestamp": ts, "locationId": LOCATION, "id": "ghl_123456"}).to_string();
     let res = handle(
-        &NewTag,
+        EndpointId::GhlNewTag,
         &deps,
         signed(&deleted, "x-ghl-signature", &ed_sign(&deleted)),
     )
@@ -309,12 +322,12 @@ async fn a_signed_event_for_another_location_is_refused_and_nothing_is_written()
         "wh-foreign",
         json!({"locationId": "someone-elses-location"}),
     );
-    let res = handle(&NewTag, &deps, ed_signed(&foreign)).await;
+    let res = handle(EndpointId::GhlNewTag, &deps, ed_signed(&foreign)).await;
     assert_eq!(res.status(), 403);
     assert_eq!(response_json(&res)["error"], "foreign_location");
     // The legacy RSA signature, and a type routed from another route, are fenced the same way.
     let res = handle(
-        &NewTag,
+        EndpointId::GhlNewTag,
         &deps,
         signed(&foreign, "x-wh-signature", &rsa_sign(&foreign)),
     )
@@ -368,7 +381,7 @@ async fn a_signed_event_without_location_or_timestamp_is_unprocessable() {
             "timestamp",
         ),
     ] {
-        let res = handle(&NewTag, &deps, ed_signed(&body)).await;
+        let res = handle(EndpointId::GhlNewTag, &deps, ed_signed(&body)).await;
         assert_eq!(res.status(), 422, "{name}");
         let answer = response_json(&res);
         assert_eq!(answer["error"], "unprocessable_payload", "{name}");
@@ -386,16 +399,23 @@ async fn with_ghl_app_id_set_a_signed_event_for_another_app_is_refused() {
     .await;
     let now = chrono::Utc::now();
     let theirs = tag_event(now, "wh-app-1", json!({"appId": "app-theirs"}));
-    let res = handle(&NewTag, &deps, ed_signed(&theirs)).await;
+    let res = handle(EndpointId::GhlNewTag, &deps, ed_signed(&theirs)).await;
     assert_eq!(res.status(), 403);
     assert_eq!(response_json(&res)["error"], "foreign_app");
     assert!(received(&fakes.cloudtalk).await.is_empty());
     // Our app's events pass; so do those that name no app (GHL's contact events carry none).
     let ours = tag_event(now, "wh-app-2", json!({"appId": "app-ours"}));
-    assert_eq!(handle(&NewTag, &deps, ed_signed(&ours)).await.status(), 200);
+    assert_eq!(
+        handle(EndpointId::GhlNewTag, &deps, ed_signed(&ours))
+            .await
+            .status(),
+        200
+    );
     let unnamed = tag_event(now, "wh-app-3", json!({}));
     assert_eq!(
-        handle(&NewTag, &deps, ed_signed(&unnamed)).await.status(),
+        handle(EndpointId::GhlNewTag, &deps, ed_signed(&unnamed))
+            .await
+            .status(),
         200
     );
     assert_eq!(calls(&fakes.cloudtalk).await.len(), 2);
@@ -412,7 +432,7 @@ async fn a_workflow_webhook_from_another_sub_account_is_refused() {
         b.to_string()
     };
     let res = handle(
-        &NewTag,
+        EndpointId::GhlNewTag,
         &deps,
         post(
             "/api/ghl-webhooks/new-tag",
@@ -426,7 +446,7 @@ async fn a_workflow_webhook_from_another_sub_account_is_refused() {
     assert!(received(&fakes.cloudtalk).await.is_empty());
     for location in [json!(LOCATION), serde_json::Value::Null] {
         let res = handle(
-            &NewTag,
+            EndpointId::GhlNewTag,
             &deps,
             post(
                 "/api/ghl-webhooks/new-tag",
@@ -456,14 +476,24 @@ async fn a_redelivery_of_an_event_answered_429_is_not_refused_as_stale() {
     let sent_at = chrono::Utc::now() - chrono::Duration::seconds(60);
     let body = tag_event(sent_at, "wh-redelivered", json!({}));
     let signature = ed_sign(&body);
-    let first = handle(&NewTag, &deps, signed(&body, "x-ghl-signature", &signature)).await;
+    let first = handle(
+        EndpointId::GhlNewTag,
+        &deps,
+        signed(&body, "x-ghl-signature", &signature),
+    )
+    .await;
     assert_eq!(first.status(), 429, "{}", response_json(&first));
 
     // GHL comes back 20 minutes later with the original body, timestamp and signature.
     clock.advance_ms(20 * 60 * 1000);
     fakes.cloudtalk.reset().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
-    let again = handle(&NewTag, &deps, signed(&body, "x-ghl-signature", &signature)).await;
+    let again = handle(
+        EndpointId::GhlNewTag,
+        &deps,
+        signed(&body, "x-ghl-signature", &signature),
+    )
+    .await;
     assert_eq!(again.status(), 200, "{}", response_json(&again));
     assert_eq!(response_json(&again)["result"], "applied");
     assert_eq!(
@@ -476,7 +506,7 @@ async fn a_redelivery_of_an_event_answered_429_is_not_refused_as_stale() {
 
     // A body as old that the bridge never received stays refused.
     let never = tag_event(sent_at, "wh-never-seen", json!({}));
-    let res = handle(&NewTag, &deps, ed_signed(&never)).await;
+    let res = handle(EndpointId::GhlNewTag, &deps, ed_signed(&never)).await;
     assert_eq!(res.status(), 401);
     assert_eq!(response_json(&res)["error"], "invalid_signature");
     assert_eq!(calls(&fakes.cloudtalk).await.len(), 1);

@@ -64,7 +64,7 @@ pub fn collect(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
             .and_then(|p| p.file_name())
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        bridge::ENDPOINTS
+        bridge::registry::routes()
             .iter()
             .position(|e| e.function == function)
             .unwrap_or(usize::MAX)

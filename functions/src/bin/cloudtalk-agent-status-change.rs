@@ -1,8 +1,8 @@
 //! Lambda `cloudtalk-agent-status-change`: see [`bridge::handlers::cloudtalk::AgentStatusChange`].
 
-use bridge::handlers::cloudtalk::AgentStatusChange;
+use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::webhook::run(&AgentStatusChange).await
+    bridge::pipeline::run(EndpointId::CloudtalkAgentStatusChange).await
 }

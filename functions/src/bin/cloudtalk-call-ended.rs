@@ -1,8 +1,8 @@
 //! Lambda `cloudtalk-call-ended`: see [`bridge::handlers::cloudtalk::CallEnded`].
 
-use bridge::handlers::cloudtalk::CallEnded;
+use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::webhook::run(&CallEnded).await
+    bridge::pipeline::run(EndpointId::CloudtalkCallEnded).await
 }

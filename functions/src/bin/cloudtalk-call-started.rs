@@ -1,8 +1,8 @@
 //! Lambda `cloudtalk-call-started`: see [`bridge::handlers::cloudtalk::CallStarted`].
 
-use bridge::handlers::cloudtalk::CallStarted;
+use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::webhook::run(&CallStarted).await
+    bridge::pipeline::run(EndpointId::CloudtalkCallStarted).await
 }

@@ -1,8 +1,8 @@
 //! Lambda `cloudtalk-campaign-status-change`: see [`bridge::handlers::cloudtalk::CampaignStatusChange`].
 
-use bridge::handlers::cloudtalk::CampaignStatusChange;
+use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::webhook::run(&CampaignStatusChange).await
+    bridge::pipeline::run(EndpointId::CloudtalkCampaignStatusChange).await
 }

@@ -1,8 +1,8 @@
 //! Lambda `cloudtalk-contact-created`: see [`bridge::handlers::cloudtalk::ContactCreated`].
 
-use bridge::handlers::cloudtalk::ContactCreated;
+use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::webhook::run(&ContactCreated).await
+    bridge::pipeline::run(EndpointId::CloudtalkContactCreated).await
 }

@@ -1,8 +1,8 @@
 //! Lambda `cloudtalk-generic`: see [`bridge::handlers::cloudtalk::Generic`].
 
-use bridge::handlers::cloudtalk::Generic;
+use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::webhook::run(&Generic).await
+    bridge::pipeline::run(EndpointId::CloudtalkGeneric).await
 }

@@ -1,8 +1,8 @@
 //! Lambda `cloudtalk-recording-available`: see [`bridge::handlers::cloudtalk::RecordingAvailable`].
 
-use bridge::handlers::cloudtalk::RecordingAvailable;
+use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::webhook::run(&RecordingAvailable).await
+    bridge::pipeline::run(EndpointId::CloudtalkRecordingAvailable).await
 }

@@ -1,8 +1,8 @@
 //! Lambda `ghl-new-contact`: see [`bridge::handlers::ghl::NewContact`].
 
-use bridge::handlers::ghl::NewContact;
+use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::webhook::run(&NewContact).await
+    bridge::pipeline::run(EndpointId::GhlNewContact).await
 }

@@ -1,8 +1,8 @@
 //! Lambda `ghl-new-note`: see [`bridge::handlers::ghl::NewNote`].
 
-use bridge::handlers::ghl::NewNote;
+use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::webhook::run(&NewNote).await
+    bridge::pipeline::run(EndpointId::GhlNewNote).await
 }

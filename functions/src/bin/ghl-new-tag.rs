@@ -1,8 +1,8 @@
 //! Lambda `ghl-new-tag`: see [`bridge::handlers::ghl::NewTag`].
 
-use bridge::handlers::ghl::NewTag;
+use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::webhook::run(&NewTag).await
+    bridge::pipeline::run(EndpointId::GhlNewTag).await
 }

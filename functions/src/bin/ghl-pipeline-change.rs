@@ -1,8 +1,8 @@
 //! Lambda `ghl-pipeline-change`: see [`bridge::handlers::ghl::PipelineChange`].
 
-use bridge::handlers::ghl::PipelineChange;
+use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::webhook::run(&PipelineChange).await
+    bridge::pipeline::run(EndpointId::GhlPipelineChange).await
 }

@@ -1,8 +1,8 @@
 //! Lambda `ghl-status-change`: see [`bridge::handlers::ghl::StatusChange`].
 
-use bridge::handlers::ghl::StatusChange;
+use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::webhook::run(&StatusChange).await
+    bridge::pipeline::run(EndpointId::GhlStatusChange).await
 }

@@ -1,12 +1,33 @@
 //! One module per endpoint. GoHighLevel → CloudTalk endpoints are in [`ghl`], CloudTalk →
-//! GoHighLevel endpoints in [`cloudtalk`], the health routes in [`health`].
+//! GoHighLevel endpoints in [`cloudtalk`]. [`handler`] binds
+//! each [`EndpointId`] of the registry to its handler.
 
 pub mod cloudtalk;
 pub mod ghl;
-pub mod health;
 
 use crate::deps::Deps;
+use crate::endpoint::Endpoint;
 use crate::error::BridgeError;
+use crate::registry::EndpointId;
+
+/// The handler of each endpoint; exhaustive, so an endpoint without a handler does not build.
+pub fn handler(id: EndpointId) -> &'static dyn Endpoint {
+    use EndpointId as E;
+    match id {
+        E::GhlNewContact => &ghl::NewContact,
+        E::GhlNewTag => &ghl::NewTag,
+        E::GhlNewNote => &ghl::NewNote,
+        E::GhlPipelineChange => &ghl::PipelineChange,
+        E::GhlStatusChange => &ghl::StatusChange,
+        E::CloudtalkCallStarted => &cloudtalk::CallStarted,
+        E::CloudtalkCallEnded => &cloudtalk::CallEnded,
+        E::CloudtalkRecordingAvailable => &cloudtalk::RecordingAvailable,
+        E::CloudtalkAgentStatusChange => &cloudtalk::AgentStatusChange,
+        E::CloudtalkContactCreated => &cloudtalk::ContactCreated,
+        E::CloudtalkCampaignStatusChange => &cloudtalk::CampaignStatusChange,
+        E::CloudtalkGeneric => &cloudtalk::Generic,
+    }
+}
 
 /// GHL → CloudTalk endpoints need the CloudTalk API key; checked after the request has been
 /// authenticated and parsed, before any upstream call.

@@ -26,6 +26,7 @@ pub use memory::MemoryIdempotencyStore;
 
 use crate::error::BridgeError;
 use crate::payload::fields::find_id;
+use crate::registry::{EndpointId, EventKeys};
 use crate::store::StoreError;
 
 /// How long a record is kept: 7 days.
@@ -59,32 +60,40 @@ pub trait IdempotencyStore: Send + Sync {
     async fn seen(&self, key: &str, now_ms: i64) -> Result<bool, StoreError>;
 }
 
-/// The idempotency key of an event: GoHighLevel's `webhookId`; CloudTalk's `call_uuid` or
-/// `call_id` with the endpoint; otherwise a hash of the endpoint and the canonical body. Never
+/// The idempotency key of an event for endpoint `id`: GoHighLevel's `webhookId`; CloudTalk's
+/// envelope `event_id`, or the call's `call_uuid` or `call_id` with the endpoint (for the
+/// endpoints keyed by call); otherwise a hash of the endpoint and the canonical body. Never
 /// random, so a redelivery always finds its record.
-pub fn event_key(function: &str, body: &Value) -> String {
+pub fn event_key(id: EndpointId, body: &Value) -> String {
+    let entry = id.entry();
+    let name = entry.name;
     let root = crate::payload::cloudtalk::unwrap_envelope(body);
-    if function.starts_with("ghl-") {
-        if let Some(id) = find_id(body, &["webhookId", "webhook_id"]) {
-            return format!("ghl-webhook#{id}");
+    let sent_id = match entry.keys {
+        EventKeys::WebhookId => {
+            find_id(body, &["webhookId", "webhook_id"]).map(|id| format!("ghl-webhook#{id}"))
         }
-    } else if function.starts_with("cloudtalk-") {
-        if let Some(id) = find_id(body, &["event_id"]) {
-            return format!("{function}#event#{id}");
-        }
-        if !function.ends_with("generic") && !function.ends_with("agent-status-change") {
-            if let Some(uuid) = find_id(root, crate::payload::cloudtalk::CALL_UUID_KEYS) {
-                return format!("{function}#call-uuid#{uuid}");
+        EventKeys::EventId | EventKeys::CallIds => {
+            let event = find_id(body, &["event_id"]).map(|id| format!("{name}#event#{id}"));
+            let call = || {
+                let uuid = find_id(root, crate::payload::cloudtalk::CALL_UUID_KEYS)
+                    .map(|u| format!("{name}#call-uuid#{u}"));
+                uuid.or_else(|| {
+                    find_id(root, crate::payload::cloudtalk::CALL_ID_KEYS)
+                        .map(|c| format!("{name}#call-id#{c}"))
+                })
+            };
+            match entry.keys {
+                EventKeys::CallIds => event.or_else(call),
+                _ => event,
             }
-            if let Some(id) = find_id(root, crate::payload::cloudtalk::CALL_ID_KEYS) {
-                return format!("{function}#call-id#{id}");
-            }
         }
-    }
-    // serde_json's map is ordered by key, so this text is canonical.
-    let digest = Sha256::digest(format!("{function}\n{body}").as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{function}#body#{hex}")
+    };
+    sent_id.unwrap_or_else(|| {
+        // serde_json's map is ordered by key, so this text is canonical.
+        let digest = Sha256::digest(format!("{name}\n{body}").as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{name}#body#{hex}")
+    })
 }
 
 /// The completed steps of the event being applied; see [`Steps::run`].
@@ -135,6 +144,31 @@ impl Steps {
         Ok(())
     }
 
+    /// Like [`Steps::run`], for a step whose value has several parts: it is recorded as JSON.
+    /// `legacy` reads a value recorded in an older text form (records outlive a deploy).
+    pub async fn run_typed<T, F, Fut>(
+        &mut self,
+        step: &str,
+        legacy: fn(&str) -> Option<T>,
+        write: F,
+    ) -> Result<T, BridgeError>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, BridgeError>>,
+    {
+        if let Some(done) = self.done.get(step) {
+            if let Some(value) = serde_json::from_str(done).ok().or_else(|| legacy(done)) {
+                return Ok(value);
+            }
+        }
+        let value = write().await?;
+        let text = serde_json::to_string(&value)
+            .map_err(|e| BridgeError::Config(format!("recording step {step}: {e}")))?;
+        self.record(step, &text).await?;
+        Ok(value)
+    }
+
     /// Runs a write once per event: a step completed by an earlier attempt returns its recorded
     /// value without running again; otherwise `write` runs and its value is recorded.
     pub async fn run<F, Fut>(&mut self, step: &str, write: F) -> Result<String, BridgeError>
@@ -158,32 +192,45 @@ mod tests {
 
     #[test]
     fn keys_prefer_sender_ids_and_are_never_random() {
+        use EndpointId as E;
         assert_eq!(
-            event_key("ghl-new-tag", &json!({"webhookId": "w-1", "x": 1})),
+            event_key(E::GhlNewTag, &json!({"webhookId": "w-1", "x": 1})),
             "ghl-webhook#w-1"
         );
         assert_eq!(
             event_key(
-                "cloudtalk-call-ended",
+                E::CloudtalkCallEnded,
                 &json!({"Call_uuid": "u-1", "call_id": 5})
             ),
             "cloudtalk-call-ended#call-uuid#u-1"
         );
         assert_eq!(
-            event_key("cloudtalk-call-started", &json!({"call_id": 5})),
+            event_key(E::CloudtalkCallStarted, &json!({"call_id": 5})),
             "cloudtalk-call-started#call-id#5"
+        );
+        assert_eq!(
+            event_key(
+                E::CloudtalkGeneric,
+                &json!({"event_id": "e1", "call_id": 5})
+            ),
+            "cloudtalk-generic#event#e1"
+        );
+        assert!(
+            event_key(E::CloudtalkGeneric, &json!({"call_id": 5}))
+                .starts_with("cloudtalk-generic#body#"),
+            "generic events are not keyed by call"
         );
         // The same call on two endpoints is two events.
         assert_ne!(
-            event_key("cloudtalk-call-started", &json!({"call_id": 5})),
-            event_key("cloudtalk-call-ended", &json!({"call_id": 5}))
+            event_key(E::CloudtalkCallStarted, &json!({"call_id": 5})),
+            event_key(E::CloudtalkCallEnded, &json!({"call_id": 5}))
         );
         let a = event_key(
-            "ghl-new-note",
+            E::GhlNewNote,
             &json!({"contact": {"id": "1"}, "note": {"body": "x"}}),
         );
         let b = event_key(
-            "ghl-new-note",
+            E::GhlNewNote,
             &json!({"note": {"body": "x"}, "contact": {"id": "1"}}),
         );
         assert_eq!(a, b, "key order does not matter");
@@ -191,7 +238,7 @@ mod tests {
         assert_ne!(
             a,
             event_key(
-                "ghl-new-note",
+                E::GhlNewNote,
                 &json!({"contact": {"id": "1"}, "note": {"body": "y"}})
             )
         );
@@ -227,5 +274,45 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((v.as_str(), runs), ("n1", 1));
+    }
+
+    #[tokio::test]
+    async fn typed_steps_round_trip_and_read_the_legacy_form() {
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Found {
+            id: String,
+            new: bool,
+        }
+        fn legacy(text: &str) -> Option<Found> {
+            let (flag, id) = text.split_once('|')?;
+            Some(Found {
+                id: id.into(),
+                new: flag == "new",
+            })
+        }
+        let store: Arc<dyn IdempotencyStore> = Arc::new(MemoryIdempotencyStore::new());
+        let mut done = BTreeMap::new();
+        done.insert("old".to_string(), "new|g-1".to_string());
+        let mut s = Steps::new("k", done, store);
+        let write = || async { panic!("recorded steps do not run again") };
+        let old: Found = s.run_typed("old", legacy, write).await.unwrap();
+        assert_eq!(
+            old,
+            Found {
+                id: "g-1".into(),
+                new: true
+            }
+        );
+        let fresh = s
+            .run_typed("fresh", legacy, || async {
+                Ok(Found {
+                    id: "g-2".into(),
+                    new: false,
+                })
+            })
+            .await
+            .unwrap();
+        assert_eq!(fresh.id, "g-2");
+        assert_eq!(s.get("fresh"), Some(r#"{"id":"g-2","new":false}"#));
     }
 }

@@ -9,8 +9,8 @@
 
 use serde_json::Value;
 
+use super::error::PayloadError;
 use super::fields::{find, find_id, find_string, lookup, scalar_string};
-use crate::error::BridgeError;
 
 /// Ids longer than this are broken payloads.
 pub const MAX_ID_CHARS: usize = 128;
@@ -69,20 +69,20 @@ impl ContactRef {
     }
 
     /// 422 naming the fields that would have identified the contact.
-    pub fn require_identifiable(&self) -> Result<(), BridgeError> {
+    pub fn require_identifiable(&self) -> Result<(), PayloadError> {
         if self
             .cloudtalk_id
             .as_ref()
             .is_some_and(|id| id.len() > MAX_ID_CHARS)
         {
-            return Err(BridgeError::BadRequest(format!(
+            return Err(PayloadError::Malformed(format!(
                 "contact_id is longer than {MAX_ID_CHARS} characters"
             )));
         }
         if self.is_identifiable() {
             Ok(())
         } else {
-            Err(BridgeError::missing_fields(
+            Err(PayloadError::missing_fields(
                 "no way to identify the contact",
                 &[
                     "contact_id",
@@ -221,10 +221,10 @@ pub struct AgentStatusEvent {
     pub changed_at: Option<String>,
 }
 
-pub fn parse_agent_status(body: &Value) -> Result<AgentStatusEvent, BridgeError> {
+pub fn parse_agent_status(body: &Value) -> Result<AgentStatusEvent, PayloadError> {
     let root = unwrap_envelope(body);
     let agent_id = find_id(root, &["agent_id", "user_id", "agent.id", "id"])
-        .ok_or_else(|| BridgeError::missing_fields("no agent id", &["agent_id", "user_id"]))?;
+        .ok_or_else(|| PayloadError::missing_fields("no agent id", &["agent_id", "user_id"]))?;
     let status = find_string(
         root,
         &[
@@ -235,7 +235,7 @@ pub fn parse_agent_status(body: &Value) -> Result<AgentStatusEvent, BridgeError>
             "state",
         ],
     )
-    .ok_or_else(|| BridgeError::missing_fields("no agent status", &["status", "agent_status"]))?;
+    .ok_or_else(|| PayloadError::missing_fields("no agent status", &["status", "agent_status"]))?;
     Ok(AgentStatusEvent {
         agent_id,
         agent_name: find_string(root, AGENT_NAME_KEYS),
@@ -285,13 +285,15 @@ fn dedupe(values: &mut Vec<String>) {
     values.retain(|v| seen.insert(v.to_lowercase()));
 }
 
-pub fn parse_contact_created(body: &Value) -> Result<ContactCreatedEvent, BridgeError> {
+pub fn parse_contact_created(body: &Value) -> Result<ContactCreatedEvent, PayloadError> {
     let root = unwrap_envelope(body);
     let cloudtalk_id = find_id(
         root,
         &["contact_id", "contact.id", "id", "cloudtalk_contact_id"],
     )
-    .ok_or_else(|| BridgeError::missing_fields("no CloudTalk contact id", &["contact_id", "id"]))?;
+    .ok_or_else(|| {
+        PayloadError::missing_fields("no CloudTalk contact id", &["contact_id", "id"])
+    })?;
     let mut phones = all_values(root, PHONE_KEYS);
     phones.extend(all_values(
         root,
@@ -326,11 +328,11 @@ pub struct CampaignEvent {
     pub contact: ContactRef,
 }
 
-pub fn parse_campaign(body: &Value) -> Result<CampaignEvent, BridgeError> {
+pub fn parse_campaign(body: &Value) -> Result<CampaignEvent, PayloadError> {
     let root = unwrap_envelope(body);
     let status = find_string(root, &["campaign_status", "status", "new_status", "state"])
         .ok_or_else(|| {
-            BridgeError::missing_fields("no campaign status", &["campaign_status", "status"])
+            PayloadError::missing_fields("no campaign status", &["campaign_status", "status"])
         })?;
     Ok(CampaignEvent {
         campaign_id: find_id(root, &["campaign_id", "campaign.id"]),
@@ -404,10 +406,10 @@ mod tests {
             (Some("123456"), Some("uuid-123"), Some("Roberto"))
         );
         assert!(!c.contact.is_identifiable());
-        assert_eq!(
-            c.contact.require_identifiable().unwrap_err().code(),
-            "unprocessable_payload"
-        );
+        assert!(matches!(
+            c.contact.require_identifiable(),
+            Err(PayloadError::Missing { .. })
+        ));
     }
 
     #[test]

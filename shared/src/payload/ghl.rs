@@ -8,8 +8,8 @@
 
 use serde_json::Value;
 
+use super::error::PayloadError;
 use super::fields::{find, find_id, find_string, tag_list};
-use crate::error::BridgeError;
 
 /// The contact an event is about, as sent (phones not yet normalised).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -77,22 +77,6 @@ pub struct StatusChangeEvent {
     pub reason: Option<String>,
 }
 
-/// GHL Marketplace apps send every event type to one webhook URL. A signed Marketplace event
-/// (it has `type` and `webhookId`) is applied by the endpoint for its type, whichever GHL route
-/// received it: `Some(Some(function))`. `Some(None)`: a Marketplace event the bridge does not
-/// act on (deletions, tasks, messages…). `None`: not a Marketplace event.
-pub fn marketplace_function(root: &Value) -> Option<Option<&'static str>> {
-    root.get("webhookId")?;
-    let kind = root.get("type")?.as_str()?;
-    Some(match kind {
-        "ContactCreate" => Some("ghl-new-contact"),
-        "ContactTagUpdate" => Some("ghl-new-tag"),
-        "NoteCreate" => Some("ghl-new-note"),
-        "OpportunityStageUpdate" => Some("ghl-pipeline-change"),
-        _ => None,
-    })
-}
-
 fn event_type(root: &Value) -> Option<String> {
     find_string(root, &["type", "event", "eventType"])
 }
@@ -153,20 +137,20 @@ pub fn event_location(root: &Value) -> Option<String> {
 }
 
 /// Reads the contact of any GHL event shape; 422 when no contact id is present.
-pub fn parse_contact(root: &Value) -> Result<GhlContact, BridgeError> {
+pub fn parse_contact(root: &Value) -> Result<GhlContact, PayloadError> {
     let flat = top_level_is_contact(root);
     let mut id_paths = vec!["contact.id", "contact_id", "contactId", "contact.contactId"];
     if flat {
         id_paths.push("id");
     }
     let id = find_id(root, &id_paths).ok_or_else(|| {
-        BridgeError::missing_fields(
+        PayloadError::missing_fields(
             "no GoHighLevel contact id",
             &["contact.id", "contact_id", "contactId"],
         )
     })?;
     if id.len() > 128 {
-        return Err(BridgeError::BadRequest(
+        return Err(PayloadError::Malformed(
             "the contact id is longer than 128 characters".into(),
         ));
     }
@@ -234,24 +218,23 @@ pub fn parse_contact(root: &Value) -> Result<GhlContact, BridgeError> {
 /// CloudTalk and GHL tag names are short; a longer one is a broken payload, not a tag.
 pub const MAX_TAG_CHARS: usize = 255;
 
-fn check_tags(tags: &[String]) -> Result<(), BridgeError> {
+fn check_tags(tags: &[String]) -> Result<(), PayloadError> {
     match tags.iter().find(|t| t.chars().count() > MAX_TAG_CHARS) {
-        Some(_) => Err(BridgeError::Unprocessable {
-            message: format!("a tag is longer than {MAX_TAG_CHARS} characters"),
-            missing: vec![],
-        }),
+        Some(_) => Err(PayloadError::Invalid(format!(
+            "a tag is longer than {MAX_TAG_CHARS} characters"
+        ))),
         None => Ok(()),
     }
 }
 
-pub fn parse_new_contact(root: &Value) -> Result<NewContactEvent, BridgeError> {
+pub fn parse_new_contact(root: &Value) -> Result<NewContactEvent, PayloadError> {
     Ok(NewContactEvent {
         meta: parse_meta(root),
         contact: parse_contact(root)?,
     })
 }
 
-pub fn parse_new_tag(root: &Value) -> Result<NewTagEvent, BridgeError> {
+pub fn parse_new_tag(root: &Value) -> Result<NewTagEvent, PayloadError> {
     let contact = parse_contact(root)?;
     let tags = [
         "tag",
@@ -264,7 +247,7 @@ pub fn parse_new_tag(root: &Value) -> Result<NewTagEvent, BridgeError> {
     .map(|p| find(root, &[p]).map(tag_list).unwrap_or_default())
     .find(|t| !t.is_empty())
     .ok_or_else(|| {
-        BridgeError::missing_fields("no tag", &["tag.name", "tag", "customData.tag", "tags"])
+        PayloadError::missing_fields("no tag", &["tag.name", "tag", "customData.tag", "tags"])
     })?;
     check_tags(&tags)?;
     Ok(NewTagEvent {
@@ -274,7 +257,7 @@ pub fn parse_new_tag(root: &Value) -> Result<NewTagEvent, BridgeError> {
     })
 }
 
-pub fn parse_new_note(root: &Value) -> Result<NewNoteEvent, BridgeError> {
+pub fn parse_new_note(root: &Value) -> Result<NewNoteEvent, PayloadError> {
     let contact = parse_contact(root)?;
     let body = find_string(
         root,
@@ -289,7 +272,7 @@ pub fn parse_new_note(root: &Value) -> Result<NewNoteEvent, BridgeError> {
         ],
     )
     .ok_or_else(|| {
-        BridgeError::missing_fields("no note body", &["note.body", "body", "customData.note"])
+        PayloadError::missing_fields("no note body", &["note.body", "body", "customData.note"])
     })?;
     Ok(NewNoteEvent {
         meta: parse_meta(root),
@@ -320,7 +303,7 @@ pub fn parse_new_note(root: &Value) -> Result<NewNoteEvent, BridgeError> {
     })
 }
 
-pub fn parse_pipeline_change(root: &Value) -> Result<PipelineChangeEvent, BridgeError> {
+pub fn parse_pipeline_change(root: &Value) -> Result<PipelineChangeEvent, PayloadError> {
     let contact = parse_contact(root)?;
     let stage = find_string(
         root,
@@ -347,7 +330,7 @@ pub fn parse_pipeline_change(root: &Value) -> Result<PipelineChangeEvent, Bridge
         ],
     );
     if stage.is_none() && stage_id.is_none() {
-        return Err(BridgeError::missing_fields(
+        return Err(PayloadError::missing_fields(
             "no pipeline stage",
             &["stage.name", "stage_name", "pipelineStageId"],
         ));
@@ -400,7 +383,7 @@ pub fn parse_pipeline_change(root: &Value) -> Result<PipelineChangeEvent, Bridge
     })
 }
 
-pub fn parse_status_change(root: &Value) -> Result<StatusChangeEvent, BridgeError> {
+pub fn parse_status_change(root: &Value) -> Result<StatusChangeEvent, PayloadError> {
     let contact = parse_contact(root)?;
     let status = find_string(
         root,
@@ -414,7 +397,7 @@ pub fn parse_status_change(root: &Value) -> Result<StatusChangeEvent, BridgeErro
             "newStatus",
         ],
     )
-    .ok_or_else(|| BridgeError::missing_fields("no status", &["status", "customData.status"]))?;
+    .ok_or_else(|| PayloadError::missing_fields("no status", &["status", "customData.status"]))?;
     Ok(StatusChangeEvent {
         meta: parse_meta(root),
         contact,
@@ -498,50 +481,28 @@ mod tests {
     }
 
     #[test]
-    fn marketplace_events_are_routed_by_type() {
-        assert_eq!(
-            marketplace_function(&json!({"type": "NoteCreate", "webhookId": "w"})),
-            Some(Some("ghl-new-note"))
-        );
-        assert_eq!(
-            marketplace_function(&json!({"type": "ContactDelete", "webhookId": "w"})),
-            Some(None)
-        );
-        // Workflow payloads carry no webhookId: never routed by a `type` custom field.
-        assert_eq!(marketplace_function(&json!({"type": "NoteCreate"})), None);
-    }
-
-    #[test]
     fn numeric_ids_and_missing_fields() {
         let e = parse_new_contact(&json!({"contact":{"id":123}})).unwrap();
         assert_eq!(e.contact.id, "123");
         let err = parse_new_contact(&json!({"contact":{"name":"x"}})).unwrap_err();
-        assert_eq!(err.code(), "unprocessable_payload");
+        assert!(matches!(err, PayloadError::Missing { .. }));
         assert!(err.to_string().contains("contact_id"));
-        assert_eq!(
-            parse_new_tag(&json!({"contact":{"id":"1"}}))
-                .unwrap_err()
-                .code(),
-            "unprocessable_payload"
-        );
-        assert_eq!(
-            parse_new_note(&json!({"contact":{"id":"1"},"note":{}}))
-                .unwrap_err()
-                .code(),
-            "unprocessable_payload"
-        );
-        assert_eq!(
-            parse_pipeline_change(&json!({"contact":{"id":"1"}}))
-                .unwrap_err()
-                .code(),
-            "unprocessable_payload"
-        );
-        assert_eq!(
-            parse_status_change(&json!({"contact":{"id":"1"}}))
-                .unwrap_err()
-                .code(),
-            "unprocessable_payload"
-        );
+        assert!(matches!(
+            parse_new_tag(&json!({"contact":{"id":"1"}})),
+            Err(PayloadError::Missing { .. })
+        ));
+        assert!(matches!(
+            parse_new_note(&json!({"contact":{"id":"1"},"note":{}})),
+            Err(PayloadError::Missing { .. })
+        ));
+        assert!(matches!(
+            parse_pipeline_change(&json!({"contact":{"id":"1"}})),
+            Err(PayloadError::Missing { .. })
+        ));
+        assert!(matches!(
+            parse_status_change(&json!({"contact":{"id":"1"}})),
+            Err(PayloadError::Missing { .. })
+        ));
     }
 
     #[test]

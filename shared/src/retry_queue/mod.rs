@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use memory::MemoryRetryQueue;
 pub use sqs::SqsRetryQueue;
 
+use crate::registry::EndpointId;
 use crate::store::StoreError;
 
 /// Attempts before an event is parked (the first, in-request attempt included).
@@ -23,8 +24,9 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
 /// An event waiting for another attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueuedEvent {
-    /// The endpoint (Lambda) that applies it, e.g. `ghl-new-contact`.
-    pub function: String,
+    /// The endpoint that applies it (serialised as its function name, e.g. `ghl-new-contact`).
+    #[serde(rename = "function")]
+    pub endpoint: EndpointId,
     /// The webhook body as received.
     pub body: String,
     /// Its idempotency key.
@@ -69,7 +71,7 @@ impl RetryQueue for NoRetryQueue {
         ))
     }
     async fn park(&self, event: &QueuedEvent, reason: &str) -> Result<(), StoreError> {
-        tracing::error!(function = %event.function, key = %event.key, reason, "event could not be applied and no dead-letter queue is configured");
+        tracing::error!(endpoint = %event.endpoint, key = %event.key, reason, "event could not be applied and no dead-letter queue is configured");
         Err(StoreError::new(
             "no dead-letter queue is configured (DEAD_LETTER_QUEUE_URL)",
         ))

@@ -47,7 +47,7 @@ impl RetryQueue for SqsRetryQueue {
             .queue_url(&self.retry_url)
             .message_body(body)
             .delay_seconds(delay_secs.min(900) as i32)
-            .message_attributes("function", attribute(&event.function)?)
+            .message_attributes("function", attribute(event.endpoint.name())?)
             .send()
             .await
             .map_err(|e| StoreError::new(format!("SendMessage: {}", DisplayErrorContext(&e))))?;
@@ -67,7 +67,7 @@ impl RetryQueue for SqsRetryQueue {
             .send_message()
             .queue_url(url)
             .message_body(body)
-            .message_attributes("function", attribute(&event.function)?)
+            .message_attributes("function", attribute(event.endpoint.name())?)
             .message_attributes("reason", attribute(reason)?)
             .send()
             .await

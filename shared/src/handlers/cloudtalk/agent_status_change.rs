@@ -8,35 +8,32 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use crate::deps::Deps;
+use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::handlers::require_ghl;
 use crate::idempotency::Steps;
 use crate::mapping::cloudtalk_to_ghl::{agent_custom_value, agent_custom_value_name};
 use crate::mapping::timestamp_or_now;
-use crate::payload::cloudtalk::parse_agent_status;
+use crate::payload::cloudtalk::{parse_agent_status, AgentStatusEvent};
+use crate::payload::PayloadError;
 use crate::state::AgentStatus;
-use crate::webhook::{Outcome, Sender, Webhook};
 
 pub struct AgentStatusChange;
 
 #[async_trait]
-impl Webhook for AgentStatusChange {
-    const NAME: &'static str = "cloudtalk-agent-status-change";
-    const ROUTE: &'static str = "/api/cloudtalk-webhooks/agent-status-change";
-    const SENDER: Sender = Sender::CloudTalk;
-    const USES_CONTACT_MAP: bool = false;
+impl Handler for AgentStatusChange {
+    type Event = AgentStatusEvent;
 
-    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
-        parse_agent_status(body).map(|_| ())
+    fn parse(&self, body: &Value) -> Result<AgentStatusEvent, PayloadError> {
+        parse_agent_status(body)
     }
 
     async fn apply(
         &self,
         deps: &Deps,
-        body: &Value,
+        event: &AgentStatusEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        let event = parse_agent_status(body)?;
         require_ghl(deps)?;
         let location = deps.location_for(None);
         let changed_at = timestamp_or_now(event.changed_at.as_deref());

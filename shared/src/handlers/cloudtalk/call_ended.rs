@@ -7,46 +7,45 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use crate::deps::Deps;
+use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::handlers::require_ghl;
 use crate::idempotency::Steps;
 use crate::mapping::cloudtalk_to_ghl::{
     call_ended_note, call_outcome, last_call_custom_fields, CallOutcome,
 };
-use crate::payload::cloudtalk::parse_call;
+use crate::payload::cloudtalk::{parse_call, CallEvent};
+use crate::payload::PayloadError;
 use crate::resolve::resolve_ghl_contact;
-use crate::webhook::{Outcome, Sender, Webhook};
 
 pub struct CallEnded;
 
 #[async_trait]
-impl Webhook for CallEnded {
-    const NAME: &'static str = "cloudtalk-call-ended";
-    const ROUTE: &'static str = "/api/cloudtalk-webhooks/call-ended";
-    const SENDER: Sender = Sender::CloudTalk;
+impl Handler for CallEnded {
+    type Event = CallEvent;
 
-    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
-        parse_call(body).contact.require_identifiable()
+    fn parse(&self, body: &Value) -> Result<CallEvent, PayloadError> {
+        let call = parse_call(body);
+        call.contact.require_identifiable()?;
+        Ok(call)
     }
 
     async fn apply(
         &self,
         deps: &Deps,
-        body: &Value,
+        call: &CallEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        let call = parse_call(body);
-        call.contact.require_identifiable()?;
         require_ghl(deps)?;
         let location = deps.location_for(None);
         let resolved = resolve_ghl_contact(deps, &location, &call.contact, steps).await?;
-        let note = call_ended_note(&call, resolved.phone.as_deref());
+        let note = call_ended_note(call, resolved.phone.as_deref());
         let note_id = steps
             .run("note", || async {
                 Ok(deps.ghl.add_note(&resolved.ghl_id, &note).await?)
             })
             .await?;
-        let result = call_outcome(&call);
+        let result = call_outcome(call);
         if result == CallOutcome::Missed {
             let tag = std::slice::from_ref(&deps.config.missed_call_tag);
             steps
@@ -56,7 +55,7 @@ impl Webhook for CallEnded {
                 })
                 .await?;
         }
-        let fields = last_call_custom_fields(&deps.config.last_call_fields, &call);
+        let fields = last_call_custom_fields(&deps.config.last_call_fields, call);
         if !fields.is_empty() {
             let update = json!({ "customFields": fields });
             steps
@@ -71,6 +70,6 @@ impl Webhook for CallEnded {
         outcome
             .details
             .insert("callOutcome".into(), json!(result.as_str()));
-        Ok(super::with_call(outcome, &call))
+        Ok(super::with_call(outcome, call))
     }
 }

@@ -17,12 +17,14 @@ use serde_json::{json, Value};
 
 use crate::config::StageTarget;
 use crate::deps::Deps;
+use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::handlers::require_ghl;
 use crate::idempotency::Steps;
-use crate::payload::cloudtalk::{parse_campaign, ContactRef};
+use crate::payload::cloudtalk::{parse_campaign, CampaignEvent, ContactRef};
+use crate::payload::PayloadError;
+use crate::registry::EndpointId;
 use crate::resolve::resolve_ghl_contact;
-use crate::webhook::{Outcome, Sender, Webhook};
 
 /// Contacts moved per event: about 4 GHL calls each keeps well inside GHL's 100 requests per
 /// 10 seconds and the function's timeout.
@@ -89,43 +91,154 @@ async fn move_opportunity(
     }
 }
 
-#[async_trait]
-impl Webhook for CampaignStatusChange {
-    const NAME: &'static str = "cloudtalk-campaign-status-change";
-    const ROUTE: &'static str = "/api/cloudtalk-webhooks/campaign-status-change";
-    const SENDER: Sender = Sender::CloudTalk;
+/// The contacts a campaign event is about: the one it names, or (up to
+/// [`MAX_CONTACTS_PER_EVENT`]) those carrying the campaign's tag; and whether there were more.
+async fn campaign_contacts(
+    deps: &Deps,
+    event: &CampaignEvent,
+    tag: Option<&str>,
+) -> Result<(Vec<ContactRef>, bool), BridgeError> {
+    if event.contact.is_identifiable() {
+        return Ok((vec![event.contact.clone()], false));
+    }
+    let Some(tag) = tag else {
+        return Ok((vec![], false));
+    };
+    if !deps.cloudtalk_configured() {
+        return Err(BridgeError::Config(
+            "CLOUDTALK_API_KEY_ID and CLOUDTALK_API_KEY_SECRET are needed to find a campaign's contacts".into(),
+        ));
+    }
+    let Some(tag_id) = deps.cloudtalk.find_tag(tag).await? else {
+        return Err(BridgeError::Unprocessable {
+            message: format!("CloudTalk has no contact tag named \"{tag}\""),
+            missing: vec![],
+        });
+    };
+    let mut contacts: Vec<ContactRef> = Vec::new();
+    let mut page = 1;
+    loop {
+        let (rows, pages) = deps.cloudtalk.contacts_with_tag(&tag_id, page).await?;
+        for row in rows {
+            if contacts.len() == MAX_CONTACTS_PER_EVENT {
+                return Ok((contacts, true));
+            }
+            contacts.push(ContactRef {
+                cloudtalk_id: Some(row.id),
+                phone: row.numbers.first().cloned(),
+                email: row.emails.first().cloned(),
+                name: row.name,
+            });
+        }
+        if page >= pages {
+            return Ok((contacts, false));
+        }
+        if contacts.len() == MAX_CONTACTS_PER_EVENT {
+            return Ok((contacts, true));
+        }
+        page += 1;
+    }
+}
 
-    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
-        parse_campaign(body).map(|_| ())
+/// Moves one contact's opportunity: its GHL contact, and what the move did.
+async fn move_contact(
+    deps: &Deps,
+    location: &str,
+    contact: &ContactRef,
+    target: &StageTarget,
+    campaign: &str,
+) -> Result<(String, Move), BridgeError> {
+    let mut contact_steps = Steps::untracked();
+    let resolved = resolve_ghl_contact(deps, location, contact, &mut contact_steps).await?;
+    let who = contact.name.as_deref().unwrap_or(resolved.ghl_id.as_str());
+    let name = format!("{who} - {campaign}");
+    let moved = move_opportunity(deps, location, &resolved.ghl_id, target, &name).await?;
+    Ok((resolved.ghl_id, moved))
+}
+
+/// How the contacts' opportunities fared.
+#[derive(Debug, Default)]
+struct Tally {
+    moved: u32,
+    unchanged: u32,
+    created: u32,
+    failed: u32,
+    ghl_ids: Vec<String>,
+}
+
+impl Tally {
+    fn count(&mut self, ghl_id: String, m: Move) {
+        self.ghl_ids.push(ghl_id);
+        match m {
+            Move::Moved => self.moved += 1,
+            Move::AlreadyThere => self.unchanged += 1,
+            Move::Created => self.created += 1,
+        }
+    }
+}
+
+/// Moves every contact in turn, pausing between them; each move is a recorded step. One
+/// contact's failure fails the event only when it is the event's only contact.
+async fn move_all(
+    deps: &Deps,
+    contacts: &[ContactRef],
+    target: &StageTarget,
+    campaign: &str,
+    steps: &mut Steps,
+) -> Result<Tally, BridgeError> {
+    let location = deps.location_for(None);
+    let mut tally = Tally::default();
+    for (i, contact) in contacts.iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(PACE).await;
+        }
+        let step = format!("move:{i}");
+        if let Some(done) = steps.get(&step) {
+            // Moved by an earlier attempt of this event.
+            tally.count(done.to_string(), Move::AlreadyThere);
+            continue;
+        }
+        match move_contact(deps, &location, contact, target, campaign).await {
+            Ok((id, m)) => {
+                steps.record(&step, &id).await?;
+                tally.count(id, m);
+            }
+            Err(e) if contacts.len() == 1 => return Err(e),
+            Err(e) => {
+                tally.failed += 1;
+                tracing::warn!(endpoint = %EndpointId::CloudtalkCampaignStatusChange, error = e.code(), detail = %e.public_message(), "campaign contact not moved");
+            }
+        }
+    }
+    Ok(tally)
+}
+
+#[async_trait]
+impl Handler for CampaignStatusChange {
+    type Event = CampaignEvent;
+
+    fn parse(&self, body: &Value) -> Result<CampaignEvent, PayloadError> {
+        parse_campaign(body)
     }
 
     async fn apply(
         &self,
         deps: &Deps,
-        body: &Value,
+        event: &CampaignEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        let event = parse_campaign(body)?;
         let rules = deps
             .config
             .campaign_stage_map
             .as_ref()
             .map_err(|e| BridgeError::Config(e.clone()))?;
-        let Some(target) = rules
-            .target(event.campaign_name.as_deref(), &event.status)
-            .cloned()
-        else {
-            let mut outcome = Outcome {
-                result: "no_rule",
-                ..Outcome::default()
-            };
-            outcome.details.insert("status".into(), json!(event.status));
-            return Ok(outcome);
+        let Some(target) = rules.target(event.campaign_name.as_deref(), &event.status) else {
+            return Ok(Outcome::with_result("no_rule").detail("status", &event.status));
         };
         let tag = event
             .campaign_tag
-            .clone()
-            .or_else(|| event.campaign_name.clone());
+            .as_deref()
+            .or(event.campaign_name.as_deref());
         if !event.contact.is_identifiable() && tag.is_none() {
             return Err(BridgeError::missing_fields(
                 "no contact and no campaign to find contacts by",
@@ -138,119 +251,30 @@ impl Webhook for CampaignStatusChange {
             ));
         }
         require_ghl(deps)?;
-        let location = deps.location_for(None);
         let campaign = event
             .campaign_name
-            .clone()
-            .unwrap_or_else(|| "CloudTalk campaign".into());
-
-        // The contacts to move: the one named, or the campaign's tagged contacts.
-        let mut contacts: Vec<ContactRef> = Vec::new();
-        let mut truncated = false;
-        if event.contact.is_identifiable() {
-            contacts.push(event.contact.clone());
-        } else if let Some(tag) = &tag {
-            if !deps.cloudtalk_configured() {
-                return Err(BridgeError::Config(
-                    "CLOUDTALK_API_KEY_ID and CLOUDTALK_API_KEY_SECRET are needed to find a campaign's contacts".into(),
-                ));
-            }
-            let Some(tag_id) = deps.cloudtalk.find_tag(tag).await? else {
-                return Err(BridgeError::Unprocessable {
-                    message: format!("CloudTalk has no contact tag named \"{tag}\""),
-                    missing: vec![],
-                });
-            };
-            let mut page = 1;
-            loop {
-                let (rows, pages) = deps.cloudtalk.contacts_with_tag(&tag_id, page).await?;
-                for row in rows {
-                    if contacts.len() == MAX_CONTACTS_PER_EVENT {
-                        truncated = true;
-                        break;
-                    }
-                    contacts.push(ContactRef {
-                        cloudtalk_id: Some(row.id),
-                        phone: row.numbers.first().cloned(),
-                        email: row.emails.first().cloned(),
-                        name: row.name,
-                    });
-                }
-                if truncated || page >= pages {
-                    break;
-                }
-                if contacts.len() == MAX_CONTACTS_PER_EVENT {
-                    truncated = true;
-                    break;
-                }
-                page += 1;
-            }
-        }
-
-        let (mut moved, mut unchanged, mut created, mut failed) = (0, 0, 0, 0);
-        let mut ghl_ids = Vec::new();
-        for (i, contact) in contacts.iter().enumerate() {
-            if i > 0 {
-                tokio::time::sleep(PACE).await;
-            }
-            let step = format!("move:{i}");
-            let result = match steps.get(&step).map(str::to_string) {
-                // Moved by an earlier attempt of this event.
-                Some(done) => Ok((done, Move::AlreadyThere)),
-                None => {
-                    let moved = async {
-                        let mut contact_steps = Steps::untracked();
-                        let resolved =
-                            resolve_ghl_contact(deps, &location, contact, &mut contact_steps)
-                                .await?;
-                        let name = format!(
-                            "{} - {}",
-                            contact.name.as_deref().unwrap_or(resolved.ghl_id.as_str()),
-                            campaign
-                        );
-                        let m = move_opportunity(deps, &location, &resolved.ghl_id, &target, &name)
-                            .await?;
-                        Ok::<_, BridgeError>((resolved.ghl_id, m))
-                    }
-                    .await;
-                    if let Ok((id, _)) = &moved {
-                        steps.record(&step, id).await?;
-                    }
-                    moved
-                }
-            };
-            match result {
-                Ok((id, m)) => {
-                    ghl_ids.push(id);
-                    match m {
-                        Move::Moved => moved += 1,
-                        Move::AlreadyThere => unchanged += 1,
-                        Move::Created => created += 1,
-                    }
-                }
-                // One contact's failure is the whole event's when it is the only contact.
-                Err(e) if contacts.len() == 1 => return Err(e),
-                Err(e) => {
-                    failed += 1;
-                    tracing::warn!(endpoint = Self::NAME, error = e.code(), detail = %e.public_message(), "campaign contact not moved");
-                }
-            }
-        }
+            .as_deref()
+            .unwrap_or("CloudTalk campaign");
+        let (contacts, truncated) = campaign_contacts(deps, event, tag).await?;
+        let tally = move_all(deps, &contacts, target, campaign, steps).await?;
         let mut outcome = Outcome::applied();
-        if ghl_ids.len() == 1 {
-            outcome.ghl_contact_id = ghl_ids.first().cloned();
+        if tally.ghl_ids.len() == 1 {
+            outcome.ghl_contact_id = tally.ghl_ids.first().cloned();
             outcome.cloudtalk_contact_id = contacts.first().and_then(|c| c.cloudtalk_id.clone());
         }
-        outcome.details.insert(
-            "opportunities".into(),
-            json!({"moved": moved, "unchanged": unchanged, "created": created, "failed": failed, "truncated": truncated}),
-        );
-        outcome
-            .details
-            .insert("pipelineId".into(), json!(target.pipeline_id));
-        outcome
-            .details
-            .insert("stageId".into(), json!(target.stage_id));
-        Ok(outcome)
+        let Tally {
+            moved,
+            unchanged,
+            created,
+            failed,
+            ..
+        } = tally;
+        Ok(outcome
+            .detail(
+                "opportunities",
+                json!({"moved": moved, "unchanged": unchanged, "created": created, "failed": failed, "truncated": truncated}),
+            )
+            .detail("pipelineId", &target.pipeline_id)
+            .detail("stageId", &target.stage_id))
     }
 }

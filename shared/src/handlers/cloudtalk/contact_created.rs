@@ -9,33 +9,50 @@ use serde_json::{json, Value};
 
 use crate::contact_map::{ContactLink, LinkOrigin, LinkOutcome};
 use crate::deps::Deps;
+use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::handlers::require_ghl;
 use crate::idempotency::Steps;
 use crate::mapping::cloudtalk_to_ghl::ghl_contact_from_created;
-use crate::payload::cloudtalk::parse_contact_created;
+use crate::payload::cloudtalk::{parse_contact_created, ContactCreatedEvent};
+use crate::payload::PayloadError;
 use crate::phone::to_e164;
-use crate::webhook::{Outcome, Sender, Webhook};
 
 pub struct ContactCreated;
 
-#[async_trait]
-impl Webhook for ContactCreated {
-    const NAME: &'static str = "cloudtalk-contact-created";
-    const ROUTE: &'static str = "/api/cloudtalk-webhooks/contact-created";
-    const SENDER: Sender = Sender::CloudTalk;
+/// The recorded value of the upsert step.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Upserted {
+    id: String,
+    /// GHL created the contact (rather than updating one it had).
+    new: bool,
+}
 
-    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
-        parse_contact_created(body).map(|_| ())
+impl Upserted {
+    /// The `new|<id>` / `existing|<id>` form earlier versions recorded.
+    fn legacy(text: &str) -> Option<Self> {
+        let (flag, id) = text.split_once('|')?;
+        Some(Self {
+            id: id.to_string(),
+            new: flag == "new",
+        })
+    }
+}
+
+#[async_trait]
+impl Handler for ContactCreated {
+    type Event = ContactCreatedEvent;
+
+    fn parse(&self, body: &Value) -> Result<ContactCreatedEvent, PayloadError> {
+        parse_contact_created(body)
     }
 
     async fn apply(
         &self,
         deps: &Deps,
-        body: &Value,
+        event: &ContactCreatedEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        let event = parse_contact_created(body)?;
         let region = deps.config.default_phone_region.as_deref();
         let phone = match event.phones.first() {
             Some(raw) => Some(
@@ -62,7 +79,7 @@ impl Webhook for ContactCreated {
             let mut outcome = Outcome {
                 result: "already_linked",
                 ghl_contact_id: Some(link.ghl_contact_id),
-                cloudtalk_contact_id: Some(event.cloudtalk_id),
+                cloudtalk_contact_id: Some(event.cloudtalk_id.clone()),
                 ..Outcome::default()
             };
             outcome
@@ -70,17 +87,13 @@ impl Webhook for ContactCreated {
                 .insert("linkOrigin".into(), json!(link.origin.as_str()));
             return Ok(outcome);
         }
-        let input = ghl_contact_from_created(&location, &event, phone.as_deref());
-        let upserted = steps
-            .run("ghl_contact", || async {
+        let input = ghl_contact_from_created(&location, event, phone.as_deref());
+        let Upserted { id: ghl_id, new } = steps
+            .run_typed("ghl_contact", Upserted::legacy, || async {
                 let (id, new) = deps.ghl.upsert_contact(&input).await?;
-                Ok(format!("{}|{id}", if new { "new" } else { "existing" }))
+                Ok(Upserted { id, new })
             })
             .await?;
-        let (new, ghl_id) = match upserted.split_once('|') {
-            Some((flag, id)) => (flag == "new", id.to_string()),
-            None => (false, upserted.clone()),
-        };
         let link = ContactLink::new(
             &location,
             &ghl_id,
@@ -101,7 +114,7 @@ impl Webhook for ContactCreated {
         };
         let mut outcome = Outcome::applied();
         outcome.ghl_contact_id = Some(ghl_id);
-        outcome.cloudtalk_contact_id = Some(event.cloudtalk_id);
+        outcome.cloudtalk_contact_id = Some(event.cloudtalk_id.clone());
         outcome.contact_created = new;
         outcome.details.insert("linked".into(), json!(linked));
         Ok(outcome)

@@ -7,11 +7,13 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use crate::deps::Deps;
+use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::idempotency::Steps;
 use crate::payload::cloudtalk::{event_type, key_names};
+use crate::payload::PayloadError;
+use crate::registry::EndpointId;
 use crate::state::StoredEvent;
-use crate::webhook::{Outcome, Sender, Webhook};
 
 pub struct Generic;
 
@@ -23,11 +25,13 @@ fn fingerprint(bytes: &[u8]) -> u64 {
 }
 
 #[async_trait]
-impl Webhook for Generic {
-    const NAME: &'static str = "cloudtalk-generic";
-    const ROUTE: &'static str = "/api/cloudtalk-webhooks/generic";
-    const SENDER: Sender = Sender::CloudTalk;
-    const USES_CONTACT_MAP: bool = false;
+impl Handler for Generic {
+    type Event = Value;
+
+    /// Any JSON object is a generic event.
+    fn parse(&self, body: &Value) -> Result<Value, PayloadError> {
+        Ok(body.clone())
+    }
 
     async fn apply(
         &self,
@@ -45,7 +49,6 @@ impl Webhook for Generic {
         let kind = event_type(body);
         let keys = key_names(body);
         tracing::info!(
-            endpoint = Self::NAME,
             stored_event_id = %id,
             event_type = kind.as_deref().unwrap_or("unknown"),
             keys = %keys.join(","),
@@ -54,7 +57,7 @@ impl Webhook for Generic {
         );
         let stored = StoredEvent {
             id: id.clone(),
-            route: Self::ROUTE.to_string(),
+            route: EndpointId::CloudtalkGeneric.entry().route.to_string(),
             received_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             body: text,
             expires_at: now.timestamp() + i64::from(deps.config.generic_retention_days) * 86_400,

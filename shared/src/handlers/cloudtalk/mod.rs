@@ -20,9 +20,9 @@ pub use recording_available::RecordingAvailable;
 
 use serde_json::json;
 
+use crate::endpoint::Outcome;
 use crate::payload::cloudtalk::CallEvent;
 use crate::resolve::ResolvedGhlContact;
-use crate::webhook::Outcome;
 
 /// The outcome the contact-based CloudTalk → GHL endpoints report.
 pub(crate) fn outcome(cloudtalk_id: Option<&str>, resolved: &ResolvedGhlContact) -> Outcome {

@@ -14,8 +14,8 @@ pub use new_tag::NewTag;
 pub use pipeline_change::PipelineChange;
 pub use status_change::StatusChange;
 
+use crate::endpoint::Outcome;
 use crate::resolve::ResolvedContact;
-use crate::webhook::Outcome;
 
 /// The outcome every GHL → CloudTalk endpoint reports.
 pub(crate) fn outcome(ghl_id: &str, resolved: &ResolvedContact) -> Outcome {

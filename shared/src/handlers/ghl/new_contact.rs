@@ -7,32 +7,30 @@ use serde_json::Value;
 
 use crate::contact_map::LinkOrigin;
 use crate::deps::Deps;
+use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::handlers::require_cloudtalk;
 use crate::idempotency::Steps;
-use crate::payload::ghl::parse_new_contact;
+use crate::payload::ghl::{parse_new_contact, NewContactEvent};
+use crate::payload::PayloadError;
 use crate::resolve::{resolve_cloudtalk_contact, FoundBy};
-use crate::webhook::{Outcome, Sender, Webhook};
 
 pub struct NewContact;
 
 #[async_trait]
-impl Webhook for NewContact {
-    const NAME: &'static str = "ghl-new-contact";
-    const ROUTE: &'static str = "/api/ghl-webhooks/new-contact";
-    const SENDER: Sender = Sender::GoHighLevel;
+impl Handler for NewContact {
+    type Event = NewContactEvent;
 
-    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
-        parse_new_contact(body).map(|_| ())
+    fn parse(&self, body: &Value) -> Result<NewContactEvent, PayloadError> {
+        parse_new_contact(body)
     }
 
     async fn apply(
         &self,
         deps: &Deps,
-        body: &Value,
+        event: &NewContactEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        let event = parse_new_contact(body)?;
         require_cloudtalk(deps)?;
         let contact = &event.contact;
         let location = deps.location_for(contact.location_id.as_deref());

@@ -5,13 +5,14 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use crate::deps::Deps;
+use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::handlers::require_cloudtalk;
 use crate::idempotency::Steps;
 use crate::mapping::ghl_to_cloudtalk::note_text;
-use crate::payload::ghl::parse_new_note;
+use crate::payload::ghl::{parse_new_note, NewNoteEvent};
+use crate::payload::PayloadError;
 use crate::resolve::resolve_cloudtalk_contact;
-use crate::webhook::{Outcome, Sender, Webhook};
 
 /// CloudTalk notes are text fields; very long bodies are cut rather than refused.
 const NOTE_MAX_CHARS: usize = 10_000;
@@ -19,28 +20,25 @@ const NOTE_MAX_CHARS: usize = 10_000;
 pub struct NewNote;
 
 #[async_trait]
-impl Webhook for NewNote {
-    const NAME: &'static str = "ghl-new-note";
-    const ROUTE: &'static str = "/api/ghl-webhooks/new-note";
-    const SENDER: Sender = Sender::GoHighLevel;
+impl Handler for NewNote {
+    type Event = NewNoteEvent;
 
-    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
-        parse_new_note(body).map(|_| ())
+    fn parse(&self, body: &Value) -> Result<NewNoteEvent, PayloadError> {
+        parse_new_note(body)
     }
 
     async fn apply(
         &self,
         deps: &Deps,
-        body: &Value,
+        event: &NewNoteEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        let event = parse_new_note(body)?;
         require_cloudtalk(deps)?;
         let contact = &event.contact;
         let location = deps.location_for(contact.location_id.as_deref());
         let resolved =
             resolve_cloudtalk_contact(deps, &location, contact, &contact.tags, steps).await?;
-        let text: String = note_text(&event).chars().take(NOTE_MAX_CHARS).collect();
+        let text: String = note_text(event).chars().take(NOTE_MAX_CHARS).collect();
         let note_id = steps
             .run("note", || async {
                 Ok(deps

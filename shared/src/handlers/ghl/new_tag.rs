@@ -5,32 +5,30 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use crate::deps::Deps;
+use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::handlers::require_cloudtalk;
 use crate::idempotency::Steps;
-use crate::payload::ghl::parse_new_tag;
+use crate::payload::ghl::{parse_new_tag, NewTagEvent};
+use crate::payload::PayloadError;
 use crate::resolve::resolve_cloudtalk_contact;
-use crate::webhook::{Outcome, Sender, Webhook};
 
 pub struct NewTag;
 
 #[async_trait]
-impl Webhook for NewTag {
-    const NAME: &'static str = "ghl-new-tag";
-    const ROUTE: &'static str = "/api/ghl-webhooks/new-tag";
-    const SENDER: Sender = Sender::GoHighLevel;
+impl Handler for NewTag {
+    type Event = NewTagEvent;
 
-    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
-        parse_new_tag(body).map(|_| ())
+    fn parse(&self, body: &Value) -> Result<NewTagEvent, PayloadError> {
+        parse_new_tag(body)
     }
 
     async fn apply(
         &self,
         deps: &Deps,
-        body: &Value,
+        event: &NewTagEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        let event = parse_new_tag(body)?;
         require_cloudtalk(deps)?;
         let contact = &event.contact;
         let location = deps.location_for(contact.location_id.as_deref());

@@ -5,33 +5,31 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use crate::deps::Deps;
+use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::handlers::require_cloudtalk;
 use crate::idempotency::Steps;
 use crate::mapping::ghl_to_cloudtalk::pipeline_activity;
-use crate::payload::ghl::parse_pipeline_change;
+use crate::payload::ghl::{parse_pipeline_change, PipelineChangeEvent};
+use crate::payload::PayloadError;
 use crate::resolve::resolve_cloudtalk_contact;
-use crate::webhook::{Outcome, Sender, Webhook};
 
 pub struct PipelineChange;
 
 #[async_trait]
-impl Webhook for PipelineChange {
-    const NAME: &'static str = "ghl-pipeline-change";
-    const ROUTE: &'static str = "/api/ghl-webhooks/pipeline-change";
-    const SENDER: Sender = Sender::GoHighLevel;
+impl Handler for PipelineChange {
+    type Event = PipelineChangeEvent;
 
-    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
-        parse_pipeline_change(body).map(|_| ())
+    fn parse(&self, body: &Value) -> Result<PipelineChangeEvent, PayloadError> {
+        parse_pipeline_change(body)
     }
 
     async fn apply(
         &self,
         deps: &Deps,
-        body: &Value,
+        event: &PipelineChangeEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        let event = parse_pipeline_change(body)?;
         require_cloudtalk(deps)?;
         let contact = &event.contact;
         let location = deps.location_for(contact.location_id.as_deref());
@@ -41,7 +39,7 @@ impl Webhook for PipelineChange {
             .run("activity", || async {
                 Ok(deps
                     .cloudtalk
-                    .add_activity(&resolved.cloudtalk_id, &pipeline_activity(&event))
+                    .add_activity(&resolved.cloudtalk_id, &pipeline_activity(event))
                     .await?)
             })
             .await?;

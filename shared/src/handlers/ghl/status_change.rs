@@ -5,33 +5,31 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use crate::deps::Deps;
+use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::handlers::require_cloudtalk;
 use crate::idempotency::Steps;
 use crate::mapping::ghl_to_cloudtalk::{status_note, status_tag};
-use crate::payload::ghl::parse_status_change;
+use crate::payload::ghl::{parse_status_change, StatusChangeEvent};
+use crate::payload::PayloadError;
 use crate::resolve::resolve_cloudtalk_contact;
-use crate::webhook::{Outcome, Sender, Webhook};
 
 pub struct StatusChange;
 
 #[async_trait]
-impl Webhook for StatusChange {
-    const NAME: &'static str = "ghl-status-change";
-    const ROUTE: &'static str = "/api/ghl-webhooks/status-change";
-    const SENDER: Sender = Sender::GoHighLevel;
+impl Handler for StatusChange {
+    type Event = StatusChangeEvent;
 
-    fn validate(&self, body: &Value) -> Result<(), BridgeError> {
-        parse_status_change(body).map(|_| ())
+    fn parse(&self, body: &Value) -> Result<StatusChangeEvent, PayloadError> {
+        parse_status_change(body)
     }
 
     async fn apply(
         &self,
         deps: &Deps,
-        body: &Value,
+        event: &StatusChangeEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        let event = parse_status_change(body)?;
         require_cloudtalk(deps)?;
         let contact = &event.contact;
         let location = deps.location_for(contact.location_id.as_deref());
@@ -44,7 +42,7 @@ impl Webhook for StatusChange {
             .run("note", || async {
                 Ok(deps
                     .cloudtalk
-                    .add_note(&resolved.cloudtalk_id, &status_note(&event))
+                    .add_note(&resolved.cloudtalk_id, &status_note(event))
                     .await?)
             })
             .await?;

@@ -7,16 +7,9 @@
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use serde_json::{json, Map, Value};
 
+use super::answer::json_response;
 use crate::deps::Deps;
-use crate::error::json_response;
-use crate::ENDPOINTS;
-
-pub const NAME: &str = "health";
-pub const ROUTES: &[&str] = &[
-    "/health",
-    "/api/ghl-webhooks/test",
-    "/api/cloudtalk-webhooks/test",
-];
+use crate::registry::{self, HEALTH_FUNCTION as NAME};
 
 fn word(ok: bool) -> &'static str {
     if ok {
@@ -83,13 +76,13 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         "version": env!("CARGO_PKG_VERSION"),
         "checks": checks.iter().map(|(name, ok)| (name.to_string(), json!(word(*ok)))).collect::<Map<String, Value>>(),
     });
-    if crate::webhook::presents_a_webhook_secret(deps, &req) {
+    if super::auth::presents_a_webhook_secret(deps, &req) {
         let settings: Map<String, Value> = deps
             .settings_present()
             .into_iter()
             .map(|(name, present)| (name.to_string(), json!(present)))
             .collect();
-        let endpoints: Vec<&str> = ENDPOINTS
+        let endpoints: Vec<&str> = registry::routes()
             .iter()
             .filter(|e| match router {
                 "ghl-webhooks" => e.route.starts_with("/api/ghl-webhooks/"),

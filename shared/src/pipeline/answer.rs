@@ -1,0 +1,113 @@
+//! The one place where what happened to a request becomes its HTTP answer and its log line.
+
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde_json::{json, Value};
+
+use super::apply::{outcome_body, Handled};
+use crate::error::BridgeError;
+use crate::registry::EndpointId;
+use crate::retry_queue::backoff_secs;
+
+/// A JSON response with the right content type.
+pub fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// How long a sender told "not now" (429) should wait: what the upstream asked for, else the
+/// delay the bridge itself would wait before its first retry.
+pub fn retry_after_secs(error: &BridgeError) -> u32 {
+    backoff_secs(1, error.retry_after_secs())
+}
+
+/// `{error, message}` (and `missing` for 422), with `Retry-After` on a 429.
+pub fn error_response(error: &BridgeError) -> Response<Body> {
+    let mut body = json!({ "error": error.code(), "message": error.public_message() });
+    if let BridgeError::Unprocessable { missing, .. } = error {
+        body["missing"] = json!(missing);
+    }
+    let mut response = json_response(error.status(), &body);
+    if error.status() == StatusCode::TOO_MANY_REQUESTS {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry_after_secs(error).into());
+    }
+    response
+}
+
+/// What a request cost, for its log line.
+#[derive(Debug, Clone, Copy)]
+pub struct Cost {
+    pub upstream_calls: u32,
+    pub duration_ms: u64,
+}
+
+/// The answer to a webhook request on endpoint `id`, after writing its one `webhook` log line.
+pub fn respond(
+    id: EndpointId,
+    result: &Result<Handled, BridgeError>,
+    cost: Cost,
+) -> Response<Body> {
+    let Cost {
+        upstream_calls,
+        duration_ms,
+    } = cost;
+    match result {
+        Ok(Handled::Applied(outcome)) => {
+            tracing::info!(
+                endpoint = %id,
+                outcome = outcome.result,
+                status = 200,
+                ghl_contact_id = outcome.ghl_contact_id.as_deref(),
+                cloudtalk_contact_id = outcome.cloudtalk_contact_id.as_deref(),
+                contact_created = outcome.contact_created,
+                upstream_calls,
+                duration_ms,
+                "webhook"
+            );
+            json_response(StatusCode::OK, &outcome_body(id, outcome))
+        }
+        Ok(Handled::Duplicate(answer)) => {
+            tracing::info!(endpoint = %id, outcome = "duplicate", status = 200, upstream_calls, duration_ms, "webhook");
+            let mut answer = match answer {
+                Value::Object(_) => answer.clone(),
+                _ => json!({ "ok": true, "endpoint": id }),
+            };
+            answer["duplicate"] = json!(true);
+            json_response(StatusCode::OK, &answer)
+        }
+        Ok(Handled::Queued { delay_secs, reason }) => {
+            tracing::warn!(endpoint = %id, outcome = "queued", status = 202, reason = %reason, retry_in_secs = delay_secs, upstream_calls, duration_ms, "webhook");
+            json_response(
+                StatusCode::ACCEPTED,
+                &json!({ "ok": true, "endpoint": id, "result": "queued", "queued": true, "retryInSeconds": delay_secs, "reason": reason }),
+            )
+        }
+        Ok(Handled::Parked {
+            reason,
+            code,
+            status,
+        }) => {
+            tracing::error!(endpoint = %id, outcome = "parked", status = status.as_u16(), reason = %reason, upstream_calls, duration_ms, "webhook");
+            json_response(
+                *status,
+                &json!({ "error": code, "message": reason, "parked": true }),
+            )
+        }
+        Err(err) => {
+            let status = err.status().as_u16();
+            if status >= 500 || matches!(err, BridgeError::Upstream(_) | BridgeError::Store(_)) {
+                tracing::error!(endpoint = %id, outcome = "failed", status, error = err.code(), detail = %err, upstream_calls, duration_ms, "webhook");
+            } else {
+                tracing::warn!(endpoint = %id, outcome = "refused", status, error = err.code(), detail = %err.public_message(), upstream_calls, duration_ms, "webhook");
+            }
+            error_response(err)
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Applying an accepted event exactly once, and what happens when that cannot be done now:
+//! shared by the webhook routes and the retry worker.
+
+use lambda_http::http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::deps::Deps;
+use crate::endpoint::{Outcome, Prepared};
+use crate::error::BridgeError;
+use crate::idempotency::{Claim, Steps};
+use crate::registry::EndpointId;
+use crate::retry_queue::{backoff_secs, QueuedEvent};
+
+/// What happened to an event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Handled {
+    Applied(Outcome),
+    /// Applied before: the answer given then.
+    Duplicate(Value),
+    /// Could not be applied now; queued for another attempt.
+    Queued {
+        delay_secs: u32,
+        reason: String,
+    },
+    /// Could not be applied (refused upstream, or out of attempts); parked on the dead-letter
+    /// queue with its reason.
+    Parked {
+        reason: String,
+        code: &'static str,
+        status: StatusCode,
+    },
+}
+
+/// The JSON answer of an applied event, also stored for duplicates.
+pub fn outcome_body(id: EndpointId, outcome: &Outcome) -> Value {
+    let mut body = json!({
+        "ok": true,
+        "endpoint": id,
+        "result": outcome.result,
+        "ghlContactId": outcome.ghl_contact_id,
+        "cloudtalkContactId": outcome.cloudtalk_contact_id,
+        "contactCreated": outcome.contact_created,
+    });
+    for (k, v) in &outcome.details {
+        body[k] = v.clone();
+    }
+    body
+}
+
+/// Applies an event once: claims its idempotency record `key`, applies it with its recorded
+/// steps, and marks it completed. A completed event is answered as a duplicate without any
+/// write.
+pub async fn apply_once(
+    deps: &Deps,
+    id: EndpointId,
+    event: &dyn Prepared,
+    key: &str,
+    lock_until_ms: i64,
+) -> Result<Handled, BridgeError> {
+    let now = deps.clock.now_ms();
+    let done = match deps.idempotency.claim(key, now, lock_until_ms).await? {
+        Claim::Completed { response } => return Ok(Handled::Duplicate(response)),
+        Claim::InProgress => return Err(BridgeError::InProgress),
+        Claim::Acquired { steps } => steps,
+    };
+    let mut steps = Steps::new(key, done, deps.idempotency.clone());
+    match event.apply(deps, &mut steps).await {
+        Ok(outcome) => {
+            if let Err(e) = deps
+                .idempotency
+                .complete(key, &outcome_body(id, &outcome))
+                .await
+            {
+                // The writes are done and recorded as steps; a redelivery re-runs no write.
+                tracing::error!(endpoint = %id, error = "store_unavailable", detail = %e, "could not mark the event completed");
+            }
+            Ok(Handled::Applied(outcome))
+        }
+        Err(e) => {
+            if let Err(release) = deps.idempotency.release(key).await {
+                tracing::warn!(endpoint = %id, detail = %release, "could not release the event; its lock will expire");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Whether a failed attempt goes to the retry queue or the dead-letter queue rather than back
+/// to the sender: everything but refusals of the request itself (4xx).
+pub fn deferrable(error: &BridgeError) -> bool {
+    error.is_retryable() || matches!(error, BridgeError::Upstream(_))
+}
+
+/// After a failed attempt: queue a retryable failure with a delay, park a permanent one with
+/// its reason. When neither can be done the error is returned for the caller to answer.
+pub async fn defer(
+    deps: &Deps,
+    mut event: QueuedEvent,
+    error: BridgeError,
+) -> Result<Handled, BridgeError> {
+    let reason = format!("{}: {}", error.code(), error.public_message());
+    event.last_error = Some(reason.clone());
+    if !error.is_retryable() {
+        // Refused for good (an upstream rejected the data): retrying cannot help, an operator
+        // must look.
+        return park(deps, &event, reason, error).await;
+    }
+    if event.attempt >= deps.config.max_attempts {
+        let why = format!(
+            "gave up after {} attempts; last error {reason}",
+            event.attempt
+        );
+        return park(deps, &event, why, error).await;
+    }
+    let delay_secs = backoff_secs(event.attempt, error.retry_after_secs());
+    match deps.retry_queue.enqueue(&event, delay_secs).await {
+        Ok(()) => Ok(Handled::Queued { delay_secs, reason }),
+        Err(queue_error) => {
+            tracing::warn!(endpoint = %event.endpoint, detail = %queue_error, "event could not be queued");
+            Err(error)
+        }
+    }
+}
+
+async fn park(
+    deps: &Deps,
+    event: &QueuedEvent,
+    reason: String,
+    error: BridgeError,
+) -> Result<Handled, BridgeError> {
+    match deps.retry_queue.park(event, &reason).await {
+        Ok(()) => Ok(Handled::Parked {
+            reason,
+            code: error.code(),
+            status: if error.is_retryable() {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                error.status()
+            },
+        }),
+        Err(park_error) => {
+            tracing::error!(endpoint = %event.endpoint, detail = %park_error, "event could not be parked");
+            Err(error)
+        }
+    }
+}

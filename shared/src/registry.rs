@@ -1,0 +1,234 @@
+//! The one list of the bridge's endpoints. Each entry names the endpoint (its Lambda function),
+//! its route, its sender, how its events are keyed, whether it uses the contact map and which
+//! GHL Marketplace event types it applies. Routing, validation, application, the Marketplace
+//! type table, health and the retry worker are all lookups here; the handler of each
+//! [`EndpointId`] is bound by the exhaustive match in [`crate::handlers::handler`].
+//!
+//! Adding an endpoint: a variant of [`EndpointId`] and its entry in [`REGISTRY`], a handler in
+//! [`crate::handlers`] bound to it, then its binary in `functions/`, its function in
+//! `template.yaml`, its watch route in `Cargo.toml`, its folder in `events/` and its README row
+//! (the consistency test checks all of them against this list).
+
+/// Who sends an endpoint's webhooks, which decides the credential it must present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    GoHighLevel,
+    CloudTalk,
+}
+
+/// An endpoint, by identity. Serialised as its function name (`ghl-new-contact`), which is
+/// what queued events, idempotency keys and log lines carry.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "&'static str")]
+pub enum EndpointId {
+    GhlNewContact,
+    GhlNewTag,
+    GhlNewNote,
+    GhlPipelineChange,
+    GhlStatusChange,
+    CloudtalkCallStarted,
+    CloudtalkCallEnded,
+    CloudtalkRecordingAvailable,
+    CloudtalkAgentStatusChange,
+    CloudtalkContactCreated,
+    CloudtalkCampaignStatusChange,
+    CloudtalkGeneric,
+}
+
+/// What tells one event of an endpoint from another (see [`crate::idempotency::event_key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKeys {
+    /// GHL's `webhookId` (Marketplace events), else the body.
+    WebhookId,
+    /// CloudTalk's envelope `event_id`, else the call's uuid or id, else the body.
+    CallIds,
+    /// CloudTalk's envelope `event_id`, else the body.
+    EventId,
+}
+
+/// One endpoint of the bridge.
+pub struct Entry {
+    pub id: EndpointId,
+    /// The Lambda binary and function name.
+    pub name: &'static str,
+    /// The API Gateway route (`POST`).
+    pub route: &'static str,
+    pub sender: Sender,
+    pub keys: EventKeys,
+    /// Its Lambda reads or writes the contact map (and so needs `CONTACT_MAP_TABLE`).
+    pub uses_contact_map: bool,
+    /// GHL Marketplace event `type`s this endpoint applies, whichever GHL route received them.
+    pub marketplace_types: &'static [&'static str],
+}
+
+const fn ghl(
+    id: EndpointId,
+    name: &'static str,
+    route: &'static str,
+    marketplace_types: &'static [&'static str],
+) -> Entry {
+    Entry {
+        id,
+        name,
+        route,
+        sender: Sender::GoHighLevel,
+        keys: EventKeys::WebhookId,
+        uses_contact_map: true,
+        marketplace_types,
+    }
+}
+
+const fn cloudtalk(
+    id: EndpointId,
+    name: &'static str,
+    route: &'static str,
+    keys: EventKeys,
+    uses_contact_map: bool,
+) -> Entry {
+    Entry {
+        id,
+        name,
+        route,
+        sender: Sender::CloudTalk,
+        keys,
+        uses_contact_map,
+        marketplace_types: &[],
+    }
+}
+
+use EndpointId as E;
+use EventKeys::{CallIds, EventId};
+
+/// Every webhook endpoint, in the order of the README's table (and of [`EndpointId`]).
+#[rustfmt::skip]
+pub static REGISTRY: [Entry; 12] = [
+    ghl(E::GhlNewContact, "ghl-new-contact", "/api/ghl-webhooks/new-contact", &["ContactCreate"]),
+    ghl(E::GhlNewTag, "ghl-new-tag", "/api/ghl-webhooks/new-tag", &["ContactTagUpdate"]),
+    ghl(E::GhlNewNote, "ghl-new-note", "/api/ghl-webhooks/new-note", &["NoteCreate"]),
+    ghl(E::GhlPipelineChange, "ghl-pipeline-change", "/api/ghl-webhooks/pipeline-change", &["OpportunityStageUpdate"]),
+    ghl(E::GhlStatusChange, "ghl-status-change", "/api/ghl-webhooks/status-change", &[]),
+    cloudtalk(E::CloudtalkCallStarted, "cloudtalk-call-started", "/api/cloudtalk-webhooks/call-started", CallIds, true),
+    cloudtalk(E::CloudtalkCallEnded, "cloudtalk-call-ended", "/api/cloudtalk-webhooks/call-ended", CallIds, true),
+    cloudtalk(E::CloudtalkRecordingAvailable, "cloudtalk-recording-available", "/api/cloudtalk-webhooks/recording-available", CallIds, true),
+    cloudtalk(E::CloudtalkAgentStatusChange, "cloudtalk-agent-status-change", "/api/cloudtalk-webhooks/agent-status-change", EventId, false),
+    cloudtalk(E::CloudtalkContactCreated, "cloudtalk-contact-created", "/api/cloudtalk-webhooks/contact-created", CallIds, true),
+    cloudtalk(E::CloudtalkCampaignStatusChange, "cloudtalk-campaign-status-change", "/api/cloudtalk-webhooks/campaign-status-change", CallIds, true),
+    cloudtalk(E::CloudtalkGeneric, "cloudtalk-generic", "/api/cloudtalk-webhooks/generic", EventId, false),
+];
+
+/// The health function and its routes (`GET`).
+pub const HEALTH_FUNCTION: &str = "health";
+pub const HEALTH_ROUTES: [&str; 3] = [
+    "/health",
+    "/api/ghl-webhooks/test",
+    "/api/cloudtalk-webhooks/test",
+];
+
+/// The retry worker's function (no route; fed by the retry queue).
+pub const RETRY_WORKER_FUNCTION: &str = "retry-worker";
+
+impl EndpointId {
+    /// Its registry entry.
+    pub fn entry(self) -> &'static Entry {
+        // REGISTRY lists the variants in declaration order (checked by a test below).
+        &REGISTRY[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.entry().name
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        REGISTRY.iter().find(|e| e.name == name).map(|e| e.id)
+    }
+}
+
+impl std::fmt::Display for EndpointId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl From<EndpointId> for &'static str {
+    fn from(id: EndpointId) -> Self {
+        id.name()
+    }
+}
+
+impl TryFrom<String> for EndpointId {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, String> {
+        Self::from_name(&name).ok_or_else(|| format!("unknown endpoint {name}"))
+    }
+}
+
+/// The entry serving a `POST` to `path`.
+pub fn by_route(path: &str) -> Option<&'static Entry> {
+    REGISTRY.iter().find(|e| e.route == path)
+}
+
+/// What a GHL Marketplace event `type` is applied by: `Some(entry)`, or `None` for the types the
+/// bridge does not act on (deletions, tasks, messages…).
+pub fn by_marketplace_type(kind: &str) -> Option<&'static Entry> {
+    REGISTRY
+        .iter()
+        .find(|e| e.marketplace_types.contains(&kind))
+}
+
+/// One route the bridge serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// The Lambda function serving it.
+    pub function: &'static str,
+    pub method: &'static str,
+    pub route: &'static str,
+}
+
+/// Every route: the webhooks (`POST`), then health (`GET`).
+pub fn routes() -> Vec<Route> {
+    let webhooks = REGISTRY.iter().map(|e| Route {
+        function: e.name,
+        method: "POST",
+        route: e.route,
+    });
+    let health = HEALTH_ROUTES.iter().map(|route| Route {
+        function: HEALTH_FUNCTION,
+        method: "GET",
+        route,
+    });
+    webhooks.chain(health).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_id_has_one_entry_and_names_round_trip() {
+        for (i, entry) in REGISTRY.iter().enumerate() {
+            assert_eq!(
+                entry.id as usize, i,
+                "REGISTRY is in the order of EndpointId"
+            );
+            assert_eq!(entry.id.entry().name, entry.name, "entry {i}");
+            assert_eq!(EndpointId::from_name(entry.name), Some(entry.id));
+            let json = serde_json::to_string(&entry.id).unwrap();
+            assert_eq!(json, format!("\"{}\"", entry.name));
+            assert_eq!(serde_json::from_str::<EndpointId>(&json).unwrap(), entry.id);
+            let prefix = match entry.sender {
+                Sender::GoHighLevel => "/api/ghl-webhooks/",
+                Sender::CloudTalk => "/api/cloudtalk-webhooks/",
+            };
+            assert!(entry.route.starts_with(prefix), "{}", entry.route);
+        }
+        assert!(serde_json::from_str::<EndpointId>("\"nope\"").is_err());
+        assert_eq!(
+            by_marketplace_type("NoteCreate").map(|e| e.id),
+            Some(EndpointId::GhlNewNote)
+        );
+        assert!(by_marketplace_type("ContactDelete").is_none());
+        assert_eq!(routes().len(), REGISTRY.len() + HEALTH_ROUTES.len());
+    }
+}
