@@ -97,7 +97,7 @@ mod tests {
         assert_eq!(
             detect(&[
                 ("AWS_LAMBDA_RUNTIME_API", "http://127.0.0.1:9000/.rt"),
-                ("AWS_LAMBDA_FUNCTION_NAME", "ghl-new-contact"),
+                ("AWS_LAMBDA_FUNCTION_NAME", "some-function"),
             ]),
             Environment::LocalEmulator
         );

@@ -19,6 +19,65 @@ fn word(ok: bool) -> &'static str {
     }
 }
 
+/// Which router a health route reports on.
+fn router_of(path: &str) -> &'static str {
+    let path = path.trim_end_matches('/');
+    if path.ends_with("/api/ghl-webhooks/test") {
+        "ghl-webhooks"
+    } else if path.ends_with("/api/cloudtalk-webhooks/test") {
+        "cloudtalk-webhooks"
+    } else {
+        "system"
+    }
+}
+
+/// The dependencies a router needs, each `true` when usable.
+fn checks(deps: &Deps, router: &str, store: bool, state: bool) -> Vec<(&'static str, bool)> {
+    let mut checks = vec![("contactMap", store), ("stateStore", state)];
+    if router != "cloudtalk-webhooks" {
+        checks.push(("cloudtalk", deps.cloudtalk_configured()));
+    }
+    if router != "ghl-webhooks" {
+        checks.push(("gohighlevel", deps.ghl_configured()));
+    }
+    if router == "cloudtalk-webhooks" {
+        let secret = !deps.secrets().cloudtalk_webhook_secrets.is_empty();
+        checks.push(("webhookAuth", secret));
+    }
+    checks
+}
+
+/// What only a caller presenting a webhook secret sees: the settings present, the backends,
+/// the routes.
+fn details(deps: &Deps, router: &str, store: bool, state: bool) -> Map<String, Value> {
+    let settings: Map<String, Value> = deps
+        .settings_present()
+        .into_iter()
+        .map(|(name, present)| (name.to_string(), json!(present)))
+        .collect();
+    let endpoints: Vec<&str> = registry::routes()
+        .iter()
+        .filter(|e| match router {
+            "ghl-webhooks" => e.route.starts_with("/api/ghl-webhooks/"),
+            "cloudtalk-webhooks" => e.route.starts_with("/api/cloudtalk-webhooks/"),
+            _ => true,
+        })
+        .map(|e| e.route)
+        .collect();
+    let mut details = Map::new();
+    details.insert("settings".into(), json!(settings));
+    details.insert(
+        "contactMap".into(),
+        json!({ "backend": deps.contacts.kind(), "reachable": store }),
+    );
+    details.insert(
+        "stateStore".into(),
+        json!({ "backend": deps.state.kind(), "reachable": state }),
+    );
+    details.insert("endpoints".into(), json!(endpoints));
+    details
+}
+
 pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     deps.secrets.refresh_if_due().await;
     if req.method() != lambda_http::http::Method::GET
@@ -29,32 +88,15 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
             &json!({"error": "method_not_allowed", "message": "use GET"}),
         );
     }
-    let path = req.uri().path().trim_end_matches('/');
-    let router = if path.ends_with("/api/ghl-webhooks/test") {
-        "ghl-webhooks"
-    } else if path.ends_with("/api/cloudtalk-webhooks/test") {
-        "cloudtalk-webhooks"
-    } else {
-        "system"
-    };
+    let router = router_of(req.uri().path());
     let (store, state) = tokio::join!(deps.contacts.ping(), deps.state.ping());
     for (which, result) in [("contact map", &store), ("state store", &state)] {
         if let Err(e) = result {
             tracing::error!(endpoint = NAME, error = "store_unavailable", store = which, detail = %e, "health");
         }
     }
-    let secrets = deps.secrets();
-    let mut checks: Vec<(&str, bool)> =
-        vec![("contactMap", store.is_ok()), ("stateStore", state.is_ok())];
-    if router != "cloudtalk-webhooks" {
-        checks.push(("cloudtalk", deps.cloudtalk_configured()));
-    }
-    if router != "ghl-webhooks" {
-        checks.push(("gohighlevel", deps.ghl_configured()));
-    }
-    if router == "cloudtalk-webhooks" {
-        checks.push(("webhookAuth", !secrets.cloudtalk_webhook_secrets.is_empty()));
-    }
+    let (store, state) = (store.is_ok(), state.is_ok());
+    let checks = checks(deps, router, store, state);
     let healthy = checks.iter().all(|(_, ok)| *ok);
     let missing: Vec<&str> = deps
         .settings_present()
@@ -77,31 +119,13 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         "checks": checks.iter().map(|(name, ok)| (name.to_string(), json!(word(*ok)))).collect::<Map<String, Value>>(),
     });
     if super::auth::presents_a_webhook_secret(deps, &req) {
-        let settings: Map<String, Value> = deps
-            .settings_present()
-            .into_iter()
-            .map(|(name, present)| (name.to_string(), json!(present)))
-            .collect();
-        let endpoints: Vec<&str> = registry::routes()
-            .iter()
-            .filter(|e| match router {
-                "ghl-webhooks" => e.route.starts_with("/api/ghl-webhooks/"),
-                "cloudtalk-webhooks" => e.route.starts_with("/api/cloudtalk-webhooks/"),
-                _ => true,
-            })
-            .map(|e| e.route)
-            .collect();
-        body["settings"] = json!(settings);
-        body["contactMap"] = json!({ "backend": deps.contacts.kind(), "reachable": store.is_ok() });
-        body["stateStore"] = json!({ "backend": deps.state.kind(), "reachable": state.is_ok() });
-        body["endpoints"] = json!(endpoints);
+        for (k, v) in details(deps, router, store, state) {
+            body[k] = v;
+        }
     }
-    json_response(
-        if healthy {
-            StatusCode::OK
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        },
-        &body,
-    )
+    let status = match healthy {
+        true => StatusCode::OK,
+        false => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    json_response(status, &body)
 }
