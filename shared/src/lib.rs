@@ -1,13 +1,22 @@
 //! The GoHighLevel ↔ CloudTalk bridge library: everything the Lambda binaries in `functions/`
-//! run. Each binary's `main` builds [`Deps`] and serves one endpoint from [`handlers`].
+//! run. Each binary's `main` is one call: [`pipeline::run`] for a webhook endpoint, or the health
+//! route or the retry worker.
 //!
-//! - [`payload`]: inbound webhook shapes, normalised into one event per endpoint;
-//! - [`mapping`]: pure functions from events to upstream writes;
-//! - [`clients`]: the CloudTalk and GoHighLevel API clients;
-//! - [`contact_map`]: the GHL ↔ CloudTalk id map (DynamoDB, in-memory);
-//! - [`resolve`]: finding or creating the contact on the other side;
-//! - [`webhook`]: the shared request pipeline (auth, body, answer, log line);
-//! - [`config`], [`error`], [`telemetry`], [`phone`].
+//! From the bottom up (a module uses only modules listed before it):
+//! - the domain: [`payload`] (inbound shapes → one event per endpoint, with its own
+//!   [`payload::PayloadError`]), [`mapping`] (pure functions from events to upstream writes),
+//!   [`phone`];
+//! - identities and settings: [`registry`] (the one list of endpoints), [`config`],
+//!   [`secrets`], [`environment`], [`clock`];
+//! - ports and adapters: [`store`] (the one storage error), [`contact_map`], [`state`],
+//!   [`idempotency`], [`retry_queue`], [`local_store`] (the embedded store file), [`clients`]
+//!   (the CloudTalk and GoHighLevel REST clients);
+//! - wiring: [`deps`], [`startup`] (what a function checks before serving), [`telemetry`],
+//!   [`signature`];
+//! - the application: [`endpoint`] (what a handler is), [`resolve`] (finding or creating the
+//!   contact on the other side), [`handlers`] (one per endpoint, bound to the registry);
+//! - delivery: [`pipeline`] (auth, parse once, apply once, queue or park, the one HTTP answer
+//!   and log line; health) and [`worker`] (the retry queue's consumer).
 
 pub mod clients;
 pub mod clock;
