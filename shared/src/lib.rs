@@ -2,17 +2,16 @@
 //! run. Each binary's `main` is one call: [`pipeline::run`] for a webhook endpoint, or the health
 //! route or the retry worker.
 //!
-//! From the bottom up (a module uses only modules listed before it):
-//! - the domain: [`payload`] (inbound shapes → one event per endpoint, with its own
-//!   [`payload::PayloadError`]), [`mapping`] (pure functions from events to upstream writes),
-//!   [`phone`];
-//! - identities and settings: [`registry`] (the one list of endpoints), [`config`],
-//!   [`secrets`], [`environment`], [`clock`];
+//! The modules form layers (checked by `tests/layers.rs`: no module uses one that uses it back),
+//! from the bottom up:
+//! - identities, settings and the domain: [`clock`], [`environment`], [`registry`] (the one
+//!   list of endpoints), [`payload`] (inbound shapes → one event per endpoint, with its own
+//!   [`payload::PayloadError`]), [`signature`], [`telemetry`], [`phone`], [`secrets`];
 //! - ports and adapters: [`store`] (the one storage error), [`contact_map`], [`state`],
-//!   [`idempotency`], [`retry_queue`], [`local_store`] (the embedded store file), [`clients`]
-//!   (the CloudTalk and GoHighLevel REST clients);
-//! - wiring: [`deps`], [`startup`] (what a function checks before serving), [`telemetry`],
-//!   [`signature`];
+//!   [`retry_queue`], [`clients`] (the CloudTalk and GoHighLevel REST clients), [`config`],
+//!   [`error`] (the typed errors), [`mapping`] (pure functions from events to upstream
+//!   writes), [`startup`] (what a function checks before serving), [`idempotency`],
+//!   [`local_store`] (the embedded store file), [`deps`] (the wiring);
 //! - the application: [`endpoint`] (what a handler is), [`resolve`] (finding or creating the
 //!   contact on the other side), [`handlers`] (one per endpoint, bound to the registry);
 //! - delivery: [`pipeline`] (auth, parse once, apply once, queue or park, the one HTTP answer

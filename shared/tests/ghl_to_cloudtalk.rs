@@ -393,7 +393,11 @@ async fn a_rate_limited_cloudtalk_event_is_queued_or_answered_429_when_it_cannot
     assert_eq!(res.status(), 429);
     // The delay the bridge would itself wait (30 s and jitter here; more when the upstream asks
     // for more), not a fixed number.
-    let retry_after: u32 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u32 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((30..40).contains(&retry_after), "Retry-After {retry_after}");
     let answer = response_json(&res);
     assert_eq!(answer["error"], "upstream_unavailable");
