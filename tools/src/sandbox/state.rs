@@ -2,7 +2,7 @@
 //! notes, opportunities, pipelines and custom values; the request log and counters.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -109,9 +109,30 @@ pub(crate) struct State {
     pub cloudtalk_requests: u64,
     pub ghl_requests: u64,
     pub faults_injected: u64,
-    /// Recent request times, for the rate limits.
-    pub ct_window: VecDeque<Instant>,
-    pub ghl_window: VecDeque<Instant>,
+    /// Recent requests, for the rate limits.
+    pub ct_window: RateWindow,
+    pub ghl_window: RateWindow,
+}
+
+/// The times of recent requests, for a rate limit.
+#[derive(Default)]
+pub(crate) struct RateWindow(VecDeque<Instant>);
+
+impl RateWindow {
+    /// Counts a request now; returns how many the last `span` saw, this one included.
+    pub fn hit(&mut self, span: Duration) -> usize {
+        let cutoff = Instant::now() - span;
+        while self.0.front().is_some_and(|t| *t < cutoff) {
+            self.0.pop_front();
+        }
+        self.0.push_back(Instant::now());
+        self.0.len()
+    }
+
+    /// Requests counted, as of the last [`RateWindow::hit`].
+    pub fn count(&self) -> usize {
+        self.0.len()
+    }
 }
 
 pub(crate) fn now() -> String {
@@ -146,8 +167,8 @@ impl State {
             cloudtalk_requests: 0,
             ghl_requests: 0,
             faults_injected: 0,
-            ct_window: VecDeque::new(),
-            ghl_window: VecDeque::new(),
+            ct_window: RateWindow::default(),
+            ghl_window: RateWindow::default(),
         }
     }
 
