@@ -85,6 +85,33 @@ pub(crate) struct CustomValue {
     pub value: String,
 }
 
+/// A row that belongs to one contact: a note, an activity, an opportunity.
+pub(crate) trait OfContact {
+    fn contact_id(&self) -> &str;
+}
+
+macro_rules! of_contact {
+    ($($row:ty),*) => {
+        $(impl OfContact for $row {
+            fn contact_id(&self) -> &str {
+                &self.contact_id
+            }
+        })*
+    };
+}
+
+of_contact!(CtNote, CtActivity, GhlNote, Opportunity);
+
+/// The rows that belong to a contact, in order.
+pub(crate) fn of_contact<'s, T: OfContact + 's>(
+    rows: impl IntoIterator<Item = &'s T>,
+    contact_id: &str,
+) -> Vec<&'s T> {
+    rows.into_iter()
+        .filter(|r| r.contact_id() == contact_id)
+        .collect()
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct RequestLog {
     pub api: String,
@@ -215,59 +242,53 @@ impl State {
     }
 
     pub fn to_json(&self) -> Value {
-        let ct_contacts: Vec<Value> = self
-            .ct_contacts
-            .values()
-            .map(|c| {
-                let mut v = json!(c);
-                v["notes"] = json!(self
-                    .ct_notes
-                    .iter()
-                    .filter(|n| n.contact_id == c.id)
-                    .map(|n| &n.note)
-                    .collect::<Vec<_>>());
-                v["activities"] = json!(self
-                    .ct_activities
-                    .iter()
-                    .filter(|a| a.contact_id == c.id)
-                    .collect::<Vec<_>>());
-                v
-            })
-            .collect();
-        let ghl_contacts: Vec<Value> = self
-            .ghl_contacts
-            .values()
-            .map(|c| {
-                let mut v = json!(c);
-                v["notes"] = json!(self
-                    .ghl_notes
-                    .iter()
-                    .filter(|n| n.contact_id == c.id)
-                    .map(|n| &n.body)
-                    .collect::<Vec<_>>());
-                v["opportunities"] = json!(self
-                    .opportunities
-                    .values()
-                    .filter(|o| o.contact_id == c.id)
-                    .collect::<Vec<_>>());
-                v
-            })
-            .collect();
         json!({
-            "cloudtalk": {
-                "contacts": ct_contacts,
-                "tags": self.ct_tags.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
-            },
-            "ghl": {
-                "contacts": ghl_contacts,
-                "pipelines": self.pipelines,
-                "customValues": self.custom_values.values().collect::<Vec<_>>(),
-            },
+            "cloudtalk": self.cloudtalk_json(),
+            "ghl": self.ghl_json(),
             "counters": {
                 "cloudtalkRequests": self.cloudtalk_requests,
                 "ghlRequests": self.ghl_requests,
                 "faultsInjected": self.faults_injected,
             },
+        })
+    }
+
+    /// CloudTalk's contacts, each with its notes and activities, and the tag catalogue.
+    fn cloudtalk_json(&self) -> Value {
+        let contacts: Vec<Value> = self
+            .ct_contacts
+            .values()
+            .map(|c| {
+                let mut v = json!(c);
+                let notes = of_contact(&self.ct_notes, &c.id);
+                v["notes"] = json!(notes.iter().map(|n| &n.note).collect::<Vec<_>>());
+                v["activities"] = json!(of_contact(&self.ct_activities, &c.id));
+                v
+            })
+            .collect();
+        json!({
+            "contacts": contacts,
+            "tags": self.ct_tags.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
+        })
+    }
+
+    /// GHL's contacts, each with its notes and opportunities, pipelines and custom values.
+    fn ghl_json(&self) -> Value {
+        let contacts: Vec<Value> = self
+            .ghl_contacts
+            .values()
+            .map(|c| {
+                let mut v = json!(c);
+                let notes = of_contact(&self.ghl_notes, &c.id);
+                v["notes"] = json!(notes.iter().map(|n| &n.body).collect::<Vec<_>>());
+                v["opportunities"] = json!(of_contact(self.opportunities.values(), &c.id));
+                v
+            })
+            .collect();
+        json!({
+            "contacts": contacts,
+            "pipelines": self.pipelines,
+            "customValues": self.custom_values.values().collect::<Vec<_>>(),
         })
     }
 }
