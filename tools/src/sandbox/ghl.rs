@@ -249,7 +249,9 @@ fn update_contact(call: &mut Call) -> Outcome {
 
 fn add_note(call: &mut Call) -> Outcome {
     let id = call.param("id");
-    contact_mut(call.state, &id)?;
+    if !call.state.ghl_contacts.contains_key(&id) {
+        return Err(not_found("Contact"));
+    }
     let Some(body) = call.field("body") else {
         return Err(unprocessable(&[
             "body should not be empty",
