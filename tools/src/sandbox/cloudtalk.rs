@@ -1,63 +1,353 @@
 //! The CloudTalk API simulator, under `/cloudtalk/api`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State as AxumState;
-use axum::http::{HeaderMap, Method, Uri};
-use axum::response::Response;
 use base64::Engine;
 use bridge::telemetry::mask_phone;
 use serde_json::{json, Map, Value};
 
+use super::api::{self, text, texts, Api, Call, Headers, Incoming, Outcome, Reply};
+use super::routes::{delete, get, post, put, Route};
 use super::state::{now, CtActivity, CtContact, CtNote, State};
-use super::{answer, Fault, Incoming, Sandbox};
+use super::{Fault, Inner, Sandbox};
 
 const ACTIVITY_TYPES: &[&str] = &[
     "order", "task", "chat", "ticket", "other", "invoice", "proforma", "estimate", "cancel",
 ];
 
+/// CloudTalk's limit: requests per minute per company.
+const LIMIT_PER_MINUTE: usize = 60;
+
+/// The operations, first match wins. CloudTalk's paths end in `<id>.json`: `{id*}` takes the
+/// rest of the path and [`id`] reads the id off it.
+#[rustfmt::skip]
+const ROUTES: &[Route] = &[
+    get("/contacts/index.json", list_contacts),
+    get("/contacts/show/{id*}", show_contact),
+    put("/contacts/add.json", add_contact),
+    post("/contacts/edit/{id*}", edit_contact),
+    delete("/contacts/delete/{id*}", delete_contact),
+    put("/contacts/addTags/{id*}", add_tags),
+    delete("/contacts/removeTags/{id*}", remove_tags),
+    put("/notes/add/{id*}", add_note),
+    put("/activity/add/{id*}", add_activity),
+    get("/tags/index.json", list_tags),
+    post("/bulk/contacts.json", bulk),
+];
+
+/// The path whose DELETE carries a body, which is then required like a PUT's or a POST's.
+const DELETE_WITH_BODY: &str = "/contacts/removeTags/";
+
+pub(crate) struct CloudTalk;
+
+impl Api for CloudTalk {
+    const NAME: &'static str = "cloudtalk";
+    const PREFIX: &'static str = "/cloudtalk/api";
+    const ROUTES: &'static [Route] = ROUTES;
+    /// When the limit's window resets, in Unix seconds.
+    type Quota = i64;
+
+    fn fault(req: &Incoming, fault: Fault) -> (Reply, i64) {
+        match fault {
+            Fault::ServerError => (Self::server_error(), next_minute(req)),
+            Fault::RateLimited => (too_many_requests(), chrono::Utc::now().timestamp() + 2),
+        }
+    }
+
+    fn admit(inner: &Inner, req: &Incoming) -> Result<i64, (Reply, i64)> {
+        let reset = next_minute(req);
+        if !authorized(inner, req) {
+            return Err(((401, envelope(401, "Unauthorized")), reset));
+        }
+        let over_limit = inner.config.enforce_cloudtalk_limit
+            && inner
+                .state
+                .lock()
+                .is_ok_and(|mut s| s.ct_window.hit(Duration::from_secs(60)) > LIMIT_PER_MINUTE);
+        if over_limit {
+            return Err((too_many_requests(), reset));
+        }
+        Ok(reset)
+    }
+
+    fn limit_headers(inner: &Inner, status: u16, reset_at: i64) -> Headers {
+        let remaining = inner
+            .state
+            .lock()
+            .map(|s| LIMIT_PER_MINUTE.saturating_sub(s.ct_window.count()))
+            .unwrap_or(LIMIT_PER_MINUTE);
+        let remaining = if status == 429 { 0 } else { remaining };
+        vec![
+            ("x-cloudtalkapi-limit", LIMIT_PER_MINUTE.to_string()),
+            ("x-cloudtalkapi-remaining", remaining.to_string()),
+            ("x-cloudtalkapi-resettime", reset_at.to_string()),
+        ]
+    }
+
+    fn server_error() -> Reply {
+        (500, envelope(500, "Something went wrong."))
+    }
+
+    fn bad_body() -> Reply {
+        (400, envelope(400, "Bad Request"))
+    }
+
+    fn no_route(req: &Incoming) -> Reply {
+        let url = format!("/api{}", req.path);
+        (
+            404,
+            json!({"name": "Not Found", "message": "Not Found", "url": url}),
+        )
+    }
+
+    fn needs_body(req: &Incoming) -> bool {
+        matches!(
+            req.method,
+            axum::http::Method::PUT | axum::http::Method::POST
+        ) || req.path.starts_with(DELETE_WITH_BODY)
+    }
+}
+
+/// The start of the minute after the request's.
+fn next_minute(req: &Incoming) -> i64 {
+    (req.received / 60 + 1) * 60
+}
+
+/// Basic auth with the configured API key.
+fn authorized(inner: &Inner, req: &Incoming) -> bool {
+    let expected = format!(
+        "{}:{}",
+        inner.config.cloudtalk_key_id, inner.config.cloudtalk_key_secret
+    );
+    let presented = req
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Basic "))
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        });
+    presented.as_deref() == Some(expected.as_bytes())
+}
+
 fn envelope(status: u16, message: &str) -> Value {
     json!({"responseData": {"status": status, "message": message}})
 }
 
-fn invalid(errors: Map<String, Value>) -> (u16, Value) {
+fn too_many_requests() -> Reply {
+    (429, envelope(429, "Too Many Requests"))
+}
+
+fn not_found() -> Reply {
+    (404, envelope(404, "Not found."))
+}
+
+/// 406 with messages by field.
+fn invalid(errors: Map<String, Value>) -> Reply {
     (
         406,
         json!({"responseData": {"status": 406, "message": "Invalid input data.", "data": errors}}),
     )
 }
 
-fn text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+/// 406 with one message for one field.
+fn invalid_field(field: &str, message: &str) -> Reply {
+    let mut errors = Map::new();
+    errors.insert(field.into(), json!([message]));
+    invalid(errors)
+}
+
+fn required(field: &str) -> Reply {
+    invalid_field(field, "This field is required.")
+}
+
+fn created(id: &str) -> Reply {
+    (
+        201,
+        json!({"responseData": {"status": 201, "data": {"id": id}}}),
+    )
+}
+
+fn done() -> Reply {
+    (200, json!({"responseData": {"status": 200}}))
+}
+
+/// The id in a path's `<id>.json` tail; empty when it has no such tail.
+fn id(call: &Call) -> String {
+    let tail = call.params.get("id");
+    tail.strip_suffix(".json").unwrap_or_default().to_string()
+}
+
+fn list_contacts(call: &mut Call) -> Outcome {
+    let keyword = call.req.query("keyword").map(str::to_lowercase);
+    let tag = call.req.query("tag_id");
+    let tag = tag.and_then(|t| call.state.ct_tags.get(t).cloned());
+    let rows = call
+        .state
+        .ct_contacts
+        .values()
+        .filter(|c| keyword.as_deref().is_none_or(|k| matches_keyword(c, k)))
+        .filter(|c| {
+            tag.as_ref()
+                .is_none_or(|t| c.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+        })
+        .map(list_row)
+        .collect();
+    Ok((200, page(call.req, rows)))
+}
+
+/// A name or email containing the (lowercase) keyword, or a number containing its digits.
+fn matches_keyword(c: &CtContact, keyword: &str) -> bool {
+    let digits: String = keyword.chars().filter(char::is_ascii_digit).collect();
+    c.name.to_lowercase().contains(keyword)
+        || c.emails.iter().any(|e| e.to_lowercase().contains(keyword))
+        || (!digits.is_empty() && c.numbers.iter().any(|n| n.contains(digits.as_str())))
+}
+
+fn show_contact(call: &mut Call) -> Outcome {
+    let contact = call
+        .state
+        .ct_contacts
+        .get(&id(call))
+        .ok_or_else(not_found)?;
+    Ok((200, json!({"responseData": show_json(contact)})))
+}
+
+fn add_contact(call: &mut Call) -> Outcome {
+    let contact = insert_contact(call.state, &call.data)?;
+    let reply = created(&contact.id);
+    announce_later(call, contact);
+    Ok(reply)
+}
+
+fn edit_contact(call: &mut Call) -> Outcome {
+    let id = id(call);
+    replace_contact(call.state, &id, &call.data)?;
+    call.say(format!("CloudTalk ← edit contact {id}"));
+    Ok(done())
+}
+
+fn delete_contact(call: &mut Call) -> Outcome {
+    remove_contact(call.state, &id(call))?;
+    Ok(done())
+}
+
+fn add_tags(call: &mut Call) -> Outcome {
+    let id = id(call);
+    let tags = texts(call.data.get("tags"));
+    if tags.is_empty() {
+        return Err(required("tags"));
+    }
+    let contact = call.state.ct_contacts.get_mut(&id).ok_or_else(not_found)?;
+    api::add_tags(&mut contact.tags, &tags);
+    let rows: Vec<Value> = tags
+        .iter()
+        .map(|t| json!({"id": call.state.tag_id(t), "name": t}))
+        .collect();
+    call.say(format!("CloudTalk ← add tags {tags:?} to {id}"));
+    Ok((
+        200,
+        json!({"responseData": {"status": 200, "message": "Tags were sucessfully added.", "data": {"tags": rows, "contact_id": id}}}),
+    ))
+}
+
+fn remove_tags(call: &mut Call) -> Outcome {
+    let tags = texts(call.data.get("tags"));
+    let contact = call.state.ct_contacts.get_mut(&id(call));
+    let contact = contact.ok_or_else(not_found)?;
+    api::remove_tags(&mut contact.tags, &tags);
+    Ok((
+        200,
+        json!({"responseData": {"status": 200, "message": "Tags were successfully removed."}}),
+    ))
+}
+
+fn add_note(call: &mut Call) -> Outcome {
+    let contact_id = id(call);
+    let note_id = insert_note(call.state, &contact_id, &call.data)?;
+    let note = call.field("note").unwrap_or_default();
+    let excerpt: String = note.chars().take(80).collect();
+    call.say(format!("CloudTalk ← note on {contact_id}: {excerpt}"));
+    Ok(created(&note_id))
+}
+
+fn add_activity(call: &mut Call) -> Outcome {
+    let contact_id = id(call);
+    let activity_id = insert_activity(call.state, &contact_id, &call.data)?;
+    let name = call.field("name").unwrap_or_default();
+    call.say(format!("CloudTalk ← activity \"{name}\" on {contact_id}"));
+    Ok(created(&activity_id))
+}
+
+fn list_tags(call: &mut Call) -> Outcome {
+    let rows = call
+        .state
+        .ct_tags
+        .iter()
+        .map(|(id, name)| json!({"Tag": {"id": id, "name": name}}))
+        .collect();
+    Ok((200, page(call.req, rows)))
+}
+
+/// Up to 10 commands, each answered inside the 200 with its own status.
+fn bulk(call: &mut Call) -> Outcome {
+    let commands = match call.data.as_array() {
+        Some(commands) if commands.len() <= 10 => commands.clone(),
+        _ => {
+            let message = "Send a JSON array of at most 10 commands.";
+            return Err(invalid_field("commands", message));
+        }
+    };
+    let results: Vec<Value> = commands.iter().map(|c| run_command(call, c)).collect();
+    Ok((
+        200,
+        json!({"responseData": {"status": 200, "data": results}}),
+    ))
+}
+
+fn run_command(call: &mut Call, command: &Value) -> Value {
+    let command_id = command.get("command_id").cloned().unwrap_or(Value::Null);
+    let data = command.get("data").cloned().unwrap_or(Value::Null);
+    let action = command.get("action").and_then(Value::as_str);
+    match apply_command(call, action, &data) {
+        Ok((status, Some(id))) => {
+            json!({"command_id": command_id, "status": status, "data": {"id": id}})
+        }
+        Ok((status, None)) => json!({"command_id": command_id, "status": status}),
+        Err((status, body)) => json!({"command_id": command_id, "status": status,
+            "message": body.pointer("/responseData/message"), "data": body.pointer("/responseData/data")}),
     }
 }
 
-fn list(data: &Value, key: &str, field: &str) -> Option<Vec<String>> {
-    match data.get(key)? {
-        Value::Array(items) => Some(items.iter().filter_map(|i| text(i.get(field))).collect()),
-        Value::String(s) if s.is_empty() => Some(Vec::new()),
-        _ => None,
+/// A command's status and the id it created, if any.
+fn apply_command(
+    call: &mut Call,
+    action: Option<&str>,
+    data: &Value,
+) -> Result<(u16, Option<String>), Reply> {
+    let id_of = |k: &str| text(data.get(k)).unwrap_or_default();
+    let state = &mut *call.state;
+    match action {
+        Some("add_contact") => {
+            let contact = insert_contact(state, data)?;
+            let id = contact.id.clone();
+            announce_later(call, contact);
+            Ok((201, Some(id)))
+        }
+        Some("edit_contact") => replace_contact(state, &id_of("id"), data).map(|_| (200, None)),
+        Some("delete_contact") => remove_contact(state, &id_of("id")).map(|_| (200, None)),
+        Some("add_note") => {
+            insert_note(state, &id_of("contact_id"), data).map(|id| (201, Some(id)))
+        }
+        Some("add_activity") => {
+            insert_activity(state, &id_of("contact_id"), data).map(|id| (201, Some(id)))
+        }
+        _ => Err(invalid_field("action", "Unknown action.")),
     }
-}
-
-fn valid_number(n: &str) -> bool {
-    n.starts_with('+')
-        && (8..=15).contains(&(n.len() - 1))
-        && n[1..].chars().all(|c| c.is_ascii_digit())
-}
-
-fn valid_email(e: &str) -> bool {
-    e.split_once('@').is_some_and(|(l, d)| {
-        !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
-    })
 }
 
 /// Checks and applies contact fields. Sent collections replace; `name` is required.
-fn apply_contact(contact: &mut CtContact, data: &Value) -> Result<(), (u16, Value)> {
+fn apply_contact(contact: &mut CtContact, data: &Value) -> Result<(), Reply> {
     let mut errors = Map::new();
     match text(data.get("name")) {
         Some(name) if name.chars().count() <= 150 => contact.name = name,
@@ -117,44 +407,68 @@ fn apply_contact(contact: &mut CtContact, data: &Value) -> Result<(), (u16, Valu
     Ok(())
 }
 
-fn add_contact(state: &mut State, data: &Value) -> Result<CtContact, (u16, Value)> {
+fn list(data: &Value, key: &str, field: &str) -> Option<Vec<String>> {
+    match data.get(key)? {
+        Value::Array(items) => Some(items.iter().filter_map(|i| text(i.get(field))).collect()),
+        Value::String(s) if s.is_empty() => Some(Vec::new()),
+        _ => None,
+    }
+}
+
+fn valid_number(n: &str) -> bool {
+    n.starts_with('+')
+        && (8..=15).contains(&(n.len() - 1))
+        && n[1..].chars().all(|c| c.is_ascii_digit())
+}
+
+fn valid_email(e: &str) -> bool {
+    e.split_once('@').is_some_and(|(l, d)| {
+        !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+    })
+}
+
+/// Puts the contact's tags in the catalogue.
+fn catalogue_tags(state: &mut State, contact: &CtContact) {
+    for tag in &contact.tags {
+        state.tag_id(tag);
+    }
+}
+
+fn insert_contact(state: &mut State, data: &Value) -> Result<CtContact, Reply> {
     let mut contact = CtContact {
         created: now(),
         ..Default::default()
     };
     apply_contact(&mut contact, data)?;
     contact.id = state.ct_id();
-    for tag in contact.tags.clone() {
-        state.tag_id(&tag);
-    }
+    catalogue_tags(state, &contact);
     state
         .ct_contacts
         .insert(contact.id.clone(), contact.clone());
     Ok(contact)
 }
 
-fn edit_contact(state: &mut State, id: &str, data: &Value) -> Result<(), (u16, Value)> {
-    let Some(existing) = state.ct_contacts.get(id).cloned() else {
-        return Err((404, envelope(404, "Not found.")));
-    };
-    let mut contact = existing;
+fn replace_contact(state: &mut State, id: &str, data: &Value) -> Result<(), Reply> {
+    let mut contact = state.ct_contacts.get(id).cloned().ok_or_else(not_found)?;
     apply_contact(&mut contact, data)?;
-    for tag in contact.tags.clone() {
-        state.tag_id(&tag);
-    }
+    catalogue_tags(state, &contact);
     state.ct_contacts.insert(id.to_string(), contact);
     Ok(())
 }
 
-fn add_note(state: &mut State, contact_id: &str, data: &Value) -> Result<String, (u16, Value)> {
+fn remove_contact(state: &mut State, id: &str) -> Result<(), Reply> {
+    state
+        .ct_contacts
+        .remove(id)
+        .map(|_| ())
+        .ok_or_else(not_found)
+}
+
+fn insert_note(state: &mut State, contact_id: &str, data: &Value) -> Result<String, Reply> {
     if !state.ct_contacts.contains_key(contact_id) {
-        return Err((404, envelope(404, "Not found.")));
+        return Err(not_found());
     }
-    let Some(note) = text(data.get("note")) else {
-        let mut e = Map::new();
-        e.insert("note".into(), json!(["This field is required."]));
-        return Err(invalid(e));
-    };
+    let note = text(data.get("note")).ok_or_else(|| required("note"))?;
     let id = state.ct_id();
     state.ct_notes.push(CtNote {
         id: id.clone(),
@@ -164,9 +478,9 @@ fn add_note(state: &mut State, contact_id: &str, data: &Value) -> Result<String,
     Ok(id)
 }
 
-fn add_activity(state: &mut State, contact_id: &str, data: &Value) -> Result<String, (u16, Value)> {
+fn insert_activity(state: &mut State, contact_id: &str, data: &Value) -> Result<String, Reply> {
     if !state.ct_contacts.contains_key(contact_id) {
-        return Err((404, envelope(404, "Not found.")));
+        return Err(not_found());
     }
     let mut e = Map::new();
     let kind = text(data.get("type"));
@@ -202,6 +516,16 @@ fn list_row(c: &CtContact) -> Value {
     })
 }
 
+fn show_json(c: &CtContact) -> Value {
+    json!({
+        "Contact": {"id": c.id, "name": c.name, "company": c.company, "title": c.title, "created": c.created},
+        "ContactNumber": c.numbers.iter().map(|n| json!({"public_number": n, "contact_id": c.id})).collect::<Vec<_>>(),
+        "ContactEmail": c.emails.iter().map(|e| json!({"email": e})).collect::<Vec<_>>(),
+        "ContactsTag": c.tags.iter().map(|t| json!({"name": t})).collect::<Vec<_>>(),
+        "ExternalUrl": c.external_urls,
+    })
+}
+
 fn page(req: &Incoming, rows: Vec<Value>) -> Value {
     let limit = req
         .query("limit")
@@ -222,236 +546,21 @@ fn page(req: &Incoming, rows: Vec<Value>) -> Value {
     json!({"responseData": {"itemsCount": count, "pageCount": count.div_ceil(limit).max(1), "pageNumber": page, "limit": limit, "data": data}})
 }
 
-fn id_from(path: &str, prefix: &str) -> Option<String> {
-    path.strip_prefix(prefix)?
-        .strip_suffix(".json")
-        .map(str::to_string)
-}
-
-/// Everything after auth and faults: the API itself.
-fn route(sandbox: &Sandbox, req: &Incoming, added: &mut Vec<CtContact>) -> (u16, Value) {
-    let inner = &sandbox.inner;
-    let Ok(mut state) = inner.state.lock() else {
-        return (500, envelope(500, "Something went wrong."));
-    };
-    let body = req.json();
-    let needs_body = matches!(req.method, Method::PUT | Method::POST)
-        || req.path.starts_with("/contacts/removeTags/");
-    if needs_body && body.is_none() {
-        return (400, envelope(400, "Bad Request"));
-    }
-    let data = body.unwrap_or(Value::Null);
-    let path = req.path.as_str();
-    let result: Result<(u16, Value), (u16, Value)> = match (&req.method, path) {
-        (&Method::GET, "/contacts/index.json") => {
-            let keyword = req.query("keyword").map(str::to_lowercase);
-            let digits = keyword
-                .as_deref()
-                .map(|k| k.chars().filter(char::is_ascii_digit).collect::<String>());
-            let tag = req
-                .query("tag_id")
-                .and_then(|t| state.ct_tags.get(t).cloned());
-            let rows = state
-                .ct_contacts
-                .values()
-                .filter(|c| match &keyword {
-                    None => true,
-                    Some(k) => {
-                        c.name.to_lowercase().contains(k.as_str())
-                            || c.emails
-                                .iter()
-                                .any(|e| e.to_lowercase().contains(k.as_str()))
-                            || digits.as_ref().is_some_and(|d| {
-                                !d.is_empty() && c.numbers.iter().any(|n| n.contains(d.as_str()))
-                            })
-                    }
-                })
-                .filter(|c| {
-                    tag.as_ref()
-                        .is_none_or(|t| c.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
-                })
-                .map(list_row)
-                .collect();
-            Ok((200, page(req, rows)))
-        }
-        (&Method::GET, p) if p.starts_with("/contacts/show/") => {
-            match id_from(p, "/contacts/show/").and_then(|id| state.ct_contacts.get(&id).cloned()) {
-                Some(c) => Ok((
-                    200,
-                    json!({"responseData": {
-                        "Contact": {"id": c.id, "name": c.name, "company": c.company, "title": c.title, "created": c.created},
-                        "ContactNumber": c.numbers.iter().map(|n| json!({"public_number": n, "contact_id": c.id})).collect::<Vec<_>>(),
-                        "ContactEmail": c.emails.iter().map(|e| json!({"email": e})).collect::<Vec<_>>(),
-                        "ContactsTag": c.tags.iter().map(|t| json!({"name": t})).collect::<Vec<_>>(),
-                        "ExternalUrl": c.external_urls,
-                    }}),
-                )),
-                None => Err((404, envelope(404, "Not found."))),
-            }
-        }
-        (&Method::PUT, "/contacts/add.json") => add_contact(&mut state, &data).map(|c| {
-            let id = c.id.clone();
-            added.push(c);
-            (
-                201,
-                json!({"responseData": {"status": 201, "data": {"id": id}}}),
-            )
-        }),
-        (&Method::POST, p) if p.starts_with("/contacts/edit/") => {
-            let id = id_from(p, "/contacts/edit/").unwrap_or_default();
-            edit_contact(&mut state, &id, &data).map(|_| {
-                inner.say(format!("CloudTalk ← edit contact {id}"));
-                (200, json!({"responseData": {"status": 200}}))
-            })
-        }
-        (&Method::DELETE, p) if p.starts_with("/contacts/delete/") => {
-            let id = id_from(p, "/contacts/delete/").unwrap_or_default();
-            match state.ct_contacts.remove(&id) {
-                Some(_) => Ok((200, json!({"responseData": {"status": 200}}))),
-                None => Err((404, envelope(404, "Not found."))),
-            }
-        }
-        (&Method::PUT, p) if p.starts_with("/contacts/addTags/") => {
-            let id = id_from(p, "/contacts/addTags/").unwrap_or_default();
-            let tags: Vec<String> = data
-                .get("tags")
-                .and_then(Value::as_array)
-                .map(|t| t.iter().filter_map(|v| text(Some(v))).collect())
-                .unwrap_or_default();
-            if tags.is_empty() {
-                let mut e = Map::new();
-                e.insert("tags".into(), json!(["This field is required."]));
-                Err(invalid(e))
-            } else if let Some(mut contact) = state.ct_contacts.get(&id).cloned() {
-                for tag in &tags {
-                    if !contact.tags.iter().any(|t| t.eq_ignore_ascii_case(tag)) {
-                        contact.tags.push(tag.clone());
-                    }
-                }
-                let rows: Vec<Value> = tags
-                    .iter()
-                    .map(|t| json!({"id": state.tag_id(t), "name": t}))
-                    .collect();
-                state.ct_contacts.insert(id.clone(), contact);
-                inner.say(format!("CloudTalk ← add tags {tags:?} to {id}"));
-                Ok((
-                    200,
-                    json!({"responseData": {"status": 200, "message": "Tags were sucessfully added.", "data": {"tags": rows, "contact_id": id}}}),
-                ))
-            } else {
-                Err((404, envelope(404, "Not found.")))
-            }
-        }
-        (&Method::DELETE, p) if p.starts_with("/contacts/removeTags/") => {
-            let id = id_from(p, "/contacts/removeTags/").unwrap_or_default();
-            let tags: Vec<String> = data
-                .get("tags")
-                .and_then(Value::as_array)
-                .map(|t| t.iter().filter_map(|v| text(Some(v))).collect())
-                .unwrap_or_default();
-            match state.ct_contacts.get_mut(&id) {
-                Some(contact) => {
-                    contact
-                        .tags
-                        .retain(|t| !tags.iter().any(|x| x.eq_ignore_ascii_case(t)));
-                    Ok((
-                        200,
-                        json!({"responseData": {"status": 200, "message": "Tags were successfully removed."}}),
-                    ))
-                }
-                None => Err((404, envelope(404, "Not found."))),
-            }
-        }
-        (&Method::PUT, p) if p.starts_with("/notes/add/") => {
-            let contact_id = id_from(p, "/notes/add/").unwrap_or_default();
-            add_note(&mut state, &contact_id, &data).map(|id| {
-                let note = text(data.get("note")).unwrap_or_default();
-                inner.say(format!(
-                    "CloudTalk ← note on {contact_id}: {}",
-                    note.chars().take(80).collect::<String>()
-                ));
-                (
-                    201,
-                    json!({"responseData": {"status": 201, "data": {"id": id}}}),
-                )
-            })
-        }
-        (&Method::PUT, p) if p.starts_with("/activity/add/") => {
-            let contact_id = id_from(p, "/activity/add/").unwrap_or_default();
-            add_activity(&mut state, &contact_id, &data).map(|id| {
-                inner.say(format!(
-                    "CloudTalk ← activity \"{}\" on {contact_id}",
-                    text(data.get("name")).unwrap_or_default()
-                ));
-                (
-                    201,
-                    json!({"responseData": {"status": 201, "data": {"id": id}}}),
-                )
-            })
-        }
-        (&Method::GET, "/tags/index.json") => {
-            let rows = state
-                .ct_tags
-                .iter()
-                .map(|(id, name)| json!({"Tag": {"id": id, "name": name}}))
-                .collect();
-            Ok((200, page(req, rows)))
-        }
-        (&Method::POST, "/bulk/contacts.json") => match data.as_array() {
-            Some(commands) if commands.len() <= 10 => {
-                let results: Vec<Value> = commands
-                    .iter()
-                    .map(|command| {
-                        let command_id = command.get("command_id").cloned().unwrap_or(Value::Null);
-                        let d = command.get("data").cloned().unwrap_or(Value::Null);
-                        let id_of = |k: &str| text(d.get(k)).unwrap_or_default();
-                        let outcome: Result<(u16, Option<String>), (u16, Value)> = match command.get("action").and_then(Value::as_str) {
-                            Some("add_contact") => add_contact(&mut state, &d).map(|c| {
-                                let id = c.id.clone();
-                                added.push(c);
-                                (201, Some(id))
-                            }),
-                            Some("edit_contact") => edit_contact(&mut state, &id_of("id"), &d).map(|_| (200, None)),
-                            Some("delete_contact") => match state.ct_contacts.remove(&id_of("id")) {
-                                Some(_) => Ok((200, None)),
-                                None => Err((404, envelope(404, "Not found."))),
-                            },
-                            Some("add_note") => add_note(&mut state, &id_of("contact_id"), &d).map(|id| (201, Some(id))),
-                            Some("add_activity") => add_activity(&mut state, &id_of("contact_id"), &d).map(|id| (201, Some(id))),
-                            _ => Err(invalid({
-                                let mut e = Map::new();
-                                e.insert("action".into(), json!(["Unknown action."]));
-                                e
-                            })),
-                        };
-                        match outcome {
-                            Ok((status, Some(id))) => json!({"command_id": command_id, "status": status, "data": {"id": id}}),
-                            Ok((status, None)) => json!({"command_id": command_id, "status": status}),
-                            Err((status, body)) => json!({"command_id": command_id, "status": status,
-                                "message": body.pointer("/responseData/message"), "data": body.pointer("/responseData/data")}),
-                        }
-                    })
-                    .collect();
-                Ok((
-                    200,
-                    json!({"responseData": {"status": 200, "data": results}}),
-                ))
-            }
-            _ => Err(invalid({
-                let mut e = Map::new();
-                e.insert(
-                    "commands".into(),
-                    json!(["Send a JSON array of at most 10 commands."]),
-                );
-                e
-            })),
-        },
-        _ => Err((
-            404,
-            json!({"name": "Not Found", "message": "Not Found", "url": format!("/api{path}")}),
-        )),
-    };
-    result.unwrap_or_else(|e| e)
+/// Once answered: the console line for an added contact, then CloudTalk's contact-created
+/// webhook.
+fn announce_later(call: &mut Call, contact: CtContact) {
+    call.after_answer(move |sandbox| {
+        let phone = contact
+            .numbers
+            .first()
+            .map(|n| format!(" ({})", mask_phone(n)))
+            .unwrap_or_default();
+        sandbox.inner.say(format!(
+            "CloudTalk ← add contact \"{}\"{phone} id {}",
+            contact.name, contact.id
+        ));
+        call_back(sandbox, contact);
+    });
 }
 
 /// The contact-created webhook CloudTalk's workflow automation would send.
@@ -504,92 +613,4 @@ fn call_back(sandbox: &Sandbox, contact: CtContact) {
             contact.id
         ));
     });
-}
-
-pub(crate) async fn handle(
-    AxumState(sandbox): AxumState<Sandbox>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let req = Incoming::new(method, uri, headers, body, "/cloudtalk/api");
-    let inner = &sandbox.inner;
-    let reset = (chrono::Utc::now().timestamp() / 60 + 1) * 60;
-    let (status, value, reset_at) = match inner.fault().await {
-        Fault::ServerError => (500, envelope(500, "Something went wrong."), reset),
-        Fault::RateLimited => (
-            429,
-            envelope(429, "Too Many Requests"),
-            chrono::Utc::now().timestamp() + 2,
-        ),
-        Fault::None => {
-            let expected = format!(
-                "{}:{}",
-                inner.config.cloudtalk_key_id, inner.config.cloudtalk_key_secret
-            );
-            let presented = req
-                .header("authorization")
-                .and_then(|h| h.strip_prefix("Basic "))
-                .and_then(|b| {
-                    base64::engine::general_purpose::STANDARD
-                        .decode(b.trim())
-                        .ok()
-                });
-            if presented.as_deref() != Some(expected.as_bytes()) {
-                (401, envelope(401, "Unauthorized"), reset)
-            } else {
-                let over_limit = inner.config.enforce_cloudtalk_limit
-                    && inner.state.lock().is_ok_and(|mut s| {
-                        let cutoff = Instant::now() - Duration::from_secs(60);
-                        while s.ct_window.front().is_some_and(|t| *t < cutoff) {
-                            s.ct_window.pop_front();
-                        }
-                        s.ct_window.push_back(Instant::now());
-                        s.ct_window.len() > 60
-                    });
-                if over_limit {
-                    (429, envelope(429, "Too Many Requests"), reset)
-                } else {
-                    let mut added = Vec::new();
-                    let (status, value) = route(&sandbox, &req, &mut added);
-                    for contact in added {
-                        let phone = contact
-                            .numbers
-                            .first()
-                            .map(|n| format!(" ({})", mask_phone(n)))
-                            .unwrap_or_default();
-                        inner.say(format!(
-                            "CloudTalk ← add contact \"{}\"{phone} id {}",
-                            contact.name, contact.id
-                        ));
-                        call_back(&sandbox, contact);
-                    }
-                    (status, value, reset)
-                }
-            }
-        }
-    };
-    inner.log_request("cloudtalk", &req.method, &req.path, status);
-    let remaining = inner
-        .state
-        .lock()
-        .map(|s| 60usize.saturating_sub(s.ct_window.len()))
-        .unwrap_or(60);
-    answer(
-        status,
-        value,
-        vec![
-            ("x-cloudtalkapi-limit", "60".to_string()),
-            (
-                "x-cloudtalkapi-remaining",
-                if status == 429 {
-                    "0".to_string()
-                } else {
-                    remaining.to_string()
-                },
-            ),
-            ("x-cloudtalkapi-resettime", reset_at.to_string()),
-        ],
-    )
 }

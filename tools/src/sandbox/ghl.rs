@@ -1,33 +1,448 @@
 //! The GoHighLevel API simulator, under `/ghl`.
 
-use std::time::{Duration, Instant};
+use std::borrow::Cow;
+use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State as AxumState;
-use axum::http::{HeaderMap, Method, Uri};
-use axum::response::Response;
 use bridge::telemetry::mask_phone;
+use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::api::{self, text, texts, Api, Call, Headers, Incoming, Outcome, Reply};
+use super::routes::{delete, get, post, put, Route};
 use super::state::{now, CustomValue, GhlContact, GhlNote, Opportunity, State};
-use super::{answer, Fault, Incoming, Sandbox};
+use super::{Fault, Inner};
 
 /// GHL's burst limit: requests per 10 seconds per location.
 const BURST_MAX: usize = 100;
 
-fn error(status: u16, message: Value, error: &str) -> (u16, Value) {
+/// The burst window, in milliseconds, as `X-RateLimit-Interval-Milliseconds` says.
+const BURST_INTERVAL_MS: u64 = 10_000;
+
+/// The operations, first match wins. Paths are matched without the slashes they start or end
+/// with.
+#[rustfmt::skip]
+const ROUTES: &[Route] = &[
+    get("/contacts/search/duplicate", find_duplicate),
+    post("/contacts", create_contact),
+    post("/contacts/upsert", upsert_contact),
+    get("/contacts/{id}", get_contact),
+    put("/contacts/{id}", update_contact),
+    post("/contacts/{id}/notes", add_note),
+    post("/contacts/{id}/tags", add_tags),
+    delete("/contacts/{id}/tags", remove_tags),
+    get("/opportunities/search", search_opportunities),
+    get("/opportunities/pipelines", list_pipelines),
+    post("/opportunities", create_opportunity),
+    put("/opportunities/{id}", update_opportunity),
+    get("/locations/{location}/customValues", list_custom_values),
+    post("/locations/{location}/customValues", create_custom_value),
+    put("/locations/{location}/customValues/{id}", update_custom_value),
+];
+
+pub(crate) struct Ghl;
+
+/// What GHL's `X-RateLimit-*` headers report.
+pub(crate) struct Quota {
+    remaining: usize,
+    interval_ms: u64,
+}
+
+impl Quota {
+    fn burst(remaining: usize) -> Self {
+        Self {
+            remaining,
+            interval_ms: BURST_INTERVAL_MS,
+        }
+    }
+}
+
+impl Api for Ghl {
+    const NAME: &'static str = "ghl";
+    const PREFIX: &'static str = "/ghl";
+    const ROUTES: &'static [Route] = ROUTES;
+    type Quota = Quota;
+
+    fn fault(_: &Incoming, fault: Fault) -> (Reply, Quota) {
+        match fault {
+            Fault::ServerError => (Self::server_error(), Quota::burst(50)),
+            Fault::RateLimited => (
+                too_many_requests(),
+                Quota {
+                    remaining: 0,
+                    interval_ms: 1_000,
+                },
+            ),
+        }
+    }
+
+    fn admit(inner: &Inner, req: &Incoming) -> Result<Quota, (Reply, Quota)> {
+        let token = req
+            .header("authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim);
+        if token != Some(inner.config.ghl_token.as_str()) {
+            let message = json!("Invalid token: access token is invalid");
+            return Err((error(401, message, "Unauthorized"), Quota::burst(100)));
+        }
+        if req.header("version").is_none_or(|v| v.trim().is_empty()) {
+            let message = json!("version header was not found");
+            return Err((error(400, message, "Bad Request"), Quota::burst(100)));
+        }
+        let window = Duration::from_millis(BURST_INTERVAL_MS);
+        let used = inner
+            .state
+            .lock()
+            .map(|mut s| s.ghl_window.hit(window))
+            .unwrap_or(0);
+        if used > BURST_MAX {
+            return Err((too_many_requests(), Quota::burst(0)));
+        }
+        Ok(Quota::burst(BURST_MAX - used))
+    }
+
+    fn limit_headers(_: &Inner, _: u16, quota: Quota) -> Headers {
+        vec![
+            ("x-ratelimit-limit-daily", "200000".to_string()),
+            ("x-ratelimit-daily-remaining", "199000".to_string()),
+            (
+                "x-ratelimit-interval-milliseconds",
+                quota.interval_ms.to_string(),
+            ),
+            ("x-ratelimit-max", BURST_MAX.to_string()),
+            ("x-ratelimit-remaining", quota.remaining.to_string()),
+        ]
+    }
+
+    fn server_error() -> Reply {
+        error(500, json!("Internal server error"), "Internal Server Error")
+    }
+
+    fn bad_body() -> Reply {
+        error(400, json!("Unexpected token in JSON"), "Bad Request")
+    }
+
+    fn no_route(req: &Incoming) -> Reply {
+        let message = format!("Cannot {} {}", req.method, req.path);
+        error(404, json!(message), "Not Found")
+    }
+
+    fn route_path(path: &str) -> Cow<'_, str> {
+        Cow::Owned(format!("/{}", path.trim_matches('/')))
+    }
+}
+
+/// GHL's error body.
+fn error(status: u16, message: Value, error: &str) -> Reply {
     (
         status,
         json!({"statusCode": status, "message": message, "error": error}),
     )
 }
 
-fn text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+fn too_many_requests() -> Reply {
+    error(429, json!("Too many requests"), "Too Many Requests")
+}
+
+/// 400 `<what> not found`.
+fn not_found(what: &str) -> Reply {
+    error(400, json!(format!("{what} not found")), "Bad Request")
+}
+
+/// 422 with one message per line.
+fn unprocessable<S: Serialize>(messages: &[S]) -> Reply {
+    error(422, json!(messages), "Unprocessable Entity")
+}
+
+/// 422 naming each of `keys` that is missing or empty.
+fn require(keys: &[&str], present: impl Fn(&str) -> bool) -> Result<(), Reply> {
+    let missing: Vec<String> = keys
+        .iter()
+        .filter(|k| !present(k))
+        .map(|k| format!("{k} should not be empty"))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
     }
+    Err(unprocessable(&missing))
+}
+
+fn require_fields(call: &Call, keys: &[&str]) -> Result<(), Reply> {
+    require(keys, |k| call.field(k).is_some())
+}
+
+fn require_query(call: &Call, key: &str) -> Result<(), Reply> {
+    require(&[key], |k| call.req.query(k).is_some())
+}
+
+fn find_duplicate(call: &mut Call) -> Outcome {
+    require_query(call, "locationId")?;
+    let state = &call.state;
+    let found = find_match(state, call.req.query("email"), call.req.query("number"))
+        .and_then(|(id, _)| state.ghl_contacts.get(&id).map(contact_json));
+    Ok((200, json!({"contact": found})))
+}
+
+fn create_contact(call: &mut Call) -> Outcome {
+    require_fields(call, &["locationId"])?;
+    if let Some((id, field)) = match_in_body(call) {
+        let name = call
+            .state
+            .ghl_contacts
+            .get(&id)
+            .and_then(|c| c.name.clone());
+        return Err((
+            400,
+            json!({"statusCode": 400, "message": "This location does not allow duplicated contacts.",
+            "meta": {"contactId": id, "contactName": name, "matchingField": field}}),
+        ));
+    }
+    let contact = new_contact(call);
+    call.say(format!("GHL ← create contact {}", described(&contact)));
+    store(call.state, &contact);
+    Ok((201, json!({"contact": contact_json(&contact)})))
+}
+
+fn upsert_contact(call: &mut Call) -> Outcome {
+    require_fields(call, &["locationId"])?;
+    let existing =
+        match_in_body(call).and_then(|(id, _)| call.state.ghl_contacts.get(&id).cloned());
+    let new = existing.is_none();
+    let contact = match existing {
+        Some(mut existing) => {
+            apply(&mut existing, &call.data);
+            existing
+        }
+        None => new_contact(call),
+    };
+    let age = if new { "new" } else { "existing" };
+    call.say(format!(
+        "GHL ← upsert contact {} ({age})",
+        described(&contact)
+    ));
+    store(call.state, &contact);
+    let trace = format!("trace-{}", call.state.ghl_requests);
+    Ok((
+        200,
+        json!({"new": new, "contact": contact_json(&contact), "traceId": trace}),
+    ))
+}
+
+fn get_contact(call: &mut Call) -> Outcome {
+    let contact = call.state.ghl_contacts.get(call.params.get("id"));
+    let contact = contact.ok_or_else(|| not_found("Contact"))?;
+    Ok((200, json!({"contact": contact_json(contact)})))
+}
+
+fn update_contact(call: &mut Call) -> Outcome {
+    if call.data.get("locationId").is_some() {
+        return Err(unprocessable(&["property locationId should not exist"]));
+    }
+    let contact = contact_mut(call.state, call.params.get("id"))?;
+    apply(contact, &call.data);
+    let contact = contact.clone();
+    call.say(format!("GHL ← update contact {}", contact.id));
+    Ok((
+        200,
+        json!({"succeded": true, "contact": contact_json(&contact)}),
+    ))
+}
+
+fn add_note(call: &mut Call) -> Outcome {
+    let id = call.param("id");
+    if !call.state.ghl_contacts.contains_key(&id) {
+        return Err(not_found("Contact"));
+    }
+    let Some(body) = call.field("body") else {
+        return Err(unprocessable(&[
+            "body should not be empty",
+            "body must be a string",
+        ]));
+    };
+    let note = GhlNote {
+        id: call.state.ghl_id("note"),
+        contact_id: id.clone(),
+        body,
+        user_id: call.field("userId"),
+        date_added: now(),
+    };
+    let excerpt: String = note.body.chars().take(80).collect();
+    call.say(format!("GHL ← note on {id}: {excerpt}"));
+    call.state.ghl_notes.push(note.clone());
+    Ok((201, json!({"note": note})))
+}
+
+fn add_tags(call: &mut Call) -> Outcome {
+    let id = call.param("id");
+    let tags = texts(call.data.get("tags"));
+    let contact = contact_mut(call.state, &id)?;
+    api::add_tags(&mut contact.tags, &tags);
+    let reply = (201, json!({"tags": contact.tags}));
+    call.say(format!("GHL ← add tags {tags:?} to {id}"));
+    Ok(reply)
+}
+
+fn remove_tags(call: &mut Call) -> Outcome {
+    let tags = texts(call.data.get("tags"));
+    let contact = contact_mut(call.state, call.params.get("id"))?;
+    api::remove_tags(&mut contact.tags, &tags);
+    Ok((200, json!({"tags": contact.tags})))
+}
+
+fn search_opportunities(call: &mut Call) -> Outcome {
+    require_query(call, "location_id")?;
+    let query = |k| call.req.query(k);
+    let rows: Vec<&Opportunity> = call
+        .state
+        .opportunities
+        .values()
+        .filter(|o| query("contact_id").is_none_or(|c| o.contact_id == c))
+        .filter(|o| query("pipeline_id").is_none_or(|p| o.pipeline_id == p))
+        .collect();
+    Ok((
+        200,
+        json!({"opportunities": rows, "meta": {"total": rows.len()}}),
+    ))
+}
+
+fn list_pipelines(call: &mut Call) -> Outcome {
+    Ok((200, json!({"pipelines": call.state.pipelines})))
+}
+
+fn create_opportunity(call: &mut Call) -> Outcome {
+    let required = ["pipelineId", "locationId", "name", "status", "contactId"];
+    require_fields(call, &required)?;
+    let pipeline_id = call.field("pipelineId").unwrap_or_default();
+    let stage = call.field("pipelineStageId");
+    check_stage(call.state, &pipeline_id, stage.as_deref())?;
+    let opp = Opportunity {
+        id: call.state.ghl_id("opp"),
+        name: call.field("name").unwrap_or_default(),
+        pipeline_id,
+        pipeline_stage_id: stage,
+        status: call.field("status").unwrap_or_else(|| "open".into()),
+        contact_id: call.field("contactId").unwrap_or_default(),
+        location_id: call.inner.config.ghl_location_id.clone(),
+    };
+    call.say(format!(
+        "GHL ← create opportunity \"{}\" at stage {}",
+        opp.name,
+        opp.pipeline_stage_id.clone().unwrap_or_default()
+    ));
+    call.state.opportunities.insert(opp.id.clone(), opp.clone());
+    Ok((201, json!({"opportunity": opp})))
+}
+
+fn update_opportunity(call: &mut Call) -> Outcome {
+    let id = call.param("id");
+    let opp = call.state.opportunities.get(&id).cloned();
+    let mut opp = opp.ok_or_else(|| not_found("Opportunity"))?;
+    let pipeline_id = call.field("pipelineId").unwrap_or(opp.pipeline_id.clone());
+    let stage = call
+        .field("pipelineStageId")
+        .or(opp.pipeline_stage_id.clone());
+    check_stage(call.state, &pipeline_id, stage.as_deref())?;
+    opp.pipeline_id = pipeline_id;
+    opp.pipeline_stage_id = stage;
+    if let Some(s) = call.field("status") {
+        opp.status = s;
+    }
+    call.say(format!(
+        "GHL ← move opportunity {id} to stage {}",
+        opp.pipeline_stage_id.clone().unwrap_or_default()
+    ));
+    call.state.opportunities.insert(opp.id.clone(), opp.clone());
+    Ok((200, json!({"opportunity": opp})))
+}
+
+fn list_custom_values(call: &mut Call) -> Outcome {
+    let values: Vec<&CustomValue> = call.state.custom_values.values().collect();
+    Ok((200, json!({"customValues": values})))
+}
+
+fn create_custom_value(call: &mut Call) -> Outcome {
+    let (Some(name), Some(value)) = (call.field("name"), call.field("value")) else {
+        return Err(unprocessable(&[
+            "name should not be empty",
+            "value should not be empty",
+        ]));
+    };
+    let key: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '_' })
+        .collect();
+    let cv = CustomValue {
+        id: call.state.ghl_id("cv"),
+        field_key: format!("{{{{ custom_values.{key} }}}}"),
+        name,
+        value,
+    };
+    say_custom_value(call, &cv);
+    call.state.custom_values.insert(cv.id.clone(), cv.clone());
+    Ok((201, json!({"customValue": cv})))
+}
+
+fn update_custom_value(call: &mut Call) -> Outcome {
+    let (name, value) = (call.field("name"), call.field("value"));
+    let cv = call.state.custom_values.get_mut(call.params.get("id"));
+    let cv = cv.ok_or_else(|| not_found("Custom value"))?;
+    if let Some(n) = name {
+        cv.name = n;
+    }
+    if let Some(v) = value {
+        cv.value = v;
+    }
+    let cv = cv.clone();
+    say_custom_value(call, &cv);
+    Ok((200, json!({"customValue": cv})))
+}
+
+fn say_custom_value(call: &Call, cv: &CustomValue) {
+    call.say(format!(
+        "GHL ← custom value \"{}\" = \"{}\"",
+        cv.name, cv.value
+    ));
+}
+
+fn contact_mut<'s>(state: &'s mut State, id: &str) -> Result<&'s mut GhlContact, Reply> {
+    state
+        .ghl_contacts
+        .get_mut(id)
+        .ok_or_else(|| not_found("Contact"))
+}
+
+/// A contact made of the body's fields, with a fresh id.
+fn new_contact(call: &mut Call) -> GhlContact {
+    let mut contact = GhlContact {
+        location_id: call.inner.config.ghl_location_id.clone(),
+        date_added: now(),
+        ..Default::default()
+    };
+    apply(&mut contact, &call.data);
+    contact.id = call.state.ghl_id("ghl");
+    contact
+}
+
+fn store(state: &mut State, contact: &GhlContact) {
+    state
+        .ghl_contacts
+        .insert(contact.id.clone(), contact.clone());
+}
+
+/// `"name" (masked phone) → id`, for console lines.
+fn described(contact: &GhlContact) -> String {
+    format!(
+        "\"{}\" ({}) → {}",
+        contact.name.clone().unwrap_or_default(),
+        contact.phone.as_deref().map(mask_phone).unwrap_or_default(),
+        contact.id
+    )
+}
+
+/// The contact the body's email or phone already belongs to, and which field matched.
+fn match_in_body(call: &Call) -> Option<(String, &'static str)> {
+    let (email, phone) = (call.field("email"), call.field("phone"));
+    find_match(call.state, email.as_deref(), phone.as_deref())
 }
 
 fn normalize_phone(p: &str) -> String {
@@ -85,357 +500,46 @@ fn apply(contact: &mut GhlContact, data: &Value) {
             .join(" ");
         contact.name = (!joined.is_empty()).then_some(joined);
     }
-    if let Some(Value::Array(tags)) = data.get("tags") {
-        contact.tags = tags.iter().filter_map(|t| text(Some(t))).collect();
+    if data.get("tags").is_some_and(Value::is_array) {
+        contact.tags = texts(data.get("tags"));
     }
     if let Some(Value::Array(fields)) = data.get("customFields") {
         for f in fields {
-            let Some(id) = text(f.get("id")).or_else(|| text(f.get("key"))) else {
-                continue;
-            };
-            let value = f
-                .get("field_value")
-                .or_else(|| f.get("fieldValue"))
-                .or_else(|| f.get("value"))
-                .cloned()
-                .unwrap_or(Value::Null);
-            contact
-                .custom_fields
-                .retain(|c| c.get("id").and_then(Value::as_str) != Some(id.as_str()));
-            contact
-                .custom_fields
-                .push(json!({"id": id, "value": value}));
+            apply_custom_field(contact, f);
         }
     }
+}
+
+/// Sets one custom field, sent by `id` or `key`, replacing its value.
+fn apply_custom_field(contact: &mut GhlContact, field: &Value) {
+    let Some(id) = text(field.get("id")).or_else(|| text(field.get("key"))) else {
+        return;
+    };
+    let value = field
+        .get("field_value")
+        .or_else(|| field.get("fieldValue"))
+        .or_else(|| field.get("value"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    contact
+        .custom_fields
+        .retain(|c| c.get("id").and_then(Value::as_str) != Some(id.as_str()));
+    contact
+        .custom_fields
+        .push(json!({"id": id, "value": value}));
 }
 
 fn contact_json(c: &GhlContact) -> Value {
     json!(c)
 }
 
-fn route(sandbox: &Sandbox, req: &Incoming) -> (u16, Value) {
-    let inner = &sandbox.inner;
-    let Ok(mut state) = inner.state.lock() else {
-        return error(500, json!("Internal server error"), "Internal Server Error");
-    };
-    let location = inner.config.ghl_location_id.clone();
-    let body = req.json();
-    if matches!(req.method, Method::POST | Method::PUT) && body.is_none() {
-        return error(400, json!("Unexpected token in JSON"), "Bad Request");
-    }
-    let data = body.unwrap_or(Value::Null);
-    let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
-    match (&req.method, segments.as_slice()) {
-        (&Method::GET, ["contacts", "search", "duplicate"]) => {
-            if req.query("locationId").is_none() {
-                return error(
-                    422,
-                    json!(["locationId should not be empty"]),
-                    "Unprocessable Entity",
-                );
-            }
-            let found = find_match(&state, req.query("email"), req.query("number"))
-                .and_then(|(id, _)| state.ghl_contacts.get(&id).map(contact_json));
-            (200, json!({"contact": found}))
-        }
-        (&Method::POST, ["contacts"]) => {
-            if text(data.get("locationId")).is_none() {
-                return error(
-                    422,
-                    json!(["locationId should not be empty"]),
-                    "Unprocessable Entity",
-                );
-            }
-            let email = text(data.get("email"));
-            let phone = text(data.get("phone"));
-            if let Some((id, field)) = find_match(&state, email.as_deref(), phone.as_deref()) {
-                let name = state.ghl_contacts.get(&id).and_then(|c| c.name.clone());
-                return (
-                    400,
-                    json!({"statusCode": 400, "message": "This location does not allow duplicated contacts.",
-                    "meta": {"contactId": id, "contactName": name, "matchingField": field}}),
-                );
-            }
-            let mut contact = GhlContact {
-                location_id: location,
-                date_added: now(),
-                ..Default::default()
-            };
-            apply(&mut contact, &data);
-            contact.id = state.ghl_id("ghl");
-            inner.say(format!(
-                "GHL ← create contact \"{}\" ({}) → {}",
-                contact.name.clone().unwrap_or_default(),
-                contact.phone.as_deref().map(mask_phone).unwrap_or_default(),
-                contact.id
-            ));
-            state
-                .ghl_contacts
-                .insert(contact.id.clone(), contact.clone());
-            (201, json!({"contact": contact_json(&contact)}))
-        }
-        (&Method::POST, ["contacts", "upsert"]) => {
-            if text(data.get("locationId")).is_none() {
-                return error(
-                    422,
-                    json!(["locationId should not be empty"]),
-                    "Unprocessable Entity",
-                );
-            }
-            let email = text(data.get("email"));
-            let phone = text(data.get("phone"));
-            let (contact, new) = match find_match(&state, email.as_deref(), phone.as_deref())
-                .and_then(|(id, _)| state.ghl_contacts.get(&id).cloned())
-            {
-                Some(mut existing) => {
-                    apply(&mut existing, &data);
-                    (existing, false)
-                }
-                None => {
-                    let mut c = GhlContact {
-                        location_id: location,
-                        date_added: now(),
-                        ..Default::default()
-                    };
-                    apply(&mut c, &data);
-                    c.id = state.ghl_id("ghl");
-                    (c, true)
-                }
-            };
-            inner.say(format!(
-                "GHL ← upsert contact \"{}\" ({}) → {} ({})",
-                contact.name.clone().unwrap_or_default(),
-                contact.phone.as_deref().map(mask_phone).unwrap_or_default(),
-                contact.id,
-                if new { "new" } else { "existing" }
-            ));
-            state
-                .ghl_contacts
-                .insert(contact.id.clone(), contact.clone());
-            (
-                200,
-                json!({"new": new, "contact": contact_json(&contact), "traceId": format!("trace-{}", state.ghl_requests)}),
-            )
-        }
-        (&Method::GET, ["contacts", id]) => match state.ghl_contacts.get(*id) {
-            Some(c) => (200, json!({"contact": contact_json(c)})),
-            None => error(400, json!("Contact not found"), "Bad Request"),
-        },
-        (&Method::PUT, ["contacts", id]) => {
-            if data.get("locationId").is_some() {
-                return error(
-                    422,
-                    json!(["property locationId should not exist"]),
-                    "Unprocessable Entity",
-                );
-            }
-            match state.ghl_contacts.get_mut(*id) {
-                Some(c) => {
-                    apply(c, &data);
-                    let c = c.clone();
-                    inner.say(format!("GHL ← update contact {}", c.id));
-                    (200, json!({"succeded": true, "contact": contact_json(&c)}))
-                }
-                None => error(400, json!("Contact not found"), "Bad Request"),
-            }
-        }
-        (&Method::POST, ["contacts", id, "notes"]) => {
-            if !state.ghl_contacts.contains_key(*id) {
-                return error(400, json!("Contact not found"), "Bad Request");
-            }
-            let Some(text_body) = text(data.get("body")) else {
-                return error(
-                    422,
-                    json!(["body should not be empty", "body must be a string"]),
-                    "Unprocessable Entity",
-                );
-            };
-            let note = GhlNote {
-                id: state.ghl_id("note"),
-                contact_id: id.to_string(),
-                body: text_body,
-                user_id: text(data.get("userId")),
-                date_added: now(),
-            };
-            inner.say(format!(
-                "GHL ← note on {id}: {}",
-                note.body.chars().take(80).collect::<String>()
-            ));
-            state.ghl_notes.push(note.clone());
-            (201, json!({"note": note}))
-        }
-        (method @ (&Method::POST | &Method::DELETE), ["contacts", id, "tags"]) => {
-            let tags: Vec<String> = data
-                .get("tags")
-                .and_then(Value::as_array)
-                .map(|t| t.iter().filter_map(|v| text(Some(v))).collect())
-                .unwrap_or_default();
-            match state.ghl_contacts.get_mut(*id) {
-                Some(c) => {
-                    if method == Method::POST {
-                        for t in &tags {
-                            if !c.tags.iter().any(|x| x.eq_ignore_ascii_case(t)) {
-                                c.tags.push(t.clone());
-                            }
-                        }
-                        inner.say(format!("GHL ← add tags {tags:?} to {id}"));
-                    } else {
-                        c.tags
-                            .retain(|x| !tags.iter().any(|t| t.eq_ignore_ascii_case(x)));
-                    }
-                    (
-                        if method == Method::POST { 201 } else { 200 },
-                        json!({"tags": c.tags}),
-                    )
-                }
-                None => error(400, json!("Contact not found"), "Bad Request"),
-            }
-        }
-        (&Method::GET, ["opportunities", "search"]) => {
-            if req.query("location_id").is_none() {
-                return error(
-                    422,
-                    json!(["location_id should not be empty"]),
-                    "Unprocessable Entity",
-                );
-            }
-            let rows: Vec<&Opportunity> = state
-                .opportunities
-                .values()
-                .filter(|o| req.query("contact_id").is_none_or(|c| o.contact_id == c))
-                .filter(|o| req.query("pipeline_id").is_none_or(|p| o.pipeline_id == p))
-                .collect();
-            (
-                200,
-                json!({"opportunities": rows, "meta": {"total": rows.len()}}),
-            )
-        }
-        (&Method::GET, ["opportunities", "pipelines"]) => {
-            (200, json!({"pipelines": state.pipelines}))
-        }
-        (&Method::POST, ["opportunities"]) => {
-            let missing: Vec<&str> = ["pipelineId", "locationId", "name", "status", "contactId"]
-                .into_iter()
-                .filter(|k| text(data.get(*k)).is_none())
-                .collect();
-            if !missing.is_empty() {
-                return error(
-                    422,
-                    json!(missing
-                        .iter()
-                        .map(|k| format!("{k} should not be empty"))
-                        .collect::<Vec<_>>()),
-                    "Unprocessable Entity",
-                );
-            }
-            let pipeline_id = text(data.get("pipelineId")).unwrap_or_default();
-            let stage = text(data.get("pipelineStageId"));
-            if let Err(e) = check_stage(&state, &pipeline_id, stage.as_deref()) {
-                return e;
-            }
-            let opp = Opportunity {
-                id: state.ghl_id("opp"),
-                name: text(data.get("name")).unwrap_or_default(),
-                pipeline_id,
-                pipeline_stage_id: stage,
-                status: text(data.get("status")).unwrap_or_else(|| "open".into()),
-                contact_id: text(data.get("contactId")).unwrap_or_default(),
-                location_id: location,
-            };
-            inner.say(format!(
-                "GHL ← create opportunity \"{}\" at stage {}",
-                opp.name,
-                opp.pipeline_stage_id.clone().unwrap_or_default()
-            ));
-            state.opportunities.insert(opp.id.clone(), opp.clone());
-            (201, json!({"opportunity": opp}))
-        }
-        (&Method::PUT, ["opportunities", id]) => {
-            let Some(mut opp) = state.opportunities.get(*id).cloned() else {
-                return error(400, json!("Opportunity not found"), "Bad Request");
-            };
-            let pipeline_id = text(data.get("pipelineId")).unwrap_or(opp.pipeline_id.clone());
-            let stage = text(data.get("pipelineStageId")).or(opp.pipeline_stage_id.clone());
-            if let Err(e) = check_stage(&state, &pipeline_id, stage.as_deref()) {
-                return e;
-            }
-            opp.pipeline_id = pipeline_id;
-            opp.pipeline_stage_id = stage;
-            if let Some(s) = text(data.get("status")) {
-                opp.status = s;
-            }
-            inner.say(format!(
-                "GHL ← move opportunity {id} to stage {}",
-                opp.pipeline_stage_id.clone().unwrap_or_default()
-            ));
-            state.opportunities.insert(opp.id.clone(), opp.clone());
-            (200, json!({"opportunity": opp}))
-        }
-        (&Method::GET, ["locations", _, "customValues"]) => (
-            200,
-            json!({"customValues": state.custom_values.values().collect::<Vec<_>>()}),
-        ),
-        (&Method::POST, ["locations", _, "customValues"]) => {
-            let (Some(name), Some(value)) = (text(data.get("name")), text(data.get("value")))
-            else {
-                return error(
-                    422,
-                    json!(["name should not be empty", "value should not be empty"]),
-                    "Unprocessable Entity",
-                );
-            };
-            let key: String = name
-                .to_lowercase()
-                .chars()
-                .map(|c| if c.is_alphanumeric() { c } else { '_' })
-                .collect();
-            let cv = CustomValue {
-                id: state.ghl_id("cv"),
-                field_key: format!("{{{{ custom_values.{key} }}}}"),
-                name,
-                value,
-            };
-            inner.say(format!(
-                "GHL ← custom value \"{}\" = \"{}\"",
-                cv.name, cv.value
-            ));
-            state.custom_values.insert(cv.id.clone(), cv.clone());
-            (201, json!({"customValue": cv}))
-        }
-        (&Method::PUT, ["locations", _, "customValues", id]) => {
-            match state.custom_values.get_mut(*id) {
-                Some(cv) => {
-                    if let Some(n) = text(data.get("name")) {
-                        cv.name = n;
-                    }
-                    if let Some(v) = text(data.get("value")) {
-                        cv.value = v;
-                    }
-                    let cv = cv.clone();
-                    inner.say(format!(
-                        "GHL ← custom value \"{}\" = \"{}\"",
-                        cv.name, cv.value
-                    ));
-                    (200, json!({"customValue": cv}))
-                }
-                None => error(400, json!("Custom value not found"), "Bad Request"),
-            }
-        }
-        _ => error(
-            404,
-            json!(format!("Cannot {} {}", req.method, req.path)),
-            "Not Found",
-        ),
-    }
-}
-
-fn check_stage(state: &State, pipeline_id: &str, stage: Option<&str>) -> Result<(), (u16, Value)> {
+fn check_stage(state: &State, pipeline_id: &str, stage: Option<&str>) -> Result<(), Reply> {
     let Some(pipeline) = state
         .pipelines
         .iter()
         .find(|p| p.get("id").and_then(Value::as_str) == Some(pipeline_id))
     else {
-        return Err(error(400, json!("Pipeline not found"), "Bad Request"));
+        return Err(not_found("Pipeline"));
     };
     if let Some(stage) = stage {
         let known = pipeline
@@ -446,79 +550,8 @@ fn check_stage(state: &State, pipeline_id: &str, stage: Option<&str>) -> Result<
                     .any(|x| x.get("id").and_then(Value::as_str) == Some(stage))
             });
         if !known {
-            return Err(error(400, json!("Pipeline stage not found"), "Bad Request"));
+            return Err(not_found("Pipeline stage"));
         }
     }
     Ok(())
-}
-
-pub(crate) async fn handle(
-    AxumState(sandbox): AxumState<Sandbox>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let req = Incoming::new(method, uri, headers, body, "/ghl");
-    let inner = &sandbox.inner;
-    let (status, value, remaining, interval) = match inner.fault().await {
-        Fault::ServerError => {
-            let (s, v) = error(500, json!("Internal server error"), "Internal Server Error");
-            (s, v, 50, 10_000)
-        }
-        Fault::RateLimited => {
-            let (s, v) = error(429, json!("Too many requests"), "Too Many Requests");
-            (s, v, 0, 1_000)
-        }
-        Fault::None => {
-            let token_ok = req
-                .header("authorization")
-                .and_then(|h| h.strip_prefix("Bearer "))
-                .map(str::trim)
-                == Some(inner.config.ghl_token.as_str());
-            if !token_ok {
-                let (s, v) = error(
-                    401,
-                    json!("Invalid token: access token is invalid"),
-                    "Unauthorized",
-                );
-                (s, v, 100, 10_000)
-            } else if req.header("version").is_none_or(|v| v.trim().is_empty()) {
-                let (s, v) = error(400, json!("version header was not found"), "Bad Request");
-                (s, v, 100, 10_000)
-            } else {
-                let used = inner
-                    .state
-                    .lock()
-                    .map(|mut s| {
-                        let cutoff = Instant::now() - Duration::from_secs(10);
-                        while s.ghl_window.front().is_some_and(|t| *t < cutoff) {
-                            s.ghl_window.pop_front();
-                        }
-                        s.ghl_window.push_back(Instant::now());
-                        s.ghl_window.len()
-                    })
-                    .unwrap_or(0);
-                if used > BURST_MAX {
-                    let (s, v) = error(429, json!("Too many requests"), "Too Many Requests");
-                    (s, v, 0, 10_000)
-                } else {
-                    let (s, v) = route(&sandbox, &req);
-                    (s, v, BURST_MAX - used, 10_000)
-                }
-            }
-        }
-    };
-    inner.log_request("ghl", &req.method, &req.path, status);
-    answer(
-        status,
-        value,
-        vec![
-            ("x-ratelimit-limit-daily", "200000".to_string()),
-            ("x-ratelimit-daily-remaining", "199000".to_string()),
-            ("x-ratelimit-interval-milliseconds", interval.to_string()),
-            ("x-ratelimit-max", BURST_MAX.to_string()),
-            ("x-ratelimit-remaining", remaining.to_string()),
-        ],
-    )
 }

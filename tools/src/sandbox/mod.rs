@@ -13,24 +13,30 @@
 //! It prints a readable line per write (`CloudTalk ← add contact "Mario Rossi" (…567)`), and can
 //! call the bridge back the way CloudTalk workflow automation would: a contact added through the
 //! API triggers a contact-created webhook, so sync loops show up locally.
+//!
+//! Each API is a route table (`ROUTES` in `cloudtalk.rs` and `ghl.rs`: method + path pattern →
+//! one handler per operation) behind one shared pipeline in `api.rs` (faults, auth, rate limits,
+//! request log, headers); adding an operation is a table line and a `fn(&mut Call) -> Outcome`.
 
+mod api;
 mod cloudtalk;
 mod ghl;
+mod routes;
 mod state;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::State as AxumState;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::Method;
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use cloudtalk::CloudTalk;
+use ghl::Ghl;
 use state::State;
 
 /// Fault knobs, applied to both APIs (not to `/sandbox`). A fault answers without applying the
@@ -124,9 +130,8 @@ impl SandboxConfig {
     }
 }
 
-/// What a fault check decided.
+/// A fault injected into a request.
 pub(crate) enum Fault {
-    None,
     ServerError,
     RateLimited,
 }
@@ -163,8 +168,8 @@ impl Sandbox {
 
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/cloudtalk/api/{*rest}", any(cloudtalk::handle))
-            .route("/ghl/{*rest}", any(ghl::handle))
+            .route("/cloudtalk/api/{*rest}", any(api::handle::<CloudTalk>))
+            .route("/ghl/{*rest}", any(api::handle::<Ghl>))
             .route("/sandbox/state", get(state_route))
             .route("/sandbox/requests", get(requests_route))
             .route("/sandbox/reset", post(reset_route))
@@ -234,37 +239,33 @@ impl Inner {
     }
 
     /// Sleeps for the latency knob, then decides whether this request fails.
-    pub(crate) async fn fault(&self) -> Fault {
+    pub(crate) async fn fault(&self) -> Option<Fault> {
         let faults = self.faults.lock().map(|f| f.clone()).unwrap_or_default();
         if faults.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
         }
         let Ok(mut clock) = self.fault_clock.lock() else {
-            return Fault::None;
+            return None;
         };
         let (rng, seen, burst) = &mut *clock;
         *seen += 1;
         let decision = if *burst > 0 {
             *burst -= 1;
-            Fault::RateLimited
+            Some(Fault::RateLimited)
         } else if faults.rate_limit_every > 0
             && faults.rate_limit_burst > 0
             && *seen % u64::from(faults.rate_limit_every) == 0
         {
             *burst = faults.rate_limit_burst - 1;
-            Fault::RateLimited
+            Some(Fault::RateLimited)
         } else {
             *rng ^= *rng << 13;
             *rng ^= *rng >> 7;
             *rng ^= *rng << 17;
             let roll = (*rng % 1_000_000) as f64 / 1_000_000.0;
-            if roll < faults.error_rate {
-                Fault::ServerError
-            } else {
-                Fault::None
-            }
+            (roll < faults.error_rate).then_some(Fault::ServerError)
         };
-        if !matches!(decision, Fault::None) {
+        if decision.is_some() {
             if let Ok(mut s) = self.state.lock() {
                 s.faults_injected += 1;
             }
@@ -277,99 +278,6 @@ impl Inner {
             s.log(api, method.as_str(), path, status);
         }
     }
-}
-
-/// A JSON answer with extra headers.
-pub(crate) fn answer(status: u16, body: Value, headers: Vec<(&'static str, String)>) -> Response {
-    let mut response = (
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        Json(body),
-    )
-        .into_response();
-    for (name, value) in headers {
-        if let Ok(v) = value.parse() {
-            response.headers_mut().insert(name, v);
-        }
-    }
-    response
-}
-
-/// Request parts both APIs read.
-pub(crate) struct Incoming {
-    pub method: Method,
-    pub path: String,
-    pub query: Vec<(String, String)>,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-impl Incoming {
-    pub(crate) fn new(
-        method: Method,
-        uri: Uri,
-        headers: HeaderMap,
-        body: Bytes,
-        prefix: &str,
-    ) -> Self {
-        let path = uri
-            .path()
-            .strip_prefix(prefix)
-            .unwrap_or(uri.path())
-            .to_string();
-        let query = uri
-            .query()
-            .map(|q| {
-                q.split('&')
-                    .map(|pair| {
-                        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                        let decode = |s: &str| urlencoding_decode(&s.replace('+', " "));
-                        (decode(k), decode(v))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Self {
-            method,
-            path,
-            query,
-            headers,
-            body,
-        }
-    }
-
-    pub(crate) fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    pub(crate) fn json(&self) -> Option<Value> {
-        serde_json::from_slice(&self.body).ok()
-    }
-}
-
-fn urlencoding_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-            if let Ok(b) = u8::from_str_radix(hex, 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 async fn state_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {

@@ -2,7 +2,7 @@
 //! notes, opportunities, pipelines and custom values; the request log and counters.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -85,6 +85,33 @@ pub(crate) struct CustomValue {
     pub value: String,
 }
 
+/// A row that belongs to one contact: a note, an activity, an opportunity.
+pub(crate) trait OfContact {
+    fn contact_id(&self) -> &str;
+}
+
+macro_rules! of_contact {
+    ($($row:ty),*) => {
+        $(impl OfContact for $row {
+            fn contact_id(&self) -> &str {
+                &self.contact_id
+            }
+        })*
+    };
+}
+
+of_contact!(CtNote, CtActivity, GhlNote, Opportunity);
+
+/// The rows that belong to a contact, in order.
+pub(crate) fn of_contact<'s, T: OfContact + 's>(
+    rows: impl IntoIterator<Item = &'s T>,
+    contact_id: &str,
+) -> Vec<&'s T> {
+    rows.into_iter()
+        .filter(|r| r.contact_id() == contact_id)
+        .collect()
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct RequestLog {
     pub api: String,
@@ -109,9 +136,30 @@ pub(crate) struct State {
     pub cloudtalk_requests: u64,
     pub ghl_requests: u64,
     pub faults_injected: u64,
-    /// Recent request times, for the rate limits.
-    pub ct_window: VecDeque<Instant>,
-    pub ghl_window: VecDeque<Instant>,
+    /// Recent requests, for the rate limits.
+    pub ct_window: RateWindow,
+    pub ghl_window: RateWindow,
+}
+
+/// The times of recent requests, for a rate limit.
+#[derive(Default)]
+pub(crate) struct RateWindow(VecDeque<Instant>);
+
+impl RateWindow {
+    /// Counts a request now; returns how many the last `span` saw, this one included.
+    pub fn hit(&mut self, span: Duration) -> usize {
+        let cutoff = Instant::now() - span;
+        while self.0.front().is_some_and(|t| *t < cutoff) {
+            self.0.pop_front();
+        }
+        self.0.push_back(Instant::now());
+        self.0.len()
+    }
+
+    /// Requests counted, as of the last [`RateWindow::hit`].
+    pub fn count(&self) -> usize {
+        self.0.len()
+    }
 }
 
 pub(crate) fn now() -> String {
@@ -146,8 +194,8 @@ impl State {
             cloudtalk_requests: 0,
             ghl_requests: 0,
             faults_injected: 0,
-            ct_window: VecDeque::new(),
-            ghl_window: VecDeque::new(),
+            ct_window: RateWindow::default(),
+            ghl_window: RateWindow::default(),
         }
     }
 
@@ -194,59 +242,53 @@ impl State {
     }
 
     pub fn to_json(&self) -> Value {
-        let ct_contacts: Vec<Value> = self
-            .ct_contacts
-            .values()
-            .map(|c| {
-                let mut v = json!(c);
-                v["notes"] = json!(self
-                    .ct_notes
-                    .iter()
-                    .filter(|n| n.contact_id == c.id)
-                    .map(|n| &n.note)
-                    .collect::<Vec<_>>());
-                v["activities"] = json!(self
-                    .ct_activities
-                    .iter()
-                    .filter(|a| a.contact_id == c.id)
-                    .collect::<Vec<_>>());
-                v
-            })
-            .collect();
-        let ghl_contacts: Vec<Value> = self
-            .ghl_contacts
-            .values()
-            .map(|c| {
-                let mut v = json!(c);
-                v["notes"] = json!(self
-                    .ghl_notes
-                    .iter()
-                    .filter(|n| n.contact_id == c.id)
-                    .map(|n| &n.body)
-                    .collect::<Vec<_>>());
-                v["opportunities"] = json!(self
-                    .opportunities
-                    .values()
-                    .filter(|o| o.contact_id == c.id)
-                    .collect::<Vec<_>>());
-                v
-            })
-            .collect();
         json!({
-            "cloudtalk": {
-                "contacts": ct_contacts,
-                "tags": self.ct_tags.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
-            },
-            "ghl": {
-                "contacts": ghl_contacts,
-                "pipelines": self.pipelines,
-                "customValues": self.custom_values.values().collect::<Vec<_>>(),
-            },
+            "cloudtalk": self.cloudtalk_json(),
+            "ghl": self.ghl_json(),
             "counters": {
                 "cloudtalkRequests": self.cloudtalk_requests,
                 "ghlRequests": self.ghl_requests,
                 "faultsInjected": self.faults_injected,
             },
+        })
+    }
+
+    /// CloudTalk's contacts, each with its notes and activities, and the tag catalogue.
+    fn cloudtalk_json(&self) -> Value {
+        let contacts: Vec<Value> = self
+            .ct_contacts
+            .values()
+            .map(|c| {
+                let mut v = json!(c);
+                let notes = of_contact(&self.ct_notes, &c.id);
+                v["notes"] = json!(notes.iter().map(|n| &n.note).collect::<Vec<_>>());
+                v["activities"] = json!(of_contact(&self.ct_activities, &c.id));
+                v
+            })
+            .collect();
+        json!({
+            "contacts": contacts,
+            "tags": self.ct_tags.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
+        })
+    }
+
+    /// GHL's contacts, each with its notes and opportunities, pipelines and custom values.
+    fn ghl_json(&self) -> Value {
+        let contacts: Vec<Value> = self
+            .ghl_contacts
+            .values()
+            .map(|c| {
+                let mut v = json!(c);
+                let notes = of_contact(&self.ghl_notes, &c.id);
+                v["notes"] = json!(notes.iter().map(|n| &n.body).collect::<Vec<_>>());
+                v["opportunities"] = json!(of_contact(self.opportunities.values(), &c.id));
+                v
+            })
+            .collect();
+        json!({
+            "contacts": contacts,
+            "pipelines": self.pipelines,
+            "customValues": self.custom_values.values().collect::<Vec<_>>(),
         })
     }
 }
