@@ -4,16 +4,14 @@
 //! envelope; ids come back as strings or numbers; `PUT` creates and `POST` edits. A bulk request
 //! answers HTTP 200 even when some of its commands failed, so every command result is checked.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{transport_error, truncate, CallCounter, Service, UpstreamError};
+use super::rest::{upstream_message, Auth, Dialect, RateLimitHeaders, RestClient};
+use super::{Service, UpstreamError};
 use crate::payload::fields::{id_string, scalar_string};
-use crate::secrets::SecretStore;
 
 /// A contact as CloudTalk's add/edit endpoints take it. Sending a collection replaces it, so
 /// empty collections are never sent.
@@ -128,148 +126,52 @@ pub trait CloudTalkApi: Send + Sync {
     ) -> Result<(Vec<CloudTalkContact>, u32), UpstreamError>;
 }
 
-/// The reqwest implementation of [`CloudTalkApi`].
-#[derive(Clone)]
-pub struct CloudTalkClient {
-    http: reqwest::Client,
-    base: String,
-    /// The API key is read from here on every call, so a rotated secret takes effect at once.
-    secrets: Arc<SecretStore>,
-    calls: CallCounter,
-    retry_budget: std::time::Duration,
+/// CloudTalk's REST dialect: Basic auth with the API key, the reset-time header, and the
+/// `responseData` envelope whose `status` can say an HTTP 200 failed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CloudTalkDialect;
+
+impl Dialect for CloudTalkDialect {
+    const SERVICE: Service = Service::CloudTalk;
+    const REQUIRES_JSON_ANSWER: bool = true;
+    const AUTH: Auth = Auth::CloudTalkApiKey;
+    const RATE_LIMIT: RateLimitHeaders = RateLimitHeaders::ResetTime;
+
+    fn failed_status(status: StatusCode, body: &Value) -> Option<u16> {
+        if !status.is_success() {
+            return Some(status.as_u16());
+        }
+        body.pointer("/responseData/status")
+            .and_then(number)
+            .map(|s| s as u16)
+            .filter(|s| *s >= 400)
+    }
+
+    fn error_message(body: &Value, status: StatusCode) -> String {
+        error_text(body, status)
+    }
 }
 
+/// The reqwest implementation of [`CloudTalkApi`]: the REST core speaking CloudTalk.
+pub type CloudTalkClient = RestClient<CloudTalkDialect>;
+
 impl CloudTalkClient {
-    pub fn new(
-        http: reqwest::Client,
-        base: &str,
-        secrets: Arc<SecretStore>,
-        calls: CallCounter,
-    ) -> Self {
-        Self {
-            http,
-            base: base.trim_end_matches('/').to_string(),
-            secrets,
-            calls,
-            retry_budget: super::DEFAULT_RETRY_BUDGET,
-        }
-    }
-
-    /// How long a call may spend retrying rate limits and outages.
-    pub fn with_retry_budget(mut self, budget: std::time::Duration) -> Self {
-        self.retry_budget = budget;
-        self
-    }
-
-    /// One API call, repeated on rate limits (waiting until `X-CloudTalkAPI-ResetTime`) and
-    /// outages within the retry budget.
-    async fn call(
-        &self,
-        operation: &'static str,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Result<Value, UpstreamError> {
-        let idempotent = method == Method::GET;
-        super::with_retries(self.retry_budget, idempotent, || {
-            self.call_once(operation, method.clone(), path, query, body)
-        })
-        .await
-    }
-
-    async fn call_once(
-        &self,
-        operation: &'static str,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Result<Value, UpstreamError> {
-        let url = format!("{}{}", self.base, path);
-        let secrets = self.secrets.current();
-        let mut request = self
-            .http
-            .request(method, &url)
-            .basic_auth(
-                secrets.cloudtalk_api_key_id.as_deref().unwrap_or_default(),
-                Some(
-                    secrets
-                        .cloudtalk_api_key_secret
-                        .as_deref()
-                        .unwrap_or_default(),
-                ),
-            )
-            .header("accept", "application/json");
-        if !query.is_empty() {
-            request = request.query(query);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        self.calls.increment();
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(Service::CloudTalk, operation, e))?;
-        let status = response.status();
-        let reset = response
-            .headers()
-            .get("x-cloudtalkapi-resettime")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<i64>().ok());
-        let text = response
-            .text()
-            .await
-            .map_err(|e| transport_error(Service::CloudTalk, operation, e))?;
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        let envelope_status = value
-            .pointer("/responseData/status")
-            .and_then(|s| s.as_u64().or_else(|| s.as_str()?.parse().ok()))
-            .map(|s| s as u16);
-        let failed_status = if !status.is_success() {
-            Some(status.as_u16())
-        } else {
-            envelope_status.filter(|s| *s >= 400)
-        };
-        if let Some(failed) = failed_status {
-            let retry_after_secs = reset.map(|reset| {
-                let now = chrono::Utc::now().timestamp();
-                (reset - now).clamp(1, 120) as u64
-            });
-            return Err(UpstreamError::Status {
-                service: Service::CloudTalk,
-                operation,
-                status: failed,
-                message: error_message(&value, status),
-                retry_after_secs,
-            });
-        }
-        if value.is_null() {
-            return Err(UpstreamError::InvalidResponse {
-                service: Service::CloudTalk,
-                operation,
-                message: "body is not JSON".to_string(),
-            });
-        }
-        Ok(value)
-    }
-
     fn created_id(operation: &'static str, value: &Value) -> Result<String, UpstreamError> {
         value
             .pointer("/responseData/data/id")
             .and_then(id_string)
-            .ok_or_else(|| UpstreamError::InvalidResponse {
-                service: Service::CloudTalk,
-                operation,
-                message: "no responseData.data.id in the answer".to_string(),
-            })
+            .ok_or_else(|| Self::invalid(operation, "no responseData.data.id in the answer"))
     }
+}
+
+/// A count CloudTalk sends as a number or a string of digits.
+fn number(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| value.as_str()?.parse().ok())
 }
 
 /// The human message of a CloudTalk error: `responseData.message` plus the per-field details of
 /// a 406, or the top-level `message` of the non-envelope errors.
-fn error_message(value: &Value, status: StatusCode) -> String {
+fn error_text(value: &Value, status: StatusCode) -> String {
     let message = value
         .pointer("/responseData/message")
         .or_else(|| value.get("message"))
@@ -295,7 +197,7 @@ fn error_message(value: &Value, status: StatusCode) -> String {
                 .join("; ")
         })
         .filter(|d| !d.is_empty());
-    let text = match (message, details) {
+    match (message, details) {
         (Some(m), Some(d)) => format!("{m} ({d})"),
         (Some(m), None) => m,
         (None, Some(d)) => d,
@@ -303,8 +205,7 @@ fn error_message(value: &Value, status: StatusCode) -> String {
             .canonical_reason()
             .unwrap_or("unknown error")
             .to_string(),
-    };
-    truncate(&text, 500)
+    }
 }
 
 /// Reads a contact from a list row or a show answer. List rows hold single objects where show
@@ -362,11 +263,7 @@ impl CloudTalkApi for CloudTalkClient {
         value
             .get("responseData")
             .and_then(parse_contact)
-            .ok_or_else(|| UpstreamError::InvalidResponse {
-                service: Service::CloudTalk,
-                operation: "show contact",
-                message: "no contact in the answer".to_string(),
-            })
+            .ok_or_else(|| Self::invalid("show contact", "no contact in the answer"))
     }
 
     async fn add_contact(&self, contact: &ContactInput) -> Result<String, UpstreamError> {
@@ -445,17 +342,13 @@ impl CloudTalkApi for CloudTalkClient {
         let rows = value
             .pointer("/responseData/data")
             .and_then(Value::as_array)
-            .ok_or_else(|| UpstreamError::InvalidResponse {
-                service: Service::CloudTalk,
-                operation: "bulk",
-                message: "no per-command results in the answer".to_string(),
-            })?;
+            .ok_or_else(|| Self::invalid("bulk", "no per-command results in the answer"))?;
         let results: Vec<BulkResult> = rows
             .iter()
             .map(|row| {
                 let status = row
                     .get("status")
-                    .and_then(|s| s.as_u64().or_else(|| s.as_str()?.parse().ok()))
+                    .and_then(number)
                     .unwrap_or(0) as u16;
                 let failed = !(200..300).contains(&status);
                 BulkResult {
@@ -470,10 +363,10 @@ impl CloudTalkApi for CloudTalkClient {
                         row.pointer("/data/id").and_then(id_string)
                     },
                     message: if failed {
-                        Some(error_message(
+                        Some(upstream_message(&error_text(
                             &json!({ "responseData": { "message": row.get("message"), "data": row.get("data") } }),
                             StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
-                        ))
+                        )))
                     } else {
                         None
                     },
@@ -543,7 +436,7 @@ impl CloudTalkApi for CloudTalkClient {
 fn page_count(value: &Value) -> u32 {
     value
         .pointer("/responseData/pageCount")
-        .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+        .and_then(number)
         .unwrap_or(1) as u32
 }
 

@@ -4,18 +4,14 @@
 //! each endpoint's spec enumerates (`2021-07-28` for contacts, opportunities and locations), and
 //! error bodies whose `message` is a string or an array of strings.
 
-use std::time::Duration;
-
-use std::sync::Arc;
-
 use async_trait::async_trait;
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{transport_error, truncate, CallCounter, Service, UpstreamError};
+use super::rest::{Auth, Dialect, RateLimitHeaders, RestClient};
+use super::{Service, UpstreamError};
 use crate::payload::fields::{id_string, scalar_string};
-use crate::secrets::SecretStore;
 
 /// `Version` header for contacts, opportunities, locations and custom fields.
 pub const VERSION_2021_07_28: &str = "2021-07-28";
@@ -142,133 +138,25 @@ pub trait GhlApi: Send + Sync {
     ) -> Result<(), UpstreamError>;
 }
 
-/// The reqwest implementation of [`GhlApi`].
-#[derive(Clone)]
-pub struct GhlClient {
-    http: reqwest::Client,
-    base: String,
-    /// The token is read from here on every call, so a rotated secret takes effect at once.
-    secrets: Arc<SecretStore>,
-    calls: CallCounter,
-    retry_budget: Duration,
-}
+/// GoHighLevel's REST dialect: Bearer token with the `Version` header, the `X-RateLimit-*`
+/// interval headers, and error bodies whose `message` is a string or a list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GhlDialect;
 
-impl GhlClient {
-    pub fn new(
-        http: reqwest::Client,
-        base: &str,
-        secrets: Arc<SecretStore>,
-        calls: CallCounter,
-    ) -> Self {
-        Self {
-            http,
-            base: base.trim_end_matches('/').to_string(),
-            secrets,
-            calls,
-            retry_budget: super::DEFAULT_RETRY_BUDGET,
-        }
-    }
+impl Dialect for GhlDialect {
+    const SERVICE: Service = Service::GoHighLevel;
+    const AUTH: Auth = Auth::GhlToken {
+        version: VERSION_2021_07_28,
+    };
+    const RATE_LIMIT: RateLimitHeaders = RateLimitHeaders::Interval;
 
-    /// How long a call may spend retrying rate limits and outages.
-    pub fn with_retry_budget(mut self, budget: Duration) -> Self {
-        self.retry_budget = budget;
-        self
-    }
-
-    /// One API call, repeated on rate limits (waiting what GHL's `X-RateLimit-*` headers
-    /// suggest) and outages within the retry budget.
-    async fn call(
-        &self,
-        operation: &'static str,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Result<Value, UpstreamError> {
-        let idempotent = method == Method::GET;
-        super::with_retries(self.retry_budget, idempotent, || {
-            self.call_once(operation, method.clone(), path, query, body)
-        })
-        .await
-    }
-
-    async fn call_once(
-        &self,
-        operation: &'static str,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Result<Value, UpstreamError> {
-        let url = format!("{}{}", self.base, path);
-        let token = self
-            .secrets
-            .current()
-            .ghl_api_token
-            .clone()
-            .unwrap_or_default();
-        let mut request = self
-            .http
-            .request(method, &url)
-            .bearer_auth(token)
-            .header("version", VERSION_2021_07_28)
-            .header("accept", "application/json");
-        if !query.is_empty() {
-            request = request.query(query);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        self.calls.increment();
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(Service::GoHighLevel, operation, e))?;
-        let status = response.status();
-        let header_u64 = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
-        let interval_ms = header_u64("x-ratelimit-interval-milliseconds");
-        let remaining = header_u64("x-ratelimit-remaining");
-        let text = response
-            .text()
-            .await
-            .map_err(|e| transport_error(Service::GoHighLevel, operation, e))?;
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(UpstreamError::Status {
-                service: Service::GoHighLevel,
-                operation,
-                status: status.as_u16(),
-                message: error_message(&value, status.canonical_reason().unwrap_or("error")),
-                // GHL sends no reset time; when the burst window is spent, wait one interval.
-                retry_after_secs: if status.as_u16() == 429 {
-                    Some(match remaining {
-                        Some(0) | None => {
-                            interval_ms.map(|ms| ms.div_ceil(1000).max(1)).unwrap_or(10)
-                        }
-                        Some(_) => 1,
-                    })
-                } else {
-                    None
-                },
-            });
-        }
-        Ok(value)
+    fn error_message(body: &Value, status: StatusCode) -> String {
+        error_message(body, status.canonical_reason().unwrap_or("error"))
     }
 }
 
-fn invalid(operation: &'static str, message: &str) -> UpstreamError {
-    UpstreamError::InvalidResponse {
-        service: Service::GoHighLevel,
-        operation,
-        message: message.to_string(),
-    }
-}
+/// The reqwest implementation of [`GhlApi`]: the REST core speaking GoHighLevel.
+pub type GhlClient = RestClient<GhlDialect>;
 
 /// `message` is a string or an array of strings; `error` is the fallback.
 pub(crate) fn error_message(value: &Value, fallback: &str) -> String {
@@ -281,15 +169,14 @@ pub(crate) fn error_message(value: &Value, fallback: &str) -> String {
         Some(other) => scalar_string(other).unwrap_or_default(),
         None => String::new(),
     };
-    let text = if text.is_empty() {
+    if text.is_empty() {
         value
             .get("error")
             .and_then(scalar_string)
             .unwrap_or_else(|| fallback.to_string())
     } else {
         text
-    };
-    truncate(&text, 500)
+    }
 }
 
 pub(crate) fn parse_contact(value: &Value) -> Option<GhlContactRecord> {
@@ -357,7 +244,7 @@ impl GhlApi for GhlClient {
         let id = value
             .pointer("/contact/id")
             .and_then(id_string)
-            .ok_or_else(|| invalid("upsert contact", "no contact.id in the answer"))?;
+            .ok_or_else(|| Self::invalid("upsert contact", "no contact.id in the answer"))?;
         let new = value.get("new").and_then(Value::as_bool).unwrap_or(false);
         Ok((id, new))
     }
@@ -370,7 +257,7 @@ impl GhlApi for GhlClient {
         value
             .get("contact")
             .and_then(parse_contact)
-            .ok_or_else(|| invalid("get contact", "no contact in the answer"))
+            .ok_or_else(|| Self::invalid("get contact", "no contact in the answer"))
     }
 
     async fn update_contact(&self, contact_id: &str, fields: &Value) -> Result<(), UpstreamError> {
@@ -394,7 +281,7 @@ impl GhlApi for GhlClient {
         value
             .pointer("/note/id")
             .and_then(id_string)
-            .ok_or_else(|| invalid("add note", "no note.id in the answer"))
+            .ok_or_else(|| Self::invalid("add note", "no note.id in the answer"))
     }
 
     async fn add_tags(&self, contact_id: &str, tags: &[String]) -> Result<(), UpstreamError> {
@@ -488,7 +375,7 @@ impl GhlApi for GhlClient {
         value
             .pointer("/opportunity/id")
             .and_then(id_string)
-            .ok_or_else(|| invalid("create opportunity", "no opportunity.id in the answer"))
+            .ok_or_else(|| Self::invalid("create opportunity", "no opportunity.id in the answer"))
     }
 
     async fn list_pipelines(&self, location_id: &str) -> Result<Vec<Pipeline>, UpstreamError> {
@@ -583,7 +470,7 @@ impl GhlApi for GhlClient {
         answer
             .pointer("/customValue/id")
             .and_then(id_string)
-            .ok_or_else(|| invalid("create custom value", "no customValue.id in the answer"))
+            .ok_or_else(|| Self::invalid("create custom value", "no customValue.id in the answer"))
     }
 
     async fn update_custom_value(
