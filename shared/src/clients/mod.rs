@@ -1,5 +1,6 @@
 //! HTTP clients of the two upstream APIs, each behind a small trait so handlers can be tested
-//! against faithful HTTP fakes and the rest of the code never sees reqwest.
+//! against faithful HTTP fakes and the rest of the code never sees reqwest. Both are one REST
+//! core ([`rest::RestClient`]) speaking each upstream's dialect.
 
 pub mod cloudtalk;
 pub mod ghl;

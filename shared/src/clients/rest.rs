@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::{CallCounter, Service, UpstreamError};
@@ -134,6 +135,7 @@ struct Call<'a> {
 }
 
 /// An upstream's REST API, spoken in dialect `D`.
+#[derive(Clone)]
 pub struct RestClient<D> {
     http: reqwest::Client,
     base: String,
@@ -142,19 +144,6 @@ pub struct RestClient<D> {
     calls: CallCounter,
     retry_budget: Duration,
     dialect: PhantomData<D>,
-}
-
-impl<D> Clone for RestClient<D> {
-    fn clone(&self) -> Self {
-        Self {
-            http: self.http.clone(),
-            base: self.base.clone(),
-            secrets: self.secrets.clone(),
-            calls: self.calls.clone(),
-            retry_budget: self.retry_budget,
-            dialect: PhantomData,
-        }
-    }
 }
 
 impl<D: Dialect> RestClient<D> {
@@ -180,9 +169,40 @@ impl<D: Dialect> RestClient<D> {
         self
     }
 
+    /// A read: `GET path?query`.
+    pub(crate) async fn get(
+        &self,
+        operation: &'static str,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Value, UpstreamError> {
+        self.call(operation, Method::GET, path, query, None).await
+    }
+
+    /// A write: `method path` with `body` as JSON.
+    pub(crate) async fn write<B: Serialize + ?Sized>(
+        &self,
+        operation: &'static str,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> Result<Value, UpstreamError> {
+        let body = serde_json::to_value(body).unwrap_or_default();
+        self.call(operation, method, path, &[], Some(&body)).await
+    }
+
+    /// What `operation` expected to find in the answer, or an invalid-response error naming it.
+    pub(crate) fn expect<T>(
+        operation: &'static str,
+        found: Option<T>,
+        what: &str,
+    ) -> Result<T, UpstreamError> {
+        found.ok_or_else(|| Self::invalid(operation, &format!("no {what} in the answer")))
+    }
+
     /// One API call, repeated on rate limits (waiting what the rate-limit headers ask) and
     /// outages within the retry budget.
-    pub(crate) async fn call(
+    async fn call(
         &self,
         operation: &'static str,
         method: Method,
@@ -255,7 +275,7 @@ impl<D: Dialect> RestClient<D> {
     }
 
     /// The outcome of an answer: its JSON, or the error its status, envelope or body says.
-    fn interpret(
+    pub(super) fn interpret(
         operation: &'static str,
         status: StatusCode,
         limit: RateLimit,
@@ -380,5 +400,302 @@ pub(crate) fn upstream_message(message: &str) -> String {
     } else {
         let cut: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
         format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderValue, AUTHORIZATION};
+    use serde_json::json;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn the_reset_time_is_read_trimmed_and_anything_else_ignored() {
+        let read = |value: &str| {
+            RateLimitHeaders::ResetTime.read(&headers(&[("x-cloudtalkapi-resettime", value)]))
+        };
+        assert_eq!(
+            read(" 1700000030 "),
+            RateLimit::ResetAt(Some(1_700_000_030))
+        );
+        assert_eq!(read("soon"), RateLimit::ResetAt(None));
+        assert_eq!(
+            RateLimitHeaders::ResetTime.read(&headers(&[("x-ratelimit-remaining", "0")])),
+            RateLimit::ResetAt(None),
+            "GoHighLevel's headers mean nothing to CloudTalk"
+        );
+    }
+
+    #[test]
+    fn the_reset_time_asks_for_a_wait_on_any_failure_between_one_second_and_two_minutes() {
+        let now = 1_700_000_000;
+        assert_eq!(
+            RateLimit::ResetAt(Some(now + 7)).retry_after_secs(429, now),
+            Some(7)
+        );
+        assert_eq!(
+            RateLimit::ResetAt(Some(now + 7)).retry_after_secs(503, now),
+            Some(7)
+        );
+        assert_eq!(
+            RateLimit::ResetAt(Some(now - 30)).retry_after_secs(429, now),
+            Some(1)
+        );
+        assert_eq!(
+            RateLimit::ResetAt(Some(now + 900)).retry_after_secs(429, now),
+            Some(120)
+        );
+        assert_eq!(RateLimit::ResetAt(None).retry_after_secs(429, now), None);
+    }
+
+    #[test]
+    fn the_interval_headers_ask_for_a_wait_only_on_a_429() {
+        let limit = RateLimitHeaders::Interval.read(&headers(&[
+            ("x-ratelimit-interval-milliseconds", "2500"),
+            ("x-ratelimit-remaining", "0"),
+        ]));
+        assert_eq!(
+            limit,
+            RateLimit::Interval {
+                interval_ms: Some(2500),
+                remaining: Some(0)
+            }
+        );
+        assert_eq!(
+            limit.retry_after_secs(429, 0),
+            Some(3),
+            "one interval, rounded up"
+        );
+        assert_eq!(limit.retry_after_secs(500, 0), None);
+        let wait = |interval_ms, remaining| {
+            RateLimit::Interval {
+                interval_ms,
+                remaining,
+            }
+            .retry_after_secs(429, 0)
+        };
+        assert_eq!(wait(Some(10), Some(0)), Some(1), "at least a second");
+        assert_eq!(wait(None, None), Some(10), "no headers: ten seconds");
+        assert_eq!(wait(Some(10_000), Some(4)), Some(1), "burst left: a second");
+    }
+
+    fn authorized(auth: Auth, secrets: &Secrets) -> reqwest::Request {
+        let request = reqwest::Client::new().get("http://upstream.test/x");
+        auth.apply(request, secrets).build().unwrap()
+    }
+
+    #[test]
+    fn credentials_are_taken_from_the_secrets_given() {
+        let secrets = Secrets {
+            cloudtalk_api_key_id: Some("id".into()),
+            cloudtalk_api_key_secret: Some("secret".into()),
+            ghl_api_token: Some("pit-1".into()),
+            ..Secrets::default()
+        };
+        let basic = authorized(Auth::CloudTalkApiKey, &secrets);
+        assert_eq!(basic.headers()[AUTHORIZATION], "Basic aWQ6c2VjcmV0");
+        assert!(basic.headers().get("version").is_none());
+        let bearer = authorized(
+            Auth::GhlToken {
+                version: "2021-07-28",
+            },
+            &secrets,
+        );
+        assert_eq!(bearer.headers()[AUTHORIZATION], "Bearer pit-1");
+        assert_eq!(bearer.headers()["version"], "2021-07-28");
+        let missing = authorized(Auth::CloudTalkApiKey, &Secrets::default());
+        assert_eq!(
+            missing.headers()[AUTHORIZATION],
+            "Basic Og==",
+            "empty id and secret"
+        );
+    }
+
+    fn status(status: u16, retry_after_secs: Option<u64>) -> UpstreamError {
+        UpstreamError::Status {
+            service: Service::CloudTalk,
+            operation: "test",
+            status,
+            message: String::new(),
+            retry_after_secs,
+        }
+    }
+
+    fn timeout() -> UpstreamError {
+        UpstreamError::Transport {
+            service: Service::GoHighLevel,
+            operation: "test",
+            message: "request timed out".into(),
+            timed_out: true,
+        }
+    }
+
+    #[test]
+    fn only_retry_worthy_failures_are_repeated_and_timeouts_only_for_reads() {
+        let pause = |error: UpstreamError, idempotent| {
+            Retries::new(Duration::from_secs(60), idempotent).pause_after::<()>(&Err(error))
+        };
+        assert!(Retries::new(Duration::from_secs(60), true)
+            .pause_after(&Ok(()))
+            .is_none());
+        assert!(pause(status(400, None), true).is_none());
+        assert!(pause(status(404, Some(1)), true).is_none());
+        assert!(pause(status(500, None), false).is_some());
+        assert!(pause(timeout(), true).is_some());
+        assert!(
+            pause(timeout(), false).is_none(),
+            "the write may have landed"
+        );
+    }
+
+    #[test]
+    fn retries_wait_what_was_asked_and_stop_at_the_budget_or_the_fourth_retry() {
+        let asked = Retries::new(Duration::from_secs(60), true)
+            .pause_after::<()>(&Err(status(429, Some(2))))
+            .unwrap();
+        assert!(asked >= Duration::from_secs(2) && asked < Duration::from_millis(2100));
+        let over_budget = Retries::new(Duration::from_secs(1), true)
+            .pause_after::<()>(&Err(status(429, Some(2))));
+        assert!(over_budget.is_none());
+
+        let mut retries = Retries::new(Duration::from_secs(3600), true);
+        let pauses: Vec<_> = (0..5)
+            .map(|_| retries.pause_after::<()>(&Err(status(503, None))))
+            .collect();
+        let backoff: Vec<_> = pauses[..4]
+            .iter()
+            .map(|p| p.unwrap().as_millis() / 100 * 100)
+            .collect();
+        assert_eq!(
+            backoff,
+            [400, 800, 1600, 3200],
+            "doubling, jitter under 100 ms"
+        );
+        assert!(pauses[4].is_none());
+    }
+
+    #[test]
+    fn messages_are_masked_and_shortened() {
+        let masked = upstream_message("no contact with jane.doe@example.com");
+        assert!(!masked.contains("jane.doe@example.com"), "{masked}");
+        let long = upstream_message(&"x".repeat(600));
+        assert_eq!(long.chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(long.ends_with('…'));
+        assert_eq!(upstream_message("short"), "short");
+    }
+
+    /// A dialect with every default, to check what the core does on its own.
+    struct Plain;
+
+    impl Dialect for Plain {
+        const SERVICE: Service = Service::GoHighLevel;
+        const AUTH: Auth = Auth::GhlToken { version: "v" };
+        const RATE_LIMIT: RateLimitHeaders = RateLimitHeaders::Interval;
+
+        fn error_message(body: &Value, _status: StatusCode) -> String {
+            body["why"].as_str().unwrap_or("?").to_string()
+        }
+    }
+
+    type Core = RestClient<Plain>;
+
+    #[test]
+    fn an_answer_fails_by_its_status_with_the_dialects_message_and_the_wait_asked() {
+        let limit = RateLimit::Interval {
+            interval_ms: Some(4000),
+            remaining: Some(0),
+        };
+        let body = json!({ "why": format!("slow down, {}", "y".repeat(600)) }).to_string();
+        match Core::interpret("op", StatusCode::TOO_MANY_REQUESTS, limit, &body, 0) {
+            Err(UpstreamError::Status {
+                service,
+                operation,
+                status,
+                message,
+                retry_after_secs,
+            }) => {
+                assert_eq!(
+                    (service, operation, status),
+                    (Service::GoHighLevel, "op", 429)
+                );
+                assert!(message.starts_with("slow down, yyy"));
+                assert_eq!(message.chars().count(), MAX_MESSAGE_CHARS + 1);
+                assert_eq!(retry_after_secs, Some(4));
+            }
+            other => panic!("expected a status error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_successful_answer_is_its_json_or_null_unless_the_dialect_requires_json() {
+        let limit = RateLimit::ResetAt(None);
+        let ok = Core::interpret("op", StatusCode::OK, limit, r#"{"a":1}"#, 0);
+        assert_eq!(ok.unwrap(), json!({"a": 1}));
+        let empty = Core::interpret("op", StatusCode::NO_CONTENT, limit, "", 0);
+        assert_eq!(empty.unwrap(), Value::Null);
+    }
+
+    struct Rotating(std::sync::Mutex<String>);
+
+    #[async_trait::async_trait]
+    impl crate::secrets::SecretSource for Rotating {
+        fn name(&self) -> &str {
+            "test secret"
+        }
+        async fn fetch(&self) -> Result<std::collections::HashMap<String, String>, String> {
+            let token = self.0.lock().map_err(|e| e.to_string())?.clone();
+            Ok([("GHL_API_TOKEN".to_string(), token)].into())
+        }
+    }
+
+    #[tokio::test]
+    async fn every_attempt_reads_the_credentials_in_use_and_is_counted() {
+        use wiremock::matchers::{header, method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        for (token, status) in [
+            ("Bearer old", 200),
+            ("Bearer new", 503),
+            ("Bearer new", 200),
+        ] {
+            Mock::given(method("GET"))
+                .and(path("/x"))
+                .and(header("authorization", token))
+                .and(header("version", "v"))
+                .respond_with(ResponseTemplate::new(status).set_body_json(json!({ "why": token })))
+                .up_to_n_times(1)
+                .expect(1)
+                .mount(&server)
+                .await;
+        }
+        let source = Arc::new(Rotating(std::sync::Mutex::new("old".into())));
+        let clock = Arc::new(crate::clock::ManualClock::at_ms(0));
+        let env: crate::secrets::Lookup = Arc::new(|_| None);
+        let store = SecretStore::load(source.clone(), env, Duration::from_secs(1), clock.clone());
+        let store = Arc::new(store.await.unwrap());
+        let calls = CallCounter::default();
+        let base = format!("{}/", server.uri());
+        let core = Core::new(reqwest::Client::new(), &base, store.clone(), calls.clone());
+
+        let first = core.get("read", "/x", &[]).await.unwrap();
+        assert_eq!(first, json!({ "why": "Bearer old" }));
+        *source.0.lock().unwrap() = "new".into();
+        clock.advance_ms(1_000);
+        store.refresh_if_due().await;
+        let second = core.get("read", "/x", &[]).await.unwrap();
+        assert_eq!(
+            second,
+            json!({ "why": "Bearer new" }),
+            "retried after the 503"
+        );
+        assert_eq!(calls.get(), 3, "one count per attempt");
     }
 }
