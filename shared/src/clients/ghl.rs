@@ -267,11 +267,8 @@ impl GhlApi for GhlClient {
         let value = self
             .write(operation, Method::POST, "/contacts/upsert", contact)
             .await?;
-        let id = Self::expect(
-            operation,
-            value.pointer("/contact/id").and_then(id_string),
-            "contact.id",
-        )?;
+        let id = value.pointer("/contact/id").and_then(id_string);
+        let id = Self::expect(operation, id, "contact.id")?;
         let new = value.get("new").and_then(Value::as_bool).unwrap_or(false);
         Ok((id, new))
     }
