@@ -4,16 +4,14 @@
 //! envelope; ids come back as strings or numbers; `PUT` creates and `POST` edits. A bulk request
 //! answers HTTP 200 even when some of its commands failed, so every command result is checked.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{transport_error, truncate, CallCounter, Service, UpstreamError};
+use super::rest::{upstream_message, Auth, Dialect, RateLimitHeaders, RestClient};
+use super::{Service, UpstreamError};
 use crate::payload::fields::{id_string, scalar_string};
-use crate::secrets::SecretStore;
 
 /// A contact as CloudTalk's add/edit endpoints take it. Sending a collection replaces it, so
 /// empty collections are never sent.
@@ -128,148 +126,68 @@ pub trait CloudTalkApi: Send + Sync {
     ) -> Result<(Vec<CloudTalkContact>, u32), UpstreamError>;
 }
 
-/// The reqwest implementation of [`CloudTalkApi`].
-#[derive(Clone)]
-pub struct CloudTalkClient {
-    http: reqwest::Client,
-    base: String,
-    /// The API key is read from here on every call, so a rotated secret takes effect at once.
-    secrets: Arc<SecretStore>,
-    calls: CallCounter,
-    retry_budget: std::time::Duration,
+/// CloudTalk's REST dialect: Basic auth with the API key, the reset-time header, and the
+/// `responseData` envelope whose `status` can say an HTTP 200 failed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CloudTalkDialect;
+
+impl Dialect for CloudTalkDialect {
+    const SERVICE: Service = Service::CloudTalk;
+    const REQUIRES_JSON_ANSWER: bool = true;
+    const AUTH: Auth = Auth::CloudTalkApiKey;
+    const RATE_LIMIT: RateLimitHeaders = RateLimitHeaders::ResetTime;
+
+    fn failed_status(status: StatusCode, body: &Value) -> Option<u16> {
+        if !status.is_success() {
+            return Some(status.as_u16());
+        }
+        body.pointer("/responseData/status")
+            .and_then(number)
+            .map(|s| s as u16)
+            .filter(|s| *s >= 400)
+    }
+
+    fn error_message(body: &Value, status: StatusCode) -> String {
+        error_text(body, status)
+    }
 }
 
+/// The reqwest implementation of [`CloudTalkApi`]: the REST core speaking CloudTalk.
+pub type CloudTalkClient = RestClient<CloudTalkDialect>;
+
 impl CloudTalkClient {
-    pub fn new(
-        http: reqwest::Client,
-        base: &str,
-        secrets: Arc<SecretStore>,
-        calls: CallCounter,
-    ) -> Self {
-        Self {
-            http,
-            base: base.trim_end_matches('/').to_string(),
-            secrets,
-            calls,
-            retry_budget: super::DEFAULT_RETRY_BUDGET,
-        }
-    }
-
-    /// How long a call may spend retrying rate limits and outages.
-    pub fn with_retry_budget(mut self, budget: std::time::Duration) -> Self {
-        self.retry_budget = budget;
-        self
-    }
-
-    /// One API call, repeated on rate limits (waiting until `X-CloudTalkAPI-ResetTime`) and
-    /// outages within the retry budget.
-    async fn call(
-        &self,
-        operation: &'static str,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Result<Value, UpstreamError> {
-        let idempotent = method == Method::GET;
-        super::with_retries(self.retry_budget, idempotent, || {
-            self.call_once(operation, method.clone(), path, query, body)
-        })
-        .await
-    }
-
-    async fn call_once(
-        &self,
-        operation: &'static str,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Result<Value, UpstreamError> {
-        let url = format!("{}{}", self.base, path);
-        let secrets = self.secrets.current();
-        let mut request = self
-            .http
-            .request(method, &url)
-            .basic_auth(
-                secrets.cloudtalk_api_key_id.as_deref().unwrap_or_default(),
-                Some(
-                    secrets
-                        .cloudtalk_api_key_secret
-                        .as_deref()
-                        .unwrap_or_default(),
-                ),
-            )
-            .header("accept", "application/json");
-        if !query.is_empty() {
-            request = request.query(query);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        self.calls.increment();
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(Service::CloudTalk, operation, e))?;
-        let status = response.status();
-        let reset = response
-            .headers()
-            .get("x-cloudtalkapi-resettime")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<i64>().ok());
-        let text = response
-            .text()
-            .await
-            .map_err(|e| transport_error(Service::CloudTalk, operation, e))?;
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        let envelope_status = value
-            .pointer("/responseData/status")
-            .and_then(|s| s.as_u64().or_else(|| s.as_str()?.parse().ok()))
-            .map(|s| s as u16);
-        let failed_status = if !status.is_success() {
-            Some(status.as_u16())
-        } else {
-            envelope_status.filter(|s| *s >= 400)
-        };
-        if let Some(failed) = failed_status {
-            let retry_after_secs = reset.map(|reset| {
-                let now = chrono::Utc::now().timestamp();
-                (reset - now).clamp(1, 120) as u64
-            });
-            return Err(UpstreamError::Status {
-                service: Service::CloudTalk,
-                operation,
-                status: failed,
-                message: error_message(&value, status),
-                retry_after_secs,
-            });
-        }
-        if value.is_null() {
-            return Err(UpstreamError::InvalidResponse {
-                service: Service::CloudTalk,
-                operation,
-                message: "body is not JSON".to_string(),
-            });
-        }
-        Ok(value)
-    }
-
     fn created_id(operation: &'static str, value: &Value) -> Result<String, UpstreamError> {
-        value
-            .pointer("/responseData/data/id")
-            .and_then(id_string)
-            .ok_or_else(|| UpstreamError::InvalidResponse {
-                service: Service::CloudTalk,
-                operation,
-                message: "no responseData.data.id in the answer".to_string(),
-            })
+        let id = value.pointer("/responseData/data/id").and_then(id_string);
+        Self::expect(operation, id, "responseData.data.id")
     }
+}
+
+/// `{prefix}/{id}.json`, the shape of CloudTalk's paths that name a record.
+fn record_path(prefix: &str, id: &str) -> String {
+    format!("{prefix}/{}.json", urlencoding::encode(id))
+}
+
+/// The rows of a list answer (`responseData.data`).
+fn rows(value: &Value) -> Option<&Vec<Value>> {
+    value
+        .pointer("/responseData/data")
+        .and_then(Value::as_array)
+}
+
+fn contacts(value: &Value) -> Vec<CloudTalkContact> {
+    rows(value)
+        .map(|rows| rows.iter().filter_map(parse_contact).collect())
+        .unwrap_or_default()
+}
+
+/// A count CloudTalk sends as a number or a string of digits.
+fn number(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| value.as_str()?.parse().ok())
 }
 
 /// The human message of a CloudTalk error: `responseData.message` plus the per-field details of
 /// a 406, or the top-level `message` of the non-envelope errors.
-fn error_message(value: &Value, status: StatusCode) -> String {
+fn error_text(value: &Value, status: StatusCode) -> String {
     let message = value
         .pointer("/responseData/message")
         .or_else(|| value.get("message"))
@@ -295,7 +213,7 @@ fn error_message(value: &Value, status: StatusCode) -> String {
                 .join("; ")
         })
         .filter(|d| !d.is_empty());
-    let text = match (message, details) {
+    match (message, details) {
         (Some(m), Some(d)) => format!("{m} ({d})"),
         (Some(m), None) => m,
         (None, Some(d)) => d,
@@ -303,8 +221,7 @@ fn error_message(value: &Value, status: StatusCode) -> String {
             .canonical_reason()
             .unwrap_or("unknown error")
             .to_string(),
-    };
-    truncate(&text, 500)
+    }
 }
 
 /// Reads a contact from a list row or a show answer. List rows hold single objects where show
@@ -338,84 +255,47 @@ pub(crate) fn parse_contact(row: &Value) -> Option<CloudTalkContact> {
 #[async_trait]
 impl CloudTalkApi for CloudTalkClient {
     async fn search_contacts(&self, keyword: &str) -> Result<Vec<CloudTalkContact>, UpstreamError> {
+        let query = [("keyword", keyword), ("limit", "50")];
         let value = self
-            .call(
-                "search contacts",
-                Method::GET,
-                "/contacts/index.json",
-                &[("keyword", keyword), ("limit", "50")],
-                None,
-            )
+            .get("search contacts", "/contacts/index.json", &query)
             .await?;
-        Ok(value
-            .pointer("/responseData/data")
-            .and_then(Value::as_array)
-            .map(|rows| rows.iter().filter_map(parse_contact).collect())
-            .unwrap_or_default())
+        Ok(contacts(&value))
     }
 
     async fn show_contact(&self, id: &str) -> Result<CloudTalkContact, UpstreamError> {
-        let path = format!("/contacts/show/{}.json", urlencoding::encode(id));
-        let value = self
-            .call("show contact", Method::GET, &path, &[], None)
-            .await?;
-        value
-            .get("responseData")
-            .and_then(parse_contact)
-            .ok_or_else(|| UpstreamError::InvalidResponse {
-                service: Service::CloudTalk,
-                operation: "show contact",
-                message: "no contact in the answer".to_string(),
-            })
+        let path = record_path("/contacts/show", id);
+        let value = self.get("show contact", &path, &[]).await?;
+        let contact = value.get("responseData").and_then(parse_contact);
+        Self::expect("show contact", contact, "contact")
     }
 
     async fn add_contact(&self, contact: &ContactInput) -> Result<String, UpstreamError> {
-        let body = serde_json::to_value(contact).unwrap_or_default();
+        let operation = "add contact";
         let value = self
-            .call(
-                "add contact",
-                Method::PUT,
-                "/contacts/add.json",
-                &[],
-                Some(&body),
-            )
+            .write(operation, Method::PUT, "/contacts/add.json", contact)
             .await?;
-        Self::created_id("add contact", &value)
+        Self::created_id(operation, &value)
     }
 
     async fn edit_contact(&self, id: &str, contact: &ContactInput) -> Result<(), UpstreamError> {
-        let body = serde_json::to_value(contact).unwrap_or_default();
-        let path = format!("/contacts/edit/{}.json", urlencoding::encode(id));
-        self.call("edit contact", Method::POST, &path, &[], Some(&body))
+        let path = record_path("/contacts/edit", id);
+        self.write("edit contact", Method::POST, &path, contact)
             .await?;
         Ok(())
     }
 
     async fn add_tags(&self, id: &str, tags: &[String]) -> Result<(), UpstreamError> {
-        let path = format!("/contacts/addTags/{}.json", urlencoding::encode(id));
-        self.call(
-            "add tags",
-            Method::PUT,
-            &path,
-            &[],
-            Some(&json!({ "tags": tags })),
-        )
-        .await?;
+        let body = json!({ "tags": tags });
+        let path = record_path("/contacts/addTags", id);
+        self.write("add tags", Method::PUT, &path, &body).await?;
         Ok(())
     }
 
     async fn add_note(&self, contact_id: &str, note: &str) -> Result<String, UpstreamError> {
-        let path = format!("/notes/add/{}.json", urlencoding::encode(contact_id));
-        let value = self
-            .call(
-                "add note",
-                Method::PUT,
-                &path,
-                &[],
-                Some(&json!({ "note": note })),
-            )
-            .await?;
-        Self::created_id("add note", &value)
+        let path = record_path("/notes/add", contact_id);
+        let body = json!({ "note": note });
+        let answer = self.write("add note", Method::PUT, &path, &body).await?;
+        Self::created_id("add note", &answer)
     }
 
     async fn add_activity(
@@ -423,92 +303,37 @@ impl CloudTalkApi for CloudTalkClient {
         contact_id: &str,
         activity: &ActivityInput,
     ) -> Result<String, UpstreamError> {
-        let path = format!("/activity/add/{}.json", urlencoding::encode(contact_id));
-        let body = serde_json::to_value(activity).unwrap_or_default();
+        let path = record_path("/activity/add", contact_id);
         let value = self
-            .call("add activity", Method::PUT, &path, &[], Some(&body))
+            .write("add activity", Method::PUT, &path, activity)
             .await?;
         Self::created_id("add activity", &value)
     }
 
     async fn bulk(&self, commands: &[BulkCommand]) -> Result<Vec<BulkResult>, UpstreamError> {
-        let body = serde_json::to_value(commands).unwrap_or_default();
         let value = self
-            .call(
-                "bulk",
-                Method::POST,
-                "/bulk/contacts.json",
-                &[],
-                Some(&body),
-            )
+            .write("bulk", Method::POST, "/bulk/contacts.json", commands)
             .await?;
-        let rows = value
-            .pointer("/responseData/data")
-            .and_then(Value::as_array)
-            .ok_or_else(|| UpstreamError::InvalidResponse {
-                service: Service::CloudTalk,
-                operation: "bulk",
-                message: "no per-command results in the answer".to_string(),
-            })?;
-        let results: Vec<BulkResult> = rows
-            .iter()
-            .map(|row| {
-                let status = row
-                    .get("status")
-                    .and_then(|s| s.as_u64().or_else(|| s.as_str()?.parse().ok()))
-                    .unwrap_or(0) as u16;
-                let failed = !(200..300).contains(&status);
-                BulkResult {
-                    command_id: row
-                        .get("command_id")
-                        .and_then(id_string)
-                        .unwrap_or_default(),
-                    status,
-                    id: if failed {
-                        None
-                    } else {
-                        row.pointer("/data/id").and_then(id_string)
-                    },
-                    message: if failed {
-                        Some(error_message(
-                            &json!({ "responseData": { "message": row.get("message"), "data": row.get("data") } }),
-                            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
-                        ))
-                    } else {
-                        None
-                    },
-                }
-            })
-            .collect();
-        Ok(results)
+        let rows = Self::expect("bulk", rows(&value), "per-command results")?;
+        Ok(rows.iter().map(bulk_row).collect())
     }
 
     async fn find_tag(&self, name: &str) -> Result<Option<String>, UpstreamError> {
         let mut page = 1u32;
         loop {
             let page_text = page.to_string();
-            let value = self
-                .call(
-                    "list tags",
-                    Method::GET,
-                    "/tags/index.json",
-                    &[("limit", "1000"), ("page", &page_text)],
-                    None,
-                )
-                .await?;
-            let found = value
-                .pointer("/responseData/data")
-                .and_then(Value::as_array)
-                .and_then(|rows| {
-                    rows.iter().find_map(|row| {
-                        let tag = row.get("Tag").unwrap_or(row);
-                        let tag_name = tag.get("name").and_then(scalar_string)?;
-                        tag_name
-                            .eq_ignore_ascii_case(name.trim())
-                            .then(|| tag.get("id").and_then(id_string))
-                            .flatten()
-                    })
-                });
+            let query = [("limit", "1000"), ("page", page_text.as_str())];
+            let value = self.get("list tags", "/tags/index.json", &query).await?;
+            let found = rows(&value).and_then(|rows| {
+                rows.iter().find_map(|row| {
+                    let tag = row.get("Tag").unwrap_or(row);
+                    let tag_name = tag.get("name").and_then(scalar_string)?;
+                    tag_name
+                        .eq_ignore_ascii_case(name.trim())
+                        .then(|| tag.get("id").and_then(id_string))
+                        .flatten()
+                })
+            });
             if found.is_some() || page >= page_count(&value) || page >= 20 {
                 return Ok(found);
             }
@@ -522,32 +347,119 @@ impl CloudTalkApi for CloudTalkClient {
         page: u32,
     ) -> Result<(Vec<CloudTalkContact>, u32), UpstreamError> {
         let page_text = page.to_string();
+        let query = [("tag_id", tag_id), ("limit", "100"), ("page", &page_text)];
         let value = self
-            .call(
-                "contacts with tag",
-                Method::GET,
-                "/contacts/index.json",
-                &[("tag_id", tag_id), ("limit", "100"), ("page", &page_text)],
-                None,
-            )
+            .get("contacts with tag", "/contacts/index.json", &query)
             .await?;
-        let contacts = value
-            .pointer("/responseData/data")
-            .and_then(Value::as_array)
-            .map(|rows| rows.iter().filter_map(parse_contact).collect())
-            .unwrap_or_default();
-        Ok((contacts, page_count(&value)))
+        Ok((contacts(&value), page_count(&value)))
+    }
+}
+
+/// One command's outcome in a bulk answer.
+fn bulk_row(row: &Value) -> BulkResult {
+    let status = row.get("status").and_then(number).unwrap_or(0) as u16;
+    let command_id = row
+        .get("command_id")
+        .and_then(id_string)
+        .unwrap_or_default();
+    if (200..300).contains(&status) {
+        return BulkResult {
+            command_id,
+            status,
+            id: row.pointer("/data/id").and_then(id_string),
+            message: None,
+        };
+    }
+    let details =
+        json!({ "responseData": { "message": row.get("message"), "data": row.get("data") } });
+    let reason = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    BulkResult {
+        command_id,
+        status,
+        id: None,
+        message: Some(upstream_message(&error_text(&details, reason))),
     }
 }
 
 fn page_count(value: &Value) -> u32 {
     value
         .pointer("/responseData/pageCount")
-        .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+        .and_then(number)
         .unwrap_or(1) as u32
 }
 
 /// Finds one command's result, by `command_id` and not by position.
 pub fn bulk_result<'a>(results: &'a [BulkResult], command_id: &str) -> Option<&'a BulkResult> {
     results.iter().find(|r| r.command_id == command_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::rest::RateLimit;
+
+    #[test]
+    fn the_envelope_status_can_fail_an_http_200() {
+        let envelope = |status: Value| json!({ "responseData": { "status": status } });
+        let failed = |http: u16, body: &Value| {
+            CloudTalkDialect::failed_status(StatusCode::from_u16(http).unwrap(), body)
+        };
+        assert_eq!(failed(200, &envelope(json!(406))), Some(406));
+        assert_eq!(failed(200, &envelope(json!("404"))), Some(404), "as text");
+        assert_eq!(failed(200, &envelope(json!(201))), None);
+        assert_eq!(failed(200, &Value::Null), None);
+        assert_eq!(
+            failed(500, &envelope(json!(200))),
+            Some(500),
+            "the HTTP status first"
+        );
+    }
+
+    #[test]
+    fn a_406_in_the_envelope_reads_with_its_field_details_and_the_reset_time() {
+        let body = r#"{"responseData":{"status":406,"message":"Invalid input","data":{"email":["is not valid","is taken"],"name":"is required"}}}"#;
+        let reset = RateLimit::ResetAt(Some(1_000_030));
+        let error =
+            CloudTalkClient::interpret("add contact", StatusCode::OK, reset, body, 1_000_000)
+                .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "CloudTalk answered 406 on add contact: Invalid input (email: is not valid is taken; name: is required)"
+        );
+        assert!(matches!(
+            error,
+            UpstreamError::Status {
+                retry_after_secs: Some(30),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_answer_that_is_not_json_is_invalid_even_when_successful() {
+        let limit = RateLimit::ResetAt(None);
+        let error = CloudTalkClient::interpret("bulk", StatusCode::OK, limit, "<html>", 0);
+        assert!(matches!(
+            error,
+            Err(UpstreamError::InvalidResponse { message, .. }) if message == "body is not JSON"
+        ));
+        let unknown = CloudTalkClient::interpret("bulk", StatusCode::BAD_GATEWAY, limit, "", 0);
+        assert_eq!(
+            unknown.unwrap_err().to_string(),
+            "CloudTalk answered 502 on bulk: Bad Gateway"
+        );
+    }
+
+    #[test]
+    fn a_failed_bulk_command_keeps_its_masked_message_and_no_id() {
+        let row = json!({ "command_id": 7, "status": "409", "message": "+420777123456 exists", "data": { "id": 5 } });
+        let result = bulk_row(&row);
+        assert_eq!((result.command_id.as_str(), result.status), ("7", 409));
+        assert_eq!(result.id, None);
+        assert!(!result.succeeded());
+        let message = result.message.unwrap_or_default();
+        assert!(!message.contains("777123456"), "{message}");
+        let done = bulk_row(&json!({ "command_id": "a", "status": 201, "data": { "id": "9" } }));
+        assert_eq!((done.id.as_deref(), done.message), (Some("9"), None));
+    }
 }

@@ -4,18 +4,14 @@
 //! each endpoint's spec enumerates (`2021-07-28` for contacts, opportunities and locations), and
 //! error bodies whose `message` is a string or an array of strings.
 
-use std::time::Duration;
-
-use std::sync::Arc;
-
 use async_trait::async_trait;
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{transport_error, truncate, CallCounter, Service, UpstreamError};
+use super::rest::{Auth, Dialect, RateLimitHeaders, RestClient};
+use super::{Service, UpstreamError};
 use crate::payload::fields::{id_string, scalar_string};
-use crate::secrets::SecretStore;
 
 /// `Version` header for contacts, opportunities, locations and custom fields.
 pub const VERSION_2021_07_28: &str = "2021-07-28";
@@ -142,155 +138,40 @@ pub trait GhlApi: Send + Sync {
     ) -> Result<(), UpstreamError>;
 }
 
-/// The reqwest implementation of [`GhlApi`].
-#[derive(Clone)]
-pub struct GhlClient {
-    http: reqwest::Client,
-    base: String,
-    /// The token is read from here on every call, so a rotated secret takes effect at once.
-    secrets: Arc<SecretStore>,
-    calls: CallCounter,
-    retry_budget: Duration,
-}
+/// GoHighLevel's REST dialect: Bearer token with the `Version` header, the `X-RateLimit-*`
+/// interval headers, and error bodies whose `message` is a string or a list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GhlDialect;
 
-impl GhlClient {
-    pub fn new(
-        http: reqwest::Client,
-        base: &str,
-        secrets: Arc<SecretStore>,
-        calls: CallCounter,
-    ) -> Self {
-        Self {
-            http,
-            base: base.trim_end_matches('/').to_string(),
-            secrets,
-            calls,
-            retry_budget: super::DEFAULT_RETRY_BUDGET,
-        }
-    }
+impl Dialect for GhlDialect {
+    const SERVICE: Service = Service::GoHighLevel;
+    const AUTH: Auth = Auth::GhlToken {
+        version: VERSION_2021_07_28,
+    };
+    const RATE_LIMIT: RateLimitHeaders = RateLimitHeaders::Interval;
 
-    /// How long a call may spend retrying rate limits and outages.
-    pub fn with_retry_budget(mut self, budget: Duration) -> Self {
-        self.retry_budget = budget;
-        self
-    }
-
-    /// One API call, repeated on rate limits (waiting what GHL's `X-RateLimit-*` headers
-    /// suggest) and outages within the retry budget.
-    async fn call(
-        &self,
-        operation: &'static str,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Result<Value, UpstreamError> {
-        let idempotent = method == Method::GET;
-        super::with_retries(self.retry_budget, idempotent, || {
-            self.call_once(operation, method.clone(), path, query, body)
-        })
-        .await
-    }
-
-    async fn call_once(
-        &self,
-        operation: &'static str,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Result<Value, UpstreamError> {
-        let url = format!("{}{}", self.base, path);
-        let token = self
-            .secrets
-            .current()
-            .ghl_api_token
-            .clone()
-            .unwrap_or_default();
-        let mut request = self
-            .http
-            .request(method, &url)
-            .bearer_auth(token)
-            .header("version", VERSION_2021_07_28)
-            .header("accept", "application/json");
-        if !query.is_empty() {
-            request = request.query(query);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        self.calls.increment();
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(Service::GoHighLevel, operation, e))?;
-        let status = response.status();
-        let header_u64 = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
+    /// `message` is a string or an array of strings; `error` is the fallback, then the reason.
+    fn error_message(body: &Value, status: StatusCode) -> String {
+        let text = match body.get("message") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(scalar_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+            Some(other) => scalar_string(other).unwrap_or_default(),
+            None => String::new(),
         };
-        let interval_ms = header_u64("x-ratelimit-interval-milliseconds");
-        let remaining = header_u64("x-ratelimit-remaining");
-        let text = response
-            .text()
-            .await
-            .map_err(|e| transport_error(Service::GoHighLevel, operation, e))?;
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(UpstreamError::Status {
-                service: Service::GoHighLevel,
-                operation,
-                status: status.as_u16(),
-                message: error_message(&value, status.canonical_reason().unwrap_or("error")),
-                // GHL sends no reset time; when the burst window is spent, wait one interval.
-                retry_after_secs: if status.as_u16() == 429 {
-                    Some(match remaining {
-                        Some(0) | None => {
-                            interval_ms.map(|ms| ms.div_ceil(1000).max(1)).unwrap_or(10)
-                        }
-                        Some(_) => 1,
-                    })
-                } else {
-                    None
-                },
-            });
+        if !text.is_empty() {
+            return text;
         }
-        Ok(value)
-    }
-}
-
-fn invalid(operation: &'static str, message: &str) -> UpstreamError {
-    UpstreamError::InvalidResponse {
-        service: Service::GoHighLevel,
-        operation,
-        message: message.to_string(),
-    }
-}
-
-/// `message` is a string or an array of strings; `error` is the fallback.
-pub(crate) fn error_message(value: &Value, fallback: &str) -> String {
-    let text = match value.get("message") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(scalar_string)
-            .collect::<Vec<_>>()
-            .join("; "),
-        Some(other) => scalar_string(other).unwrap_or_default(),
-        None => String::new(),
-    };
-    let text = if text.is_empty() {
-        value
-            .get("error")
+        body.get("error")
             .and_then(scalar_string)
-            .unwrap_or_else(|| fallback.to_string())
-    } else {
-        text
-    };
-    truncate(&text, 500)
+            .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string())
+    }
 }
+
+/// The reqwest implementation of [`GhlApi`]: the REST core speaking GoHighLevel.
+pub type GhlClient = RestClient<GhlDialect>;
 
 pub(crate) fn parse_contact(value: &Value) -> Option<GhlContactRecord> {
     let id = value.get("id").and_then(id_string)?;
@@ -313,6 +194,54 @@ pub(crate) fn parse_contact(value: &Value) -> Option<GhlContactRecord> {
     })
 }
 
+/// `/{segment}/…`, each segment (an id included) percent-encoded.
+fn path(segments: &[&str]) -> String {
+    segments
+        .iter()
+        .map(|segment| format!("/{}", urlencoding::encode(segment)))
+        .collect()
+}
+
+/// The items of the list under `key` that `item` can read.
+fn list<T>(value: &Value, key: &str, item: impl Fn(&Value) -> Option<T>) -> Vec<T> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|rows| rows.iter().filter_map(item).collect())
+        .unwrap_or_default()
+}
+
+fn opportunity(o: &Value) -> Option<Opportunity> {
+    Some(Opportunity {
+        id: o.get("id").and_then(id_string)?,
+        pipeline_id: o.get("pipelineId").and_then(id_string),
+        pipeline_stage_id: o.get("pipelineStageId").and_then(id_string),
+        status: o.get("status").and_then(scalar_string),
+    })
+}
+
+fn pipeline(p: &Value) -> Option<Pipeline> {
+    let stages = list(p, "stages", |s| {
+        Some(PipelineStage {
+            id: s.get("id").and_then(id_string)?,
+            name: s.get("name").and_then(scalar_string)?,
+        })
+    });
+    Some(Pipeline {
+        id: p.get("id").and_then(id_string)?,
+        name: p.get("name").and_then(scalar_string).unwrap_or_default(),
+        stages,
+    })
+}
+
+fn custom_value(v: &Value) -> Option<CustomValue> {
+    Some(CustomValue {
+        id: v.get("id").and_then(id_string)?,
+        name: v.get("name").and_then(scalar_string)?,
+        value: v.get("value").and_then(scalar_string),
+    })
+}
+
 #[async_trait]
 impl GhlApi for GhlClient {
     async fn find_duplicate(
@@ -322,20 +251,10 @@ impl GhlApi for GhlClient {
         email: Option<&str>,
     ) -> Result<Option<GhlContactRecord>, UpstreamError> {
         let mut query = vec![("locationId", location_id)];
-        if let Some(phone) = phone {
-            query.push(("number", phone));
-        }
-        if let Some(email) = email {
-            query.push(("email", email));
-        }
+        query.extend(phone.map(|phone| ("number", phone)));
+        query.extend(email.map(|email| ("email", email)));
         let value = self
-            .call(
-                "duplicate search",
-                Method::GET,
-                "/contacts/search/duplicate",
-                &query,
-                None,
-            )
+            .get("duplicate search", "/contacts/search/duplicate", &query)
             .await?;
         Ok(value.get("contact").and_then(parse_contact))
     }
@@ -344,69 +263,42 @@ impl GhlApi for GhlClient {
         &self,
         contact: &GhlContactInput,
     ) -> Result<(String, bool), UpstreamError> {
-        let body = serde_json::to_value(contact).unwrap_or_default();
+        let operation = "upsert contact";
         let value = self
-            .call(
-                "upsert contact",
-                Method::POST,
-                "/contacts/upsert",
-                &[],
-                Some(&body),
-            )
+            .write(operation, Method::POST, "/contacts/upsert", contact)
             .await?;
-        let id = value
-            .pointer("/contact/id")
-            .and_then(id_string)
-            .ok_or_else(|| invalid("upsert contact", "no contact.id in the answer"))?;
+        let id = value.pointer("/contact/id").and_then(id_string);
+        let id = Self::expect(operation, id, "contact.id")?;
         let new = value.get("new").and_then(Value::as_bool).unwrap_or(false);
         Ok((id, new))
     }
 
     async fn get_contact(&self, contact_id: &str) -> Result<GhlContactRecord, UpstreamError> {
-        let path = format!("/contacts/{}", urlencoding::encode(contact_id));
-        let value = self
-            .call("get contact", Method::GET, &path, &[], None)
-            .await?;
-        value
-            .get("contact")
-            .and_then(parse_contact)
-            .ok_or_else(|| invalid("get contact", "no contact in the answer"))
+        let path = path(&["contacts", contact_id]);
+        let answer = self.get("get contact", &path, &[]).await?;
+        let contact = answer.get("contact").and_then(parse_contact);
+        Self::expect("get contact", contact, "contact")
     }
 
     async fn update_contact(&self, contact_id: &str, fields: &Value) -> Result<(), UpstreamError> {
-        let path = format!("/contacts/{}", urlencoding::encode(contact_id));
-        self.call("update contact", Method::PUT, &path, &[], Some(fields))
+        let path = path(&["contacts", contact_id]);
+        self.write("update contact", Method::PUT, &path, fields)
             .await?;
         Ok(())
     }
 
     async fn add_note(&self, contact_id: &str, body: &str) -> Result<String, UpstreamError> {
-        let path = format!("/contacts/{}/notes", urlencoding::encode(contact_id));
-        let value = self
-            .call(
-                "add note",
-                Method::POST,
-                &path,
-                &[],
-                Some(&json!({ "body": body })),
-            )
-            .await?;
-        value
-            .pointer("/note/id")
-            .and_then(id_string)
-            .ok_or_else(|| invalid("add note", "no note.id in the answer"))
+        let path = path(&["contacts", contact_id, "notes"]);
+        let note = json!({ "body": body });
+        let answer = self.write("add note", Method::POST, &path, &note).await?;
+        let id = answer.pointer("/note/id").and_then(id_string);
+        Self::expect("add note", id, "note.id")
     }
 
     async fn add_tags(&self, contact_id: &str, tags: &[String]) -> Result<(), UpstreamError> {
-        let path = format!("/contacts/{}/tags", urlencoding::encode(contact_id));
-        self.call(
-            "add tags",
-            Method::POST,
-            &path,
-            &[],
-            Some(&json!({ "tags": tags })),
-        )
-        .await?;
+        let path = path(&["contacts", contact_id, "tags"]);
+        let body = json!({ "tags": tags });
+        self.write("add tags", Method::POST, &path, &body).await?;
         Ok(())
     }
 
@@ -417,34 +309,11 @@ impl GhlApi for GhlClient {
         pipeline_id: Option<&str>,
     ) -> Result<Vec<Opportunity>, UpstreamError> {
         let mut query = vec![("location_id", location_id), ("contact_id", contact_id)];
-        if let Some(pipeline_id) = pipeline_id {
-            query.push(("pipeline_id", pipeline_id));
-        }
+        query.extend(pipeline_id.map(|id| ("pipeline_id", id)));
         let value = self
-            .call(
-                "search opportunities",
-                Method::GET,
-                "/opportunities/search",
-                &query,
-                None,
-            )
+            .get("search opportunities", "/opportunities/search", &query)
             .await?;
-        Ok(value
-            .get("opportunities")
-            .and_then(Value::as_array)
-            .map(|rows| {
-                rows.iter()
-                    .filter_map(|o| {
-                        Some(Opportunity {
-                            id: o.get("id").and_then(id_string)?,
-                            pipeline_id: o.get("pipelineId").and_then(id_string),
-                            pipeline_stage_id: o.get("pipelineStageId").and_then(id_string),
-                            status: o.get("status").and_then(scalar_string),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default())
+        Ok(list(&value, "opportunities", opportunity))
     }
 
     async fn update_opportunity_stage(
@@ -453,9 +322,9 @@ impl GhlApi for GhlClient {
         pipeline_id: &str,
         stage_id: &str,
     ) -> Result<(), UpstreamError> {
-        let path = format!("/opportunities/{}", urlencoding::encode(opportunity_id));
+        let path = path(&["opportunities", opportunity_id]);
         let body = json!({ "pipelineId": pipeline_id, "pipelineStageId": stage_id });
-        self.call("update opportunity", Method::PUT, &path, &[], Some(&body))
+        self.write("update opportunity", Method::PUT, &path, &body)
             .await?;
         Ok(())
     }
@@ -476,89 +345,29 @@ impl GhlApi for GhlClient {
             "name": name,
             "status": "open",
         });
+        let operation = "create opportunity";
         let value = self
-            .call(
-                "create opportunity",
-                Method::POST,
-                "/opportunities/",
-                &[],
-                Some(&body),
-            )
+            .write(operation, Method::POST, "/opportunities/", &body)
             .await?;
-        value
-            .pointer("/opportunity/id")
-            .and_then(id_string)
-            .ok_or_else(|| invalid("create opportunity", "no opportunity.id in the answer"))
+        let id = value.pointer("/opportunity/id").and_then(id_string);
+        Self::expect(operation, id, "opportunity.id")
     }
 
     async fn list_pipelines(&self, location_id: &str) -> Result<Vec<Pipeline>, UpstreamError> {
+        let query = [("locationId", location_id)];
         let value = self
-            .call(
-                "list pipelines",
-                Method::GET,
-                "/opportunities/pipelines",
-                &[("locationId", location_id)],
-                None,
-            )
+            .get("list pipelines", "/opportunities/pipelines", &query)
             .await?;
-        Ok(value
-            .get("pipelines")
-            .and_then(Value::as_array)
-            .map(|rows| {
-                rows.iter()
-                    .filter_map(|p| {
-                        let stages = p
-                            .get("stages")
-                            .and_then(Value::as_array)
-                            .map(|stages| {
-                                stages
-                                    .iter()
-                                    .filter_map(|s| {
-                                        Some(PipelineStage {
-                                            id: s.get("id").and_then(id_string)?,
-                                            name: s.get("name").and_then(scalar_string)?,
-                                        })
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        Some(Pipeline {
-                            id: p.get("id").and_then(id_string)?,
-                            name: p.get("name").and_then(scalar_string).unwrap_or_default(),
-                            stages,
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default())
+        Ok(list(&value, "pipelines", pipeline))
     }
 
     async fn list_custom_values(
         &self,
         location_id: &str,
     ) -> Result<Vec<CustomValue>, UpstreamError> {
-        let path = format!(
-            "/locations/{}/customValues",
-            urlencoding::encode(location_id)
-        );
-        let value = self
-            .call("list custom values", Method::GET, &path, &[], None)
-            .await?;
-        Ok(value
-            .get("customValues")
-            .and_then(Value::as_array)
-            .map(|rows| {
-                rows.iter()
-                    .filter_map(|v| {
-                        Some(CustomValue {
-                            id: v.get("id").and_then(id_string)?,
-                            name: v.get("name").and_then(scalar_string)?,
-                            value: v.get("value").and_then(scalar_string),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default())
+        let path = path(&["locations", location_id, "customValues"]);
+        let value = self.get("list custom values", &path, &[]).await?;
+        Ok(list(&value, "customValues", custom_value))
     }
 
     async fn create_custom_value(
@@ -567,23 +376,12 @@ impl GhlApi for GhlClient {
         name: &str,
         value: &str,
     ) -> Result<String, UpstreamError> {
-        let path = format!(
-            "/locations/{}/customValues",
-            urlencoding::encode(location_id)
-        );
-        let answer = self
-            .call(
-                "create custom value",
-                Method::POST,
-                &path,
-                &[],
-                Some(&json!({ "name": name, "value": value })),
-            )
-            .await?;
-        answer
-            .pointer("/customValue/id")
-            .and_then(id_string)
-            .ok_or_else(|| invalid("create custom value", "no customValue.id in the answer"))
+        let operation = "create custom value";
+        let path = path(&["locations", location_id, "customValues"]);
+        let body = json!({ "name": name, "value": value });
+        let answer = self.write(operation, Method::POST, &path, &body).await?;
+        let id = answer.pointer("/customValue/id").and_then(id_string);
+        Self::expect(operation, id, "customValue.id")
     }
 
     async fn update_custom_value(
@@ -593,19 +391,68 @@ impl GhlApi for GhlClient {
         name: &str,
         value: &str,
     ) -> Result<(), UpstreamError> {
-        let path = format!(
-            "/locations/{}/customValues/{}",
-            urlencoding::encode(location_id),
-            urlencoding::encode(id)
-        );
-        self.call(
-            "update custom value",
-            Method::PUT,
-            &path,
-            &[],
-            Some(&json!({ "name": name, "value": value })),
-        )
-        .await?;
+        let path = path(&["locations", location_id, "customValues", id]);
+        let body = json!({ "name": name, "value": value });
+        self.write("update custom value", Method::PUT, &path, &body)
+            .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::rest::RateLimit;
+
+    #[test]
+    fn the_message_is_a_string_a_list_the_error_or_the_reason() {
+        let message =
+            |body: Value| GhlDialect::error_message(&body, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            message(json!({ "message": ["phone must be valid", "email must be an email"] })),
+            "phone must be valid; email must be an email"
+        );
+        assert_eq!(
+            message(json!({ "message": "Contact not found" })),
+            "Contact not found"
+        );
+        assert_eq!(
+            message(json!({ "message": [], "error": "Unauthorized" })),
+            "Unauthorized"
+        );
+        assert_eq!(message(Value::Null), "Unprocessable Entity");
+    }
+
+    #[test]
+    fn a_successful_answer_need_not_be_json_and_a_429_waits_one_interval() {
+        let spent = RateLimit::Interval {
+            interval_ms: Some(10_000),
+            remaining: Some(0),
+        };
+        assert_eq!(
+            GhlClient::interpret("update contact", StatusCode::OK, spent, "", 0).unwrap(),
+            Value::Null
+        );
+        match GhlClient::interpret("add tags", StatusCode::TOO_MANY_REQUESTS, spent, "{}", 0) {
+            Err(UpstreamError::Status {
+                service: Service::GoHighLevel,
+                status: 429,
+                retry_after_secs,
+                message,
+                ..
+            }) => assert_eq!(
+                (retry_after_secs, message.as_str()),
+                (Some(10), "Too Many Requests")
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn paths_encode_every_segment() {
+        assert_eq!(
+            path(&["contacts", "a/b c", "tags"]),
+            "/contacts/a%2Fb%20c/tags"
+        );
     }
 }
