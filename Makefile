@@ -1,10 +1,12 @@
-# `sam build` runs `make build-<LogicalId>` for each function in template.yaml, in this directory
-# (samconfig.toml sets build_in_source) with ARTIFACTS_DIR set to .aws-sam/build/<LogicalId>.
-# Every target first runs the same workspace build: the first one compiles and links all the
-# Lambda binaries, the later ones find them up to date. Then each copies its own binary.
+# `sam build` runs `make build-<LogicalId>` for each function in template.yaml, with ARTIFACTS_DIR
+# set to .aws-sam/build/<LogicalId>. Every target first runs the same workspace build: the first
+# one compiles and links all the Lambda binaries, the later ones find them up to date. Then each
+# copies its own binary. The build runs here, where this Makefile is, even when SAM runs make in
+# a copy of the workspace (samconfig.toml sets build_in_source so that it does not copy).
 
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 CARGO ?= cargo
-LAMBDA_DIR ?= $(abspath $(or $(CARGO_TARGET_DIR),target)/lambda)
+LAMBDA_DIR ?= $(abspath $(or $(CARGO_TARGET_DIR),$(ROOT)/target)/lambda)
 
 # The binary of each function (template.yaml logical id).
 build-GhlNewContactFunction:                 BIN := ghl-new-contact
@@ -25,5 +27,5 @@ build-HealthFunction:                        BIN := health
 build-%Function:
 	$(if $(BIN),,$(error $@ names no binary: add "$@: BIN := <binary>" above))
 	$(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set; sam build sets it))
-	$(CARGO) lambda build --release --arm64 --package functions --lambda-dir $(LAMBDA_DIR)
-	cp $(LAMBDA_DIR)/$(BIN)/bootstrap $(ARTIFACTS_DIR)/bootstrap
+	cd "$(ROOT)" && $(CARGO) lambda build --release --arm64 --package functions --lambda-dir "$(LAMBDA_DIR)"
+	cp "$(LAMBDA_DIR)/$(BIN)/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"
