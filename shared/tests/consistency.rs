@@ -1,8 +1,29 @@
-//! Every endpoint in `bridge::ENDPOINTS` has its Lambda binary, template function and route,
-//! watch route, sample events and README row, and nothing exists that has no endpoint.
+//! Every endpoint has its Lambda binary, template function and route, watch route, sample events
+//! and README row, and nothing exists that has no endpoint.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+use serde_yaml_ng::{Mapping, Value};
+
+/// One route as this test sees it.
+struct Endpoint {
+    function: &'static str,
+    method: &'static str,
+    route: &'static str,
+}
+
+/// The endpoints under test: the only place that reads the bridge's list.
+fn endpoints() -> Vec<Endpoint> {
+    bridge::registry::routes()
+        .into_iter()
+        .map(|e| Endpoint {
+            function: e.function,
+            method: e.method,
+            route: e.route,
+        })
+        .collect()
+}
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -14,10 +35,7 @@ fn read(path: &str) -> String {
 
 /// Every Lambda: one per endpoint, plus the retry worker.
 fn functions() -> BTreeSet<&'static str> {
-    let mut all: BTreeSet<&'static str> = bridge::registry::routes()
-        .into_iter()
-        .map(|e| e.function)
-        .collect();
+    let mut all: BTreeSet<&'static str> = endpoints().iter().map(|e| e.function).collect();
     all.insert(bridge::worker::FUNCTION);
     all
 }
@@ -45,57 +63,420 @@ fn every_function_is_a_binary() {
     );
 }
 
+// ---------------------------------------------------------------------------------------------
+// template.yaml, parsed. CloudFormation's short forms (`!Ref X`, `!GetAtt X.Arn`, `!Sub "…"`)
+// arrive as tagged values, the long forms (`Ref: X`, `Fn::GetAtt: [X, Arn]`) as one-key maps.
+// ---------------------------------------------------------------------------------------------
+
+struct Template {
+    doc: Value,
+    /// Makefile target `build-<LogicalId>` → the binary it copies.
+    make_targets: BTreeMap<String, String>,
+}
+
+impl Template {
+    fn load() -> Self {
+        let doc = serde_yaml_ng::from_str(&read("template.yaml"))
+            .unwrap_or_else(|e| panic!("template.yaml does not parse: {e}"));
+        Template {
+            doc,
+            make_targets: make_targets(
+                &std::fs::read_to_string(repo().join("Makefile")).unwrap_or_default(),
+            ),
+        }
+    }
+
+    fn resources(&self) -> &Mapping {
+        self.doc
+            .get("Resources")
+            .and_then(Value::as_mapping)
+            .expect("template.yaml has no Resources")
+    }
+
+    fn resource(&self, id: &str) -> Option<&Value> {
+        self.resources().get(id)
+    }
+
+    fn type_of(&self, id: &str) -> Option<&str> {
+        self.resource(id)?.get("Type")?.as_str()
+    }
+
+    fn is_resource_or_parameter(&self, id: &str) -> bool {
+        id.starts_with("AWS::")
+            || self.resource(id).is_some()
+            || self.doc.get("Parameters").and_then(|p| p.get(id)).is_some()
+    }
+
+    /// Logical id → properties of every `AWS::Serverless::Function`.
+    fn functions(&self) -> BTreeMap<&str, &Value> {
+        self.resources()
+            .iter()
+            .filter(|(_, r)| {
+                r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Function")
+            })
+            .map(|(id, r)| {
+                let id = id.as_str().expect("logical ids are strings");
+                let props = r
+                    .get("Properties")
+                    .unwrap_or_else(|| panic!("{id} has no Properties"));
+                (id, props)
+            })
+            .collect()
+    }
+
+    /// The binary a function's build puts in its `bootstrap`: its Makefile target's for
+    /// `BuildMethod: makefile`, `BuildProperties.Binary` for `rust-cargolambda`.
+    fn binary(&self, id: &str) -> String {
+        let metadata = self.resource(id).and_then(|r| r.get("Metadata"));
+        let method = metadata
+            .and_then(|m| m.get("BuildMethod"))
+            .and_then(Value::as_str);
+        match method {
+            Some("makefile") => self
+                .make_targets
+                .get(id)
+                .unwrap_or_else(|| panic!("the Makefile has no target build-{id}"))
+                .clone(),
+            Some("rust-cargolambda") => metadata
+                .and_then(|m| m.get("BuildProperties"))
+                .and_then(|p| p.get("Binary"))
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("{id} has no BuildProperties.Binary"))
+                .to_string(),
+            other => panic!("{id} has BuildMethod {other:?}; sam build cannot tell its binary"),
+        }
+    }
+
+    /// A function's environment: the Globals' variables, then its own.
+    fn environment(&self, props: &Value) -> BTreeMap<String, Value> {
+        let global = self
+            .doc
+            .get("Globals")
+            .and_then(|g| g.get("Function"))
+            .and_then(|f| f.get("Environment"));
+        [global, props.get("Environment")]
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.get("Variables").and_then(Value::as_mapping))
+            .flatten()
+            .map(|(k, v)| (k.as_str().expect("variable names").to_string(), v.clone()))
+            .collect()
+    }
+
+    /// The logical ids a function's policies name, with each managed policy's own document
+    /// followed into.
+    fn policy_references(&self, props: &Value) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        for policy in props
+            .get("Policies")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+        {
+            references(policy, &mut names);
+        }
+        let managed: Vec<String> = names
+            .iter()
+            .filter(|n| self.type_of(n) == Some("AWS::IAM::ManagedPolicy"))
+            .cloned()
+            .collect();
+        for policy in managed {
+            references(&self.resource(&policy).unwrap()["Properties"], &mut names);
+        }
+        names
+    }
+}
+
+/// `build-<LogicalId>: BIN := <binary>` lines of the Makefile.
+fn make_targets(makefile: &str) -> BTreeMap<String, String> {
+    makefile
+        .lines()
+        .filter_map(|line| {
+            let (target, rest) = line.strip_prefix("build-")?.split_once(':')?;
+            let binary = rest.trim().strip_prefix("BIN")?.trim().strip_prefix(":=")?;
+            Some((target.trim().to_string(), binary.trim().to_string()))
+        })
+        .collect()
+}
+
+/// An intrinsic function, short or long form: (`Ref`, `GetAtt`, `Sub`…, its argument).
+fn intrinsic(v: &Value) -> Option<(String, &Value)> {
+    match v {
+        Value::Tagged(t) => Some((
+            t.tag.to_string().trim_start_matches('!').to_string(),
+            &t.value,
+        )),
+        Value::Mapping(m) if m.len() == 1 => {
+            let (k, arg) = m.iter().next()?;
+            let k = k.as_str()?;
+            let name = if k == "Ref" {
+                k
+            } else {
+                k.strip_prefix("Fn::")?
+            };
+            Some((name.to_string(), arg))
+        }
+        _ => None,
+    }
+}
+
+/// `!Ref X` → X.
+fn ref_target(v: &Value) -> Option<&str> {
+    match intrinsic(v)? {
+        (name, arg) if name == "Ref" => arg.as_str(),
+        _ => None,
+    }
+}
+
+/// `!Sub "…"` → its text.
+fn sub_text(v: &Value) -> Option<&str> {
+    match intrinsic(v)? {
+        (name, arg) if name == "Sub" => arg.as_str(),
+        _ => None,
+    }
+}
+
+/// Every logical id or parameter that `v` names through `Ref`, `GetAtt` or `Sub`.
+fn references(v: &Value, names: &mut BTreeSet<String>) {
+    if let Some((name, arg)) = intrinsic(v) {
+        match name.as_str() {
+            "Ref" => {
+                names.extend(arg.as_str().map(str::to_string));
+                return;
+            }
+            "GetAtt" => {
+                let target = match arg {
+                    Value::Sequence(s) => s.first().and_then(Value::as_str),
+                    _ => arg.as_str().and_then(|s| s.split('.').next()),
+                };
+                names.extend(target.map(str::to_string));
+                return;
+            }
+            "Sub" => {
+                // `!Sub [text, {local: …}]` defines its own variables besides the template's.
+                let (text, locals) = match arg {
+                    Value::Sequence(s) => (s.first(), s.get(1).and_then(Value::as_mapping)),
+                    _ => (Some(arg), None),
+                };
+                let text = text.and_then(Value::as_str).unwrap_or_default();
+                for part in text.split("${").skip(1) {
+                    let var = part.split('}').next().unwrap_or_default();
+                    let name = var.split('.').next().unwrap_or_default();
+                    if !var.starts_with('!') && !locals.is_some_and(|l| l.contains_key(name)) {
+                        names.insert(name.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    match v {
+        Value::Tagged(t) => references(&t.value, names),
+        Value::Sequence(s) => s.iter().for_each(|x| references(x, names)),
+        Value::Mapping(m) => m.values().for_each(|x| references(x, names)),
+        _ => {}
+    }
+}
+
+/// (event name, event) of one function.
+fn events(props: &Value) -> Vec<(&str, &Value)> {
+    props
+        .get("Events")
+        .and_then(Value::as_mapping)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str().expect("event names are strings"), v))
+        .collect()
+}
+
 #[test]
-fn every_endpoint_is_in_the_template() {
-    let template = read("template.yaml");
+fn every_function_is_in_the_template() {
+    let t = Template::load();
+    let mut built = BTreeMap::new();
+    for (id, props) in t.functions() {
+        let binary = t.binary(id);
+        assert!(
+            functions().contains(binary.as_str()),
+            "template.yaml builds {id} from {binary}, which is not an endpoint"
+        );
+        assert_eq!(
+            sub_text(&props["FunctionName"]),
+            Some(format!("${{AWS::StackName}}-{binary}").as_str()),
+            "{id} is not named after its binary"
+        );
+        if let Some(other) = built.insert(binary.clone(), id) {
+            panic!("{other} and {id} both run {binary}");
+        }
+    }
     for f in functions() {
         assert!(
-            template.contains(&format!("Binary: {f}\n")),
+            built.contains_key(f),
             "template.yaml builds no function for {f}"
         );
+    }
+    for target in t.make_targets.keys() {
         assert!(
-            template.contains(&format!("FunctionName: !Sub \"${{AWS::StackName}}-{f}\"")),
-            "template.yaml names no function {f}"
+            t.type_of(target) == Some("AWS::Serverless::Function"),
+            "the Makefile builds {target}, which template.yaml does not define"
         );
     }
-    for e in bridge::registry::routes() {
-        let route = format!("Path: {}\n", e.route);
-        let at = template
-            .find(&route)
-            .unwrap_or_else(|| panic!("template.yaml has no route {}", e.route));
-        let method = template[..at]
-            .trim_end()
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .trim()
-            .to_string();
+}
+
+#[test]
+fn every_function_has_its_log_group() {
+    let t = Template::load();
+    for id in t.functions().into_keys() {
+        let binary = t.binary(id);
+        let name = format!("/aws/lambda/${{AWS::StackName}}-{binary}");
+        let group = t
+            .resources()
+            .iter()
+            .find(|(_, r)| {
+                r.get("Type").and_then(Value::as_str) == Some("AWS::Logs::LogGroup")
+                    && r.get("Properties")
+                        .and_then(|p| p.get("LogGroupName"))
+                        .and_then(sub_text)
+                        == Some(name.as_str())
+            })
+            .map(|(gid, g)| (gid.as_str().unwrap(), g))
+            .unwrap_or_else(|| panic!("{id} has no log group {name}"));
+        assert!(
+            group.1["Properties"].get("RetentionInDays").is_some(),
+            "{} keeps {id}'s logs forever",
+            group.0
+        );
+        let depends = t.resource(id).unwrap().get("DependsOn");
+        let depends: Vec<&str> = match depends {
+            Some(Value::Sequence(s)) => s.iter().filter_map(Value::as_str).collect(),
+            Some(v) => v.as_str().into_iter().collect(),
+            None => vec![],
+        };
+        assert!(
+            depends.contains(&group.0),
+            "{id} does not depend on {}: Lambda could create the group first, without retention",
+            group.0
+        );
+    }
+}
+
+#[test]
+fn every_route_is_in_the_template() {
+    let t = Template::load();
+    let mut routes: Vec<(String, String, String)> = Vec::new();
+    for (id, props) in t.functions() {
+        for (name, event) in events(props) {
+            if event.get("Type").and_then(Value::as_str) != Some("HttpApi") {
+                continue;
+            }
+            let p = &event["Properties"];
+            let api = p.get("ApiId").and_then(ref_target);
+            assert!(
+                api.is_some_and(|a| t.type_of(a) == Some("AWS::Serverless::HttpApi")),
+                "{id}.{name} is not on the stack's HTTP API"
+            );
+            let method = p.get("Method").and_then(Value::as_str).unwrap_or_default();
+            let path = p.get("Path").and_then(Value::as_str).unwrap_or_default();
+            routes.push((t.binary(id), method.to_uppercase(), path.to_string()));
+        }
+    }
+    for e in endpoints() {
+        let served: Vec<&(String, String, String)> = routes
+            .iter()
+            .filter(|(_, _, path)| path == e.route)
+            .collect();
         assert_eq!(
-            method,
-            format!("Method: {}", e.method),
-            "route {} has the wrong method",
-            e.route
+            served.len(),
+            1,
+            "template.yaml routes {} {} times",
+            e.route,
+            served.len()
+        );
+        let (binary, method, _) = served[0];
+        assert_eq!(binary, e.function, "{} reaches the wrong function", e.route);
+        assert_eq!(method, e.method, "route {} has the wrong method", e.route);
+    }
+    for (binary, method, path) in &routes {
+        assert!(
+            endpoints().iter().any(|e| e.route == path),
+            "template.yaml routes {method} {path} to {binary}, which is not an endpoint"
         );
     }
-    let built = template.matches("BuildMethod: rust-cargolambda").count();
+}
+
+#[test]
+fn the_retry_worker_drains_the_retry_queue() {
+    let t = Template::load();
+    let (id, props) = t
+        .functions()
+        .into_iter()
+        .find(|(id, _)| t.binary(id) == bridge::worker::FUNCTION)
+        .expect("template.yaml has no retry worker");
+    let env = t.environment(props);
+    let queue = env
+        .get("RETRY_QUEUE_URL")
+        .and_then(ref_target)
+        .expect("RETRY_QUEUE_URL is a !Ref to the retry queue")
+        .to_string();
+    assert_eq!(t.type_of(&queue), Some("AWS::SQS::Queue"));
+    let sqs: Vec<&Value> = events(props)
+        .into_iter()
+        .filter(|(_, e)| e.get("Type").and_then(Value::as_str) == Some("SQS"))
+        .map(|(_, e)| e)
+        .collect();
+    assert_eq!(sqs.len(), 1, "{id} needs exactly one SQS event");
+    let mut names = BTreeSet::new();
+    references(&sqs[0]["Properties"]["Queue"], &mut names);
     assert_eq!(
-        built,
-        functions().len(),
-        "template.yaml builds a function that is not an endpoint"
+        names,
+        BTreeSet::from([queue.clone()]),
+        "{id} does not consume {queue}"
     );
-    // Tables reach the functions by !Ref, so tools can create them and pass their names.
-    for line in template
-        .lines()
-        .filter(|l| l.contains("CONTACT_MAP_TABLE:"))
-    {
-        assert!(line.trim().ends_with("!Ref ContactMapTable"), "{line}");
+}
+
+#[test]
+fn every_policy_names_existing_resources() {
+    let t = Template::load();
+    for (id, props) in t.functions() {
+        let names = t.policy_references(props);
+        assert!(!names.is_empty(), "{id} has no policies");
+        for name in &names {
+            assert!(
+                name.starts_with("AWS::") || t.resource(name).is_some(),
+                "a policy of {id} names {name}, which the template does not create"
+            );
+        }
+        // A table reaches a function by !Ref (so tools can create it and pass its name), and
+        // only together with a policy on it.
+        let env = t.environment(props);
+        for (variable, table) in [
+            ("CONTACT_MAP_TABLE", "ContactMapTable"),
+            ("STATE_TABLE", "StateTable"),
+        ] {
+            let Some(value) = env.get(variable) else {
+                continue;
+            };
+            assert_eq!(ref_target(value), Some(table), "{id}: {variable}");
+            assert!(
+                names.contains(table),
+                "{id} has {variable} but no policy on {table}"
+            );
+        }
+    }
+    // Every name the template refers to anywhere exists.
+    let mut all = BTreeSet::new();
+    references(&t.doc, &mut all);
+    for name in all {
+        assert!(
+            t.is_resource_or_parameter(&name),
+            "template.yaml refers to {name}, which it does not define"
+        );
     }
 }
 
 #[test]
 fn every_route_is_served_by_cargo_lambda_watch() {
     let cargo = read("Cargo.toml");
-    for e in bridge::registry::routes() {
+    for e in endpoints() {
         let entry = format!(
             "\"{}\" = [{{ method = \"{}\", function = \"{}\" }}]",
             e.route, e.method, e.function
@@ -130,7 +511,7 @@ fn every_endpoint_has_events_and_a_readme_row() {
             "README.md never names {f}"
         );
     }
-    for e in bridge::registry::routes() {
+    for e in endpoints() {
         assert!(
             readme
                 .lines()

@@ -1,0 +1,31 @@
+# `sam build` runs `make build-<LogicalId>` for each function in template.yaml, with ARTIFACTS_DIR
+# set to .aws-sam/build/<LogicalId>. Every target first runs the same workspace build: the first
+# one compiles and links all the Lambda binaries, the later ones find them up to date. Then each
+# copies its own binary. The build runs here, where this Makefile is, even when SAM runs make in
+# a copy of the workspace (samconfig.toml sets build_in_source so that it does not copy).
+
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+CARGO ?= cargo
+LAMBDA_DIR ?= $(abspath $(or $(CARGO_TARGET_DIR),$(ROOT)/target)/lambda)
+
+# The binary of each function (template.yaml logical id).
+build-GhlNewContactFunction:                 BIN := ghl-new-contact
+build-GhlNewTagFunction:                     BIN := ghl-new-tag
+build-GhlNewNoteFunction:                    BIN := ghl-new-note
+build-GhlPipelineChangeFunction:             BIN := ghl-pipeline-change
+build-GhlStatusChangeFunction:               BIN := ghl-status-change
+build-CloudTalkCallStartedFunction:          BIN := cloudtalk-call-started
+build-CloudTalkCallEndedFunction:            BIN := cloudtalk-call-ended
+build-CloudTalkRecordingAvailableFunction:   BIN := cloudtalk-recording-available
+build-CloudTalkAgentStatusChangeFunction:    BIN := cloudtalk-agent-status-change
+build-CloudTalkContactCreatedFunction:       BIN := cloudtalk-contact-created
+build-CloudTalkCampaignStatusChangeFunction: BIN := cloudtalk-campaign-status-change
+build-CloudTalkGenericFunction:              BIN := cloudtalk-generic
+build-RetryWorkerFunction:                   BIN := retry-worker
+build-HealthFunction:                        BIN := health
+
+build-%Function:
+	$(if $(BIN),,$(error $@ names no binary: add "$@: BIN := <binary>" above))
+	$(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set; sam build sets it))
+	cd "$(ROOT)" && $(CARGO) lambda build --release --arm64 --package functions --lambda-dir "$(LAMBDA_DIR)"
+	cp "$(LAMBDA_DIR)/$(BIN)/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"
