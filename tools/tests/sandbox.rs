@@ -75,7 +75,7 @@ async fn the_bridge_cloudtalk_client_works_against_the_sandbox() {
     );
     let found = ct.search_contacts("393501234567").await.unwrap();
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].numbers, vec!["+393501234567"]);
+    assert_eq!(found[0].phones, vec!["+393501234567"]);
     ct.add_tags(&id, &["vip".into()]).await.unwrap();
     let shown = ct.show_contact(&id).await.unwrap();
     assert_eq!(shown.tags, vec!["lead", "vip"], "addTags appends");

@@ -15,10 +15,10 @@ use crate::payload::fields::{id_string, scalar_string};
 
 /// A contact as CloudTalk's add/edit endpoints take it. Sending a collection replaces it, so
 /// empty collections are never sent.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ContactInput {
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
     #[serde(rename = "ContactNumber", skip_serializing_if = "Vec::is_empty")]
     pub numbers: Vec<ContactNumber>,
@@ -52,28 +52,19 @@ pub struct ExternalUrl {
 }
 
 /// An activity on a contact's timeline (`PUT /activity/add/{contactId}.json`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActivityInput {
     #[serde(rename = "type")]
     pub activity_type: String,
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub activity_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_url: Option<String>,
 }
 
 /// A CloudTalk contact as read back from search or show.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CloudTalkContact {
-    pub id: String,
-    pub name: Option<String>,
-    pub numbers: Vec<String>,
-    pub emails: Vec<String>,
-    pub tags: Vec<String>,
-}
+pub type CloudTalkContact = super::ContactRecord;
 
 /// One command of `POST /bulk/contacts.json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -246,7 +237,7 @@ pub(crate) fn parse_contact(row: &Value) -> Option<CloudTalkContact> {
     Some(CloudTalkContact {
         id,
         name: contact.get("name").and_then(scalar_string),
-        numbers: many("ContactNumber", "public_number"),
+        phones: many("ContactNumber", "public_number"),
         emails: many("ContactEmail", "email"),
         tags,
     })

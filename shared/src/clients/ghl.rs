@@ -18,35 +18,22 @@ pub const VERSION_2021_07_28: &str = "2021-07-28";
 
 /// Body of `POST /contacts/upsert`. `tags` replace the contact's tags on upsert, so they are
 /// added separately with [`GhlApi::add_tags`].
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GhlContactInput {
     pub location_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
 }
 
-/// A contact as GoHighLevel returns it (the fields the bridge reads).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct GhlContactRecord {
-    pub id: String,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub tags: Vec<String>,
-}
+/// A contact as GoHighLevel returns it.
+pub type GhlContactRecord = super::ContactRecord;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Opportunity {
@@ -182,11 +169,17 @@ pub(crate) fn parse_contact(value: &Value) -> Option<GhlContactRecord> {
             .collect();
         (!parts.is_empty()).then(|| parts.join(" "))
     });
+    let many = |main: &str, more: &str| -> Vec<String> {
+        let mut all: Vec<String> = value.get(main).and_then(scalar_string).into_iter().collect();
+        let extra = value.get(more).and_then(Value::as_array).into_iter().flatten();
+        all.extend(extra.filter_map(scalar_string));
+        all
+    };
     Some(GhlContactRecord {
         id,
         name,
-        email: value.get("email").and_then(scalar_string),
-        phone: value.get("phone").and_then(scalar_string),
+        emails: many("email", "additionalEmails"),
+        phones: many("phone", "additionalPhones"),
         tags: value
             .get("tags")
             .map(crate::payload::fields::tag_list)

@@ -10,6 +10,17 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A contact as either API returns it (the fields the bridge reads).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContactRecord {
+    pub id: String,
+    pub name: Option<String>,
+    /// As the API holds them; compare with [`crate::phone::same_number`].
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    pub tags: Vec<String>,
+}
+
 /// Which upstream a call went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {

@@ -283,7 +283,7 @@ fn matches_contact(
     region: Option<&str>,
 ) -> bool {
     candidate
-        .numbers
+        .phones
         .iter()
         .any(|n| phones.iter().any(|p| same_number(n, p, region)))
         || candidate

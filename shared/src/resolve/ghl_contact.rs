@@ -125,7 +125,7 @@ async fn identify(
                 other => other?,
             };
             let region = deps.config.default_phone_region.as_deref();
-            identity.phone = ct.numbers.iter().find_map(|n| to_e164(n, region).ok());
+            identity.phone = ct.phones.iter().find_map(|n| to_e164(n, region).ok());
             identity.email = ct.emails.first().map(|e| e.to_lowercase());
             identity.name = identity.name.or(ct.name);
         }

@@ -125,7 +125,7 @@ async fn campaign_contacts(
             }
             contacts.push(ContactRef {
                 cloudtalk_id: Some(row.id),
-                phone: row.numbers.first().cloned(),
+                phone: row.phones.first().cloned(),
                 email: row.emails.first().cloned(),
                 name: row.name,
             });
