@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod contact_map;
 pub mod deps;
+pub mod dynamo;
 pub mod environment;
 pub mod error;
 pub mod handlers;
