@@ -385,38 +385,4 @@ mod tests {
         }
         assert_eq!(created, 1);
     }
-
-    #[tokio::test]
-    async fn state_and_expired_events() {
-        let store = temp_store("state");
-        let agent = AgentStatus {
-            location_id: "loc".into(),
-            agent_id: "7".into(),
-            agent_name: None,
-            status: "online".into(),
-            changed_at: "T".into(),
-            ghl_custom_value_id: None,
-        };
-        store.put_agent(&agent).await.unwrap();
-        assert_eq!(store.get_agent("loc", "7").await.unwrap().unwrap(), agent);
-        let old = StoredEvent {
-            id: "old".into(),
-            route: "r".into(),
-            received_at: "t".into(),
-            body: "{}".into(),
-            expires_at: 1,
-        };
-        store.put_event(&old).await.unwrap();
-        let new = StoredEvent {
-            id: "new".into(),
-            expires_at: i64::MAX,
-            ..old
-        };
-        store.put_event(&new).await.unwrap();
-        assert!(
-            store.get_event("old").await.unwrap().is_none(),
-            "expired events are pruned"
-        );
-        assert!(store.get_event("new").await.unwrap().is_some());
-    }
 }
