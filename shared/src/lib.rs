@@ -22,6 +22,7 @@ pub mod clock;
 pub mod config;
 pub mod contact_map;
 pub mod deps;
+pub mod dynamo;
 pub mod endpoint;
 pub mod environment;
 pub mod error;

@@ -16,7 +16,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::contact_map::{ContactLink, ContactMap, LinkOrigin, LinkOutcome};
-use crate::idempotency::{Claim, IdempotencyStore, RECORD_TTL_SECS};
+use crate::idempotency::memory::Record as IdempotencyRecord;
+use crate::idempotency::{Claim, IdempotencyStore};
 use crate::state::{AgentStatus, StateStore, StoredEvent};
 use crate::store::StoreError;
 
@@ -32,15 +33,6 @@ struct Data {
     events: BTreeMap<String, EventRecord>,
     #[serde(default)]
     idempotency: BTreeMap<String, IdempotencyRecord>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct IdempotencyRecord {
-    completed: Option<serde_json::Value>,
-    lock_until_ms: i64,
-    expires_at: i64,
-    #[serde(default)]
-    steps: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -269,7 +261,8 @@ impl StateStore for LocalStore {
                 body: r.body.clone(),
                 expires_at: r.expires_at,
             });
-            (found, false)
+            // Pruned on the next write; gone from now on.
+            (found.and_then(StoredEvent::unless_expired), false)
         })
     }
 
@@ -282,86 +275,53 @@ impl StateStore for LocalStore {
     }
 }
 
+impl LocalStore {
+    /// Applies `change` to the idempotency record of `key`, if there is one.
+    fn update_record(
+        &self,
+        key: &str,
+        change: impl FnOnce(&mut IdempotencyRecord),
+    ) -> Result<(), StoreError> {
+        self.with_data(|d| match d.idempotency.get_mut(key) {
+            Some(r) => {
+                change(r);
+                ((), true)
+            }
+            None => ((), false),
+        })
+    }
+}
+
 #[async_trait]
 impl IdempotencyStore for LocalStore {
     async fn claim(&self, key: &str, now_ms: i64, lock_until_ms: i64) -> Result<Claim, StoreError> {
-        let now_secs = now_ms / 1000;
-        self.with_data(|d| match d.idempotency.get_mut(key) {
-            Some(r) if r.expires_at >= now_secs => match &r.completed {
-                Some(response) => (
-                    Claim::Completed {
-                        response: response.clone(),
-                    },
-                    false,
-                ),
-                None if r.lock_until_ms > now_ms => (Claim::InProgress, false),
-                None => {
-                    r.lock_until_ms = lock_until_ms;
-                    (
-                        Claim::Acquired {
-                            steps: r.steps.clone(),
-                        },
-                        true,
-                    )
-                }
-            },
-            _ => {
-                d.idempotency.insert(
-                    key.to_string(),
-                    IdempotencyRecord {
-                        completed: None,
-                        lock_until_ms,
-                        expires_at: now_secs + RECORD_TTL_SECS,
-                        steps: BTreeMap::new(),
-                    },
-                );
-                (
-                    Claim::Acquired {
-                        steps: BTreeMap::new(),
-                    },
-                    true,
-                )
+        self.with_data(|d| {
+            let mut slot = d.idempotency.remove(key);
+            let (claim, changed) = IdempotencyRecord::claim(&mut slot, now_ms, lock_until_ms);
+            if let Some(record) = slot {
+                d.idempotency.insert(key.to_string(), record);
             }
+            (claim, changed)
         })
     }
 
     async fn record_step(&self, key: &str, step: &str, value: &str) -> Result<(), StoreError> {
-        self.with_data(|d| match d.idempotency.get_mut(key) {
-            Some(r) => {
-                r.steps.insert(step.to_string(), value.to_string());
-                ((), true)
-            }
-            None => ((), false),
+        self.update_record(key, |r| {
+            r.steps.insert(step.to_string(), value.to_string());
         })
     }
 
     async fn complete(&self, key: &str, response: &serde_json::Value) -> Result<(), StoreError> {
-        self.with_data(|d| match d.idempotency.get_mut(key) {
-            Some(r) => {
-                r.completed = Some(response.clone());
-                ((), true)
-            }
-            None => ((), false),
-        })
+        self.update_record(key, |r| r.completed = Some(response.clone()))
     }
 
     async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.with_data(|d| match d.idempotency.get_mut(key) {
-            Some(r) => {
-                r.lock_until_ms = 0;
-                ((), true)
-            }
-            None => ((), false),
-        })
+        self.update_record(key, |r| r.lock_until_ms = 0)
     }
 
     async fn seen(&self, key: &str, now_ms: i64) -> Result<bool, StoreError> {
-        let now_secs = now_ms.div_euclid(1000);
         self.with_data(|d| {
-            let seen = d
-                .idempotency
-                .get(key)
-                .is_some_and(|r| r.expires_at >= now_secs);
+            let seen = d.idempotency.get(key).is_some_and(|r| r.is_live(now_ms));
             (seen, false)
         })
     }
@@ -424,39 +384,5 @@ mod tests {
             }
         }
         assert_eq!(created, 1);
-    }
-
-    #[tokio::test]
-    async fn state_and_expired_events() {
-        let store = temp_store("state");
-        let agent = AgentStatus {
-            location_id: "loc".into(),
-            agent_id: "7".into(),
-            agent_name: None,
-            status: "online".into(),
-            changed_at: "T".into(),
-            ghl_custom_value_id: None,
-        };
-        store.put_agent(&agent).await.unwrap();
-        assert_eq!(store.get_agent("loc", "7").await.unwrap().unwrap(), agent);
-        let old = StoredEvent {
-            id: "old".into(),
-            route: "r".into(),
-            received_at: "t".into(),
-            body: "{}".into(),
-            expires_at: 1,
-        };
-        store.put_event(&old).await.unwrap();
-        let new = StoredEvent {
-            id: "new".into(),
-            expires_at: i64::MAX,
-            ..old
-        };
-        store.put_event(&new).await.unwrap();
-        assert!(
-            store.get_event("old").await.unwrap().is_none(),
-            "expired events are pruned"
-        );
-        assert!(store.get_event("new").await.unwrap().is_some());
     }
 }

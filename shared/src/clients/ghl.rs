@@ -170,8 +170,16 @@ pub(crate) fn parse_contact(value: &Value) -> Option<GhlContactRecord> {
         (!parts.is_empty()).then(|| parts.join(" "))
     });
     let many = |main: &str, more: &str| -> Vec<String> {
-        let mut all: Vec<String> = value.get(main).and_then(scalar_string).into_iter().collect();
-        let extra = value.get(more).and_then(Value::as_array).into_iter().flatten();
+        let mut all: Vec<String> = value
+            .get(main)
+            .and_then(scalar_string)
+            .into_iter()
+            .collect();
+        let extra = value
+            .get(more)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten();
         all.extend(extra.filter_map(scalar_string));
         all
     };

@@ -1,19 +1,75 @@
-//! In-process idempotency records, for unit tests.
+//! In-process idempotency records, for unit tests; [`Record`] and its claim rule also serve the
+//! local store file.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Claim, IdempotencyStore};
+use super::{Claim, IdempotencyStore, RECORD_TTL_SECS};
 use crate::store::StoreError;
 
-#[derive(Debug, Clone)]
-struct Record {
-    completed: Option<Value>,
-    lock_until_ms: i64,
-    steps: BTreeMap<String, String>,
+/// One event's record as the in-process stores keep it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Record {
+    pub(crate) completed: Option<Value>,
+    pub(crate) lock_until_ms: i64,
+    /// Unix seconds; after this second the record counts as absent.
+    pub(crate) expires_at: i64,
+    #[serde(default)]
+    pub(crate) steps: BTreeMap<String, String>,
+}
+
+impl Record {
+    /// Whether the record is within its lifetime at `now_ms`.
+    pub(crate) fn is_live(&self, now_ms: i64) -> bool {
+        self.expires_at >= now_ms.div_euclid(1000)
+    }
+
+    /// Claims the record in `slot` (see [`IdempotencyStore::claim`]): a missing or expired
+    /// record is replaced by a fresh one. Also says whether the slot changed.
+    pub(crate) fn claim(
+        slot: &mut Option<Record>,
+        now_ms: i64,
+        lock_until_ms: i64,
+    ) -> (Claim, bool) {
+        match slot {
+            Some(r) if r.is_live(now_ms) => match &r.completed {
+                Some(response) => (
+                    Claim::Completed {
+                        response: response.clone(),
+                    },
+                    false,
+                ),
+                None if r.lock_until_ms > now_ms => (Claim::InProgress, false),
+                None => {
+                    r.lock_until_ms = lock_until_ms;
+                    (
+                        Claim::Acquired {
+                            steps: r.steps.clone(),
+                        },
+                        true,
+                    )
+                }
+            },
+            _ => {
+                *slot = Some(Record {
+                    completed: None,
+                    lock_until_ms,
+                    expires_at: now_ms.div_euclid(1000) + RECORD_TTL_SECS,
+                    steps: BTreeMap::new(),
+                });
+                (
+                    Claim::Acquired {
+                        steps: BTreeMap::new(),
+                    },
+                    true,
+                )
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -25,6 +81,15 @@ impl MemoryIdempotencyStore {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Applies `change` to the record of `key`, if there is one.
+    fn update(&self, key: &str, change: impl FnOnce(&mut Record)) -> Result<(), StoreError> {
+        let mut records = self.records.lock().map_err(poisoned)?;
+        if let Some(r) = records.get_mut(key) {
+            change(r);
+        }
+        Ok(())
+    }
 }
 
 fn poisoned<T>(_: T) -> StoreError {
@@ -35,62 +100,30 @@ fn poisoned<T>(_: T) -> StoreError {
 impl IdempotencyStore for MemoryIdempotencyStore {
     async fn claim(&self, key: &str, now_ms: i64, lock_until_ms: i64) -> Result<Claim, StoreError> {
         let mut records = self.records.lock().map_err(poisoned)?;
-        match records.get_mut(key) {
-            None => {
-                records.insert(
-                    key.to_string(),
-                    Record {
-                        completed: None,
-                        lock_until_ms,
-                        steps: BTreeMap::new(),
-                    },
-                );
-                Ok(Claim::Acquired {
-                    steps: BTreeMap::new(),
-                })
-            }
-            Some(r) => {
-                if let Some(response) = &r.completed {
-                    Ok(Claim::Completed {
-                        response: response.clone(),
-                    })
-                } else if r.lock_until_ms > now_ms {
-                    Ok(Claim::InProgress)
-                } else {
-                    r.lock_until_ms = lock_until_ms;
-                    Ok(Claim::Acquired {
-                        steps: r.steps.clone(),
-                    })
-                }
-            }
+        let mut slot = records.remove(key);
+        let (claim, _) = Record::claim(&mut slot, now_ms, lock_until_ms);
+        if let Some(record) = slot {
+            records.insert(key.to_string(), record);
         }
+        Ok(claim)
     }
 
     async fn record_step(&self, key: &str, step: &str, value: &str) -> Result<(), StoreError> {
-        let mut records = self.records.lock().map_err(poisoned)?;
-        if let Some(r) = records.get_mut(key) {
+        self.update(key, |r| {
             r.steps.insert(step.to_string(), value.to_string());
-        }
-        Ok(())
+        })
     }
 
     async fn complete(&self, key: &str, response: &Value) -> Result<(), StoreError> {
-        let mut records = self.records.lock().map_err(poisoned)?;
-        if let Some(r) = records.get_mut(key) {
-            r.completed = Some(response.clone());
-        }
-        Ok(())
+        self.update(key, |r| r.completed = Some(response.clone()))
     }
 
     async fn release(&self, key: &str) -> Result<(), StoreError> {
-        let mut records = self.records.lock().map_err(poisoned)?;
-        if let Some(r) = records.get_mut(key) {
-            r.lock_until_ms = 0;
-        }
-        Ok(())
+        self.update(key, |r| r.lock_until_ms = 0)
     }
 
-    async fn seen(&self, key: &str, _now_ms: i64) -> Result<bool, StoreError> {
-        Ok(self.records.lock().map_err(poisoned)?.contains_key(key))
+    async fn seen(&self, key: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let records = self.records.lock().map_err(poisoned)?;
+        Ok(records.get(key).is_some_and(|r| r.is_live(now_ms)))
     }
 }

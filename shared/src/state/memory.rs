@@ -54,7 +54,10 @@ impl StateStore for MemoryStateStore {
 
     async fn get_event(&self, id: &str) -> Result<Option<StoredEvent>, StoreError> {
         let events = self.events.lock().map_err(poisoned)?;
-        Ok(events.get(id).cloned())
+        Ok(events
+            .get(id)
+            .cloned()
+            .and_then(StoredEvent::unless_expired))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -39,8 +39,22 @@ pub struct StoredEvent {
     pub route: String,
     pub received_at: String,
     pub body: String,
-    /// Unix seconds after which DynamoDB's TTL removes the item.
+    /// Unix seconds after which DynamoDB's TTL removes the item. From then on every store
+    /// treats the event as gone, whether or not it was removed yet.
     pub expires_at: i64,
+}
+
+impl StoredEvent {
+    /// Whether the event is still kept at `now_secs` (Unix seconds).
+    pub fn is_kept_at(&self, now_secs: i64) -> bool {
+        self.expires_at > now_secs
+    }
+
+    /// The event, unless it has expired by the system clock.
+    pub fn unless_expired(self) -> Option<Self> {
+        self.is_kept_at(chrono::Utc::now().timestamp())
+            .then_some(self)
+    }
 }
 
 #[async_trait]

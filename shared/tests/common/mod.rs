@@ -1,5 +1,6 @@
 //! Test fixtures shared by the integration tests: configuration pointing at `wiremock` fakes,
-//! request builders, and helpers to read what the fakes received.
+//! request builders, helpers to read what the fakes received, and fresh DynamoDB tables and
+//! SQS clients on the local AWS-compatible server.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -182,43 +183,43 @@ impl wiremock::Respond for BulkEcho {
     }
 }
 
+/// Mounts fake JSON answers, each `(method, path regex, status, body)`.
+pub async fn mount_json(server: &MockServer, answers: Vec<(&str, &str, u16, Value)>) {
+    use wiremock::matchers::{method, path_regex};
+    use wiremock::{Mock, ResponseTemplate};
+    for (verb, route, status, body) in answers {
+        Mock::given(method(verb))
+            .and(path_regex(route))
+            .respond_with(ResponseTemplate::new(status).set_body_json(body))
+            .mount(server)
+            .await;
+    }
+}
+
 /// Mounts CloudTalk answers for every call the GHL → CloudTalk endpoints make. `search_rows`
 /// is what `contacts/index.json` returns; created contacts get id `9001`.
 pub async fn mount_cloudtalk(server: &MockServer, search_rows: Value) {
-    use wiremock::matchers::{method, path, path_regex};
-    use wiremock::{Mock, ResponseTemplate};
+    use serde_json::json;
+    use wiremock::matchers::{method, path};
+    use wiremock::Mock;
     let rows = search_rows.as_array().map(Vec::len).unwrap_or(0);
-    Mock::given(method("GET"))
-        .and(path("/api/contacts/index.json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "responseData": {"itemsCount": rows, "pageCount": 1, "pageNumber": 1, "limit": 50, "data": search_rows}
-        })))
-        .mount(server)
-        .await;
+    let index = json!({
+        "responseData": {"itemsCount": rows, "pageCount": 1, "pageNumber": 1, "limit": 50, "data": search_rows}
+    });
+    let tagged =
+        json!({"responseData": {"status": 200, "message": "Tags were sucessfully added."}});
+    let note = json!({"responseData": {"status": 201, "data": {"id": "7001"}}});
+    let activity = json!({"responseData": {"status": 201, "data": {"id": "8001"}}});
+    let answers = vec![
+        ("GET", r"^/api/contacts/index\.json$", 200, index),
+        ("PUT", r"^/api/contacts/addTags/[^/]+\.json$", 200, tagged),
+        ("PUT", r"^/api/notes/add/[^/]+\.json$", 201, note),
+        ("PUT", r"^/api/activity/add/[^/]+\.json$", 201, activity),
+    ];
+    mount_json(server, answers).await;
     Mock::given(method("POST"))
         .and(path("/api/bulk/contacts.json"))
         .respond_with(BulkEcho { first_id: 9001 })
-        .mount(server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path_regex(r"^/api/contacts/addTags/[^/]+\.json$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "responseData": {"status": 200, "message": "Tags were sucessfully added."}
-        })))
-        .mount(server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path_regex(r"^/api/notes/add/[^/]+\.json$"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({
-            "responseData": {"status": 201, "data": {"id": "7001"}}
-        })))
-        .mount(server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path_regex(r"^/api/activity/add/[^/]+\.json$"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({
-            "responseData": {"status": 201, "data": {"id": "8001"}}
-        })))
         .mount(server)
         .await;
 }
@@ -227,87 +228,34 @@ pub async fn mount_cloudtalk(server: &MockServer, search_rows: Value) {
 /// `duplicate` is what the duplicate search finds (`null` for none); upserts create
 /// `ghl-new-1`; `opportunities` is what the opportunity search returns.
 pub async fn mount_ghl(server: &MockServer, duplicate: Value, opportunities: Value) {
-    use wiremock::matchers::{method, path, path_regex};
-    use wiremock::{Mock, ResponseTemplate};
-    Mock::given(method("GET"))
-        .and(path("/contacts/search/duplicate"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({ "contact": duplicate })),
-        )
-        .mount(server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/contacts/upsert"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "new": true, "contact": {"id": "ghl-new-1", "locationId": LOCATION}, "traceId": "t"
-        })))
-        .mount(server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path_regex(r"^/contacts/[^/]+/notes$"))
-        .respond_with(
-            ResponseTemplate::new(201).set_body_json(serde_json::json!({"note": {"id": "note-1"}})),
-        )
-        .mount(server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path_regex(r"^/contacts/[^/]+/tags$"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({"tags": []})))
-        .mount(server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path_regex(r"^/contacts/[^/]+$"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"succeded": true, "contact": {}})),
-        )
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/opportunities/search"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "opportunities": opportunities, "meta": {"total": 0}
-        })))
-        .mount(server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path_regex(r"^/opportunities/[^/]+$"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"opportunity": {}})),
-        )
-        .mount(server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/opportunities/"))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_json(serde_json::json!({"opportunity": {"id": "opp-new"}})),
-        )
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex(r"^/locations/[^/]+/customValues$"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"customValues": []})),
-        )
-        .mount(server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path_regex(r"^/locations/[^/]+/customValues$"))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_json(serde_json::json!({"customValue": {"id": "cv-1"}})),
-        )
-        .mount(server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path_regex(r"^/locations/[^/]+/customValues/[^/]+$"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"customValue": {"id": "cv-1"}})),
-        )
-        .mount(server)
-        .await;
+    use serde_json::json;
+    let duplicate = json!({ "contact": duplicate });
+    let upserted = json!({
+        "new": true, "contact": {"id": "ghl-new-1", "locationId": LOCATION}, "traceId": "t"
+    });
+    let note = json!({"note": {"id": "note-1"}});
+    let tags = json!({"tags": []});
+    let updated = json!({"succeded": true, "contact": {}});
+    let found = json!({"opportunities": opportunities, "meta": {"total": 0}});
+    let opportunity = json!({"opportunity": {}});
+    let created = json!({"opportunity": {"id": "opp-new"}});
+    let no_values = json!({"customValues": []});
+    let value = json!({"customValue": {"id": "cv-1"}});
+    let values = "^/locations/[^/]+/customValues$";
+    let answers = vec![
+        ("GET", "^/contacts/search/duplicate$", 200, duplicate),
+        ("POST", "^/contacts/upsert$", 200, upserted),
+        ("POST", "^/contacts/[^/]+/notes$", 201, note),
+        ("POST", "^/contacts/[^/]+/tags$", 201, tags),
+        ("PUT", "^/contacts/[^/]+$", 200, updated),
+        ("GET", "^/opportunities/search$", 200, found),
+        ("PUT", "^/opportunities/[^/]+$", 200, opportunity),
+        ("POST", "^/opportunities/$", 201, created),
+        ("GET", values, 200, no_values),
+        ("POST", values, 201, value.clone()),
+        ("PUT", "^/locations/[^/]+/customValues/[^/]+$", 200, value),
+    ];
+    mount_json(server, answers).await;
 }
 
 /// The (method, path) pairs a fake received, in order.
@@ -370,4 +318,89 @@ pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, Captured) {
     // Callsites first seen by another thread's (or no) subscriber keep a cached interest.
     tracing::callsite::rebuild_interest_cache();
     (guard, captured)
+}
+
+/// The DynamoDB- and SQS-compatible server (`moto_server`, started by `scripts/test.sh`, which
+/// exports `DYNAMODB_TEST_ENDPOINT`). Without one the AWS cases are skipped locally but fail in
+/// CI, so a CI run can never pass without having exercised DynamoDB.
+pub fn aws_endpoint() -> Option<String> {
+    match std::env::var("DYNAMODB_TEST_ENDPOINT") {
+        Ok(e) if !e.is_empty() => Some(e),
+        _ if std::env::var("CI").is_ok() => {
+            panic!("DYNAMODB_TEST_ENDPOINT must be set in CI (run scripts/test.sh)")
+        }
+        _ => {
+            eprintln!("skipped: DYNAMODB_TEST_ENDPOINT is not set (scripts/test.sh starts moto_server and sets it)");
+            None
+        }
+    }
+}
+
+pub fn dynamodb_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+pub fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
+    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+    aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+            .build(),
+    )
+}
+
+static NAMES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// A name no other table or queue of this run has: `<prefix>-<pid>-<n>`.
+pub fn unique_name(prefix: &str) -> String {
+    let n = NAMES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    format!("{prefix}-{}-{n}", std::process::id())
+}
+
+/// Creates a fresh table with the template's key schema (`pk`, a string hash key; the contact
+/// map and the state table share it) and returns its name.
+pub async fn fresh_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let name = unique_name(prefix);
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute definition"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key schema"),
+        )
+        .send()
+        .await
+        .expect("create table");
+    name
+}
+
+/// A client and a fresh table on the test server, or `None` when the cases are skipped.
+pub async fn dynamodb_table(prefix: &str) -> Option<(aws_sdk_dynamodb::Client, String)> {
+    let client = dynamodb_client(&aws_endpoint()?);
+    let table = fresh_table(&client, prefix).await;
+    Some((client, table))
 }
