@@ -5,6 +5,7 @@
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use bridge_testkit::{aws_endpoint, secrets_client};
 use bridge_tools::runtime_api::{Reply, RuntimeApi};
 use serde_json::{json, Value};
 use wiremock::MockServer;
@@ -227,29 +228,6 @@ async fn under_cargo_lambda_watch_the_local_store_still_serves() {
     assert_eq!(status_of(reply), 401);
 }
 
-/// The DynamoDB/SQS/Secrets Manager test server (`scripts/test.sh` starts it).
-fn aws_test_endpoint() -> Option<String> {
-    match std::env::var("DYNAMODB_TEST_ENDPOINT") {
-        Ok(e) if !e.is_empty() => Some(e),
-        _ if std::env::var("CI").is_ok() => {
-            panic!("DYNAMODB_TEST_ENDPOINT must be set in CI (run scripts/test.sh)")
-        }
-        _ => None,
-    }
-}
-
-async fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ))
-        .load()
-        .await;
-    aws_sdk_secretsmanager::Client::new(&config)
-}
-
 /// The template's variables with the secrets read from `arn` on the test server.
 fn secret_env(
     api: &RuntimeApi,
@@ -266,7 +244,7 @@ fn secret_env(
 
 #[tokio::test]
 async fn an_unreadable_secret_stops_the_function_from_starting() {
-    let Some(endpoint) = aws_test_endpoint() else {
+    let Some(endpoint) = aws_endpoint() else {
         return;
     };
     let api = RuntimeApi::start().await.unwrap();
@@ -289,7 +267,7 @@ async fn an_unreadable_secret_stops_the_function_from_starting() {
 
 #[tokio::test]
 async fn a_readable_secret_gives_the_function_its_webhook_secret() {
-    let Some(endpoint) = aws_test_endpoint() else {
+    let Some(endpoint) = aws_endpoint() else {
         return;
     };
     let client = secrets_client(&endpoint).await;

@@ -1,16 +1,14 @@
 //! The AWS backends at work against a real DynamoDB- and SQS-compatible server (`moto_server`,
 //! started by `scripts/test.sh`, which exports `DYNAMODB_TEST_ENDPOINT`; see
-//! [`common::aws_endpoint`]): a handler recording its link in DynamoDB, and the retry and
+//! [`bridge_testkit::aws_endpoint`]): a handler recording its link in DynamoDB, and the retry and
 //! dead-letter queues on SQS. The stores themselves are checked by `store_contract.rs`.
-
-mod common;
 
 use std::sync::Arc;
 
 use bridge::contact_map::{ContactMap, DynamoContactMap};
 use bridge::pipeline::handle;
 use bridge::EndpointId;
-use common::*;
+use bridge_testkit::*;
 use serde_json::json;
 
 #[tokio::test]

@@ -3,13 +3,11 @@
 //! 5xx, and nothing is written upstream. The files in `tests/fuzz-corpus/` are replayed against
 //! every webhook route too.
 
-mod common;
-
 use std::path::Path;
 
 use base64::Engine;
 use bridge::contact_map::ContactMap;
-use common::*;
+use bridge_testkit::*;
 use lambda_http::Body;
 use serde_json::json;
 

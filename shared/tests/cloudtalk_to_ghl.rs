@@ -2,8 +2,6 @@
 //! fakes of GoHighLevel (and CloudTalk where it is read), asserting the exact requests. The
 //! bodies are the real CloudTalk workflow captures from the API reference.
 
-mod common;
-
 use std::sync::Arc;
 
 use bridge::contact_map::{ContactLink, ContactMap, LinkOrigin, MemoryContactMap};
@@ -11,7 +9,7 @@ use bridge::pipeline::handle;
 use bridge::state::{MemoryStateStore, StateStore};
 use bridge::Deps;
 use bridge::EndpointId;
-use common::*;
+use bridge_testkit::*;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};

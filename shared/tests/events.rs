@@ -4,12 +4,10 @@
 //! The expected status comes from the file name: `unauthorized*` → 401, `bad-*` → 400,
 //! `missing-*` and `invalid-*` → 422, anything else → 200.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use bridge::Deps;
-use common::*;
+use bridge_testkit::*;
 use serde_json::json;
 
 const EVENTS_GHL_SECRET: &str = "local-dev-ghl-secret";

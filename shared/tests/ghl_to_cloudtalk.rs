@@ -1,14 +1,12 @@
 //! The GoHighLevel → CloudTalk endpoints, run through their real handlers against a `wiremock`
 //! fake of CloudTalk, asserting the exact requests CloudTalk receives.
 
-mod common;
-
 use std::sync::Arc;
 
 use bridge::contact_map::{ContactLink, ContactMap, LinkOrigin};
 use bridge::pipeline::handle;
 use bridge::EndpointId;
-use common::*;
+use bridge_testkit::*;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};

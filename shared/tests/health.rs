@@ -1,11 +1,9 @@
 //! The health routes: no auth, settings named but never shown, contact map reachability.
 
-mod common;
-
 use std::sync::Arc;
 
 use bridge::contact_map::DynamoContactMap;
-use common::*;
+use bridge_testkit::*;
 
 fn get_with_secret(path: &str, secret: &str) -> lambda_http::Request {
     let mut req = get(path);

@@ -2,11 +2,9 @@
 //! upstream calls whose messages quote a phone number, runs through the real handlers while the
 //! log output is captured; no phone number, email, note body, token or secret may appear in it.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use bridge_testkit::*;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};

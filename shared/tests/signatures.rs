@@ -2,13 +2,11 @@
 //! keys in `tests/fixtures/`, given to the bridge through the same overrides an operator uses
 //! (`GHL_WEBHOOK_PUBLIC_KEY`, `GHL_WEBHOOK_RSA_PUBLIC_KEY`).
 
-mod common;
-
 use base64::Engine;
 use bridge::pipeline::handle;
 use bridge::Deps;
 use bridge::EndpointId;
-use common::*;
+use bridge_testkit::*;
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use ed25519_dalek::Signer as _;
 use rsa::pkcs1::DecodeRsaPrivateKey;

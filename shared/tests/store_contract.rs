@@ -1,11 +1,9 @@
 //! One contract per storage trait, run against every implementation of it: the in-memory
 //! stores, the local store file and DynamoDB (on the server `scripts/test.sh` starts; see
-//! [`common::aws_endpoint`] for when those cases are skipped).
+//! [`bridge_testkit::aws_endpoint`] for when those cases are skipped).
 //!
 //! Each contract case is written once, over `Arc<dyn Trait>`; the `contract_tests!` lists at
 //! the end run every case against every implementation, one test each.
-
-mod common;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -37,7 +35,7 @@ fn local_store() -> LocalStore {
 
 /// A store on a fresh DynamoDB table, or `None` when the DynamoDB cases are skipped.
 async fn on_dynamodb<T>(prefix: &str, make: impl FnOnce(Client, String) -> T) -> Option<T> {
-    let (client, table) = common::dynamodb_table(prefix).await?;
+    let (client, table) = bridge_testkit::dynamodb_table(prefix).await?;
     Some(make(client, table))
 }
 
@@ -400,10 +398,10 @@ fn is_unavailable<T: std::fmt::Debug>(result: Result<T, StoreError>) -> bool {
 
 #[tokio::test]
 async fn dynamodb_stores_without_their_table_are_unavailable() {
-    let Some(endpoint) = common::aws_endpoint() else {
+    let Some(endpoint) = bridge_testkit::aws_endpoint() else {
         return;
     };
-    let client = common::dynamodb_client(&endpoint);
+    let client = bridge_testkit::dynamodb_client(&endpoint);
     let map = DynamoContactMap::new(client.clone(), "no-such-table");
     assert!(is_unavailable(map.ping().await));
     assert!(is_unavailable(map.find_by_ghl("loc", "g").await));

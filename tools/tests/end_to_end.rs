@@ -2,13 +2,12 @@
 //! APIs (and calling the bridge back as CloudTalk's workflows would), and the contact map and
 //! state on the DynamoDB test server.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use bridge_testkit::aws::dynamo_backends;
+use bridge_testkit::e2e::*;
 use bridge_tools::sandbox::{Sandbox, SandboxConfig};
-use common::*;
 use serde_json::{json, Value};
 
 struct Run {
@@ -63,7 +62,7 @@ async fn start() -> Run {
         ..SandboxConfig::default()
     };
     let (sandbox_url, sandbox) = Sandbox::spawn(config).await;
-    let deps = bridge::Deps::build(common::config(&sandbox_url), dynamo_backends().await).unwrap();
+    let deps = bridge::Deps::build(settings(&sandbox_url), dynamo_backends().await).unwrap();
     let bridge = serve_bridge(Arc::new(deps)).await;
     *bridge_slot.lock().unwrap() = Some(bridge.clone());
     Run {

@@ -8,8 +8,6 @@
 //! which `scripts/test.sh` shows) and fails on any loss or duplicate. `FAULT_EVENTS` sets the
 //! number of distinct events (40 by default).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -21,8 +19,9 @@ use bridge::idempotency::{Claim, IdempotencyStore};
 use bridge::retry_queue::MemoryRetryQueue;
 use bridge::store::StoreError;
 use bridge::worker::{process, WorkerResult};
+use bridge_testkit::aws::dynamo_backends;
+use bridge_testkit::e2e::*;
 use bridge_tools::sandbox::{Faults, Sandbox, SandboxConfig};
-use common::*;
 use serde_json::{json, Value};
 
 /// Fails a share of calls, as a throttled or briefly unreachable DynamoDB would.
@@ -184,7 +183,7 @@ async fn every_accepted_event_is_applied_once_or_parked() {
         failures: store_failures.clone(),
     });
     backends.retry_queue = queue.clone();
-    let mut config = common::config(&sandbox_url);
+    let mut config = settings(&sandbox_url);
     config.config.upstream_timeout = Duration::from_millis(300);
     config.config.upstream_retry_budget = Duration::from_millis(400);
     config.config.max_attempts = 8;
