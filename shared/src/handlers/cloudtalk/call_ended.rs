@@ -6,17 +6,16 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
+use super::{add_note_once, call_note_outcome, ghl_contact_of};
 use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
-use crate::handlers::require_ghl;
 use crate::idempotency::Steps;
 use crate::mapping::cloudtalk_to_ghl::{
     call_ended_note, call_outcome, last_call_custom_fields, CallOutcome,
 };
 use crate::payload::cloudtalk::{parse_call, CallEvent};
 use crate::payload::PayloadError;
-use crate::resolve::resolve_ghl_contact;
 
 pub struct CallEnded;
 
@@ -36,15 +35,9 @@ impl Handler for CallEnded {
         call: &CallEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        require_ghl(deps)?;
-        let location = deps.location_for(None);
-        let resolved = resolve_ghl_contact(deps, &location, &call.contact, steps).await?;
+        let resolved = ghl_contact_of(deps, call, steps).await?;
         let note = call_ended_note(call, resolved.phone.as_deref());
-        let note_id = steps
-            .run("note", || async {
-                Ok(deps.ghl.add_note(&resolved.ghl_id, &note).await?)
-            })
-            .await?;
+        let note_id = add_note_once(deps, &resolved.ghl_id, &note, steps).await?;
         let result = call_outcome(call);
         if result == CallOutcome::Missed {
             let tag = std::slice::from_ref(&deps.config.missed_call_tag);
@@ -65,11 +58,6 @@ impl Handler for CallEnded {
                 })
                 .await?;
         }
-        let mut outcome = super::outcome(call.contact.cloudtalk_id.as_deref(), &resolved);
-        outcome.details.insert("ghlNoteId".into(), json!(note_id));
-        outcome
-            .details
-            .insert("callOutcome".into(), json!(result.as_str()));
-        Ok(super::with_call(outcome, call))
+        Ok(call_note_outcome(call, &resolved, note_id).detail("callOutcome", result.as_str()))
     }
 }

@@ -18,11 +18,12 @@ pub use contact_created::ContactCreated;
 pub use generic::Generic;
 pub use recording_available::RecordingAvailable;
 
-use serde_json::json;
-
+use crate::deps::Deps;
 use crate::endpoint::Outcome;
+use crate::error::BridgeError;
+use crate::idempotency::Steps;
 use crate::payload::cloudtalk::CallEvent;
-use crate::resolve::ResolvedGhlContact;
+use crate::resolve::{resolve_ghl_contact, ResolvedGhlContact};
 
 /// The outcome the contact-based CloudTalk → GHL endpoints report.
 pub(crate) fn outcome(cloudtalk_id: Option<&str>, resolved: &ResolvedGhlContact) -> Outcome {
@@ -36,10 +37,46 @@ pub(crate) fn outcome(cloudtalk_id: Option<&str>, resolved: &ResolvedGhlContact)
 /// Adds the call's ids to an outcome.
 pub(crate) fn with_call(mut outcome: Outcome, call: &CallEvent) -> Outcome {
     if let Some(id) = &call.call_id {
-        outcome.details.insert("callId".into(), json!(id));
+        outcome = outcome.detail("callId", id);
     }
     if let Some(uuid) = &call.call_uuid {
-        outcome.details.insert("callUuid".into(), json!(uuid));
+        outcome = outcome.detail("callUuid", uuid);
     }
     outcome
+}
+
+/// The GHL contact of a call's contact, found or created and linked; the GHL token and
+/// location must be configured.
+pub(crate) async fn ghl_contact_of(
+    deps: &Deps,
+    call: &CallEvent,
+    steps: &mut Steps,
+) -> Result<ResolvedGhlContact, BridgeError> {
+    super::require_ghl(deps)?;
+    let location = deps.location_for(None);
+    resolve_ghl_contact(deps, &location, &call.contact, steps).await
+}
+
+/// Adds a note to the GHL contact once per event (the `note` step).
+pub(crate) async fn add_note_once(
+    deps: &Deps,
+    ghl_id: &str,
+    note: &str,
+    steps: &mut Steps,
+) -> Result<String, BridgeError> {
+    steps
+        .run("note", || async {
+            Ok(deps.ghl.add_note(ghl_id, note).await?)
+        })
+        .await
+}
+
+/// A call note's outcome: the contacts, the note and the call's ids.
+pub(crate) fn call_note_outcome(
+    call: &CallEvent,
+    resolved: &ResolvedGhlContact,
+    note_id: String,
+) -> Outcome {
+    let outcome = outcome(call.contact.cloudtalk_id.as_deref(), resolved);
+    with_call(outcome.detail("ghlNoteId", note_id), call)
 }

@@ -14,8 +14,12 @@ pub use new_tag::NewTag;
 pub use pipeline_change::PipelineChange;
 pub use status_change::StatusChange;
 
+use crate::deps::Deps;
 use crate::endpoint::Outcome;
-use crate::resolve::ResolvedContact;
+use crate::error::BridgeError;
+use crate::idempotency::Steps;
+use crate::payload::ghl::GhlContact;
+use crate::resolve::{resolve_cloudtalk_contact, ResolvedContact};
 
 /// The outcome every GHL → CloudTalk endpoint reports.
 pub(crate) fn outcome(ghl_id: &str, resolved: &ResolvedContact) -> Outcome {
@@ -24,4 +28,47 @@ pub(crate) fn outcome(ghl_id: &str, resolved: &ResolvedContact) -> Outcome {
         Some(resolved.cloudtalk_id.clone()),
         resolved.found_by,
     )
+}
+
+/// The CloudTalk contact of a GHL event's contact, found or created (with `create_tags`) and
+/// linked; the CloudTalk API key must be configured.
+pub(crate) async fn cloudtalk_contact_of(
+    deps: &Deps,
+    contact: &GhlContact,
+    create_tags: &[String],
+    steps: &mut Steps,
+) -> Result<ResolvedContact, BridgeError> {
+    super::require_cloudtalk(deps)?;
+    let location = deps.location_for(contact.location_id.as_deref());
+    resolve_cloudtalk_contact(deps, &location, contact, create_tags, steps).await
+}
+
+/// Adds a note to the CloudTalk contact once per event (the `note` step).
+pub(crate) async fn add_note_once(
+    deps: &Deps,
+    cloudtalk_id: &str,
+    text: &str,
+    steps: &mut Steps,
+) -> Result<String, BridgeError> {
+    steps
+        .run("note", || async {
+            Ok(deps.cloudtalk.add_note(cloudtalk_id, text).await?)
+        })
+        .await
+}
+
+/// Appends tags to the CloudTalk contact once per event (the `tags` step).
+pub(crate) async fn add_tags_once(
+    deps: &Deps,
+    cloudtalk_id: &str,
+    tags: &[String],
+    steps: &mut Steps,
+) -> Result<(), BridgeError> {
+    steps
+        .run("tags", || async {
+            deps.cloudtalk.add_tags(cloudtalk_id, tags).await?;
+            Ok(String::new())
+        })
+        .await
+        .map(|_| ())
 }

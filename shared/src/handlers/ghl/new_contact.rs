@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
+use super::{add_tags_once, cloudtalk_contact_of};
 use crate::contact_map::LinkOrigin;
 use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
@@ -13,7 +14,7 @@ use crate::handlers::require_cloudtalk;
 use crate::idempotency::Steps;
 use crate::payload::ghl::{parse_new_contact, NewContactEvent};
 use crate::payload::PayloadError;
-use crate::resolve::{resolve_cloudtalk_contact, FoundBy};
+use crate::resolve::FoundBy;
 
 pub struct NewContact;
 
@@ -39,31 +40,17 @@ impl Handler for NewContact {
         if steps.is_fresh() {
             if let Some(link) = deps.contacts.find_by_ghl(&location, &contact.id).await? {
                 if link.origin == LinkOrigin::CloudTalk {
-                    let mut outcome = Outcome {
-                        result: "already_linked",
-                        ghl_contact_id: Some(link.ghl_contact_id),
-                        cloudtalk_contact_id: Some(link.cloudtalk_contact_id),
-                        ..Outcome::default()
-                    };
-                    outcome
-                        .details
-                        .insert("linkOrigin".into(), serde_json::json!("cloudtalk"));
-                    return Ok(outcome);
+                    let mut outcome = Outcome::with_result("already_linked");
+                    outcome.ghl_contact_id = Some(link.ghl_contact_id);
+                    outcome.cloudtalk_contact_id = Some(link.cloudtalk_contact_id);
+                    return Ok(outcome.detail("linkOrigin", "cloudtalk"));
                 }
             }
         }
-        let resolved =
-            resolve_cloudtalk_contact(deps, &location, contact, &contact.tags, steps).await?;
+        let resolved = cloudtalk_contact_of(deps, contact, &contact.tags, steps).await?;
         // An existing CloudTalk contact keeps its data; GHL's tags are appended to it.
         if resolved.found_by != FoundBy::Created && !contact.tags.is_empty() {
-            steps
-                .run("tags", || async {
-                    deps.cloudtalk
-                        .add_tags(&resolved.cloudtalk_id, &contact.tags)
-                        .await?;
-                    Ok(String::new())
-                })
-                .await?;
+            add_tags_once(deps, &resolved.cloudtalk_id, &contact.tags, steps).await?;
         }
         Ok(super::outcome(&contact.id, &resolved))
     }

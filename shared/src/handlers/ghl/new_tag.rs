@@ -2,16 +2,15 @@
 //! contact. The contact's other tags are never touched (CloudTalk's `addTags` appends).
 
 use async_trait::async_trait;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::{add_tags_once, cloudtalk_contact_of};
 use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
-use crate::handlers::require_cloudtalk;
 use crate::idempotency::Steps;
 use crate::payload::ghl::{parse_new_tag, NewTagEvent};
 use crate::payload::PayloadError;
-use crate::resolve::resolve_cloudtalk_contact;
 
 pub struct NewTag;
 
@@ -29,29 +28,17 @@ impl Handler for NewTag {
         event: &NewTagEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        require_cloudtalk(deps)?;
         let contact = &event.contact;
-        let location = deps.location_for(contact.location_id.as_deref());
         let mut create_tags = contact.tags.clone();
         for tag in &event.tags {
             if !create_tags.iter().any(|t| t.eq_ignore_ascii_case(tag)) {
                 create_tags.push(tag.clone());
             }
         }
-        let resolved =
-            resolve_cloudtalk_contact(deps, &location, contact, &create_tags, steps).await?;
+        let resolved = cloudtalk_contact_of(deps, contact, &create_tags, steps).await?;
         if !resolved.created_with_tags {
-            steps
-                .run("tags", || async {
-                    deps.cloudtalk
-                        .add_tags(&resolved.cloudtalk_id, &event.tags)
-                        .await?;
-                    Ok(String::new())
-                })
-                .await?;
+            add_tags_once(deps, &resolved.cloudtalk_id, &event.tags, steps).await?;
         }
-        let mut outcome = super::outcome(&contact.id, &resolved);
-        outcome.details.insert("tags".into(), json!(event.tags));
-        Ok(outcome)
+        Ok(super::outcome(&contact.id, &resolved).detail("tags", &event.tags))
     }
 }

@@ -4,15 +4,14 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
+use super::cloudtalk_contact_of;
 use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
-use crate::handlers::require_cloudtalk;
 use crate::idempotency::Steps;
 use crate::mapping::ghl_to_cloudtalk::pipeline_activity;
 use crate::payload::ghl::{parse_pipeline_change, PipelineChangeEvent};
 use crate::payload::PayloadError;
-use crate::resolve::resolve_cloudtalk_contact;
 
 pub struct PipelineChange;
 
@@ -30,11 +29,8 @@ impl Handler for PipelineChange {
         event: &PipelineChangeEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        require_cloudtalk(deps)?;
         let contact = &event.contact;
-        let location = deps.location_for(contact.location_id.as_deref());
-        let resolved =
-            resolve_cloudtalk_contact(deps, &location, contact, &contact.tags, steps).await?;
+        let resolved = cloudtalk_contact_of(deps, contact, &contact.tags, steps).await?;
         let activity_id = steps
             .run("activity", || async {
                 Ok(deps

@@ -2,17 +2,16 @@
 //! note with the old and new status and the reason, and append the tag `GHL-<STATUS>`.
 
 use async_trait::async_trait;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::{add_note_once, add_tags_once, cloudtalk_contact_of};
 use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
-use crate::handlers::require_cloudtalk;
 use crate::idempotency::Steps;
 use crate::mapping::ghl_to_cloudtalk::{status_note, status_tag};
 use crate::payload::ghl::{parse_status_change, StatusChangeEvent};
 use crate::payload::PayloadError;
-use crate::resolve::resolve_cloudtalk_contact;
 
 pub struct StatusChange;
 
@@ -30,37 +29,18 @@ impl Handler for StatusChange {
         event: &StatusChangeEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        require_cloudtalk(deps)?;
         let contact = &event.contact;
-        let location = deps.location_for(contact.location_id.as_deref());
         let tag = status_tag(&event.status);
         let mut create_tags = contact.tags.clone();
         create_tags.push(tag.clone());
-        let resolved =
-            resolve_cloudtalk_contact(deps, &location, contact, &create_tags, steps).await?;
-        let note_id = steps
-            .run("note", || async {
-                Ok(deps
-                    .cloudtalk
-                    .add_note(&resolved.cloudtalk_id, &status_note(event))
-                    .await?)
-            })
-            .await?;
+        let resolved = cloudtalk_contact_of(deps, contact, &create_tags, steps).await?;
+        let id = &resolved.cloudtalk_id;
+        let note_id = add_note_once(deps, id, &status_note(event), steps).await?;
         if !resolved.created_with_tags {
-            steps
-                .run("tags", || async {
-                    deps.cloudtalk
-                        .add_tags(&resolved.cloudtalk_id, std::slice::from_ref(&tag))
-                        .await?;
-                    Ok(String::new())
-                })
-                .await?;
+            add_tags_once(deps, id, std::slice::from_ref(&tag), steps).await?;
         }
-        let mut outcome = super::outcome(&contact.id, &resolved);
-        outcome
-            .details
-            .insert("cloudtalkNoteId".into(), json!(note_id));
-        outcome.details.insert("tag".into(), json!(tag));
-        Ok(outcome)
+        Ok(super::outcome(&contact.id, &resolved)
+            .detail("cloudtalkNoteId", note_id)
+            .detail("tag", tag))
     }
 }
