@@ -149,6 +149,14 @@ pub struct Config {
     pub upstream_timeout: Duration,
     /// Time one upstream call may spend retrying before the event is queued instead.
     pub upstream_retry_budget: Duration,
+    /// A webhook is answered within this, whatever the upstreams do (`REQUEST_DEADLINE_MS`,
+    /// 10 s): applied, or durably queued.
+    pub request_deadline: Duration,
+    /// The deployment's CloudTalk budget per account (`CLOUDTALK_RATE_PER_MIN`, 50 of
+    /// CloudTalk's 60, leaving room for the account's other integrations).
+    pub cloudtalk_rate_per_min: u32,
+    /// The GoHighLevel budget per location (`GHL_RATE_PER_10S`, 100).
+    pub ghl_rate_per_10s: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -166,6 +174,16 @@ impl std::fmt::Debug for Config {
 
 fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// The default `REQUEST_DEADLINE_MS`.
+pub const DEFAULT_REQUEST_DEADLINE_MS: u64 = 10_000;
+
+fn positive(value: Option<String>, default: u32) -> u32 {
+    value
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
 }
 
 /// `true`, `1` or `yes`, in any case.
@@ -231,6 +249,14 @@ impl Config {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(8_000),
             ),
+            request_deadline: Duration::from_millis(
+                get("REQUEST_DEADLINE_MS")
+                    .and_then(|v| v.parse().ok())
+                    .filter(|ms| *ms >= 2_000)
+                    .unwrap_or(DEFAULT_REQUEST_DEADLINE_MS),
+            ),
+            cloudtalk_rate_per_min: positive(get("CLOUDTALK_RATE_PER_MIN"), 50),
+            ghl_rate_per_10s: positive(get("GHL_RATE_PER_10S"), 100),
         }
     }
 

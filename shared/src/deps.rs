@@ -1,9 +1,11 @@
 //! Everything a handler needs, built once per container.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::clients::cloudtalk::{CloudTalkApi, CloudTalkClient};
 use crate::clients::ghl::{GhlApi, GhlClient};
+use crate::clients::rest::{BucketOf, Throttle};
 use crate::clients::{build_http_client, CallCounter};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Settings};
@@ -11,6 +13,7 @@ use crate::contact_map::{ContactMap, DynamoContactMap, NotConfigured};
 use crate::environment::Environment;
 use crate::idempotency::{DynamoIdempotencyStore, IdempotencyStore};
 use crate::local_store::LocalStore;
+use crate::rate_limit::{Bucket, DynamoRateLimiter, RateLimiter};
 use crate::retry_queue::{NoRetryQueue, RetryQueue, SqsRetryQueue};
 use crate::secrets::{SecretStore, Secrets, SecretsManagerSource};
 use crate::signature::GhlSignatureVerifier;
@@ -23,6 +26,8 @@ pub struct Backends {
     pub state: Arc<dyn StateStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub retry_queue: Arc<dyn RetryQueue>,
+    /// The shared upstream budgets.
+    pub limiter: Arc<dyn RateLimiter>,
 }
 
 impl Backends {
@@ -48,17 +53,22 @@ impl Backends {
             _ if environment.is_lambda() => Arc::new(NotConfigured("CONTACT_MAP_TABLE")),
             _ => local(),
         };
-        let (state, idempotency): (Arc<dyn StateStore>, Arc<dyn IdempotencyStore>) =
-            match (&config.state_table, &dynamo) {
-                (Some(table), Some(client)) => (
-                    Arc::new(DynamoStateStore::new(client.clone(), table.clone())),
-                    Arc::new(DynamoIdempotencyStore::new(client.clone(), table.clone())),
-                ),
-                _ => {
-                    let store = local();
-                    (store.clone(), store)
-                }
-            };
+        type StateStores = (
+            Arc<dyn StateStore>,
+            Arc<dyn IdempotencyStore>,
+            Arc<dyn RateLimiter>,
+        );
+        let (state, idempotency, limiter): StateStores = match (&config.state_table, &dynamo) {
+            (Some(table), Some(client)) => (
+                Arc::new(DynamoStateStore::new(client.clone(), table.clone())),
+                Arc::new(DynamoIdempotencyStore::new(client.clone(), table.clone())),
+                Arc::new(DynamoRateLimiter::new(client.clone(), table.clone())),
+            ),
+            _ => {
+                let store = local();
+                (store.clone(), store.clone(), store)
+            }
+        };
         let retry_queue: Arc<dyn RetryQueue> = match (&config.retry_queue_url, aws) {
             (Some(url), Some(aws)) => Arc::new(SqsRetryQueue::new(
                 aws_sdk_sqs::Client::new(aws),
@@ -72,6 +82,7 @@ impl Backends {
             state,
             idempotency,
             retry_queue,
+            limiter,
         }
     }
 
@@ -82,8 +93,36 @@ impl Backends {
             state: Arc::new(crate::state::MemoryStateStore::new()),
             idempotency: Arc::new(crate::idempotency::MemoryIdempotencyStore::new()),
             retry_queue: Arc::new(crate::retry_queue::MemoryRetryQueue::new()),
+            limiter: Arc::new(crate::rate_limit::MemoryRateLimiter::new()),
         }
     }
+}
+
+/// CloudTalk's budget is per company account: one bucket per API key (named by a hash of its
+/// id, never the id itself).
+fn cloudtalk_bucket(config: &Config) -> BucketOf {
+    use sha2::Digest;
+    let limit = config.cloudtalk_rate_per_min;
+    Arc::new(move |secrets: &Secrets| {
+        let id = secrets.cloudtalk_api_key_id.as_deref().unwrap_or_default();
+        let digest = sha2::Sha256::digest(id.as_bytes());
+        let account: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        Bucket::new(
+            format!("cloudtalk#{account}"),
+            limit,
+            Duration::from_secs(60),
+        )
+    })
+}
+
+/// GoHighLevel's budget is per location.
+fn ghl_bucket(config: &Config) -> BucketOf {
+    let limit = config.ghl_rate_per_10s;
+    let key = format!(
+        "ghl#{}",
+        config.ghl_location_id.as_deref().unwrap_or("default")
+    );
+    Arc::new(move |_: &Secrets| Bucket::new(key.clone(), limit, Duration::from_secs(10)))
 }
 
 pub struct Deps {
@@ -115,10 +154,19 @@ impl Deps {
         )
     }
 
-    /// The same deps, reading time from `clock` (tests, simulations).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
+    /// The same, reading time from `clock` (tests, simulations).
+    pub fn build_with_clock(
+        settings: Settings,
+        backends: Backends,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, InitError> {
+        let Settings { config, secrets } = settings;
+        Self::new(
+            config,
+            Arc::new(SecretStore::fixed(secrets)),
+            backends,
+            clock,
+        )
     }
 
     /// Wires the real HTTP clients around a configuration, a secret store, the backends and a
@@ -134,6 +182,7 @@ impl Deps {
             state,
             idempotency,
             retry_queue,
+            limiter,
         } = backends;
         let ghl_signatures = GhlSignatureVerifier::new(
             config.ghl_webhook_public_key.as_deref(),
@@ -143,15 +192,24 @@ impl Deps {
         let calls = CallCounter::default();
         let http = build_http_client(config.upstream_timeout)
             .map_err(|e| InitError::Invalid(format!("building the HTTP client: {e}")))?;
+        let throttle = |bucket: BucketOf| Throttle {
+            limiter: limiter.clone(),
+            clock: clock.clone(),
+            bucket,
+        };
         let cloudtalk = CloudTalkClient::new(
             http.clone(),
             &config.cloudtalk_api_base,
             secrets.clone(),
             calls.clone(),
         )
-        .with_retry_budget(config.upstream_retry_budget);
+        .with_retry_budget(config.upstream_retry_budget)
+        .with_timeout(config.upstream_timeout)
+        .with_throttle(throttle(cloudtalk_bucket(&config)));
         let ghl = GhlClient::new(http, &config.ghl_api_base, secrets.clone(), calls.clone())
-            .with_retry_budget(config.upstream_retry_budget);
+            .with_retry_budget(config.upstream_retry_budget)
+            .with_timeout(config.upstream_timeout)
+            .with_throttle(throttle(ghl_bucket(&config)));
         Ok(Self {
             config,
             secrets,

@@ -95,13 +95,27 @@ impl BridgeError {
         }
     }
 
-    /// How long the upstream asked to wait, when it said.
+    /// How long the upstream (or the shared budget) asked to wait, when it said.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
             BridgeError::Upstream(UpstreamError::Status {
                 retry_after_secs, ..
             }) => *retry_after_secs,
+            BridgeError::Upstream(UpstreamError::Throttled {
+                retry_after_secs, ..
+            }) => Some(*retry_after_secs),
             _ => None,
+        }
+    }
+
+    /// A retryable failure that uses up one of the event's attempts. Rate limits, the shared
+    /// budget, the deadline, a concurrent delivery and contended locks do not: the event only
+    /// waits.
+    pub fn uses_an_attempt(&self) -> bool {
+        match self {
+            BridgeError::Upstream(e) => !e.is_a_wait(),
+            BridgeError::InProgress | BridgeError::Store(StoreError::Contended(_)) => false,
+            _ => true,
         }
     }
 

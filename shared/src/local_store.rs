@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::contact_map::{ContactLink, ContactMap, LinkOrigin, LinkOutcome};
 use crate::idempotency::memory::Record as IdempotencyRecord;
 use crate::idempotency::{Claim, IdempotencyStore};
+use crate::rate_limit::{Admission, Bucket, BucketState, RateLimiter};
 use crate::state::{AgentStatus, StateStore, StoredEvent};
 use crate::store::StoreError;
 
@@ -33,6 +34,8 @@ struct Data {
     events: BTreeMap<String, EventRecord>,
     #[serde(default)]
     idempotency: BTreeMap<String, IdempotencyRecord>,
+    #[serde(default)]
+    buckets: BTreeMap<String, BucketState>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -324,6 +327,27 @@ impl IdempotencyStore for LocalStore {
             let seen = d.idempotency.get(key).is_some_and(|r| r.is_live(now_ms));
             (seen, false)
         })
+    }
+}
+
+#[async_trait]
+impl RateLimiter for LocalStore {
+    async fn acquire(
+        &self,
+        bucket: &Bucket,
+        now_ms: i64,
+        may_wait_ms: i64,
+    ) -> Result<Admission, StoreError> {
+        self.with_data(|d| {
+            let state = d.buckets.get(&bucket.key).copied();
+            let (next, admission) = bucket.decide(state, now_ms, may_wait_ms);
+            d.buckets.insert(bucket.key.clone(), next);
+            (admission, true)
+        })
+    }
+
+    fn kind(&self) -> &'static str {
+        "local-file"
     }
 }
 

@@ -1,23 +1,33 @@
 //! The retry worker: runs queued events again through the same code as the webhook routes.
 //!
 //! Fed by the retry queue (SQS event source). For each message: a completed event is a
-//! duplicate and is dropped; otherwise it is applied with the steps earlier attempts recorded.
-//! A retryable failure is queued again with a longer delay, until `RETRY_MAX_ATTEMPTS`, then
-//! parked on the dead-letter queue with its reason; a permanent failure is parked at once. Only
-//! when even that fails is the message reported as a batch item failure, so SQS delivers it
-//! again (and, after the queue's `maxReceiveCount`, moves it to the dead-letter queue itself).
+//! duplicate and is dropped; an event whose wait is longer than SQS's 15-minute delay goes back
+//! for the rest of it; otherwise it is applied with the steps earlier attempts recorded, under
+//! the same deadline as a webhook. A failure is queued again (see
+//! [`crate::pipeline::apply::defer`]) or parked; only when even that fails is the message
+//! reported as a batch item failure, so SQS delivers it again (and, after the queue's
+//! `maxReceiveCount`, moves it to the dead-letter queue itself).
+//!
+//! Before each message the worker checks the time left in its invocation: the messages it
+//! cannot finish in time are returned as batch item failures, untouched, so the Lambda timeout
+//! never cuts a batch in half.
 
 pub use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 
 /// The Lambda function that runs this worker.
 pub use crate::registry::RETRY_WORKER_FUNCTION as FUNCTION;
 
+use std::time::Duration;
+
+use crate::deadline::Deadline;
 use crate::deps::Deps;
 use crate::pipeline::apply::{apply_once, defer, Handled};
-use crate::retry_queue::QueuedEvent;
+use crate::retry_queue::{QueuedEvent, MAX_QUEUE_DELAY_SECS};
 
-/// Lock held by a worker attempt.
-const WORKER_LOCK_MS: i64 = 60_000;
+/// The in-progress lock outlives a message's deadline by this much.
+const LOCK_MARGIN_MS: i64 = 5_000;
+/// Time kept after a message for queueing it again.
+const REQUEUE_RESERVE: Duration = Duration::from_millis(1_500);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorkerResult {
@@ -36,6 +46,17 @@ pub enum WorkerResult {
     },
 }
 
+/// Sends an event back for the rest of a wait longer than SQS allows in one delay.
+async fn wait_more(deps: &Deps, event: QueuedEvent, wait_ms: i64) -> WorkerResult {
+    let delay_secs = (wait_ms as u64).div_ceil(1000).min(MAX_QUEUE_DELAY_SECS) as u32;
+    match deps.retry_queue.enqueue(&event, delay_secs).await {
+        Ok(()) => WorkerResult::Requeued { delay_secs },
+        Err(e) => WorkerResult::Failed {
+            message: e.message().to_string(),
+        },
+    }
+}
+
 /// Parks a queued event that can no longer be read, with the reason.
 async fn park_unreadable(deps: &Deps, event: &QueuedEvent, reason: String) -> WorkerResult {
     match deps.retry_queue.park(event, &reason).await {
@@ -51,8 +72,12 @@ pub async fn process(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
     if event.parked_at.take().is_some() {
         // An operator redrove it from the dead-letter queue: it gets its attempts afresh.
         event.attempt = 0;
+        event.not_before_ms = None;
     }
-    event.attempt += 1;
+    let now_ms = deps.clock.now_ms();
+    if let Some(not_before) = event.not_before_ms.filter(|t| *t > now_ms + 1_000) {
+        return wait_more(deps, event, not_before - now_ms).await;
+    }
     let body: serde_json::Value = match serde_json::from_str(&event.body) {
         Ok(body) => body,
         Err(_) => return park_unreadable(deps, &event, "the queued body is not JSON".into()).await,
@@ -64,11 +89,18 @@ pub async fn process(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
             return park_unreadable(deps, &event, reason).await;
         }
     };
-    let lock_until = deps.clock.now_ms() + WORKER_LOCK_MS;
+    let left = Deadline::time_left().unwrap_or(deps.config.request_deadline);
+    let lock_until = now_ms + i64::try_from(left.as_millis()).unwrap_or(0) + LOCK_MARGIN_MS;
     let (id, attempt, key) = (event.endpoint, event.attempt, event.key.clone());
     let result = match apply_once(deps, id, prepared.as_ref(), &key, lock_until).await {
         Ok(Handled::Duplicate(_)) => WorkerResult::Done { duplicate: true },
         Ok(_) => WorkerResult::Done { duplicate: false },
+        Err(error) if !crate::pipeline::apply::deferrable(&error) => {
+            // Refused after acceptance (e.g. a contact CloudTalk no longer has): parked, never
+            // dropped.
+            let reason = format!("{}: {}", error.code(), error.public_message());
+            park_unreadable(deps, &event, reason).await
+        }
         Err(error) => match defer(deps, event, error).await {
             Ok(Handled::Queued { delay_secs, .. }) => WorkerResult::Requeued { delay_secs },
             Ok(Handled::Parked { reason, .. }) => WorkerResult::Parked { reason },
@@ -100,26 +132,54 @@ fn log(id: crate::registry::EndpointId, attempt: u32, result: &WorkerResult) {
     }
 }
 
-/// Runs an SQS batch one message at a time (CloudTalk allows 60 requests a minute), reporting
-/// the messages SQS must deliver again.
-pub async fn handle_batch(deps: &Deps, batch: SqsEvent) -> SqsBatchResponse {
+/// Runs an SQS batch one message at a time (the shared budget paces the upstream calls), each
+/// under a webhook's deadline, reporting the messages SQS must deliver again: those that could
+/// not be queued or parked, and those left when the invocation (ending at `until`) had too
+/// little time for another.
+pub async fn handle_batch(
+    deps: &Deps,
+    batch: SqsEvent,
+    until: Option<Deadline>,
+) -> SqsBatchResponse {
     deps.secrets.refresh_if_due().await;
+    let per_message = deps.config.request_deadline;
     let mut response = SqsBatchResponse::default();
+    let mut unreached = 0;
     for record in batch.records {
         let id = record.message_id.clone().unwrap_or_default();
-        let event = record
-            .body
-            .as_deref()
-            .and_then(|b| serde_json::from_str::<QueuedEvent>(b).ok());
-        let Some(event) = event else {
-            tracing::error!(message_id = %id, "retry queue message is not a queued event; dropped");
-            continue;
+        let enough_time = until.is_none_or(|u| u.remaining() >= per_message + REQUEUE_RESERVE);
+        let failed = if !enough_time {
+            unreached += 1;
+            true
+        } else {
+            match record
+                .body
+                .as_deref()
+                .and_then(|b| serde_json::from_str::<QueuedEvent>(b).ok())
+            {
+                Some(event) => {
+                    let deadline = Deadline::after(per_message.saturating_sub(REQUEUE_RESERVE));
+                    let deadline = until.map_or(deadline, |u| deadline.min(u));
+                    let result = deadline.scope(process(deps, event)).await;
+                    matches!(result, WorkerResult::Failed { .. })
+                }
+                None => {
+                    tracing::error!(message_id = %id, "retry queue message is not a queued event; dropped");
+                    false
+                }
+            }
         };
-        if let WorkerResult::Failed { .. } = process(deps, event).await {
+        if failed {
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;
             response.batch_item_failures.push(failure);
         }
+    }
+    if unreached > 0 {
+        tracing::warn!(
+            unreached,
+            "not enough time left in the invocation; returned to the queue"
+        );
     }
     response
 }

@@ -90,6 +90,7 @@ async fn retry_and_dead_letter_queues_on_sqs() {
         first_received_at: "2026-11-28T10:00:00Z".into(),
         last_error: Some("upstream_unavailable: 429".into()),
         parked_at: None,
+        not_before_ms: None,
     };
     queue.enqueue(&event, 0).await.unwrap();
     queue

@@ -76,7 +76,7 @@ async fn every_event_file_runs_through_its_handler() {
             let batch: bridge::worker::SqsEvent = serde_json::from_str(&text)
                 .unwrap_or_else(|e| panic!("{file:?} is not an SQS event: {e}"));
             let records = batch.records.len();
-            let answer = bridge::worker::handle_batch(&deps, batch).await;
+            let answer = bridge::worker::handle_batch(&deps, batch, None).await;
             assert!(
                 records > 0 && answer.batch_item_failures.is_empty(),
                 "{file:?}: {answer:?}"

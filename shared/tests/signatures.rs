@@ -51,6 +51,20 @@ async fn setup_with(
     change: impl FnOnce(&mut bridge::config::Settings),
     backends: bridge::Backends,
 ) -> (Fakes, Deps) {
+    setup_at(
+        change,
+        backends,
+        std::sync::Arc::new(bridge::clock::SystemClock),
+    )
+    .await
+}
+
+/// [`setup_with`], reading time from `clock`.
+async fn setup_at(
+    change: impl FnOnce(&mut bridge::config::Settings),
+    backends: bridge::Backends,
+    clock: std::sync::Arc<dyn bridge::clock::Clock>,
+) -> (Fakes, Deps) {
     let fakes = Fakes::start().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     let mut cfg = config(&fakes.cloudtalk, &fakes.ghl);
@@ -67,7 +81,7 @@ async fn setup_with(
         ))
         .await
         .unwrap();
-    let deps = Deps::build(cfg, backends).unwrap();
+    let deps = Deps::build_with_clock(cfg, backends, clock).unwrap();
     (fakes, deps)
 }
 
@@ -462,9 +476,8 @@ async fn a_redelivery_of_an_event_answered_429_is_not_refused_as_stale() {
     use wiremock::matchers::{method, path_regex};
     let mut backends = bridge::Backends::in_memory();
     backends.retry_queue = std::sync::Arc::new(bridge::retry_queue::NoRetryQueue);
-    let (fakes, deps) = setup_with(|_| {}, backends).await;
     let clock = std::sync::Arc::new(bridge::clock::ManualClock::starting_now());
-    let deps = deps.with_clock(clock.clone());
+    let (fakes, deps) = setup_at(|_| {}, backends, clock.clone()).await;
     fakes.cloudtalk.reset().await;
     wiremock::Mock::given(method("PUT"))
         .and(path_regex(r"^/api/contacts/addTags/"))

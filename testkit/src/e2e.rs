@@ -48,6 +48,8 @@ pub fn settings(sandbox_url: &str) -> Settings {
         ("GHL_WEBHOOK_SECRET", GHL_SECRET.into()),
         ("CLOUDTALK_WEBHOOK_SECRET", CLOUDTALK_SECRET.into()),
         ("DEFAULT_PHONE_REGION", "IT".into()),
+        ("CLOUDTALK_RATE_PER_MIN", "60000".into()),
+        ("GHL_RATE_PER_10S", "100000".into()),
         (
             "CAMPAIGN_STAGE_MAP",
             r#"{"completed":{"pipelineId":"sandbox-pipeline","stageId":"campaign-done"}}"#.into(),

@@ -35,6 +35,9 @@ pub fn config(cloudtalk: &MockServer, ghl: &MockServer) -> Settings {
         ("DEFAULT_PHONE_REGION", "IT".to_string()),
         ("UPSTREAM_TIMEOUT_MS", "2000".to_string()),
         ("UPSTREAM_RETRY_BUDGET_MS", "1500".to_string()),
+        // Budgets wide enough that only the tests about them meet them.
+        ("CLOUDTALK_RATE_PER_MIN", "60000".to_string()),
+        ("GHL_RATE_PER_10S", "100000".to_string()),
     ]);
     Settings::from_lookup(|k| vars.get(k).cloned())
 }

@@ -187,7 +187,9 @@ async fn every_accepted_event_is_applied_once_or_parked() {
     config.config.upstream_timeout = Duration::from_millis(300);
     config.config.upstream_retry_budget = Duration::from_millis(400);
     config.config.max_attempts = 8;
-    let deps = Arc::new(bridge::Deps::build(config, backends).unwrap());
+    // The worker's rounds below do not wait out the retry delays: time moves on between them.
+    let clock = Arc::new(bridge::clock::ManualClock::starting_now());
+    let deps = Arc::new(bridge::Deps::build_with_clock(config, backends, clock.clone()).unwrap());
     let bridge = serve_bridge(deps.clone()).await;
     let http = reqwest::Client::new();
     let events = events(n);
@@ -248,6 +250,8 @@ async fn every_accepted_event_is_applied_once_or_parked() {
         if batch.is_empty() {
             break;
         }
+        // Longer than the failure schedule's longest delay (10 h, and half again).
+        clock.advance_ms(16 * 3600 * 1000);
         for (event, _delay) in batch {
             if let WorkerResult::Failed { message } = process(&deps, event.clone()).await {
                 // SQS would deliver it again.

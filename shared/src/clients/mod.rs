@@ -63,6 +63,20 @@ pub enum UpstreamError {
         operation: &'static str,
         message: String,
     },
+    /// The deployment's shared budget for this upstream had no token in time: the call was not
+    /// made, and the event waits for its turn.
+    #[error("{service} {operation}: the shared request budget is spent; next turn in {retry_after_secs} s")]
+    Throttled {
+        service: Service,
+        operation: &'static str,
+        retry_after_secs: u64,
+    },
+    /// The attempt's deadline came before the call could be made: it was not made.
+    #[error("{service} {operation}: no time left in this attempt")]
+    OutOfTime {
+        service: Service,
+        operation: &'static str,
+    },
 }
 
 impl UpstreamError {
@@ -72,7 +86,29 @@ impl UpstreamError {
             UpstreamError::Status { status, .. } => *status == 429 || *status >= 500,
             UpstreamError::Transport { .. } => true,
             UpstreamError::InvalidResponse { .. } => false,
+            UpstreamError::Throttled { .. } | UpstreamError::OutOfTime { .. } => true,
         }
+    }
+
+    /// A rate limit (the upstream's 429 or the shared budget) or a deadline: the event waits,
+    /// and no attempt is used up.
+    pub fn is_a_wait(&self) -> bool {
+        match self {
+            UpstreamError::Status { status, .. } => *status == 429,
+            UpstreamError::Throttled { .. } | UpstreamError::OutOfTime { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// A write that timed out after it was sent: it may have been applied.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            UpstreamError::Transport {
+                timed_out: true,
+                ..
+            }
+        )
     }
 
     pub fn status(&self) -> Option<u16> {
@@ -104,6 +140,9 @@ pub fn build_http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::
         .user_agent(concat!("ghl-cloudtalk-bridge/", env!("CARGO_PKG_VERSION")))
         .build()
 }
+
+/// Default timeout of one upstream request.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// Default time an upstream call may spend on retries before the event is queued instead.
 pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(6);

@@ -18,11 +18,32 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{CallCounter, Service, UpstreamError};
+use crate::clock::Clock;
+use crate::deadline::Deadline;
+use crate::rate_limit::{Admission, Bucket, RateLimiter};
 use crate::secrets::{SecretStore, Secrets};
 
 /// Longest upstream message kept in an error, in characters.
 const MAX_MESSAGE_CHARS: usize = 500;
 const MAX_IN_REQUEST_RETRIES: u32 = 4;
+/// A call is not started with less time than this left in the attempt.
+const MIN_CALL_TIME: Duration = Duration::from_millis(300);
+/// The longest a call waits for a token of the shared budget (within the deadline).
+const MAX_TOKEN_WAIT: Duration = Duration::from_secs(10);
+/// Time kept, after waiting for a token, for the call itself.
+const TOKEN_WAIT_RESERVE: Duration = Duration::from_secs(2);
+
+/// The bucket a call draws from, given the credentials in use (CloudTalk's budget is per
+/// account, so per API key).
+pub type BucketOf = Arc<dyn Fn(&Secrets) -> Bucket + Send + Sync>;
+
+/// The deployment's shared budget for one upstream.
+#[derive(Clone)]
+pub struct Throttle {
+    pub limiter: Arc<dyn RateLimiter>,
+    pub clock: Arc<dyn Clock>,
+    pub bucket: BucketOf,
+}
 
 /// What sets one upstream's REST API apart from the other's.
 pub trait Dialect: Send + Sync + 'static {
@@ -143,6 +164,9 @@ pub struct RestClient<D> {
     secrets: Arc<SecretStore>,
     calls: CallCounter,
     retry_budget: Duration,
+    /// Per-request timeout, shortened to the attempt's time left.
+    timeout: Duration,
+    throttle: Option<Throttle>,
     dialect: PhantomData<D>,
 }
 
@@ -159,8 +183,22 @@ impl<D: Dialect> RestClient<D> {
             secrets,
             calls,
             retry_budget: super::DEFAULT_RETRY_BUDGET,
+            timeout: super::DEFAULT_TIMEOUT,
+            throttle: None,
             dialect: PhantomData,
         }
+    }
+
+    /// The per-request timeout (the HTTP client's own, at most).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Takes a token from the shared budget before every call.
+    pub fn with_throttle(mut self, throttle: Throttle) -> Self {
+        self.throttle = Some(throttle);
+        self
     }
 
     /// How long a call may spend retrying rate limits and outages.
@@ -232,7 +270,8 @@ impl<D: Dialect> RestClient<D> {
     }
 
     /// Every request to the upstream leaves from here, once per attempt: after the pause the
-    /// retry policy chose, with the credentials in use at that moment, counted.
+    /// retry policy chose, with a token of the shared budget, within the attempt's deadline,
+    /// with the credentials in use at that moment, counted.
     async fn send(
         &self,
         call: &Call<'_>,
@@ -241,11 +280,20 @@ impl<D: Dialect> RestClient<D> {
         if let Some(pause) = pause {
             tokio::time::sleep(pause).await;
         }
+        let secrets = self.secrets.current();
+        self.admit(call.operation, &secrets).await?;
+        if Deadline::time_left().is_some_and(|left| left < MIN_CALL_TIME) {
+            return Err(UpstreamError::OutOfTime {
+                service: D::SERVICE,
+                operation: call.operation,
+            });
+        }
         let url = format!("{}{}", self.base, call.path);
         let request = self.http.request(call.method.clone(), &url);
         let mut request = D::AUTH
-            .apply(request, &self.secrets.current())
-            .header("accept", "application/json");
+            .apply(request, &secrets)
+            .header("accept", "application/json")
+            .timeout(Deadline::bound(self.timeout));
         if !call.query.is_empty() {
             request = request.query(call.query);
         }
@@ -257,6 +305,39 @@ impl<D: Dialect> RestClient<D> {
             .send()
             .await
             .map_err(|e| transport_error(D::SERVICE, call.operation, e))
+    }
+
+    /// Takes a token from the shared budget: at once, after a reserved wait that fits the
+    /// deadline, or not at all (the event is told when its turn comes). A budget that cannot
+    /// be read does not stop the call; the upstream's own limit still answers 429.
+    async fn admit(&self, operation: &'static str, secrets: &Secrets) -> Result<(), UpstreamError> {
+        let Some(throttle) = &self.throttle else {
+            return Ok(());
+        };
+        let bucket = (throttle.bucket)(secrets);
+        let may_wait = Deadline::time_left()
+            .map_or(MAX_TOKEN_WAIT, |left| {
+                left.saturating_sub(TOKEN_WAIT_RESERVE)
+            })
+            .min(MAX_TOKEN_WAIT);
+        let now_ms = throttle.clock.now_ms();
+        let may_wait_ms = i64::try_from(may_wait.as_millis()).unwrap_or(0);
+        match throttle.limiter.acquire(&bucket, now_ms, may_wait_ms).await {
+            Ok(Admission::Now) => Ok(()),
+            Ok(Admission::After(wait)) => {
+                tokio::time::sleep(wait).await;
+                Ok(())
+            }
+            Ok(Admission::Throttled { turn_in }) => Err(UpstreamError::Throttled {
+                service: D::SERVICE,
+                operation,
+                retry_after_secs: turn_in.as_millis().div_ceil(1000).max(1) as u64,
+            }),
+            Err(e) => {
+                tracing::warn!(service = %D::SERVICE, detail = %e, "the shared request budget could not be read; calling anyway");
+                Ok(())
+            }
+        }
     }
 
     async fn answer(
@@ -340,7 +421,7 @@ impl Retries {
             chrono::Utc::now().timestamp_subsec_millis() % 100,
         ));
         let wait = backoff(error, self.attempt) + jitter;
-        if self.started.elapsed() + wait > self.budget {
+        if self.started.elapsed() + wait > self.budget || !Deadline::allows(wait, MIN_CALL_TIME) {
             return None;
         }
         tracing::warn!(error = %error, attempt = self.attempt, wait_ms = wait.as_millis() as u64, "upstream call failed; retrying");
@@ -354,7 +435,10 @@ fn retry_worthy(error: &UpstreamError, idempotent: bool) -> bool {
     match error {
         UpstreamError::Status { status, .. } => *status == 429 || *status >= 500,
         UpstreamError::Transport { timed_out, .. } => idempotent || !*timed_out,
-        UpstreamError::InvalidResponse { .. } => false,
+        // Not a failure of the upstream: the event waits for its turn or for the next attempt.
+        UpstreamError::InvalidResponse { .. }
+        | UpstreamError::Throttled { .. }
+        | UpstreamError::OutOfTime { .. } => false,
     }
 }
 

@@ -9,7 +9,9 @@ use crate::endpoint::{Outcome, Prepared};
 use crate::error::BridgeError;
 use crate::idempotency::{Claim, Steps};
 use crate::registry::EndpointId;
-use crate::retry_queue::{backoff_secs, QueuedEvent};
+use crate::retry_queue::{
+    failure_delay_secs, wait_delay_secs, QueuedEvent, MAX_QUEUE_DELAY_SECS, MAX_WAITING_SECS,
+};
 
 /// What happened to an event.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,8 +93,10 @@ pub fn deferrable(error: &BridgeError) -> bool {
     error.is_retryable() || matches!(error, BridgeError::Upstream(_))
 }
 
-/// After a failed attempt: queue a retryable failure with a delay, park a permanent one with
-/// its reason. When neither can be done the error is returned for the caller to answer.
+/// After a failed attempt: a permanent failure is parked with its reason; a retryable one is
+/// queued, after the failure schedule's delay when it used up an attempt, or after the wait the
+/// rate limit gave when it only has to wait. When neither can be done the error is returned
+/// for the caller to answer.
 pub async fn defer(
     deps: &Deps,
     mut event: QueuedEvent,
@@ -105,21 +109,60 @@ pub async fn defer(
         // must look.
         return park(deps, &event, reason, error).await;
     }
-    if event.attempt >= deps.config.max_attempts {
-        let why = format!(
-            "gave up after {} attempts; last error {reason}",
-            event.attempt
-        );
-        return park(deps, &event, why, error).await;
-    }
-    let delay_secs = backoff_secs(event.attempt, error.retry_after_secs());
+    let now_ms = deps.clock.now_ms();
+    let wait_secs = if error.uses_an_attempt() {
+        event.attempt += 1;
+        if event.attempt >= deps.config.max_attempts {
+            let why = format!(
+                "gave up after {} attempts; last error {reason}",
+                event.attempt
+            );
+            return park(deps, &event, why, error).await;
+        }
+        failure_delay_secs(event.attempt, error.retry_after_secs(), &event.key)
+    } else {
+        if waited_too_long(&event, now_ms) {
+            let why = format!(
+                "waited more than {} hours; last error {reason}",
+                MAX_WAITING_SECS / 3600
+            );
+            return park(deps, &event, why, error).await;
+        }
+        let hint = error
+            .retry_after_secs()
+            .unwrap_or_else(|| default_wait_secs(&error));
+        wait_delay_secs(hint, &event.key, now_ms)
+    };
+    // SQS delays a message 15 minutes at most: a longer wait is a chain of delays.
+    event.not_before_ms =
+        (wait_secs > MAX_QUEUE_DELAY_SECS).then(|| now_ms + (wait_secs as i64) * 1000);
+    let delay_secs = wait_secs.min(MAX_QUEUE_DELAY_SECS) as u32;
     match deps.retry_queue.enqueue(&event, delay_secs).await {
-        Ok(()) => Ok(Handled::Queued { delay_secs, reason }),
+        Ok(()) => Ok(Handled::Queued {
+            delay_secs: wait_secs.min(u64::from(u32::MAX)) as u32,
+            reason,
+        }),
         Err(queue_error) => {
             tracing::warn!(endpoint = %event.endpoint, detail = %queue_error, "event could not be queued");
             Err(error)
         }
     }
+}
+
+/// How long an event waits when nobody said: for a concurrent delivery's lock, for a
+/// contended store, or (out of time) to resume at once.
+fn default_wait_secs(error: &BridgeError) -> u64 {
+    match error {
+        BridgeError::InProgress => 30,
+        BridgeError::Upstream(_) => 1,
+        _ => 5,
+    }
+}
+
+fn waited_too_long(event: &QueuedEvent, now_ms: i64) -> bool {
+    chrono::DateTime::parse_from_rfc3339(&event.first_received_at)
+        .map(|first| now_ms / 1000 - first.timestamp() > MAX_WAITING_SECS)
+        .unwrap_or(false)
 }
 
 async fn park(

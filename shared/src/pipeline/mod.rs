@@ -12,11 +12,13 @@ pub mod apply;
 pub mod auth;
 pub mod health;
 
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use lambda_http::{http::StatusCode, Body, Request, RequestExt, Response};
 use serde_json::{json, Value};
 
+use crate::deadline::Deadline;
 use crate::deps::Deps;
 use crate::endpoint::Outcome;
 use crate::error::BridgeError;
@@ -28,14 +30,32 @@ use answer::{json_response, respond, Cost};
 use apply::{apply_once, defer, deferrable, Handled};
 use auth::{authenticate, check_freshness, check_origin, Authenticated};
 
-/// The in-progress lock of an attempt: until the invocation's deadline, or 30 s.
-fn lock_until_ms(deps: &Deps, req: &Request) -> i64 {
+/// Time kept at the end of a request to queue the event and answer.
+const ANSWER_RESERVE: Duration = Duration::from_millis(1_500);
+/// The in-progress lock outlives the attempt's deadline by this much.
+const LOCK_MARGIN_MS: i64 = 5_000;
+
+/// The deadline of a request's work: `REQUEST_DEADLINE_MS` after it arrived, less the time to
+/// queue and answer, and never past the Lambda invocation's own deadline.
+fn work_deadline(deps: &Deps, req: &Request) -> Deadline {
+    let budget = deps.config.request_deadline.saturating_sub(ANSWER_RESERVE);
+    let request = Deadline::after(budget);
     let now = deps.clock.now_ms();
-    let deadline = req
+    let invocation = req
         .lambda_context_ref()
-        .map(|c| c.deadline as i64)
-        .filter(|d| *d > now + 1_000);
-    deadline.map(|d| d + 1_000).unwrap_or(now + DEFAULT_LOCK_MS)
+        .map(|c| c.deadline as i64 - now)
+        .filter(|left| *left > 0)
+        .map(|left| {
+            Deadline::after(Duration::from_millis(left as u64).saturating_sub(ANSWER_RESERVE))
+        });
+    invocation.map_or(request, |i| request.min(i))
+}
+
+/// The in-progress lock of an attempt: a little past its deadline, so that an attempt that was
+/// cut off (a killed Lambda) is taken over soon after.
+fn lock_until_ms(deps: &Deps, deadline: Deadline) -> i64 {
+    let left = i64::try_from(deadline.remaining().as_millis()).unwrap_or(DEFAULT_LOCK_MS);
+    deps.clock.now_ms() + left + LOCK_MARGIN_MS
 }
 
 /// A GHL Marketplace app sends every event type to one URL. A signed-shape Marketplace event
@@ -56,17 +76,32 @@ fn first_attempt(deps: &Deps, id: EndpointId, raw: &[u8], key: String) -> Queued
         endpoint: id,
         body: String::from_utf8_lossy(raw).into_owned(),
         key,
-        attempt: 1,
+        attempt: 0,
         first_received_at: chrono::DateTime::from_timestamp_millis(deps.clock.now_ms())
             .unwrap_or_default()
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         last_error: None,
         parked_at: None,
+        not_before_ms: None,
     }
 }
 
+/// An event that passed every check and is being applied: what the pipeline needs to queue it
+/// should the attempt run out of time.
+#[derive(Debug, Clone)]
+struct Accepted {
+    id: EndpointId,
+    key: String,
+    lock_until_ms: i64,
+}
+
 /// Everything from the raw request to what became of the event.
-async fn receive(id: EndpointId, deps: &Deps, req: &Request) -> Result<Handled, BridgeError> {
+async fn receive(
+    id: EndpointId,
+    deps: &Deps,
+    req: &Request,
+    accepted: &Mutex<Option<Accepted>>,
+) -> Result<Handled, BridgeError> {
     let entry = id.entry();
     let authenticated = authenticate(deps, entry.sender, req)?;
     let raw = req.body().as_ref();
@@ -87,7 +122,17 @@ async fn receive(id: EndpointId, deps: &Deps, req: &Request) -> Result<Handled, 
         return Ok(Handled::Applied(Outcome::with_result("ignored")));
     }
     let event = crate::handlers::handler(target.id).prepare(&body)?;
-    let lock_until = lock_until_ms(deps, req);
+    let lock_until = lock_until_ms(
+        deps,
+        Deadline::current().unwrap_or(Deadline::after(Duration::ZERO)),
+    );
+    if let Ok(mut slot) = accepted.lock() {
+        *slot = Some(Accepted {
+            id: target.id,
+            key: key.clone(),
+            lock_until_ms: lock_until,
+        });
+    }
     match apply_once(deps, target.id, event.as_ref(), &key, lock_until).await {
         Ok(Handled::Applied(outcome)) if target.id != id => {
             Ok(Handled::Applied(outcome.detail("appliedBy", target.id)))
@@ -106,12 +151,48 @@ pub async fn handle(id: EndpointId, deps: &Deps, req: Request) -> Response<Body>
     let started = Instant::now();
     let calls_before = deps.calls.get();
     deps.secrets.refresh_if_due().await;
-    let result = receive(id, deps, &req).await;
+    let deadline = work_deadline(deps, &req);
+    let accepted = Mutex::new(None);
+    let work = deadline.scope(receive(id, deps, &req, &accepted));
+    let hard_stop = deadline.instant() + ANSWER_RESERVE / 3;
+    let result = match tokio::time::timeout_at(hard_stop, work).await {
+        Ok(result) => result,
+        Err(_) => rescue(deps, &req, accepted.lock().ok().and_then(|a| a.clone())).await,
+    };
     let cost = Cost {
         upstream_calls: deps.calls.get().saturating_sub(calls_before),
         duration_ms: started.elapsed().as_millis() as u64,
     };
     respond(id, &result, cost)
+}
+
+/// The attempt ran out of time at an await that has no deadline of its own (a slow store): an
+/// accepted event is queued to resume after its lock expires; one not yet accepted is answered
+/// 429, so that the sender tries again.
+async fn rescue(
+    deps: &Deps,
+    req: &Request,
+    accepted: Option<Accepted>,
+) -> Result<Handled, BridgeError> {
+    let Some(accepted) = accepted else {
+        return Err(BridgeError::Store(crate::store::StoreError::new(
+            "the request ran out of time before it was accepted",
+        )));
+    };
+    let mut event = first_attempt(deps, accepted.id, req.body().as_ref(), accepted.key);
+    let wait_ms = (accepted.lock_until_ms - deps.clock.now_ms()).max(1_000);
+    event.not_before_ms = Some(accepted.lock_until_ms);
+    event.last_error = Some("out of time: the attempt was cut off at its deadline".into());
+    let delay_secs = (wait_ms as u64)
+        .div_ceil(1000)
+        .min(crate::retry_queue::MAX_QUEUE_DELAY_SECS) as u32;
+    match deps.retry_queue.enqueue(&event, delay_secs).await {
+        Ok(()) => Ok(Handled::Queued {
+            delay_secs,
+            reason: "out of time: resumes from its recorded steps".into(),
+        }),
+        Err(e) => Err(BridgeError::Store(e)),
+    }
 }
 
 /// Routes a request by method and path, the way API Gateway does in AWS. Used where one

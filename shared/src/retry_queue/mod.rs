@@ -18,8 +18,21 @@ pub use sqs::SqsRetryQueue;
 use crate::registry::EndpointId;
 use crate::store::StoreError;
 
-/// Attempts before an event is parked (the first, in-request attempt included).
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
+/// Attempts before an event is parked (the first, in-request attempt included): the first and
+/// one after each delay of [`FAILURE_SCHEDULE_SECS`].
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+
+/// After the n-th failed attempt the next comes `FAILURE_SCHEDULE_SECS[n - 1]` later (Svix's
+/// schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), so an outage of about a day is ridden
+/// out before an event is parked. Only real failures (5xx, timeouts, connection errors) use
+/// an attempt; rate limits, the shared budget and the deadline only make the event wait.
+pub const FAILURE_SCHEDULE_SECS: [u64; 7] = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
+
+/// SQS delays a message 15 minutes at most; longer waits are chained (`not_before_ms`).
+pub const MAX_QUEUE_DELAY_SECS: u64 = 900;
+
+/// An event that has only waited (rate limits) this long is parked: SQS keeps a message 4 days.
+pub const MAX_WAITING_SECS: i64 = 2 * 24 * 3600;
 
 /// An event waiting for another attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,7 +44,7 @@ pub struct QueuedEvent {
     pub body: String,
     /// Its idempotency key.
     pub key: String,
-    /// Attempts made so far.
+    /// Attempts that failed so far (waits for a rate limit or the deadline do not count).
     pub attempt: u32,
     pub first_received_at: String,
     /// Why the last attempt failed (no personal data: codes and upstream messages, masked).
@@ -40,10 +53,39 @@ pub struct QueuedEvent {
     /// redrives starts its attempts afresh.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parked_at: Option<String>,
+    /// Not to be applied before this time (epoch ms): a wait longer than SQS's delay is a chain
+    /// of delays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before_ms: Option<i64>,
 }
 
-/// The delay before attempt `attempt + 1`: exponential from 30 s, at least what the upstream
-/// asked for, at most SQS's 15 minutes, with jitter.
+/// A number in `[0, 1)` that differs from event to event and attempt to attempt, so that the
+/// retries of a burst are spread instead of coming back in waves.
+fn spread(key: &str, salt: i64) -> f64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{key}\n{salt}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The wait after the `failures`-th failed attempt: the schedule's delay, from half to one
+/// and a half times it, and at least what the upstream asked for.
+pub fn failure_delay_secs(failures: u32, upstream_hint: Option<u64>, key: &str) -> u64 {
+    let index = (failures.max(1) as usize - 1).min(FAILURE_SCHEDULE_SECS.len() - 1);
+    let base = FAILURE_SCHEDULE_SECS[index] as f64;
+    let delay = (base * (0.5 + spread(key, i64::from(failures)))).round() as u64;
+    delay.max(upstream_hint.unwrap_or(0)).max(1)
+}
+
+/// The wait for a rate limit or the shared budget: the turn the budget gave (or the
+/// upstream's reset), and up to a tenth more.
+pub fn wait_delay_secs(hint_secs: u64, key: &str, salt: i64) -> u64 {
+    let hint = hint_secs.max(1);
+    hint + (hint as f64 * 0.1 * spread(key, salt)).round() as u64
+}
+
+/// The delay before the first retry, for callers that answer "try later" themselves.
 pub fn backoff_secs(attempt: u32, upstream_hint: Option<u64>) -> u32 {
     let exponential = 30u64.saturating_mul(1 << attempt.saturating_sub(1).min(5));
     let jitter = u64::from(chrono::Utc::now().timestamp_subsec_millis() % 10);

@@ -1,0 +1,193 @@
+//! One upstream budget for the whole deployment.
+//!
+//! CloudTalk allows 60 requests a minute per company, shared by every container and every
+//! other integration on the account; GoHighLevel 100 per 10 s per location. Each container
+//! retrying on its own would overrun that, so every upstream call first takes a token from a
+//! shared bucket, kept in the state table (DynamoDB, with conditional writes) or, locally, in
+//! the store file.
+//!
+//! A bucket holds at most `capacity` tokens and refills `limit - capacity` tokens per window,
+//! so no window ever sees more than `limit` calls. A caller that finds no token either
+//! reserves the next one, when it can wait for it within its deadline, or is told when its
+//! turn will come: each such answer moves the bucket's `turn` one token later, so a burst of
+//! events is queued with spread delays that match the budget instead of returning in a wave.
+
+pub mod dynamodb;
+pub mod memory;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub use dynamodb::DynamoRateLimiter;
+pub use memory::MemoryRateLimiter;
+
+use crate::store::StoreError;
+
+/// What one bucket allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    /// Its key in the store, e.g. `cloudtalk#<account>`.
+    pub key: String,
+    /// Calls allowed in any `window_ms`.
+    pub limit: u32,
+    pub window_ms: i64,
+    /// Tokens kept for a burst (part of `limit`).
+    pub capacity: u32,
+}
+
+impl Bucket {
+    /// At most `limit` calls in any `window`; a tenth of them may come at once.
+    pub fn new(key: impl Into<String>, limit: u32, window: Duration) -> Self {
+        let limit = limit.max(1);
+        Self {
+            key: key.into(),
+            limit,
+            window_ms: i64::try_from(window.as_millis()).unwrap_or(i64::MAX).max(1),
+            capacity: (limit / 10).max(1),
+        }
+    }
+
+    /// Milli-tokens gained per millisecond.
+    fn refill_rate(&self) -> f64 {
+        let refilled = f64::from(self.limit.saturating_sub(self.capacity).max(1));
+        refilled * 1000.0 / self.window_ms as f64
+    }
+
+    /// The time one token takes to come back.
+    fn interval_ms(&self) -> i64 {
+        (1000.0 / self.refill_rate()).ceil() as i64
+    }
+
+    /// What a caller at `now_ms` that can wait up to `may_wait_ms` gets, and the bucket after.
+    pub fn decide(
+        &self,
+        state: Option<BucketState>,
+        now_ms: i64,
+        may_wait_ms: i64,
+    ) -> (BucketState, Admission) {
+        let full = i64::from(self.capacity) * 1000;
+        let mut s = state.unwrap_or(BucketState {
+            tokens_milli: full,
+            updated_ms: now_ms,
+            turn_ms: 0,
+        });
+        let elapsed = (now_ms - s.updated_ms).max(0) as f64;
+        s.tokens_milli = (s.tokens_milli + (elapsed * self.refill_rate()) as i64).min(full);
+        s.updated_ms = now_ms.max(s.updated_ms);
+        if s.tokens_milli >= 1000 {
+            s.tokens_milli -= 1000;
+            return (s, Admission::Now);
+        }
+        let wait_ms = ((1000 - s.tokens_milli) as f64 / self.refill_rate()).ceil() as i64;
+        if wait_ms <= may_wait_ms {
+            // Reserved: the token is taken now and comes back by then.
+            s.tokens_milli -= 1000;
+            return (s, Admission::After(Duration::from_millis(wait_ms as u64)));
+        }
+        s.turn_ms = s.turn_ms.max(now_ms + wait_ms) + self.interval_ms();
+        let turn_in = Duration::from_millis((s.turn_ms - now_ms).max(0) as u64);
+        (s, Admission::Throttled { turn_in })
+    }
+}
+
+/// A bucket as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketState {
+    /// Tokens left, in thousandths; negative while reserved tokens are owed.
+    pub tokens_milli: i64,
+    pub updated_ms: i64,
+    /// When the next caller told to come back may expect a token.
+    pub turn_ms: i64,
+}
+
+/// The answer to a caller asking for a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Go now.
+    Now,
+    /// A token is reserved: go after this wait.
+    After(Duration),
+    /// No token in time; come back after `turn_in`.
+    Throttled { turn_in: Duration },
+}
+
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Takes a token from `bucket` for a caller at `now_ms` that can wait `may_wait_ms`.
+    async fn acquire(
+        &self,
+        bucket: &Bucket,
+        now_ms: i64,
+        may_wait_ms: i64,
+    ) -> Result<Admission, StoreError>;
+    fn kind(&self) -> &'static str;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_window_sees_more_than_the_limit() {
+        let bucket = Bucket::new("ct", 50, Duration::from_secs(60));
+        assert_eq!(bucket.capacity, 5);
+        let mut state = None;
+        let mut admitted = Vec::new();
+        // One caller every 100 ms for 5 minutes, none willing to wait.
+        for step in 0..3000 {
+            let now = step * 100;
+            let (next, admission) = bucket.decide(state, now, 0);
+            state = Some(next);
+            if admission == Admission::Now {
+                admitted.push(now);
+            }
+        }
+        for (i, start) in admitted.iter().enumerate() {
+            let in_window = admitted[i..]
+                .iter()
+                .take_while(|t| **t < start + 60_000)
+                .count();
+            assert!(
+                in_window <= 50,
+                "{in_window} calls in the minute from {start}"
+            );
+        }
+        assert!(
+            admitted.len() >= 5 * 45,
+            "the budget is used: {}",
+            admitted.len()
+        );
+    }
+
+    #[test]
+    fn a_caller_that_can_wait_reserves_and_others_get_spread_turns() {
+        let bucket = Bucket::new("ct", 10, Duration::from_secs(10));
+        let mut state = None;
+        for _ in 0..bucket.capacity {
+            let (s, a) = bucket.decide(state, 0, 0);
+            assert_eq!(a, Admission::Now);
+            state = Some(s);
+        }
+        let (s, a) = bucket.decide(state, 0, 5_000);
+        assert!(
+            matches!(a, Admission::After(w) if w <= Duration::from_millis(1_200)),
+            "{a:?}"
+        );
+        state = Some(s);
+        let mut turns = Vec::new();
+        for _ in 0..5 {
+            let (s, a) = bucket.decide(state, 0, 0);
+            state = Some(s);
+            let Admission::Throttled { turn_in } = a else {
+                panic!("{a:?}")
+            };
+            turns.push(turn_in);
+        }
+        assert!(
+            turns.windows(2).all(|w| w[1] > w[0]),
+            "turns are spread: {turns:?}"
+        );
+    }
+}
