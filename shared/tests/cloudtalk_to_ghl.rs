@@ -28,6 +28,7 @@ struct Setup {
     deps: Deps,
     map: Arc<MemoryContactMap>,
     state: Arc<MemoryStateStore>,
+    queue: Arc<bridge::retry_queue::MemoryRetryQueue>,
 }
 
 async fn setup(
@@ -47,12 +48,15 @@ async fn setup(
     let mut backends = bridge::Backends::in_memory();
     backends.contacts = map.clone();
     backends.state = state.clone();
+    let queue = Arc::new(bridge::retry_queue::MemoryRetryQueue::new());
+    backends.retry_queue = queue.clone();
     let deps = Deps::build(config, backends).unwrap();
     Setup {
         fakes,
         deps,
         map,
         state,
+        queue,
     }
 }
 
@@ -489,7 +493,7 @@ async fn campaign_status_creates_the_opportunity_when_there_is_none() {
 }
 
 #[tokio::test]
-async fn campaign_status_without_a_contact_finds_the_campaigns_contacts_by_tag() {
+async fn a_campaign_without_a_contact_is_fanned_out_page_by_page_and_none_is_dropped() {
     let s = setup(json!({"id": "ghl-found"}), json!([]), Some(STAGE_MAP)).await;
     Mock::given(method("GET"))
         .and(path("/api/tags/index.json"))
@@ -497,16 +501,30 @@ async fn campaign_status_without_a_contact_finds_the_campaigns_contacts_by_tag()
             {"Tag": {"id": "11", "name": "other"}}, {"Tag": {"id": "12", "name": "Spring-2026"}}]}})))
         .mount(&s.fakes.cloudtalk)
         .await;
-    // Overrides the empty search mounted by setup for requests with tag_id.
-    Mock::given(method("GET"))
-        .and(path("/api/contacts/index.json"))
-        .and(wiremock::matchers::query_param("tag_id", "12"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"responseData": {"pageCount": 1, "data": [
-            {"Contact": {"id": "501", "name": "A"}, "ContactNumber": {"public_number": "+393501111111"}},
-            {"Contact": {"id": "502", "name": "B"}, "ContactNumber": {"public_number": "+393502222222"}}]}})))
-        .with_priority(1)
-        .mount(&s.fakes.cloudtalk)
-        .await;
+    // Two pages of tagged contacts; they override the empty search mounted by setup.
+    for (page, rows) in [
+        (
+            "1",
+            json!([{"Contact": {"id": "501", "name": "A"}, "ContactNumber": {"public_number": "+393501111111"}},
+                     {"Contact": {"id": "502", "name": "B"}, "ContactNumber": {"public_number": "+393502222222"}}]),
+        ),
+        (
+            "2",
+            json!([{"Contact": {"id": "503", "name": "C"}, "ContactNumber": {"public_number": "+393503333333"}}]),
+        ),
+    ] {
+        Mock::given(method("GET"))
+            .and(path("/api/contacts/index.json"))
+            .and(wiremock::matchers::query_param("tag_id", "12"))
+            .and(wiremock::matchers::query_param("page", page))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"responseData": {"pageCount": 2, "data": rows}})),
+            )
+            .with_priority(1)
+            .mount(&s.fakes.cloudtalk)
+            .await;
+    }
     let body =
         r#"{"campaign_name":"Spring","campaign_status":"completed","campaign_tag":"spring-2026"}"#;
     let res = handle(
@@ -516,34 +534,56 @@ async fn campaign_status_without_a_contact_finds_the_campaigns_contacts_by_tag()
     )
     .await;
     assert_eq!(res.status(), 200);
+    let answer = response_json(&res);
     assert_eq!(
-        response_json(&res)["opportunities"],
-        json!({"moved": 0, "unchanged": 0, "created": 2, "failed": 0, "truncated": false})
+        (answer["result"].clone(), answer["pagesQueued"].clone()),
+        (json!("queued"), json!(2))
     );
-    let ct = received(&s.fakes.cloudtalk).await;
-    assert_eq!(
-        ct.len(),
-        2,
-        "one tag lookup and one page of contacts: {ct:?}"
+    assert!(
+        received(&s.fakes.ghl).await.is_empty(),
+        "nothing moved in the request"
     );
-    assert_eq!(ct[1].query["tag_id"], "12");
-    // The fake GHL matches both numbers to one contact: the first CloudTalk contact is linked
-    // to it, the second cannot take the same GHL contact.
-    assert_eq!(
-        s.map
-            .find_by_cloudtalk(LOCATION, "501")
-            .await
-            .unwrap()
-            .unwrap()
-            .ghl_contact_id,
-        "ghl-found"
-    );
+    // Each page is its own event; the worker moves every contact of every page.
+    let pages = s.queue.drain();
+    assert_eq!(pages.len(), 2);
+    assert_ne!(pages[0].0.key, pages[1].0.key);
+    for (page, _) in pages {
+        let result = bridge::worker::process(&s.deps, page).await;
+        assert_eq!(
+            result,
+            bridge::worker::WorkerResult::Done { duplicate: false }
+        );
+    }
+    let created = received(&s.fakes.ghl)
+        .await
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/opportunities/")
+        .count();
+    assert_eq!(created, 3, "all three contacts of both pages moved");
+    // The fake GHL matches every number to one contact: the first CloudTalk contact is linked
+    // to it, the others cannot take the same GHL contact.
+    let linked = s
+        .map
+        .find_by_cloudtalk(LOCATION, "501")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(linked.ghl_contact_id, "ghl-found");
     assert!(s
         .map
         .find_by_cloudtalk(LOCATION, "502")
         .await
         .unwrap()
         .is_none());
+    // A redelivery of the campaign event queues nothing more.
+    let again = handle(
+        EndpointId::CloudtalkCampaignStatusChange,
+        &s.deps,
+        ct_post("/api/cloudtalk-webhooks/campaign-status-change", body),
+    )
+    .await;
+    assert_eq!(response_json(&again)["duplicate"], true);
+    assert_eq!(s.queue.queued_len(), 0);
 }
 
 #[tokio::test]

@@ -178,11 +178,11 @@ impl Subject<'_> {
         }
     }
 
-    /// Waits for the link a concurrent event is creating; a retryable error when it does not
-    /// come.
+    /// Waits for the link a concurrent event is creating, within the attempt's deadline; a
+    /// retryable error when it does not come.
     async fn wait_for_link(&self) -> Result<String, BridgeError> {
-        let started = std::time::Instant::now();
-        while started.elapsed() < CREATION_WAIT {
+        let until = tokio::time::Instant::now() + crate::deadline::Deadline::bound(CREATION_WAIT);
+        while tokio::time::Instant::now() < until {
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             if let Some(id) = self.mapped().await? {
                 return Ok(id);

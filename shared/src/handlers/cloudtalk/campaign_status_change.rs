@@ -6,11 +6,11 @@
 //! When the payload names a contact, only that contact moves. When it names only a campaign,
 //! its contacts are found the way CloudTalk campaigns select them, by contact tag: the tag is
 //! `campaign_tag` from the payload, else the campaign's name; the bridge looks the tag up
-//! (`/tags/index.json`) and pages through `/contacts/index.json?tag_id=…`. Contacts are
-//! processed one after another with a pause between them, at most `MAX_CONTACTS_PER_EVENT`
-//! per event; the answer says how many remain.
-
-use std::time::Duration;
+//! (`/tags/index.json`) and counts the pages of `/contacts/index.json?tag_id=…`. Campaigns
+//! of any size: each page becomes its own queued event (with its own idempotency key) that the
+//! retry worker applies contact by contact, each move a recorded step, paced by the shared
+//! budget; the answer says how many pages and contacts were queued. Without a retry queue (a
+//! local run) the pages are moved in the request, as far as its deadline allows.
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -20,19 +20,28 @@ use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::handlers::require_ghl;
-use crate::idempotency::Steps;
+use crate::idempotency::{event_key, Steps};
 use crate::payload::cloudtalk::{parse_campaign, CampaignEvent, ContactRef};
 use crate::payload::PayloadError;
 use crate::registry::EndpointId;
 use crate::resolve::resolve_ghl_contact;
+use crate::retry_queue::QueuedEvent;
 
-/// Contacts moved per event: about 4 GHL calls each keeps well inside GHL's 100 requests per
-/// 10 seconds and the function's timeout.
-pub const MAX_CONTACTS_PER_EVENT: usize = 25;
-/// Pause between contacts.
-const PACE: Duration = Duration::from_millis(150);
+/// The body key that marks a queued page of a campaign (set by the bridge, never by a sender's
+/// meaning; a sender that sets it only asks for one page of its own campaign).
+const PAGE_KEY: &str = "_bridge_page";
 
 pub struct CampaignStatusChange;
+
+/// What a campaign event asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignWork {
+    pub event: CampaignEvent,
+    /// The original body, copied into the queued pages.
+    pub body: Value,
+    /// A queued page: the tag's id and the page number.
+    pub page: Option<(String, u32)>,
+}
 
 /// What happened to one contact's opportunity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,52 +100,13 @@ async fn move_opportunity(
     }
 }
 
-/// The contacts a campaign event is about: the one it names, or (up to
-/// [`MAX_CONTACTS_PER_EVENT`]) those carrying the campaign's tag; and whether there were more.
-async fn campaign_contacts(
-    deps: &Deps,
-    event: &CampaignEvent,
-    tag: Option<&str>,
-) -> Result<(Vec<ContactRef>, bool), BridgeError> {
-    if event.contact.is_identifiable() {
-        return Ok((vec![event.contact.clone()], false));
-    }
-    let Some(tag) = tag else {
-        return Ok((vec![], false));
-    };
-    if !deps.cloudtalk_configured() {
-        return Err(BridgeError::Config(
-            "CLOUDTALK_API_KEY_ID and CLOUDTALK_API_KEY_SECRET are needed to find a campaign's contacts".into(),
-        ));
-    }
-    let Some(tag_id) = deps.cloudtalk.find_tag(tag).await? else {
-        return Err(BridgeError::Unprocessable {
-            message: format!("CloudTalk has no contact tag named \"{tag}\""),
-            missing: vec![],
-        });
-    };
-    let mut contacts: Vec<ContactRef> = Vec::new();
-    let mut page = 1;
-    loop {
-        let (rows, pages) = deps.cloudtalk.contacts_with_tag(&tag_id, page).await?;
-        for row in rows {
-            if contacts.len() == MAX_CONTACTS_PER_EVENT {
-                return Ok((contacts, true));
-            }
-            contacts.push(ContactRef {
-                cloudtalk_id: Some(row.id),
-                phone: row.phones.first().cloned(),
-                email: row.emails.first().cloned(),
-                name: row.name,
-            });
-        }
-        if page >= pages {
-            return Ok((contacts, false));
-        }
-        if contacts.len() == MAX_CONTACTS_PER_EVENT {
-            return Ok((contacts, true));
-        }
-        page += 1;
+/// A CloudTalk contact row as the contact a move is about.
+fn contact_of(row: crate::clients::ContactRecord) -> ContactRef {
+    ContactRef {
+        cloudtalk_id: Some(row.id),
+        phone: row.phones.first().cloned(),
+        email: row.emails.first().cloned(),
+        name: row.name,
     }
 }
 
@@ -175,24 +145,41 @@ impl Tally {
             Move::Created => self.created += 1,
         }
     }
+
+    fn add(&mut self, other: Tally) {
+        self.moved += other.moved;
+        self.unchanged += other.unchanged;
+        self.created += other.created;
+        self.failed += other.failed;
+        self.ghl_ids.extend(other.ghl_ids);
+    }
+
+    fn json(&self, extra: Value) -> Value {
+        let mut counts = json!({"moved": self.moved, "unchanged": self.unchanged,
+            "created": self.created, "failed": self.failed});
+        if let (Some(counts), Value::Object(extra)) = (counts.as_object_mut(), extra) {
+            counts.extend(extra);
+        }
+        counts
+    }
 }
 
-/// Moves every contact in turn, pausing between them; each move is a recorded step. One
-/// contact's failure fails the event only when it is the event's only contact.
+/// Moves every contact in turn; each move is a recorded step (`<prefix>:<i>`), so a retried
+/// page resumes where it stopped. A contact's failure fails the event only when it is the
+/// event's only contact, or when it is a wait (the budget, the deadline): the page then
+/// resumes later.
 async fn move_all(
     deps: &Deps,
     contacts: &[ContactRef],
     target: &StageTarget,
     campaign: &str,
+    prefix: &str,
     steps: &mut Steps,
 ) -> Result<Tally, BridgeError> {
     let location = deps.location_for(None);
     let mut tally = Tally::default();
     for (i, contact) in contacts.iter().enumerate() {
-        if i > 0 {
-            tokio::time::sleep(PACE).await;
-        }
-        let step = format!("move:{i}");
+        let step = format!("{prefix}:{i}");
         if let Some(done) = steps.get(&step) {
             // Moved by an earlier attempt of this event.
             tally.count(done.to_string(), Move::AlreadyThere);
@@ -203,7 +190,7 @@ async fn move_all(
                 steps.record(&step, &id).await?;
                 tally.count(id, m);
             }
-            Err(e) if contacts.len() == 1 => return Err(e),
+            Err(e) if contacts.len() == 1 || !e.uses_an_attempt() => return Err(e),
             Err(e) => {
                 tally.failed += 1;
                 tracing::warn!(endpoint = %EndpointId::CloudtalkCampaignStatusChange, error = e.code(), detail = %e.public_message(), "campaign contact not moved");
@@ -213,34 +200,119 @@ async fn move_all(
     Ok(tally)
 }
 
+/// The tag's id, or 422 when CloudTalk has no such tag.
+async fn tag_id(deps: &Deps, tag: &str) -> Result<String, BridgeError> {
+    if !deps.cloudtalk_configured() {
+        return Err(BridgeError::Config(
+            "CLOUDTALK_API_KEY_ID and CLOUDTALK_API_KEY_SECRET are needed to find a campaign's contacts".into(),
+        ));
+    }
+    deps.cloudtalk
+        .find_tag(tag)
+        .await?
+        .ok_or_else(|| BridgeError::Unprocessable {
+            message: format!("CloudTalk has no contact tag named \"{tag}\""),
+            missing: vec![],
+        })
+}
+
+/// Moves the contacts of one page of the tag.
+async fn move_page(
+    deps: &Deps,
+    work: &CampaignWork,
+    target: &StageTarget,
+    tag_id: &str,
+    page: u32,
+    steps: &mut Steps,
+) -> Result<Tally, BridgeError> {
+    let campaign = work
+        .event
+        .campaign_name
+        .as_deref()
+        .unwrap_or("CloudTalk campaign");
+    let (rows, _) = deps.cloudtalk.contacts_with_tag(tag_id, page).await?;
+    let contacts: Vec<ContactRef> = rows.into_iter().map(contact_of).collect();
+    move_all(
+        deps,
+        &contacts,
+        target,
+        campaign,
+        &format!("move:{page}"),
+        steps,
+    )
+    .await
+}
+
+/// The queued event of one page of a campaign: the original body with the page marked.
+fn page_event(deps: &Deps, work: &CampaignWork, tag_id: &str, page: u32) -> QueuedEvent {
+    let mut body = work.body.clone();
+    body[PAGE_KEY] = json!({ "tagId": tag_id, "page": page });
+    let id = EndpointId::CloudtalkCampaignStatusChange;
+    QueuedEvent {
+        endpoint: id,
+        key: event_key(id, &body),
+        body: body.to_string(),
+        attempt: 0,
+        first_received_at: chrono::DateTime::from_timestamp_millis(deps.clock.now_ms())
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        last_error: None,
+        parked_at: None,
+        not_before_ms: None,
+    }
+}
+
+/// Queues every page of the tag as its own event (once per event: the `fanout` step), or,
+/// without a retry queue, moves them here.
+async fn fan_out(
+    deps: &Deps,
+    work: &CampaignWork,
+    target: &StageTarget,
+    tag: &str,
+    steps: &mut Steps,
+) -> Result<Outcome, BridgeError> {
+    let tag_id = tag_id(deps, tag).await?;
+    let (rows, pages) = deps.cloudtalk.contacts_with_tag(&tag_id, 1).await?;
+    let pages = pages.max(1);
+    if deps.retry_queue.kind() == "none" {
+        let mut tally = Tally::default();
+        for page in 1..=pages {
+            tally.add(move_page(deps, work, target, &tag_id, page, steps).await?);
+        }
+        return Ok(Outcome::applied().detail("opportunities", tally.json(json!({"pages": pages}))));
+    }
+    let queued = steps
+        .run("fanout", || async {
+            for page in 1..=pages {
+                let event = page_event(deps, work, &tag_id, page);
+                deps.retry_queue.enqueue(&event, 0).await?;
+            }
+            Ok(pages.to_string())
+        })
+        .await?;
+    Ok(Outcome::with_result("queued")
+        .detail("pagesQueued", queued.parse::<u32>().unwrap_or(pages))
+        .detail("contactsOnFirstPage", rows.len()))
+}
+
 #[async_trait]
 impl Handler for CampaignStatusChange {
-    type Event = CampaignEvent;
+    type Event = CampaignWork;
 
-    fn parse(&self, body: &Value) -> Result<CampaignEvent, PayloadError> {
-        parse_campaign(body)
-    }
-
-    async fn apply(
-        &self,
-        deps: &Deps,
-        event: &CampaignEvent,
-        steps: &mut Steps,
-    ) -> Result<Outcome, BridgeError> {
-        let rules = deps
-            .config
-            .campaign_stage_map
-            .as_ref()
-            .map_err(|e| BridgeError::Config(e.clone()))?;
-        let Some(target) = rules.target(event.campaign_name.as_deref(), &event.status) else {
-            return Ok(Outcome::with_result("no_rule").detail("status", &event.status));
-        };
+    fn parse(&self, body: &Value) -> Result<CampaignWork, PayloadError> {
+        let event = parse_campaign(body)?;
+        let page = body.get(PAGE_KEY).and_then(|p| {
+            let tag_id = crate::payload::fields::find_id(p, &["tagId"])?;
+            let page = p.get("page")?.as_u64()?;
+            Some((tag_id, u32::try_from(page).ok()?.max(1)))
+        });
+        let named = event.contact.is_identifiable();
         let tag = event
             .campaign_tag
             .as_deref()
             .or(event.campaign_name.as_deref());
-        if !event.contact.is_identifiable() && tag.is_none() {
-            return Err(BridgeError::missing_fields(
+        if !named && tag.is_none() && page.is_none() {
+            return Err(PayloadError::missing_fields(
                 "no contact and no campaign to find contacts by",
                 &[
                     "contact_id",
@@ -250,30 +322,55 @@ impl Handler for CampaignStatusChange {
                 ],
             ));
         }
+        Ok(CampaignWork {
+            event,
+            body: body.clone(),
+            page,
+        })
+    }
+
+    async fn apply(
+        &self,
+        deps: &Deps,
+        work: &CampaignWork,
+        steps: &mut Steps,
+    ) -> Result<Outcome, BridgeError> {
+        let event = &work.event;
+        let rules = deps
+            .config
+            .campaign_stage_map
+            .as_ref()
+            .map_err(|e| BridgeError::Config(e.clone()))?;
+        let Some(target) = rules.target(event.campaign_name.as_deref(), &event.status) else {
+            return Ok(Outcome::with_result("no_rule").detail("status", &event.status));
+        };
         require_ghl(deps)?;
         let campaign = event
             .campaign_name
             .as_deref()
             .unwrap_or("CloudTalk campaign");
-        let (contacts, truncated) = campaign_contacts(deps, event, tag).await?;
-        let tally = move_all(deps, &contacts, target, campaign, steps).await?;
+        let tally = if let Some((tag_id, page)) = &work.page {
+            move_page(deps, work, target, tag_id, *page, steps).await?
+        } else if event.contact.is_identifiable() {
+            let one = std::slice::from_ref(&event.contact);
+            move_all(deps, one, target, campaign, "move", steps).await?
+        } else {
+            let tag = event
+                .campaign_tag
+                .as_deref()
+                .or(event.campaign_name.as_deref());
+            let outcome = fan_out(deps, work, target, tag.unwrap_or_default(), steps).await?;
+            return Ok(outcome
+                .detail("pipelineId", &target.pipeline_id)
+                .detail("stageId", &target.stage_id));
+        };
         let mut outcome = Outcome::applied();
-        if tally.ghl_ids.len() == 1 {
+        if tally.ghl_ids.len() == 1 && work.page.is_none() {
             outcome.ghl_contact_id = tally.ghl_ids.first().cloned();
-            outcome.cloudtalk_contact_id = contacts.first().and_then(|c| c.cloudtalk_id.clone());
+            outcome.cloudtalk_contact_id = event.contact.cloudtalk_id.clone();
         }
-        let Tally {
-            moved,
-            unchanged,
-            created,
-            failed,
-            ..
-        } = tally;
         Ok(outcome
-            .detail(
-                "opportunities",
-                json!({"moved": moved, "unchanged": unchanged, "created": created, "failed": failed, "truncated": truncated}),
-            )
+            .detail("opportunities", tally.json(json!({})))
             .detail("pipelineId", &target.pipeline_id)
             .detail("stageId", &target.stage_id))
     }
