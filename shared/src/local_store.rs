@@ -279,19 +279,19 @@ impl StateStore for LocalStore {
 }
 
 impl LocalStore {
-    /// Applies `change` to the idempotency record of `key`, if there is one.
+    /// Applies `change` to the idempotency record of `key` held by `owner`, if there is one.
     fn update_record(
         &self,
         key: &str,
+        owner: &str,
         change: impl FnOnce(&mut IdempotencyRecord),
     ) -> Result<(), StoreError> {
-        self.with_data(|d| match d.idempotency.get_mut(key) {
-            Some(r) => {
-                change(r);
-                ((), true)
-            }
-            None => ((), false),
-        })
+        self.with_data(|d| {
+            let exists = d.idempotency.contains_key(key);
+            let result = IdempotencyRecord::update(d.idempotency.get_mut(key), owner, change);
+            let changed = exists && result.is_ok();
+            (result, changed)
+        })?
     }
 }
 
@@ -308,18 +308,29 @@ impl IdempotencyStore for LocalStore {
         })
     }
 
-    async fn record_step(&self, key: &str, step: &str, value: &str) -> Result<(), StoreError> {
-        self.update_record(key, |r| {
+    async fn record_step(
+        &self,
+        key: &str,
+        owner: &str,
+        step: &str,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        self.update_record(key, owner, |r| {
             r.steps.insert(step.to_string(), value.to_string());
         })
     }
 
-    async fn complete(&self, key: &str, response: &serde_json::Value) -> Result<(), StoreError> {
-        self.update_record(key, |r| r.completed = Some(response.clone()))
+    async fn complete(
+        &self,
+        key: &str,
+        owner: &str,
+        response: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.update_record(key, owner, |r| r.completed = Some(response.clone()))
     }
 
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.update_record(key, |r| r.lock_until_ms = 0)
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.update_record(key, owner, |r| r.lock_until_ms = 0)
     }
 
     async fn seen(&self, key: &str, now_ms: i64) -> Result<bool, StoreError> {

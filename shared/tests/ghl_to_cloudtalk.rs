@@ -199,9 +199,19 @@ async fn new_note_adds_the_formatted_note() {
         ("PUT", "/api/notes/add/555.json")
     );
     assert_eq!(
-        seen[0].body,
-        json!({"note":"[GHL Note] Cliente interessato al prodotto premium - Added by User ID: agent_789 - 2026-11-28T10:00:00Z"})
+        unmarked(&seen[0].body["note"]),
+        "[GHL Note] Cliente interessato al prodotto premium - Added by User ID: agent_789 - 2026-11-28T10:00:00Z"
     );
+}
+
+/// A note's text without the bridge's trailing reference (checked to be there).
+fn unmarked(note: &serde_json::Value) -> String {
+    let text = note.as_str().expect("note text");
+    let (text, marker) = text
+        .rsplit_once("\n[ref ")
+        .expect("the note carries its reference");
+    assert!(marker.len() == 11 && marker.ends_with(']'), "{marker}");
+    text.to_string()
 }
 
 #[tokio::test]
@@ -226,8 +236,16 @@ async fn pipeline_change_adds_an_activity() {
         (seen[0].method.as_str(), seen[0].path.as_str()),
         ("PUT", "/api/activity/add/555.json")
     );
+    let mut activity = seen[0].body.clone();
+    let marker = activity["external_id"].take();
     assert_eq!(
-        seen[0].body,
+        marker.as_str().map(str::len),
+        Some(10),
+        "the activity carries its marker"
+    );
+    activity.as_object_mut().unwrap().remove("external_id");
+    assert_eq!(
+        activity,
         json!({"type":"other","name":"Pipeline Stage Change",
             "description":"[GHL Pipeline Change] Contact moved to \"Qualified Lead\" stage in \"Sales Pipeline\" pipeline (from \"Cold Lead\") - 2026-11-28T10:00:00Z"})
     );
@@ -252,8 +270,8 @@ async fn status_change_adds_a_note_and_the_status_tag() {
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].path, "/api/notes/add/555.json");
     assert_eq!(
-        seen[0].body,
-        json!({"note":"[GHL Status Change] Status changed from \"lead\" to \"customer\" - Reason: Purchase completed - T1"})
+        unmarked(&seen[0].body["note"]),
+        "[GHL Status Change] Status changed from \"lead\" to \"customer\" - Reason: Purchase completed - T1"
     );
     assert_eq!(
         (seen[1].method.as_str(), seen[1].path.as_str()),
@@ -617,4 +635,68 @@ async fn an_upstream_outage_is_retried_within_the_request() {
         "two failures, then the note"
     );
     assert_eq!(queue.queued_len(), 0);
+}
+
+#[tokio::test]
+async fn a_note_whose_answer_was_lost_is_found_again_not_written_twice() {
+    let fakes = Fakes::start().await;
+    // CloudTalk applies the note but answers after the client's 2 s timeout.
+    Mock::given(method("PUT"))
+        .and(path("/api/notes/add/555.json"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_delay(std::time::Duration::from_millis(2_500))
+                .set_body_json(json!({"responseData": {"status": 201, "data": {"id": "7001"}}})),
+        )
+        .mount(&fakes.cloudtalk)
+        .await;
+    let (deps, map, queue) = fakes.deps_with_queue();
+    link_mario(map.as_ref()).await;
+    let body = r#"{"contact":{"id":"ghl_123456"},"note":{"body":"Richiamare","userId":"u1"}}"#;
+    let res = handle(
+        EndpointId::GhlNewNote,
+        &deps,
+        post("/api/ghl-webhooks/new-note", body, Some(GHL_SECRET)),
+    )
+    .await;
+    assert_eq!(res.status(), 202, "{}", response_json(&res));
+    let sent = received(&fakes.cloudtalk).await;
+    assert_eq!(
+        sent.len(),
+        1,
+        "a timed-out write is not repeated in the request"
+    );
+    let written = sent[0].body["note"].as_str().unwrap().to_string();
+    // CloudTalk now lists the note it did write; the retry reads it back.
+    fakes.cloudtalk.reset().await;
+    Mock::given(method("GET"))
+        .and(path("/api/notes/index.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"responseData": {
+            "itemsCount": 1, "pageCount": 1, "data": [{"Note": {"id": "7001", "note": written}}]}})))
+        .mount(&fakes.cloudtalk)
+        .await;
+    mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
+    let queued = queue.drain();
+    assert_eq!(queued.len(), 1);
+    let result = bridge::worker::process(&deps, queued[0].0.clone()).await;
+    assert_eq!(
+        result,
+        bridge::worker::WorkerResult::Done { duplicate: false }
+    );
+    let retry = calls(&fakes.cloudtalk).await;
+    assert_eq!(
+        retry,
+        vec![("GET".to_string(), "/api/notes/index.json".to_string())],
+        "found by its marker, not written again"
+    );
+    let marker = written
+        .rsplit_once("[ref ")
+        .unwrap()
+        .1
+        .trim_end_matches(']');
+    let query = &received(&fakes.cloudtalk).await[0].query;
+    assert_eq!(
+        (query["contact_id"].as_str(), query["keyword"].as_str()),
+        ("555", marker)
+    );
 }

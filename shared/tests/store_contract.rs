@@ -14,7 +14,7 @@ use bridge::contact_map::{
     ContactLink, ContactMap, DynamoContactMap, LinkOrigin, LinkOutcome, MemoryContactMap,
 };
 use bridge::idempotency::{
-    Claim, DynamoIdempotencyStore, IdempotencyStore, MemoryIdempotencyStore, RECORD_TTL_SECS,
+    Claim, DynamoIdempotencyStore, IdempotencyStore, Lease, MemoryIdempotencyStore, RECORD_TTL_SECS,
 };
 use bridge::local_store::LocalStore;
 use bridge::state::{AgentStatus, DynamoStateStore, MemoryStateStore, StateStore, StoredEvent};
@@ -217,28 +217,31 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn acquired(steps: &[(&str, &str)]) -> Claim {
-    Claim::Acquired {
-        steps: steps
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<BTreeMap<_, _>>(),
+/// The lease of a claim that acquired the event with exactly `steps`; fails otherwise.
+fn acquired(claim: Claim, steps: &[(&str, &str)]) -> Lease {
+    let expected: BTreeMap<String, String> = steps
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    match claim {
+        Claim::Acquired { steps, lease } => {
+            assert_eq!(steps, expected);
+            assert!(!lease.owner.is_empty());
+            lease
+        }
+        other => panic!("expected the claim to acquire, got {other:?}"),
     }
+}
+
+async fn claim(store: &Arc<dyn IdempotencyStore>, key: &str, at: i64) -> Claim {
+    store.claim(key, at, at + LOCK_MS).await.unwrap()
 }
 
 async fn a_first_claim_acquires_and_a_second_is_in_progress(store: Arc<dyn IdempotencyStore>) {
     let now = now_ms();
-    assert_eq!(
-        store.claim("e1", now, now + LOCK_MS).await.unwrap(),
-        acquired(&[])
-    );
-    assert_eq!(
-        store
-            .claim("e1", now + 10, now + 10 + LOCK_MS)
-            .await
-            .unwrap(),
-        Claim::InProgress
-    );
+    let first = acquired(claim(&store, "e1", now).await, &[]);
+    assert!(!first.takeover);
+    assert_eq!(claim(&store, "e1", now + 10).await, Claim::InProgress);
     assert_eq!(
         store
             .claim("e1", now + LOCK_MS - 1, now + 2 * LOCK_MS)
@@ -247,83 +250,131 @@ async fn a_first_claim_acquires_and_a_second_is_in_progress(store: Arc<dyn Idemp
         Claim::InProgress,
         "the lock holds until its last millisecond"
     );
-    // Another key is another event.
-    assert_eq!(
-        store.claim("e2", now, now + LOCK_MS).await.unwrap(),
-        acquired(&[])
-    );
+    // Another key is another event, with another owner.
+    let other = acquired(claim(&store, "e2", now).await, &[]);
+    assert_ne!(first.owner, other.owner);
 }
 
 async fn after_lock_expiry_a_claim_acquires_with_the_recorded_steps(
     store: Arc<dyn IdempotencyStore>,
 ) {
     let now = now_ms();
-    store.claim("e1", now, now + LOCK_MS).await.unwrap();
-    store.record_step("e1", "note", "n-1").await.unwrap();
-    store.record_step("e1", "task", "t-0").await.unwrap();
-    store.record_step("e1", "task", "t-1").await.unwrap();
+    let first = acquired(claim(&store, "e1", now).await, &[]);
+    store
+        .record_step("e1", &first.owner, "note", "n-1")
+        .await
+        .unwrap();
+    store
+        .record_step("e1", &first.owner, "task", "t-0")
+        .await
+        .unwrap();
+    store
+        .record_step("e1", &first.owner, "task", "t-1")
+        .await
+        .unwrap();
     // The first attempt died: at its lock's end another takes over, with the steps.
     let later = now + LOCK_MS;
-    assert_eq!(
-        store.claim("e1", later, later + LOCK_MS).await.unwrap(),
-        acquired(&[("note", "n-1"), ("task", "t-1")])
+    let second = acquired(
+        claim(&store, "e1", later).await,
+        &[("note", "n-1"), ("task", "t-1")],
     );
+    assert!(second.takeover, "a lock that ran out is a takeover");
     // The new attempt holds a lock of its own.
+    assert_eq!(claim(&store, "e1", later + 1).await, Claim::InProgress);
+}
+
+async fn an_attempt_that_outlived_its_lock_cannot_touch_the_new_one(
+    store: Arc<dyn IdempotencyStore>,
+) {
+    let now = now_ms();
+    let old = acquired(claim(&store, "e1", now).await, &[]);
+    store
+        .record_step("e1", &old.owner, "contact", "c-1")
+        .await
+        .unwrap();
+    // Its lock runs out while it is still at work; a new attempt takes over.
+    let new = acquired(
+        claim(&store, "e1", now + LOCK_MS).await,
+        &[("contact", "c-1")],
+    );
+    let contended = |r: Result<(), StoreError>| matches!(r, Err(StoreError::Contended(_)));
+    // The old attempt's writes are refused: no step, no answer, no release.
+    assert!(contended(
+        store.record_step("e1", &old.owner, "note", "stale").await
+    ));
+    assert!(contended(
+        store
+            .complete("e1", &old.owner, &json!({"by": "old"}))
+            .await
+    ));
+    assert!(contended(store.release("e1", &old.owner).await));
     assert_eq!(
-        store.claim("e1", later + 1, later + LOCK_MS).await.unwrap(),
-        Claim::InProgress
+        claim(&store, "e1", now + LOCK_MS + 1).await,
+        Claim::InProgress,
+        "still held by the new attempt"
+    );
+    // The new attempt's writes land.
+    store
+        .record_step("e1", &new.owner, "note", "n-2")
+        .await
+        .unwrap();
+    store
+        .complete("e1", &new.owner, &json!({"by": "new"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        claim(&store, "e1", now + 2 * LOCK_MS).await,
+        Claim::Completed {
+            response: json!({"by": "new"})
+        }
     );
 }
 
 async fn a_completed_event_answers_every_later_claim(store: Arc<dyn IdempotencyStore>) {
     let now = now_ms();
-    store.claim("e1", now, now + LOCK_MS).await.unwrap();
-    store.record_step("e1", "note", "n-1").await.unwrap();
+    let lease = acquired(claim(&store, "e1", now).await, &[]);
+    store
+        .record_step("e1", &lease.owner, "note", "n-1")
+        .await
+        .unwrap();
     let answer =
         json!({"ok": true, "cloudtalkNoteId": "n-1", "nested": {"list": [1, "two", null]}});
-    store.complete("e1", &answer).await.unwrap();
+    store.complete("e1", &lease.owner, &answer).await.unwrap();
     let completed = Claim::Completed {
         response: answer.clone(),
     };
-    assert_eq!(
-        store.claim("e1", now + 1, now + LOCK_MS).await.unwrap(),
-        completed
-    );
+    assert_eq!(claim(&store, "e1", now + 1).await, completed);
     let later = now + 2 * LOCK_MS;
-    assert_eq!(
-        store.claim("e1", later, later + LOCK_MS).await.unwrap(),
-        completed
-    );
-    store.release("e1").await.unwrap();
-    assert_eq!(
-        store.claim("e1", later, later + LOCK_MS).await.unwrap(),
-        completed
-    );
+    assert_eq!(claim(&store, "e1", later).await, completed);
+    store.release("e1", &lease.owner).await.unwrap();
+    assert_eq!(claim(&store, "e1", later).await, completed);
 }
 
 async fn a_released_event_is_taken_over_at_once(store: Arc<dyn IdempotencyStore>) {
     let now = now_ms();
-    store.claim("e1", now, now + LOCK_MS).await.unwrap();
-    store.record_step("e1", "contact", "c-9").await.unwrap();
-    store.release("e1").await.unwrap();
-    assert_eq!(
-        store.claim("e1", now + 1, now + LOCK_MS).await.unwrap(),
-        acquired(&[("contact", "c-9")])
-    );
-    assert_eq!(
-        store.claim("e1", now + 2, now + LOCK_MS).await.unwrap(),
-        Claim::InProgress
-    );
+    let lease = acquired(claim(&store, "e1", now).await, &[]);
+    store
+        .record_step("e1", &lease.owner, "contact", "c-9")
+        .await
+        .unwrap();
+    store.release("e1", &lease.owner).await.unwrap();
+    let next = acquired(claim(&store, "e1", now + 1).await, &[("contact", "c-9")]);
+    assert!(!next.takeover, "a released event is no takeover");
+    assert_eq!(claim(&store, "e1", now + 2).await, Claim::InProgress);
 }
 
 async fn seen_once_a_record_exists(store: Arc<dyn IdempotencyStore>) {
     let now = now_ms();
     assert!(!store.seen("e1", now).await.unwrap());
-    store.claim("e1", now, now + LOCK_MS).await.unwrap();
+    let lease = acquired(claim(&store, "e1", now).await, &[]);
     assert!(store.seen("e1", now).await.unwrap());
-    store.release("e1").await.unwrap();
+    store.release("e1", &lease.owner).await.unwrap();
     assert!(store.seen("e1", now + 1).await.unwrap());
-    store.complete("e1", &json!({"ok": true})).await.unwrap();
+    let lease = acquired(claim(&store, "e1", now + 1).await, &[]);
+    store
+        .complete("e1", &lease.owner, &json!({"ok": true}))
+        .await
+        .unwrap();
     assert!(store.seen("e1", now + 2).await.unwrap());
     assert!(!store.seen("e2", now).await.unwrap());
 }
@@ -331,10 +382,16 @@ async fn seen_once_a_record_exists(store: Arc<dyn IdempotencyStore>) {
 async fn records_expire_after_their_lifetime(store: Arc<dyn IdempotencyStore>) {
     let now = now_ms();
     let lifetime_ms = RECORD_TTL_SECS * 1000;
-    store.claim("done", now, now + LOCK_MS).await.unwrap();
-    store.complete("done", &json!({"ok": true})).await.unwrap();
-    store.claim("dead", now, now + LOCK_MS).await.unwrap();
-    store.record_step("dead", "note", "n-1").await.unwrap();
+    let done = acquired(claim(&store, "done", now).await, &[]);
+    store
+        .complete("done", &done.owner, &json!({"ok": true}))
+        .await
+        .unwrap();
+    let dead = acquired(claim(&store, "dead", now).await, &[]);
+    store
+        .record_step("dead", &dead.owner, "note", "n-1")
+        .await
+        .unwrap();
     // Still there on the record's last second.
     assert!(store.seen("done", now + lifetime_ms).await.unwrap());
     assert!(store.seen("dead", now + lifetime_ms).await.unwrap());
@@ -342,35 +399,26 @@ async fn records_expire_after_their_lifetime(store: Arc<dyn IdempotencyStore>) {
     let after = now + lifetime_ms + 1000;
     assert!(!store.seen("done", after).await.unwrap());
     assert!(!store.seen("dead", after).await.unwrap());
-    assert_eq!(
-        store.claim("done", after, after + LOCK_MS).await.unwrap(),
-        acquired(&[])
-    );
-    assert_eq!(
-        store.claim("dead", after, after + LOCK_MS).await.unwrap(),
-        acquired(&[])
-    );
+    acquired(claim(&store, "done", after).await, &[]);
+    acquired(claim(&store, "dead", after).await, &[]);
     // The fresh records live a lifetime of their own.
     assert!(store.seen("dead", after + 1).await.unwrap());
-    assert_eq!(
-        store
-            .claim("dead", after + 1, after + LOCK_MS)
-            .await
-            .unwrap(),
-        Claim::InProgress
-    );
+    assert_eq!(claim(&store, "dead", after + 1).await, Claim::InProgress);
 }
 
 async fn writes_for_unknown_events_change_nothing(store: Arc<dyn IdempotencyStore>) {
     let now = now_ms();
-    store.record_step("ghost", "note", "n-1").await.unwrap();
-    store.complete("ghost", &json!({"ok": true})).await.unwrap();
-    store.release("ghost").await.unwrap();
+    store
+        .record_step("ghost", "x", "note", "n-1")
+        .await
+        .unwrap();
+    store
+        .complete("ghost", "x", &json!({"ok": true}))
+        .await
+        .unwrap();
+    store.release("ghost", "x").await.unwrap();
     assert!(!store.seen("ghost", now).await.unwrap());
-    assert_eq!(
-        store.claim("ghost", now, now + LOCK_MS).await.unwrap(),
-        acquired(&[])
-    );
+    acquired(claim(&store, "ghost", now).await, &[]);
 }
 
 async fn concurrent_claims_of_one_event_acquire_once(store: Arc<dyn IdempotencyStore>) {
@@ -385,7 +433,10 @@ async fn concurrent_claims_of_one_event_acquire_once(store: Arc<dyn IdempotencyS
     for task in tasks {
         claims.push(task.await.expect("task").expect("claim"));
     }
-    let won = claims.iter().filter(|c| **c == acquired(&[])).count();
+    let won = claims
+        .iter()
+        .filter(|c| matches!(c, Claim::Acquired { .. }))
+        .count();
     let lost = claims.iter().filter(|c| **c == Claim::InProgress).count();
     assert_eq!((won, lost), (1, 7), "{claims:?}");
 }
@@ -417,7 +468,9 @@ async fn dynamodb_stores_without_their_table_are_unavailable() {
         idempotency.claim("e", now, now + LOCK_MS).await
     ));
     assert!(is_unavailable(idempotency.seen("e", now).await));
-    assert!(is_unavailable(idempotency.complete("e", &json!({})).await));
+    assert!(is_unavailable(
+        idempotency.complete("e", "o", &json!({})).await
+    ));
 }
 
 // --- Every case against every implementation -------------------------------------------------
@@ -471,6 +524,7 @@ macro_rules! idempotency_contract {
         contract_tests!(dyn bridge::idempotency::IdempotencyStore = $make, [
             a_first_claim_acquires_and_a_second_is_in_progress,
             after_lock_expiry_a_claim_acquires_with_the_recorded_steps,
+            an_attempt_that_outlived_its_lock_cannot_touch_the_new_one,
             a_completed_event_answers_every_later_claim,
             a_released_event_is_taken_over_at_once,
             seen_once_a_record_exists,

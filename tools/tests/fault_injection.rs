@@ -72,14 +72,20 @@ impl IdempotencyStore for Flaky<Arc<dyn IdempotencyStore>> {
         self.fail()?;
         self.inner.claim(key, now, until).await
     }
-    async fn record_step(&self, key: &str, step: &str, value: &str) -> Result<(), StoreError> {
-        self.inner.record_step(key, step, value).await
+    async fn record_step(
+        &self,
+        key: &str,
+        owner: &str,
+        step: &str,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        self.inner.record_step(key, owner, step, value).await
     }
-    async fn complete(&self, key: &str, response: &Value) -> Result<(), StoreError> {
-        self.inner.complete(key, response).await
+    async fn complete(&self, key: &str, owner: &str, response: &Value) -> Result<(), StoreError> {
+        self.inner.complete(key, owner, response).await
     }
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.inner.release(key).await
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.inner.release(key, owner).await
     }
     async fn seen(&self, key: &str, now_ms: i64) -> Result<bool, StoreError> {
         self.inner.seen(key, now_ms).await

@@ -96,8 +96,18 @@ async fn the_bridge_cloudtalk_client_works_against_the_sandbox() {
         description: Some("d".into()),
         activity_date: None,
         external_url: None,
+        external_id: Some("ref-1".into()),
     };
-    ct.add_activity(&id, &activity).await.unwrap();
+    let activity_id = ct.add_activity(&id, &activity).await.unwrap();
+    // The read-backs a write with a lost answer uses find exactly what was written.
+    assert_eq!(
+        ct.find_activity(&id, "ref-1").await.unwrap(),
+        Some(activity_id)
+    );
+    assert_eq!(ct.find_activity(&id, "ref-2").await.unwrap(), None);
+    let note_id = ct.add_note(&id, "second\n[ref abc123]").await.unwrap();
+    assert_eq!(ct.find_note(&id, "abc123").await.unwrap(), Some(note_id));
+    assert_eq!(ct.find_note(&id, "zzz999").await.unwrap(), None);
     assert!(
         ct.find_tag("ONLY").await.unwrap().is_some(),
         "tags are found case-insensitively"
@@ -138,7 +148,10 @@ async fn the_bridge_cloudtalk_client_works_against_the_sandbox() {
     assert_eq!(err.status(), Some(406));
     let state = sandbox.state_json();
     assert_eq!(state["cloudtalk"]["contacts"].as_array().unwrap().len(), 2);
-    assert_eq!(state["cloudtalk"]["contacts"][0]["notes"], json!(["hello"]));
+    assert_eq!(
+        state["cloudtalk"]["contacts"][0]["notes"],
+        json!(["hello", "second\n[ref abc123]"])
+    );
 }
 
 #[tokio::test]

@@ -61,6 +61,8 @@ pub struct ActivityInput {
     pub description: Option<String>,
     pub activity_date: Option<String>,
     pub external_url: Option<String>,
+    /// The bridge's marker, so that a write whose outcome is unknown can be found again.
+    pub external_id: Option<String>,
 }
 
 /// A CloudTalk contact as read back from search or show.
@@ -100,6 +102,18 @@ pub trait CloudTalkApi: Send + Sync {
     /// Appends tags; the contact's other tags are kept.
     async fn add_tags(&self, id: &str, tags: &[String]) -> Result<(), UpstreamError>;
     async fn add_note(&self, contact_id: &str, note: &str) -> Result<String, UpstreamError>;
+    /// The id of the contact's note whose text holds `marker` (`GET /notes/index.json`).
+    async fn find_note(
+        &self,
+        contact_id: &str,
+        marker: &str,
+    ) -> Result<Option<String>, UpstreamError>;
+    /// The id of the contact's activity with this `external_id` (`GET /activity/index.json`).
+    async fn find_activity(
+        &self,
+        contact_id: &str,
+        external_id: &str,
+    ) -> Result<Option<String>, UpstreamError>;
     async fn add_activity(
         &self,
         contact_id: &str,
@@ -159,6 +173,16 @@ fn record_path(prefix: &str, id: &str) -> String {
 }
 
 /// The rows of a list answer (`responseData.data`).
+/// The id of the first list row (unwrapped from one of `wrappers`) that `matches`.
+fn find_row(value: &Value, wrappers: &[&str], matches: impl Fn(&Value) -> bool) -> Option<String> {
+    rows(value)?.iter().find_map(|row| {
+        let inner = wrappers.iter().find_map(|w| row.get(*w)).unwrap_or(row);
+        matches(inner)
+            .then(|| inner.get("id").and_then(id_string))
+            .flatten()
+    })
+}
+
 fn rows(value: &Value) -> Option<&Vec<Value>> {
     value
         .pointer("/responseData/data")
@@ -287,6 +311,39 @@ impl CloudTalkApi for CloudTalkClient {
         let body = json!({ "note": note });
         let answer = self.write("add note", Method::PUT, &path, &body).await?;
         Self::created_id("add note", &answer)
+    }
+
+    async fn find_note(
+        &self,
+        contact_id: &str,
+        marker: &str,
+    ) -> Result<Option<String>, UpstreamError> {
+        let query = [
+            ("contact_id", contact_id),
+            ("keyword", marker),
+            ("limit", "50"),
+        ];
+        let value = self.get("find note", "/notes/index.json", &query).await?;
+        Ok(find_row(&value, &["Note"], |row| {
+            ["note", "text", "content"]
+                .iter()
+                .filter_map(|k| row.get(*k).and_then(scalar_string))
+                .any(|text| text.contains(marker))
+        }))
+    }
+
+    async fn find_activity(
+        &self,
+        contact_id: &str,
+        external_id: &str,
+    ) -> Result<Option<String>, UpstreamError> {
+        let query = [("contact_id", contact_id), ("limit", "100")];
+        let value = self
+            .get("find activity", "/activity/index.json", &query)
+            .await?;
+        Ok(find_row(&value, &["ContactActivity", "Activity"], |row| {
+            row.get("external_id").and_then(scalar_string).as_deref() == Some(external_id)
+        }))
     }
 
     async fn add_activity(

@@ -83,6 +83,12 @@ pub trait GhlApi: Send + Sync {
     /// `PUT /contacts/{id}` with the given fields (never `locationId`).
     async fn update_contact(&self, contact_id: &str, fields: &Value) -> Result<(), UpstreamError>;
     async fn add_note(&self, contact_id: &str, body: &str) -> Result<String, UpstreamError>;
+    /// The id of the contact's note whose body holds `marker` (`GET /contacts/{id}/notes`).
+    async fn find_note(
+        &self,
+        contact_id: &str,
+        marker: &str,
+    ) -> Result<Option<String>, UpstreamError>;
     /// `POST /contacts/{id}/tags`: appends, the contact's other tags are kept.
     async fn add_tags(&self, contact_id: &str, tags: &[String]) -> Result<(), UpstreamError>;
     async fn search_opportunities(
@@ -294,6 +300,22 @@ impl GhlApi for GhlClient {
         let answer = self.write("add note", Method::POST, &path, &note).await?;
         let id = answer.pointer("/note/id").and_then(id_string);
         Self::expect("add note", id, "note.id")
+    }
+
+    async fn find_note(
+        &self,
+        contact_id: &str,
+        marker: &str,
+    ) -> Result<Option<String>, UpstreamError> {
+        let path = path(&["contacts", contact_id, "notes"]);
+        let value = self.get("list notes", &path, &[]).await?;
+        let notes = value.get("notes").and_then(Value::as_array);
+        Ok(notes.into_iter().flatten().find_map(|note| {
+            let body = note.get("body").and_then(scalar_string)?;
+            body.contains(marker)
+                .then(|| note.get("id").and_then(id_string))
+                .flatten()
+        }))
     }
 
     async fn add_tags(&self, contact_id: &str, tags: &[String]) -> Result<(), UpstreamError> {

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use serde_json::Value;
 
-use super::{Claim, IdempotencyStore, RECORD_TTL_SECS};
+use super::{new_owner, Claim, IdempotencyStore, Lease, RECORD_TTL_SECS};
 use crate::dynamo::{self, n, s, string_map, Attributes, Expr, Item, Table};
 use crate::store::StoreError;
 
@@ -46,11 +46,12 @@ fn held_or_completed(item: &Item) -> Claim {
     Claim::Completed { response }
 }
 
-/// Contended (no record to write to) is no error for the writes after a claim.
-fn unless_absent(result: Result<(), StoreError>) -> Result<(), StoreError> {
-    match result {
-        Err(StoreError::Contended(_)) => Ok(()),
-        other => other,
+/// The lease of a claim: a new owner, and whether the record was taken from an attempt that
+/// died holding it (its lock ran out rather than being released to 0).
+fn lease(owner: String, previous_lock: Option<i64>) -> Lease {
+    Lease {
+        owner,
+        takeover: previous_lock.is_some_and(|lock| lock != 0),
     }
 }
 
@@ -61,16 +62,20 @@ impl DynamoIdempotencyStore {
         }
     }
 
-    /// Takes a new or abandoned live record: its steps, or `Contended` when it is not free.
+    /// Takes a new or abandoned live record for `owner`: its steps and the lock it had, or
+    /// `Contended` when it is not free.
     async fn take(
         &self,
         k: &str,
+        owner: &str,
         now_ms: i64,
         lock_until_ms: i64,
-    ) -> Result<BTreeMap<String, String>, StoreError> {
+    ) -> Result<(BTreeMap<String, String>, Option<i64>), StoreError> {
         let now_secs = now_ms.div_euclid(1000);
+        // Operands read the item as it was: `taken_from` keeps the lock this claim replaced.
         let update = Expr::update(
-            "SET #st = :inprogress, lock_until = :lock, \
+            "SET taken_from = if_not_exists(lock_until, :none), #st = :inprogress, \
+             lock_until = :lock, #owner = :owner, \
              expires_at = if_not_exists(expires_at, :exp), steps = if_not_exists(steps, :empty)",
         )
         .only_if(
@@ -78,14 +83,36 @@ impl DynamoIdempotencyStore {
              (#st = :inprogress AND lock_until <= :now AND expires_at >= :nows)",
         )
         .name("#st", "status")
+        .name("#owner", "owner")
         .value(":inprogress", s(IN_PROGRESS))
         .value(":lock", n(lock_until_ms))
+        .value(":owner", s(owner))
+        .value(":none", n(-1))
         .value(":exp", n(now_secs + RECORD_TTL_SECS))
         .value(":empty", string_map(&BTreeMap::new()))
         .value(":now", n(now_ms))
         .value(":nows", n(now_secs));
         let item = self.table.update_and_get(key(k), update).await?;
-        Ok(item.text_map("steps"))
+        let previous = item.number("taken_from").filter(|lock| *lock != -1);
+        Ok((item.text_map("steps"), previous))
+    }
+
+    /// Applies `update` to the record held by `owner`: nothing when there is no record,
+    /// `Contended` when another attempt holds it.
+    async fn owned_update(&self, k: &str, owner: &str, update: Expr) -> Result<(), StoreError> {
+        let update = update
+            .only_if("attribute_exists(pk) AND #owner = :owner")
+            .name("#owner", "owner")
+            .value(":owner", s(owner));
+        match self.table.update(key(k), update).await {
+            Err(StoreError::Contended(_)) => match self.table.get(key(k)).await? {
+                None => Ok(()),
+                Some(_) => Err(StoreError::contended(
+                    "another attempt has taken this event over",
+                )),
+            },
+            other => other,
+        }
     }
 
     /// Replaces an expired (or just removed) record with a fresh one; `Contended` when another
@@ -93,6 +120,7 @@ impl DynamoIdempotencyStore {
     async fn start_afresh(
         &self,
         k: &str,
+        owner: &str,
         now_ms: i64,
         lock_until_ms: i64,
     ) -> Result<(), StoreError> {
@@ -101,6 +129,7 @@ impl DynamoIdempotencyStore {
             key(k),
             [
                 ("status", s(IN_PROGRESS)),
+                ("owner", s(owner)),
                 ("lock_until", n(lock_until_ms)),
                 ("expires_at", n(now_secs + RECORD_TTL_SECS)),
                 ("steps", string_map(&BTreeMap::new())),
@@ -115,17 +144,22 @@ impl DynamoIdempotencyStore {
 #[async_trait]
 impl IdempotencyStore for DynamoIdempotencyStore {
     async fn claim(&self, k: &str, now_ms: i64, lock_until_ms: i64) -> Result<Claim, StoreError> {
-        match self.take(k, now_ms, lock_until_ms).await {
-            Ok(steps) => return Ok(Claim::Acquired { steps }),
+        let owner = new_owner();
+        match self.take(k, &owner, now_ms, lock_until_ms).await {
+            Ok((steps, previous)) => {
+                let lease = lease(owner, previous);
+                return Ok(Claim::Acquired { steps, lease });
+            }
             Err(StoreError::Contended(_)) => {}
             Err(err) => return Err(err),
         }
         match self.table.get(key(k)).await? {
             Some(item) if !expired(&item, now_ms.div_euclid(1000)) => Ok(held_or_completed(&item)),
             // Past its lifetime but not yet removed by TTL, or removed since: start afresh.
-            _ => match self.start_afresh(k, now_ms, lock_until_ms).await {
+            _ => match self.start_afresh(k, &owner, now_ms, lock_until_ms).await {
                 Ok(()) => Ok(Claim::Acquired {
                     steps: BTreeMap::new(),
+                    lease: lease(owner, None),
                 }),
                 Err(StoreError::Contended(_)) => Ok(Claim::InProgress),
                 Err(err) => Err(err),
@@ -133,29 +167,31 @@ impl IdempotencyStore for DynamoIdempotencyStore {
         }
     }
 
-    async fn record_step(&self, k: &str, step: &str, value: &str) -> Result<(), StoreError> {
+    async fn record_step(
+        &self,
+        k: &str,
+        owner: &str,
+        step: &str,
+        value: &str,
+    ) -> Result<(), StoreError> {
         let update = Expr::update("SET steps.#step = :v")
-            .only_if("attribute_exists(pk)")
             .name("#step", step)
             .value(":v", s(value));
-        unless_absent(self.table.update(key(k), update).await)
+        self.owned_update(k, owner, update).await
     }
 
-    async fn complete(&self, k: &str, response: &Value) -> Result<(), StoreError> {
+    async fn complete(&self, k: &str, owner: &str, response: &Value) -> Result<(), StoreError> {
         let update = Expr::update("SET #st = :done, #resp = :resp REMOVE lock_until")
-            .only_if("attribute_exists(pk)")
             .name("#st", "status")
             .name("#resp", "response")
             .value(":done", s(COMPLETED))
             .value(":resp", s(response.to_string()));
-        unless_absent(self.table.update(key(k), update).await)
+        self.owned_update(k, owner, update).await
     }
 
-    async fn release(&self, k: &str) -> Result<(), StoreError> {
-        let update = Expr::update("SET lock_until = :zero")
-            .only_if("attribute_exists(pk)")
-            .value(":zero", n(0));
-        unless_absent(self.table.update(key(k), update).await)
+    async fn release(&self, k: &str, owner: &str) -> Result<(), StoreError> {
+        let update = Expr::update("SET lock_until = :zero").value(":zero", n(0));
+        self.owned_update(k, owner, update).await
     }
 
     async fn seen(&self, k: &str, now_ms: i64) -> Result<bool, StoreError> {

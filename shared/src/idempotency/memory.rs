@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Claim, IdempotencyStore, RECORD_TTL_SECS};
+use super::{new_owner, Claim, IdempotencyStore, Lease, RECORD_TTL_SECS};
 use crate::store::StoreError;
 
 /// One event's record as the in-process stores keep it.
@@ -20,9 +20,31 @@ pub(crate) struct Record {
     pub(crate) expires_at: i64,
     #[serde(default)]
     pub(crate) steps: BTreeMap<String, String>,
+    /// The attempt that holds the record.
+    #[serde(default)]
+    pub(crate) owner: String,
 }
 
 impl Record {
+    /// Applies `change` if `owner` holds the record; [`StoreError::Contended`] when another
+    /// attempt took it over.
+    pub(crate) fn update(
+        record: Option<&mut Record>,
+        owner: &str,
+        change: impl FnOnce(&mut Record),
+    ) -> Result<(), StoreError> {
+        match record {
+            None => Ok(()),
+            Some(r) if r.owner == owner || r.owner.is_empty() => {
+                change(r);
+                Ok(())
+            }
+            Some(_) => Err(StoreError::contended(
+                "another attempt has taken this event over",
+            )),
+        }
+    }
+
     /// Whether the record is within its lifetime at `now_ms`.
     pub(crate) fn is_live(&self, now_ms: i64) -> bool {
         self.expires_at >= now_ms.div_euclid(1000)
@@ -45,28 +67,33 @@ impl Record {
                 ),
                 None if r.lock_until_ms > now_ms => (Claim::InProgress, false),
                 None => {
+                    // A lock of 0 was released; any other has run out: a takeover.
+                    let takeover = r.lock_until_ms != 0;
                     r.lock_until_ms = lock_until_ms;
-                    (
-                        Claim::Acquired {
-                            steps: r.steps.clone(),
-                        },
-                        true,
-                    )
+                    r.owner = new_owner();
+                    let lease = Lease {
+                        owner: r.owner.clone(),
+                        takeover,
+                    };
+                    let steps = r.steps.clone();
+                    (Claim::Acquired { steps, lease }, true)
                 }
             },
             _ => {
+                let owner = new_owner();
                 *slot = Some(Record {
                     completed: None,
                     lock_until_ms,
                     expires_at: now_ms.div_euclid(1000) + RECORD_TTL_SECS,
                     steps: BTreeMap::new(),
+                    owner: owner.clone(),
                 });
-                (
-                    Claim::Acquired {
-                        steps: BTreeMap::new(),
-                    },
-                    true,
-                )
+                let lease = Lease {
+                    owner,
+                    takeover: false,
+                };
+                let steps = BTreeMap::new();
+                (Claim::Acquired { steps, lease }, true)
             }
         }
     }
@@ -82,13 +109,15 @@ impl MemoryIdempotencyStore {
         Self::default()
     }
 
-    /// Applies `change` to the record of `key`, if there is one.
-    fn update(&self, key: &str, change: impl FnOnce(&mut Record)) -> Result<(), StoreError> {
+    /// Applies `change` to the record of `key` held by `owner`; nothing when there is none.
+    fn update(
+        &self,
+        key: &str,
+        owner: &str,
+        change: impl FnOnce(&mut Record),
+    ) -> Result<(), StoreError> {
         let mut records = self.records.lock().map_err(poisoned)?;
-        if let Some(r) = records.get_mut(key) {
-            change(r);
-        }
-        Ok(())
+        Record::update(records.get_mut(key), owner, change)
     }
 }
 
@@ -108,18 +137,24 @@ impl IdempotencyStore for MemoryIdempotencyStore {
         Ok(claim)
     }
 
-    async fn record_step(&self, key: &str, step: &str, value: &str) -> Result<(), StoreError> {
-        self.update(key, |r| {
+    async fn record_step(
+        &self,
+        key: &str,
+        owner: &str,
+        step: &str,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        self.update(key, owner, |r| {
             r.steps.insert(step.to_string(), value.to_string());
         })
     }
 
-    async fn complete(&self, key: &str, response: &Value) -> Result<(), StoreError> {
-        self.update(key, |r| r.completed = Some(response.clone()))
+    async fn complete(&self, key: &str, owner: &str, response: &Value) -> Result<(), StoreError> {
+        self.update(key, owner, |r| r.completed = Some(response.clone()))
     }
 
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.update(key, |r| r.lock_until_ms = 0)
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.update(key, owner, |r| r.lock_until_ms = 0)
     }
 
     async fn seen(&self, key: &str, now_ms: i64) -> Result<bool, StoreError> {

@@ -34,27 +34,60 @@ pub const RECORD_TTL_SECS: i64 = 7 * 24 * 3600;
 /// In-progress lock when the remaining invocation time is unknown.
 pub const DEFAULT_LOCK_MS: i64 = 30_000;
 
+/// The attempt that holds an event's record: every later write names it, and a write by an
+/// attempt that lost the record (it outlived its lock and another took over) is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub owner: String,
+    /// The record was taken from an attempt that died without releasing it: that attempt's
+    /// last write may have reached the upstream without being recorded.
+    pub takeover: bool,
+}
+
+/// A token no other attempt holds: process, a counter and the time.
+pub fn new_owner() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{}-{n}-{nanos:x}", std::process::id())
+}
+
 /// The result of claiming an event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
     /// This attempt owns the event; `steps` are those an earlier attempt completed.
-    Acquired { steps: BTreeMap<String, String> },
+    Acquired {
+        steps: BTreeMap<String, String>,
+        lease: Lease,
+    },
     /// The event was applied before; this is the answer that was given.
     Completed { response: Value },
     /// Another attempt is applying it right now.
     InProgress,
 }
 
+/// Claims, records and completion of events. Every write after the claim names the claim's
+/// `owner` and is refused with [`StoreError::Contended`] once another attempt holds the record;
+/// a write for a key with no record changes nothing.
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
-    /// Claims `key` unless it is completed or held by a live attempt.
+    /// Claims `key` for a new owner unless it is completed or held by a live attempt.
     async fn claim(&self, key: &str, now_ms: i64, lock_until_ms: i64) -> Result<Claim, StoreError>;
     /// Records that a step completed, with the id it produced.
-    async fn record_step(&self, key: &str, step: &str, value: &str) -> Result<(), StoreError>;
+    async fn record_step(
+        &self,
+        key: &str,
+        owner: &str,
+        step: &str,
+        value: &str,
+    ) -> Result<(), StoreError>;
     /// Marks the event completed with the answer given.
-    async fn complete(&self, key: &str, response: &Value) -> Result<(), StoreError>;
+    async fn complete(&self, key: &str, owner: &str, response: &Value) -> Result<(), StoreError>;
     /// Gives up the lock (keeping the steps), so the next attempt can take over at once.
-    async fn release(&self, key: &str) -> Result<(), StoreError>;
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError>;
     /// Whether an unexpired record of `key` exists: the bridge has received this event before
     /// (whatever became of it). Read consistently.
     async fn seen(&self, key: &str, now_ms: i64) -> Result<bool, StoreError>;
@@ -99,20 +132,27 @@ pub fn event_key(id: EndpointId, body: &Value) -> String {
 /// The completed steps of the event being applied; see [`Steps::run`].
 pub struct Steps {
     key: Option<String>,
+    owner: String,
     done: BTreeMap<String, String>,
     store: Option<Arc<dyn IdempotencyStore>>,
+    /// The attempt took the event over from one that died: the next write may already have
+    /// been applied by it, so steps that can read back check before writing.
+    uncertain: bool,
 }
 
 impl Steps {
     pub fn new(
         key: &str,
         done: BTreeMap<String, String>,
+        lease: Lease,
         store: Arc<dyn IdempotencyStore>,
     ) -> Self {
         Self {
             key: Some(key.to_string()),
+            owner: lease.owner,
             done,
             store: Some(store),
+            uncertain: lease.takeover,
         }
     }
 
@@ -120,8 +160,10 @@ impl Steps {
     pub fn untracked() -> Self {
         Self {
             key: None,
+            owner: String::new(),
             done: BTreeMap::new(),
             store: None,
+            uncertain: false,
         }
     }
 
@@ -138,7 +180,7 @@ impl Steps {
     /// Records a step as completed.
     pub async fn record(&mut self, step: &str, value: &str) -> Result<(), BridgeError> {
         if let (Some(key), Some(store)) = (&self.key, &self.store) {
-            store.record_step(key, step, value).await?;
+            store.record_step(key, &self.owner, step, value).await?;
         }
         self.done.insert(step.to_string(), value.to_string());
         Ok(())
@@ -167,6 +209,64 @@ impl Steps {
             .map_err(|e| BridgeError::Config(format!("recording step {step}: {e}")))?;
         self.record(step, &text).await?;
         Ok(value)
+    }
+
+    /// The marker the bridge puts in what step `step` writes (a note's trailing reference, an
+    /// activity's `external_id`), so that a read-back finds exactly that write: a short hash
+    /// of the event key and the step.
+    pub fn marker(&self, step: &str) -> Option<String> {
+        let key = self.key.as_deref()?;
+        let digest = Sha256::digest(format!("{key}\n{step}").as_bytes());
+        Some(digest.iter().take(5).map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// `text` with the step's marker as a trailing reference (unchanged for untracked steps).
+    pub fn marked(&self, step: &str, text: &str) -> String {
+        match self.marker(step) {
+            Some(marker) => format!("{text}\n[ref {marker}]"),
+            None => text.to_string(),
+        }
+    }
+
+    /// Like [`Steps::run`], for a write whose outcome can be unknown: one that timed out after
+    /// it was sent, or the first write of an attempt that took over from one that died. Such a
+    /// write is never repeated blindly: `read_back` looks first for what the earlier try may
+    /// have written (by its [`Steps::marker`]), and only when it finds nothing is the write
+    /// made again.
+    pub async fn run_checked<R, RFut, F, Fut>(
+        &mut self,
+        step: &str,
+        read_back: R,
+        write: F,
+    ) -> Result<String, BridgeError>
+    where
+        R: FnOnce() -> RFut,
+        RFut: std::future::Future<Output = Result<Option<String>, BridgeError>>,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<String, BridgeError>>,
+    {
+        if let Some(value) = self.done.get(step) {
+            return Ok(value.clone());
+        }
+        let unknown = format!("{step}?");
+        if self.uncertain || self.done.contains_key(&unknown) {
+            if let Some(found) = read_back().await? {
+                self.record(step, &found).await?;
+                return Ok(found);
+            }
+        }
+        match write().await {
+            Ok(value) => {
+                self.record(step, &value).await?;
+                Ok(value)
+            }
+            Err(BridgeError::Upstream(e)) if e.outcome_unknown() => {
+                // Whether it was applied is for the next attempt to read back.
+                self.record(&unknown, "sent").await?;
+                Err(BridgeError::Upstream(e))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Runs a write once per event: a step completed by an earlier attempt returns its recorded
@@ -247,10 +347,11 @@ mod tests {
     #[tokio::test]
     async fn steps_run_once() {
         let store: Arc<dyn IdempotencyStore> = Arc::new(MemoryIdempotencyStore::new());
-        let Claim::Acquired { steps } = store.claim("k", 0, 1_000).await.unwrap() else {
+        let Claim::Acquired { steps, lease } = store.claim("k", 0, 1_000).await.unwrap() else {
             panic!()
         };
-        let mut s = Steps::new("k", steps, store.clone());
+        let owner = lease.owner.clone();
+        let mut s = Steps::new("k", steps, lease, store.clone());
         let mut runs = 0;
         let v = s
             .run("note", || {
@@ -260,12 +361,12 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(v, "n1");
-        store.release("k").await.unwrap();
+        store.release("k", &owner).await.unwrap();
         // A later attempt takes over and skips the completed step.
-        let Claim::Acquired { steps } = store.claim("k", 10, 1_000).await.unwrap() else {
+        let Claim::Acquired { steps, lease } = store.claim("k", 10, 1_000).await.unwrap() else {
             panic!()
         };
-        let mut s = Steps::new("k", steps, store.clone());
+        let mut s = Steps::new("k", steps, lease, store.clone());
         let v = s
             .run("note", || {
                 runs += 1;
@@ -293,7 +394,11 @@ mod tests {
         let store: Arc<dyn IdempotencyStore> = Arc::new(MemoryIdempotencyStore::new());
         let mut done = BTreeMap::new();
         done.insert("old".to_string(), "new|g-1".to_string());
-        let mut s = Steps::new("k", done, store);
+        let lease = Lease {
+            owner: "o".into(),
+            takeover: false,
+        };
+        let mut s = Steps::new("k", done, lease, store);
         let write = || async { panic!("recorded steps do not run again") };
         let old: Found = s.run_typed("old", legacy, write).await.unwrap();
         assert_eq!(
@@ -314,5 +419,65 @@ mod tests {
             .unwrap();
         assert_eq!(fresh.id, "g-2");
         assert_eq!(s.get("fresh"), Some(r#"{"id":"g-2","new":false}"#));
+    }
+
+    fn timed_out() -> BridgeError {
+        BridgeError::Upstream(crate::clients::UpstreamError::Transport {
+            service: crate::clients::Service::CloudTalk,
+            operation: "add note",
+            message: "request timed out".into(),
+            timed_out: true,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_write_whose_answer_was_lost_is_read_back_not_repeated() {
+        let store: Arc<dyn IdempotencyStore> = Arc::new(MemoryIdempotencyStore::new());
+        let Claim::Acquired { steps, lease } = store.claim("k", 0, 1_000).await.unwrap() else {
+            panic!()
+        };
+        let owner = lease.owner.clone();
+        let mut s = Steps::new("k", steps, lease, store.clone());
+        let marker = s.marker("note").unwrap();
+        assert_eq!(s.marked("note", "hello"), format!("hello\n[ref {marker}]"));
+        // The write times out after it was sent: its outcome is unknown.
+        let first = s
+            .run_checked("note", || async { Ok(None) }, || async { Err(timed_out()) })
+            .await;
+        assert!(first.is_err());
+        store.release("k", &owner).await.unwrap();
+        // The retry reads back first and finds the note: it is not written again.
+        let Claim::Acquired { steps, lease } = store.claim("k", 10, 1_000).await.unwrap() else {
+            panic!()
+        };
+        let mut s = Steps::new("k", steps, lease, store.clone());
+        let found = s
+            .run_checked(
+                "note",
+                || async { Ok(Some("note-7".to_string())) },
+                || async { panic!("a write whose outcome is unknown is never repeated blindly") },
+            )
+            .await
+            .unwrap();
+        assert_eq!(found, "note-7");
+        // When the read-back finds nothing, the write is made.
+        let mut fresh = Steps::new(
+            "k2",
+            [("note?".to_string(), "sent".to_string())].into(),
+            Lease {
+                owner: "o".into(),
+                takeover: false,
+            },
+            store.clone(),
+        );
+        let written = fresh
+            .run_checked(
+                "note",
+                || async { Ok(None) },
+                || async { Ok("note-8".into()) },
+            )
+            .await
+            .unwrap();
+        assert_eq!(written, "note-8");
     }
 }

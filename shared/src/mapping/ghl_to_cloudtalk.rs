@@ -153,6 +153,7 @@ pub fn pipeline_activity(event: &PipelineChangeEvent) -> ActivityInput {
         )),
         activity_date: None,
         external_url: None,
+        external_id: None,
     }
 }
 

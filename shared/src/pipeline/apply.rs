@@ -60,17 +60,18 @@ pub async fn apply_once(
     lock_until_ms: i64,
 ) -> Result<Handled, BridgeError> {
     let now = deps.clock.now_ms();
-    let done = match deps.idempotency.claim(key, now, lock_until_ms).await? {
+    let (done, lease) = match deps.idempotency.claim(key, now, lock_until_ms).await? {
         Claim::Completed { response } => return Ok(Handled::Duplicate(response)),
         Claim::InProgress => return Err(BridgeError::InProgress),
-        Claim::Acquired { steps } => steps,
+        Claim::Acquired { steps, lease } => (steps, lease),
     };
-    let mut steps = Steps::new(key, done, deps.idempotency.clone());
+    let owner = lease.owner.clone();
+    let mut steps = Steps::new(key, done, lease, deps.idempotency.clone());
     match event.apply(deps, &mut steps).await {
         Ok(outcome) => {
             if let Err(e) = deps
                 .idempotency
-                .complete(key, &outcome_body(id, &outcome))
+                .complete(key, &owner, &outcome_body(id, &outcome))
                 .await
             {
                 // The writes are done and recorded as steps; a redelivery re-runs no write.
@@ -79,7 +80,7 @@ pub async fn apply_once(
             Ok(Handled::Applied(outcome))
         }
         Err(e) => {
-            if let Err(release) = deps.idempotency.release(key).await {
+            if let Err(release) = deps.idempotency.release(key, &owner).await {
                 tracing::warn!(endpoint = %id, detail = %release, "could not release the event; its lock will expire");
             }
             Err(e)

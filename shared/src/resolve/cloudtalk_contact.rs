@@ -155,15 +155,17 @@ impl Subject<'_> {
             .claim(&claim_key, now, now + CREATION_LOCK_MS)
             .await?
         {
-            Claim::Acquired { .. } => match self.create(phones, create_tags).await {
+            Claim::Acquired { lease, .. } => match self.create(phones, create_tags).await {
                 Ok(id) => {
                     steps.record(CONTACT_STEP, &id).await?;
                     let answer = serde_json::json!({ "cloudtalkContactId": id });
-                    idempotency.complete(&claim_key, &answer).await?;
+                    idempotency
+                        .complete(&claim_key, &lease.owner, &answer)
+                        .await?;
                     Ok(Found::Ready(id, FoundBy::Created))
                 }
                 Err(e) => {
-                    idempotency.release(&claim_key).await?;
+                    idempotency.release(&claim_key, &lease.owner).await?;
                     Err(e)
                 }
             },

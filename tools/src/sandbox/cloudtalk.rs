@@ -29,7 +29,9 @@ const ROUTES: &[Route] = &[
     delete("/contacts/delete/{id*}", delete_contact),
     put("/contacts/addTags/{id*}", add_tags),
     delete("/contacts/removeTags/{id*}", remove_tags),
+    get("/notes/index.json", list_notes),
     put("/notes/add/{id*}", add_note),
+    get("/activity/index.json", list_activities),
     put("/activity/add/{id*}", add_activity),
     get("/tags/index.json", list_tags),
     post("/bulk/contacts.json", bulk),
@@ -271,6 +273,34 @@ fn add_note(call: &mut Call) -> Outcome {
     Ok(created(&note_id))
 }
 
+/// `?contact_id=` and `?keyword=` (in the note's text) filter.
+fn list_notes(call: &mut Call) -> Outcome {
+    let contact = call.req.query("contact_id");
+    let keyword = call.req.query("keyword");
+    let rows = call
+        .state
+        .ct_notes
+        .iter()
+        .filter(|n| contact.as_deref().is_none_or(|c| n.contact_id == c))
+        .filter(|n| keyword.as_deref().is_none_or(|k| n.note.contains(k)))
+        .map(|n| json!({"Note": {"id": n.id, "contact_id": n.contact_id, "note": n.note}}))
+        .collect();
+    Ok((200, page(call.req, rows)))
+}
+
+/// `?contact_id=` filters.
+fn list_activities(call: &mut Call) -> Outcome {
+    let contact = call.req.query("contact_id");
+    let rows = call
+        .state
+        .ct_activities
+        .iter()
+        .filter(|a| contact.as_deref().is_none_or(|c| a.contact_id == c))
+        .map(|a| json!({"ContactActivity": a}))
+        .collect();
+    Ok((200, page(call.req, rows)))
+}
+
 fn add_activity(call: &mut Call) -> Outcome {
     let contact_id = id(call);
     let activity_id = insert_activity(call.state, &contact_id, &call.data)?;
@@ -504,6 +534,7 @@ fn insert_activity(state: &mut State, contact_id: &str, data: &Value) -> Result<
         kind: kind.unwrap_or_default(),
         name: name.unwrap_or_default(),
         description: text(data.get("description")),
+        external_id: text(data.get("external_id")),
     });
     Ok(id)
 }

@@ -27,6 +27,7 @@ const ROUTES: &[Route] = &[
     post("/contacts/upsert", upsert_contact),
     get("/contacts/{id}", get_contact),
     put("/contacts/{id}", update_contact),
+    get("/contacts/{id}/notes", list_notes),
     post("/contacts/{id}/notes", add_note),
     post("/contacts/{id}/tags", add_tags),
     delete("/contacts/{id}/tags", remove_tags),
@@ -269,6 +270,20 @@ fn add_note(call: &mut Call) -> Outcome {
     call.say(format!("GHL ← note on {id}: {excerpt}"));
     call.state.ghl_notes.push(note.clone());
     Ok((201, json!({"note": note})))
+}
+
+fn list_notes(call: &mut Call) -> Outcome {
+    let id = call.param("id");
+    if !call.state.ghl_contacts.contains_key(&id) {
+        return Err(not_found("Contact"));
+    }
+    let notes: Vec<&GhlNote> = call
+        .state
+        .ghl_notes
+        .iter()
+        .filter(|n| n.contact_id == id)
+        .collect();
+    Ok((200, json!({ "notes": notes })))
 }
 
 fn add_tags(call: &mut Call) -> Outcome {

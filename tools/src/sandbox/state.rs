@@ -35,6 +35,7 @@ pub(crate) struct CtActivity {
     pub kind: String,
     pub name: String,
     pub description: Option<String>,
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

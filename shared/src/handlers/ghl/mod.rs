@@ -43,18 +43,24 @@ pub(crate) async fn cloudtalk_contact_of(
     resolve_cloudtalk_contact(deps, &location, contact, create_tags, steps).await
 }
 
-/// Adds a note to the CloudTalk contact once per event (the `note` step).
+/// Adds a note to the CloudTalk contact once per event (the `note` step), marked so that a
+/// note whose answer was lost is found again rather than written twice.
 pub(crate) async fn add_note_once(
     deps: &Deps,
     cloudtalk_id: &str,
     text: &str,
     steps: &mut Steps,
 ) -> Result<String, BridgeError> {
-    steps
-        .run("note", || async {
-            Ok(deps.cloudtalk.add_note(cloudtalk_id, text).await?)
-        })
-        .await
+    let marker = steps.marker("note").unwrap_or_default();
+    let text = steps.marked("note", text);
+    let read_back = || async {
+        match marker.is_empty() {
+            true => Ok(None),
+            false => Ok(deps.cloudtalk.find_note(cloudtalk_id, &marker).await?),
+        }
+    };
+    let write = || async { Ok(deps.cloudtalk.add_note(cloudtalk_id, &text).await?) };
+    steps.run_checked("note", read_back, write).await
 }
 
 /// Appends tags to the CloudTalk contact once per event (the `tags` step).

@@ -2,9 +2,10 @@
 //! CloudTalk activity of type `other` titled "Pipeline Stage Change".
 
 use async_trait::async_trait;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::cloudtalk_contact_of;
+use crate::clients::cloudtalk::ActivityInput;
 use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
@@ -31,18 +32,21 @@ impl Handler for PipelineChange {
     ) -> Result<Outcome, BridgeError> {
         let contact = &event.contact;
         let resolved = cloudtalk_contact_of(deps, contact, &contact.tags, steps).await?;
-        let activity_id = steps
-            .run("activity", || async {
-                Ok(deps
-                    .cloudtalk
-                    .add_activity(&resolved.cloudtalk_id, &pipeline_activity(event))
-                    .await?)
-            })
-            .await?;
-        let mut outcome = super::outcome(&contact.id, &resolved);
-        outcome
-            .details
-            .insert("cloudtalkActivityId".into(), json!(activity_id));
-        Ok(outcome)
+        let id = &resolved.cloudtalk_id;
+        // The marker in `external_id` finds an activity whose answer was lost.
+        let marker = steps.marker("activity");
+        let activity = ActivityInput {
+            external_id: marker.clone(),
+            ..pipeline_activity(event)
+        };
+        let read_back = || async {
+            match &marker {
+                Some(m) => Ok(deps.cloudtalk.find_activity(id, m).await?),
+                None => Ok(None),
+            }
+        };
+        let write = || async { Ok(deps.cloudtalk.add_activity(id, &activity).await?) };
+        let activity_id = steps.run_checked("activity", read_back, write).await?;
+        Ok(super::outcome(&contact.id, &resolved).detail("cloudtalkActivityId", activity_id))
     }
 }
