@@ -188,7 +188,7 @@ fn list_contacts(call: &mut Call) -> Outcome {
         .state
         .ct_contacts
         .values()
-        .filter(|c| keyword.as_deref().is_none_or(|k| matches_keyword(c, k)))
+        .filter(|c| keyword.is_none_or(|k| matches_keyword(c, k)))
         .filter(|c| {
             tag.as_ref()
                 .is_none_or(|t| c.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
@@ -281,8 +281,8 @@ fn list_notes(call: &mut Call) -> Outcome {
         .state
         .ct_notes
         .iter()
-        .filter(|n| contact.as_deref().is_none_or(|c| n.contact_id == c))
-        .filter(|n| keyword.as_deref().is_none_or(|k| n.note.contains(k)))
+        .filter(|n| contact.is_none_or(|c| n.contact_id == c))
+        .filter(|n| keyword.is_none_or(|k| n.note.contains(k)))
         .map(|n| json!({"Note": {"id": n.id, "contact_id": n.contact_id, "note": n.note}}))
         .collect();
     Ok((200, page(call.req, rows)))
@@ -295,7 +295,7 @@ fn list_activities(call: &mut Call) -> Outcome {
         .state
         .ct_activities
         .iter()
-        .filter(|a| contact.as_deref().is_none_or(|c| a.contact_id == c))
+        .filter(|a| contact.is_none_or(|c| a.contact_id == c))
         .map(|a| json!({"ContactActivity": a}))
         .collect();
     Ok((200, page(call.req, rows)))
