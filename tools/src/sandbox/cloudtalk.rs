@@ -188,7 +188,7 @@ fn list_contacts(call: &mut Call) -> Outcome {
         .state
         .ct_contacts
         .values()
-        .filter(|c| keyword.is_none_or(|k| matches_keyword(c, k)))
+        .filter(|c| keyword.as_deref().is_none_or(|k| matches_keyword(c, k)))
         .filter(|c| {
             tag.as_ref()
                 .is_none_or(|t| c.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
