@@ -22,6 +22,30 @@ impl Clock for SystemClock {
     }
 }
 
+/// Wall-clock time read off tokio's clock: the system time when tokio's time runs, virtual
+/// time when a simulation pauses it.
+#[derive(Debug, Clone, Copy)]
+pub struct TokioClock {
+    base_ms: i64,
+    base: tokio::time::Instant,
+}
+
+impl TokioClock {
+    pub fn starting_now() -> Self {
+        Self {
+            base_ms: SystemClock.now_ms(),
+            base: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Clock for TokioClock {
+    fn now_ms(&self) -> i64 {
+        let elapsed = tokio::time::Instant::now().saturating_duration_since(self.base);
+        self.base_ms + i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX / 2)
+    }
+}
+
 /// A clock that moves only when told to (tests, simulations).
 #[derive(Debug, Default)]
 pub struct ManualClock(AtomicI64);

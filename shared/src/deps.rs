@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::clients::cloudtalk::{CloudTalkApi, CloudTalkClient};
 use crate::clients::ghl::{GhlApi, GhlClient};
-use crate::clients::rest::{BucketOf, Throttle};
+use crate::clients::rest::{BucketOf, InProcess, Throttle};
 use crate::clients::{build_http_client, CallCounter};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Settings};
@@ -177,6 +177,29 @@ impl Deps {
         backends: Backends,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, InitError> {
+        Self::assemble(config, secrets, backends, clock, None)
+    }
+
+    /// The real clients, speaking to upstreams served in this process (`upstream` answers both
+    /// APIs, told apart by their base URLs): simulations in virtual time.
+    pub fn simulated(
+        settings: Settings,
+        backends: Backends,
+        clock: Arc<dyn Clock>,
+        upstream: InProcess,
+    ) -> Result<Self, InitError> {
+        let Settings { config, secrets } = settings;
+        let secrets = Arc::new(SecretStore::fixed(secrets));
+        Self::assemble(config, secrets, backends, clock, Some(upstream))
+    }
+
+    fn assemble(
+        config: Config,
+        secrets: Arc<SecretStore>,
+        backends: Backends,
+        clock: Arc<dyn Clock>,
+        upstream: Option<InProcess>,
+    ) -> Result<Self, InitError> {
         let Backends {
             contacts,
             state,
@@ -206,10 +229,15 @@ impl Deps {
         .with_retry_budget(config.upstream_retry_budget)
         .with_timeout(config.upstream_timeout)
         .with_throttle(throttle(cloudtalk_bucket(&config)));
-        let ghl = GhlClient::new(http, &config.ghl_api_base, secrets.clone(), calls.clone())
+        let mut ghl = GhlClient::new(http, &config.ghl_api_base, secrets.clone(), calls.clone())
             .with_retry_budget(config.upstream_retry_budget)
             .with_timeout(config.upstream_timeout)
             .with_throttle(throttle(ghl_bucket(&config)));
+        let mut cloudtalk = cloudtalk;
+        if let Some(upstream) = upstream {
+            cloudtalk = cloudtalk.with_in_process(upstream.clone());
+            ghl = ghl.with_in_process(upstream);
+        }
         Ok(Self {
             config,
             secrets,

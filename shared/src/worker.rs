@@ -12,7 +12,7 @@
 //! cannot finish in time are returned as batch item failures, untouched, so the Lambda timeout
 //! never cuts a batch in half.
 
-pub use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+pub use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 
 /// The Lambda function that runs this worker.
 pub use crate::registry::RETRY_WORKER_FUNCTION as FUNCTION;

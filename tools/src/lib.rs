@@ -5,3 +5,4 @@
 pub mod runtime_api;
 pub mod sandbox;
 pub mod sender;
+pub mod simulation;

@@ -13,84 +13,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use bridge::contact_map::{ContactLink, ContactMap, LinkOutcome};
-use bridge::idempotency::{Claim, IdempotencyStore};
 use bridge::retry_queue::MemoryRetryQueue;
-use bridge::store::StoreError;
 use bridge::worker::{process, WorkerResult};
 use bridge_testkit::aws::dynamo_backends;
 use bridge_testkit::e2e::*;
 use bridge_tools::sandbox::{Faults, Sandbox, SandboxConfig};
+use bridge_tools::simulation::Flaky;
 use serde_json::{json, Value};
-
-/// Fails a share of calls, as a throttled or briefly unreachable DynamoDB would.
-struct Flaky<T> {
-    inner: T,
-    every: u64,
-    calls: AtomicU64,
-    failures: Arc<AtomicU64>,
-}
-
-impl<T> Flaky<T> {
-    fn fail(&self) -> Result<(), StoreError> {
-        if self.calls.fetch_add(1, Ordering::SeqCst) % self.every == self.every - 1 {
-            self.failures.fetch_add(1, Ordering::SeqCst);
-            return Err(StoreError::new(
-                "ProvisionedThroughputExceededException (injected)",
-            ));
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl ContactMap for Flaky<Arc<dyn ContactMap>> {
-    async fn find_by_ghl(&self, l: &str, g: &str) -> Result<Option<ContactLink>, StoreError> {
-        self.fail()?;
-        self.inner.find_by_ghl(l, g).await
-    }
-    async fn find_by_cloudtalk(&self, l: &str, c: &str) -> Result<Option<ContactLink>, StoreError> {
-        self.fail()?;
-        self.inner.find_by_cloudtalk(l, c).await
-    }
-    async fn link(&self, link: &ContactLink) -> Result<LinkOutcome, StoreError> {
-        self.fail()?;
-        self.inner.link(link).await
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.inner.ping().await
-    }
-    fn kind(&self) -> &'static str {
-        "flaky"
-    }
-}
-
-#[async_trait]
-impl IdempotencyStore for Flaky<Arc<dyn IdempotencyStore>> {
-    async fn claim(&self, key: &str, now: i64, until: i64) -> Result<Claim, StoreError> {
-        self.fail()?;
-        self.inner.claim(key, now, until).await
-    }
-    async fn record_step(
-        &self,
-        key: &str,
-        owner: &str,
-        step: &str,
-        value: &str,
-    ) -> Result<(), StoreError> {
-        self.inner.record_step(key, owner, step, value).await
-    }
-    async fn complete(&self, key: &str, owner: &str, response: &Value) -> Result<(), StoreError> {
-        self.inner.complete(key, owner, response).await
-    }
-    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
-        self.inner.release(key, owner).await
-    }
-    async fn seen(&self, key: &str, now_ms: i64) -> Result<bool, StoreError> {
-        self.inner.seen(key, now_ms).await
-    }
-}
 
 /// One event and how to recognise its write in the sandbox.
 struct Event {
@@ -176,18 +105,17 @@ async fn every_accepted_event_is_applied_once_or_parked() {
     let store_failures = Arc::new(AtomicU64::new(0));
     let queue = Arc::new(MemoryRetryQueue::new());
     let mut backends = dynamo_backends().await;
-    backends.contacts = Arc::new(Flaky {
-        inner: backends.contacts.clone(),
-        every: 17,
-        calls: AtomicU64::new(0),
-        failures: store_failures.clone(),
-    });
-    backends.idempotency = Arc::new(Flaky {
-        inner: backends.idempotency.clone(),
-        every: 23,
-        calls: AtomicU64::new(0),
-        failures: store_failures.clone(),
-    });
+    // Fails a share of calls, as a throttled or briefly unreachable DynamoDB would.
+    backends.contacts = Arc::new(Flaky::new(
+        backends.contacts.clone(),
+        17,
+        store_failures.clone(),
+    ));
+    backends.idempotency = Arc::new(Flaky::new(
+        backends.idempotency.clone(),
+        23,
+        store_failures.clone(),
+    ));
     backends.retry_queue = queue.clone();
     let mut config = settings(&sandbox_url);
     config.config.upstream_timeout = Duration::from_millis(300);
@@ -214,6 +142,7 @@ async fn every_accepted_event_is_applied_once_or_parked() {
                 error_rate: 0.2,
                 rate_limit_every: 9,
                 rate_limit_burst: 2,
+                ..Faults::default()
             },
         });
         let offset = phase * n.div_ceil(4);
@@ -250,6 +179,7 @@ async fn every_accepted_event_is_applied_once_or_parked() {
         error_rate: 0.1,
         rate_limit_every: 13,
         rate_limit_burst: 2,
+        ..Faults::default()
     });
     for _ in 0..60 {
         let batch = queue.drain();

@@ -66,7 +66,8 @@ pub(crate) async fn handle<A: Api>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let req = Incoming::new(method, uri, headers, body, A::PREFIX);
+    let received = sandbox.inner.config.clock.now_secs();
+    let req = Incoming::new(method, uri, headers, body, A::PREFIX, received);
     let inner = &sandbox.inner;
     let ((status, value), quota) = match inner.fault().await {
         Some(fault) => A::fault(&req, fault),
@@ -76,6 +77,9 @@ pub(crate) async fn handle<A: Api>(
         },
     };
     inner.log_request(A::NAME, &req.method, &req.path, status);
+    if let Some(late) = (status < 300).then(|| inner.late_answer()).flatten() {
+        tokio::time::sleep(late).await;
+    }
     let headers = A::limit_headers(inner, status, quota);
     answer(status, value, headers)
 }
@@ -213,6 +217,7 @@ impl Incoming {
         headers: HeaderMap,
         body: Bytes,
         prefix: &str,
+        received: i64,
     ) -> Self {
         let path = uri
             .path()
@@ -226,7 +231,7 @@ impl Incoming {
             query,
             headers,
             body,
-            received: chrono::Utc::now().timestamp(),
+            received,
         }
     }
 

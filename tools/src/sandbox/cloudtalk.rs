@@ -52,7 +52,7 @@ impl Api for CloudTalk {
     fn fault(req: &Incoming, fault: Fault) -> (Reply, i64) {
         match fault {
             Fault::ServerError => (Self::server_error(), next_minute(req)),
-            Fault::RateLimited => (too_many_requests(), chrono::Utc::now().timestamp() + 2),
+            Fault::RateLimited => (too_many_requests(), req.received + 2),
         }
     }
 

@@ -52,6 +52,10 @@ pub struct Faults {
     pub rate_limit_every: u32,
     /// Length of each burst.
     pub rate_limit_burst: u32,
+    /// Probability (0..1) that a request is applied and then answered only after
+    /// `late_answer_ms`: past the client's timeout, the answer is lost but the write is done.
+    pub late_answer_rate: f64,
+    pub late_answer_ms: u64,
 }
 
 /// How the sandbox is set up; [`SandboxConfig::from_env`] reads `SANDBOX_*` variables.
@@ -72,6 +76,30 @@ pub struct SandboxConfig {
     pub seed: u64,
     /// No console lines (tests).
     pub quiet: bool,
+    /// Where the rate limits' reset times come from (virtual time in simulations).
+    pub clock: SandboxClock,
+}
+
+/// The sandbox's clock.
+#[derive(Clone)]
+pub struct SandboxClock(pub std::sync::Arc<dyn bridge::clock::Clock>);
+
+impl SandboxClock {
+    pub fn now_secs(&self) -> i64 {
+        self.0.now_secs()
+    }
+}
+
+impl Default for SandboxClock {
+    fn default() -> Self {
+        Self(std::sync::Arc::new(bridge::clock::SystemClock))
+    }
+}
+
+impl std::fmt::Debug for SandboxClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SandboxClock")
+    }
 }
 
 impl Default for SandboxConfig {
@@ -88,6 +116,7 @@ impl Default for SandboxConfig {
             faults: Faults::default(),
             seed: 7,
             quiet: false,
+            clock: SandboxClock::default(),
         }
     }
 }
@@ -123,9 +152,11 @@ impl SandboxConfig {
                     .unwrap_or(0.0),
                 rate_limit_every: num("SANDBOX_RATE_LIMIT_EVERY").unwrap_or(0) as u32,
                 rate_limit_burst: num("SANDBOX_RATE_LIMIT_BURST").unwrap_or(0) as u32,
+                ..Faults::default()
             },
             seed: num("SANDBOX_SEED").unwrap_or(d.seed),
             quiet: false,
+            clock: d.clock,
         }
     }
 }
@@ -271,6 +302,28 @@ impl Inner {
             }
         }
         decision
+    }
+
+    /// After a request was applied: whether its answer comes late, and by how much.
+    pub(crate) fn late_answer(&self) -> Option<Duration> {
+        let faults = self.faults.lock().map(|f| f.clone()).unwrap_or_default();
+        if faults.late_answer_rate <= 0.0 {
+            return None;
+        }
+        let mut clock = self.fault_clock.lock().ok()?;
+        let rng = &mut clock.0;
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        let roll = (*rng % 1_000_000) as f64 / 1_000_000.0;
+        drop(clock);
+        let late = roll < faults.late_answer_rate;
+        if late {
+            if let Ok(mut s) = self.state.lock() {
+                s.faults_injected += 1;
+            }
+        }
+        late.then(|| Duration::from_millis(faults.late_answer_ms))
     }
 
     pub(crate) fn log_request(&self, api: &str, method: &Method, path: &str, status: u16) {

@@ -2,7 +2,7 @@
 //! notes, opportunities, pipelines and custom values; the request log and counters.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -144,16 +144,21 @@ pub(crate) struct State {
 
 /// The times of recent requests, for a rate limit.
 #[derive(Default)]
-pub(crate) struct RateWindow(VecDeque<Instant>);
+pub(crate) struct RateWindow(VecDeque<tokio::time::Instant>);
 
 impl RateWindow {
     /// Counts a request now; returns how many the last `span` saw, this one included.
     pub fn hit(&mut self, span: Duration) -> usize {
-        let cutoff = Instant::now() - span;
-        while self.0.front().is_some_and(|t| *t < cutoff) {
+        // tokio's clock: virtual time in simulations.
+        let now = tokio::time::Instant::now();
+        while self
+            .0
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) > span)
+        {
             self.0.pop_front();
         }
-        self.0.push_back(Instant::now());
+        self.0.push_back(now);
         self.0.len()
     }
 

@@ -1,0 +1,92 @@
+//! `load-sim`: the load simulations of `BENCHMARKS.md`, in virtual time (see
+//! [`bridge_tools::simulation`]).
+//!
+//! ```sh
+//! cargo run --release -p bridge-tools --bin load-sim            # every scenario
+//! cargo run --release -p bridge-tools --bin load-sim -- burst-ghl 1000
+//! ```
+//! Scenarios: `burst-ghl`, `burst-calls`, `slow-4s`, `slow-9s`, `slow-never`, `faults`.
+
+use std::time::Duration;
+
+use bridge_tools::sandbox::Faults;
+use bridge_tools::simulation::{run, Plan, Report, Traffic};
+
+fn plan(name: &str, events: usize) -> Option<Plan> {
+    let slow = |ms: u64| Plan {
+        faults: Faults {
+            latency_ms: ms,
+            ..Faults::default()
+        },
+        recovery_after: Duration::from_secs(600),
+        ..Plan::burst(Traffic::GhlNewContacts, events)
+    };
+    Some(match name {
+        "burst-ghl" => Plan::burst(Traffic::GhlNewContacts, events),
+        "burst-calls" => Plan::burst(Traffic::CloudTalkCallsEnded, events),
+        "slow-4s" => slow(4_000),
+        "slow-9s" => slow(9_000),
+        "slow-never" => slow(3_600_000),
+        "faults" => Plan {
+            faults: Faults {
+                error_rate: 0.05,
+                rate_limit_every: 40,
+                rate_limit_burst: 3,
+                latency_ms: 20,
+                late_answer_rate: 0.03,
+                late_answer_ms: 15_000,
+            },
+            recovery_after: Duration::from_secs(30 * 60),
+            abandon_rate: 0.03,
+            store_failure_every: 37,
+            ..Plan::burst(Traffic::GhlNewContacts, events)
+        },
+        _ => return None,
+    })
+}
+
+fn line(name: &str, r: &Report) -> String {
+    format!(
+        "{name}: events {}, answered 2xx {} (other {}), slowest answer {:.1} s, applied {}, parked {}, \
+         duplicated {}, lost {}, drained in {:.0} s (floor {:.0} s, {:.2}x), {} calls, peak {} in {} s, \
+         {} worker runs, {} faults, {} store failures, {} attempts cut off",
+        r.events, r.answered_ok, r.answered_other, r.slowest_answer_ms as f64 / 1000.0, r.applied,
+        r.parked, r.duplicated, r.lost, r.drain_secs, r.floor_secs,
+        r.drain_secs / r.floor_secs.max(1.0), r.upstream_calls, r.peak_in_window, r.window_secs,
+        r.worker_invocations, r.faults_injected, r.store_failures, r.abandoned
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let events = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let names: Vec<&str> = match args.first() {
+        Some(name) => vec![name.as_str()],
+        None => vec![
+            "burst-ghl",
+            "burst-calls",
+            "slow-4s",
+            "slow-9s",
+            "slow-never",
+            "faults",
+        ],
+    };
+    for name in names {
+        let Some(plan) = plan(name, events) else {
+            eprintln!("unknown scenario {name}");
+            std::process::exit(2);
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("runtime");
+        let started = std::time::Instant::now();
+        let report = runtime.block_on(run(plan));
+        println!(
+            "{} ({:.1} s of real time)",
+            line(name, &report),
+            started.elapsed().as_secs_f64()
+        );
+    }
+}
