@@ -441,6 +441,87 @@ async fn concurrent_claims_of_one_event_acquire_once(store: Arc<dyn IdempotencyS
     assert_eq!((won, lost), (1, 7), "{claims:?}");
 }
 
+// --- RateLimiter -----------------------------------------------------------------------------
+
+use bridge::rate_limit::{Admission, Bucket, RateLimiter};
+
+fn bucket() -> Bucket {
+    // 10 calls in any 10 s: a burst of 1, then one every 10/9 s.
+    Bucket::new(
+        format!("ct#{}", now_ms()),
+        10,
+        std::time::Duration::from_secs(10),
+    )
+}
+
+async fn a_bucket_admits_its_burst_then_reserves_then_gives_spread_turns(
+    limiter: Arc<dyn RateLimiter>,
+) {
+    let (b, now) = (bucket(), now_ms());
+    assert_eq!(limiter.acquire(&b, now, 0).await.unwrap(), Admission::Now);
+    // Empty: a caller that can wait 5 s reserves the next token.
+    let reserved = limiter.acquire(&b, now, 5_000).await.unwrap();
+    assert!(
+        matches!(reserved, Admission::After(w) if w.as_millis() <= 1_112),
+        "{reserved:?}"
+    );
+    // Callers that cannot wait get turns one token apart.
+    let turn = |a: Admission| match a {
+        Admission::Throttled { turn_in } => turn_in.as_millis(),
+        other => panic!("expected a turn, got {other:?}"),
+    };
+    let first = turn(limiter.acquire(&b, now, 0).await.unwrap());
+    let second = turn(limiter.acquire(&b, now, 0).await.unwrap());
+    assert!(second >= first + 1_000, "{first} then {second}");
+    // The bucket refills with time.
+    assert_eq!(
+        limiter.acquire(&b, now + 60_000, 0).await.unwrap(),
+        Admission::Now
+    );
+}
+
+async fn concurrent_callers_share_the_burst(limiter: Arc<dyn RateLimiter>) {
+    let (b, now) = (
+        Bucket::new(
+            format!("burst#{}", now_ms()),
+            100,
+            std::time::Duration::from_secs(60),
+        ),
+        now_ms(),
+    );
+    let tasks: Vec<_> = (0..30)
+        .map(|_| {
+            let (limiter, b) = (limiter.clone(), b.clone());
+            tokio::spawn(async move { limiter.acquire(&b, now, 0).await })
+        })
+        .collect();
+    let mut now_count = 0;
+    for task in tasks {
+        if task.await.unwrap().unwrap() == Admission::Now {
+            now_count += 1;
+        }
+    }
+    assert_eq!(now_count, 10, "exactly the burst of 10 goes at once");
+}
+
+#[tokio::test]
+async fn two_containers_draw_from_one_bucket_in_dynamodb() {
+    let Some((client, table)) = bridge_testkit::dynamodb_table("rate").await else {
+        return;
+    };
+    let a = bridge::rate_limit::DynamoRateLimiter::new(client.clone(), table.clone());
+    let b = bridge::rate_limit::DynamoRateLimiter::new(client, table);
+    let (bucket, now) = (bucket(), now_ms());
+    assert_eq!(a.acquire(&bucket, now, 0).await.unwrap(), Admission::Now);
+    assert!(
+        matches!(
+            b.acquire(&bucket, now, 0).await.unwrap(),
+            Admission::Throttled { .. }
+        ),
+        "the other container sees the token taken"
+    );
+}
+
 // --- DynamoDB without its table --------------------------------------------------------------
 
 fn is_unavailable<T: std::fmt::Debug>(result: Result<T, StoreError>) -> bool {
@@ -567,6 +648,42 @@ mod state {
             crate::on_dynamodb("state", crate::DynamoStateStore::new),
             "dynamodb"
         );
+    }
+}
+
+macro_rules! rate_limit_contract {
+    ($make:expr) => {
+        contract_tests!(dyn bridge::rate_limit::RateLimiter = $make, [
+            a_bucket_admits_its_burst_then_reserves_then_gives_spread_turns,
+        ]);
+    };
+    ($make:expr, with_concurrent_callers) => {
+        rate_limit_contract!($make);
+        contract_tests!(dyn bridge::rate_limit::RateLimiter = $make, [
+            concurrent_callers_share_the_burst,
+        ]);
+    };
+}
+
+mod rate_limit {
+    mod memory {
+        rate_limit_contract!(
+            async { Some(bridge::rate_limit::MemoryRateLimiter::new()) },
+            with_concurrent_callers
+        );
+    }
+    mod local_file {
+        rate_limit_contract!(
+            async { Some(crate::local_store()) },
+            with_concurrent_callers
+        );
+    }
+    // Not the concurrent callers, for the reason given for concurrent claims below.
+    mod dynamodb {
+        rate_limit_contract!(crate::on_dynamodb(
+            "rate",
+            bridge::rate_limit::DynamoRateLimiter::new
+        ));
     }
 }
 

@@ -1,0 +1,58 @@
+//! The retry worker never outruns its invocation: with too little time left for another
+//! message, it hands the rest back untouched.
+
+use bridge::deadline::Deadline;
+use bridge::retry_queue::QueuedEvent;
+use bridge::worker::{handle_batch, SqsEvent, SqsMessage};
+use bridge::EndpointId;
+use bridge_testkit::*;
+use serde_json::json;
+
+fn batch(n: usize) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    event.records = (0..n)
+        .map(|i| {
+            let queued = QueuedEvent {
+                endpoint: EndpointId::GhlNewNote,
+                body: json!({"contact": {"id": "ghl_123456"}, "note": {"body": format!("n{i}")}})
+                    .to_string(),
+                key: format!("ghl-new-note#body#{i}"),
+                attempt: 0,
+                first_received_at: "2026-12-01T10:00:00Z".into(),
+                last_error: None,
+                parked_at: None,
+                not_before_ms: None,
+            };
+            let mut m = SqsMessage::default();
+            m.message_id = Some(format!("m{i}"));
+            m.body = Some(serde_json::to_string(&queued).unwrap());
+            m
+        })
+        .collect();
+    event
+}
+
+#[tokio::test]
+async fn messages_it_has_no_time_for_go_back_untouched() {
+    let fakes = Fakes::start().await;
+    mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
+    let (deps, _map) = fakes.deps_with_memory_map();
+    // 5 s left: less than one message's 10 s deadline.
+    let until = Deadline::after(std::time::Duration::from_secs(5));
+    let answer = handle_batch(&deps, batch(3), Some(until)).await;
+    let handed_back: Vec<&str> = answer
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(handed_back, ["m0", "m1", "m2"]);
+    assert!(
+        received(&fakes.cloudtalk).await.is_empty(),
+        "nothing was started"
+    );
+    // With the time, it applies them.
+    let until = Deadline::after(std::time::Duration::from_secs(60));
+    let answer = handle_batch(&deps, batch(1), Some(until)).await;
+    assert!(answer.batch_item_failures.is_empty());
+    assert!(!received(&fakes.cloudtalk).await.is_empty());
+}
