@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::rest::{upstream_message, Auth, Dialect, RateLimitHeaders, RestClient};
-use super::{Service, UpstreamError};
+use super::{FoundId, Service, UpstreamError};
 use crate::payload::fields::{id_string, scalar_string};
 
 /// A contact as CloudTalk's add/edit endpoints take it. Sending a collection replaces it, so
@@ -103,17 +103,9 @@ pub trait CloudTalkApi: Send + Sync {
     async fn add_tags(&self, id: &str, tags: &[String]) -> Result<(), UpstreamError>;
     async fn add_note(&self, contact_id: &str, note: &str) -> Result<String, UpstreamError>;
     /// The id of the contact's note whose text holds `marker` (`GET /notes/index.json`).
-    async fn find_note(
-        &self,
-        contact_id: &str,
-        marker: &str,
-    ) -> Result<Option<String>, UpstreamError>;
+    async fn find_note(&self, contact_id: &str, marker: &str) -> FoundId;
     /// The id of the contact's activity with this `external_id` (`GET /activity/index.json`).
-    async fn find_activity(
-        &self,
-        contact_id: &str,
-        external_id: &str,
-    ) -> Result<Option<String>, UpstreamError>;
+    async fn find_activity(&self, contact_id: &str, external_id: &str) -> FoundId;
     async fn add_activity(
         &self,
         contact_id: &str,
@@ -122,7 +114,7 @@ pub trait CloudTalkApi: Send + Sync {
     /// Runs up to 10 commands; a command failure is reported in its result, not as an error.
     async fn bulk(&self, commands: &[BulkCommand]) -> Result<Vec<BulkResult>, UpstreamError>;
     /// The id of the tag with this name (`GET /tags/index.json`, compared case-insensitively).
-    async fn find_tag(&self, name: &str) -> Result<Option<String>, UpstreamError>;
+    async fn find_tag(&self, name: &str) -> FoundId;
     /// One page of the contacts carrying a tag, and the number of pages.
     async fn contacts_with_tag(
         &self,
@@ -313,11 +305,7 @@ impl CloudTalkApi for CloudTalkClient {
         Self::created_id("add note", &answer)
     }
 
-    async fn find_note(
-        &self,
-        contact_id: &str,
-        marker: &str,
-    ) -> Result<Option<String>, UpstreamError> {
+    async fn find_note(&self, contact_id: &str, marker: &str) -> FoundId {
         let query = [
             ("contact_id", contact_id),
             ("keyword", marker),
@@ -332,11 +320,7 @@ impl CloudTalkApi for CloudTalkClient {
         }))
     }
 
-    async fn find_activity(
-        &self,
-        contact_id: &str,
-        external_id: &str,
-    ) -> Result<Option<String>, UpstreamError> {
+    async fn find_activity(&self, contact_id: &str, external_id: &str) -> FoundId {
         let query = [("contact_id", contact_id), ("limit", "100")];
         let value = self
             .get("find activity", "/activity/index.json", &query)
@@ -366,7 +350,7 @@ impl CloudTalkApi for CloudTalkClient {
         Ok(rows.iter().map(bulk_row).collect())
     }
 
-    async fn find_tag(&self, name: &str) -> Result<Option<String>, UpstreamError> {
+    async fn find_tag(&self, name: &str) -> FoundId {
         let mut page = 1u32;
         loop {
             let page_text = page.to_string();

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::rest::{Auth, Dialect, RateLimitHeaders, RestClient};
-use super::{Service, UpstreamError};
+use super::{FoundId, Service, UpstreamError};
 use crate::payload::fields::{id_string, scalar_string};
 
 /// `Version` header for contacts, opportunities, locations and custom fields.
@@ -84,11 +84,7 @@ pub trait GhlApi: Send + Sync {
     async fn update_contact(&self, contact_id: &str, fields: &Value) -> Result<(), UpstreamError>;
     async fn add_note(&self, contact_id: &str, body: &str) -> Result<String, UpstreamError>;
     /// The id of the contact's note whose body holds `marker` (`GET /contacts/{id}/notes`).
-    async fn find_note(
-        &self,
-        contact_id: &str,
-        marker: &str,
-    ) -> Result<Option<String>, UpstreamError>;
+    async fn find_note(&self, contact_id: &str, marker: &str) -> FoundId;
     /// `POST /contacts/{id}/tags`: appends, the contact's other tags are kept.
     async fn add_tags(&self, contact_id: &str, tags: &[String]) -> Result<(), UpstreamError>;
     async fn search_opportunities(
@@ -302,11 +298,7 @@ impl GhlApi for GhlClient {
         Self::expect("add note", id, "note.id")
     }
 
-    async fn find_note(
-        &self,
-        contact_id: &str,
-        marker: &str,
-    ) -> Result<Option<String>, UpstreamError> {
+    async fn find_note(&self, contact_id: &str, marker: &str) -> FoundId {
         let path = path(&["contacts", contact_id, "notes"]);
         let value = self.get("list notes", &path, &[]).await?;
         let notes = value.get("notes").and_then(Value::as_array);

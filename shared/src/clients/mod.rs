@@ -21,6 +21,9 @@ pub struct ContactRecord {
     pub tags: Vec<String>,
 }
 
+/// The id a lookup found (a tag, a note, an activity), if any.
+pub type FoundId = Result<Option<String>, UpstreamError>;
+
 /// Which upstream a call went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
