@@ -157,6 +157,10 @@ pub struct Config {
     pub cloudtalk_rate_per_min: u32,
     /// The GoHighLevel budget per location (`GHL_RATE_PER_10S`, 100).
     pub ghl_rate_per_10s: u32,
+    /// How long a completed event keyed by a hash of its body answers an identical body as a
+    /// duplicate (`BODY_KEY_TTL_SECS`, 2 hours): the senders' redelivery horizon. After it, the
+    /// same body is a new event (the same tag added again the next day).
+    pub body_key_ttl_secs: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -257,6 +261,11 @@ impl Config {
             ),
             cloudtalk_rate_per_min: positive(get("CLOUDTALK_RATE_PER_MIN"), 50),
             ghl_rate_per_10s: positive(get("GHL_RATE_PER_10S"), 100),
+            body_key_ttl_secs: get("BODY_KEY_TTL_SECS")
+                .and_then(|v| v.parse::<i64>().ok())
+                .filter(|secs| *secs > 0)
+                .map(|secs| secs.min(crate::idempotency::RECORD_TTL_SECS))
+                .unwrap_or(crate::idempotency::DEFAULT_BODY_KEY_TTL_SECS),
         }
     }
 

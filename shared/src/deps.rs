@@ -140,6 +140,8 @@ pub struct Deps {
     pub calls: CallCounter,
     /// GHL Marketplace webhook signature keys, parsed once.
     pub ghl_signatures: GhlSignatureVerifier,
+    /// GHL pipeline and stage names by id, cached per container.
+    pub stage_names: crate::clients::stage_names::StageNames,
 }
 
 impl Deps {
@@ -250,6 +252,7 @@ impl Deps {
             retry_queue,
             calls,
             ghl_signatures,
+            stage_names: Default::default(),
         })
     }
 

@@ -233,6 +233,33 @@ impl Table {
         Ok(out.attributes.unwrap_or_default())
     }
 
+    /// Deletes the item under `key` if `condition` holds: whether it was deleted (`false` when
+    /// the condition failed, or there was no such item).
+    pub async fn delete_if(
+        &self,
+        key: impl Into<String>,
+        condition: Expr,
+    ) -> Result<bool, StoreError> {
+        let (names, values) = condition.placeholders();
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.name)
+            .key(KEY, s(key))
+            .set_condition_expression(condition.condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteItem", e));
+        match result {
+            Ok(out) => Ok(out.attributes.is_some_and(|a| !a.is_empty())),
+            Err(StoreError::Contended(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// A put of `item` on `condition`, for [`Table::transact`].
     pub fn conditional_put(
         &self,

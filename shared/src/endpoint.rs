@@ -42,6 +42,8 @@ pub struct Outcome {
     pub cloudtalk_contact_id: Option<String>,
     /// The bridge created the contact on the target side for this event.
     pub contact_created: bool,
+    /// Links found stale (the linked contact was gone) and replaced while applying the event.
+    pub relinked: u32,
     /// Extra safe fields for the response (ids, counts; never personal data).
     pub details: Map<String, Value>,
 }

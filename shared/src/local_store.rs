@@ -195,6 +195,22 @@ impl ContactMap for LocalStore {
         })
     }
 
+    async fn unlink(&self, link: &ContactLink) -> Result<bool, StoreError> {
+        self.with_data(|d| {
+            let mut removed = false;
+            for key in link.keys() {
+                if d.links
+                    .get(&key)
+                    .is_some_and(|l| link.same_pair(&ContactLink::from(l)))
+                {
+                    d.links.remove(&key);
+                    removed = true;
+                }
+            }
+            (removed, removed)
+        })
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.with_data(|_| ((), false))
     }
@@ -325,8 +341,12 @@ impl IdempotencyStore for LocalStore {
         key: &str,
         owner: &str,
         response: &serde_json::Value,
+        expires_at_secs: i64,
     ) -> Result<(), StoreError> {
-        self.update_record(key, owner, |r| r.completed = Some(response.clone()))
+        self.update_record(key, owner, |r| {
+            r.completed = Some(response.clone());
+            r.expires_at = expires_at_secs;
+        })
     }
 
     async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {

@@ -59,6 +59,9 @@ pub struct Entry {
     pub keys: EventKeys,
     /// Its Lambda reads or writes the contact map (and so needs `CONTACT_MAP_TABLE`).
     pub uses_contact_map: bool,
+    /// It writes to contacts found through the map, so it removes links whose contact is gone
+    /// (and so needs `dynamodb:DeleteItem` on the map).
+    pub heals_links: bool,
     /// GHL Marketplace event `type`s this endpoint applies, whichever GHL route received them.
     pub marketplace_types: &'static [&'static str],
 }
@@ -76,6 +79,7 @@ const fn ghl(
         sender: Sender::GoHighLevel,
         keys: EventKeys::WebhookId,
         uses_contact_map: true,
+        heals_links: true,
         marketplace_types,
     }
 }
@@ -85,7 +89,7 @@ const fn cloudtalk(
     name: &'static str,
     route: &'static str,
     keys: EventKeys,
-    uses_contact_map: bool,
+    map: MapUse,
 ) -> Entry {
     Entry {
         id,
@@ -93,13 +97,24 @@ const fn cloudtalk(
         route,
         sender: Sender::CloudTalk,
         keys,
-        uses_contact_map,
+        uses_contact_map: !matches!(map, MapUse::None),
+        heals_links: matches!(map, MapUse::Heals),
         marketplace_types: &[],
     }
 }
 
+/// How a CloudTalk endpoint uses the contact map.
+enum MapUse {
+    None,
+    /// Reads and links.
+    Links,
+    /// Reads, links, and writes to contacts found through it (so it heals stale links).
+    Heals,
+}
+
 use EndpointId as E;
 use EventKeys::{CallIds, EventId};
+use MapUse::{Heals, Links};
 
 /// Every webhook endpoint, in the order of the README's table (and of [`EndpointId`]).
 #[rustfmt::skip]
@@ -109,13 +124,13 @@ pub static REGISTRY: [Entry; 12] = [
     ghl(E::GhlNewNote, "ghl-new-note", "/api/ghl-webhooks/new-note", &["NoteCreate"]),
     ghl(E::GhlPipelineChange, "ghl-pipeline-change", "/api/ghl-webhooks/pipeline-change", &["OpportunityStageUpdate"]),
     ghl(E::GhlStatusChange, "ghl-status-change", "/api/ghl-webhooks/status-change", &[]),
-    cloudtalk(E::CloudtalkCallStarted, "cloudtalk-call-started", "/api/cloudtalk-webhooks/call-started", CallIds, true),
-    cloudtalk(E::CloudtalkCallEnded, "cloudtalk-call-ended", "/api/cloudtalk-webhooks/call-ended", CallIds, true),
-    cloudtalk(E::CloudtalkRecordingAvailable, "cloudtalk-recording-available", "/api/cloudtalk-webhooks/recording-available", CallIds, true),
-    cloudtalk(E::CloudtalkAgentStatusChange, "cloudtalk-agent-status-change", "/api/cloudtalk-webhooks/agent-status-change", EventId, false),
-    cloudtalk(E::CloudtalkContactCreated, "cloudtalk-contact-created", "/api/cloudtalk-webhooks/contact-created", CallIds, true),
-    cloudtalk(E::CloudtalkCampaignStatusChange, "cloudtalk-campaign-status-change", "/api/cloudtalk-webhooks/campaign-status-change", CallIds, true),
-    cloudtalk(E::CloudtalkGeneric, "cloudtalk-generic", "/api/cloudtalk-webhooks/generic", EventId, false),
+    cloudtalk(E::CloudtalkCallStarted, "cloudtalk-call-started", "/api/cloudtalk-webhooks/call-started", CallIds, Heals),
+    cloudtalk(E::CloudtalkCallEnded, "cloudtalk-call-ended", "/api/cloudtalk-webhooks/call-ended", CallIds, Heals),
+    cloudtalk(E::CloudtalkRecordingAvailable, "cloudtalk-recording-available", "/api/cloudtalk-webhooks/recording-available", CallIds, Heals),
+    cloudtalk(E::CloudtalkAgentStatusChange, "cloudtalk-agent-status-change", "/api/cloudtalk-webhooks/agent-status-change", EventId, MapUse::None),
+    cloudtalk(E::CloudtalkContactCreated, "cloudtalk-contact-created", "/api/cloudtalk-webhooks/contact-created", CallIds, Links),
+    cloudtalk(E::CloudtalkCampaignStatusChange, "cloudtalk-campaign-status-change", "/api/cloudtalk-webhooks/campaign-status-change", CallIds, Heals),
+    cloudtalk(E::CloudtalkGeneric, "cloudtalk-generic", "/api/cloudtalk-webhooks/generic", EventId, MapUse::None),
 ];
 
 /// The health function and its routes (`GET`).

@@ -95,12 +95,8 @@ pub async fn process(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
     let result = match apply_once(deps, id, prepared.as_ref(), &key, lock_until).await {
         Ok(Handled::Duplicate(_)) => WorkerResult::Done { duplicate: true },
         Ok(_) => WorkerResult::Done { duplicate: false },
-        Err(error) if !crate::pipeline::apply::deferrable(&error) => {
-            // Refused after acceptance (e.g. a contact CloudTalk no longer has): parked, never
-            // dropped.
-            let reason = format!("{}: {}", error.code(), error.public_message());
-            park_unreadable(deps, &event, reason).await
-        }
+        // Retried when it can succeed later; refused for good (e.g. a contact CloudTalk no
+        // longer has): parked, never dropped.
         Err(error) => match defer(deps, event, error).await {
             Ok(Handled::Queued { delay_secs, .. }) => WorkerResult::Requeued { delay_secs },
             Ok(Handled::Parked { reason, .. }) => WorkerResult::Parked { reason },

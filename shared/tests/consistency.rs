@@ -473,6 +473,47 @@ fn every_policy_names_existing_resources() {
     }
 }
 
+/// The DynamoDB actions a function's managed policies allow.
+fn dynamodb_actions(t: &Template, props: &Value) -> BTreeSet<String> {
+    let mut actions = BTreeSet::new();
+    for name in t.policy_references(props) {
+        if t.type_of(&name) != Some("AWS::IAM::ManagedPolicy") {
+            continue;
+        }
+        let document = &t.resource(&name).unwrap()["Properties"]["PolicyDocument"];
+        for statement in document["Statement"].as_sequence().into_iter().flatten() {
+            let action = &statement["Action"];
+            let listed = match action {
+                Value::Sequence(list) => list.iter().filter_map(Value::as_str).collect(),
+                other => other.as_str().into_iter().collect::<Vec<_>>(),
+            };
+            actions.extend(listed.into_iter().map(str::to_string));
+        }
+    }
+    actions
+}
+
+#[test]
+fn only_the_functions_that_heal_links_may_delete_them() {
+    let t = Template::load();
+    let healers: BTreeSet<&str> = bridge::registry::REGISTRY
+        .iter()
+        .filter(|e| e.heals_links)
+        .map(|e| e.name)
+        .chain([bridge::worker::FUNCTION])
+        .collect();
+    assert!(healers.contains("ghl-new-note") && !healers.contains("cloudtalk-contact-created"));
+    for (id, props) in t.functions() {
+        let binary = t.binary(id);
+        let deletes = dynamodb_actions(&t, props).contains("dynamodb:DeleteItem");
+        assert_eq!(
+            deletes,
+            healers.contains(binary.as_str()),
+            "{id} ({binary}): dynamodb:DeleteItem must be granted exactly where links are healed"
+        );
+    }
+}
+
 #[test]
 fn every_route_is_served_by_cargo_lambda_watch() {
     let cargo = read("Cargo.toml");

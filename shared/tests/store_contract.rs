@@ -233,6 +233,11 @@ fn acquired(claim: Claim, steps: &[(&str, &str)]) -> Lease {
     }
 }
 
+/// The expiry of a record completed at `now_ms` under a delivery id.
+fn kept(now_ms: i64) -> i64 {
+    now_ms / 1000 + RECORD_TTL_SECS
+}
+
 async fn claim(store: &Arc<dyn IdempotencyStore>, key: &str, at: i64) -> Claim {
     store.claim(key, at, at + LOCK_MS).await.unwrap()
 }
@@ -304,7 +309,7 @@ async fn an_attempt_that_outlived_its_lock_cannot_touch_the_new_one(
     ));
     assert!(contended(
         store
-            .complete("e1", &old.owner, &json!({"by": "old"}))
+            .complete("e1", &old.owner, &json!({"by": "old"}), kept(now))
             .await
     ));
     assert!(contended(store.release("e1", &old.owner).await));
@@ -319,7 +324,7 @@ async fn an_attempt_that_outlived_its_lock_cannot_touch_the_new_one(
         .await
         .unwrap();
     store
-        .complete("e1", &new.owner, &json!({"by": "new"}))
+        .complete("e1", &new.owner, &json!({"by": "new"}), kept(now))
         .await
         .unwrap();
     assert_eq!(
@@ -339,7 +344,10 @@ async fn a_completed_event_answers_every_later_claim(store: Arc<dyn IdempotencyS
         .unwrap();
     let answer =
         json!({"ok": true, "cloudtalkNoteId": "n-1", "nested": {"list": [1, "two", null]}});
-    store.complete("e1", &lease.owner, &answer).await.unwrap();
+    store
+        .complete("e1", &lease.owner, &answer, kept(now))
+        .await
+        .unwrap();
     let completed = Claim::Completed {
         response: answer.clone(),
     };
@@ -372,7 +380,7 @@ async fn seen_once_a_record_exists(store: Arc<dyn IdempotencyStore>) {
     assert!(store.seen("e1", now + 1).await.unwrap());
     let lease = acquired(claim(&store, "e1", now + 1).await, &[]);
     store
-        .complete("e1", &lease.owner, &json!({"ok": true}))
+        .complete("e1", &lease.owner, &json!({"ok": true}), kept(now))
         .await
         .unwrap();
     assert!(store.seen("e1", now + 2).await.unwrap());
@@ -384,7 +392,7 @@ async fn records_expire_after_their_lifetime(store: Arc<dyn IdempotencyStore>) {
     let lifetime_ms = RECORD_TTL_SECS * 1000;
     let done = acquired(claim(&store, "done", now).await, &[]);
     store
-        .complete("done", &done.owner, &json!({"ok": true}))
+        .complete("done", &done.owner, &json!({"ok": true}), kept(now))
         .await
         .unwrap();
     let dead = acquired(claim(&store, "dead", now).await, &[]);
@@ -406,6 +414,29 @@ async fn records_expire_after_their_lifetime(store: Arc<dyn IdempotencyStore>) {
     assert_eq!(claim(&store, "dead", after + 1).await, Claim::InProgress);
 }
 
+async fn a_completed_record_lives_as_long_as_it_was_kept(store: Arc<dyn IdempotencyStore>) {
+    let now = now_ms();
+    let lease = acquired(claim(&store, "body", now).await, &[]);
+    store
+        .record_step("body", &lease.owner, "tags", "")
+        .await
+        .unwrap();
+    let until = now / 1000 + 60;
+    store
+        .complete("body", &lease.owner, &json!({"ok": true}), until)
+        .await
+        .unwrap();
+    let completed = Claim::Completed {
+        response: json!({"ok": true}),
+    };
+    assert_eq!(claim(&store, "body", until * 1000).await, completed);
+    assert!(store.seen("body", until * 1000 + 999).await.unwrap());
+    // Past its keep, the same key is a new event, with nothing recorded.
+    let after = (until + 1) * 1000;
+    assert!(!store.seen("body", after).await.unwrap());
+    acquired(claim(&store, "body", after).await, &[]);
+}
+
 async fn writes_for_unknown_events_change_nothing(store: Arc<dyn IdempotencyStore>) {
     let now = now_ms();
     store
@@ -413,7 +444,7 @@ async fn writes_for_unknown_events_change_nothing(store: Arc<dyn IdempotencyStor
         .await
         .unwrap();
     store
-        .complete("ghost", "x", &json!({"ok": true}))
+        .complete("ghost", "x", &json!({"ok": true}), kept(now))
         .await
         .unwrap();
     store.release("ghost", "x").await.unwrap();
@@ -550,7 +581,7 @@ async fn dynamodb_stores_without_their_table_are_unavailable() {
     ));
     assert!(is_unavailable(idempotency.seen("e", now).await));
     assert!(is_unavailable(
-        idempotency.complete("e", "o", &json!({})).await
+        idempotency.complete("e", "o", &json!({}), kept(now)).await
     ));
 }
 
@@ -610,6 +641,7 @@ macro_rules! idempotency_contract {
             a_released_event_is_taken_over_at_once,
             seen_once_a_record_exists,
             records_expire_after_their_lifetime,
+            a_completed_record_lives_as_long_as_it_was_kept,
             writes_for_unknown_events_change_nothing,
         ]);
     };

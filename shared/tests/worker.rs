@@ -14,7 +14,7 @@ fn batch(n: usize) -> SqsEvent {
         .map(|i| {
             let queued = QueuedEvent {
                 endpoint: EndpointId::GhlNewNote,
-                body: json!({"contact": {"id": "ghl_123456"}, "note": {"body": format!("n{i}")}})
+                body: json!({"contact": {"id": "ghl_123456", "phone": "+393501234567"}, "note": {"body": format!("n{i}")}})
                     .to_string(),
                 key: format!("ghl-new-note#body#{i}"),
                 attempt: 0,

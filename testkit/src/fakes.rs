@@ -225,12 +225,20 @@ pub async fn mount_cloudtalk(server: &MockServer, search_rows: Value) {
         .await;
 }
 
-/// Mounts GoHighLevel answers for every call the CloudTalk → GHL endpoints make.
-/// `duplicate` is what the duplicate search finds (`null` for none); upserts create
-/// `ghl-new-1`; `opportunities` is what the opportunity search returns.
+/// The contact the fake GoHighLevel returns for `GET /contacts/{id}`.
+pub fn looked_up_contact() -> Value {
+    serde_json::json!({"id": "ghl-looked-up", "locationId": LOCATION, "firstName": "Anna",
+        "lastName": "Verdi", "phone": "+393331234567", "email": "anna@example.com",
+        "companyName": "Verdi Srl", "tags": ["lead"]})
+}
+
+/// Mounts GoHighLevel answers for every call the bridge makes to it. `duplicate` is what the
+/// duplicate search finds (`null` for none); upserts create `ghl-new-1`; a contact read by id
+/// is [`looked_up_contact`]; `opportunities` is what the opportunity search returns.
 pub async fn mount_ghl(server: &MockServer, duplicate: Value, opportunities: Value) {
     use serde_json::json;
     let duplicate = json!({ "contact": duplicate });
+    let by_id = json!({ "contact": looked_up_contact() });
     let upserted = json!({
         "new": true, "contact": {"id": "ghl-new-1", "locationId": LOCATION}, "traceId": "t"
     });
@@ -248,6 +256,7 @@ pub async fn mount_ghl(server: &MockServer, duplicate: Value, opportunities: Val
         ("POST", "^/contacts/upsert$", 200, upserted),
         ("POST", "^/contacts/[^/]+/notes$", 201, note),
         ("POST", "^/contacts/[^/]+/tags$", 201, tags),
+        ("GET", "^/contacts/[^/]+$", 200, by_id),
         ("PUT", "^/contacts/[^/]+$", 200, updated),
         ("GET", "^/opportunities/search$", 200, found),
         ("PUT", "^/opportunities/[^/]+$", 200, opportunity),

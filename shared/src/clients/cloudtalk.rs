@@ -256,6 +256,7 @@ pub(crate) fn parse_contact(row: &Value) -> Option<CloudTalkContact> {
         phones: many("ContactNumber", "public_number"),
         emails: many("ContactEmail", "email"),
         tags,
+        company: contact.get("company").and_then(scalar_string),
     })
 }
 

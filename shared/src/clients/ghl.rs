@@ -194,6 +194,7 @@ pub(crate) fn parse_contact(value: &Value) -> Option<GhlContactRecord> {
             .get("tags")
             .map(crate::payload::fields::tag_list)
             .unwrap_or_default(),
+        company: value.get("companyName").and_then(scalar_string),
     })
 }
 

@@ -5,6 +5,7 @@
 pub mod cloudtalk;
 pub mod ghl;
 pub mod rest;
+pub mod stage_names;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -19,6 +20,7 @@ pub struct ContactRecord {
     pub phones: Vec<String>,
     pub emails: Vec<String>,
     pub tags: Vec<String>,
+    pub company: Option<String>,
 }
 
 /// The id a lookup found (a tag, a note, an activity), if any.
@@ -118,6 +120,32 @@ impl UpstreamError {
         match self {
             UpstreamError::Status { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// The record the call named does not exist: a 404, or GoHighLevel's 400 "Contact not
+    /// found" (its contacts API answers a missing id so).
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            UpstreamError::Status { status: 404, .. } => true,
+            UpstreamError::Status {
+                service: Service::GoHighLevel,
+                status: 400,
+                message,
+                ..
+            } => message.to_ascii_lowercase().contains("not found"),
+            _ => false,
+        }
+    }
+
+    /// The upstream the call went to.
+    pub fn service(&self) -> Service {
+        match self {
+            UpstreamError::Status { service, .. }
+            | UpstreamError::Transport { service, .. }
+            | UpstreamError::InvalidResponse { service, .. }
+            | UpstreamError::Throttled { service, .. }
+            | UpstreamError::OutOfTime { service, .. } => *service,
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Table: partition key `pk` (string), no sort key. Each link is two items,
 //! `ghl#<location>#<ghlId>` and `ct#<location>#<cloudTalkId>`, written together in one
-//! transaction whose puts are both conditional on `attribute_not_exists(pk)`.
+//! transaction whose puts are both conditional on `attribute_not_exists(pk)`. Unlinking deletes
+//! each item only while it still names both contacts, so a link made meanwhile survives.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::TransactWriteItem;
@@ -105,6 +106,18 @@ impl ContactMap for DynamoContactMap {
             }
             Err(err) => Err(err),
         }
+    }
+
+    async fn unlink(&self, link: &ContactLink) -> Result<bool, StoreError> {
+        let mut removed = false;
+        for key in link.keys() {
+            let still_this_link =
+                Expr::condition("ghl_contact_id = :ghl AND cloudtalk_contact_id = :ct")
+                    .value(":ghl", s(&link.ghl_contact_id))
+                    .value(":ct", s(&link.cloudtalk_contact_id));
+            removed |= self.table.delete_if(key, still_this_link).await?;
+        }
+        Ok(removed)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -69,6 +69,21 @@ impl ContactMap for MemoryContactMap {
         Ok(LinkOutcome::Created)
     }
 
+    async fn unlink(&self, link: &ContactLink) -> Result<bool, StoreError> {
+        let mut items = self
+            .items
+            .lock()
+            .map_err(|_| StoreError::new("memory map lock poisoned"))?;
+        let mut removed = false;
+        for key in link.keys() {
+            if items.get(&key).is_some_and(|l| l.same_pair(link)) {
+                items.remove(&key);
+                removed = true;
+            }
+        }
+        Ok(removed)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }

@@ -69,6 +69,20 @@ impl ContactLink {
     pub fn cloudtalk_key(location_id: &str, cloudtalk_id: &str) -> String {
         format!("ct#{location_id}#{cloudtalk_id}")
     }
+
+    /// Both of this link's item keys.
+    pub fn keys(&self) -> [String; 2] {
+        [
+            Self::ghl_key(&self.location_id, &self.ghl_contact_id),
+            Self::cloudtalk_key(&self.location_id, &self.cloudtalk_contact_id),
+        ]
+    }
+
+    /// Whether `other` links the same two contacts.
+    pub fn same_pair(&self, other: &ContactLink) -> bool {
+        self.ghl_contact_id == other.ghl_contact_id
+            && self.cloudtalk_contact_id == other.cloudtalk_contact_id
+    }
 }
 
 /// The result of [`ContactMap::link`].
@@ -94,6 +108,9 @@ pub trait ContactMap: Send + Sync {
     ) -> Result<Option<ContactLink>, StoreError>;
     /// Records the link unless either contact is linked already.
     async fn link(&self, link: &ContactLink) -> Result<LinkOutcome, StoreError>;
+    /// Removes the link's two items, each only while it still links these two contacts (a
+    /// concurrent relink is never undone): whether anything was removed.
+    async fn unlink(&self, link: &ContactLink) -> Result<bool, StoreError>;
     /// Cheap reachability check for the health route.
     async fn ping(&self) -> Result<(), StoreError>;
     /// What backs the map, for the health route ("dynamodb", "memory").
@@ -123,6 +140,9 @@ impl ContactMap for NotConfigured {
         self.refuse()
     }
     async fn link(&self, _: &ContactLink) -> Result<LinkOutcome, StoreError> {
+        self.refuse()
+    }
+    async fn unlink(&self, _: &ContactLink) -> Result<bool, StoreError> {
         self.refuse()
     }
     async fn ping(&self) -> Result<(), StoreError> {

@@ -180,12 +180,20 @@ impl IdempotencyStore for DynamoIdempotencyStore {
         self.owned_update(k, owner, update).await
     }
 
-    async fn complete(&self, k: &str, owner: &str, response: &Value) -> Result<(), StoreError> {
-        let update = Expr::update("SET #st = :done, #resp = :resp REMOVE lock_until")
-            .name("#st", "status")
-            .name("#resp", "response")
-            .value(":done", s(COMPLETED))
-            .value(":resp", s(response.to_string()));
+    async fn complete(
+        &self,
+        k: &str,
+        owner: &str,
+        response: &Value,
+        expires_at_secs: i64,
+    ) -> Result<(), StoreError> {
+        let update =
+            Expr::update("SET #st = :done, #resp = :resp, expires_at = :exp REMOVE lock_until")
+                .name("#st", "status")
+                .name("#resp", "response")
+                .value(":done", s(COMPLETED))
+                .value(":resp", s(response.to_string()))
+                .value(":exp", n(expires_at_secs));
         self.owned_update(k, owner, update).await
     }
 

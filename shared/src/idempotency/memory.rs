@@ -149,8 +149,17 @@ impl IdempotencyStore for MemoryIdempotencyStore {
         })
     }
 
-    async fn complete(&self, key: &str, owner: &str, response: &Value) -> Result<(), StoreError> {
-        self.update(key, owner, |r| r.completed = Some(response.clone()))
+    async fn complete(
+        &self,
+        key: &str,
+        owner: &str,
+        response: &Value,
+        expires_at_secs: i64,
+    ) -> Result<(), StoreError> {
+        self.update(key, owner, |r| {
+            r.completed = Some(response.clone());
+            r.expires_at = expires_at_secs;
+        })
     }
 
     async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {

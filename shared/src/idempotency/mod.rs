@@ -5,8 +5,16 @@
 //! derived from the Lambda's remaining time) to `COMPLETED` (with the answer given). A second
 //! delivery of a completed event gets that answer back, marked duplicate, with no upstream
 //! write. An attempt that dies leaves its lock to expire, so a later delivery or the retry
-//! worker takes over. Records expire after [`RECORD_TTL_SECS`] (7 days, longer than GHL's
-//! retry window and the bridge's own retries).
+//! worker takes over.
+//!
+//! How long a record lives depends on what its key is made of:
+//! - a key from an id the sender gave the delivery (GHL's `webhookId`, CloudTalk's `event_id`,
+//!   a call's uuid or id) is kept [`RECORD_TTL_SECS`] (7 days, longer than GHL's retry window
+//!   and the bridge's own retries): the same id is always the same event;
+//! - a key hashed from the body (workflow webhooks carry no delivery id) is kept that long while
+//!   the event is pending, but once completed only `BODY_KEY_TTL_SECS` (2 hours by default,
+//!   past GHL's ~70-minute redelivery horizon): after it, an identical body is a real repeat
+//!   (a tag removed and added again, a second "No answer" note, a stage moved A→B→A).
 //!
 //! Multi-write events record each completed step (`steps`: name → id), so a retry resumes
 //! after the last completed write instead of repeating it.
@@ -24,6 +32,8 @@ use sha2::{Digest, Sha256};
 pub use dynamodb::DynamoIdempotencyStore;
 pub use memory::MemoryIdempotencyStore;
 
+use crate::clients::Service;
+use crate::contact_map::ContactLink;
 use crate::error::BridgeError;
 use crate::payload::fields::find_id;
 use crate::registry::{EndpointId, EventKeys};
@@ -31,6 +41,27 @@ use crate::store::StoreError;
 
 /// How long a record is kept: 7 days.
 pub const RECORD_TTL_SECS: i64 = 7 * 24 * 3600;
+/// The default of `BODY_KEY_TTL_SECS`: 2 hours.
+pub const DEFAULT_BODY_KEY_TTL_SECS: i64 = 2 * 3600;
+
+/// The part of a key that says it was hashed from the body.
+const BODY_KEY_MARK: &str = "#body#";
+
+/// Whether `key` was hashed from the event's body rather than taken from a delivery id.
+pub fn is_body_key(key: &str) -> bool {
+    key.contains(BODY_KEY_MARK)
+}
+
+/// Until when (Unix seconds) a record completed at `now_ms` answers redeliveries: see the
+/// module's notes on key classes.
+pub fn completed_expiry_secs(key: &str, now_ms: i64, body_key_ttl_secs: i64) -> i64 {
+    let keep = match is_body_key(key) {
+        true => body_key_ttl_secs,
+        false => RECORD_TTL_SECS,
+    };
+    now_ms.div_euclid(1000) + keep
+}
+
 /// In-progress lock when the remaining invocation time is unknown.
 pub const DEFAULT_LOCK_MS: i64 = 30_000;
 
@@ -84,8 +115,15 @@ pub trait IdempotencyStore: Send + Sync {
         step: &str,
         value: &str,
     ) -> Result<(), StoreError>;
-    /// Marks the event completed with the answer given.
-    async fn complete(&self, key: &str, owner: &str, response: &Value) -> Result<(), StoreError>;
+    /// Marks the event completed with the answer given, kept until `expires_at_secs` (Unix
+    /// seconds; see [`completed_expiry_secs`]).
+    async fn complete(
+        &self,
+        key: &str,
+        owner: &str,
+        response: &Value,
+        expires_at_secs: i64,
+    ) -> Result<(), StoreError>;
     /// Gives up the lock (keeping the steps), so the next attempt can take over at once.
     async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError>;
     /// Whether an unexpired record of `key` exists: the bridge has received this event before
@@ -125,7 +163,7 @@ pub fn event_key(id: EndpointId, body: &Value) -> String {
         // serde_json's map is ordered by key, so this text is canonical.
         let digest = Sha256::digest(format!("{name}\n{body}").as_bytes());
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{name}#body#{hex}")
+        format!("{name}{BODY_KEY_MARK}{hex}")
     })
 }
 
@@ -138,6 +176,13 @@ pub struct Steps {
     /// The attempt took the event over from one that died: the next write may already have
     /// been applied by it, so steps that can read back check before writing.
     uncertain: bool,
+    /// The link through which the attempt found the contact it writes to, and the side whose
+    /// contact that is: if that contact turns out to be gone, this link is stale.
+    via_link: Option<(ContactLink, Service)>,
+    /// A linked contact found gone: resolving never returns it again.
+    replacing: Option<String>,
+    /// Stale links healed while applying the event.
+    relinked: u32,
 }
 
 impl Steps {
@@ -153,6 +198,9 @@ impl Steps {
             done,
             store: Some(store),
             uncertain: lease.takeover,
+            via_link: None,
+            replacing: None,
+            relinked: 0,
         }
     }
 
@@ -164,6 +212,9 @@ impl Steps {
             done: BTreeMap::new(),
             store: None,
             uncertain: false,
+            via_link: None,
+            replacing: None,
+            relinked: 0,
         }
     }
 
@@ -175,6 +226,35 @@ impl Steps {
     /// The value of a completed step.
     pub fn get(&self, step: &str) -> Option<&str> {
         self.done.get(step).map(String::as_str)
+    }
+
+    /// Notes that the contact being written to was found through `link`, on `side`.
+    pub fn found_via(&mut self, link: ContactLink, side: Service) {
+        self.via_link = Some((link, side));
+    }
+
+    /// The link the contact being written to was found through, taken (a link is healed once).
+    pub fn take_link(&mut self) -> Option<(ContactLink, Service)> {
+        self.via_link.take()
+    }
+
+    /// Readies the event to resolve its contact again after the linked contact `gone`
+    /// vanished: `gone` is never resolved to again, and a contact step recorded for it is
+    /// dropped (a new one is recorded over it).
+    pub fn replace_gone(&mut self, gone: String, contact_step: &str) {
+        self.done.remove(contact_step);
+        self.replacing = Some(gone);
+        self.relinked += 1;
+    }
+
+    /// The contact found gone, which resolving must not return.
+    pub fn replacing(&self) -> Option<&str> {
+        self.replacing.as_deref()
+    }
+
+    /// How many stale links were healed.
+    pub fn relinked(&self) -> u32 {
+        self.relinked
     }
 
     /// Records a step as completed.

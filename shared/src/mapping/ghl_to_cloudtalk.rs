@@ -5,6 +5,7 @@ use crate::clients::cloudtalk::{
 };
 use crate::payload::ghl::{GhlContact, NewNoteEvent, PipelineChangeEvent, StatusChangeEvent};
 use crate::phone::{to_e164, InvalidPhone};
+use crate::telemetry::mask_email;
 
 use super::timestamp_or_now;
 
@@ -18,28 +19,43 @@ fn clip(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
-/// The contact's phones in E.164, in order, without duplicates.
-pub fn normalized_phones(
-    contact: &GhlContact,
-    region: Option<&str>,
-) -> Result<Vec<String>, InvalidPhone> {
-    let mut out: Vec<String> = Vec::new();
-    for raw in &contact.phones {
-        let e164 = to_e164(raw, region)?;
-        if !out.contains(&e164) {
-            out.push(e164);
-        }
-    }
-    Ok(out)
+/// What a contact is reached and matched by: its phones in E.164 and its plausible emails, in
+/// order and without duplicates, and those that could not be read (masked, for the answer).
+/// One bad extra phone or email is skipped; it never fails the contact.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reachable {
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    pub skipped: Vec<String>,
 }
 
-/// The emails worth matching on: lower-cased, plausible, without duplicates.
-pub fn normalized_emails(contact: &GhlContact) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+impl Reachable {
+    /// Neither a phone nor an email to match or call by.
+    pub fn is_empty(&self) -> bool {
+        self.phones.is_empty() && self.emails.is_empty()
+    }
+}
+
+/// The contact's phones and emails, normalised; see [`Reachable`].
+pub fn reachable(contact: &GhlContact, region: Option<&str>) -> Reachable {
+    let mut out = Reachable::default();
+    for raw in &contact.phones {
+        match to_e164(raw, region) {
+            Ok(e164) if !out.phones.contains(&e164) => out.phones.push(e164),
+            Ok(_) => {}
+            Err(InvalidPhone { masked }) => out.skipped.push(format!("phone {masked}")),
+        }
+    }
     for email in &contact.emails {
         let e = email.trim().to_lowercase();
-        if e.len() <= 254 && e.contains('@') && !out.contains(&e) {
-            out.push(e);
+        let plausible = e.len() <= 254
+            && e.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !e.contains(char::is_whitespace)
+            });
+        match plausible {
+            true if !out.emails.contains(&e) => out.emails.push(e),
+            true => {}
+            false => out.skipped.push(format!("email {}", mask_email(&e))),
         }
     }
     out
@@ -73,10 +89,10 @@ pub fn ghl_contact_url(app_base: &str, location_id: &str, contact_id: &str) -> S
 }
 
 /// The CloudTalk contact to create for a GHL contact: name, phones, emails, tags, company and a
-/// link back to GoHighLevel. Phones must already be normalised.
+/// link back to GoHighLevel, with the phones and emails [`reachable`] read.
 pub fn cloudtalk_contact(
     contact: &GhlContact,
-    phones: &[String],
+    reach: &Reachable,
     tags: &[String],
     ghl_link: Option<String>,
 ) -> ContactInput {
@@ -86,15 +102,19 @@ pub fn cloudtalk_contact(
             contact.company.as_deref().unwrap_or(DEFAULT_COMPANY),
             COMPANY_MAX,
         )),
-        numbers: phones
+        numbers: reach
+            .phones
             .iter()
             .map(|p| ContactNumber {
                 public_number: p.clone(),
             })
             .collect(),
-        emails: normalized_emails(contact)
-            .into_iter()
-            .map(|email| ContactEmail { email })
+        emails: reach
+            .emails
+            .iter()
+            .map(|email| ContactEmail {
+                email: email.clone(),
+            })
             .collect(),
         tags: tags
             .iter()
@@ -213,9 +233,9 @@ mod tests {
     #[test]
     fn contact_maps_every_field() {
         let c = mario();
-        let phones = normalized_phones(&c, Some("IT")).unwrap();
+        let reach = reachable(&c, Some("IT"));
         let link = ghl_contact_url("https://app.gohighlevel.com", "loc1", &c.id);
-        let input = cloudtalk_contact(&c, &phones, &c.tags, Some(link));
+        let input = cloudtalk_contact(&c, &reach, &c.tags, Some(link));
         let body = serde_json::to_value(&input).unwrap();
         assert_eq!(
             body,
@@ -233,7 +253,8 @@ mod tests {
             id: "x".into(),
             ..Default::default()
         };
-        let body = serde_json::to_value(cloudtalk_contact(&c, &[], &[], None)).unwrap();
+        let body =
+            serde_json::to_value(cloudtalk_contact(&c, &Reachable::default(), &[], None)).unwrap();
         assert_eq!(
             body,
             json!({"name":"GHL contact x","company":"GoHighLevel"})
@@ -258,10 +279,34 @@ mod tests {
     }
 
     #[test]
-    fn invalid_phone_is_an_error() {
+    fn an_invalid_phone_or_email_is_skipped_not_fatal() {
         let mut c = mario();
-        c.phones = vec!["call me maybe".into()];
-        assert!(normalized_phones(&c, Some("IT")).is_err());
+        c.phones = vec![
+            "call me maybe".into(),
+            "+39 350 123 4567".into(),
+            "12".into(),
+        ];
+        c.emails = vec!["mario@example.com".into(), "mario at home".into()];
+        let reach = reachable(&c, Some("IT"));
+        assert_eq!(reach.phones, vec!["+393501234567"]);
+        assert_eq!(reach.emails, vec!["mario@example.com"]);
+        assert_eq!(reach.skipped.len(), 3, "{:?}", reach.skipped);
+        assert_eq!(
+            reach
+                .skipped
+                .iter()
+                .filter(|s| s.starts_with("phone "))
+                .count(),
+            2
+        );
+        assert!(
+            reach
+                .skipped
+                .iter()
+                .all(|s| !s.contains("4567") && !s.contains("home")),
+            "skipped values are masked: {:?}",
+            reach.skipped
+        );
     }
 
     #[test]

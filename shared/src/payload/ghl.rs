@@ -5,6 +5,11 @@
 //! - the workflow "Webhook" action: flat snake_case `contact_id`, `first_name`, `full_name`,
 //!   `phone`, `tags` as a comma string, with `location{}`, `workflow{}` and `customData{}`;
 //! - Marketplace app events: flat camelCase with `type`, `webhookId`, `timestamp`, `locationId`.
+//!
+//! A body may mix the nested and flat shapes (a workflow body's flat `contact_id`, `email`,
+//! `tags` beside a `contact` object holding only attribution data): every contact field is read
+//! from the nested `contact` first and from the flat fields after, and phones, emails and tags
+//! are gathered from both, so a nested object never hides the flat fields.
 
 use serde_json::Value;
 
@@ -164,18 +169,29 @@ pub fn parse_contact(root: &Value) -> Result<GhlContact, PayloadError> {
     if flat {
         name_paths.push("name");
     }
-    let mut phone_paths = vec!["contact.phone", "contact.additionalPhones"];
-    let mut email_paths = vec!["contact.email", "contact.additionalEmails"];
-    let mut tag_paths = vec!["contact.tags"];
-    if flat || root.get("contact").is_none() {
-        phone_paths.extend(["phone", "additionalPhones"]);
-        email_paths.extend(["email", "additionalEmails"]);
-        tag_paths.push("tags");
+    // Both shapes in one body (a workflow body's flat fields beside a nested `contact` that
+    // holds only attribution data): each field is taken from the nested contact first, then
+    // from the flat fields; phones, emails and tags are gathered from both.
+    let phone_paths = [
+        "contact.phone",
+        "contact.additionalPhones",
+        "phone",
+        "additionalPhones",
+    ];
+    let email_paths = [
+        "contact.email",
+        "contact.additionalEmails",
+        "email",
+        "additionalEmails",
+    ];
+    let mut tags: Vec<String> = Vec::new();
+    for path in ["contact.tags", "tags"] {
+        for tag in find(root, &[path]).map(tag_list).unwrap_or_default() {
+            if !tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+                tags.push(tag);
+            }
+        }
     }
-    let tags: Vec<String> = tag_paths
-        .iter()
-        .find_map(|p| find(root, &[p]).map(tag_list))
-        .unwrap_or_default();
     check_tags(&tags)?;
     Ok(GhlContact {
         id,
@@ -440,6 +456,28 @@ mod tests {
         assert_eq!(c.phones, vec!["+393501234567"]);
         assert_eq!(c.emails, vec!["mario@example.com"]);
         assert_eq!(c.tags, vec!["lead", "priority"]);
+    }
+
+    /// A workflow "Webhook" body: the contact's fields flat, and a nested `contact` that holds
+    /// only attribution data.
+    pub(super) const ATTRIBUTION_ONLY_NESTED: &str = r#"{"contact_id":"Xy12","first_name":"Giulia","last_name":"Bianchi","full_name":"Giulia Bianchi","email":"giulia@example.com","phone":"+39 347 123 4567","tags":"lead,webinar","country":"IT","date_created":"2026-11-28T09:12:44.000Z","contact_type":"lead","contact":{"attributionSource":{"sessionSource":"Direct traffic","medium":"direct","url":"https://example.com/offer"},"lastAttributionSource":{"sessionSource":"CRM Workflows","medium":"workflow"}},"location":{"id":"loc_abc123","name":"Agency"},"workflow":{"id":"wf1","name":"Sync"},"triggerData":{},"customData":{"tag":"VIP"}}"#;
+
+    #[test]
+    fn a_nested_contact_does_not_hide_the_flat_fields() {
+        let v: Value = serde_json::from_str(ATTRIBUTION_ONLY_NESTED).unwrap();
+        let c = parse_contact(&v).unwrap();
+        assert_eq!(c.id, "Xy12");
+        assert_eq!(c.emails, vec!["giulia@example.com"]);
+        assert_eq!(c.phones, vec!["+39 347 123 4567"]);
+        assert_eq!(c.tags, vec!["lead", "webinar"]);
+        assert_eq!(c.name.as_deref(), Some("Giulia Bianchi"));
+        assert_eq!(parse_new_tag(&v).unwrap().tags, vec!["VIP"]);
+        // A nested field wins over the flat one; lists gather both.
+        let both = json!({"contact": {"id": "n1", "email": "nested@example.com", "tags": ["a"]},
+            "email": "flat@example.com", "tags": "b"});
+        let c = parse_contact(&both).unwrap();
+        assert_eq!(c.emails, vec!["nested@example.com", "flat@example.com"]);
+        assert_eq!(c.tags, vec!["a", "b"]);
     }
 
     #[test]

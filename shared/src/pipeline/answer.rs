@@ -67,6 +67,7 @@ pub fn respond(
                 ghl_contact_id = outcome.ghl_contact_id.as_deref(),
                 cloudtalk_contact_id = outcome.cloudtalk_contact_id.as_deref(),
                 contact_created = outcome.contact_created,
+                relinked = (outcome.relinked > 0).then_some(outcome.relinked),
                 upstream_calls,
                 duration_ms,
                 "webhook"

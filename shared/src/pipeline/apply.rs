@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::deps::Deps;
 use crate::endpoint::{Outcome, Prepared};
 use crate::error::BridgeError;
-use crate::idempotency::{Claim, Steps};
+use crate::idempotency::{completed_expiry_secs, Claim, Steps};
 use crate::registry::EndpointId;
 use crate::retry_queue::{
     failure_delay_secs, wait_delay_secs, QueuedEvent, MAX_QUEUE_DELAY_SECS, MAX_WAITING_SECS,
@@ -43,6 +43,9 @@ pub fn outcome_body(id: EndpointId, outcome: &Outcome) -> Value {
         "cloudtalkContactId": outcome.cloudtalk_contact_id,
         "contactCreated": outcome.contact_created,
     });
+    if outcome.relinked > 0 {
+        body["relinked"] = json!(outcome.relinked);
+    }
     for (k, v) in &outcome.details {
         body[k] = v.clone();
     }
@@ -67,11 +70,25 @@ pub async fn apply_once(
     };
     let owner = lease.owner.clone();
     let mut steps = Steps::new(key, done, lease, deps.idempotency.clone());
-    match event.apply(deps, &mut steps).await {
-        Ok(outcome) => {
+    let mut result = event.apply(deps, &mut steps).await;
+    if let Err(error) = &result {
+        // The contact it wrote to through the map is gone: the link is healed, once.
+        match crate::resolve::heal_stale_link(deps, &mut steps, error).await {
+            Ok(true) => result = event.apply(deps, &mut steps).await,
+            Ok(false) => {}
+            Err(heal_error) => result = Err(heal_error),
+        }
+    }
+    match result {
+        Ok(mut outcome) => {
+            outcome.relinked += steps.relinked();
+            let answer = outcome_body(id, &outcome);
+            let completed_at = deps.clock.now_ms();
+            let expires_at =
+                completed_expiry_secs(key, completed_at, deps.config.body_key_ttl_secs);
             if let Err(e) = deps
                 .idempotency
-                .complete(key, &owner, &outcome_body(id, &outcome))
+                .complete(key, &owner, &answer, expires_at)
                 .await
             {
                 // The writes are done and recorded as steps; a redelivery re-runs no write.
@@ -86,12 +103,6 @@ pub async fn apply_once(
             Err(e)
         }
     }
-}
-
-/// Whether a failed attempt goes to the retry queue or the dead-letter queue rather than back
-/// to the sender: everything but refusals of the request itself (4xx).
-pub fn deferrable(error: &BridgeError) -> bool {
-    error.is_retryable() || matches!(error, BridgeError::Upstream(_))
 }
 
 /// After a failed attempt: a permanent failure is parked with its reason; a retryable one is

@@ -27,7 +27,7 @@ use crate::payload::parse_body;
 use crate::registry::{self, EndpointId, Entry, Sender};
 use crate::retry_queue::QueuedEvent;
 use answer::{json_response, respond, Cost};
-use apply::{apply_once, defer, deferrable, Handled};
+use apply::{apply_once, defer, Handled};
 use auth::{authenticate, check_freshness, check_origin, Authenticated};
 
 /// Time kept at the end of a request to queue the event and answer.
@@ -138,10 +138,9 @@ async fn receive(
             Ok(Handled::Applied(outcome.detail("appliedBy", target.id)))
         }
         Ok(handled) => Ok(handled),
-        Err(error) if deferrable(&error) => {
-            defer(deps, first_attempt(deps, target.id, raw, key), error).await
-        }
-        Err(error) => Err(error),
+        // Accepted events are never only answered: what can succeed later is queued, what
+        // cannot is parked with its reason (and answered with its status, `parked: true`).
+        Err(error) => defer(deps, first_attempt(deps, target.id, raw, key), error).await,
     }
 }
 

@@ -2,10 +2,15 @@
 //! GHL's duplicate search by E.164 phone and email, else an upsert (`source` "CloudTalk"); the
 //! link is recorded when the CloudTalk contact id is known. A CloudTalk id alone, unlinked, is
 //! looked up in CloudTalk for its phone and email.
+//!
+//! A contact found through the map is noted in the event's steps; when GoHighLevel then answers
+//! 404 for it, [`super::heal_stale_link`] removes the link and the event is applied once more,
+//! resolving by phone or email and never to the gone contact.
 
 use serde::{Deserialize, Serialize};
 
 use super::{FoundBy, CONTACT_STEP};
+use crate::clients::Service;
 use crate::contact_map::{ContactLink, LinkOrigin, LinkOutcome};
 use crate::deps::Deps;
 use crate::error::BridgeError;
@@ -73,10 +78,14 @@ pub async fn resolve_ghl_contact(
         .as_deref()
         .map(|p| e164(p, region))
         .transpose()?;
+    let replacing = steps.replacing().map(str::to_string);
     if let Some(ct_id) = &contact.cloudtalk_id {
-        if let Some(link) = deps.contacts.find_by_cloudtalk(location_id, ct_id).await? {
+        let linked = deps.contacts.find_by_cloudtalk(location_id, ct_id).await?;
+        if let Some(link) = linked.filter(|l| Some(&l.ghl_contact_id) != replacing.as_ref()) {
+            let ghl_id = link.ghl_contact_id.clone();
+            steps.found_via(link, Service::GoHighLevel);
             return Ok(ResolvedGhlContact {
-                ghl_id: link.ghl_contact_id,
+                ghl_id,
                 found_by: FoundBy::Map,
                 phone,
             });
@@ -86,10 +95,30 @@ pub async fn resolve_ghl_contact(
     // GHL's duplicate search and upsert match by phone and email, so a retry finds the contact
     // an earlier attempt created; the step still saves the lookups.
     let found = steps
-        .run_typed(CONTACT_STEP, FoundGhlContact::legacy, || {
-            find_or_create(deps, location_id, &identity)
+        .run_typed(CONTACT_STEP, FoundGhlContact::legacy, || async {
+            let found = find_or_create(deps, location_id, &identity).await?;
+            match replacing {
+                Some(gone) if found.id == gone => Err(BridgeError::Unprocessable {
+                    message: format!(
+                        "GoHighLevel still finds contact {gone}, which it said is gone"
+                    ),
+                    missing: vec![],
+                }),
+                _ => Ok(found),
+            }
         })
         .await?;
+    finish(deps, location_id, contact, identity, found).await
+}
+
+/// The resolved contact, linked when the CloudTalk contact id is known.
+async fn finish(
+    deps: &Deps,
+    location_id: &str,
+    contact: &ContactRef,
+    identity: Identity,
+    found: FoundGhlContact,
+) -> Result<ResolvedGhlContact, BridgeError> {
     let resolved = ResolvedGhlContact {
         ghl_id: found.id,
         found_by: found.found_by,
@@ -116,7 +145,7 @@ async fn identify(
     if identity.phone.is_none() && identity.email.is_none() {
         if let (Some(ct_id), true) = (&contact.cloudtalk_id, deps.cloudtalk_configured()) {
             let ct = match deps.cloudtalk.show_contact(ct_id).await {
-                Err(e) if e.status() == Some(404) => {
+                Err(e) if e.is_not_found() => {
                     return Err(BridgeError::Unprocessable {
                         message: format!("CloudTalk has no contact with id {ct_id}"),
                         missing: vec![],
@@ -176,7 +205,7 @@ async fn link(
         return Ok(ResolvedGhlContact {
             ghl_id: existing.ghl_contact_id,
             found_by: FoundBy::Map,
-            phone: resolved.phone,
+            ..resolved
         });
     }
     tracing::warn!(

@@ -27,6 +27,7 @@ const ROUTES: &[Route] = &[
     post("/contacts/upsert", upsert_contact),
     get("/contacts/{id}", get_contact),
     put("/contacts/{id}", update_contact),
+    delete("/contacts/{id}", delete_contact),
     get("/contacts/{id}/notes", list_notes),
     post("/contacts/{id}/notes", add_note),
     post("/contacts/{id}/tags", add_tags),
@@ -246,6 +247,18 @@ fn update_contact(call: &mut Call) -> Outcome {
         200,
         json!({"succeded": true, "contact": contact_json(&contact)}),
     ))
+}
+
+/// `DELETE /contacts/{id}` → `{"succeded": true}` (GHL's spelling); the contact's notes go
+/// with it.
+fn delete_contact(call: &mut Call) -> Outcome {
+    let id = call.param("id");
+    if call.state.ghl_contacts.remove(&id).is_none() {
+        return Err(not_found("Contact"));
+    }
+    call.state.ghl_notes.retain(|n| n.contact_id != id);
+    call.say(format!("GHL ← delete contact {id}"));
+    Ok((200, json!({"succeded": true})))
 }
 
 fn add_note(call: &mut Call) -> Outcome {

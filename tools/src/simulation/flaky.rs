@@ -54,6 +54,10 @@ impl ContactMap for Flaky<Arc<dyn ContactMap>> {
         self.fail()?;
         self.inner.link(link).await
     }
+    async fn unlink(&self, link: &ContactLink) -> Result<bool, StoreError> {
+        self.fail()?;
+        self.inner.unlink(link).await
+    }
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
@@ -77,8 +81,16 @@ impl IdempotencyStore for Flaky<Arc<dyn IdempotencyStore>> {
     ) -> Result<(), StoreError> {
         self.inner.record_step(key, owner, step, value).await
     }
-    async fn complete(&self, key: &str, owner: &str, response: &Value) -> Result<(), StoreError> {
-        self.inner.complete(key, owner, response).await
+    async fn complete(
+        &self,
+        key: &str,
+        owner: &str,
+        response: &Value,
+        expires_at_secs: i64,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .complete(key, owner, response, expires_at_secs)
+            .await
     }
     async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         self.inner.release(key, owner).await

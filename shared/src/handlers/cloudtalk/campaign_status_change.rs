@@ -24,7 +24,7 @@ use crate::idempotency::{event_key, Steps};
 use crate::payload::cloudtalk::{parse_campaign, CampaignEvent, ContactRef};
 use crate::payload::PayloadError;
 use crate::registry::EndpointId;
-use crate::resolve::resolve_ghl_contact;
+use crate::resolve::{heal_stale_link, resolve_ghl_contact};
 use crate::retry_queue::QueuedEvent;
 
 /// The body key that marks a queued page of a campaign (set by the bridge, never by a sender's
@@ -110,20 +110,27 @@ fn contact_of(row: crate::clients::ContactRecord) -> ContactRef {
     }
 }
 
-/// Moves one contact's opportunity: its GHL contact, and what the move did.
+/// Moves one contact's opportunity: its GHL contact, what the move did, and whether its stale
+/// link was healed on the way (the linked GHL contact was gone).
 async fn move_contact(
     deps: &Deps,
     location: &str,
     contact: &ContactRef,
     target: &StageTarget,
     campaign: &str,
-) -> Result<(String, Move), BridgeError> {
+) -> Result<(String, Move, u32), BridgeError> {
     let mut contact_steps = Steps::untracked();
-    let resolved = resolve_ghl_contact(deps, location, contact, &mut contact_steps).await?;
-    let who = contact.name.as_deref().unwrap_or(resolved.ghl_id.as_str());
-    let name = format!("{who} - {campaign}");
-    let moved = move_opportunity(deps, location, &resolved.ghl_id, target, &name).await?;
-    Ok((resolved.ghl_id, moved))
+    loop {
+        let resolved = resolve_ghl_contact(deps, location, contact, &mut contact_steps).await?;
+        let who = contact.name.as_deref().unwrap_or(resolved.ghl_id.as_str());
+        let name = format!("{who} - {campaign}");
+        match move_opportunity(deps, location, &resolved.ghl_id, target, &name).await {
+            Ok(moved) => return Ok((resolved.ghl_id, moved, contact_steps.relinked())),
+            // Healed at most once, so this loops at most twice.
+            Err(e) if heal_stale_link(deps, &mut contact_steps, &e).await? => continue,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// How the contacts' opportunities fared.
@@ -133,6 +140,7 @@ struct Tally {
     unchanged: u32,
     created: u32,
     failed: u32,
+    relinked: u32,
     ghl_ids: Vec<String>,
 }
 
@@ -151,6 +159,7 @@ impl Tally {
         self.unchanged += other.unchanged;
         self.created += other.created;
         self.failed += other.failed;
+        self.relinked += other.relinked;
         self.ghl_ids.extend(other.ghl_ids);
     }
 
@@ -186,9 +195,10 @@ async fn move_all(
             continue;
         }
         match move_contact(deps, &location, contact, target, campaign).await {
-            Ok((id, m)) => {
+            Ok((id, m, relinked)) => {
                 steps.record(&step, &id).await?;
                 tally.count(id, m);
+                tally.relinked += relinked;
             }
             Err(e) if contacts.len() == 1 || !e.uses_an_attempt() => return Err(e),
             Err(e) => {
@@ -365,6 +375,7 @@ impl Handler for CampaignStatusChange {
                 .detail("stageId", &target.stage_id));
         };
         let mut outcome = Outcome::applied();
+        outcome.relinked = tally.relinked;
         if tally.ghl_ids.len() == 1 && work.page.is_none() {
             outcome.ghl_contact_id = tally.ghl_ids.first().cloned();
             outcome.cloudtalk_contact_id = event.contact.cloudtalk_id.clone();

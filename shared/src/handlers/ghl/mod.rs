@@ -21,13 +21,21 @@ use crate::idempotency::Steps;
 use crate::payload::ghl::GhlContact;
 use crate::resolve::{resolve_cloudtalk_contact, ResolvedContact};
 
-/// The outcome every GHL → CloudTalk endpoint reports.
+/// The outcome every GHL → CloudTalk endpoint reports: the contacts, how the CloudTalk one was
+/// found, and what resolving it skipped or lacked.
 pub(crate) fn outcome(ghl_id: &str, resolved: &ResolvedContact) -> Outcome {
-    Outcome::for_contact(
+    let mut outcome = Outcome::for_contact(
         Some(ghl_id.to_string()),
         Some(resolved.cloudtalk_id.clone()),
         resolved.found_by,
-    )
+    );
+    if !resolved.skipped.is_empty() {
+        outcome = outcome.detail("skipped", &resolved.skipped);
+    }
+    if resolved.incomplete {
+        outcome = outcome.detail("incomplete", true);
+    }
+    outcome
 }
 
 /// The CloudTalk contact of a GHL event's contact, found or created (with `create_tags`) and
