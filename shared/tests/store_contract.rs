@@ -137,6 +137,26 @@ async fn concurrent_links_for_one_contact_make_exactly_one(map: Arc<dyn ContactM
     }
 }
 
+async fn unlinking_removes_only_the_link_it_names(map: Arc<dyn ContactMap>) {
+    let stale = ContactLink::new("loc", "g1", "c1", LinkOrigin::GoHighLevel);
+    assert_eq!(map.link(&stale).await.unwrap(), LinkOutcome::Created);
+    // A link naming another pair removes nothing.
+    let other = ContactLink::new("loc", "g1", "c2", LinkOrigin::GoHighLevel);
+    assert!(!map.unlink(&other).await.unwrap());
+    assert!(map.find_by_ghl("loc", "g1").await.unwrap().is_some());
+    // The link itself: both items go, and either contact can be linked afresh.
+    assert!(map.unlink(&stale).await.unwrap());
+    assert!(map.find_by_ghl("loc", "g1").await.unwrap().is_none());
+    assert!(map.find_by_cloudtalk("loc", "c1").await.unwrap().is_none());
+    let healed = ContactLink::new("loc", "g1", "c3", LinkOrigin::GoHighLevel);
+    assert_eq!(map.link(&healed).await.unwrap(), LinkOutcome::Created);
+    // A late unlink of the stale link (a concurrent healer) leaves the new link alone.
+    assert!(!map.unlink(&stale).await.unwrap());
+    let found = map.find_by_ghl("loc", "g1").await.unwrap().unwrap();
+    assert_eq!(found.cloudtalk_contact_id, "c3");
+    assert!(map.find_by_cloudtalk("loc", "c3").await.unwrap().is_some());
+}
+
 async fn map_ping_and_kind(map: Arc<dyn ContactMap>, kind: &str) {
     map.ping().await.unwrap();
     assert_eq!(map.kind(), kind);
@@ -618,6 +638,7 @@ macro_rules! contact_map_contract {
             links_are_found_in_both_directions,
             a_second_link_for_either_contact_returns_the_first,
             concurrent_links_for_one_contact_make_exactly_one,
+            unlinking_removes_only_the_link_it_names,
         ]);
     };
 }

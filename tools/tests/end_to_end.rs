@@ -13,10 +13,17 @@ use serde_json::{json, Value};
 struct Run {
     bridge: String,
     sandbox: Sandbox,
+    sandbox_url: String,
     http: reqwest::Client,
 }
 
 async fn start() -> Run {
+    start_with(true).await
+}
+
+/// The bridge and the sandbox; with `callbacks`, the sandbox reports the contacts created in
+/// CloudTalk back to the bridge as CloudTalk's workflows would.
+async fn start_with(callbacks: bool) -> Run {
     // The sandbox must know the bridge's URL and the bridge the sandbox's: bind the bridge
     // after the sandbox, and give the sandbox the bridge through a late-bound proxy.
     let bridge_slot: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
@@ -55,7 +62,7 @@ async fn start() -> Run {
     tokio::spawn(async move { axum::serve(listener, proxy).await.unwrap() });
 
     let config = SandboxConfig {
-        bridge_url: Some(proxy_url),
+        bridge_url: callbacks.then_some(proxy_url),
         cloudtalk_webhook_secret: Some(CLOUDTALK_SECRET.into()),
         callback_delay_ms: 200,
         quiet: true,
@@ -68,11 +75,60 @@ async fn start() -> Run {
     Run {
         bridge,
         sandbox,
+        sandbox_url,
         http: reqwest::Client::new(),
     }
 }
 
 impl Run {
+    /// Creates a contact in the sandbox's GoHighLevel, as a user would; its id.
+    async fn ghl_contact(&self, body: Value) -> String {
+        let r = self
+            .http
+            .post(format!("{}/ghl/contacts", self.sandbox_url))
+            .bearer_auth("sandbox-ghl-token")
+            .header("version", "2021-07-28")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let answer: Value = r.json().await.unwrap();
+        answer["contact"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a contact in the sandbox's CloudTalk, as a user would; its id.
+    async fn cloudtalk_contact(&self, body: Value) -> String {
+        let r = self
+            .http
+            .put(format!(
+                "{}/cloudtalk/api/contacts/add.json",
+                self.sandbox_url
+            ))
+            .basic_auth("sandbox-key-id", Some("sandbox-key-secret"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let answer: Value = r.json().await.unwrap();
+        answer["responseData"]["data"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Deletes a contact in the sandbox, as a user would in that app.
+    async fn delete(&self, url: String, cloudtalk: bool) {
+        let request = self.http.delete(url);
+        let request = match cloudtalk {
+            true => request.basic_auth("sandbox-key-id", Some("sandbox-key-secret")),
+            false => request
+                .bearer_auth("sandbox-ghl-token")
+                .header("version", "2021-07-28"),
+        };
+        let status = request.send().await.unwrap().status();
+        assert!(status.is_success(), "delete: {status}");
+    }
+
     async fn ghl(&self, route: &str, body: Value) -> Value {
         let (status, answer) = post(
             &self.http,
@@ -200,4 +256,123 @@ async fn a_cloudtalk_call_becomes_a_ghl_note_and_the_loop_stays_closed() {
             .len(),
         1
     );
+}
+
+#[tokio::test]
+async fn an_id_only_marketplace_event_finds_the_contact_both_apps_already_have() {
+    let run = start_with(false).await;
+    let phone = "+393331234567";
+    let ghl_id = run
+        .ghl_contact(json!({"locationId": "sandbox-location", "firstName": "Anna", "lastName": "Verdi", "phone": phone}))
+        .await;
+    let ct_id = run
+        .cloudtalk_contact(
+            json!({"name": "Anna Verdi", "ContactNumber": [{"public_number": phone}]}),
+        )
+        .await;
+
+    // Marketplace events name the contact by id only.
+    let note = run
+        .ghl(
+            "new-note",
+            json!({"type": "NoteCreate", "webhookId": "wh-note-1", "locationId": "sandbox-location",
+            "id": "note_1", "contactId": ghl_id, "body": "Asked for a callback on Monday"}),
+        )
+        .await;
+    assert_eq!(note["cloudtalkContactId"], ct_id.as_str(), "{note}");
+    assert_eq!(note["foundBy"], "search");
+    let moved = run
+        .ghl(
+            "pipeline-change",
+            json!({"type": "OpportunityStageUpdate", "webhookId": "wh-opp-1",
+            "locationId": "sandbox-location", "id": "opp_1", "contactId": ghl_id,
+            "pipelineId": "sandbox-pipeline", "pipelineStageId": "won", "status": "open"}),
+        )
+        .await;
+    assert_eq!(moved["foundBy"], "map", "{moved}");
+
+    let state = run.sandbox.state_json();
+    let contacts = state["cloudtalk"]["contacts"].as_array().unwrap();
+    assert_eq!(contacts.len(), 1, "no placeholder contact: {contacts:?}");
+    let c = &contacts[0];
+    assert!(c["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("Asked for a callback on Monday"));
+    let activity = c["activities"][0]["description"].as_str().unwrap();
+    assert!(
+        activity.contains("moved to \"Won\" stage in \"Sales Pipeline\" pipeline"),
+        "names, not ids: {activity}"
+    );
+}
+
+#[tokio::test]
+async fn links_to_contacts_deleted_on_either_side_heal() {
+    let run = start_with(false).await;
+    let phone = "+393471112233";
+    let ghl_id = run
+        .ghl_contact(json!({"locationId": "sandbox-location", "firstName": "Luca", "lastName": "Neri", "phone": phone}))
+        .await;
+    let created = run
+        .ghl(
+            "new-contact",
+            json!({"type": "ContactCreate", "webhookId": "wh-c-1", "locationId": "sandbox-location",
+            "id": ghl_id, "firstName": "Luca", "lastName": "Neri", "phone": phone}),
+        )
+        .await;
+    let first_ct = created["cloudtalkContactId"].as_str().unwrap().to_string();
+
+    // Deleted in CloudTalk: the next GHL event relinks to a contact made from GHL's data.
+    let url = format!(
+        "{}/cloudtalk/api/contacts/delete/{first_ct}.json",
+        run.sandbox_url
+    );
+    run.delete(url, true).await;
+    let note = run
+        .ghl(
+            "new-note",
+            json!({"type": "NoteCreate", "webhookId": "wh-n-1", "locationId": "sandbox-location",
+            "id": "note_1", "contactId": ghl_id, "body": "Follow up next week"}),
+        )
+        .await;
+    assert_eq!(note["relinked"], 1, "{note}");
+    let ct_id = note["cloudtalkContactId"].as_str().unwrap().to_string();
+    assert_ne!(ct_id, first_ct);
+
+    // Deleted in GoHighLevel: the next CloudTalk event relinks to the contact it matches.
+    run.delete(format!("{}/ghl/contacts/{ghl_id}", run.sandbox_url), false)
+        .await;
+    let call = run
+        .cloudtalk(
+            "call-ended",
+            json!({"call_id": 1002402491, "contact_id": ct_id.parse::<u64>().unwrap(),
+            "external_number": phone, "agent_name": "Roberto", "direction": "outgoing",
+            "status": "answered", "talking_time": 40, "duration": 52}),
+        )
+        .await;
+    assert_eq!(call["relinked"], 1, "{call}");
+    let new_ghl = call["ghlContactId"].as_str().unwrap().to_string();
+    assert_ne!(new_ghl, ghl_id);
+
+    let state = run.sandbox.state_json();
+    let ct = state["cloudtalk"]["contacts"].as_array().unwrap();
+    assert_eq!(ct.len(), 1);
+    assert_eq!(ct[0]["id"], ct_id.as_str());
+    assert!(ct[0]["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("Follow up next week"));
+    let ghl = state["ghl"]["contacts"].as_array().unwrap();
+    assert_eq!(ghl.len(), 1);
+    assert_eq!(ghl[0]["id"], new_ghl.as_str());
+    assert_eq!(ghl[0]["phone"], phone);
+    assert!(ghl[0]["notes"][0].as_str().unwrap().contains("Call ended"));
+    // The healed links hold: a later call goes straight to the new contact.
+    let later = run
+        .cloudtalk("call-ended", json!({"call_id": 1002402492, "contact_id": ct_id.parse::<u64>().unwrap(),
+            "external_number": phone, "direction": "outgoing", "status": "answered", "talking_time": 5}))
+        .await;
+    assert_eq!(later["foundBy"], "map");
+    assert_eq!(later["ghlContactId"], new_ghl.as_str());
+    assert!(later.get("relinked").is_none());
 }
