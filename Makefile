@@ -22,6 +22,7 @@ build-CloudTalkContactCreatedFunction:       BIN := cloudtalk-contact-created
 build-CloudTalkCampaignStatusChangeFunction: BIN := cloudtalk-campaign-status-change
 build-CloudTalkGenericFunction:              BIN := cloudtalk-generic
 build-RetryWorkerFunction:                   BIN := retry-worker
+build-ReconcileFunction:                     BIN := reconcile
 build-HealthFunction:                        BIN := health
 
 build-%Function:

@@ -161,6 +161,16 @@ pub struct Config {
     /// duplicate (`BODY_KEY_TTL_SECS`, 2 hours): the senders' redelivery horizon. After it, the
     /// same body is a new event (the same tag added again the next day).
     pub body_key_ttl_secs: i64,
+    /// Reconciliation re-reads this much before its checkpoint (`RECONCILE_OVERLAP_SECS`, 900).
+    pub reconcile_overlap_secs: i64,
+    /// How far back reconciliation's first run reads (`RECONCILE_LOOKBACK_HOURS`, 24).
+    pub reconcile_lookback_hours: i64,
+    /// The CloudTalk company's offset from UTC, in which its call history gives times
+    /// (`CLOUDTALK_UTC_OFFSET`, e.g. `+01:00`; UTC when absent or unreadable).
+    pub cloudtalk_utc_offset: Option<String>,
+    /// GHL's contact search takes times as epoch milliseconds (`GHL_SEARCH_DATE_FORMAT`
+    /// `epoch_ms`) rather than ISO 8601 (`iso`, the default).
+    pub ghl_search_dates_as_epoch_ms: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -266,6 +276,17 @@ impl Config {
                 .filter(|secs| *secs > 0)
                 .map(|secs| secs.min(crate::idempotency::RECORD_TTL_SECS))
                 .unwrap_or(crate::idempotency::DEFAULT_BODY_KEY_TTL_SECS),
+            reconcile_overlap_secs: get("RECONCILE_OVERLAP_SECS")
+                .and_then(|v| v.parse::<i64>().ok())
+                .filter(|secs| *secs >= 0)
+                .unwrap_or(900),
+            reconcile_lookback_hours: get("RECONCILE_LOOKBACK_HOURS")
+                .and_then(|v| v.parse::<i64>().ok())
+                .filter(|hours| *hours > 0)
+                .unwrap_or(24),
+            cloudtalk_utc_offset: get("CLOUDTALK_UTC_OFFSET"),
+            ghl_search_dates_as_epoch_ms: get("GHL_SEARCH_DATE_FORMAT")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("epoch_ms")),
         }
     }
 

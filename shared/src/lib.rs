@@ -35,6 +35,7 @@ pub mod payload;
 pub mod phone;
 pub mod pipeline;
 pub mod rate_limit;
+pub mod reconcile;
 pub mod registry;
 pub mod resolve;
 pub mod retry_queue;

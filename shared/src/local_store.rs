@@ -36,6 +36,8 @@ struct Data {
     idempotency: BTreeMap<String, IdempotencyRecord>,
     #[serde(default)]
     buckets: BTreeMap<String, BucketState>,
+    #[serde(default)]
+    values: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -282,6 +284,17 @@ impl StateStore for LocalStore {
             });
             // Pruned on the next write; gone from now on.
             (found.and_then(StoredEvent::unless_expired), false)
+        })
+    }
+
+    async fn get_value(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.with_data(|d| (d.values.get(name).cloned(), false))
+    }
+
+    async fn put_value(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        self.with_data(|d| {
+            d.values.insert(name.to_string(), value.to_string());
+            ((), true)
         })
     }
 

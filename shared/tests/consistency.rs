@@ -33,10 +33,11 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// Every Lambda: one per endpoint, plus the retry worker.
+/// Every Lambda: one per endpoint, plus the retry worker and reconciliation.
 fn functions() -> BTreeSet<&'static str> {
     let mut all: BTreeSet<&'static str> = endpoints().iter().map(|e| e.function).collect();
     all.insert(bridge::worker::FUNCTION);
+    all.insert(bridge::reconcile::FUNCTION);
     all
 }
 
@@ -500,7 +501,7 @@ fn only_the_functions_that_heal_links_may_delete_them() {
         .iter()
         .filter(|e| e.heals_links)
         .map(|e| e.name)
-        .chain([bridge::worker::FUNCTION])
+        .chain([bridge::worker::FUNCTION, bridge::reconcile::FUNCTION])
         .collect();
     assert!(healers.contains("ghl-new-note") && !healers.contains("cloudtalk-contact-created"));
     for (id, props) in t.functions() {

@@ -71,6 +71,24 @@ async fn every_event_file_runs_through_its_handler() {
         mount_ghl(&fakes.ghl, json!(null), json!([])).await;
         let deps = deps(&fakes).await;
         let text = std::fs::read_to_string(&file).unwrap();
+        if function == bridge::reconcile::FUNCTION {
+            // An EventBridge scheduled event: one reconciliation run over the fakes' feeds.
+            let event: serde_json::Value =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file:?} is not JSON: {e}"));
+            assert_eq!(event["detail-type"], "Scheduled Event", "{file:?}");
+            let summary = bridge::reconcile::handle(&deps, event, None)
+                .await
+                .unwrap_or_else(|e| panic!("{file:?}: {e}"));
+            assert_eq!(
+                summary["applied"], 2,
+                "{file:?}: the call and its recording: {summary}"
+            );
+            assert!(
+                !received(&fakes.ghl).await.is_empty(),
+                "{file:?} wrote nothing"
+            );
+            continue;
+        }
         if function == bridge::worker::FUNCTION {
             // An SQS batch for the retry worker: every queued event is applied.
             let batch: bridge::worker::SqsEvent = serde_json::from_str(&text)

@@ -643,11 +643,37 @@ macro_rules! contact_map_contract {
     };
 }
 
+async fn values_are_kept_and_replaced(store: Arc<dyn StateStore>) {
+    assert_eq!(store.get_value("checkpoint#calls").await.unwrap(), None);
+    store
+        .put_value("checkpoint#calls", r#"{"since":"2026-12-01 10:00:00"}"#)
+        .await
+        .unwrap();
+    store.put_value("other", "x").await.unwrap();
+    store
+        .put_value("checkpoint#calls", r#"{"since":"2026-12-01 10:15:00"}"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_value("checkpoint#calls")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(r#"{"since":"2026-12-01 10:15:00"}"#)
+    );
+    assert_eq!(
+        store.get_value("other").await.unwrap().as_deref(),
+        Some("x")
+    );
+}
+
 macro_rules! state_contract {
     ($make:expr, $kind:literal) => {
         contract_tests!(dyn bridge::state::StateStore = $make, ping: crate::state_ping_and_kind => $kind, [
             agents_are_kept_per_location_and_replaced,
             events_are_kept_until_they_expire,
+            values_are_kept_and_replaced,
         ]);
     };
 }

@@ -197,6 +197,26 @@ pub async fn mount_json(server: &MockServer, answers: Vec<(&str, &str, u16, Valu
     }
 }
 
+/// A row of CloudTalk's call history: an answered, recorded call started at `started_ms`
+/// (UTC, as the company's time with offset 0), the contact `1451646073`.
+pub fn history_call(started_ms: i64) -> Value {
+    let at = |ms: i64| {
+        chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+            .unwrap_or_default()
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    serde_json::json!({
+        "Cdr": {"id": "1002409001", "billsec": "95", "type": "incoming",
+            "public_external": "393513416607", "public_internal": "390212345678",
+            "recorded": true, "is_voicemail": false, "user_id": "42", "talking_time": "80",
+            "waiting_time": "15", "started_at": at(started_ms), "answered_at": at(started_ms + 15_000),
+            "ended_at": at(started_ms + 95_000), "recording_link": "https://my.cloudtalk.io/r/play/901"},
+        "Contact": {"id": "1451646073", "name": "Mario Rossi", "contact_numbers": ["393513416607"]},
+        "Agent": {"id": "42", "firstname": "Roberto", "lastname": "Bianchi", "fullname": "Roberto Bianchi"}
+    })
+}
+
 /// Mounts CloudTalk answers for every call the GHL → CloudTalk endpoints make. `search_rows`
 /// is what `contacts/index.json` returns; created contacts get id `9001`.
 pub async fn mount_cloudtalk(server: &MockServer, search_rows: Value) {
@@ -211,7 +231,10 @@ pub async fn mount_cloudtalk(server: &MockServer, search_rows: Value) {
         json!({"responseData": {"status": 200, "message": "Tags were sucessfully added."}});
     let note = json!({"responseData": {"status": 201, "data": {"id": "7001"}}});
     let activity = json!({"responseData": {"status": 201, "data": {"id": "8001"}}});
+    let calls = json!({"responseData": {"itemsCount": 1, "pageCount": 1, "pageNumber": 1,
+        "limit": 250, "data": [history_call(chrono::Utc::now().timestamp_millis() - 3_600_000)]}});
     let answers = vec![
+        ("GET", r"^/api/calls/index\.json$", 200, calls),
         ("GET", r"^/api/contacts/index\.json$", 200, index),
         ("PUT", r"^/api/contacts/addTags/[^/]+\.json$", 200, tagged),
         ("PUT", r"^/api/notes/add/[^/]+\.json$", 201, note),
@@ -256,6 +279,12 @@ pub async fn mount_ghl(server: &MockServer, duplicate: Value, opportunities: Val
         ("POST", "^/contacts/upsert$", 200, upserted),
         ("POST", "^/contacts/[^/]+/notes$", 201, note),
         ("POST", "^/contacts/[^/]+/tags$", 201, tags),
+        (
+            "POST",
+            "^/contacts/search$",
+            200,
+            json!({"contacts": [], "total": 0}),
+        ),
         ("GET", "^/contacts/[^/]+$", 200, by_id),
         ("PUT", "^/contacts/[^/]+$", 200, updated),
         ("GET", "^/opportunities/search$", 200, found),

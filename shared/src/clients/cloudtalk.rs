@@ -68,6 +68,48 @@ pub struct ActivityInput {
 /// A CloudTalk contact as read back from search or show.
 pub type CloudTalkContact = super::ContactRecord;
 
+/// A call from the call history (`GET /calls/index.json`), as CloudTalk gives it: times in the
+/// company's time zone (`YYYY-MM-DD HH:MM:SS`), counts in seconds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallRecord {
+    /// `Cdr.id`: the call id the webhooks carry as `call_id`.
+    pub call_id: String,
+    pub contact_id: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    /// The customer's number (`public_external`).
+    pub external_number: Option<String>,
+    /// The company's number (`public_internal`).
+    pub internal_number: Option<String>,
+    /// `incoming`, `outgoing` or `internal`.
+    pub direction: Option<String>,
+    pub agent_id: Option<String>,
+    pub agent_name: Option<String>,
+    pub started_at: Option<String>,
+    pub answered_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub billsec: Option<u64>,
+    pub talking_time: Option<u64>,
+    pub waiting_time: Option<u64>,
+    pub is_voicemail: bool,
+    pub recording_link: Option<String>,
+}
+
+/// One page of a list, and how many pages there are.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub page_count: u32,
+}
+
+impl<T> Page<T> {
+    /// Another page follows this one.
+    pub fn has_more(&self) -> bool {
+        self.page < self.page_count
+    }
+}
+
 /// One command of `POST /bulk/contacts.json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BulkCommand {
@@ -121,6 +163,21 @@ pub trait CloudTalkApi: Send + Sync {
         tag_id: &str,
         page: u32,
     ) -> Result<(Vec<CloudTalkContact>, u32), UpstreamError>;
+    /// One page (from 1) of every contact, `limit` (at most 1000) a page.
+    async fn list_contacts(
+        &self,
+        page: u32,
+        limit: u32,
+    ) -> Result<Page<CloudTalkContact>, UpstreamError>;
+    /// One page (from 1) of the calls started between `date_from` and `date_to` (the company's
+    /// time, `YYYY-MM-DD HH:MM:SS`), `limit` (at most 1000) a page.
+    async fn list_calls(
+        &self,
+        date_from: &str,
+        date_to: &str,
+        page: u32,
+        limit: u32,
+    ) -> Result<Page<CallRecord>, UpstreamError>;
 }
 
 /// CloudTalk's REST dialect: Basic auth with the API key, the reset-time header, and the
@@ -386,6 +443,100 @@ impl CloudTalkApi for CloudTalkClient {
             .await?;
         Ok((contacts(&value), page_count(&value)))
     }
+
+    async fn list_contacts(
+        &self,
+        page: u32,
+        limit: u32,
+    ) -> Result<Page<CloudTalkContact>, UpstreamError> {
+        let (page_text, limit_text) = (page.to_string(), limit.clamp(1, 1000).to_string());
+        let query = [("limit", limit_text.as_str()), ("page", page_text.as_str())];
+        let value = self
+            .get("list contacts", "/contacts/index.json", &query)
+            .await?;
+        Ok(Page {
+            items: contacts(&value),
+            page,
+            page_count: page_count(&value),
+        })
+    }
+
+    async fn list_calls(
+        &self,
+        date_from: &str,
+        date_to: &str,
+        page: u32,
+        limit: u32,
+    ) -> Result<Page<CallRecord>, UpstreamError> {
+        let (page_text, limit_text) = (page.to_string(), limit.clamp(1, 1000).to_string());
+        let query = [
+            ("date_from", date_from),
+            ("date_to", date_to),
+            ("limit", limit_text.as_str()),
+            ("page", page_text.as_str()),
+        ];
+        let value = self.get("list calls", "/calls/index.json", &query).await?;
+        let items = rows(&value)
+            .map(|rows| rows.iter().filter_map(call_record).collect())
+            .unwrap_or_default();
+        Ok(Page {
+            items,
+            page,
+            page_count: page_count(&value),
+        })
+    }
+}
+
+/// A call history row: `Cdr`, `Contact`, `Agent` (CloudTalk sends counts as strings too).
+fn call_record(row: &Value) -> Option<CallRecord> {
+    let cdr = row.get("Cdr")?;
+    let text = |v: &Value, key: &str| v.get(key).and_then(scalar_string);
+    let count = |key: &str| cdr.get(key).and_then(number);
+    let contact = row.get("Contact").unwrap_or(&Value::Null);
+    let agent = row.get("Agent").unwrap_or(&Value::Null);
+    let first = |key: &str, field: &str| {
+        let list = contact.get(key)?;
+        let item = list.as_array().and_then(|a| a.first()).unwrap_or(list);
+        item.get(field).and_then(scalar_string)
+    };
+    let agent_name = text(agent, "fullname").or_else(|| {
+        let parts: Vec<String> = ["firstname", "lastname"]
+            .iter()
+            .filter_map(|k| text(agent, k))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    });
+    let flag = |key: &str| {
+        cdr.get(key).is_some_and(|v| {
+            v.as_bool().unwrap_or(false) || number(v).is_some_and(|n| n > 0) || v == "true"
+        })
+    };
+    // A link is only worth following when the call says it was recorded (or does not say).
+    let recorded = cdr
+        .get("recorded")
+        .is_none_or(|v| v.is_null() || flag("recorded"));
+    Some(CallRecord {
+        call_id: cdr.get("id").and_then(id_string)?,
+        contact_id: contact.get("id").and_then(id_string),
+        contact_name: text(contact, "name"),
+        contact_email: first("contact_emails", "email").or_else(|| first("ContactEmail", "email")),
+        external_number: text(cdr, "public_external"),
+        internal_number: text(cdr, "public_internal"),
+        direction: text(cdr, "type"),
+        agent_id: agent
+            .get("id")
+            .and_then(id_string)
+            .or_else(|| text(cdr, "user_id")),
+        agent_name,
+        started_at: text(cdr, "started_at"),
+        answered_at: text(cdr, "answered_at"),
+        ended_at: text(cdr, "ended_at"),
+        billsec: count("billsec"),
+        talking_time: count("talking_time"),
+        waiting_time: count("waiting_time"),
+        is_voicemail: flag("is_voicemail"),
+        recording_link: text(cdr, "recording_link").filter(|_| recorded),
+    })
 }
 
 /// One command's outcome in a bulk answer.

@@ -64,6 +64,49 @@ pub struct CustomValue {
     pub value: Option<String>,
 }
 
+/// A contact found by `POST /contacts/search`, with when it last changed and the cursor that
+/// continues the search after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchedContact {
+    pub record: GhlContactRecord,
+    /// `dateUpdated` as GHL gives it (ISO 8601).
+    pub date_updated: Option<String>,
+    /// The contact's own `searchAfter`: pass it to read the next page.
+    pub search_after: Option<Value>,
+}
+
+/// A contact search: a location's contacts sorted by `dateUpdated`, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactQuery<'a> {
+    pub location_id: &'a str,
+    /// Only contacts updated at or after this (`range` `gte`; epoch ms or an ISO string, as
+    /// `GHL_SEARCH_DATE_FORMAT` says).
+    pub updated_since: Option<Value>,
+    /// The cursor of the last contact of the previous page.
+    pub search_after: Option<Value>,
+    /// Contacts a page (GHL allows up to 500; 100 is its default).
+    pub limit: u32,
+}
+
+impl ContactQuery<'_> {
+    /// The request body.
+    pub fn body(&self) -> Value {
+        let mut body = json!({
+            "locationId": self.location_id,
+            "pageLimit": self.limit.clamp(1, 500),
+            "sort": [{"field": "dateUpdated", "direction": "asc"}],
+        });
+        if let Some(since) = &self.updated_since {
+            body["filters"] =
+                json!([{"field": "dateUpdated", "operator": "range", "value": {"gte": since}}]);
+        }
+        if let Some(cursor) = &self.search_after {
+            body["searchAfter"] = cursor.clone();
+        }
+        body
+    }
+}
+
 /// What the bridge needs from GoHighLevel.
 #[async_trait]
 pub trait GhlApi: Send + Sync {
@@ -108,6 +151,11 @@ pub trait GhlApi: Send + Sync {
         name: &str,
     ) -> Result<String, UpstreamError>;
     async fn list_pipelines(&self, location_id: &str) -> Result<Vec<Pipeline>, UpstreamError>;
+    /// One page of `POST /contacts/search` (see [`ContactQuery`]).
+    async fn search_contacts(
+        &self,
+        query: &ContactQuery<'_>,
+    ) -> Result<Vec<SearchedContact>, UpstreamError>;
     async fn list_custom_values(
         &self,
         location_id: &str,
@@ -375,6 +423,22 @@ impl GhlApi for GhlClient {
             .get("list pipelines", "/opportunities/pipelines", &query)
             .await?;
         Ok(list(&value, "pipelines", pipeline))
+    }
+
+    async fn search_contacts(
+        &self,
+        query: &ContactQuery<'_>,
+    ) -> Result<Vec<SearchedContact>, UpstreamError> {
+        let value = self
+            .search("search contacts", "/contacts/search", &query.body())
+            .await?;
+        Ok(list(&value, "contacts", |c| {
+            Some(SearchedContact {
+                record: parse_contact(c)?,
+                date_updated: c.get("dateUpdated").and_then(scalar_string),
+                search_after: c.get("searchAfter").cloned(),
+            })
+        }))
     }
 
     async fn list_custom_values(

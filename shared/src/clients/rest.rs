@@ -165,6 +165,8 @@ struct Call<'a> {
     path: &'a str,
     query: &'a [(&'a str, &'a str)],
     body: Option<&'a Value>,
+    /// Repeating it changes nothing (a read), so outages are retried too.
+    safe: bool,
 }
 
 /// An upstream's REST API, spoken in dialect `D`.
@@ -249,6 +251,26 @@ impl<D: Dialect> RestClient<D> {
         self.call(operation, method, path, &[], Some(&body)).await
     }
 
+    /// A read sent as `POST path` with `body` (a search): retried like a `GET`, since
+    /// repeating it changes nothing.
+    pub(crate) async fn search<B: Serialize + ?Sized>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        body: &B,
+    ) -> Result<Value, UpstreamError> {
+        let body = serde_json::to_value(body).unwrap_or_default();
+        let call = Call {
+            operation,
+            method: Method::POST,
+            path,
+            query: &[],
+            body: Some(&body),
+            safe: true,
+        };
+        self.run(call).await
+    }
+
     /// What `operation` expected to find in the answer, or an invalid-response error naming it.
     pub(crate) fn expect<T>(
         operation: &'static str,
@@ -270,12 +292,18 @@ impl<D: Dialect> RestClient<D> {
     ) -> Result<Value, UpstreamError> {
         let call = Call {
             operation,
+            safe: method == Method::GET,
             method,
             path,
             query,
             body,
         };
-        let mut retries = Retries::new(self.retry_budget, call.method == Method::GET);
+        self.run(call).await
+    }
+
+    async fn run(&self, call: Call<'_>) -> Result<Value, UpstreamError> {
+        let operation = call.operation;
+        let mut retries = Retries::new(self.retry_budget, call.safe);
         let mut pause = None;
         loop {
             let result = match self.send(&call, pause).await {
@@ -376,15 +404,36 @@ impl<D: Dialect> RestClient<D> {
         let Some(throttle) = &self.throttle else {
             return Ok(());
         };
-        let bucket = (throttle.bucket)(secrets);
-        let may_wait = Deadline::time_left()
-            .map_or(MAX_TOKEN_WAIT, |left| {
-                left.saturating_sub(TOKEN_WAIT_RESERVE)
-            })
-            .min(MAX_TOKEN_WAIT);
-        let now_ms = throttle.clock.now_ms();
-        let may_wait_ms = i64::try_from(may_wait.as_millis()).unwrap_or(0);
-        match throttle.limiter.acquire(&bucket, now_ms, may_wait_ms).await {
+        let background = crate::rate_limit::is_background();
+        let bucket = match background {
+            true => (throttle.bucket)(secrets).for_background(),
+            false => (throttle.bucket)(secrets),
+        };
+        loop {
+            let may_wait = Deadline::time_left()
+                .map_or(MAX_TOKEN_WAIT, |left| {
+                    left.saturating_sub(TOKEN_WAIT_RESERVE)
+                })
+                .min(MAX_TOKEN_WAIT);
+            let now_ms = throttle.clock.now_ms();
+            let may_wait_ms = i64::try_from(may_wait.as_millis()).unwrap_or(0);
+            let admission = throttle.limiter.acquire(&bucket, now_ms, may_wait_ms).await;
+            match admission {
+                // Background work waits for the bucket to be above the reserve again.
+                Ok(Admission::Throttled { turn_in }) if background && turn_in <= may_wait => {
+                    tokio::time::sleep(turn_in).await;
+                }
+                other => return self.admitted(operation, other).await,
+            }
+        }
+    }
+
+    async fn admitted(
+        &self,
+        operation: &'static str,
+        admission: Result<Admission, crate::store::StoreError>,
+    ) -> Result<(), UpstreamError> {
+        match admission {
             Ok(Admission::Now) => Ok(()),
             Ok(Admission::After(wait)) => {
                 tokio::time::sleep(wait).await;

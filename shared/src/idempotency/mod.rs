@@ -132,7 +132,7 @@ pub trait IdempotencyStore: Send + Sync {
 }
 
 /// The idempotency key of an event for endpoint `id`: GoHighLevel's `webhookId`; CloudTalk's
-/// envelope `event_id`, or the call's `call_uuid` or `call_id` with the endpoint (for the
+/// envelope `event_id`, or the call's `call_id` or `call_uuid` with the endpoint (for the
 /// endpoints keyed by call); otherwise a hash of the endpoint and the canonical body. Never
 /// random, so a redelivery always finds its record.
 pub fn event_key(id: EndpointId, body: &Value) -> String {
@@ -145,12 +145,14 @@ pub fn event_key(id: EndpointId, body: &Value) -> String {
         }
         EventKeys::EventId | EventKeys::CallIds => {
             let event = find_id(body, &["event_id"]).map(|id| format!("{name}#event#{id}"));
+            // The call id first: the call history has it too, so a call reconciliation
+            // applies and its webhook share one key.
             let call = || {
-                let uuid = find_id(root, crate::payload::cloudtalk::CALL_UUID_KEYS)
-                    .map(|u| format!("{name}#call-uuid#{u}"));
-                uuid.or_else(|| {
-                    find_id(root, crate::payload::cloudtalk::CALL_ID_KEYS)
-                        .map(|c| format!("{name}#call-id#{c}"))
+                let id = find_id(root, crate::payload::cloudtalk::CALL_ID_KEYS)
+                    .map(|c| format!("{name}#call-id#{c}"));
+                id.or_else(|| {
+                    find_id(root, crate::payload::cloudtalk::CALL_UUID_KEYS)
+                        .map(|u| format!("{name}#call-uuid#{u}"))
                 })
             };
             match entry.keys {
@@ -382,6 +384,11 @@ mod tests {
                 E::CloudtalkCallEnded,
                 &json!({"Call_uuid": "u-1", "call_id": 5})
             ),
+            "cloudtalk-call-ended#call-id#5",
+            "the call id, which the call history has too"
+        );
+        assert_eq!(
+            event_key(E::CloudtalkCallEnded, &json!({"call_uuid": "u-1"})),
             "cloudtalk-call-ended#call-uuid#u-1"
         );
         assert_eq!(

@@ -35,6 +35,9 @@ pub struct Bucket {
     pub window_ms: i64,
     /// Tokens kept for a burst (part of `limit`).
     pub capacity: u32,
+    /// Tokens a background caller must leave in the bucket (0 for live callers): background
+    /// work takes a token only above them, and books none ahead.
+    pub reserve: u32,
 }
 
 impl Bucket {
@@ -46,7 +49,14 @@ impl Bucket {
             limit,
             window_ms: i64::try_from(window.as_millis()).unwrap_or(i64::MAX).max(1),
             capacity: (limit / 10).max(1),
+            reserve: 0,
         }
+    }
+
+    /// The bucket as background work sees it: half the burst is kept for live callers.
+    pub fn for_background(mut self) -> Self {
+        self.reserve = self.capacity / 2;
+        self
     }
 
     /// Milli-tokens gained per millisecond.
@@ -76,9 +86,16 @@ impl Bucket {
         let elapsed = (now_ms - s.updated_ms).max(0) as f64;
         s.tokens_milli = (s.tokens_milli + (elapsed * self.refill_rate()) as i64).min(full);
         s.updated_ms = now_ms.max(s.updated_ms);
-        if s.tokens_milli >= 1000 {
+        let reserve = i64::from(self.reserve) * 1000;
+        if s.tokens_milli >= 1000 + reserve {
             s.tokens_milli -= 1000;
             return (s, Admission::Now);
+        }
+        if reserve > 0 {
+            // Background: come back when the bucket is above the reserve again; nothing booked.
+            let wait_ms = ((1000 + reserve - s.tokens_milli) as f64 / self.refill_rate()).ceil();
+            let turn_in = Duration::from_millis(wait_ms as u64);
+            return (s, Admission::Throttled { turn_in });
         }
         let wait_ms = ((1000 - s.tokens_milli) as f64 / self.refill_rate()).ceil() as i64;
         if wait_ms <= may_wait_ms {
@@ -113,6 +130,21 @@ pub enum Admission {
     Throttled { turn_in: Duration },
 }
 
+tokio::task_local! {
+    static BACKGROUND: ();
+}
+
+/// Runs `work` as background work (reconciliation): its upstream calls use only what live
+/// webhooks leave of the budget (see [`Bucket::for_background`]).
+pub async fn background<F: std::future::Future>(work: F) -> F::Output {
+    BACKGROUND.scope((), work).await
+}
+
+/// Whether the running task is background work.
+pub fn is_background() -> bool {
+    BACKGROUND.try_with(|_| ()).is_ok()
+}
+
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
     /// Takes a token from `bucket` for a caller at `now_ms` that can wait `may_wait_ms`.
@@ -128,6 +160,36 @@ pub trait RateLimiter: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn background_work_leaves_the_reserve_and_books_nothing() {
+        let live = Bucket::new("ct", 50, Duration::from_secs(60));
+        let background = live.clone().for_background();
+        assert_eq!(background.reserve, 2);
+        let mut state = None;
+        let mut taken = 0;
+        // Background takes tokens only while more than the reserve is left.
+        loop {
+            let (next, admission) = background.decide(state, 0, 60_000);
+            state = Some(next);
+            match admission {
+                Admission::Now => taken += 1,
+                Admission::Throttled { turn_in } => {
+                    assert!(turn_in > Duration::ZERO);
+                    break;
+                }
+                Admission::After(_) => panic!("background work books no token"),
+            }
+        }
+        assert_eq!(taken, 3, "5 tokens, 2 kept");
+        // The reserve is there for a live burst, at once.
+        for _ in 0..2 {
+            let (next, admission) = live.decide(state, 0, 0);
+            state = Some(next);
+            assert_eq!(admission, Admission::Now);
+        }
+        assert_eq!(state.unwrap().turn_ms, 0, "background moved no live turn");
+    }
 
     #[test]
     fn no_window_sees_more_than_the_limit() {

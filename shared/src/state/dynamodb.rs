@@ -89,6 +89,16 @@ impl StateStore for DynamoStateStore {
         Ok(event.unless_expired())
     }
 
+    async fn get_value(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let item = self.table.get(super::value_key(name)).await?;
+        Ok(item.and_then(|item| item.text("value")))
+    }
+
+    async fn put_value(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        let item = dynamo::item(super::value_key(name), [("value", s(value))]);
+        self.table.put(item).await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.table.ping().await
     }

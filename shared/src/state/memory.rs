@@ -12,6 +12,7 @@ use crate::store::StoreError;
 pub struct MemoryStateStore {
     agents: Mutex<HashMap<String, AgentStatus>>,
     events: Mutex<HashMap<String, StoredEvent>>,
+    values: Mutex<HashMap<String, String>>,
 }
 
 impl MemoryStateStore {
@@ -58,6 +59,17 @@ impl StateStore for MemoryStateStore {
             .get(id)
             .cloned()
             .and_then(StoredEvent::unless_expired))
+    }
+
+    async fn get_value(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let values = self.values.lock().map_err(poisoned)?;
+        Ok(values.get(name).cloned())
+    }
+
+    async fn put_value(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        let mut values = self.values.lock().map_err(poisoned)?;
+        values.insert(name.to_string(), value.to_string());
+        Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

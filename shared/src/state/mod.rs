@@ -2,7 +2,9 @@
 //! payloads the generic endpoint keeps for a while.
 //!
 //! DynamoDB table with partition key `pk` (string) and TTL attribute `expires_at`:
-//! `agent#<location>#<agentId>` items (no expiry) and `event#<id>` items (expire).
+//! `agent#<location>#<agentId>` items (no expiry), `event#<id>` items (expire) and
+//! `value#<name>` items: what a job keeps between runs (reconciliation checkpoints, the tags
+//! last synced per link).
 
 pub mod dynamodb;
 pub mod memory;
@@ -44,6 +46,11 @@ pub struct StoredEvent {
     pub expires_at: i64,
 }
 
+/// The store key of a named value.
+pub fn value_key(name: &str) -> String {
+    format!("value#{name}")
+}
+
 impl StoredEvent {
     /// Whether the event is still kept at `now_secs` (Unix seconds).
     pub fn is_kept_at(&self, now_secs: i64) -> bool {
@@ -67,6 +74,10 @@ pub trait StateStore: Send + Sync {
     async fn put_agent(&self, status: &AgentStatus) -> Result<(), StoreError>;
     async fn put_event(&self, event: &StoredEvent) -> Result<(), StoreError>;
     async fn get_event(&self, id: &str) -> Result<Option<StoredEvent>, StoreError>;
+    /// A named value kept between runs (no expiry), read consistently.
+    async fn get_value(&self, name: &str) -> Result<Option<String>, StoreError>;
+    /// Replaces the named value.
+    async fn put_value(&self, name: &str, value: &str) -> Result<(), StoreError>;
     /// Cheap reachability check for the health route.
     async fn ping(&self) -> Result<(), StoreError>;
     fn kind(&self) -> &'static str;
