@@ -42,7 +42,7 @@ impl Sent {
 
 /// The API Gateway event files under `paths` (files, or folders searched recursively), in
 /// endpoint order: contacts are created before they are tagged, noted or called. Other files
-/// (the retry worker's SQS samples) are left out.
+/// (the retry worker's SQS samples, reconciliation's scheduled event) are left out.
 pub fn collect(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         if path.is_dir() {
