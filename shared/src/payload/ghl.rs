@@ -141,6 +141,34 @@ pub fn event_location(root: &Value) -> Option<String> {
     find_id(root, LOCATION_PATHS)
 }
 
+/// Where a contact's phones and emails are: the nested contact first, then the flat fields
+/// (see the module's notes on mixed shapes); every one found is kept.
+const PHONE_PATHS: [&str; 4] = [
+    "contact.phone",
+    "contact.additionalPhones",
+    "phone",
+    "additionalPhones",
+];
+const EMAIL_PATHS: [&str; 4] = [
+    "contact.email",
+    "contact.additionalEmails",
+    "email",
+    "additionalEmails",
+];
+
+/// The contact's tags from the nested contact and the flat field, without duplicates.
+fn gathered_tags(root: &Value) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for path in ["contact.tags", "tags"] {
+        for tag in find(root, &[path]).map(tag_list).unwrap_or_default() {
+            if !tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+                tags.push(tag);
+            }
+        }
+    }
+    tags
+}
+
 /// Reads the contact of any GHL event shape; 422 when no contact id is present.
 pub fn parse_contact(root: &Value) -> Result<GhlContact, PayloadError> {
     let flat = top_level_is_contact(root);
@@ -169,29 +197,7 @@ pub fn parse_contact(root: &Value) -> Result<GhlContact, PayloadError> {
     if flat {
         name_paths.push("name");
     }
-    // Both shapes in one body (a workflow body's flat fields beside a nested `contact` that
-    // holds only attribution data): each field is taken from the nested contact first, then
-    // from the flat fields; phones, emails and tags are gathered from both.
-    let phone_paths = [
-        "contact.phone",
-        "contact.additionalPhones",
-        "phone",
-        "additionalPhones",
-    ];
-    let email_paths = [
-        "contact.email",
-        "contact.additionalEmails",
-        "email",
-        "additionalEmails",
-    ];
-    let mut tags: Vec<String> = Vec::new();
-    for path in ["contact.tags", "tags"] {
-        for tag in find(root, &[path]).map(tag_list).unwrap_or_default() {
-            if !tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
-                tags.push(tag);
-            }
-        }
-    }
+    let tags = gathered_tags(root);
     check_tags(&tags)?;
     Ok(GhlContact {
         id,
@@ -215,8 +221,8 @@ pub fn parse_contact(root: &Value) -> Result<GhlContact, PayloadError> {
             ],
         ),
         name: find_string(root, &name_paths),
-        emails: list(root, &email_paths),
-        phones: list(root, &phone_paths),
+        emails: list(root, &EMAIL_PATHS),
+        phones: list(root, &PHONE_PATHS),
         tags,
         company: find_string(
             root,
