@@ -103,6 +103,18 @@ impl CampaignStageMap {
     }
 }
 
+/// How calls are logged in GHL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum CallLogging {
+    /// A note per call (the default).
+    #[default]
+    Notes,
+    /// A Call entry in the contact's conversation, through the Marketplace app's Call
+    /// conversation provider.
+    Conversations { provider_id: String },
+}
+
 #[derive(Clone, PartialEq)]
 pub struct Config {
     pub cloudtalk_api_base: String,
@@ -171,6 +183,17 @@ pub struct Config {
     /// GHL's contact search takes times as epoch milliseconds (`GHL_SEARCH_DATE_FORMAT`
     /// `epoch_ms`) rather than ISO 8601 (`iso`, the default).
     pub ghl_search_dates_as_epoch_ms: bool,
+    /// DynamoDB table of the tenants of an agency deployment (`TENANTS_TABLE`).
+    pub tenants_table: Option<String>,
+    /// The tenant this configuration is for (`None`: the deployment's own, the default tenant).
+    pub tenant_id: Option<String>,
+    /// How calls are logged in GHL: notes, or entries in the contact's conversation through a
+    /// Call conversation provider (`GHL_CALL_PROVIDER_ID`).
+    pub call_logging: CallLogging,
+    /// The GHL Marketplace app's OAuth client id (`GHL_APP_CLIENT_ID`).
+    pub ghl_app_client_id: Option<String>,
+    /// Where GHL sends the installer back (`GHL_OAUTH_REDIRECT_URI`, the `/oauth/callback` URL).
+    pub ghl_oauth_redirect_uri: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -287,6 +310,14 @@ impl Config {
             cloudtalk_utc_offset: get("CLOUDTALK_UTC_OFFSET"),
             ghl_search_dates_as_epoch_ms: get("GHL_SEARCH_DATE_FORMAT")
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("epoch_ms")),
+            tenants_table: get("TENANTS_TABLE"),
+            tenant_id: None,
+            call_logging: match get("GHL_CALL_PROVIDER_ID") {
+                Some(provider_id) => CallLogging::Conversations { provider_id },
+                None => CallLogging::Notes,
+            },
+            ghl_app_client_id: get("GHL_APP_CLIENT_ID"),
+            ghl_oauth_redirect_uri: get("GHL_OAUTH_REDIRECT_URI"),
         }
     }
 

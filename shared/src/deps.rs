@@ -28,6 +28,8 @@ pub struct Backends {
     pub retry_queue: Arc<dyn RetryQueue>,
     /// The shared upstream budgets.
     pub limiter: Arc<dyn RateLimiter>,
+    /// The tenant registry of an agency deployment (`TENANTS_TABLE`; locally the store file).
+    pub tenants: Option<Arc<dyn crate::tenants::TenantStore>>,
 }
 
 impl Backends {
@@ -69,6 +71,14 @@ impl Backends {
                 (store.clone(), store.clone(), store)
             }
         };
+        let tenants: Option<Arc<dyn crate::tenants::TenantStore>> =
+            match (&config.tenants_table, &dynamo) {
+                (Some(table), Some(client)) => Some(Arc::new(
+                    crate::tenants::DynamoTenantStore::new(client.clone(), table.clone()),
+                )),
+                _ if environment.is_lambda() => None,
+                _ => Some(local()),
+            };
         let retry_queue: Arc<dyn RetryQueue> = match (&config.retry_queue_url, aws) {
             (Some(url), Some(aws)) => Arc::new(SqsRetryQueue::new(
                 aws_sdk_sqs::Client::new(aws),
@@ -83,6 +93,7 @@ impl Backends {
             idempotency,
             retry_queue,
             limiter,
+            tenants,
         }
     }
 
@@ -94,7 +105,51 @@ impl Backends {
             idempotency: Arc::new(crate::idempotency::MemoryIdempotencyStore::new()),
             retry_queue: Arc::new(crate::retry_queue::MemoryRetryQueue::new()),
             limiter: Arc::new(crate::rate_limit::MemoryRateLimiter::new()),
+            tenants: None,
         }
+    }
+}
+
+/// The key that seals tenant secrets in the local store file.
+const LOCAL_SEAL_KEY: &str = "local-development-only";
+
+impl Wiring {
+    /// The two upstream clients for `config` and `secrets`, on the shared budget.
+    fn clients(
+        &self,
+        config: &Config,
+        secrets: &Arc<SecretStore>,
+        clock: &Arc<dyn Clock>,
+        calls: &CallCounter,
+    ) -> (CloudTalkClient, GhlClient) {
+        let throttle = |bucket: BucketOf| Throttle {
+            limiter: self.limiter.clone(),
+            clock: clock.clone(),
+            bucket,
+        };
+        let mut cloudtalk = CloudTalkClient::new(
+            self.http.clone(),
+            &config.cloudtalk_api_base,
+            secrets.clone(),
+            calls.clone(),
+        )
+        .with_retry_budget(config.upstream_retry_budget)
+        .with_timeout(config.upstream_timeout)
+        .with_throttle(throttle(cloudtalk_bucket(config)));
+        let mut ghl = GhlClient::new(
+            self.http.clone(),
+            &config.ghl_api_base,
+            secrets.clone(),
+            calls.clone(),
+        )
+        .with_retry_budget(config.upstream_retry_budget)
+        .with_timeout(config.upstream_timeout)
+        .with_throttle(throttle(ghl_bucket(config)));
+        if let Some(upstream) = &self.upstream {
+            cloudtalk = cloudtalk.with_in_process(upstream.clone());
+            ghl = ghl.with_in_process(upstream.clone());
+        }
+        (cloudtalk, ghl)
     }
 }
 
@@ -141,7 +196,19 @@ pub struct Deps {
     /// GHL Marketplace webhook signature keys, parsed once.
     pub ghl_signatures: GhlSignatureVerifier,
     /// GHL pipeline and stage names by id, cached per container.
-    pub stage_names: crate::clients::stage_names::StageNames,
+    pub stage_names: Arc<crate::clients::stage_names::StageNames>,
+    /// The tenant registry of an agency deployment.
+    pub tenants: Option<Arc<crate::tenants::Tenants>>,
+    /// What a tenant's clients are built from.
+    wiring: Wiring,
+}
+
+/// What the upstream clients are built from, kept to build a tenant's.
+#[derive(Clone)]
+struct Wiring {
+    http: reqwest::Client,
+    limiter: Arc<dyn RateLimiter>,
+    upstream: Option<InProcess>,
 }
 
 impl Deps {
@@ -208,6 +275,7 @@ impl Deps {
             idempotency,
             retry_queue,
             limiter,
+            tenants,
         } = backends;
         let ghl_signatures = GhlSignatureVerifier::new(
             config.ghl_webhook_public_key.as_deref(),
@@ -217,29 +285,28 @@ impl Deps {
         let calls = CallCounter::default();
         let http = build_http_client(config.upstream_timeout)
             .map_err(|e| InitError::Invalid(format!("building the HTTP client: {e}")))?;
-        let throttle = |bucket: BucketOf| Throttle {
-            limiter: limiter.clone(),
-            clock: clock.clone(),
-            bucket,
+        let wiring = Wiring {
+            http,
+            limiter,
+            upstream,
         };
-        let cloudtalk = CloudTalkClient::new(
-            http.clone(),
-            &config.cloudtalk_api_base,
-            secrets.clone(),
-            calls.clone(),
-        )
-        .with_retry_budget(config.upstream_retry_budget)
-        .with_timeout(config.upstream_timeout)
-        .with_throttle(throttle(cloudtalk_bucket(&config)));
-        let mut ghl = GhlClient::new(http, &config.ghl_api_base, secrets.clone(), calls.clone())
-            .with_retry_budget(config.upstream_retry_budget)
-            .with_timeout(config.upstream_timeout)
-            .with_throttle(throttle(ghl_bucket(&config)));
-        let mut cloudtalk = cloudtalk;
-        if let Some(upstream) = upstream {
-            cloudtalk = cloudtalk.with_in_process(upstream.clone());
-            ghl = ghl.with_in_process(upstream);
-        }
+        let (cloudtalk, ghl) = wiring.clients(&config, &secrets, &clock, &calls);
+        let tenants = match (tenants, secrets.current().tenant_seal_key.clone()) {
+            (Some(store), Some(key)) => Some(Arc::new(crate::tenants::Tenants::new(store, &key))),
+            (Some(store), None) if !crate::environment::Environment::current().is_lambda() => {
+                // Locally the store file is sealed with a fixed development key.
+                Some(Arc::new(crate::tenants::Tenants::new(
+                    store,
+                    LOCAL_SEAL_KEY,
+                )))
+            }
+            (Some(_), None) => {
+                return Err(InitError::Invalid(
+                    "TENANTS_TABLE is set but TENANT_SEAL_KEY is not in the secret".into(),
+                ))
+            }
+            (None, _) => None,
+        };
         Ok(Self {
             config,
             secrets,
@@ -253,7 +320,35 @@ impl Deps {
             calls,
             ghl_signatures,
             stage_names: Default::default(),
+            tenants,
+            wiring,
         })
+    }
+
+    /// The same container serving `tenant`: its configuration and options, its CloudTalk
+    /// account, `ghl_token` for GHL, and this container's stores, budgets and counters.
+    pub fn for_tenant(&self, tenant: &crate::tenants::Tenant, ghl_token: Option<String>) -> Deps {
+        let config = tenant.config(&self.config);
+        let secrets = Arc::new(SecretStore::fixed(tenant.client_secrets(ghl_token)));
+        let (cloudtalk, ghl) = self
+            .wiring
+            .clients(&config, &secrets, &self.clock, &self.calls);
+        Deps {
+            config,
+            secrets,
+            clock: self.clock.clone(),
+            cloudtalk: Arc::new(cloudtalk),
+            ghl: Arc::new(ghl),
+            contacts: self.contacts.clone(),
+            state: self.state.clone(),
+            idempotency: self.idempotency.clone(),
+            retry_queue: self.retry_queue.clone(),
+            calls: self.calls.clone(),
+            ghl_signatures: self.ghl_signatures.clone(),
+            stage_names: self.stage_names.clone(),
+            tenants: self.tenants.clone(),
+            wiring: self.wiring.clone(),
+        }
     }
 
     /// Cold-start wiring used by every Lambda's `main`: telemetry, settings, secrets, clients.
@@ -303,6 +398,11 @@ impl Deps {
         };
         let backends = Backends::from_config(&config, aws.as_ref(), environment);
         Self::new(config, Arc::new(secrets), backends, clock)
+    }
+
+    /// The HTTP client every upstream call shares.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.wiring.http
     }
 
     /// The secrets in use.

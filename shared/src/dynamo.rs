@@ -296,6 +296,31 @@ impl Table {
         }
     }
 
+    /// Every item whose key starts with `prefix`, read consistently, page after page (an
+    /// operator's listing; small tables only).
+    pub async fn scan_prefix(&self, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.name)
+                .filter_expression("begins_with(pk, :prefix)")
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("Scan", e))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
     /// Cheap reachability check: the table exists and can be described.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.client

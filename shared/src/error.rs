@@ -35,6 +35,9 @@ pub enum BridgeError {
     /// Authenticated, but not for this deployment (another location or app).
     #[error("{message}")]
     Forbidden { code: &'static str, message: String },
+    /// The tenant exists but cannot be served until someone acts (its authorization).
+    #[error("{message}")]
+    TenantUnavailable { code: &'static str, message: String },
 }
 
 impl BridgeError {
@@ -63,6 +66,7 @@ impl BridgeError {
             BridgeError::Config(_) => "not_configured",
             BridgeError::InProgress => "in_progress",
             BridgeError::Forbidden { code, .. } => code,
+            BridgeError::TenantUnavailable { code, .. } => code,
         }
     }
 
@@ -82,6 +86,7 @@ impl BridgeError {
             BridgeError::Config(_) => StatusCode::SERVICE_UNAVAILABLE,
             BridgeError::InProgress => StatusCode::TOO_MANY_REQUESTS,
             BridgeError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            BridgeError::TenantUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 

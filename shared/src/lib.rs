@@ -31,6 +31,7 @@ pub mod handlers;
 pub mod idempotency;
 pub mod local_store;
 pub mod mapping;
+pub mod oauth;
 pub mod payload;
 pub mod phone;
 pub mod pipeline;
@@ -45,6 +46,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tenants;
 pub mod worker;
 
 pub use deps::{Backends, Deps};

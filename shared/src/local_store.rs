@@ -38,6 +38,15 @@ struct Data {
     buckets: BTreeMap<String, BucketState>,
     #[serde(default)]
     values: BTreeMap<String, String>,
+    #[serde(default)]
+    tenants: BTreeMap<String, TenantDoc>,
+}
+
+/// A versioned tenant document as the file keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TenantDoc {
+    doc: String,
+    version: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -387,6 +396,67 @@ impl RateLimiter for LocalStore {
             let (next, admission) = bucket.decide(state, now_ms, may_wait_ms);
             d.buckets.insert(bucket.key.clone(), next);
             (admission, true)
+        })
+    }
+
+    fn kind(&self) -> &'static str {
+        "local-file"
+    }
+}
+
+#[async_trait]
+impl crate::tenants::TenantStore for LocalStore {
+    async fn get(&self, key: &str) -> Result<Option<crate::tenants::Versioned>, StoreError> {
+        self.with_data(|d| {
+            let found = d.tenants.get(key).map(|t| crate::tenants::Versioned {
+                doc: t.doc.clone(),
+                version: t.version,
+            });
+            (found, false)
+        })
+    }
+
+    async fn put(&self, key: &str, doc: &str, expected: Option<i64>) -> Result<i64, StoreError> {
+        self.with_data(|d| {
+            let mut docs: BTreeMap<String, crate::tenants::Versioned> = BTreeMap::new();
+            if let Some(t) = d.tenants.get(key) {
+                let current = crate::tenants::Versioned {
+                    doc: t.doc.clone(),
+                    version: t.version,
+                };
+                docs.insert(key.to_string(), current);
+            }
+            let result = crate::tenants::memory::versioned_put(&mut docs, key, doc, expected);
+            if let (Ok(version), Some(new)) = (&result, docs.remove(key)) {
+                let doc = TenantDoc {
+                    doc: new.doc,
+                    version: *version,
+                };
+                d.tenants.insert(key.to_string(), doc);
+            }
+            let changed = result.is_ok();
+            (result, changed)
+        })?
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, crate::tenants::Versioned)>, StoreError> {
+        self.with_data(|d| {
+            let found = d
+                .tenants
+                .iter()
+                .filter(|(k, _)| k.starts_with(prefix))
+                .map(|(k, t)| {
+                    let versioned = crate::tenants::Versioned {
+                        doc: t.doc.clone(),
+                        version: t.version,
+                    };
+                    (k.clone(), versioned)
+                })
+                .collect();
+            (found, false)
         })
     }
 

@@ -27,6 +27,8 @@ pub const SECRET_SETTINGS: &[&str] = &[
     "GHL_API_TOKEN",
     "GHL_WEBHOOK_SECRET",
     "CLOUDTALK_WEBHOOK_SECRET",
+    "GHL_APP_CLIENT_SECRET",
+    "TENANT_SEAL_KEY",
 ];
 
 /// Default lifetime of the values read from the secret.
@@ -44,6 +46,10 @@ pub struct Secrets {
     /// and the next secret during a rotation.
     pub ghl_webhook_secrets: Vec<String>,
     pub cloudtalk_webhook_secrets: Vec<String>,
+    /// The Marketplace app's OAuth client secret (agency mode).
+    pub ghl_app_client_secret: Option<String>,
+    /// The key that seals tenant secrets in the tenants table (agency mode).
+    pub tenant_seal_key: Option<String>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -60,6 +66,11 @@ impl std::fmt::Debug for Secrets {
                 "cloudtalk_webhook_secrets",
                 &self.cloudtalk_webhook_secrets.len(),
             )
+            .field(
+                "ghl_app_client_secret",
+                &self.ghl_app_client_secret.is_some(),
+            )
+            .field("tenant_seal_key", &self.tenant_seal_key.is_some())
             .finish()
     }
 }
@@ -87,6 +98,8 @@ impl Secrets {
             ghl_api_token: get("GHL_API_TOKEN"),
             ghl_webhook_secrets: secret_list(get("GHL_WEBHOOK_SECRET")),
             cloudtalk_webhook_secrets: secret_list(get("CLOUDTALK_WEBHOOK_SECRET")),
+            ghl_app_client_secret: get("GHL_APP_CLIENT_SECRET"),
+            tenant_seal_key: get("TENANT_SEAL_KEY"),
         }
     }
 

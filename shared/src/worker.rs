@@ -67,8 +67,45 @@ async fn park_unreadable(deps: &Deps, event: &QueuedEvent, reason: String) -> Wo
     }
 }
 
-/// Runs one queued event.
-pub async fn process(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
+/// Runs one queued event, for its tenant.
+pub async fn process(deps: &Deps, event: QueuedEvent) -> WorkerResult {
+    let Some(location) = event.tenant.clone() else {
+        return process_for(deps, event).await;
+    };
+    let tenant = match &deps.tenants {
+        Some(tenants) => tenants.get(&location).await,
+        None => {
+            return park_unreadable(
+                deps,
+                &event,
+                format!("tenant {location}: no tenant registry"),
+            )
+            .await
+        }
+    };
+    match tenant {
+        Ok(Some(tenant)) => match crate::oauth::ghl_token(deps, &tenant).await {
+            Ok(token) => process_for(&deps.for_tenant(&tenant, token), event).await,
+            Err(e) => match defer(deps, event, e).await {
+                Ok(Handled::Queued { delay_secs, .. }) => WorkerResult::Requeued { delay_secs },
+                Ok(Handled::Parked { reason, .. }) => WorkerResult::Parked { reason },
+                Ok(_) => WorkerResult::Done { duplicate: false },
+                Err(e) => WorkerResult::Failed {
+                    message: e.public_message(),
+                },
+            },
+        },
+        Ok(None) => {
+            park_unreadable(deps, &event, format!("tenant {location} is not registered")).await
+        }
+        Err(e) => WorkerResult::Failed {
+            message: e.to_string(),
+        },
+    }
+}
+
+/// Runs one queued event with `deps` (its tenant's).
+async fn process_for(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
     if event.parked_at.take().is_some() {
         // An operator redrove it from the dead-letter queue: it gets its attempts afresh.
         event.attempt = 0;

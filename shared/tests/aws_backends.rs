@@ -91,6 +91,7 @@ async fn retry_and_dead_letter_queues_on_sqs() {
         last_error: Some("upstream_unavailable: 429".into()),
         parked_at: None,
         not_before_ms: None,
+        tenant: None,
     };
     queue.enqueue(&event, 0).await.unwrap();
     queue

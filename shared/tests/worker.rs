@@ -22,6 +22,7 @@ fn batch(n: usize) -> SqsEvent {
                 last_error: None,
                 parked_at: None,
                 not_before_ms: None,
+                tenant: None,
             };
             let mut m = SqsMessage::default();
             m.message_id = Some(format!("m{i}"));

@@ -169,6 +169,15 @@ pub fn event_key(id: EndpointId, body: &Value) -> String {
     })
 }
 
+/// An event key in its tenant's space; the deployment's own (default) tenant keeps its keys
+/// as they are, so a single-location deployment needs no migration.
+pub fn tenant_key(tenant: Option<&str>, key: String) -> String {
+    match tenant {
+        Some(tenant) => format!("tenant#{tenant}#{key}"),
+        None => key,
+    }
+}
+
 /// The completed steps of the event being applied; see [`Steps::run`].
 pub struct Steps {
     key: Option<String>,

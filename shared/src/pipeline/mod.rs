@@ -11,6 +11,7 @@ pub mod answer;
 pub mod apply;
 pub mod auth;
 pub mod health;
+pub mod tenancy;
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -22,7 +23,7 @@ use crate::deadline::Deadline;
 use crate::deps::Deps;
 use crate::endpoint::Outcome;
 use crate::error::BridgeError;
-use crate::idempotency::{event_key, DEFAULT_LOCK_MS};
+use crate::idempotency::{event_key, tenant_key, DEFAULT_LOCK_MS};
 use crate::payload::parse_body;
 use crate::registry::{self, EndpointId, Entry, Sender};
 use crate::retry_queue::QueuedEvent;
@@ -83,6 +84,7 @@ fn first_attempt(deps: &Deps, id: EndpointId, raw: &[u8], key: String) -> Queued
         last_error: None,
         parked_at: None,
         not_before_ms: None,
+        tenant: deps.config.tenant_id.clone(),
     }
 }
 
@@ -93,6 +95,7 @@ struct Accepted {
     id: EndpointId,
     key: String,
     lock_until_ms: i64,
+    tenant: Option<String>,
 }
 
 /// Everything from the raw request to what became of the event.
@@ -103,6 +106,8 @@ async fn receive(
     accepted: &Mutex<Option<Accepted>>,
 ) -> Result<Handled, BridgeError> {
     let entry = id.entry();
+    let tenant = tenancy::select(deps, entry, req).await?;
+    let deps = tenant.as_ref().unwrap_or(deps);
     let authenticated = authenticate(deps, entry.sender, req)?;
     let raw = req.body().as_ref();
     let body = parse_body(raw)?;
@@ -114,7 +119,10 @@ async fn receive(
         Some(Some(target)) => target,
         _ => entry,
     };
-    let key = event_key(target.id, &body);
+    let key = tenant_key(
+        deps.config.tenant_id.as_deref(),
+        event_key(target.id, &body),
+    );
     if authenticated == Authenticated::Signature {
         check_freshness(deps, &key, &body).await?;
     }
@@ -131,6 +139,7 @@ async fn receive(
             id: target.id,
             key: key.clone(),
             lock_until_ms: lock_until,
+            tenant: deps.config.tenant_id.clone(),
         });
     }
     match apply_once(deps, target.id, event.as_ref(), &key, lock_until).await {
@@ -179,6 +188,7 @@ async fn rescue(
         )));
     };
     let mut event = first_attempt(deps, accepted.id, req.body().as_ref(), accepted.key);
+    event.tenant = accepted.tenant;
     let wait_ms = (accepted.lock_until_ms - deps.clock.now_ms()).max(1_000);
     event.not_before_ms = Some(accepted.lock_until_ms);
     event.last_error = Some("out of time: the attempt was cut off at its deadline".into());
@@ -201,7 +211,15 @@ pub async fn route(deps: &Deps, req: Request) -> Response<Body> {
     let method = req.method().as_str().to_string();
     let post = method == "POST";
     let get = method == "GET" || method == "HEAD";
-    if let Some(entry) = registry::by_route(&path).filter(|_| post) {
+    let by_tenant_route = || {
+        registry::REGISTRY
+            .iter()
+            .find(|e| tenancy::path_tenant(&path, e).is_some())
+    };
+    if let Some(entry) = registry::by_route(&path)
+        .or_else(by_tenant_route)
+        .filter(|_| post)
+    {
         return handle(entry.id, deps, req).await;
     }
     if registry::HEALTH_ROUTES.contains(&path.as_str()) && get {

@@ -156,7 +156,7 @@ pub enum Applied {
 /// Applies one event as its webhook would be: parsed by the endpoint's handler and applied
 /// once under the webhook's idempotency key.
 pub async fn apply_event(deps: &Deps, id: EndpointId, body: &Value) -> Applied {
-    let key = event_key(id, body);
+    let key = crate::idempotency::tenant_key(deps.config.tenant_id.as_deref(), event_key(id, body));
     let prepared = match crate::handlers::handler(id).prepare(body) {
         Ok(p) => p,
         Err(e) => return park(deps, id, body, &key, BridgeError::from(e)).await,
@@ -183,6 +183,7 @@ async fn park(deps: &Deps, id: EndpointId, body: &Value, key: &str, error: Bridg
         last_error: None,
         parked_at: None,
         not_before_ms: None,
+        tenant: deps.config.tenant_id.clone(),
     };
     match defer(deps, event, error).await {
         Ok(Handled::Parked { .. }) => Applied::Parked,

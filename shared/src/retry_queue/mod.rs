@@ -57,6 +57,9 @@ pub struct QueuedEvent {
     /// of delays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_before_ms: Option<i64>,
+    /// The tenant (GHL location) it is for; absent for the deployment's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
 }
 
 /// A number in `[0, 1)` that differs from event to event and attempt to attempt, so that the

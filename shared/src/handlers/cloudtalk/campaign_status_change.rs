@@ -258,9 +258,10 @@ fn page_event(deps: &Deps, work: &CampaignWork, tag_id: &str, page: u32) -> Queu
     let mut body = work.body.clone();
     body[PAGE_KEY] = json!({ "tagId": tag_id, "page": page });
     let id = EndpointId::CloudtalkCampaignStatusChange;
+    let tenant = deps.config.tenant_id.clone();
     QueuedEvent {
         endpoint: id,
-        key: event_key(id, &body),
+        key: crate::idempotency::tenant_key(tenant.as_deref(), event_key(id, &body)),
         body: body.to_string(),
         attempt: 0,
         first_received_at: chrono::DateTime::from_timestamp_millis(deps.clock.now_ms())
@@ -269,6 +270,7 @@ fn page_event(deps: &Deps, work: &CampaignWork, tag_id: &str, page: u32) -> Queu
         last_error: None,
         parked_at: None,
         not_before_ms: None,
+        tenant,
     }
 }
 

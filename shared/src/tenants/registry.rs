@@ -1,0 +1,321 @@
+//! The tenant registry: records read and written with their secrets sealed, and a tenant's
+//! configuration and secrets as the handlers use them.
+
+use std::sync::Arc;
+
+use super::seal::{Sealer, Unsealable};
+use super::{
+    company_key, now_text, secret, tenant_key, CompanyRecord, GhlAuth, TenantRecord, TenantStatus,
+    TenantStore,
+};
+use crate::config::{CampaignStageMap, Config};
+use crate::secrets::Secrets;
+use crate::store::StoreError;
+
+/// A tenant record opened: its plain secrets, in memory only.
+#[derive(Clone, PartialEq)]
+pub struct Tenant {
+    pub record: TenantRecord,
+    pub version: i64,
+    pub secrets: TenantSecrets,
+}
+
+/// A tenant's secrets.
+#[derive(Clone, Default, PartialEq)]
+pub struct TenantSecrets {
+    pub cloudtalk_key_secret: Option<String>,
+    pub ghl_webhook_secrets: Vec<String>,
+    pub cloudtalk_webhook_secrets: Vec<String>,
+    pub ghl_access_token: Option<String>,
+    pub ghl_refresh_token: Option<String>,
+}
+
+impl std::fmt::Debug for TenantSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantSecrets")
+            .field("cloudtalk_key_secret", &self.cloudtalk_key_secret.is_some())
+            .field("ghl_webhook_secrets", &self.ghl_webhook_secrets.len())
+            .field(
+                "cloudtalk_webhook_secrets",
+                &self.cloudtalk_webhook_secrets.len(),
+            )
+            .field("ghl_access_token", &self.ghl_access_token.is_some())
+            .field("ghl_refresh_token", &self.ghl_refresh_token.is_some())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenant")
+            .field("location_id", &self.record.location_id)
+            .field("status", &self.record.status)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tenant {
+    pub fn location_id(&self) -> &str {
+        &self.record.location_id
+    }
+
+    /// The deployment's configuration with this tenant's location and options.
+    pub fn config(&self, base: &Config) -> Config {
+        let o = &self.record.options;
+        let mut config = base.clone();
+        config.ghl_location_id = Some(self.record.location_id.clone());
+        config.tenant_id = Some(self.record.location_id.clone());
+        let or = |own: &Option<String>, theirs: &Option<String>| own.clone().or(theirs.clone());
+        config.default_phone_region = or(&o.phone_region, &base.default_phone_region);
+        if let Some(tag) = &o.missed_call_tag {
+            config.missed_call_tag = tag.clone();
+        }
+        config.last_call_fields.date = or(&o.last_call_date_field, &base.last_call_fields.date);
+        config.last_call_fields.outcome =
+            or(&o.last_call_outcome_field, &base.last_call_fields.outcome);
+        config.last_call_fields.duration =
+            or(&o.last_call_duration_field, &base.last_call_fields.duration);
+        if let Some(map) = &o.campaign_stage_map {
+            config.campaign_stage_map = CampaignStageMap::parse(&map.to_string());
+        }
+        config.call_logging = o.call_logging.clone();
+        config
+    }
+
+    /// The secrets the tenant's clients and webhook checks use, with `ghl_token` as the GHL
+    /// token (for an install, the access token in use).
+    pub fn client_secrets(&self, ghl_token: Option<String>) -> Secrets {
+        Secrets {
+            cloudtalk_api_key_id: self.record.cloudtalk_key_id.clone(),
+            cloudtalk_api_key_secret: self.secrets.cloudtalk_key_secret.clone(),
+            ghl_api_token: ghl_token,
+            ghl_webhook_secrets: self.secrets.ghl_webhook_secrets.clone(),
+            cloudtalk_webhook_secrets: self.secrets.cloudtalk_webhook_secrets.clone(),
+            ghl_app_client_secret: None,
+            tenant_seal_key: None,
+        }
+    }
+}
+
+/// Why a tenant cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    #[error("tenants: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Unsealable(#[from] Unsealable),
+    #[error("tenant record {0} is not valid: {1}")]
+    Invalid(String, String),
+}
+
+/// The registry: the store and the sealer.
+pub struct Tenants {
+    pub store: Arc<dyn TenantStore>,
+    sealer: Sealer,
+}
+
+impl std::fmt::Debug for Tenants {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tenants(..)")
+    }
+}
+
+fn list(text: Option<String>) -> Vec<String> {
+    text.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl Tenants {
+    pub fn new(store: Arc<dyn TenantStore>, seal_key: &str) -> Self {
+        Self {
+            store,
+            sealer: Sealer::new(seal_key),
+        }
+    }
+
+    fn open(&self, record: &TenantRecord, name: &str) -> Result<Option<String>, Unsealable> {
+        record
+            .sealed
+            .get(name)
+            .map(|sealed| self.sealer.open(sealed))
+            .transpose()
+    }
+
+    /// The tenant of a GHL location, if registered.
+    pub async fn get(&self, location_id: &str) -> Result<Option<Tenant>, TenantError> {
+        let key = tenant_key(location_id);
+        let Some(stored) = self.store.get(&key).await? else {
+            return Ok(None);
+        };
+        let record: TenantRecord = serde_json::from_str(&stored.doc)
+            .map_err(|e| TenantError::Invalid(key.clone(), e.to_string()))?;
+        let secrets = TenantSecrets {
+            cloudtalk_key_secret: self.open(&record, secret::CLOUDTALK_KEY_SECRET)?,
+            ghl_webhook_secrets: list(self.open(&record, secret::GHL_WEBHOOK_SECRET)?),
+            cloudtalk_webhook_secrets: list(self.open(&record, secret::CLOUDTALK_WEBHOOK_SECRET)?),
+            ghl_access_token: self.open(&record, secret::GHL_ACCESS_TOKEN)?,
+            ghl_refresh_token: self.open(&record, secret::GHL_REFRESH_TOKEN)?,
+        };
+        Ok(Some(Tenant {
+            record,
+            version: stored.version,
+            secrets,
+        }))
+    }
+
+    /// Every registered tenant's record (secrets still sealed).
+    pub async fn list(&self) -> Result<Vec<(TenantRecord, i64)>, TenantError> {
+        let mut out = Vec::new();
+        for (key, stored) in self.store.list("tenant#").await? {
+            let record: TenantRecord = serde_json::from_str(&stored.doc)
+                .map_err(|e| TenantError::Invalid(key, e.to_string()))?;
+            out.push((record, stored.version));
+        }
+        Ok(out)
+    }
+
+    /// Writes `tenant` over version `expected` (`None`: a new tenant), sealing its secrets;
+    /// the new version.
+    pub async fn save(&self, tenant: &Tenant, expected: Option<i64>) -> Result<i64, TenantError> {
+        let mut record = tenant.record.clone();
+        record.updated_at = now_text();
+        let s = &tenant.secrets;
+        let joined = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(","));
+        let fields = [
+            (secret::CLOUDTALK_KEY_SECRET, s.cloudtalk_key_secret.clone()),
+            (secret::GHL_WEBHOOK_SECRET, joined(&s.ghl_webhook_secrets)),
+            (
+                secret::CLOUDTALK_WEBHOOK_SECRET,
+                joined(&s.cloudtalk_webhook_secrets),
+            ),
+            (secret::GHL_ACCESS_TOKEN, s.ghl_access_token.clone()),
+            (secret::GHL_REFRESH_TOKEN, s.ghl_refresh_token.clone()),
+        ];
+        record.sealed.clear();
+        for (name, value) in fields {
+            if let Some(value) = value {
+                record
+                    .sealed
+                    .insert(name.to_string(), self.sealer.seal(&value));
+            }
+        }
+        let doc = serde_json::to_string(&record)
+            .map_err(|e| TenantError::Invalid(record.location_id.clone(), e.to_string()))?;
+        let key = tenant_key(&record.location_id);
+        Ok(self.store.put(&key, &doc, expected).await?)
+    }
+
+    /// An agency install's record and its plain tokens (access, refresh).
+    pub async fn company(
+        &self,
+        company_id: &str,
+    ) -> Result<Option<(CompanyRecord, i64, Option<String>, Option<String>)>, TenantError> {
+        let key = company_key(company_id);
+        let Some(stored) = self.store.get(&key).await? else {
+            return Ok(None);
+        };
+        let record: CompanyRecord = serde_json::from_str(&stored.doc)
+            .map_err(|e| TenantError::Invalid(key, e.to_string()))?;
+        let open = |name: &str| {
+            record
+                .sealed
+                .get(name)
+                .map(|v| self.sealer.open(v))
+                .transpose()
+        };
+        let access = open(secret::GHL_ACCESS_TOKEN)?;
+        let refresh = open(secret::GHL_REFRESH_TOKEN)?;
+        Ok(Some((record, stored.version, access, refresh)))
+    }
+
+    /// Writes an agency install with its tokens sealed.
+    pub async fn save_company(
+        &self,
+        record: &CompanyRecord,
+        tokens: (&str, &str),
+        expected: Option<i64>,
+    ) -> Result<i64, TenantError> {
+        let mut record = record.clone();
+        record.updated_at = now_text();
+        record.sealed.clear();
+        record
+            .sealed
+            .insert(secret::GHL_ACCESS_TOKEN.into(), self.sealer.seal(tokens.0));
+        record
+            .sealed
+            .insert(secret::GHL_REFRESH_TOKEN.into(), self.sealer.seal(tokens.1));
+        let doc = serde_json::to_string(&record)
+            .map_err(|e| TenantError::Invalid(record.company_id.clone(), e.to_string()))?;
+        Ok(self
+            .store
+            .put(&company_key(&record.company_id), &doc, expected)
+            .await?)
+    }
+}
+
+/// A new private-integration tenant (the `tenants add` command, tests).
+pub fn private_token_tenant(
+    location_id: &str,
+    cloudtalk_key_id: &str,
+    secrets: TenantSecrets,
+) -> Tenant {
+    Tenant {
+        record: TenantRecord {
+            location_id: location_id.to_string(),
+            company_id: None,
+            name: None,
+            status: TenantStatus::Active,
+            options: Default::default(),
+            cloudtalk_key_id: Some(cloudtalk_key_id.to_string()),
+            ghl_auth: GhlAuth::PrivateToken,
+            token_expires_at_ms: None,
+            refresh_started_at_ms: None,
+            refresh_unknown_since_ms: None,
+            sealed: Default::default(),
+            updated_at: now_text(),
+        },
+        version: 0,
+        secrets,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tenants::MemoryTenantStore;
+
+    #[tokio::test]
+    async fn secrets_are_sealed_in_the_store_and_open_on_read() {
+        let store = Arc::new(MemoryTenantStore::new());
+        let tenants = Tenants::new(store.clone(), "seal-key");
+        let secrets = TenantSecrets {
+            cloudtalk_key_secret: Some("ct-secret-value".into()),
+            ghl_webhook_secrets: vec!["hook-1".into(), "hook-2".into()],
+            ghl_access_token: Some("pit-token-value".into()),
+            ..TenantSecrets::default()
+        };
+        let tenant = private_token_tenant("loc_a", "ct-key-a", secrets.clone());
+        assert_eq!(tenants.save(&tenant, None).await.unwrap(), 1);
+        let raw = store.get("tenant#loc_a").await.unwrap().unwrap().doc;
+        for plain in ["ct-secret-value", "hook-1", "pit-token-value"] {
+            assert!(!raw.contains(plain), "{plain} is stored plain");
+        }
+        let back = tenants.get("loc_a").await.unwrap().unwrap();
+        assert_eq!(back.secrets, secrets);
+        assert_eq!(back.version, 1);
+        // A write over an old version loses.
+        assert!(tenants.save(&tenant, None).await.is_err());
+        assert_eq!(tenants.save(&back, Some(1)).await.unwrap(), 2);
+        // Another key opens nothing.
+        let wrong = Tenants::new(store, "another key");
+        assert!(matches!(
+            wrong.get("loc_a").await,
+            Err(TenantError::Unsealable(_))
+        ));
+    }
+}

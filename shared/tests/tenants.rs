@@ -1,0 +1,253 @@
+//! Agency mode through the real handlers: tenants side by side with no cross-talk, each with
+//! its own CloudTalk account, GHL token and webhook secrets; unknown and disabled tenants
+//! refused before anything is written; the deployment's own location unchanged.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use bridge::contact_map::{ContactMap, MemoryContactMap};
+use bridge::tenants::registry::private_token_tenant;
+use bridge::tenants::{MemoryTenantStore, TenantSecrets, TenantStatus};
+use bridge::Deps;
+use bridge_testkit::*;
+use serde_json::{json, Value};
+
+struct Agency {
+    fakes: Fakes,
+    deps: Deps,
+    map: Arc<MemoryContactMap>,
+}
+
+fn secrets_of(name: &str) -> TenantSecrets {
+    TenantSecrets {
+        cloudtalk_key_secret: Some(format!("ct-secret-{name}")),
+        ghl_webhook_secrets: vec![format!("ghl-hook-{name}")],
+        cloudtalk_webhook_secrets: vec![format!("ct-hook-{name}")],
+        ghl_access_token: Some(format!("pit-{name}")),
+        ghl_refresh_token: None,
+    }
+}
+
+/// The deployment (default tenant `loc-test`) and two registered tenants, `loc_a` and `loc_b`.
+async fn agency() -> Agency {
+    let fakes = Fakes::start().await;
+    mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
+    mount_ghl(&fakes.ghl, json!(null), json!([])).await;
+    let map = Arc::new(MemoryContactMap::new());
+    let mut backends = bridge::Backends::in_memory();
+    backends.contacts = map.clone();
+    backends.tenants = Some(Arc::new(MemoryTenantStore::new()));
+    let mut settings = config(&fakes.cloudtalk, &fakes.ghl);
+    settings.secrets.tenant_seal_key = Some("test-seal-key".into());
+    let deps = Deps::build(settings, backends).unwrap();
+    let tenants = deps.tenants.as_ref().unwrap();
+    for name in ["a", "b"] {
+        let tenant = private_token_tenant(
+            &format!("loc_{name}"),
+            &format!("ct-key-{name}"),
+            secrets_of(name),
+        );
+        tenants.save(&tenant, None).await.unwrap();
+    }
+    Agency { fakes, deps, map }
+}
+
+fn basic(name: &str) -> String {
+    let pair = format!("ct-key-{name}:ct-secret-{name}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+async fn send(deps: &Deps, path: &str, secret: &str, body: Value) -> (u16, Value) {
+    let res = bridge::route(deps, post(path, &body.to_string(), Some(secret))).await;
+    (res.status().as_u16(), response_json(&res))
+}
+
+fn contact(location: &str, id: &str, phone: &str) -> Value {
+    json!({"contact": {"id": id, "name": "Client", "phone": phone, "locationId": location}})
+}
+
+#[tokio::test]
+async fn two_tenants_side_by_side_never_touch_each_others_accounts() {
+    let run = agency().await;
+    let path = "/api/ghl-webhooks/new-contact";
+    let (a, answer) = send(
+        &run.deps,
+        path,
+        "ghl-hook-a",
+        contact("loc_a", "g-a", "+393331111111"),
+    )
+    .await;
+    assert_eq!(a, 200, "{answer}");
+    let seen = received(&run.fakes.cloudtalk).await;
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter()
+            .all(|r| r.authorization.as_deref() == Some(basic("a").as_str())),
+        "loc_a's event used only loc_a's CloudTalk account"
+    );
+    run.fakes.cloudtalk.reset().await;
+    mount_cloudtalk(&run.fakes.cloudtalk, json!([])).await;
+    let (b, answer) = send(
+        &run.deps,
+        path,
+        "ghl-hook-b",
+        contact("loc_b", "g-b", "+393332222222"),
+    )
+    .await;
+    assert_eq!(b, 200, "{answer}");
+    let seen = received(&run.fakes.cloudtalk).await;
+    assert!(seen
+        .iter()
+        .all(|r| r.authorization.as_deref() == Some(basic("b").as_str())));
+    // Each tenant's links live under its own location.
+    assert!(run.map.find_by_ghl("loc_a", "g-a").await.unwrap().is_some());
+    assert!(run.map.find_by_ghl("loc_b", "g-b").await.unwrap().is_some());
+    assert!(run.map.find_by_ghl("loc_b", "g-a").await.unwrap().is_none());
+
+    // A tenant's secret opens only its own events.
+    let (crossed, answer) = send(
+        &run.deps,
+        path,
+        "ghl-hook-b",
+        contact("loc_a", "g-x", "+393333333333"),
+    )
+    .await;
+    assert_eq!(crossed, 401, "{answer}");
+}
+
+#[tokio::test]
+async fn cloudtalk_urls_carry_the_tenant_and_its_ghl_token_is_used() {
+    let run = agency().await;
+    let call = json!({"call_id": 5001, "contact_id": 77, "external_number": "+393334444444",
+        "status": "answered", "talking_time": 30});
+    let (status, answer) = send(
+        &run.deps,
+        "/api/cloudtalk-webhooks/loc_b/call-ended",
+        "ct-hook-b",
+        call.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let ghl = received(&run.fakes.ghl).await;
+    assert!(!ghl.is_empty());
+    assert!(ghl
+        .iter()
+        .all(|r| r.authorization.as_deref() == Some("Bearer pit-b")));
+    assert!(ghl
+        .iter()
+        .filter(|r| r.path == "/contacts/search/duplicate")
+        .all(|r| r.query["locationId"] == "loc_b"));
+    assert!(run
+        .map
+        .find_by_cloudtalk("loc_b", "77")
+        .await
+        .unwrap()
+        .is_some());
+    // The same call id in another tenant is another event, not a duplicate.
+    let (status, answer) = send(
+        &run.deps,
+        "/api/cloudtalk-webhooks/loc_a/call-ended",
+        "ct-hook-a",
+        call,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["result"], "applied", "{answer}");
+    assert!(answer.get("duplicate").is_none());
+    // The tenant's route refuses the deployment's own secret.
+    let (status, _) = send(
+        &run.deps,
+        "/api/cloudtalk-webhooks/loc_a/call-ended",
+        CLOUDTALK_SECRET,
+        json!({"call_id": 5002, "external_number": "+393334444444"}),
+    )
+    .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn unknown_and_disabled_tenants_are_refused_with_nothing_written() {
+    let run = agency().await;
+    let tenants = run.deps.tenants.as_ref().unwrap();
+    let mut b = tenants.get("loc_b").await.unwrap().unwrap();
+    b.record.status = TenantStatus::Disabled;
+    tenants.save(&b, Some(b.version)).await.unwrap();
+    let call = json!({"call_id": 1, "external_number": "+393334444444", "status": "answered"});
+    let cases = [
+        (
+            "/api/cloudtalk-webhooks/loc_zzz/call-ended",
+            "ct-hook-a",
+            call.clone(),
+            403,
+            "unknown_tenant",
+        ),
+        (
+            "/api/ghl-webhooks/new-contact",
+            "ghl-hook-a",
+            contact("loc_zzz", "g", "+393335555555"),
+            403,
+            "unknown_tenant",
+        ),
+        (
+            "/api/cloudtalk-webhooks/loc_b/call-ended",
+            "ct-hook-b",
+            call,
+            403,
+            "tenant_disabled",
+        ),
+    ];
+    for (path, secret, body, status, code) in cases {
+        let (got, answer) = send(&run.deps, path, secret, body).await;
+        assert_eq!(got, status, "{path}: {answer}");
+        assert_eq!(answer["error"], code, "{path}: {answer}");
+    }
+    let mut a = tenants.get("loc_a").await.unwrap().unwrap();
+    a.record.status = TenantStatus::ReauthorizationRequired;
+    tenants.save(&a, Some(a.version)).await.unwrap();
+    let (got, answer) = send(
+        &run.deps,
+        "/api/ghl-webhooks/new-contact",
+        "ghl-hook-a",
+        contact("loc_a", "g", "+393336666666"),
+    )
+    .await;
+    assert_eq!(got, 503, "{answer}");
+    assert_eq!(answer["error"], "reauthorization_required");
+    assert!(received(&run.fakes.cloudtalk).await.is_empty());
+    assert!(received(&run.fakes.ghl).await.is_empty());
+    assert!(run.map.is_empty());
+}
+
+#[tokio::test]
+async fn the_deployments_own_location_works_as_before() {
+    let run = agency().await;
+    let (status, answer) = send(
+        &run.deps,
+        "/api/ghl-webhooks/new-contact",
+        GHL_SECRET,
+        contact(LOCATION, "g-own", "+393337777777"),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let seen = received(&run.fakes.cloudtalk).await;
+    assert!(seen
+        .iter()
+        .all(|r| r.authorization.as_deref() == Some(cloudtalk_basic_auth().as_str())));
+    let (status, _) = send(
+        &run.deps,
+        "/api/cloudtalk-webhooks/call-ended",
+        CLOUDTALK_SECRET,
+        json!({"call_id": 9, "external_number": "+393337777777", "status": "answered"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(run
+        .map
+        .find_by_ghl(LOCATION, "g-own")
+        .await
+        .unwrap()
+        .is_some());
+}
