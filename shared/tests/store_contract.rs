@@ -787,3 +787,63 @@ mod idempotency {
         ));
     }
 }
+
+// --- TenantStore -----------------------------------------------------------------------------
+
+async fn versions_guard_every_write_and_listing_finds_by_prefix(
+    store: Arc<dyn bridge::tenants::TenantStore>,
+) {
+    assert_eq!(store.get("tenant#a").await.unwrap(), None);
+    assert_eq!(store.put("tenant#a", "{\"v\":1}", None).await.unwrap(), 1);
+    // A second creation, or a write over a version that is not the stored one, loses.
+    let contended = |r: Result<i64, StoreError>| matches!(r, Err(StoreError::Contended(_)));
+    assert!(contended(
+        store.put("tenant#a", "{\"v\":\"again\"}", None).await
+    ));
+    assert!(contended(
+        store.put("tenant#a", "{\"v\":\"stale\"}", Some(0)).await
+    ));
+    assert_eq!(
+        store.put("tenant#a", "{\"v\":2}", Some(1)).await.unwrap(),
+        2
+    );
+    assert!(contended(
+        store.put("tenant#a", "{\"v\":\"late\"}", Some(1)).await
+    ));
+    let got = store.get("tenant#a").await.unwrap().unwrap();
+    assert_eq!((got.doc.as_str(), got.version), ("{\"v\":2}", 2));
+    store.put("tenant#b", "{}", None).await.unwrap();
+    store.put("company#c", "{}", None).await.unwrap();
+    let mut keys: Vec<String> = store
+        .list("tenant#")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["tenant#a", "tenant#b"]);
+}
+
+macro_rules! tenant_contract {
+    ($make:expr) => {
+        contract_tests!(dyn bridge::tenants::TenantStore = $make, [
+            versions_guard_every_write_and_listing_finds_by_prefix,
+        ]);
+    };
+}
+
+mod tenants {
+    mod memory {
+        tenant_contract!(async { Some(bridge::tenants::MemoryTenantStore::new()) });
+    }
+    mod local_file {
+        tenant_contract!(async { Some(crate::local_store()) });
+    }
+    mod dynamodb {
+        tenant_contract!(crate::on_dynamodb(
+            "tenants",
+            bridge::tenants::DynamoTenantStore::new
+        ));
+    }
+}

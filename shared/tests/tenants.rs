@@ -251,3 +251,228 @@ async fn the_deployments_own_location_works_as_before() {
         .unwrap()
         .is_some());
 }
+
+// --- Marketplace installs: token renewal -------------------------------------------------------
+
+use bridge::tenants::{GhlAuth, Tenant};
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// A deployment of the app (OAuth client configured) over `store`, as one container.
+fn container(fakes: &Fakes, store: Arc<MemoryTenantStore>) -> Deps {
+    let mut backends = bridge::Backends::in_memory();
+    backends.tenants = Some(store);
+    let mut settings = config(&fakes.cloudtalk, &fakes.ghl);
+    settings.secrets.tenant_seal_key = Some("test-seal-key".into());
+    settings.secrets.ghl_app_client_secret = Some("app-secret".into());
+    settings.config.ghl_app_client_id = Some("app-client".into());
+    Deps::build(settings, backends).unwrap()
+}
+
+/// A location install whose access token expires in a minute.
+async fn expiring_install(deps: &Deps) -> Tenant {
+    let mut tenant = private_token_tenant(
+        "loc_app",
+        "ct-key-app",
+        TenantSecrets {
+            ghl_access_token: Some("old-access".into()),
+            ghl_refresh_token: Some("old-refresh".into()),
+            ..secrets_of("app")
+        },
+    );
+    tenant.record.ghl_auth = GhlAuth::LocationInstall;
+    tenant.record.token_expires_at_ms = Some(chrono::Utc::now().timestamp_millis() + 60_000);
+    let tenants = deps.tenants.as_ref().unwrap();
+    tenants.save(&tenant, None).await.unwrap();
+    tenants.get("loc_app").await.unwrap().unwrap()
+}
+
+async fn token_answers(server: &MockServer, grant: &str, status: u16, body: Value, delay_ms: u64) {
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(body_string_contains(grant))
+        .respond_with(
+            ResponseTemplate::new(status)
+                .set_body_json(body)
+                .set_delay(std::time::Duration::from_millis(delay_ms)),
+        )
+        .mount(server)
+        .await;
+}
+
+fn granted(access: &str, refresh: &str) -> Value {
+    json!({"access_token": access, "refresh_token": refresh, "expires_in": 86399,
+        "token_type": "Bearer", "userType": "Location", "locationId": "loc_app"})
+}
+
+async fn token_requests(server: &MockServer) -> Vec<String> {
+    received(server)
+        .await
+        .into_iter()
+        .filter(|r| r.path.starts_with("/oauth/"))
+        .map(|r| format!("{} {}", r.path, r.raw_body))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_containers_refresh_a_token_once_and_all_get_the_new_one() {
+    let fakes = Fakes::start().await;
+    let store = Arc::new(MemoryTenantStore::new());
+    token_answers(
+        &fakes.ghl,
+        "grant_type=refresh_token",
+        200,
+        granted("new-access", "new-refresh"),
+        300,
+    )
+    .await;
+    let containers: Vec<Arc<Deps>> = (0..5)
+        .map(|_| Arc::new(container(&fakes, store.clone())))
+        .collect();
+    let tenant = expiring_install(&containers[0]).await;
+    let tasks: Vec<_> = containers
+        .iter()
+        .map(|deps| {
+            let (deps, tenant) = (deps.clone(), tenant.clone());
+            tokio::spawn(async move { bridge::oauth::ghl_token(&deps, &tenant).await })
+        })
+        .collect();
+    for task in tasks {
+        let token = task.await.unwrap().unwrap();
+        assert_eq!(token.as_deref(), Some("new-access"));
+    }
+    let refreshes = token_requests(&fakes.ghl).await;
+    assert_eq!(
+        refreshes.len(),
+        1,
+        "one refresh for five containers: {refreshes:?}"
+    );
+    assert!(refreshes[0].contains("refresh_token=old-refresh"));
+    // The rotated refresh token is kept, sealed.
+    let kept = containers[0]
+        .tenants
+        .as_ref()
+        .unwrap()
+        .get("loc_app")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        kept.secrets.ghl_refresh_token.as_deref(),
+        Some("new-refresh")
+    );
+    assert!(
+        kept.record.token_expires_at_ms.unwrap()
+            > chrono::Utc::now().timestamp_millis() + 3_600_000
+    );
+    let raw = bridge::tenants::TenantStore::get(store.as_ref(), "tenant#loc_app")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!raw.doc.contains("new-refresh") && !raw.doc.contains("new-access"));
+}
+
+#[tokio::test]
+async fn a_refused_refresh_token_marks_the_tenant_for_reauthorization() {
+    let fakes = Fakes::start().await;
+    mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
+    let store = Arc::new(MemoryTenantStore::new());
+    let refused = json!({"error": "invalid_grant", "error_description": "Invalid grant: refresh token is invalid"});
+    token_answers(&fakes.ghl, "grant_type=refresh_token", 400, refused, 0).await;
+    let deps = container(&fakes, store);
+    let (_guard, logs) = capture_logs();
+    let tenant = expiring_install(&deps).await;
+    let err = bridge::oauth::ghl_token(&deps, &tenant).await.unwrap_err();
+    assert_eq!(err.code(), "reauthorization_required");
+    let kept = deps
+        .tenants
+        .as_ref()
+        .unwrap()
+        .get("loc_app")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.record.status, TenantStatus::ReauthorizationRequired);
+    // Its routes answer 503 with the code, and nothing else is asked of GHL.
+    let (status, answer) = send(
+        &deps,
+        "/api/cloudtalk-webhooks/loc_app/call-ended",
+        "ct-hook-app",
+        json!({"call_id": 1, "external_number": "+393334444444"}),
+    )
+    .await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["error"], "reauthorization_required");
+    assert_eq!(token_requests(&fakes.ghl).await.len(), 1);
+    let alarmed = logs
+        .lines()
+        .iter()
+        .any(|l| l["fields"]["error"] == "reauthorization_required");
+    assert!(alarmed, "the line the stack alarms on");
+    let text = logs
+        .lines()
+        .iter()
+        .map(|l| l.to_string())
+        .collect::<String>();
+    assert!(
+        !text.contains("old-refresh") && !text.contains("old-access"),
+        "no token in the logs"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_whose_answer_was_lost_is_recovered_by_reconnect_not_resent() {
+    let fakes = Fakes::start().await;
+    let store = Arc::new(MemoryTenantStore::new());
+    // The refresh's answer never comes back (past the 2 s client timeout).
+    token_answers(
+        &fakes.ghl,
+        "grant_type=refresh_token",
+        200,
+        granted("lost", "lost"),
+        2_500,
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/reconnect"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"authorizationCode": "code-9", "expiresAt": 1})),
+        )
+        .mount(&fakes.ghl)
+        .await;
+    token_answers(
+        &fakes.ghl,
+        "grant_type=authorization_code",
+        200,
+        granted("recovered", "recovered-refresh"),
+        0,
+    )
+    .await;
+    let deps = container(&fakes, store);
+    let tenant = expiring_install(&deps).await;
+
+    let first = bridge::oauth::ghl_token(&deps, &tenant).await;
+    assert!(first.is_err(), "outcome unknown: {first:?}");
+    assert!(first.unwrap_err().is_retryable());
+    let second = bridge::oauth::ghl_token(&deps, &tenant).await.unwrap();
+    assert_eq!(second.as_deref(), Some("recovered"));
+    let asked = token_requests(&fakes.ghl).await;
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert!(asked[0].contains("grant_type=refresh_token"));
+    assert!(asked[1].starts_with("/oauth/reconnect"), "{asked:?}");
+    assert!(asked[2].contains("grant_type=authorization_code") && asked[2].contains("code=code-9"));
+    let kept = deps
+        .tenants
+        .as_ref()
+        .unwrap()
+        .get("loc_app")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        kept.secrets.ghl_refresh_token.as_deref(),
+        Some("recovered-refresh")
+    );
+    assert_eq!(kept.record.refresh_unknown_since_ms, None);
+}

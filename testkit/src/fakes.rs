@@ -126,6 +126,8 @@ pub struct Seen {
     pub authorization: Option<String>,
     pub version: Option<String>,
     pub body: Value,
+    /// The body as sent (form-encoded bodies are not JSON).
+    pub raw_body: String,
 }
 
 pub async fn received(server: &MockServer) -> Vec<Seen> {
@@ -149,6 +151,7 @@ pub async fn received(server: &MockServer) -> Vec<Seen> {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
             body: serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+            raw_body: String::from_utf8_lossy(&r.body).into_owned(),
         })
         .collect()
 }
