@@ -476,3 +476,109 @@ async fn a_refresh_whose_answer_was_lost_is_recovered_by_reconnect_not_resent() 
     );
     assert_eq!(kept.record.refresh_unknown_since_ms, None);
 }
+
+// --- Calls in GHL Conversations ------------------------------------------------------------
+
+#[tokio::test]
+async fn a_call_and_its_recording_become_one_conversation_message_with_its_attachment() {
+    let run = agency().await;
+    let tenants = run.deps.tenants.as_ref().unwrap();
+    let mut a = tenants.get("loc_a").await.unwrap().unwrap();
+    a.record.options.call_logging = bridge::tenants::CallLogging::Conversations {
+        provider_id: "prov-1".into(),
+    };
+    tenants.save(&a, Some(a.version)).await.unwrap();
+    for (verb, route, body) in [
+        (
+            "GET",
+            "/conversations/search",
+            json!({"conversations": [], "total": 0}),
+        ),
+        (
+            "POST",
+            "/conversations/",
+            json!({"success": true, "conversation": {"id": "conv-1"}}),
+        ),
+        (
+            "POST",
+            "/conversations/messages/inbound",
+            json!({"success": true, "conversationId": "conv-1", "messageId": "msg-1"}),
+        ),
+        (
+            "PUT",
+            "/conversations/messages/msg-1/attachments",
+            json!({"success": true}),
+        ),
+    ] {
+        Mock::given(method(verb))
+            .and(path(route))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .with_priority(1)
+            .mount(&run.fakes.ghl)
+            .await;
+    }
+    let ended = json!({"call_id": 7001, "contact_id": 88, "external_number": "+393335550001",
+        "internal_number": "+390212345678", "direction": "incoming", "status": "answered",
+        "talking_time": 42, "duration": 50, "agent_name": "Roberto"});
+    let (status, answer) = send(
+        &run.deps,
+        "/api/cloudtalk-webhooks/loc_a/call-ended",
+        "ct-hook-a",
+        ended,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["ghlMessageId"], "msg-1");
+    let recording = json!({"call_id": 7001, "contact_id": 88, "external_number": "+393335550001",
+        "recording_url": "https://my.cloudtalk.io/r/play/7001"});
+    let (status, answer) = send(
+        &run.deps,
+        "/api/cloudtalk-webhooks/loc_a/recording-available",
+        "ct-hook-a",
+        recording,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["ghlMessageId"], "msg-1", "the same message");
+
+    let ghl = received(&run.fakes.ghl).await;
+    let message = ghl
+        .iter()
+        .find(|r| r.path == "/conversations/messages/inbound")
+        .unwrap();
+    assert_eq!(message.version.as_deref(), Some("2021-04-15"));
+    let m = &message.body;
+    assert_eq!(m["type"], "Call");
+    assert_eq!(m["conversationProviderId"], "prov-1");
+    assert_eq!(m["conversationId"], "conv-1");
+    assert_eq!(m["altId"], "7001");
+    assert_eq!(
+        m["call"],
+        json!({"from": "+393335550001", "to": "+390212345678", "status": "completed"})
+    );
+    assert!(m["message"].as_str().unwrap().contains("Talking time: 42s"));
+    let attach = ghl
+        .iter()
+        .find(|r| r.path == "/conversations/messages/msg-1/attachments")
+        .unwrap();
+    assert_eq!(
+        attach.body,
+        json!({"attachments": ["https://my.cloudtalk.io/r/play/7001"]})
+    );
+    assert!(
+        ghl.iter().all(|r| !r.path.ends_with("/notes")),
+        "no notes when calls go to conversations"
+    );
+}
+
+#[tokio::test]
+async fn conversation_webhooks_of_our_own_messages_are_ignored() {
+    let run = agency().await;
+    let echo = json!({"type": "OutboundMessage", "webhookId": "w-echo", "locationId": LOCATION,
+        "conversationProviderId": "prov-1", "messageType": "CALL", "contactId": "g-1",
+        "altId": "7001", "timestamp": "2026-12-01T10:00:00Z"});
+    let (status, answer) = send(&run.deps, "/api/ghl-webhooks/new-note", GHL_SECRET, echo).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["result"], "ignored");
+    assert!(received(&run.fakes.cloudtalk).await.is_empty());
+}

@@ -15,6 +15,40 @@ use crate::payload::fields::{id_string, scalar_string};
 
 /// `Version` header for contacts, opportunities, locations and custom fields.
 pub const VERSION_2021_07_28: &str = "2021-07-28";
+/// `Version` header of the conversations endpoints.
+pub const VERSION_2021_04_15: &str = "2021-04-15";
+
+/// An external call as a message of the contact's conversation, sent through the Marketplace
+/// app's Call conversation provider (`POST /conversations/messages/inbound` or `/outbound`).
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallMessage {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub conversation_id: String,
+    pub contact_id: String,
+    pub conversation_provider_id: String,
+    /// `inbound` or `outbound`.
+    pub direction: &'static str,
+    /// Outcome, duration and agent: GHL has no duration field for external calls.
+    pub message: Option<String>,
+    /// The CloudTalk call id, so the message can be found again.
+    pub alt_id: String,
+    pub date: Option<String>,
+    pub call: CallDetails,
+    pub attachments: Vec<String>,
+}
+
+/// `call` of a [`CallMessage`].
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallDetails {
+    pub to: Option<String>,
+    pub from: Option<String>,
+    /// `completed`, `answered`, `busy`, `no-answer`, `failed`, `canceled`, `voicemail`…
+    pub status: &'static str,
+}
 
 /// Body of `POST /contacts/upsert`. `tags` replace the contact's tags on upsert, so they are
 /// added separately with [`GhlApi::add_tags`].
@@ -151,6 +185,17 @@ pub trait GhlApi: Send + Sync {
         name: &str,
     ) -> Result<String, UpstreamError>;
     async fn list_pipelines(&self, location_id: &str) -> Result<Vec<Pipeline>, UpstreamError>;
+    /// The contact's conversation: found by `GET /conversations/search`, else created.
+    async fn conversation_of(
+        &self,
+        location_id: &str,
+        contact_id: &str,
+    ) -> Result<String, UpstreamError>;
+    /// Adds an external call to a conversation; the message id.
+    async fn add_call_message(&self, message: &CallMessage) -> Result<String, UpstreamError>;
+    /// Replaces a message's attachments (`PUT /conversations/messages/{id}/attachments`).
+    async fn set_attachments(&self, message_id: &str, urls: &[String])
+        -> Result<(), UpstreamError>;
     /// One page of `POST /contacts/search` (see [`ContactQuery`]).
     async fn search_contacts(
         &self,
@@ -423,6 +468,81 @@ impl GhlApi for GhlClient {
             .get("list pipelines", "/opportunities/pipelines", &query)
             .await?;
         Ok(list(&value, "pipelines", pipeline))
+    }
+
+    async fn conversation_of(
+        &self,
+        location_id: &str,
+        contact_id: &str,
+    ) -> Result<String, UpstreamError> {
+        let query = [("locationId", location_id), ("contactId", contact_id)];
+        let found = self
+            .get_versioned(
+                "search conversations",
+                "/conversations/search",
+                &query,
+                VERSION_2021_04_15,
+            )
+            .await?;
+        let first = found
+            .get("conversations")
+            .and_then(Value::as_array)
+            .and_then(|c| c.first())
+            .and_then(|c| c.get("id"))
+            .and_then(id_string);
+        if let Some(id) = first {
+            return Ok(id);
+        }
+        let operation = "create conversation";
+        let body = json!({"locationId": location_id, "contactId": contact_id});
+        let created = self
+            .write_versioned(
+                operation,
+                Method::POST,
+                "/conversations/",
+                &body,
+                VERSION_2021_04_15,
+            )
+            .await?;
+        let id = created
+            .pointer("/conversation/id")
+            .or_else(|| created.get("id"))
+            .and_then(id_string);
+        Self::expect(operation, id, "conversation.id")
+    }
+
+    async fn add_call_message(&self, message: &CallMessage) -> Result<String, UpstreamError> {
+        let operation = "add call message";
+        let path = format!("/conversations/messages/{}", message.direction);
+        let value = self
+            .write_versioned(operation, Method::POST, &path, message, VERSION_2021_04_15)
+            .await?;
+        Self::expect(
+            operation,
+            value.get("messageId").and_then(id_string),
+            "messageId",
+        )
+    }
+
+    async fn set_attachments(
+        &self,
+        message_id: &str,
+        urls: &[String],
+    ) -> Result<(), UpstreamError> {
+        let path = format!(
+            "{}/attachments",
+            path(&["conversations", "messages", message_id])
+        );
+        let body = json!({ "attachments": urls });
+        self.write_versioned(
+            "set attachments",
+            Method::PUT,
+            &path,
+            &body,
+            VERSION_2021_04_15,
+        )
+        .await?;
+        Ok(())
     }
 
     async fn search_contacts(

@@ -85,7 +85,14 @@ pub enum Auth {
 }
 
 impl Auth {
-    fn apply(self, request: RequestBuilder, secrets: &Secrets) -> RequestBuilder {
+    /// `version` overrides the dialect's API version (an endpoint whose spec enumerates
+    /// another).
+    fn apply(
+        self,
+        request: RequestBuilder,
+        secrets: &Secrets,
+        version_override: Option<&'static str>,
+    ) -> RequestBuilder {
         match self {
             Auth::CloudTalkApiKey => request.basic_auth(
                 secrets.cloudtalk_api_key_id.as_deref().unwrap_or_default(),
@@ -98,7 +105,7 @@ impl Auth {
             ),
             Auth::GhlToken { version } => request
                 .bearer_auth(secrets.ghl_api_token.as_deref().unwrap_or_default())
-                .header("version", version),
+                .header("version", version_override.unwrap_or(version)),
         }
     }
 }
@@ -167,6 +174,8 @@ struct Call<'a> {
     body: Option<&'a Value>,
     /// Repeating it changes nothing (a read), so outages are retried too.
     safe: bool,
+    /// The API version this endpoint needs, when not the dialect's.
+    version: Option<&'static str>,
 }
 
 /// An upstream's REST API, spoken in dialect `D`.
@@ -267,6 +276,50 @@ impl<D: Dialect> RestClient<D> {
             query: &[],
             body: Some(&body),
             safe: true,
+            version: None,
+        };
+        self.run(call).await
+    }
+
+    /// A write under API `version` (GHL's conversations endpoints use `2021-04-15`).
+    pub(crate) async fn write_versioned<B: Serialize + ?Sized>(
+        &self,
+        operation: &'static str,
+        method: Method,
+        path: &str,
+        body: &B,
+        version: &'static str,
+    ) -> Result<Value, UpstreamError> {
+        let body = serde_json::to_value(body).unwrap_or_default();
+        let safe = false;
+        let call = Call {
+            operation,
+            method,
+            path,
+            query: &[],
+            body: Some(&body),
+            safe,
+            version: Some(version),
+        };
+        self.run(call).await
+    }
+
+    /// A read under API `version`.
+    pub(crate) async fn get_versioned(
+        &self,
+        operation: &'static str,
+        path: &str,
+        query: &[(&str, &str)],
+        version: &'static str,
+    ) -> Result<Value, UpstreamError> {
+        let call = Call {
+            operation,
+            method: Method::GET,
+            path,
+            query,
+            body: None,
+            safe: true,
+            version: Some(version),
         };
         self.run(call).await
     }
@@ -297,6 +350,7 @@ impl<D: Dialect> RestClient<D> {
             path,
             query,
             body,
+            version: None,
         };
         self.run(call).await
     }
@@ -339,7 +393,7 @@ impl<D: Dialect> RestClient<D> {
         let url = format!("{}{}", self.base, call.path);
         let request = self.http.request(call.method.clone(), &url);
         let mut request = D::AUTH
-            .apply(request, &secrets)
+            .apply(request, &secrets, call.version)
             .header("accept", "application/json")
             .timeout(Deadline::bound(self.timeout));
         if !call.query.is_empty() {
@@ -684,7 +738,7 @@ mod tests {
 
     fn authorized(auth: Auth, secrets: &Secrets) -> reqwest::Request {
         let request = reqwest::Client::new().get("http://upstream.test/x");
-        auth.apply(request, secrets).build().unwrap()
+        auth.apply(request, secrets, None).build().unwrap()
     }
 
     #[test]

@@ -147,6 +147,54 @@ pub fn call_ended_note(call: &CallEvent, number: Option<&str>) -> String {
     text
 }
 
+/// A call as the parts of a conversation message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallMessageParts {
+    /// `inbound` or `outbound`.
+    pub direction: &'static str,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// The status GHL knows the call by.
+    pub status: &'static str,
+    /// What GHL has no field for: outcome, duration, agent, the call id.
+    pub text: String,
+}
+
+/// The conversation message of a call; `customer` is the customer's number (E.164).
+pub fn call_message_parts(call: &CallEvent, customer: Option<&str>) -> CallMessageParts {
+    let outbound = call.direction.as_deref() == Some("outgoing");
+    let company = call.internal_number.clone();
+    let customer = customer.map(str::to_string);
+    let (direction, from, to) = match outbound {
+        true => ("outbound", company, customer),
+        false => ("inbound", customer, company),
+    };
+    let status = match call_outcome(call) {
+        CallOutcome::Answered | CallOutcome::Unknown => "completed",
+        CallOutcome::Missed => "no-answer",
+        CallOutcome::Voicemail => "voicemail",
+    };
+    let mut text = format!(
+        "CloudTalk call - Outcome: {} - Agent: {}",
+        call_outcome(call).as_str(),
+        agent(call)
+    );
+    if let Some(d) = call.duration_secs {
+        text.push_str(&format!(" - Duration: {}", format_duration(d)));
+    }
+    if let Some(t) = call.talking_secs {
+        text.push_str(&format!(" - Talking time: {}", format_duration(t)));
+    }
+    text.push_str(&format!(" - Call ID: {}", call_ref(call)));
+    CallMessageParts {
+        direction,
+        from,
+        to,
+        status,
+        text,
+    }
+}
+
 /// Note with the recording link and the call it belongs to.
 pub fn recording_note(call: &CallEvent, url: &str) -> String {
     format!(

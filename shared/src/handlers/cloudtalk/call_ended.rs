@@ -1,12 +1,13 @@
 //! `POST /api/cloudtalk-webhooks/call-ended`: a call ended → a note with the outcome
 //! (answered / missed / voicemail), duration, talking time, agent and direction; missed calls
 //! also get the `MISSED_CALL_TAG` tag; configured custom fields get the last call's date,
-//! outcome and duration.
+//! outcome and duration. With a Call conversation provider the call is an entry of the
+//! contact's conversation instead of a note (see [`super::conversation`]).
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::{add_note_once, call_note_outcome, ghl_contact_of};
+use super::{add_note_once, conversation, ghl_contact_of};
 use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
@@ -36,8 +37,20 @@ impl Handler for CallEnded {
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
         let resolved = ghl_contact_of(deps, call, steps).await?;
-        let note = call_ended_note(call, resolved.phone.as_deref());
-        let note_id = add_note_once(deps, &resolved.ghl_id, &note, steps).await?;
+        // A conversation entry with a Call conversation provider, else a note.
+        let logged = match conversation::provider(deps, call) {
+            Some(provider) => {
+                let id = conversation::log_call(deps, call, &resolved, provider, steps).await?;
+                ("ghlMessageId", id)
+            }
+            None => {
+                let note = call_ended_note(call, resolved.phone.as_deref());
+                (
+                    "ghlNoteId",
+                    add_note_once(deps, &resolved.ghl_id, &note, steps).await?,
+                )
+            }
+        };
         let result = call_outcome(call);
         if result == CallOutcome::Missed {
             let tag = std::slice::from_ref(&deps.config.missed_call_tag);
@@ -58,6 +71,8 @@ impl Handler for CallEnded {
                 })
                 .await?;
         }
-        Ok(call_note_outcome(call, &resolved, note_id).detail("callOutcome", result.as_str()))
+        let outcome = super::outcome(call.contact.cloudtalk_id.as_deref(), &resolved);
+        let outcome = super::with_call(outcome.detail(logged.0, logged.1), call);
+        Ok(outcome.detail("callOutcome", result.as_str()))
     }
 }

@@ -7,6 +7,7 @@ pub mod call_ended;
 pub mod call_started;
 pub mod campaign_status_change;
 pub mod contact_created;
+pub(crate) mod conversation;
 pub mod generic;
 pub mod recording_available;
 

@@ -1,10 +1,11 @@
 //! `POST /api/cloudtalk-webhooks/recording-available`: a recording is ready → a note on the GHL
-//! contact with the link and the call it belongs to.
+//! contact with the link and the call it belongs to; with a Call conversation provider, the
+//! attachment of the message the call became.
 
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{add_note_once, call_note_outcome, ghl_contact_of};
+use super::{add_note_once, call_note_outcome, conversation, ghl_contact_of};
 use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
@@ -42,6 +43,16 @@ impl Handler for RecordingAvailable {
     ) -> Result<Outcome, BridgeError> {
         let RecordingEvent { call, url } = event;
         let resolved = ghl_contact_of(deps, call, steps).await?;
+        if conversation::provider(deps, call).is_some() {
+            if let Some(message_id) = conversation::attach_recording(deps, call, url, steps).await?
+            {
+                let outcome = super::outcome(call.contact.cloudtalk_id.as_deref(), &resolved);
+                return Ok(super::with_call(
+                    outcome.detail("ghlMessageId", message_id),
+                    call,
+                ));
+            }
+        }
         let note = recording_note(call, url);
         let note_id = add_note_once(deps, &resolved.ghl_id, &note, steps).await?;
         Ok(call_note_outcome(call, &resolved, note_id))
