@@ -23,6 +23,8 @@ build-CloudTalkCampaignStatusChangeFunction: BIN := cloudtalk-campaign-status-ch
 build-CloudTalkGenericFunction:              BIN := cloudtalk-generic
 build-RetryWorkerFunction:                   BIN := retry-worker
 build-ReconcileFunction:                     BIN := reconcile
+build-GhlAppInstallFunction:                 BIN := ghl-app-install
+build-OAuthCallbackFunction:                 BIN := oauth-callback
 build-HealthFunction:                        BIN := health
 
 build-%Function:

@@ -301,9 +301,12 @@ impl Deps {
                 )))
             }
             (Some(_), None) => {
-                return Err(InitError::Invalid(
-                    "TENANTS_TABLE is set but TENANT_SEAL_KEY is not in the secret".into(),
-                ))
+                // A single-location deployment: the stack names a tenants table, but without
+                // the seal key (agency mode's setup step) no tenant can be read.
+                tracing::info!(
+                    "TENANT_SEAL_KEY is not set: serving the deployment's own location only"
+                );
+                None
             }
             (None, _) => None,
         };

@@ -382,6 +382,7 @@ async fn refresh_claimed(
                 .await
                 .map_err(store_error)?;
             tracing::error!(tenant = %tenant.location_id(), error = "reauthorization_required", "GoHighLevel refused the install's refresh token; the app must be installed again");
+            crate::telemetry::count_metric("ReauthorizationRequired");
             Err(OAuthError::InvalidGrant.into())
         }
         Err(OAuthError::OutcomeUnknown(why)) => {
@@ -525,6 +526,7 @@ async fn refresh_company(
                 OAuthError::InvalidGrant => {
                     record.status = TenantStatus::ReauthorizationRequired;
                     tracing::error!(company = %record.company_id, error = "reauthorization_required", "GoHighLevel refused the agency install's refresh token");
+                    crate::telemetry::count_metric("ReauthorizationRequired");
                 }
                 OAuthError::OutcomeUnknown(_) => record.refresh_unknown_since_ms = Some(now),
                 _ => {}

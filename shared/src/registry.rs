@@ -35,6 +35,7 @@ pub enum EndpointId {
     CloudtalkContactCreated,
     CloudtalkCampaignStatusChange,
     CloudtalkGeneric,
+    GhlAppInstall,
 }
 
 /// What tells one event of an endpoint from another (see [`crate::idempotency::event_key`]).
@@ -118,7 +119,7 @@ use MapUse::{Heals, Links};
 
 /// Every webhook endpoint, in the order of the README's table (and of [`EndpointId`]).
 #[rustfmt::skip]
-pub static REGISTRY: [Entry; 12] = [
+pub static REGISTRY: [Entry; 13] = [
     ghl(E::GhlNewContact, "ghl-new-contact", "/api/ghl-webhooks/new-contact", &["ContactCreate"]),
     ghl(E::GhlNewTag, "ghl-new-tag", "/api/ghl-webhooks/new-tag", &["ContactTagUpdate"]),
     ghl(E::GhlNewNote, "ghl-new-note", "/api/ghl-webhooks/new-note", &["NoteCreate"]),
@@ -131,7 +132,21 @@ pub static REGISTRY: [Entry; 12] = [
     cloudtalk(E::CloudtalkContactCreated, "cloudtalk-contact-created", "/api/cloudtalk-webhooks/contact-created", CallIds, Links),
     cloudtalk(E::CloudtalkCampaignStatusChange, "cloudtalk-campaign-status-change", "/api/cloudtalk-webhooks/campaign-status-change", CallIds, Heals),
     cloudtalk(E::CloudtalkGeneric, "cloudtalk-generic", "/api/cloudtalk-webhooks/generic", EventId, MapUse::None),
+    APP_INSTALL,
 ];
+
+/// The Marketplace app's install and uninstall events: they create and retire tenants, so
+/// they are not for a tenant themselves (see [`crate::pipeline::tenancy`]).
+const APP_INSTALL: Entry = Entry {
+    id: EndpointId::GhlAppInstall,
+    name: "ghl-app-install",
+    route: "/api/ghl-webhooks/app-install",
+    sender: Sender::GoHighLevel,
+    keys: EventKeys::WebhookId,
+    uses_contact_map: false,
+    heals_links: false,
+    marketplace_types: &["INSTALL", "UNINSTALL"],
+};
 
 /// The health function and its routes (`GET`).
 pub const HEALTH_FUNCTION: &str = "health";
@@ -201,19 +216,60 @@ pub struct Route {
     pub route: &'static str,
 }
 
-/// Every route: the webhooks (`POST`), then health (`GET`).
+/// The OAuth callback's function and route (`GET`): where GHL sends the app's installer back.
+pub const OAUTH_CALLBACK_FUNCTION: &str = "oauth-callback";
+pub const OAUTH_CALLBACK_ROUTE: &str = "/oauth/callback";
+
+/// A CloudTalk endpoint's route for one tenant of an agency deployment:
+/// `/api/cloudtalk-webhooks/{tenant}/<event>`, `{tenant}` being the GHL location id.
+pub fn tenant_route(entry: &Entry) -> Option<&'static str> {
+    static ROUTES: std::sync::OnceLock<Vec<(EndpointId, &'static str)>> =
+        std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        REGISTRY
+            .iter()
+            .filter(|e| e.sender == Sender::CloudTalk)
+            .filter_map(|e| {
+                let (prefix, event) = e.route.rsplit_once('/')?;
+                let route: &'static str =
+                    Box::leak(format!("{prefix}/{{tenant}}/{event}").into_boxed_str());
+                Some((e.id, route))
+            })
+            .collect()
+    });
+    routes
+        .iter()
+        .find(|(id, _)| *id == entry.id)
+        .map(|(_, r)| *r)
+}
+
+/// Every route: the webhooks (`POST`, the CloudTalk ones also per tenant), health and the
+/// OAuth callback (`GET`).
 pub fn routes() -> Vec<Route> {
-    let webhooks = REGISTRY.iter().map(|e| Route {
-        function: e.name,
-        method: "POST",
-        route: e.route,
+    let webhooks = REGISTRY.iter().flat_map(|e| {
+        let own = Route {
+            function: e.name,
+            method: "POST",
+            route: e.route,
+        };
+        let tenant = tenant_route(e).map(|route| Route {
+            function: e.name,
+            method: "POST",
+            route,
+        });
+        std::iter::once(own).chain(tenant)
     });
     let health = HEALTH_ROUTES.iter().map(|route| Route {
         function: HEALTH_FUNCTION,
         method: "GET",
         route,
     });
-    webhooks.chain(health).collect()
+    let callback = Route {
+        function: OAUTH_CALLBACK_FUNCTION,
+        method: "GET",
+        route: OAUTH_CALLBACK_ROUTE,
+    };
+    webhooks.chain(health).chain([callback]).collect()
 }
 
 #[cfg(test)]
@@ -244,6 +300,17 @@ mod tests {
             Some(EndpointId::GhlNewNote)
         );
         assert!(by_marketplace_type("ContactDelete").is_none());
-        assert_eq!(routes().len(), REGISTRY.len() + HEALTH_ROUTES.len());
+        let cloudtalk = REGISTRY
+            .iter()
+            .filter(|e| e.sender == Sender::CloudTalk)
+            .count();
+        assert_eq!(
+            routes().len(),
+            REGISTRY.len() + cloudtalk + HEALTH_ROUTES.len() + 1
+        );
+        assert_eq!(
+            tenant_route(EndpointId::CloudtalkCallEnded.entry()),
+            Some("/api/cloudtalk-webhooks/{tenant}/call-ended")
+        );
     }
 }

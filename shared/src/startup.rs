@@ -56,6 +56,8 @@ pub struct Needs {
 
 impl Needs {
     pub const ALL: Needs = Needs { contact_map: true };
+    /// A function that never reads the contact map.
+    pub const NONE: Needs = Needs { contact_map: false };
 }
 
 /// The checks that only apply inside Lambda, over a variable lookup.

@@ -83,6 +83,30 @@ pub fn redact_text(text: &str) -> String {
     out
 }
 
+/// Counts one occurrence of `name` as a CloudWatch metric, in the embedded metric format: a
+/// JSON line that CloudWatch Logs turns into the metric in `METRICS_NAMESPACE` (the stack sets
+/// it; the alarms watch these metrics). Nothing is written when the namespace is not set.
+pub fn count_metric(name: &str) {
+    let Some(namespace) = std::env::var("METRICS_NAMESPACE")
+        .ok()
+        .filter(|n| !n.trim().is_empty())
+    else {
+        return;
+    };
+    let mut line = serde_json::json!({
+        "_aws": {
+            "Timestamp": chrono::Utc::now().timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [[]],
+                "Metrics": [{"Name": name, "Unit": "Count"}],
+            }],
+        },
+    });
+    line[name] = serde_json::json!(1);
+    println!("{line}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

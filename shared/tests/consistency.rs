@@ -553,7 +553,9 @@ fn every_endpoint_has_events_and_a_readme_row() {
             "README.md never names {f}"
         );
     }
-    for e in endpoints() {
+    // The per-tenant CloudTalk routes are one pattern in the README, not a row each.
+    assert!(readme.contains("/api/cloudtalk-webhooks/{tenant}/<event>"));
+    for e in endpoints().iter().filter(|e| !e.route.contains("{tenant}")) {
         assert!(
             readme
                 .lines()

@@ -45,6 +45,10 @@ fn event_files() -> Vec<(String, String, PathBuf)> {
     files
 }
 
+/// The test signing key, for the app's signed install sample (signed at its timestamp).
+const ED_PUBLIC: &str = include_str!("fixtures/test-ed25519-public.pem");
+const INSTALL_SIGNED_AT_MS: i64 = 1_795_861_200_000; // 2026-11-28T10:20:00Z
+
 async fn deps(fakes: &Fakes) -> Deps {
     let mut config = config(&fakes.cloudtalk, &fakes.ghl);
     config.secrets.ghl_webhook_secrets = vec![EVENTS_GHL_SECRET.to_string()];
@@ -54,7 +58,33 @@ async fn deps(fakes: &Fakes) -> Deps {
     config.config.campaign_stage_map = bridge::config::CampaignStageMap::parse(
         r#"{"completed":{"pipelineId":"pipe-1","stageId":"stage-done"}}"#,
     );
-    Deps::build(config, bridge::Backends::in_memory()).unwrap()
+    // Agency mode, for the app's install and its OAuth callback.
+    config.config.ghl_app_client_id = Some("app-client".to_string());
+    config.secrets.ghl_app_client_secret = Some("app-secret".to_string());
+    config.config.ghl_app_id = Some("app_123".to_string());
+    config.config.ghl_webhook_public_key = Some(ED_PUBLIC.to_string());
+    let mut backends = bridge::Backends::in_memory();
+    backends.tenants = Some(std::sync::Arc::new(
+        bridge::tenants::MemoryTenantStore::new(),
+    ));
+    Deps::build(config, backends).unwrap()
+}
+
+/// [`deps`] at the time the signed install sample was signed.
+async fn deps_at_install(fakes: &Fakes) -> Deps {
+    let base = deps(fakes).await;
+    let mut settings = bridge_testkit::config(&fakes.cloudtalk, &fakes.ghl);
+    settings.config = base.config.clone();
+    settings.secrets = (*base.secrets()).clone();
+    settings.config.ghl_app_id = Some("app_123".to_string());
+    let clock = std::sync::Arc::new(bridge::clock::ManualClock::at_ms(
+        INSTALL_SIGNED_AT_MS + 60_000,
+    ));
+    let mut backends = bridge::Backends::in_memory();
+    backends.tenants = Some(std::sync::Arc::new(
+        bridge::tenants::MemoryTenantStore::new(),
+    ));
+    Deps::build_with_clock(settings, backends, clock).unwrap()
 }
 
 #[tokio::test]
@@ -69,7 +99,10 @@ async fn every_event_file_runs_through_its_handler() {
         let fakes = Fakes::start().await;
         mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
         mount_ghl(&fakes.ghl, json!(null), json!([])).await;
-        let deps = deps(&fakes).await;
+        let deps = match function.as_str() {
+            "ghl-app-install" => deps_at_install(&fakes).await,
+            _ => deps(&fakes).await,
+        };
         let text = std::fs::read_to_string(&file).unwrap();
         if function == bridge::reconcile::FUNCTION {
             // An EventBridge scheduled event: one reconciliation run over the fakes' feeds.
@@ -116,8 +149,33 @@ async fn every_event_file_runs_through_its_handler() {
         );
         let res = bridge::route(&deps, req).await;
         let status = res.status().as_u16();
+        if function == bridge::registry::OAUTH_CALLBACK_FUNCTION {
+            // A page for the installer's browser.
+            assert_eq!(status, expected_status(&case), "{file:?}");
+            let html = String::from_utf8_lossy(res.body().as_ref()).to_string();
+            assert!(html.starts_with("<!doctype html>"), "{file:?}: {html}");
+            assert!(!html.contains("granted-access"), "no token on the page");
+            if status == 200 {
+                let tenants = deps.tenants.as_ref().unwrap();
+                let tenant = tenants.get("loc_new456").await.unwrap().unwrap();
+                assert_eq!(
+                    tenant.secrets.ghl_refresh_token.as_deref(),
+                    Some("granted-refresh")
+                );
+            }
+            continue;
+        }
         let body = response_json(&res);
         assert_eq!(status, expected_status(&case), "{file:?} answered {body}");
+        if status == 200 && function == "ghl-app-install" {
+            assert_eq!(body["result"], "installed", "{file:?}: {body}");
+            let tenants = deps.tenants.as_ref().unwrap();
+            assert!(
+                tenants.get("loc_new456").await.unwrap().is_some(),
+                "{file:?}"
+            );
+            continue;
+        }
         if status == 200 && function.starts_with("ghl-") {
             assert!(body["cloudtalkContactId"].is_string(), "{file:?}: {body}");
             assert!(

@@ -14,6 +14,10 @@ use serde_json::{json, Value};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// The cases run one at a time: a case that captures the log lines must not share the
+/// process's tracing callsites with cases running without a subscriber.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 const MINUTE: i64 = 60_000;
 
 /// A call of the history: `history_call` with its own id and start.
@@ -91,6 +95,7 @@ fn pass<'a>(summary: &'a Value, name: &str) -> &'a Value {
 
 #[tokio::test]
 async fn a_call_whose_webhook_never_came_is_applied_once_and_its_late_webhook_is_a_duplicate() {
+    let _serial = SERIAL.lock().await;
     let run = start(|_| {}).await;
     let started = run.clock.now_ms() - 30 * MINUTE;
     mount_history(&run.fakes.cloudtalk, vec![call("1002409001", started)]).await;
@@ -127,6 +132,7 @@ async fn a_call_whose_webhook_never_came_is_applied_once_and_its_late_webhook_is
 
 #[tokio::test]
 async fn a_call_its_webhook_applied_is_not_applied_again() {
+    let _serial = SERIAL.lock().await;
     let run = start(|_| {}).await;
     let started = run.clock.now_ms() - 30 * MINUTE;
     let mut row = call("1002409001", started);
@@ -156,6 +162,7 @@ async fn a_call_its_webhook_applied_is_not_applied_again() {
 
 #[tokio::test]
 async fn a_run_that_stops_mid_page_resumes_without_loss_or_duplicates() {
+    let _serial = SERIAL.lock().await;
     let run = start(|c| c.reconcile_lookback_hours = 1).await;
     let now = run.clock.now_ms();
     let rows = (1..=3)
@@ -215,6 +222,7 @@ async fn a_run_that_stops_mid_page_resumes_without_loss_or_duplicates() {
 
 #[tokio::test]
 async fn the_window_is_read_in_the_company_time_zone_and_overlaps_the_last_run() {
+    let _serial = SERIAL.lock().await;
     let run = start(|c| {
         c.cloudtalk_utc_offset = Some("+01:00".into());
         c.reconcile_lookback_hours = 1;
@@ -293,6 +301,7 @@ async fn tag_writes(cloudtalk: &MockServer) -> Vec<Value> {
 
 #[tokio::test]
 async fn contacts_new_to_the_map_are_linked_and_only_added_tags_are_appended() {
+    let _serial = SERIAL.lock().await;
     let run = start(|_| {}).await;
     mount_history(&run.fakes.cloudtalk, vec![]).await;
     mount_cloudtalk(
@@ -362,6 +371,7 @@ async fn contacts_new_to_the_map_are_linked_and_only_added_tags_are_appended() {
 
 #[tokio::test]
 async fn a_contact_already_linked_from_cloudtalk_is_not_created_again() {
+    let _serial = SERIAL.lock().await;
     let run = start(|c| c.ghl_search_dates_as_epoch_ms = true).await;
     mount_history(&run.fakes.cloudtalk, vec![]).await;
     mount_cloudtalk(&run.fakes.cloudtalk, json!([])).await;
@@ -395,6 +405,7 @@ async fn a_contact_already_linked_from_cloudtalk_is_not_created_again() {
 
 #[tokio::test]
 async fn each_run_logs_one_summary_line_and_a_stalled_pass_shows_its_lag() {
+    let _serial = SERIAL.lock().await;
     let run = start(|_| {}).await;
     mount_history(&run.fakes.cloudtalk, vec![]).await;
     mount_cloudtalk(&run.fakes.cloudtalk, json!([])).await;

@@ -19,6 +19,10 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// The cases run one at a time: a case that captures the log lines must not share the
+/// process's tracing callsites with cases running without a subscriber.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// CloudTalk's search row for a contact with this id and phone.
 fn ct_row(id: &str, phone: &str) -> Value {
     json!([{"Contact": {"id": id, "name": "Existing"}, "ContactNumber": {"public_number": phone},
@@ -65,6 +69,7 @@ async fn ghl_answers(server: &MockServer, verb: &str, route: &str, status: u16, 
 
 #[tokio::test]
 async fn an_id_only_note_lands_on_the_cloudtalk_contact_with_the_same_phone() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     // GoHighLevel has the contact's phone; CloudTalk has a contact with it.
     mount_cloudtalk(&fakes.cloudtalk, ct_row("1451646073", "+393331234567")).await;
@@ -101,6 +106,7 @@ async fn an_id_only_note_lands_on_the_cloudtalk_contact_with_the_same_phone() {
 
 #[tokio::test]
 async fn a_contact_with_no_phone_or_email_in_ghl_is_created_with_its_name_and_says_so() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     let bare = json!({"contact": {"id": "ghl_345678", "firstName": "Anna", "lastName": "Verdi", "tags": []}});
@@ -129,6 +135,7 @@ async fn a_contact_with_no_phone_or_email_in_ghl_is_created_with_its_name_and_sa
 
 #[tokio::test]
 async fn an_event_for_a_contact_ghl_does_not_have_is_parked_not_created() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     let missing =
@@ -160,6 +167,7 @@ async fn an_event_for_a_contact_ghl_does_not_have_is_parked_not_created() {
 
 #[tokio::test]
 async fn flat_fields_beside_an_attribution_only_contact_object_all_reach_cloudtalk() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     let (deps, _, _) = deps(&fakes);
@@ -218,6 +226,7 @@ fn activity_text(seen: &[Seen]) -> Vec<String> {
 
 #[tokio::test]
 async fn stage_ids_are_written_as_names_and_the_pipelines_read_once() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     let pipelines = json!({"pipelines": [{"id": "pipe_sales", "name": "Sales", "locationId": LOCATION,
@@ -262,6 +271,7 @@ async fn stage_ids_are_written_as_names_and_the_pipelines_read_once() {
 
 #[tokio::test]
 async fn stage_ids_stay_ids_when_the_pipelines_cannot_be_read() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     let unavailable = json!({"statusCode": 401, "message": "Invalid token"});
@@ -296,6 +306,7 @@ async fn stage_ids_stay_ids_when_the_pipelines_cannot_be_read() {
 
 #[tokio::test]
 async fn a_linked_contact_deleted_in_cloudtalk_is_relinked_by_phone() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     let gone = json!({"responseData": {"status": 404, "message": "Not found."}});
     Mock::given(method("PUT"))
@@ -341,6 +352,7 @@ async fn a_linked_contact_deleted_in_cloudtalk_is_relinked_by_phone() {
 
 #[tokio::test]
 async fn a_linked_contact_deleted_in_ghl_is_relinked_by_phone() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     let missing =
         json!({"statusCode": 400, "message": "Contact not found", "error": "Bad Request"});
@@ -379,6 +391,7 @@ async fn a_linked_contact_deleted_in_ghl_is_relinked_by_phone() {
 
 #[tokio::test]
 async fn a_404_for_a_contact_found_by_search_is_not_healed() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     let gone = json!({"responseData": {"status": 404, "message": "Not found."}});
     Mock::given(method("PUT"))
@@ -407,6 +420,7 @@ async fn a_404_for_a_contact_found_by_search_is_not_healed() {
 
 #[tokio::test]
 async fn a_repeated_body_is_a_duplicate_for_two_hours_and_a_new_event_after() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     let clock = Arc::new(ManualClock::starting_now());
@@ -478,6 +492,7 @@ impl wiremock::Respond for SlowBulk {
 
 #[tokio::test]
 async fn two_ghl_contacts_sharing_a_phone_create_one_cloudtalk_contact() {
+    let _serial = SERIAL.lock().await;
     if bridge_testkit::aws::aws_endpoint().is_none() {
         return;
     }
@@ -542,6 +557,7 @@ async fn two_ghl_contacts_sharing_a_phone_create_one_cloudtalk_contact() {
 
 #[tokio::test]
 async fn an_invalid_extra_phone_or_email_is_skipped_and_named() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     let (deps, _, _) = deps(&fakes);
@@ -573,6 +589,7 @@ async fn an_invalid_extra_phone_or_email_is_skipped_and_named() {
 
 #[tokio::test]
 async fn refusals_found_while_applying_are_parked_with_their_reason() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     mount_ghl(&fakes.ghl, json!(null), json!([])).await;

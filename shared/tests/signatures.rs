@@ -13,6 +13,10 @@ use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::signature::SignatureEncoding;
 use serde_json::json;
 
+/// The cases run one at a time: a case that captures the log lines must not share the
+/// process's tracing callsites with cases running without a subscriber.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 const ED_PRIVATE: &str = include_str!("fixtures/test-ed25519-private.pem");
 const ED_PUBLIC: &str = include_str!("fixtures/test-ed25519-public.pem");
 const RSA_PRIVATE: &str = include_str!("fixtures/test-rsa-private.pem");
@@ -96,6 +100,7 @@ fn signed(body: &str, header: &str, signature: &str) -> lambda_http::Request {
 
 #[tokio::test]
 async fn valid_signatures_are_accepted() {
+    let _serial = SERIAL.lock().await;
     let (fakes, deps) = setup().await;
     let body = body_at(0, "wh-ed");
     let res = handle(
@@ -118,6 +123,7 @@ async fn valid_signatures_are_accepted() {
 
 #[tokio::test]
 async fn bad_signatures_are_refused_with_no_upstream_call() {
+    let _serial = SERIAL.lock().await;
     let (fakes, deps) = setup().await;
     let body = body_at(0, "wh-1");
     let good = ed_sign(&body);
@@ -185,6 +191,7 @@ async fn bad_signatures_are_refused_with_no_upstream_call() {
 
 #[tokio::test]
 async fn stale_and_future_timestamps_are_refused() {
+    let _serial = SERIAL.lock().await;
     let (fakes, deps) = setup().await;
     for offset in [-301, 301, -3600] {
         let body = body_at(offset, &format!("wh-{offset}"));
@@ -210,6 +217,7 @@ async fn stale_and_future_timestamps_are_refused() {
 
 #[tokio::test]
 async fn a_replayed_webhook_id_is_a_duplicate_with_no_write() {
+    let _serial = SERIAL.lock().await;
     let (fakes, deps) = setup().await;
     let body = body_at(0, "wh-replay");
     let signature = ed_sign(&body);
@@ -233,6 +241,7 @@ async fn a_replayed_webhook_id_is_a_duplicate_with_no_write() {
 
 #[tokio::test]
 async fn routes_without_a_credential_refuse_everything() {
+    let _serial = SERIAL.lock().await;
     let no_ct_secret =
         |s: &mut bridge::config::Settings| s.secrets.cloudtalk_webhook_secrets.clear();
     let (fakes, deps) = setup_with(no_ct_secret, bridge::Backends::in_memory()).await;
@@ -262,6 +271,7 @@ async fn routes_without_a_credential_refuse_everything() {
 
 #[tokio::test]
 async fn a_marketplace_app_sends_every_event_type_to_one_url() {
+    let _serial = SERIAL.lock().await;
     let (fakes, deps) = setup().await;
     let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     // A NoteCreate that arrives on the new-contact route is applied as a note.
@@ -323,6 +333,7 @@ fn ed_signed(body: &str) -> lambda_http::Request {
 
 #[tokio::test]
 async fn a_signed_event_for_another_location_is_refused_and_nothing_is_written() {
+    let _serial = SERIAL.lock().await;
     let queue = std::sync::Arc::new(bridge::retry_queue::MemoryRetryQueue::new());
     let mut backends = bridge::Backends::in_memory();
     backends.retry_queue = queue.clone();
@@ -379,6 +390,7 @@ async fn a_signed_event_for_another_location_is_refused_and_nothing_is_written()
 
 #[tokio::test]
 async fn a_signed_event_without_location_or_timestamp_is_unprocessable() {
+    let _serial = SERIAL.lock().await;
     let (fakes, deps) = setup().await;
     let now = chrono::Utc::now();
     for (name, body, missing) in [
@@ -404,6 +416,7 @@ async fn a_signed_event_without_location_or_timestamp_is_unprocessable() {
 
 #[tokio::test]
 async fn with_ghl_app_id_set_a_signed_event_for_another_app_is_refused() {
+    let _serial = SERIAL.lock().await;
     let (fakes, deps) = setup_with(
         |s| s.config.ghl_app_id = Some("app-ours".into()),
         bridge::Backends::in_memory(),
@@ -435,6 +448,7 @@ async fn with_ghl_app_id_set_a_signed_event_for_another_app_is_refused() {
 
 #[tokio::test]
 async fn a_workflow_webhook_from_another_sub_account_is_refused() {
+    let _serial = SERIAL.lock().await;
     let (fakes, deps) = setup().await;
     let body = |location: serde_json::Value| {
         let mut b = json!({"contact_id": "ghl_123456", "full_name": "Mario Rossi", "customData": {"tag": "VIP"}});
@@ -473,6 +487,7 @@ async fn a_workflow_webhook_from_another_sub_account_is_refused() {
 
 #[tokio::test]
 async fn a_redelivery_of_an_event_answered_429_is_not_refused_as_stale() {
+    let _serial = SERIAL.lock().await;
     use wiremock::matchers::{method, path_regex};
     let mut backends = bridge::Backends::in_memory();
     backends.retry_queue = std::sync::Arc::new(bridge::retry_queue::NoRetryQueue);
@@ -525,6 +540,7 @@ async fn a_redelivery_of_an_event_answered_429_is_not_refused_as_stale() {
 
 #[tokio::test]
 async fn a_rotated_webhook_secret_takes_effect_without_a_redeploy() {
+    let _serial = SERIAL.lock().await;
     use bridge::secrets::{SecretSource, SecretStore};
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};

@@ -4,6 +4,10 @@
 
 use std::sync::Arc;
 
+/// The cases run one at a time: a case that captures the log lines must not share the
+/// process's tracing callsites with cases running without a subscriber.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 use base64::Engine;
 use bridge::contact_map::{ContactMap, MemoryContactMap};
 use bridge::tenants::registry::private_token_tenant;
@@ -71,6 +75,7 @@ fn contact(location: &str, id: &str, phone: &str) -> Value {
 
 #[tokio::test]
 async fn two_tenants_side_by_side_never_touch_each_others_accounts() {
+    let _serial = SERIAL.lock().await;
     let run = agency().await;
     let path = "/api/ghl-webhooks/new-contact";
     let (a, answer) = send(
@@ -120,6 +125,7 @@ async fn two_tenants_side_by_side_never_touch_each_others_accounts() {
 
 #[tokio::test]
 async fn cloudtalk_urls_carry_the_tenant_and_its_ghl_token_is_used() {
+    let _serial = SERIAL.lock().await;
     let run = agency().await;
     let call = json!({"call_id": 5001, "contact_id": 77, "external_number": "+393334444444",
         "status": "answered", "talking_time": 30});
@@ -170,6 +176,7 @@ async fn cloudtalk_urls_carry_the_tenant_and_its_ghl_token_is_used() {
 
 #[tokio::test]
 async fn unknown_and_disabled_tenants_are_refused_with_nothing_written() {
+    let _serial = SERIAL.lock().await;
     let run = agency().await;
     let tenants = run.deps.tenants.as_ref().unwrap();
     let mut b = tenants.get("loc_b").await.unwrap().unwrap();
@@ -223,6 +230,7 @@ async fn unknown_and_disabled_tenants_are_refused_with_nothing_written() {
 
 #[tokio::test]
 async fn the_deployments_own_location_works_as_before() {
+    let _serial = SERIAL.lock().await;
     let run = agency().await;
     let (status, answer) = send(
         &run.deps,
@@ -316,6 +324,7 @@ async fn token_requests(server: &MockServer) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_containers_refresh_a_token_once_and_all_get_the_new_one() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     let store = Arc::new(MemoryTenantStore::new());
     token_answers(
@@ -374,6 +383,7 @@ async fn concurrent_containers_refresh_a_token_once_and_all_get_the_new_one() {
 
 #[tokio::test]
 async fn a_refused_refresh_token_marks_the_tenant_for_reauthorization() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     let store = Arc::new(MemoryTenantStore::new());
@@ -422,6 +432,7 @@ async fn a_refused_refresh_token_marks_the_tenant_for_reauthorization() {
 
 #[tokio::test]
 async fn a_refresh_whose_answer_was_lost_is_recovered_by_reconnect_not_resent() {
+    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     let store = Arc::new(MemoryTenantStore::new());
     // The refresh's answer never comes back (past the 2 s client timeout).
@@ -481,6 +492,7 @@ async fn a_refresh_whose_answer_was_lost_is_recovered_by_reconnect_not_resent() 
 
 #[tokio::test]
 async fn a_call_and_its_recording_become_one_conversation_message_with_its_attachment() {
+    let _serial = SERIAL.lock().await;
     let run = agency().await;
     let tenants = run.deps.tenants.as_ref().unwrap();
     let mut a = tenants.get("loc_a").await.unwrap().unwrap();
@@ -573,6 +585,7 @@ async fn a_call_and_its_recording_become_one_conversation_message_with_its_attac
 
 #[tokio::test]
 async fn conversation_webhooks_of_our_own_messages_are_ignored() {
+    let _serial = SERIAL.lock().await;
     let run = agency().await;
     let echo = json!({"type": "OutboundMessage", "webhookId": "w-echo", "locationId": LOCATION,
         "conversationProviderId": "prov-1", "messageType": "CALL", "contactId": "g-1",

@@ -265,6 +265,10 @@ pub async fn mount_ghl(server: &MockServer, duplicate: Value, opportunities: Val
     use serde_json::json;
     let duplicate = json!({ "contact": duplicate });
     let by_id = json!({ "contact": looked_up_contact() });
+    // An app install's code exchange: a location install of `loc_new456`.
+    let granted = json!({"access_token": "granted-access", "refresh_token": "granted-refresh",
+        "expires_in": 86399, "token_type": "Bearer", "userType": "Location",
+        "locationId": "loc_new456", "companyId": "comp_789"});
     let upserted = json!({
         "new": true, "contact": {"id": "ghl-new-1", "locationId": LOCATION}, "traceId": "t"
     });
@@ -288,6 +292,7 @@ pub async fn mount_ghl(server: &MockServer, duplicate: Value, opportunities: Val
             200,
             json!({"contacts": [], "total": 0}),
         ),
+        ("POST", "^/oauth/token$", 200, granted),
         ("GET", "^/contacts/[^/]+$", 200, by_id),
         ("PUT", "^/contacts/[^/]+$", 200, updated),
         ("GET", "^/opportunities/search$", 200, found),

@@ -26,6 +26,7 @@ pub fn handler(id: EndpointId) -> &'static dyn Endpoint {
         E::CloudtalkContactCreated => &cloudtalk::ContactCreated,
         E::CloudtalkCampaignStatusChange => &cloudtalk::CampaignStatusChange,
         E::CloudtalkGeneric => &cloudtalk::Generic,
+        E::GhlAppInstall => &ghl::AppInstall,
     }
 }
 

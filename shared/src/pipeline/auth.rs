@@ -146,6 +146,39 @@ pub fn check_origin(
     }
 }
 
+/// Checks that an install or uninstall event may change this deployment's tenants: it must be
+/// signed by GoHighLevel (a shared secret cannot vouch for an install), carry its timestamp,
+/// and name this deployment's app (`GHL_APP_ID`, without which no install is accepted).
+pub fn check_install_origin(
+    deps: &Deps,
+    authenticated: Authenticated,
+    body: &Value,
+) -> Result<(), BridgeError> {
+    if authenticated != Authenticated::Signature {
+        return Err(BridgeError::InvalidSignature(
+            "install events are accepted only with GoHighLevel's signature",
+        ));
+    }
+    if body.get("timestamp").is_none_or(Value::is_null) {
+        return Err(BridgeError::missing_fields(
+            "a signed event must carry its timestamp",
+            &["timestamp"],
+        ));
+    }
+    let sent = crate::payload::fields::find_id(body, &["appId", "app_id"]);
+    match (deps.config.ghl_app_id.as_deref(), sent.as_deref()) {
+        (Some(expected), Some(sent)) if expected == sent => Ok(()),
+        (None, _) => Err(BridgeError::Forbidden {
+            code: "foreign_app",
+            message: "GHL_APP_ID is not set, so this deployment accepts no app install".into(),
+        }),
+        _ => Err(BridgeError::Forbidden {
+            code: "foreign_app",
+            message: "the install is for another GoHighLevel app".into(),
+        }),
+    }
+}
+
 fn foreign_location(sent: &str) -> BridgeError {
     BridgeError::Forbidden {
         code: "foreign_location",

@@ -11,6 +11,7 @@ pub mod answer;
 pub mod apply;
 pub mod auth;
 pub mod health;
+pub mod oauth_callback;
 pub mod tenancy;
 
 use std::sync::Mutex;
@@ -29,7 +30,7 @@ use crate::registry::{self, EndpointId, Entry, Sender};
 use crate::retry_queue::QueuedEvent;
 use answer::{json_response, respond, Cost};
 use apply::{apply_once, defer, Handled};
-use auth::{authenticate, check_freshness, check_origin, Authenticated};
+use auth::{authenticate, check_freshness, check_install_origin, check_origin, Authenticated};
 
 /// Time kept at the end of a request to queue the event and answer.
 const ANSWER_RESERVE: Duration = Duration::from_millis(1_500);
@@ -106,13 +107,19 @@ async fn receive(
     accepted: &Mutex<Option<Accepted>>,
 ) -> Result<Handled, BridgeError> {
     let entry = id.entry();
-    let tenant = tenancy::select(deps, entry, req).await?;
+    let install = entry.sender == Sender::GoHighLevel && tenancy::is_install(req);
+    let tenant = match install {
+        true => None,
+        false => tenancy::select(deps, entry, req).await?,
+    };
     let deps = tenant.as_ref().unwrap_or(deps);
     let authenticated = authenticate(deps, entry.sender, req)?;
     let raw = req.body().as_ref();
     let body = parse_body(raw)?;
-    if entry.sender == Sender::GoHighLevel {
-        check_origin(deps, authenticated, &body)?;
+    match (entry.sender, install) {
+        (Sender::GoHighLevel, true) => check_install_origin(deps, authenticated, &body)?,
+        (Sender::GoHighLevel, false) => check_origin(deps, authenticated, &body)?,
+        (Sender::CloudTalk, _) => {}
     }
     let marketplace = marketplace_target(entry, &body);
     let target = match marketplace {
@@ -224,6 +231,9 @@ pub async fn route(deps: &Deps, req: Request) -> Response<Body> {
     }
     if registry::HEALTH_ROUTES.contains(&path.as_str()) && get {
         return health::handle(deps, req).await;
+    }
+    if path == oauth_callback::ROUTE && get {
+        return oauth_callback::handle(deps, req).await;
     }
     let known = registry::routes().iter().any(|r| r.route == path);
     let status = match known {

@@ -37,6 +37,22 @@ fn body_location(req: &Request) -> Option<String> {
     crate::payload::ghl::event_location(&body)
 }
 
+/// Whether a GHL request is the app's install or uninstall event: those create and retire
+/// tenants, and are served by the deployment itself.
+pub fn is_install(req: &Request) -> bool {
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(req.body().as_ref()) else {
+        return false;
+    };
+    let kind = body
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default();
+    crate::registry::EndpointId::GhlAppInstall
+        .entry()
+        .marketplace_types
+        .contains(&kind)
+}
+
 /// The deployment serving the request: `None` for the default tenant.
 pub async fn select(
     deps: &Deps,

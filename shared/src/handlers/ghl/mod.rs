@@ -2,12 +2,14 @@
 //! contact linked to the GHL contact, which is found or created first
 //! ([`crate::resolve::resolve_cloudtalk_contact`]).
 
+pub mod app_install;
 pub mod new_contact;
 pub mod new_note;
 pub mod new_tag;
 pub mod pipeline_change;
 pub mod status_change;
 
+pub use app_install::AppInstall;
 pub use new_contact::NewContact;
 pub use new_note::NewNote;
 pub use new_tag::NewTag;

@@ -1,0 +1,8 @@
+//! Lambda `ghl-app-install`: see [`bridge::handlers::ghl::AppInstall`].
+
+use bridge::EndpointId;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    bridge::pipeline::run(EndpointId::GhlAppInstall).await
+}
