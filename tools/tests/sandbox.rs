@@ -641,8 +641,8 @@ async fn contact_search_filters_by_location_and_range_and_refuses_the_rest() {
     );
 }
 
-#[tokio::test]
-async fn seeding_is_fast_deterministic_and_calls_nobody_back() {
+/// A fake bridge that counts what it receives; its URL and the count.
+async fn counting_bridge() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
     let received = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let sink = received.clone();
     let app = axum::Router::new().fallback(move || {
@@ -650,8 +650,14 @@ async fn seeding_is_fast_deterministic_and_calls_nobody_back() {
         async { axum::Json(json!({"result": "applied"})) }
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let bridge_url = format!("http://{}", listener.local_addr().unwrap());
+    let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+#[tokio::test]
+async fn seeding_is_fast_deterministic_and_calls_nobody_back() {
+    let (bridge_url, received) = counting_bridge().await;
     let config = || SandboxConfig {
         bridge_url: Some(bridge_url.clone()),
         callback_delay_ms: 1,
