@@ -79,7 +79,7 @@ async fn bulk_create(ctx: &Context<'_>, contacts: &[&Known]) -> Vec<Result<Row, 
                 Some("no result for its command"),
             )),
         };
-        rows.push(row.map(|row| row.ghl(contact.id())));
+        rows.push(row);
     }
     rows
 }
@@ -151,14 +151,16 @@ async fn linked_after_creation(
     Ok(match link_once(ctx, link).await? {
         None => row,
         Some(existing) => {
-            let made = format!(
-                "created {} but found it linked meanwhile",
-                row.cloudtalk_id
-                    .as_deref()
-                    .or(row.ghl_id.as_deref())
-                    .unwrap_or("a contact")
-            );
-            row.linked_already(&existing).detail(made)
+            let created = match row.outcome {
+                Outcome::CreatedInCloudtalk => row.cloudtalk_id.clone(),
+                _ => row.ghl_id.clone(),
+            };
+            let row = row.linked_already(&existing);
+            let why = row.detail.clone().unwrap_or_default();
+            let created = created.unwrap_or_default();
+            row.detail(format!(
+                "{why}; {created} was created meanwhile and is not linked"
+            ))
         }
     })
 }

@@ -143,7 +143,10 @@ impl Summary {
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let read = |s: &SideProgress| format!("{} contacts in {} pages", s.contacts, s.pages);
+        let read = |s: &SideProgress| {
+            let pages = if s.pages == 1 { "page" } else { "pages" };
+            format!("{} contacts in {} {pages}", s.contacts, s.pages)
+        };
         writeln!(
             f,
             "GHL: {}; CloudTalk: {}",

@@ -96,7 +96,8 @@ impl Progress for Bar {
     }
 }
 
-/// A line per phase and then one every `every`, on standard output.
+/// A line when a phase starts, one every `every` while it runs, and one with its count when it
+/// ends; on standard output.
 pub struct Lines {
     every: Duration,
     phase: Option<Phase>,
@@ -123,16 +124,25 @@ impl Lines {
             None => format!("{label}: {}", self.done),
         }
     }
+
+    /// The line of the phase that ends, if one was running.
+    fn end_phase(&mut self) {
+        if self.phase.is_some() {
+            println!("{}", self.line());
+        }
+        self.phase = None;
+    }
 }
 
 impl Progress for Lines {
     fn phase(&mut self, phase: Phase, total: Option<u64>) {
-        if self.phase.is_some() {
-            println!("{}", self.line());
-        }
+        self.end_phase();
         (self.phase, self.total, self.done) = (Some(phase), total, 0);
         self.last = Instant::now();
-        println!("{}", self.line());
+        match total {
+            Some(total) => println!("{}: {total} to go", phase.label()),
+            None => println!("{}…", phase.label()),
+        }
     }
 
     fn advance(&mut self, n: u64) {
@@ -148,9 +158,7 @@ impl Progress for Lines {
     }
 
     fn finish(&mut self) {
-        if self.phase.is_some() {
-            println!("{}", self.line());
-        }
+        self.end_phase();
     }
 }
 
