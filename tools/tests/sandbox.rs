@@ -1,6 +1,7 @@
 //! The sandbox speaks what the bridge sends: the bridge's real API clients against it, plus
 //! the behaviours the bridge relies on (auth, envelopes, validation, bulk results, tag
-//! semantics, duplicates, faults, the contact-created callback).
+//! semantics, duplicates, faults, the contact-created callback), the feeds (CloudTalk's call
+//! history in the company's time, GHL's contact search with `searchAfter`) and seeding.
 
 use std::sync::{Arc, Mutex};
 
@@ -8,9 +9,11 @@ use bridge::clients::cloudtalk::{
     ActivityInput, BulkCommand, CloudTalkApi, CloudTalkClient, ContactInput, ContactNumber,
     ContactTag,
 };
-use bridge::clients::ghl::{GhlApi, GhlClient, GhlContactInput};
+use bridge::clients::ghl::{ContactQuery, GhlApi, GhlClient, GhlContactInput, SearchedContact};
 use bridge::clients::CallCounter;
-use bridge_tools::sandbox::{Faults, Sandbox, SandboxConfig};
+use bridge_tools::sandbox::{
+    CallAgent, CallDirection, CallSpec, Faults, Sandbox, SandboxConfig, Seed, SeedSummary,
+};
 use serde_json::{json, Value};
 
 fn quiet() -> SandboxConfig {
@@ -346,4 +349,387 @@ async fn adding_a_contact_calls_the_bridge_back() {
         got[0].1,
         json!({"contact_id": id, "contact_name": "Mario Rossi", "external_number": "+393501234567"})
     );
+}
+
+/// 2026-12-01T08:00:00Z.
+const EIGHT_UTC_MS: i64 = 1_796_112_000_000;
+
+fn call_at(contact_id: Option<&str>, started_ms: i64) -> CallSpec {
+    CallSpec {
+        contact_id: contact_id.map(str::to_string),
+        external_number: "+393501234567".into(),
+        internal_number: "+390212345678".into(),
+        direction: CallDirection::Outgoing,
+        agent: Some(CallAgent {
+            id: "49001".into(),
+            first_name: "Roberto".into(),
+            last_name: "Agent".into(),
+        }),
+        started_ms,
+        answered_ms: Some(started_ms + 5_000),
+        ended_ms: started_ms + 65_000,
+        talking_secs: 60,
+        voicemail: false,
+        recording_link: Some("https://my.cloudtalk.io/r/play/1".into()),
+    }
+}
+
+/// A sandbox in a company two hours ahead of UTC, with calls at 08:00, 08:10 … 08:40 UTC
+/// (recorded out of order), the 08:20 one assigned to a contact; returns its id.
+async fn calls_in_rome_summer() -> (String, Sandbox, String) {
+    let config = SandboxConfig {
+        cloudtalk_utc_offset: chrono::FixedOffset::east_opt(2 * 3600).unwrap(),
+        ..quiet()
+    };
+    let (base, sandbox) = Sandbox::spawn(config).await;
+    let contact = cloudtalk(&base).add_contact(&mario()).await.unwrap();
+    for minutes in [40, 0, 20, 10, 30] {
+        let owner = (minutes == 20).then_some(contact.as_str());
+        sandbox.record_call(call_at(owner, EIGHT_UTC_MS + minutes * 60_000));
+    }
+    (base, sandbox, contact)
+}
+
+#[tokio::test]
+async fn the_call_history_pages_oldest_first_in_the_company_time() {
+    let (base, sandbox, _) = calls_in_rome_summer().await;
+    let ct = cloudtalk(&base);
+    let (from, to) = ("2026-12-01 10:10:00", "2026-12-01 10:30:00");
+    let first = ct.list_calls(from, to, 1, 2).await.unwrap();
+    assert_eq!((first.items.len(), first.page_count), (2, 2));
+    assert!(first.has_more());
+    let second = ct.list_calls(from, to, 2, 2).await.unwrap();
+    assert!(!second.has_more());
+    let started: Vec<String> = first
+        .items
+        .iter()
+        .chain(&second.items)
+        .filter_map(|c| c.started_at.clone())
+        .collect();
+    assert_eq!(
+        started,
+        [
+            "2026-12-01 10:10:00",
+            "2026-12-01 10:20:00",
+            "2026-12-01 10:30:00"
+        ],
+        "both bounds are inclusive, in the company's time, oldest first"
+    );
+    let call = &first.items[0];
+    assert_eq!(call.direction.as_deref(), Some("outgoing"));
+    assert_eq!((call.talking_time, call.billsec), (Some(60), Some(65)));
+    assert_eq!(call.agent_name.as_deref(), Some("Roberto Agent"));
+    assert_eq!(call.ended_at.as_deref(), Some("2026-12-01 10:11:05"));
+    let utc_reading = ct
+        .list_calls("2026-12-01 08:10:00", "2026-12-01 08:30:00", 1, 10)
+        .await
+        .unwrap();
+    assert!(utc_reading.items.is_empty(), "times are not UTC");
+    let counters = &sandbox.state_json()["counters"];
+    assert_eq!(counters["cloudtalkWrites"], 1, "reads are not writes");
+    assert_eq!(
+        sandbox.state_json()["cloudtalk"]["calls"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+}
+
+#[tokio::test]
+async fn the_call_history_speaks_strings_and_filters_by_contact() {
+    let (base, _sandbox, contact) = calls_in_rome_summer().await;
+    let page = |query: String| {
+        let url = format!("{base}/cloudtalk/api/calls/index.json?{query}");
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .basic_auth("sandbox-key-id", Some("sandbox-key-secret"))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = page(format!("contact_id={contact}")).await;
+    assert_eq!(status, 200);
+    let data = &body["responseData"];
+    assert_eq!(
+        (&data["itemsCount"], &data["pageCount"], &data["limit"]),
+        (&json!("1"), &json!("1"), &json!("30")),
+        "counts are strings; 30 a page by default"
+    );
+    let row = &data["data"][0];
+    assert_eq!(row["Cdr"]["billsec"], "65");
+    assert_eq!(row["Cdr"]["started_at"], "2026-12-01 10:20:00");
+    assert_eq!(row["Contact"]["id"], json!(contact));
+    assert_eq!(row["Contact"]["contact_numbers"], json!(["+393501234567"]));
+    assert_eq!(row["Agent"]["fullname"], "Roberto Agent");
+    let (_, all) = page("limit=5000".into()).await;
+    assert_eq!(all["responseData"]["limit"], "1000", "at most 1000 a page");
+    assert_eq!(all["responseData"]["itemsCount"], "5");
+    let (bad, _) = page("date_from=yesterday".into()).await;
+    assert_eq!(bad, 406);
+}
+
+fn query(location: &str, since: Option<Value>, after: Option<Value>, limit: u32) -> Value {
+    ContactQuery {
+        location_id: location,
+        updated_since: since,
+        search_after: after,
+        limit,
+    }
+    .body()
+}
+
+/// Every contact of a search, page by page with the last contact's `searchAfter`.
+async fn search_all(g: &GhlClient, since: Option<Value>, limit: u32) -> Vec<SearchedContact> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let page = g
+            .search_contacts(&ContactQuery {
+                location_id: "sandbox-location",
+                updated_since: since.clone(),
+                search_after: after.clone(),
+                limit,
+            })
+            .await
+            .unwrap();
+        let full = page.len() == limit as usize;
+        after = page.last().and_then(|c| c.search_after.clone());
+        all.extend(page);
+        if !full {
+            return all;
+        }
+    }
+}
+
+#[tokio::test]
+async fn contact_search_pages_by_date_updated_and_search_after() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let seeded = sandbox.seed(&Seed {
+        seed: 3,
+        ghl_only: 25,
+        ..Seed::default()
+    });
+    let g = ghl(&base);
+    let all = search_all(&g, None, 10).await;
+    let ids: Vec<&str> = all.iter().map(|c| c.record.id.as_str()).collect();
+    assert_eq!(
+        ids, seeded.ghl_only,
+        "every contact once, oldest update first"
+    );
+    let first = &all[0];
+    let shown = g.get_contact(&first.record.id).await.unwrap();
+    assert_eq!(
+        first.record, shown,
+        "the same contact as GET /contacts/{{id}}"
+    );
+    let updated = first.date_updated.clone().unwrap();
+    let ms = chrono::DateTime::parse_from_rfc3339(&updated)
+        .unwrap()
+        .timestamp_millis();
+    assert_eq!(first.search_after, Some(json!([ms, first.record.id])));
+    // From the 11th contact on, by epoch milliseconds or by ISO string.
+    let eleventh = &all[10];
+    let since_ms = eleventh.search_after.as_ref().unwrap()[0].clone();
+    let by_ms = search_all(&g, Some(since_ms), 7).await;
+    let by_iso = search_all(&g, Some(json!(eleventh.date_updated)), 7).await;
+    assert_eq!(by_ms.len(), 15);
+    assert_eq!(by_ms, by_iso);
+    assert_eq!(by_ms[0].record.id, eleventh.record.id, "gte is inclusive");
+}
+
+#[tokio::test]
+async fn a_contact_changed_while_paging_moves_to_the_end_and_none_is_skipped() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let seeded = sandbox.seed(&Seed {
+        seed: 4,
+        ghl_only: 12,
+        ..Seed::default()
+    });
+    let g = ghl(&base);
+    let first = one_page(&g, None, 5).await;
+    g.add_tags(&first[1].record.id, &["vip".into()])
+        .await
+        .unwrap();
+    let mut seen: Vec<String> = first.iter().map(|c| c.record.id.clone()).collect();
+    let rest = one_page(&g, first[4].search_after.clone(), 500).await;
+    seen.extend(rest.iter().map(|c| c.record.id.clone()));
+    assert_eq!(seen.len(), 13, "the changed contact comes again, last");
+    assert_eq!(seen.last(), Some(&first[1].record.id));
+    let mut distinct = seen.clone();
+    distinct.sort();
+    distinct.dedup();
+    let mut expected = seeded.ghl_only.clone();
+    expected.sort();
+    assert_eq!(distinct, expected, "no contact skipped");
+    assert!(rest
+        .last()
+        .unwrap()
+        .record
+        .tags
+        .contains(&"vip".to_string()));
+}
+
+async fn one_page(g: &GhlClient, after: Option<Value>, limit: u32) -> Vec<SearchedContact> {
+    let query = ContactQuery {
+        location_id: "sandbox-location",
+        updated_since: None,
+        search_after: after,
+        limit,
+    };
+    g.search_contacts(&query).await.unwrap()
+}
+
+#[tokio::test]
+async fn contact_search_filters_by_location_and_range_and_refuses_the_rest() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let seeded = sandbox.seed(&Seed {
+        seed: 5,
+        ghl_only: 6,
+        ..Seed::default()
+    });
+    let search = |body: Value| {
+        let url = format!("{base}/ghl/contacts/search");
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth("sandbox-ghl-token")
+                .header("version", "2021-07-28")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (_, everything) = search(query("sandbox-location", None, None, 100)).await;
+    assert_eq!(everything["total"], 6);
+    let third_ms = everything["contacts"][2]["searchAfter"][0].clone();
+    let fourth_ms = everything["contacts"][3]["searchAfter"][0].clone();
+    let mut window = query("sandbox-location", Some(third_ms), None, 100);
+    window["filters"][0]["value"]["lte"] = fourth_ms;
+    let (_, two) = search(window).await;
+    let ids: Vec<&Value> = two["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["id"])
+        .collect();
+    assert_eq!(
+        ids,
+        [&json!(seeded.ghl_only[2]), &json!(seeded.ghl_only[3])]
+    );
+    let (_, default_page) = search(json!({"locationId": "sandbox-location"})).await;
+    assert_eq!(default_page["contacts"].as_array().unwrap().len(), 6);
+    let (_, elsewhere) = search(query("another-location", None, None, 100)).await;
+    assert_eq!(elsewhere["total"], 0);
+    let bare = json!({"locationId": "sandbox-location",
+        "filters": [{"field": "dateUpdated", "operator": "gte", "value": 0}]});
+    assert_eq!(search(bare).await.0, 422);
+    assert_eq!(
+        search(json!({"pageLimit": 5})).await.0,
+        422,
+        "locationId is required"
+    );
+    assert_eq!(
+        sandbox.state_json()["counters"]["ghlWrites"],
+        0,
+        "searches are reads"
+    );
+}
+
+/// A fake bridge that counts what it receives; its URL and the count.
+async fn counting_bridge() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    let received = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sink = received.clone();
+    let app = axum::Router::new().fallback(move || {
+        sink.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async { axum::Json(json!({"result": "applied"})) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+#[tokio::test]
+async fn seeding_is_fast_deterministic_and_calls_nobody_back() {
+    let (bridge_url, received) = counting_bridge().await;
+    let config = || SandboxConfig {
+        bridge_url: Some(bridge_url.clone()),
+        callback_delay_ms: 1,
+        ..quiet()
+    };
+    let seed = Seed {
+        seed: 11,
+        both: 1500,
+        ghl_only: 300,
+        cloudtalk_only: 200,
+        duplicates: 25,
+        calls: 400,
+    };
+    let (base, sandbox) = Sandbox::spawn(config()).await;
+    let started = std::time::Instant::now();
+    let summary = sandbox.seed(&seed);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    let state = sandbox.state_json();
+    let count = |side: &str, what: &str| state[side][what].as_array().unwrap().len();
+    assert_eq!(count("ghl", "contacts"), 1800);
+    assert_eq!(count("cloudtalk", "contacts"), 1725);
+    assert_eq!(count("cloudtalk", "calls"), 400);
+    assert_eq!(
+        (
+            summary.unambiguous_pairs().len(),
+            summary.ambiguous_pairs().len()
+        ),
+        (1475, 25)
+    );
+    assert_same_contact_details(&state, &summary);
+    // The same seed on a fresh sandbox, over HTTP: the same ids.
+    let (other_base, _other) = Sandbox::spawn(config()).await;
+    let again: Value = reqwest::Client::new()
+        .post(format!("{other_base}/sandbox/seed"))
+        .json(&seed)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, serde_json::to_value(&summary).unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        received.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no callbacks"
+    );
+    let _ = base;
+}
+
+/// Each pair has one phone and email on both sides; a duplicate shares only the phone.
+fn assert_same_contact_details(state: &Value, summary: &SeedSummary) {
+    let find = |side: &str, id: &str| -> Value {
+        let contacts = state[side]["contacts"].as_array().unwrap();
+        contacts.iter().find(|c| c["id"] == id).cloned().unwrap()
+    };
+    for pair in &summary.pairs {
+        let (g, c) = (
+            find("ghl", &pair.ghl_id),
+            find("cloudtalk", &pair.cloudtalk_id),
+        );
+        assert_eq!(json!([g["phone"]]), c["numbers"]);
+        assert_eq!(json!([g["email"]]), c["emails"]);
+        if let Some(dup) = &pair.duplicate_id {
+            let d = find("cloudtalk", dup);
+            assert_eq!(d["numbers"], c["numbers"]);
+            assert_ne!(d["emails"], c["emails"]);
+        }
+    }
 }

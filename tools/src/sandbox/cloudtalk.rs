@@ -7,6 +7,7 @@ use bridge::telemetry::mask_phone;
 use serde_json::{json, Map, Value};
 
 use super::api::{self, text, texts, Api, Call, Headers, Incoming, Outcome, Reply};
+use super::calls;
 use super::routes::{delete, get, post, put, Route};
 use super::state::{now, CtActivity, CtContact, CtNote, State};
 use super::{Fault, Inner, Sandbox};
@@ -35,6 +36,7 @@ const ROUTES: &[Route] = &[
     put("/activity/add/{id*}", add_activity),
     get("/tags/index.json", list_tags),
     post("/bulk/contacts.json", bulk),
+    get("/calls/index.json", calls::list_calls),
 ];
 
 /// The path whose DELETE carries a body, which is then required like a PUT's or a POST's.
@@ -153,7 +155,7 @@ fn invalid(errors: Map<String, Value>) -> Reply {
 }
 
 /// 406 with one message for one field.
-fn invalid_field(field: &str, message: &str) -> Reply {
+pub(crate) fn invalid_field(field: &str, message: &str) -> Reply {
     let mut errors = Map::new();
     errors.insert(field.into(), json!([message]));
     invalid(errors)

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::api::{self, text, texts, Api, Call, Headers, Incoming, Outcome, Reply};
+use super::ghl_search as search;
 use super::routes::{delete, get, post, put, Route};
 use super::state::{now, CustomValue, GhlContact, GhlNote, Opportunity, State};
 use super::{Fault, Inner};
@@ -25,6 +26,7 @@ const ROUTES: &[Route] = &[
     get("/contacts/search/duplicate", find_duplicate),
     post("/contacts", create_contact),
     post("/contacts/upsert", upsert_contact),
+    post("/contacts/search", search::search_contacts),
     get("/contacts/{id}", get_contact),
     put("/contacts/{id}", update_contact),
     delete("/contacts/{id}", delete_contact),
@@ -151,7 +153,7 @@ fn not_found(what: &str) -> Reply {
 }
 
 /// 422 with one message per line.
-fn unprocessable<S: Serialize>(messages: &[S]) -> Reply {
+pub(crate) fn unprocessable<S: Serialize>(messages: &[S]) -> Reply {
     error(422, json!(messages), "Unprocessable Entity")
 }
 
@@ -168,7 +170,7 @@ fn require(keys: &[&str], present: impl Fn(&str) -> bool) -> Result<(), Reply> {
     Err(unprocessable(&missing))
 }
 
-fn require_fields(call: &Call, keys: &[&str]) -> Result<(), Reply> {
+pub(crate) fn require_fields(call: &Call, keys: &[&str]) -> Result<(), Reply> {
     require(keys, |k| call.field(k).is_some())
 }
 
@@ -304,6 +306,7 @@ fn add_tags(call: &mut Call) -> Outcome {
     let tags = texts(call.data.get("tags"));
     let contact = contact_mut(call.state, &id)?;
     api::add_tags(&mut contact.tags, &tags);
+    contact.touch();
     let reply = (201, json!({"tags": contact.tags}));
     call.say(format!("GHL ← add tags {tags:?} to {id}"));
     Ok(reply)
@@ -313,6 +316,7 @@ fn remove_tags(call: &mut Call) -> Outcome {
     let tags = texts(call.data.get("tags"));
     let contact = contact_mut(call.state, call.params.get("id"))?;
     api::remove_tags(&mut contact.tags, &tags);
+    contact.touch();
     Ok((200, json!({"tags": contact.tags})))
 }
 
@@ -443,10 +447,10 @@ fn contact_mut<'s>(state: &'s mut State, id: &str) -> Result<&'s mut GhlContact,
 fn new_contact(call: &mut Call) -> GhlContact {
     let mut contact = GhlContact {
         location_id: call.inner.config.ghl_location_id.clone(),
-        date_added: now(),
         ..Default::default()
     };
     apply(&mut contact, &call.data);
+    contact.date_added = contact.date_updated.clone();
     contact.id = call.state.ghl_id("ghl");
     contact
 }
@@ -506,7 +510,8 @@ fn find_match(
     None
 }
 
-/// Applies the fields a create, upsert or update sends; `tags` replace.
+/// Applies the fields a create, upsert or update sends; `tags` replace. The contact's
+/// `dateUpdated` moves.
 fn apply(contact: &mut GhlContact, data: &Value) {
     let set = |slot: &mut Option<String>, key: &str| {
         if let Some(v) = data.get(key) {
@@ -536,6 +541,7 @@ fn apply(contact: &mut GhlContact, data: &Value) {
             apply_custom_field(contact, f);
         }
     }
+    contact.touch();
 }
 
 /// Sets one custom field, sent by `id` or `key`, replacing its value.
@@ -557,7 +563,7 @@ fn apply_custom_field(contact: &mut GhlContact, field: &Value) {
         .push(json!({"id": id, "value": value}));
 }
 
-fn contact_json(c: &GhlContact) -> Value {
+pub(crate) fn contact_json(c: &GhlContact) -> Value {
     json!(c)
 }
 

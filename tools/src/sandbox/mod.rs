@@ -8,7 +8,13 @@
 //!   `meta.contactId`, upsert, notes, tags, opportunities, pipelines, custom values,
 //!   `X-RateLimit-*` headers and 429 over 100 requests per 10 s);
 //! - control under `/sandbox`: `GET /sandbox/state`, `POST /sandbox/reset`,
-//!   `GET|PUT /sandbox/faults`, `GET /sandbox/requests`.
+//!   `GET|PUT /sandbox/faults`, `GET /sandbox/requests`, `POST /sandbox/seed` (contacts and
+//!   calls a customer already has, see [`Seed`]).
+//!
+//! Feeds for reconciliation and backfills: CloudTalk's call history (`GET
+//! /calls/index.json`, times in the company's zone, [`SandboxConfig::cloudtalk_utc_offset`];
+//! calls come from [`Sandbox::record_call`] and seeding) and GoHighLevel's contact search
+//! (`POST /contacts/search` by `dateUpdated` with `searchAfter` paging).
 //!
 //! It prints a readable line per write (`CloudTalk ← add contact "Mario Rossi" (…567)`), and can
 //! call the bridge back the way CloudTalk workflow automation would: a contact added through the
@@ -19,10 +25,16 @@
 //! request log, headers); adding an operation is a table line and a `fn(&mut Call) -> Outcome`.
 
 mod api;
+mod calls;
 mod cloudtalk;
 mod ghl;
+mod ghl_search;
 mod routes;
+mod seed;
 mod state;
+
+pub use calls::{CallAgent, CallDirection, CallSpec};
+pub use seed::{Seed, SeedSummary, SeededPair};
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -78,6 +90,8 @@ pub struct SandboxConfig {
     pub quiet: bool,
     /// Where the rate limits' reset times come from (virtual time in simulations).
     pub clock: SandboxClock,
+    /// The CloudTalk company's offset from UTC: the call history's times are in it.
+    pub cloudtalk_utc_offset: chrono::FixedOffset,
 }
 
 /// The sandbox's clock.
@@ -117,8 +131,14 @@ impl Default for SandboxConfig {
             seed: 7,
             quiet: false,
             clock: SandboxClock::default(),
+            cloudtalk_utc_offset: utc(),
         }
     }
+}
+
+fn utc() -> chrono::FixedOffset {
+    use chrono::Offset;
+    chrono::Utc.fix()
 }
 
 impl SandboxConfig {
@@ -126,7 +146,8 @@ impl SandboxConfig {
     /// `SANDBOX_GHL_LOCATION_ID`, `SANDBOX_BRIDGE_URL`, `SANDBOX_CLOUDTALK_WEBHOOK_SECRET` (else
     /// `CLOUDTALK_WEBHOOK_SECRET`), `SANDBOX_CALLBACK_DELAY_MS`, `SANDBOX_ENFORCE_CLOUDTALK_LIMIT`,
     /// `SANDBOX_LATENCY_MS`, `SANDBOX_ERROR_RATE`, `SANDBOX_RATE_LIMIT_EVERY`,
-    /// `SANDBOX_RATE_LIMIT_BURST`, `SANDBOX_SEED`.
+    /// `SANDBOX_RATE_LIMIT_BURST`, `SANDBOX_SEED`, `SANDBOX_CLOUDTALK_UTC_OFFSET` (`+01:00`; UTC
+    /// when absent or unreadable).
     pub fn from_env() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         let num = |k: &str| var(k).and_then(|v| v.parse::<u64>().ok());
@@ -157,6 +178,9 @@ impl SandboxConfig {
             seed: num("SANDBOX_SEED").unwrap_or(d.seed),
             quiet: false,
             clock: d.clock,
+            cloudtalk_utc_offset: var("SANDBOX_CLOUDTALK_UTC_OFFSET")
+                .and_then(|o| bridge::reconcile::company_time::parse_offset(&o))
+                .unwrap_or(d.cloudtalk_utc_offset),
         }
     }
 }
@@ -205,6 +229,7 @@ impl Sandbox {
             .route("/sandbox/requests", get(requests_route))
             .route("/sandbox/reset", post(reset_route))
             .route("/sandbox/faults", get(get_faults).put(put_faults))
+            .route("/sandbox/seed", post(seed_route))
             .with_state(self.clone())
     }
 
@@ -250,6 +275,35 @@ impl Sandbox {
         if let Ok(mut s) = self.inner.state.lock() {
             *s = State::new(&self.inner.config.ghl_location_id);
         }
+    }
+
+    /// Adds a call to CloudTalk's call history (one that happened in CloudTalk, whose webhook
+    /// may never have reached the bridge); returns its id.
+    pub fn record_call(&self, spec: CallSpec) -> String {
+        let line = format!(
+            "CloudTalk ← call with {} ({:?}, {} s talking)",
+            bridge::telemetry::mask_phone(&spec.external_number),
+            spec.direction,
+            spec.talking_secs
+        );
+        let id = match self.inner.state.lock() {
+            Ok(mut state) => calls::record(&mut state, spec),
+            Err(_) => return String::new(),
+        };
+        self.inner.say(format!("{line} id {id}"));
+        id
+    }
+
+    /// Adds the contacts and calls `seed` describes, at once and without callbacks; see
+    /// [`Seed`].
+    pub fn seed(&self, seed: &Seed) -> SeedSummary {
+        let location = self.inner.config.ghl_location_id.clone();
+        let summary = match self.inner.state.lock() {
+            Ok(mut state) => seed::seed(&mut state, &location, seed),
+            Err(_) => return SeedSummary::default(),
+        };
+        self.inner.say(format!("sandbox ← {}", summary.describe()));
+        summary
     }
 
     /// Injected faults so far.
@@ -351,6 +405,13 @@ async fn requests_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
 async fn reset_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
     sandbox.reset();
     Json(json!({"reset": true}))
+}
+
+async fn seed_route(
+    AxumState(sandbox): AxumState<Sandbox>,
+    Json(seed): Json<Seed>,
+) -> Json<SeedSummary> {
+    Json(sandbox.seed(&seed))
 }
 
 async fn get_faults(AxumState(sandbox): AxumState<Sandbox>) -> Json<Faults> {

@@ -1,5 +1,6 @@
-//! What the sandbox holds: CloudTalk contacts, tags, notes and activities; GoHighLevel contacts,
-//! notes, opportunities, pipelines and custom values; the request log and counters.
+//! What the sandbox holds: CloudTalk contacts, tags, notes, activities and call history;
+//! GoHighLevel contacts, notes, opportunities, pipelines and custom values; the request log and
+//! counters.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -53,6 +54,22 @@ pub(crate) struct GhlContact {
     pub tags: Vec<String>,
     pub custom_fields: Vec<Value>,
     pub date_added: String,
+    /// Moved on every change (create, upsert, update, tags); what contact search sorts by.
+    pub date_updated: String,
+}
+
+impl GhlContact {
+    /// Records a change now.
+    pub fn touch(&mut self) {
+        self.date_updated = now_millis();
+    }
+
+    /// `dateUpdated` in epoch milliseconds (0 when unreadable).
+    pub fn updated_ms(&self) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(&self.date_updated)
+            .map(|t| t.timestamp_millis())
+            .unwrap_or(0)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -113,6 +130,14 @@ pub(crate) fn of_contact<'s, T: OfContact + 's>(
         .collect()
 }
 
+/// A call in CloudTalk's call history.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CtCall {
+    pub id: String,
+    #[serde(flatten)]
+    pub spec: super::CallSpec,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct RequestLog {
     pub api: String,
@@ -128,6 +153,8 @@ pub(crate) struct State {
     pub ct_tags: BTreeMap<String, String>,
     pub ct_notes: Vec<CtNote>,
     pub ct_activities: Vec<CtActivity>,
+    /// The call history, in the order calls were recorded.
+    pub ct_calls: Vec<CtCall>,
     pub ghl_contacts: BTreeMap<String, GhlContact>,
     pub ghl_notes: Vec<GhlNote>,
     pub opportunities: BTreeMap<String, Opportunity>,
@@ -136,6 +163,9 @@ pub(crate) struct State {
     pub requests: Vec<RequestLog>,
     pub cloudtalk_requests: u64,
     pub ghl_requests: u64,
+    /// Requests that could change something (not reads, not searches).
+    pub cloudtalk_writes: u64,
+    pub ghl_writes: u64,
     pub faults_injected: u64,
     /// Recent requests, for the rate limits.
     pub ct_window: RateWindow,
@@ -172,6 +202,25 @@ pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// Now as RFC 3339 with milliseconds, as GHL gives `dateAdded` and `dateUpdated`.
+pub(crate) fn now_millis() -> String {
+    millis_iso(chrono::Utc::now().timestamp_millis())
+}
+
+/// Epoch milliseconds as RFC 3339 UTC with milliseconds.
+pub(crate) fn millis_iso(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Whether a request only reads: a `GET`, or GHL's contact search (a `POST` that changes
+/// nothing).
+pub(crate) fn is_read(api: &str, method: &str, path: &str) -> bool {
+    method == "GET"
+        || (api == "ghl" && method == "POST" && path.trim_matches('/') == "contacts/search")
+}
+
 impl State {
     pub fn new(location: &str) -> Self {
         let stages = [
@@ -191,6 +240,7 @@ impl State {
             ct_tags: BTreeMap::new(),
             ct_notes: Vec::new(),
             ct_activities: Vec::new(),
+            ct_calls: Vec::new(),
             ghl_contacts: BTreeMap::new(),
             ghl_notes: Vec::new(),
             opportunities: BTreeMap::new(),
@@ -199,6 +249,8 @@ impl State {
             requests: Vec::new(),
             cloudtalk_requests: 0,
             ghl_requests: 0,
+            cloudtalk_writes: 0,
+            ghl_writes: 0,
             faults_injected: 0,
             ct_window: RateWindow::default(),
             ghl_window: RateWindow::default(),
@@ -232,9 +284,16 @@ impl State {
     }
 
     pub fn log(&mut self, api: &str, method: &str, path: &str, status: u16) {
+        let write = u64::from(!is_read(api, method, path));
         match api {
-            "cloudtalk" => self.cloudtalk_requests += 1,
-            _ => self.ghl_requests += 1,
+            "cloudtalk" => {
+                self.cloudtalk_requests += 1;
+                self.cloudtalk_writes += write;
+            }
+            _ => {
+                self.ghl_requests += 1;
+                self.ghl_writes += write;
+            }
         }
         self.requests.push(RequestLog {
             api: api.to_string(),
@@ -254,6 +313,8 @@ impl State {
             "counters": {
                 "cloudtalkRequests": self.cloudtalk_requests,
                 "ghlRequests": self.ghl_requests,
+                "cloudtalkWrites": self.cloudtalk_writes,
+                "ghlWrites": self.ghl_writes,
                 "faultsInjected": self.faults_injected,
             },
         })
@@ -275,6 +336,7 @@ impl State {
         json!({
             "contacts": contacts,
             "tags": self.ct_tags.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
+            "calls": self.ct_calls,
         })
     }
 
