@@ -497,7 +497,10 @@ fn call_record(row: &Value) -> Option<CallRecord> {
     let first = |key: &str, field: &str| {
         let list = contact.get(key)?;
         let item = list.as_array().and_then(|a| a.first()).unwrap_or(list);
-        item.get(field).and_then(scalar_string)
+        // Rows carry either `[{"email": ".."}]` or plain `[".."]`.
+        item.get(field)
+            .and_then(scalar_string)
+            .or_else(|| scalar_string(item))
     };
     let agent_name = text(agent, "fullname").or_else(|| {
         let parts: Vec<String> = ["firstname", "lastname"]
@@ -581,6 +584,21 @@ pub fn bulk_result<'a>(results: &'a [BulkResult], command_id: &str) -> Option<&'
 mod tests {
     use super::*;
     use crate::clients::rest::RateLimit;
+
+    #[test]
+    fn a_call_row_gives_its_contact_email_as_an_object_or_as_text() {
+        let row = |emails: Value| json!({"Cdr": {"id": "77"}, "Contact": {"id": 5, "contact_emails": emails}});
+        let email = |emails: Value| call_record(&row(emails)).and_then(|r| r.contact_email);
+        assert_eq!(
+            email(json!([{"email": "a@example.com"}])).as_deref(),
+            Some("a@example.com")
+        );
+        assert_eq!(
+            email(json!(["b@example.com", "c@example.com"])).as_deref(),
+            Some("b@example.com")
+        );
+        assert_eq!(email(json!([])), None);
+    }
 
     #[test]
     fn the_envelope_status_can_fail_an_http_200() {
