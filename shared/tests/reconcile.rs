@@ -447,3 +447,114 @@ async fn each_run_logs_one_summary_line_and_a_stalled_pass_shows_its_lag() {
     assert_eq!(lines[1]["fields"]["lag_seconds"], 7200, "{}", lines[1]);
     assert_eq!(lines[1]["fields"]["run_failed"], true);
 }
+
+#[tokio::test]
+async fn each_tenant_is_reconciled_with_its_own_accounts_keys_and_checkpoints() {
+    use base64::Engine;
+    use bridge::tenants::registry::private_token_tenant;
+    use bridge::tenants::{MemoryTenantStore, TenantSecrets};
+    use wiremock::matchers::header;
+    let _serial = SERIAL.lock().await;
+    let fakes = Fakes::start().await;
+    let clock = Arc::new(ManualClock::starting_now());
+    let state = Arc::new(bridge::state::MemoryStateStore::new());
+    let mut backends = bridge::Backends::in_memory();
+    backends.tenants = Some(Arc::new(MemoryTenantStore::new()));
+    backends.state = state.clone();
+    let mut settings = config(&fakes.cloudtalk, &fakes.ghl);
+    settings.secrets.tenant_seal_key = Some("test-seal-key".into());
+    let deps = Deps::build_with_clock(settings, backends, clock.clone()).unwrap();
+    let tenant = private_token_tenant(
+        "loc_t",
+        "ct-key-t",
+        TenantSecrets {
+            cloudtalk_key_secret: Some("ct-secret-t".into()),
+            ghl_access_token: Some("pit-t".into()),
+            ..TenantSecrets::default()
+        },
+    );
+    deps.tenants
+        .as_ref()
+        .unwrap()
+        .save(&tenant, None)
+        .await
+        .unwrap();
+    // The same call id in both CloudTalk accounts: two calls, one per tenant.
+    let basic = |pair: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
+    };
+    let started = clock.now_ms() - 30 * MINUTE;
+    for pair in [
+        "ct-key-t:ct-secret-t",
+        &format!("{CT_KEY_ID}:{CT_KEY_SECRET}"),
+    ] {
+        let mut row = call("1002409001", started);
+        row["Cdr"]["recorded"] = json!(false);
+        Mock::given(method("GET"))
+            .and(path("/api/calls/index.json"))
+            .and(header("authorization", basic(pair).as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(history(vec![row])))
+            .with_priority(1)
+            .mount(&fakes.cloudtalk)
+            .await;
+    }
+    mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
+    mount_ghl(&fakes.ghl, json!({"id": "ghl-1"}), json!([])).await;
+
+    let summary = bridge::reconcile::handle(&deps, json!({}), None)
+        .await
+        .unwrap_or_else(|e| panic!("reconcile failed: {e}"));
+    let runs = summary["runs"].as_array().expect("one run per tenant");
+    assert_eq!(runs.len(), 2, "{summary}");
+    assert_eq!(runs[1]["tenant"], "loc_t", "{summary}");
+    assert_eq!(summary["applied"], 2, "the call in each account: {summary}");
+    let notes: Vec<Seen> = received(&fakes.ghl)
+        .await
+        .into_iter()
+        .filter(|r| r.path.ends_with("/notes"))
+        .collect();
+    let tokens: Vec<&str> = notes
+        .iter()
+        .filter_map(|r| r.authorization.as_deref())
+        .collect();
+    assert_eq!(tokens.len(), 2, "{notes:?}");
+    assert!(tokens.contains(&"Bearer pit-t"), "{tokens:?}");
+    assert!(tokens.contains(&format!("Bearer {GHL_TOKEN}").as_str()));
+    let searches: Vec<String> = received(&fakes.ghl)
+        .await
+        .into_iter()
+        .filter(|r| r.path == "/contacts/search/duplicate")
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.query["locationId"],
+                r.authorization.unwrap_or_default()
+            )
+        })
+        .collect();
+    assert!(
+        searches.contains(&"loc_t Bearer pit-t".to_string()),
+        "{searches:?}"
+    );
+    assert!(!searches
+        .iter()
+        .any(|s| s.starts_with("loc_t") && !s.ends_with("pit-t")));
+    // Each tenant keeps its own checkpoint.
+    use bridge::state::StateStore;
+    assert!(state.get_value("reconcile#calls").await.unwrap().is_some());
+    assert!(state
+        .get_value("reconcile#calls#loc_t")
+        .await
+        .unwrap()
+        .is_some());
+    // The next run finds both applied.
+    clock.advance_ms(15 * MINUTE);
+    let again = bridge::reconcile::handle(&deps, json!({}), None)
+        .await
+        .unwrap();
+    assert_eq!(again["already_applied"], 2, "{again}");
+    assert_eq!(again["applied"], 0, "{again}");
+}

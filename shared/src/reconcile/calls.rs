@@ -35,6 +35,15 @@ pub struct CallsCheckpoint {
 
 const CHECKPOINT: &str = "reconcile#calls";
 
+/// The calls checkpoint of `deps`'s tenant (the default tenant keeps the plain name, so a
+/// single-location deployment's checkpoint is the one it always had).
+fn checkpoint_name(deps: &Deps) -> String {
+    match deps.config.tenant_id.as_deref() {
+        Some(tenant) => format!("{CHECKPOINT}#{tenant}"),
+        None => CHECKPOINT.to_string(),
+    }
+}
+
 /// The webhook body CloudTalk's "call ended" workflow would have sent for `call`.
 pub fn call_ended_body(call: &CallRecord, offset: chrono::FixedOffset) -> Value {
     let mut body = Map::new();
@@ -96,7 +105,8 @@ pub async fn run(deps: &Deps, settings: &Settings, now_ms: i64) -> PassSummary {
     if !deps.cloudtalk_configured() || !deps.ghl_configured() {
         return summary.skipped("the CloudTalk key and the GHL token are both needed");
     }
-    let mut checkpoint: CallsCheckpoint = match super::load(deps, CHECKPOINT).await {
+    let name = checkpoint_name(deps);
+    let mut checkpoint: CallsCheckpoint = match super::load(deps, &name).await {
         Ok(c) => c,
         Err(e) => return summary.stopped(e),
     };
@@ -114,7 +124,7 @@ pub async fn run(deps: &Deps, settings: &Settings, now_ms: i64) -> PassSummary {
                 .lagging(checkpoint.caught_up_at_ms, now_ms);
         }
         checkpoint.applied_until_ms = Some(to.max(checkpoint.applied_until_ms.unwrap_or(to)));
-        if let Err(e) = super::save(deps, CHECKPOINT, &checkpoint).await {
+        if let Err(e) = super::save(deps, &name, &checkpoint).await {
             return summary
                 .stopped(e)
                 .lagging(checkpoint.caught_up_at_ms, now_ms);
@@ -122,7 +132,7 @@ pub async fn run(deps: &Deps, settings: &Settings, now_ms: i64) -> PassSummary {
         from = to;
     }
     checkpoint.caught_up_at_ms = Some(now_ms);
-    if let Err(e) = super::save(deps, CHECKPOINT, &checkpoint).await {
+    if let Err(e) = super::save(deps, &name, &checkpoint).await {
         return summary.stopped(e);
     }
     summary.lagging(checkpoint.caught_up_at_ms, now_ms)

@@ -222,6 +222,9 @@ async fn save<T: Serialize>(deps: &Deps, name: &str, value: &T) -> Result<(), St
 /// What a run did: both passes, and the totals of its summary line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunSummary {
+    /// The registered tenant the run was for (none for the deployment's own location).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
     pub scanned: u32,
     pub applied: u32,
     pub already_applied: u32,
@@ -255,6 +258,7 @@ pub async fn run(deps: &Deps) -> RunSummary {
     let passes = crate::rate_limit::background(work).await;
     let total = |f: fn(&PassSummary) -> u32| passes.iter().map(f).sum();
     let summary = RunSummary {
+        tenant: deps.config.tenant_id.clone(),
         scanned: total(|p| p.scanned),
         applied: total(|p| p.applied),
         already_applied: total(|p| p.already_applied),
@@ -264,6 +268,7 @@ pub async fn run(deps: &Deps) -> RunSummary {
     };
     let passes = serde_json::to_string(&summary.passes).unwrap_or_default();
     tracing::info!(
+        tenant = summary.tenant.as_deref(),
         scanned = summary.scanned,
         applied = summary.applied,
         already_applied = summary.already_applied,
@@ -277,9 +282,92 @@ pub async fn run(deps: &Deps) -> RunSummary {
     summary
 }
 
-/// One scheduled invocation of the `reconcile` Lambda: the run under the invocation's
-/// deadline, answered with its summary. A pass stopped by an error fails the invocation, which
-/// the stack alarms on.
+/// Every run of one invocation: the deployment's own location, then each active registered
+/// tenant with a CloudTalk key, each with its own accounts and checkpoints. The time left is
+/// shared out evenly, so one tenant with a long backlog cannot starve the others (each resumes
+/// from its checkpoint next run).
+pub async fn run_all(deps: &Deps) -> Vec<RunSummary> {
+    let tenants = match served_tenants(deps).await {
+        Ok(t) => t,
+        Err(e) => {
+            let mut summary = run(deps).await;
+            summary
+                .passes
+                .push(PassSummary::new("tenants").stopped(format!("listing tenants: {e}")));
+            return vec![summary];
+        }
+    };
+    let mut runs = Vec::with_capacity(tenants.len() + 1);
+    runs.push(in_share(run(deps), tenants.len() + 1).await);
+    for (i, tenant) in tenants.iter().enumerate() {
+        let work = async {
+            match crate::oauth::ghl_token(deps, tenant).await {
+                Ok(token) => run(&deps.for_tenant(tenant, token)).await,
+                Err(e) => tenant_failed(tenant, e),
+            }
+        };
+        runs.push(in_share(work, tenants.len() - i).await);
+    }
+    runs
+}
+
+/// Runs `work` within its share of the time left, `left` runs (this one included) to go.
+async fn in_share<F: std::future::Future<Output = RunSummary>>(work: F, left: usize) -> RunSummary {
+    match Deadline::time_left() {
+        Some(time) => {
+            let share = time.saturating_sub(RESERVE) / u32::try_from(left.max(1)).unwrap_or(1);
+            Deadline::after(share + RESERVE).scope(work).await
+        }
+        None => work.await,
+    }
+}
+
+/// The registered tenants reconciliation serves: active, with a CloudTalk key.
+async fn served_tenants(deps: &Deps) -> Result<Vec<crate::tenants::Tenant>, String> {
+    let Some(registry) = deps.tenants.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let mut served = Vec::new();
+    for (record, _) in registry.list().await.map_err(|e| e.to_string())? {
+        let has_key = record
+            .cloudtalk_key_id
+            .as_deref()
+            .is_some_and(|k| !k.is_empty());
+        if record.status != crate::tenants::TenantStatus::Active
+            || !has_key
+            || deps.serves_location(&record.location_id)
+        {
+            continue;
+        }
+        if let Some(tenant) = registry
+            .get(&record.location_id)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            served.push(tenant);
+        }
+    }
+    Ok(served)
+}
+
+/// The run of a tenant whose GHL token could not be had.
+fn tenant_failed(tenant: &crate::tenants::Tenant, error: BridgeError) -> RunSummary {
+    let why = format!("{}: {}", error.code(), error.public_message());
+    tracing::warn!(tenant = %tenant.location_id(), error = %error.code(), "reconcile: the tenant's GHL token could not be had");
+    RunSummary {
+        tenant: Some(tenant.location_id().to_string()),
+        scanned: 0,
+        applied: 0,
+        already_applied: 0,
+        failed: 0,
+        lag_seconds: 0,
+        passes: vec![PassSummary::new("token").stopped(why)],
+    }
+}
+
+/// One scheduled invocation of the `reconcile` Lambda: every run under the invocation's
+/// deadline, answered with their totals (and each tenant's run when there are several). A
+/// pass stopped by an error fails the invocation, which the stack alarms on.
 pub async fn handle(
     deps: &Deps,
     _event: Value,
@@ -289,10 +377,31 @@ pub async fn handle(
     let deadline = deadline_epoch_ms
         .and_then(crate::deadline::invocation_deadline)
         .unwrap_or(Deadline::after(Duration::from_secs(300)));
-    let summary = deadline.scope(run(deps)).await;
-    if let Some(pass) = summary.failed_pass() {
-        let why = pass.stopped.clone().unwrap_or_default();
-        return Err(format!("reconciliation of {} stopped: {why}", pass.pass).into());
+    let runs = deadline.scope(run_all(deps)).await;
+    let failed: Vec<String> = runs
+        .iter()
+        .filter_map(|r| {
+            let pass = r.failed_pass()?;
+            let tenant = r.tenant.as_deref().unwrap_or("default");
+            Some(format!(
+                "{} of {tenant}: {}",
+                pass.pass,
+                pass.stopped.clone().unwrap_or_default()
+            ))
+        })
+        .collect();
+    if !failed.is_empty() {
+        return Err(format!("reconciliation stopped: {}", failed.join("; ")).into());
     }
-    Ok(json!(summary))
+    let total = |f: fn(&RunSummary) -> u32| runs.iter().map(f).sum::<u32>();
+    let mut answer = match runs.as_slice() {
+        [only] => json!(only),
+        _ => json!({ "runs": runs }),
+    };
+    answer["scanned"] = json!(total(|r| r.scanned));
+    answer["applied"] = json!(total(|r| r.applied));
+    answer["already_applied"] = json!(total(|r| r.already_applied));
+    answer["failed"] = json!(total(|r| r.failed));
+    answer["lag_seconds"] = json!(runs.iter().map(|r| r.lag_seconds).max().unwrap_or(0));
+    Ok(answer)
 }
