@@ -82,6 +82,15 @@ impl Sealer {
     }
 }
 
+/// A new random secret (32 bytes, URL-safe base64): for webhook secrets an operator pastes
+/// into a sender.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    // The system's random source does not fail on the platforms the bridge runs on.
+    let _ = SystemRandom::new().fill(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +109,12 @@ mod tests {
         tampered.replace_range(10..11, if &a[10..11] == "A" { "B" } else { "A" });
         assert_eq!(sealer.open(&tampered), Err(Unsealable));
         assert_eq!(sealer.open("plain text"), Err(Unsealable));
+    }
+
+    #[test]
+    fn random_secrets_are_long_and_never_repeat() {
+        let (a, b) = (random_secret(), random_secret());
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, b);
     }
 }

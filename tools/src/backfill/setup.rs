@@ -39,9 +39,10 @@ pub enum SetupError {
 }
 
 /// Stack outputs and the settings they give.
-const OUTPUTS: [(&str, &str); 3] = [
+const OUTPUTS: [(&str, &str); 4] = [
     ("ContactMapTableName", "CONTACT_MAP_TABLE"),
     ("StateTableName", "STATE_TABLE"),
+    ("TenantsTableName", "TENANTS_TABLE"),
     ("BridgeSecretsArn", "BRIDGE_SECRETS_ARN"),
 ];
 
@@ -111,8 +112,10 @@ pub async fn deps(sources: &Sources, env: Lookup) -> Result<Deps, SetupError> {
     let lookup = lookup(sources, env)?;
     let config = Config::from_lookup(|k| lookup(k));
     let secrets_arn = lookup("BRIDGE_SECRETS_ARN").filter(|a| !a.trim().is_empty());
-    let needs_aws =
-        config.contact_map_table.is_some() || config.state_table.is_some() || secrets_arn.is_some();
+    let needs_aws = config.contact_map_table.is_some()
+        || config.state_table.is_some()
+        || config.tenants_table.is_some()
+        || secrets_arn.is_some();
     let aws = match needs_aws {
         true => Some(aws_config(&lookup).await),
         false => None,
@@ -135,6 +138,9 @@ pub async fn deps(sources: &Sources, env: Lookup) -> Result<Deps, SetupError> {
         let store = Arc::new(LocalStore::new(path));
         if config.contact_map_table.is_none() {
             backends.contacts = store.clone();
+        }
+        if config.tenants_table.is_none() {
+            backends.tenants = Some(store.clone());
         }
         if config.state_table.is_none() {
             (backends.state, backends.idempotency) = (store.clone(), store.clone());
