@@ -81,7 +81,10 @@ pub enum Action {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    Run { sources: Sources, action: Action },
+    Run {
+        sources: Sources,
+        action: Box<Action>,
+    },
     Help,
 }
 
@@ -175,7 +178,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, UsageErr
         "enable" => Action::Enable(location()?, true),
         _ => return Err(UsageError::Unknown(command)),
     };
-    Ok(Command::Run { sources, action })
+    Ok(Command::Run {
+        sources,
+        action: Box::new(action),
+    })
 }
 
 /// Why a command failed.
@@ -461,7 +467,7 @@ mod tests {
             location,
             cloudtalk_key_id,
             options,
-        } = action
+        } = *action
         else {
             panic!("not an add");
         };
@@ -480,18 +486,19 @@ mod tests {
             Err(UsageError::MissingLocation("disable".into()))
         );
         assert_eq!(parse(args("")), Err(UsageError::NoCommand));
+        let Ok(Command::Run { action, .. }) = parse(args("set-options loc_1 --call-provider none"))
+        else {
+            panic!("not a run");
+        };
         assert!(matches!(
-            parse(args("set-options loc_1 --call-provider none")),
-            Ok(Command::Run {
-                action: Action::SetOptions {
-                    options: OptionChanges {
-                        call_provider: Some(None),
-                        ..
-                    },
+            *action,
+            Action::SetOptions {
+                options: OptionChanges {
+                    call_provider: Some(None),
                     ..
                 },
                 ..
-            })
+            }
         ));
         assert!(matches!(
             parse(args("add loc --cloudtalk-key-id K --campaign-stage-map {")),

@@ -13,7 +13,7 @@ use serde_json::json;
 
 fn action(text: &str) -> Action {
     match tenants::parse(text.split_whitespace().map(str::to_string)) {
-        Ok(Command::Run { action, .. }) => action,
+        Ok(Command::Run { action, .. }) => *action,
         other => panic!("{text}: {other:?}"),
     }
 }
