@@ -251,7 +251,7 @@ impl Incoming {
     }
 }
 
-fn parse_query(query: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_query(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
         .map(|pair| {

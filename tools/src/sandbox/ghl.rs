@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::api::{self, text, texts, Api, Call, Headers, Incoming, Outcome, Reply};
+use super::ghl_conversations as conversations;
+use super::ghl_oauth as oauth;
 use super::ghl_search as search;
 use super::routes::{delete, get, post, put, Route};
 use super::state::{now, CustomValue, GhlContact, GhlNote, Opportunity, State};
@@ -41,6 +43,14 @@ const ROUTES: &[Route] = &[
     get("/locations/{location}/customValues", list_custom_values),
     post("/locations/{location}/customValues", create_custom_value),
     put("/locations/{location}/customValues/{id}", update_custom_value),
+    post("/oauth/token", oauth::token),
+    post("/oauth/locationToken", oauth::location_token),
+    post("/oauth/reconnect", oauth::reconnect),
+    get("/conversations/search", conversations::search),
+    post("/conversations", conversations::create),
+    get("/conversations/messages/{id}", conversations::get_message),
+    post("/conversations/messages/{direction}", conversations::add_message),
+    put("/conversations/messages/{id}/attachments", conversations::set_attachments),
 ];
 
 pub(crate) struct Ghl;
@@ -84,7 +94,19 @@ impl Api for Ghl {
             .header("authorization")
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim);
-        if token != Some(inner.config.ghl_token.as_str()) {
+        let route = req.path.trim_matches('/');
+        // The token endpoints take the app's client credentials instead.
+        let client_authenticated = route == "oauth/token" || route == "oauth/reconnect";
+        let issued = |token: &str| {
+            let now = inner.config.clock.now_secs();
+            let location = req.query("locationId");
+            inner
+                .state
+                .lock()
+                .is_ok_and(|s| s.oauth.access_valid(token, now, location))
+        };
+        let valid = token == Some(inner.config.ghl_token.as_str()) || token.is_some_and(issued);
+        if !client_authenticated && !valid {
             let message = json!("Invalid token: access token is invalid");
             return Err((error(401, message, "Unauthorized"), Quota::burst(100)));
         }
@@ -132,6 +154,14 @@ impl Api for Ghl {
 
     fn route_path(path: &str) -> Cow<'_, str> {
         Cow::Owned(format!("/{}", path.trim_matches('/')))
+    }
+
+    /// OAuth's bodies are form fields, not JSON.
+    fn needs_body(req: &Incoming) -> bool {
+        matches!(
+            req.method,
+            axum::http::Method::POST | axum::http::Method::PUT
+        ) && !req.path.trim_matches('/').starts_with("oauth/")
     }
 }
 

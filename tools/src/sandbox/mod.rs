@@ -9,7 +9,13 @@
 //!   `X-RateLimit-*` headers and 429 over 100 requests per 10 s);
 //! - control under `/sandbox`: `GET /sandbox/state`, `POST /sandbox/reset`,
 //!   `GET|PUT /sandbox/faults`, `GET /sandbox/requests`, `POST /sandbox/seed` (contacts and
-//!   calls a customer already has, see [`Seed`]).
+//!   calls a customer already has, see [`Seed`]), `POST /sandbox/oauth/authorize` (a user
+//!   approving the Marketplace app's install: a code, and optionally the `INSTALL` webhooks),
+//!   `POST /sandbox/oauth/expire`, `GET /sandbox/webhook-public-key`.
+//!
+//! GHL's Marketplace side: OAuth (code exchange, single-use rotating refresh tokens with reuse
+//! detection, agency location tokens, reconnect) and Conversations (Call messages and their
+//! attachments); see `ghl_oauth.rs` and `ghl_conversations.rs`.
 //!
 //! Feeds for reconciliation and backfills: CloudTalk's call history (`GET
 //! /calls/index.json`, times in the company's zone, [`SandboxConfig::cloudtalk_utc_offset`];
@@ -28,12 +34,15 @@ mod api;
 mod calls;
 mod cloudtalk;
 mod ghl;
+mod ghl_conversations;
+mod ghl_oauth;
 mod ghl_search;
 mod routes;
 mod seed;
 mod state;
 
 pub use calls::{CallAgent, CallDirection, CallSpec};
+pub use ghl_oauth::Authorization;
 pub use seed::{Seed, SeedSummary, SeededPair};
 
 use std::net::SocketAddr;
@@ -77,6 +86,11 @@ pub struct SandboxConfig {
     pub cloudtalk_key_secret: String,
     pub ghl_token: String,
     pub ghl_location_id: String,
+    /// The Marketplace app's OAuth client, for `/ghl/oauth`.
+    pub ghl_app_client_id: String,
+    pub ghl_app_client_secret: String,
+    /// The app's id in the install webhooks it sends.
+    pub ghl_app_id: String,
     /// Where to send contact-created webhooks after a contact is added through the API.
     pub bridge_url: Option<String>,
     pub cloudtalk_webhook_secret: Option<String>,
@@ -123,6 +137,9 @@ impl Default for SandboxConfig {
             cloudtalk_key_secret: "sandbox-key-secret".into(),
             ghl_token: "sandbox-ghl-token".into(),
             ghl_location_id: "sandbox-location".into(),
+            ghl_app_client_id: "sandbox-app-client".into(),
+            ghl_app_client_secret: "sandbox-app-secret".into(),
+            ghl_app_id: "sandbox-app".into(),
             bridge_url: None,
             cloudtalk_webhook_secret: None,
             callback_delay_ms: 1000,
@@ -143,7 +160,8 @@ fn utc() -> chrono::FixedOffset {
 
 impl SandboxConfig {
     /// `SANDBOX_CLOUDTALK_KEY_ID`, `SANDBOX_CLOUDTALK_KEY_SECRET`, `SANDBOX_GHL_TOKEN`,
-    /// `SANDBOX_GHL_LOCATION_ID`, `SANDBOX_BRIDGE_URL`, `SANDBOX_CLOUDTALK_WEBHOOK_SECRET` (else
+    /// `SANDBOX_GHL_LOCATION_ID`, `SANDBOX_GHL_APP_CLIENT_ID`, `SANDBOX_GHL_APP_CLIENT_SECRET`,
+    /// `SANDBOX_GHL_APP_ID`, `SANDBOX_BRIDGE_URL`, `SANDBOX_CLOUDTALK_WEBHOOK_SECRET` (else
     /// `CLOUDTALK_WEBHOOK_SECRET`), `SANDBOX_CALLBACK_DELAY_MS`, `SANDBOX_ENFORCE_CLOUDTALK_LIMIT`,
     /// `SANDBOX_LATENCY_MS`, `SANDBOX_ERROR_RATE`, `SANDBOX_RATE_LIMIT_EVERY`,
     /// `SANDBOX_RATE_LIMIT_BURST`, `SANDBOX_SEED`, `SANDBOX_CLOUDTALK_UTC_OFFSET` (`+01:00`; UTC
@@ -158,6 +176,10 @@ impl SandboxConfig {
                 .unwrap_or(d.cloudtalk_key_secret),
             ghl_token: var("SANDBOX_GHL_TOKEN").unwrap_or(d.ghl_token),
             ghl_location_id: var("SANDBOX_GHL_LOCATION_ID").unwrap_or(d.ghl_location_id),
+            ghl_app_client_id: var("SANDBOX_GHL_APP_CLIENT_ID").unwrap_or(d.ghl_app_client_id),
+            ghl_app_client_secret: var("SANDBOX_GHL_APP_CLIENT_SECRET")
+                .unwrap_or(d.ghl_app_client_secret),
+            ghl_app_id: var("SANDBOX_GHL_APP_ID").unwrap_or(d.ghl_app_id),
             bridge_url: var("SANDBOX_BRIDGE_URL"),
             cloudtalk_webhook_secret: var("SANDBOX_CLOUDTALK_WEBHOOK_SECRET").or_else(|| {
                 var("CLOUDTALK_WEBHOOK_SECRET")
@@ -230,6 +252,9 @@ impl Sandbox {
             .route("/sandbox/reset", post(reset_route))
             .route("/sandbox/faults", get(get_faults).put(put_faults))
             .route("/sandbox/seed", post(seed_route))
+            .route("/sandbox/oauth/authorize", post(authorize_route))
+            .route("/sandbox/oauth/expire", post(expire_route))
+            .route("/sandbox/webhook-public-key", get(public_key_route))
             .with_state(self.clone())
     }
 
@@ -412,6 +437,23 @@ async fn seed_route(
     Json(seed): Json<Seed>,
 ) -> Json<SeedSummary> {
     Json(sandbox.seed(&seed))
+}
+
+async fn authorize_route(
+    AxumState(sandbox): AxumState<Sandbox>,
+    Json(install): Json<Authorization>,
+) -> Json<Value> {
+    let code = sandbox.authorize(install);
+    Json(json!({ "code": code }))
+}
+
+async fn expire_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
+    sandbox.expire_access_tokens();
+    Json(json!({"expired": true}))
+}
+
+async fn public_key_route(AxumState(sandbox): AxumState<Sandbox>) -> String {
+    sandbox.webhook_public_key()
 }
 
 async fn get_faults(AxumState(sandbox): AxumState<Sandbox>) -> Json<Faults> {

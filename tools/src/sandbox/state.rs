@@ -160,6 +160,9 @@ pub(crate) struct State {
     pub opportunities: BTreeMap<String, Opportunity>,
     pub pipelines: Vec<Value>,
     pub custom_values: BTreeMap<String, CustomValue>,
+    pub conversations: Vec<super::ghl_conversations::Conversation>,
+    pub messages: Vec<super::ghl_conversations::Message>,
+    pub oauth: super::ghl_oauth::OAuthState,
     pub requests: Vec<RequestLog>,
     pub cloudtalk_requests: u64,
     pub ghl_requests: u64,
@@ -246,6 +249,9 @@ impl State {
             opportunities: BTreeMap::new(),
             pipelines: vec![pipeline],
             custom_values: BTreeMap::new(),
+            conversations: Vec::new(),
+            messages: Vec::new(),
+            oauth: Default::default(),
             requests: Vec::new(),
             cloudtalk_requests: 0,
             ghl_requests: 0,
@@ -357,6 +363,12 @@ impl State {
             "contacts": contacts,
             "pipelines": self.pipelines,
             "customValues": self.custom_values.values().collect::<Vec<_>>(),
+            "conversations": self.conversations.iter().map(|c| {
+                let mut v = json!(c);
+                v["messages"] = json!(self.messages.iter().filter(|m| m.conversation_id == c.id).collect::<Vec<_>>());
+                v
+            }).collect::<Vec<_>>(),
+            "oauth": self.oauth.to_json(),
         })
     }
 }

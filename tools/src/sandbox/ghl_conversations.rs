@@ -1,0 +1,173 @@
+//! GoHighLevel Conversations, under `/ghl/conversations`: a contact's conversation and the
+//! Call messages a Call conversation provider adds to it.
+//!
+//! - `GET /conversations/search?locationId&contactId`, `POST /conversations/`;
+//! - `POST /conversations/messages/inbound` | `/outbound` with `type: Call`: needs
+//!   `conversationProviderId` and `call`; `altId` is kept, so the message can be found again;
+//! - `PUT /conversations/messages/{id}/attachments`: **replaces** the message's attachments;
+//! - `GET /conversations/messages/{id}`.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::api::{texts, Call, Outcome};
+use super::ghl::{require_fields, unprocessable};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Conversation {
+    pub id: String,
+    pub location_id: String,
+    pub contact_id: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Message {
+    pub id: String,
+    pub conversation_id: String,
+    pub contact_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub direction: String,
+    pub conversation_provider_id: Option<String>,
+    pub alt_id: Option<String>,
+    pub body: Option<String>,
+    pub call: Value,
+    pub attachments: Vec<String>,
+    pub date_added: String,
+}
+
+fn not_found(what: &str) -> (u16, Value) {
+    (
+        404,
+        json!({"statusCode": 404, "message": format!("{what} not found"), "error": "Not Found"}),
+    )
+}
+
+pub(crate) fn search(call: &mut Call) -> Outcome {
+    let location = call.req.query("locationId").unwrap_or_default().to_string();
+    if location.is_empty() {
+        return Err(unprocessable(&["locationId should not be empty"]));
+    }
+    let contact = call.req.query("contactId").map(str::to_string);
+    let found: Vec<&Conversation> = call
+        .state
+        .conversations
+        .iter()
+        .filter(|c| c.location_id == location)
+        .filter(|c| contact.as_ref().is_none_or(|id| &c.contact_id == id))
+        .collect();
+    Ok((200, json!({"conversations": found, "total": found.len()})))
+}
+
+pub(crate) fn create(call: &mut Call) -> Outcome {
+    require_fields(call, &["locationId", "contactId"])?;
+    let contact = call.field("contactId").unwrap_or_default();
+    if !call.state.ghl_contacts.contains_key(&contact) {
+        return Err(unprocessable(&["Contact not found"]));
+    }
+    let location = call.field("locationId").unwrap_or_default();
+    if let Some(existing) = call
+        .state
+        .conversations
+        .iter()
+        .find(|c| c.contact_id == contact && c.location_id == location)
+    {
+        let message = "Conversation already exists";
+        return Err((
+            400,
+            json!({"statusCode": 400, "message": message, "conversationId": existing.id}),
+        ));
+    }
+    let conversation = Conversation {
+        id: call.state.ghl_id("conv"),
+        location_id: location,
+        contact_id: contact,
+    };
+    call.state.conversations.push(conversation.clone());
+    Ok((201, json!({"success": true, "conversation": conversation})))
+}
+
+pub(crate) fn add_message(call: &mut Call) -> Outcome {
+    let direction = call.param("direction");
+    if direction != "inbound" && direction != "outbound" {
+        return Err(not_found("Route"));
+    }
+    let kind = call.field("type").unwrap_or_default();
+    require_fields(call, &["type", "conversationProviderId"])?;
+    if kind == "Call" && !call.data.get("call").is_some_and(Value::is_object) {
+        return Err(unprocessable(&["call must be an object for type Call"]));
+    }
+    let conversation_id = match call.field("conversationId") {
+        Some(id) => id,
+        None => {
+            let contact = call.field("contactId").unwrap_or_default();
+            call.state
+                .conversations
+                .iter()
+                .find(|c| c.contact_id == contact)
+                .map(|c| c.id.clone())
+                .ok_or_else(|| unprocessable(&["conversationId should not be empty"]))?
+        }
+    };
+    let Some(conversation) = call
+        .state
+        .conversations
+        .iter()
+        .find(|c| c.id == conversation_id)
+        .cloned()
+    else {
+        return Err(not_found("Conversation"));
+    };
+    let message = Message {
+        id: call.state.ghl_id("msg"),
+        conversation_id: conversation.id.clone(),
+        contact_id: conversation.contact_id.clone(),
+        kind,
+        direction: direction.clone(),
+        conversation_provider_id: call.field("conversationProviderId"),
+        alt_id: call.field("altId"),
+        body: call.field("message"),
+        call: call.data.get("call").cloned().unwrap_or(Value::Null),
+        attachments: texts(call.data.get("attachments")),
+        date_added: super::state::now(),
+    };
+    call.say(format!(
+        "GHL ← {} {} message on {} (altId {})",
+        direction,
+        message.kind,
+        message.contact_id,
+        message.alt_id.as_deref().unwrap_or("-")
+    ));
+    call.state.messages.push(message.clone());
+    Ok((
+        200,
+        json!({"success": true, "conversationId": message.conversation_id,
+            "messageId": message.id, "message": "Message queued successfully."}),
+    ))
+}
+
+pub(crate) fn get_message(call: &mut Call) -> Outcome {
+    let id = call.param("id");
+    let message = call.state.messages.iter().find(|m| m.id == id);
+    let message = message.ok_or_else(|| not_found("Message"))?;
+    Ok((200, json!({"message": message})))
+}
+
+pub(crate) fn set_attachments(call: &mut Call) -> Outcome {
+    let id = call.param("id");
+    let Some(urls) = call.data.get("attachments").and_then(Value::as_array) else {
+        return Err(unprocessable(&["attachments must be an array"]));
+    };
+    let urls: Vec<String> = urls
+        .iter()
+        .filter_map(|u| u.as_str().map(str::to_string))
+        .collect();
+    let message = call.state.messages.iter_mut().find(|m| m.id == id);
+    let message = message.ok_or_else(|| not_found("Message"))?;
+    message.attachments = urls;
+    let count = message.attachments.len();
+    call.say(format!("GHL ← {count} attachment(s) on message {id}"));
+    Ok((200, json!({"success": true})))
+}

@@ -1,0 +1,421 @@
+//! GoHighLevel's OAuth for a Marketplace app, under `/ghl/oauth`: what an app install goes
+//! through, played with GHL's rules.
+//!
+//! - `POST /oauth/token` (form fields; client id and secret required):
+//!   `grant_type=authorization_code` exchanges a code once; `grant_type=refresh_token` rotates:
+//!   every refresh token is single-use, and presenting a used one again is taken as theft,
+//!   revoking its whole chain (the install must be authorized again).
+//! - `POST /oauth/locationToken` (an agency's Bearer token; form `companyId`, `locationId`): a
+//!   location token for a location the agency approved, with no refresh token.
+//! - `POST /oauth/reconnect` (`clientKey`, `clientSecret`, `locationId` | `companyId`): a new
+//!   authorization code for an install, without asking the user again.
+//!
+//! Codes come from [`Sandbox::authorize`] (`POST /sandbox/oauth/authorize`), which plays the
+//! user approving the install and can send the app's signed `INSTALL` webhooks to the bridge
+//! (the key's public half is at `GET /sandbox/webhook-public-key`). Access tokens it issues are
+//! accepted by the GHL API until they expire ([`Sandbox::expire_access_tokens`] ends them all).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::api::{Call, Outcome, Reply};
+use super::Sandbox;
+
+/// How long issued access tokens live, as GHL's (about a day).
+const ACCESS_TTL_SECS: i64 = 86_399;
+
+/// Who an install is for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorization {
+    /// A location install; absent for an agency's.
+    #[serde(default)]
+    pub location_id: Option<String>,
+    /// The agency; for an agency install, the company whose token mints location tokens.
+    #[serde(default)]
+    pub company_id: Option<String>,
+    /// An agency install's locations.
+    #[serde(default)]
+    pub approved_locations: Vec<String>,
+    /// Send the app's `INSTALL` webhook for each location to the bridge.
+    #[serde(default)]
+    pub send_install_webhooks: bool,
+}
+
+impl Authorization {
+    fn user_type(&self) -> &'static str {
+        match self.location_id {
+            Some(_) => "Location",
+            None => "Company",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct AccessToken {
+    install: Authorization,
+    expires_at: i64,
+    /// Minted by `locationToken` for this location.
+    location: Option<String>,
+    chain: u64,
+}
+
+#[derive(Debug, Clone)]
+struct RefreshToken {
+    install: Authorization,
+    used: bool,
+    chain: u64,
+}
+
+/// What GHL's OAuth server holds.
+#[derive(Debug, Default)]
+pub(crate) struct OAuthState {
+    codes: BTreeMap<String, Authorization>,
+    access: BTreeMap<String, AccessToken>,
+    refresh: BTreeMap<String, RefreshToken>,
+    revoked_chains: Vec<u64>,
+    next: u64,
+    /// Counters for tests and the state view.
+    pub exchanges: u64,
+    pub refreshes: u64,
+    pub reuse_detected: u64,
+    pub location_tokens: u64,
+}
+
+impl OAuthState {
+    fn token(&mut self, kind: &str) -> String {
+        self.next += 1;
+        format!("sandbox-{kind}-{:06}", self.next)
+    }
+
+    /// A new code for `install`.
+    pub fn code_for(&mut self, install: Authorization) -> String {
+        let code = self.token("code");
+        self.codes.insert(code.clone(), install);
+        code
+    }
+
+    /// Whether `token` is a live access token; with `location`, one that may act for it.
+    pub fn access_valid(&self, token: &str, now: i64, location: Option<&str>) -> bool {
+        self.access.get(token).is_some_and(|t| {
+            let serves = match (location, &t.location, &t.install.location_id) {
+                (None, _, _) => true,
+                (Some(l), Some(minted), _) => minted == l,
+                (Some(l), None, Some(own)) => own == l,
+                (Some(_), None, None) => false,
+            };
+            t.expires_at > now && !self.revoked_chains.contains(&t.chain) && serves
+        })
+    }
+
+    /// Ends every access token now (so the next call must refresh).
+    pub fn expire_all(&mut self, now: i64) {
+        for token in self.access.values_mut() {
+            token.expires_at = now;
+        }
+    }
+
+    fn grant(&mut self, install: Authorization, now: i64, chain: Option<u64>) -> Value {
+        let chain = chain.unwrap_or_else(|| {
+            self.next += 1;
+            self.next
+        });
+        let access = self.token("access");
+        let refresh = self.token("refresh");
+        self.access.insert(
+            access.clone(),
+            AccessToken {
+                install: install.clone(),
+                expires_at: now + ACCESS_TTL_SECS,
+                location: None,
+                chain,
+            },
+        );
+        self.refresh.insert(
+            refresh.clone(),
+            RefreshToken {
+                install: install.clone(),
+                used: false,
+                chain,
+            },
+        );
+        let mut answer = json!({"access_token": access, "token_type": "Bearer",
+            "expires_in": ACCESS_TTL_SECS, "refresh_token": refresh, "scope": "contacts.write conversations/message.write",
+            "userType": install.user_type(), "companyId": install.company_id});
+        match &install.location_id {
+            Some(location) => answer["locationId"] = json!(location),
+            None => {
+                answer["approvedLocations"] = json!(install.approved_locations);
+                answer["isBulkInstallation"] = json!(true);
+            }
+        }
+        answer
+    }
+
+    /// The installs in view (no token values): for `GET /sandbox/state`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "exchanges": self.exchanges,
+            "refreshes": self.refreshes,
+            "reuseDetected": self.reuse_detected,
+            "locationTokens": self.location_tokens,
+            "liveRefreshTokens": self.refresh.values().filter(|r| !r.used && !self.revoked_chains.contains(&r.chain)).count(),
+            "revokedChains": self.revoked_chains.len(),
+        })
+    }
+}
+
+fn oauth_error(status: u16, error: &str, description: &str) -> Reply {
+    (
+        status,
+        json!({"error": error, "error_description": description}),
+    )
+}
+
+/// The form fields of the body.
+fn form(call: &Call) -> BTreeMap<String, String> {
+    let text = String::from_utf8_lossy(&call.req.body).into_owned();
+    super::api::parse_query(&text).into_iter().collect()
+}
+
+fn client_ok(call: &Call, id: Option<&String>, secret: Option<&String>) -> Result<(), Reply> {
+    let config = &call.inner.config;
+    match (id, secret) {
+        (Some(id), Some(secret))
+            if *id == config.ghl_app_client_id && *secret == config.ghl_app_client_secret =>
+        {
+            Ok(())
+        }
+        _ => Err(oauth_error(
+            401,
+            "invalid_client",
+            "Client authentication failed",
+        )),
+    }
+}
+
+/// `POST /oauth/token`.
+pub(crate) fn token(call: &mut Call) -> Outcome {
+    let fields = form(call);
+    client_ok(call, fields.get("client_id"), fields.get("client_secret"))?;
+    let now = call.req.received;
+    let oauth = &mut call.state.oauth;
+    match fields.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => {
+            let code = fields.get("code").cloned().unwrap_or_default();
+            let install = oauth.codes.remove(&code).ok_or_else(|| {
+                oauth_error(
+                    400,
+                    "invalid_grant",
+                    "Invalid grant: authorization code is invalid",
+                )
+            })?;
+            oauth.exchanges += 1;
+            let who = install
+                .location_id
+                .clone()
+                .or(install.company_id.clone())
+                .unwrap_or_default();
+            let answer = oauth.grant(install, now, None);
+            call.say(format!("GHL ← OAuth code exchanged for {who}"));
+            Ok((200, answer))
+        }
+        Some("refresh_token") => {
+            let presented = fields.get("refresh_token").cloned().unwrap_or_default();
+            let Some(held) = oauth.refresh.get_mut(&presented) else {
+                return Err(oauth_error(
+                    400,
+                    "invalid_grant",
+                    "Invalid grant: refresh token is invalid",
+                ));
+            };
+            let chain = held.chain;
+            if held.used || oauth.revoked_chains.contains(&chain) {
+                // A used refresh token again: someone else holds the chain. End it.
+                if !oauth.revoked_chains.contains(&chain) {
+                    oauth.revoked_chains.push(chain);
+                    oauth.reuse_detected += 1;
+                    call.inner.say(
+                        "GHL ← OAuth refresh token reused: the install's tokens are revoked".into(),
+                    );
+                }
+                return Err(oauth_error(
+                    400,
+                    "invalid_grant",
+                    "Invalid grant: refresh token is invalid",
+                ));
+            }
+            held.used = true;
+            let install = held.install.clone();
+            oauth.refreshes += 1;
+            let answer = oauth.grant(install, now, Some(chain));
+            Ok((200, answer))
+        }
+        _ => Err(oauth_error(
+            400,
+            "unsupported_grant_type",
+            "grant_type must be authorization_code or refresh_token",
+        )),
+    }
+}
+
+/// `POST /oauth/locationToken`: the agency token is the Bearer (admitted already).
+pub(crate) fn location_token(call: &mut Call) -> Outcome {
+    let fields = form(call);
+    let bearer = call
+        .req
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let now = call.req.received;
+    let oauth = &mut call.state.oauth;
+    let agency = oauth
+        .access
+        .get(&bearer)
+        .filter(|t| t.install.location_id.is_none() && t.location.is_none())
+        .cloned()
+        .ok_or_else(|| oauth_error(401, "invalid_token", "The token is not an agency token"))?;
+    let company = fields.get("companyId").cloned().unwrap_or_default();
+    let location = fields.get("locationId").cloned().unwrap_or_default();
+    if agency.install.company_id.as_deref() != Some(company.as_str())
+        || !agency.install.approved_locations.contains(&location)
+    {
+        return Err(oauth_error(
+            403,
+            "forbidden",
+            "The app is not installed in this location",
+        ));
+    }
+    let access = oauth.token("location-access");
+    oauth.access.insert(
+        access.clone(),
+        AccessToken {
+            install: agency.install.clone(),
+            expires_at: now + ACCESS_TTL_SECS,
+            location: Some(location.clone()),
+            chain: agency.chain,
+        },
+    );
+    oauth.location_tokens += 1;
+    Ok((
+        200,
+        json!({"access_token": access, "token_type": "Bearer", "expires_in": ACCESS_TTL_SECS,
+            "userType": "Location", "locationId": location, "companyId": company}),
+    ))
+}
+
+/// `POST /oauth/reconnect`: a new code for an install (its chain starts over).
+pub(crate) fn reconnect(call: &mut Call) -> Outcome {
+    let fields = form(call);
+    client_ok(call, fields.get("clientKey"), fields.get("clientSecret"))?;
+    let location = fields.get("locationId").cloned();
+    let company = fields.get("companyId").cloned();
+    let oauth = &mut call.state.oauth;
+    let install = oauth
+        .refresh
+        .values()
+        .map(|r| r.install.clone())
+        .find(|i| match (&location, &company) {
+            (Some(l), _) => i.location_id.as_ref() == Some(l),
+            (None, Some(c)) => i.location_id.is_none() && i.company_id.as_ref() == Some(c),
+            _ => false,
+        })
+        .ok_or_else(|| oauth_error(400, "invalid_request", "The app is not installed there"))?;
+    let code = oauth.code_for(install);
+    Ok((
+        200,
+        json!({"authorizationCode": code, "expiresAt": call.req.received + 600}),
+    ))
+}
+
+impl Sandbox {
+    /// Plays the user approving the app's install: a code for the OAuth callback. With
+    /// `send_install_webhooks` (and the bridge's URL known), the app's signed `INSTALL`
+    /// webhook is sent for each location.
+    pub fn authorize(&self, install: Authorization) -> String {
+        let code = match self.inner.state.lock() {
+            Ok(mut s) => s.oauth.code_for(install.clone()),
+            Err(_) => return String::new(),
+        };
+        if install.send_install_webhooks {
+            self.send_install_webhooks(&install);
+        }
+        code
+    }
+
+    /// Ends every access token issued so far.
+    pub fn expire_access_tokens(&self) {
+        let now = self.inner.config.clock.now_secs();
+        if let Ok(mut s) = self.inner.state.lock() {
+            s.oauth.expire_all(now);
+        }
+    }
+
+    /// The public key (PEM) the sandbox signs GHL webhooks with: the bridge's
+    /// `GHL_WEBHOOK_PUBLIC_KEY` for a local run.
+    pub fn webhook_public_key(&self) -> String {
+        use ed25519_dalek::pkcs8::EncodePublicKey;
+        signing_key(self.inner.config.seed)
+            .verifying_key()
+            .to_public_key_pem(Default::default())
+            .unwrap_or_default()
+    }
+
+    /// Signs `body` as GHL signs its webhooks (`X-GHL-Signature`, Ed25519, base64).
+    pub fn sign_webhook(&self, body: &str) -> String {
+        use base64::Engine;
+        use ed25519_dalek::Signer;
+        let signature = signing_key(self.inner.config.seed).sign(body.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
+    }
+
+    fn send_install_webhooks(&self, install: &Authorization) {
+        let Some(bridge) = self.inner.config.bridge_url.clone() else {
+            return;
+        };
+        let locations = match &install.location_id {
+            Some(l) => vec![l.clone()],
+            None => install.approved_locations.clone(),
+        };
+        for location in locations {
+            let body = json!({"type": "INSTALL", "appId": self.inner.config.ghl_app_id,
+                "locationId": location, "companyId": install.company_id,
+                "installType": if install.location_id.is_some() { "Location" } else { "Company" },
+                "webhookId": format!("sandbox-install-{location}-{}", chrono::Utc::now().timestamp_millis()),
+                "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)})
+            .to_string();
+            let signature = self.sign_webhook(&body);
+            let url = format!(
+                "{}/api/ghl-webhooks/app-install",
+                bridge.trim_end_matches('/')
+            );
+            let http = self.inner.http.clone();
+            let inner = self.inner.clone();
+            tokio::spawn(async move {
+                let sent = http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("x-ghl-signature", signature)
+                    .body(body)
+                    .send()
+                    .await;
+                let status = sent.map(|r| r.status().as_u16().to_string());
+                inner.say(format!(
+                    "sandbox → bridge INSTALL webhook for {location}: {}",
+                    status.unwrap_or_else(|e| e.to_string())
+                ));
+            });
+        }
+    }
+}
+
+/// The sandbox's webhook signing key, derived from its seed (stable across restarts).
+fn signing_key(seed: u64) -> ed25519_dalek::SigningKey {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("sandbox-ghl-webhook-key-{seed}").as_bytes());
+    ed25519_dalek::SigningKey::from_bytes(&digest.into())
+}
