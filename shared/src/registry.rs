@@ -136,15 +136,17 @@ pub static REGISTRY: [Entry; 13] = [
 ];
 
 /// The Marketplace app's install and uninstall events: they create and retire tenants, so
-/// they are not for a tenant themselves (see [`crate::pipeline::tenancy`]).
+/// they are not for a tenant themselves (see [`crate::pipeline::tenancy`]). Its route is the
+/// app's one webhook URL, where every other event type arrives too (and is applied by its own
+/// endpoint's handler), so its Lambda uses the contact map as they do.
 const APP_INSTALL: Entry = Entry {
     id: EndpointId::GhlAppInstall,
     name: "ghl-app-install",
     route: "/api/ghl-webhooks/app-install",
     sender: Sender::GoHighLevel,
     keys: EventKeys::WebhookId,
-    uses_contact_map: false,
-    heals_links: false,
+    uses_contact_map: true,
+    heals_links: true,
     marketplace_types: &["INSTALL", "UNINSTALL"],
 };
 

@@ -318,3 +318,27 @@ async fn installs_of_another_app_or_unsigned_are_refused_with_nothing_written() 
     assert!(received(&fakes.ghl).await.is_empty());
     assert!(received(&fakes.cloudtalk).await.is_empty());
 }
+
+#[tokio::test]
+async fn the_apps_webhook_url_applies_every_event_type_by_its_endpoint() {
+    let _serial = SERIAL.lock().await;
+    let fakes = Fakes::start().await;
+    mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
+    let deps = app_deployment(&fakes);
+    let body = json!({"type": "ContactCreate", "webhookId": "wh-contact-1", "appId": APP_ID,
+        "locationId": LOCATION, "id": "ghl-c-1", "firstName": "Anna", "phone": "+393471234567",
+        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)})
+    .to_string();
+    let key = ed25519_dalek::SigningKey::from_pkcs8_pem(ED_PRIVATE).unwrap();
+    let mut req = post("/api/ghl-webhooks/app-install", &body, None);
+    req.headers_mut().insert(
+        "x-ghl-signature",
+        base64_std(&key.sign(body.as_bytes()).to_bytes())
+            .parse()
+            .unwrap(),
+    );
+    let (status, answer) = send(&deps, req).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["appliedBy"], "ghl-new-contact", "{answer}");
+    assert!(answer["cloudtalkContactId"].is_string(), "{answer}");
+}
