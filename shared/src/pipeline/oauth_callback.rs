@@ -14,7 +14,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use crate::deps::Deps;
 use crate::oauth::{company_record, Grant, OAuthClient, OAuthError};
 use crate::tenants::registry::{private_token_tenant, TenantError};
-use crate::tenants::{GhlAuth, TenantSecrets, TenantStatus, Tenants};
+use crate::tenants::{GhlAuth, Tenant, TenantSecrets, TenantStatus, Tenants};
 
 pub use crate::registry::{OAUTH_CALLBACK_FUNCTION as FUNCTION, OAUTH_CALLBACK_ROUTE as ROUTE};
 
@@ -161,6 +161,23 @@ async fn install(deps: &Deps, tenants: &Tenants, code: &str) -> Result<Installed
     }
 }
 
+/// The location's tenant as registered (and its version), else a new one with no CloudTalk
+/// settings yet.
+async fn tenant_to_install(
+    tenants: &Tenants,
+    location: &str,
+) -> Result<(Tenant, Option<i64>), TenantError> {
+    let existing = tenants.get(location).await?;
+    let expected = existing.as_ref().map(|t| t.version);
+    let mut tenant =
+        existing.unwrap_or_else(|| private_token_tenant(location, "", TenantSecrets::default()));
+    if tenant.record.cloudtalk_key_id.as_deref() == Some("") {
+        tenant.record.cloudtalk_key_id = None;
+    }
+    tenant.record.status = TenantStatus::Active;
+    Ok((tenant, expected))
+}
+
 /// The location's tenant, created or renewed with the install's tokens (its CloudTalk
 /// settings, if any, are kept).
 async fn keep_location_grant(
@@ -169,15 +186,8 @@ async fn keep_location_grant(
     grant: &Grant,
     now: i64,
 ) -> Result<(), TenantError> {
-    let existing = tenants.get(location).await?;
-    let expected = existing.as_ref().map(|t| t.version);
-    let mut tenant =
-        existing.unwrap_or_else(|| private_token_tenant(location, "", TenantSecrets::default()));
-    if tenant.record.cloudtalk_key_id.as_deref() == Some("") {
-        tenant.record.cloudtalk_key_id = None;
-    }
+    let (mut tenant, expected) = tenant_to_install(tenants, location).await?;
     tenant.record.ghl_auth = GhlAuth::LocationInstall;
-    tenant.record.status = TenantStatus::Active;
     tenant.record.company_id = grant.company_id.clone();
     tenant.record.token_expires_at_ms = Some(now + grant.expires_in_secs * 1000);
     tenant.record.refresh_started_at_ms = None;
@@ -193,15 +203,8 @@ async fn agency_tenant(
     location: &str,
     company_id: &str,
 ) -> Result<(), TenantError> {
-    let existing = tenants.get(location).await?;
-    let expected = existing.as_ref().map(|t| t.version);
-    let mut tenant =
-        existing.unwrap_or_else(|| private_token_tenant(location, "", TenantSecrets::default()));
-    if tenant.record.cloudtalk_key_id.as_deref() == Some("") {
-        tenant.record.cloudtalk_key_id = None;
-    }
+    let (mut tenant, expected) = tenant_to_install(tenants, location).await?;
     tenant.record.ghl_auth = GhlAuth::AgencyInstall;
-    tenant.record.status = TenantStatus::Active;
     tenant.record.company_id = Some(company_id.to_string());
     tenant.record.token_expires_at_ms = None;
     tenant.secrets.ghl_access_token = None;
