@@ -164,7 +164,7 @@ async fn receive(
 /// is a JSON answer, and every request logs exactly one `webhook` line.
 pub async fn handle(id: EndpointId, deps: &Deps, req: Request) -> Response<Body> {
     let started = Instant::now();
-    let calls_before = deps.calls.get();
+    let calls_before = deps.calls.counts();
     deps.secrets.refresh_if_due().await;
     let deadline = work_deadline(deps, &req);
     let accepted = Mutex::new(None);
@@ -175,10 +175,10 @@ pub async fn handle(id: EndpointId, deps: &Deps, req: Request) -> Response<Body>
         Err(_) => rescue(deps, &req, accepted.lock().ok().and_then(|a| a.clone())).await,
     };
     let cost = Cost {
-        upstream_calls: deps.calls.get().saturating_sub(calls_before),
+        calls: deps.calls.counts().since(calls_before),
         duration_ms: started.elapsed().as_millis() as u64,
     };
-    respond(id, &result, cost)
+    respond(id, &result, cost, deps.config.metrics_namespace.as_deref())
 }
 
 /// The attempt ran out of time at an await that has no deadline of its own (a slow store): an
