@@ -22,6 +22,7 @@ use std::time::Duration;
 use crate::clients::CallCounts;
 use crate::deadline::Deadline;
 use crate::deps::Deps;
+use crate::payload::NamedContacts;
 use crate::pipeline::apply::{apply_once, defer, Handled};
 use crate::retry_queue::{QueuedEvent, MAX_QUEUE_DELAY_SECS};
 
@@ -132,12 +133,13 @@ async fn process_for(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
     let lock_until = now_ms + i64::try_from(left.as_millis()).unwrap_or(0) + LOCK_MARGIN_MS;
     let (id, attempt, key) = (event.endpoint, event.attempt, event.key.clone());
     let applied = apply_once(deps, id, prepared.as_ref(), &key, lock_until).await;
+    let named = crate::payload::named_contacts(id, &body);
     let ids = match &applied {
-        Ok(Handled::Applied(outcome)) => ContactIds {
-            ghl: outcome.ghl_contact_id.clone(),
-            cloudtalk: outcome.cloudtalk_contact_id.clone(),
+        Ok(Handled::Applied(outcome)) => NamedContacts {
+            ghl: outcome.ghl_contact_id.clone().or(named.ghl),
+            cloudtalk: outcome.cloudtalk_contact_id.clone().or(named.cloudtalk),
         },
-        _ => ContactIds::default(),
+        _ => named,
     };
     let result = match applied {
         Ok(Handled::Duplicate(_)) => WorkerResult::Done { duplicate: true },
@@ -164,17 +166,10 @@ async fn process_for(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
     result
 }
 
-/// The contacts an applied event acted on.
-#[derive(Default)]
-struct ContactIds {
-    ghl: Option<String>,
-    cloudtalk: Option<String>,
-}
-
 /// What a `retry` line tells besides the outcome.
 struct RetryLine<'a> {
     calls: CallCounts,
-    ids: ContactIds,
+    ids: NamedContacts,
     metrics: Option<&'a str>,
 }
 

@@ -451,6 +451,10 @@ async fn a_webhook_writes_one_line_with_its_metrics_and_upstream_429s() {
     );
     assert_eq!(line["endpoint"], "ghl-new-tag");
     assert_eq!(line["outcome"], "queued");
+    assert_eq!(
+        line["ghl_contact_id"], "ghl_123456",
+        "the contact, whatever the outcome"
+    );
     assert!(line["cloudtalk_429s"].as_u64() >= Some(1), "{line}");
     assert_eq!(line["ghl_429s"], 0);
     assert_eq!(
@@ -509,6 +513,7 @@ async fn without_a_namespace_lines_carry_no_metrics() {
     let line = lines.iter().find(|l| l["message"] == "webhook").unwrap();
     assert_eq!(line["outcome"], "refused");
     assert!(line.get("_aws").is_none(), "{line}");
+    assert!(line.get("ghl_contact_id").is_none(), "{line}");
 }
 
 #[test]
