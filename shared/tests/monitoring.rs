@@ -327,6 +327,13 @@ fn the_saved_queries_exist_over_the_functions_log_groups() {
         }
         if name == "cold-and-warm-durations" {
             assert!(text.contains("@initDuration") && text.contains("REPORT"));
+            assert!(text.contains("platform.report") && text.contains("initDurationMs"));
+            // Below INFO, Lambda writes no report records for the query to read.
+            let level = doc["Globals"]["Function"]["LoggingConfig"]["SystemLogLevel"].as_str();
+            assert!(
+                matches!(level, Some("INFO" | "DEBUG")),
+                "system logs at {level:?} leave out the REPORT lines"
+            );
         }
     }
     let expected: BTreeSet<String> = [
