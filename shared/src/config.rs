@@ -194,6 +194,9 @@ pub struct Config {
     pub ghl_app_client_id: Option<String>,
     /// Where GHL sends the installer back (`GHL_OAUTH_REDIRECT_URI`, the `/oauth/callback` URL).
     pub ghl_oauth_redirect_uri: Option<String>,
+    /// CloudWatch namespace of the metrics embedded in the log lines (`METRICS_NAMESPACE`, set
+    /// by the stack); without it the lines carry no metrics.
+    pub metrics_namespace: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -318,6 +321,7 @@ impl Config {
             },
             ghl_app_client_id: get("GHL_APP_CLIENT_ID"),
             ghl_oauth_redirect_uri: get("GHL_OAUTH_REDIRECT_URI"),
+            metrics_namespace: get("METRICS_NAMESPACE"),
         }
     }
 

@@ -85,9 +85,27 @@ pub fn check_lambda(
     }
 }
 
+/// The `init failed` line, with the `init_failed` metric (by `error`, the `errorType`) in
+/// `metrics_namespace` when there is one: the stack's `SecretsUnreadableAlarm` watches it.
+pub fn log_failure(function: &str, error: &InitError, metrics_namespace: Option<&str>) {
+    let metrics = crate::telemetry::init_failed_metrics(metrics_namespace);
+    tracing::error!(
+        endpoint = function,
+        error = error.error_type(),
+        detail = %error,
+        init_failed = 1,
+        _aws = metrics.as_deref(),
+        "init failed"
+    );
+}
+
 /// Tells the Lambda Runtime API (when there is one) that init failed, and logs it.
 pub async fn report(function: &str, error: &InitError) {
-    tracing::error!(endpoint = function, error = error.error_type(), detail = %error, "init failed");
+    log_failure(
+        function,
+        error,
+        crate::telemetry::metrics_namespace().as_deref(),
+    );
     let Some(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
         .ok()
         .filter(|v| !v.trim().is_empty())

@@ -6,6 +6,15 @@
 //! last three digits, emails to their first letter and domain; note bodies, tokens and secrets
 //! are never logged.
 
+use std::borrow::Cow;
+use std::fmt;
+
+use serde_json::{json, Value};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::{JsonFields, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber once; later calls are ignored (tests call it freely).
@@ -18,20 +27,158 @@ pub fn init() {
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT")
         .map(|v| v.eq_ignore_ascii_case("json"))
         .unwrap_or(false);
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(false);
     let _ = if json {
-        builder
-            .json()
-            .flatten_event(true)
-            .without_time()
-            .with_current_span(false)
+        lambda_subscriber(filter, std::io::stdout)
             .try_init()
+            .map_err(|e| e.to_string())
     } else {
-        builder.compact().try_init()
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false)
+            .with_ansi(false)
+            .compact()
+            .try_init()
+            .map_err(|e| e.to_string())
     };
+}
+
+/// The subscriber of a function in Lambda: one JSON object per line, the event's fields at the
+/// top level (`message`, `endpoint`, `outcome`…, which the template's metric filters and saved
+/// queries read), and the metrics a line embeds as a real `_aws` object (see [`METRICS_FIELD`]).
+pub fn lambda_subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let format = tracing_subscriber::fmt::format()
+        .json()
+        .flatten_event(true)
+        .without_time()
+        .with_current_span(false)
+        .with_target(false);
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(writer)
+        .fmt_fields(JsonFields::new())
+        .event_format(EmbeddedMetrics(format))
+        .finish()
+}
+
+/// The field in which a log line carries its CloudWatch embedded-metric-format metadata. A
+/// `tracing` field can only hold a string, so the line's formatter turns it back into the object
+/// CloudWatch expects: the metrics ride on the line they describe, one line per event.
+pub const METRICS_FIELD: &str = "_aws";
+
+/// Wraps the JSON formatter so that a `_aws` field holding JSON text becomes that JSON.
+struct EmbeddedMetrics<F>(F);
+
+impl<S, N, F> FormatEvent<S, N> for EmbeddedMetrics<F>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let mut line = String::new();
+        self.0.format_event(ctx, Writer::new(&mut line), event)?;
+        writer.write_str(&lift_metrics(&line))
+    }
+}
+
+/// `{"_aws":"{\"Timestamp\":…}",…}` → `{"_aws":{"Timestamp":…},…}`; any other line as it is.
+pub fn lift_metrics(line: &str) -> Cow<'_, str> {
+    if !line.contains("\"_aws\":\"") {
+        return Cow::Borrowed(line);
+    }
+    let Ok(mut value) = serde_json::from_str::<Value>(line.trim_end()) else {
+        return Cow::Borrowed(line);
+    };
+    let Some(metadata) = value
+        .get(METRICS_FIELD)
+        .and_then(Value::as_str)
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+    else {
+        return Cow::Borrowed(line);
+    };
+    value[METRICS_FIELD] = metadata;
+    let newline = if line.ends_with('\n') { "\n" } else { "" };
+    Cow::Owned(format!("{value}{newline}"))
+}
+
+/// Metric names and units, each the name of a numeric field of the line it rides on.
+const UPSTREAM_METRICS: [(&str, &str); 4] = [
+    ("cloudtalk_calls", "Count"),
+    ("ghl_calls", "Count"),
+    ("cloudtalk_429s", "Count"),
+    ("ghl_429s", "Count"),
+];
+
+/// One embedded-metric-format directive: these metrics, under these dimension sets.
+fn directive(namespace: &str, dimensions: Value, metrics: &[(&str, &str)]) -> Value {
+    let metrics: Vec<Value> = metrics
+        .iter()
+        .map(|(name, unit)| json!({ "Name": name, "Unit": unit }))
+        .collect();
+    json!({ "Namespace": namespace, "Dimensions": dimensions, "Metrics": metrics })
+}
+
+fn metadata(directives: Vec<Value>) -> String {
+    json!({
+        "Timestamp": chrono::Utc::now().timestamp_millis(),
+        "CloudWatchMetrics": directives,
+    })
+    .to_string()
+}
+
+/// The metrics of a `webhook` line: `duration_ms` by `endpoint` and `outcome` (its sample count
+/// is the number of requests), and the calls to each upstream and their 429s, per event.
+pub fn webhook_metrics(namespace: Option<&str>) -> Option<String> {
+    let namespace = namespace?;
+    Some(metadata(vec![
+        directive(
+            namespace,
+            json!([["endpoint", "outcome"]]),
+            &[("duration_ms", "Milliseconds")],
+        ),
+        directive(namespace, json!([[]]), &UPSTREAM_METRICS),
+    ]))
+}
+
+/// The metrics of the worker's `retry` line: `attempt` by `endpoint` and `outcome` (its sample
+/// count is the number of attempts), and the upstream calls as on a `webhook` line.
+pub fn retry_metrics(namespace: Option<&str>) -> Option<String> {
+    let namespace = namespace?;
+    Some(metadata(vec![
+        directive(
+            namespace,
+            json!([["endpoint", "outcome"]]),
+            &[("attempt", "Count")],
+        ),
+        directive(namespace, json!([[]]), &UPSTREAM_METRICS),
+    ]))
+}
+
+/// The metric of an `init failed` line: `init_failed` by `error` (the reported `errorType`).
+pub fn init_failed_metrics(namespace: Option<&str>) -> Option<String> {
+    let namespace = namespace?;
+    Some(metadata(vec![directive(
+        namespace,
+        json!([["error"]]),
+        &[("init_failed", "Count")],
+    )]))
+}
+
+/// `METRICS_NAMESPACE`, when set.
+pub fn metrics_namespace() -> Option<String> {
+    std::env::var("METRICS_NAMESPACE")
+        .ok()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
 }
 
 /// `+393501234567` → `…567`.
@@ -87,10 +234,7 @@ pub fn redact_text(text: &str) -> String {
 /// JSON line that CloudWatch Logs turns into the metric in `METRICS_NAMESPACE` (the stack sets
 /// it; the alarms watch these metrics). Nothing is written when the namespace is not set.
 pub fn count_metric(name: &str) {
-    let Some(namespace) = std::env::var("METRICS_NAMESPACE")
-        .ok()
-        .filter(|n| !n.trim().is_empty())
-    else {
+    let Some(namespace) = metrics_namespace() else {
         return;
     };
     let mut line = serde_json::json!({

@@ -19,8 +19,10 @@ pub use crate::registry::RETRY_WORKER_FUNCTION as FUNCTION;
 
 use std::time::Duration;
 
+use crate::clients::CallCounts;
 use crate::deadline::Deadline;
 use crate::deps::Deps;
+use crate::payload::NamedContacts;
 use crate::pipeline::apply::{apply_once, defer, Handled};
 use crate::retry_queue::{QueuedEvent, MAX_QUEUE_DELAY_SECS};
 
@@ -106,6 +108,7 @@ pub async fn process(deps: &Deps, event: QueuedEvent) -> WorkerResult {
 
 /// Runs one queued event with `deps` (its tenant's).
 async fn process_for(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
+    let calls_before = deps.calls.counts();
     if event.parked_at.take().is_some() {
         // An operator redrove it from the dead-letter queue: it gets its attempts afresh.
         event.attempt = 0;
@@ -129,7 +132,16 @@ async fn process_for(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
     let left = Deadline::time_left().unwrap_or(deps.config.request_deadline);
     let lock_until = now_ms + i64::try_from(left.as_millis()).unwrap_or(0) + LOCK_MARGIN_MS;
     let (id, attempt, key) = (event.endpoint, event.attempt, event.key.clone());
-    let result = match apply_once(deps, id, prepared.as_ref(), &key, lock_until).await {
+    let applied = apply_once(deps, id, prepared.as_ref(), &key, lock_until).await;
+    let named = crate::payload::named_contacts(id, &body);
+    let ids = match &applied {
+        Ok(Handled::Applied(outcome)) => NamedContacts {
+            ghl: outcome.ghl_contact_id.clone().or(named.ghl),
+            cloudtalk: outcome.cloudtalk_contact_id.clone().or(named.cloudtalk),
+        },
+        _ => named,
+    };
+    let result = match applied {
         Ok(Handled::Duplicate(_)) => WorkerResult::Done { duplicate: true },
         Ok(_) => WorkerResult::Done { duplicate: false },
         // Retried when it can succeed later; refused for good (e.g. a contact CloudTalk no
@@ -143,24 +155,66 @@ async fn process_for(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
             },
         },
     };
-    log(id, attempt, &result);
+    let calls = deps.calls.counts().since(calls_before);
+    let metrics = crate::telemetry::retry_metrics(deps.config.metrics_namespace.as_deref());
+    let line = RetryLine {
+        calls,
+        ids,
+        metrics: metrics.as_deref(),
+    };
+    log(id, attempt, &result, &line);
     result
 }
 
-/// The worker's one `retry` line per queued event.
-fn log(id: crate::registry::EndpointId, attempt: u32, result: &WorkerResult) {
+/// What a `retry` line tells besides the outcome.
+struct RetryLine<'a> {
+    calls: CallCounts,
+    ids: NamedContacts,
+    metrics: Option<&'a str>,
+}
+
+/// The worker's one `retry` line per queued event: the endpoint, the attempt, its outcome, the
+/// contacts it acted on, the upstream calls it made and (`_aws`) their metrics.
+macro_rules! retry_line {
+    ($level:ident, $id:expr, $attempt:expr, $line:expr, $($field:tt)*) => {
+        tracing::$level!(
+            endpoint = %$id,
+            attempt = $attempt,
+            $($field)*
+            ghl_contact_id = $line.ids.ghl.as_deref(),
+            cloudtalk_contact_id = $line.ids.cloudtalk.as_deref(),
+            upstream_calls = $line.calls.total(),
+            cloudtalk_calls = $line.calls.cloudtalk,
+            ghl_calls = $line.calls.ghl,
+            cloudtalk_429s = $line.calls.cloudtalk_429s,
+            ghl_429s = $line.calls.ghl_429s,
+            _aws = $line.metrics,
+            "retry"
+        )
+    };
+}
+
+fn log(id: crate::registry::EndpointId, attempt: u32, result: &WorkerResult, line: &RetryLine) {
     match result {
         WorkerResult::Done { duplicate } => {
-            tracing::info!(endpoint = %id, attempt, outcome = if *duplicate { "duplicate" } else { "applied" }, "retry")
+            let outcome = if *duplicate { "duplicate" } else { "applied" };
+            retry_line!(info, id, attempt, line, outcome,)
         }
         WorkerResult::Requeued { delay_secs } => {
-            tracing::warn!(endpoint = %id, attempt, outcome = "queued", retry_in_secs = delay_secs, "retry")
+            retry_line!(
+                warn,
+                id,
+                attempt,
+                line,
+                outcome = "queued",
+                retry_in_secs = delay_secs,
+            )
         }
         WorkerResult::Parked { reason } => {
-            tracing::error!(endpoint = %id, attempt, outcome = "parked", reason = %reason, "retry")
+            retry_line!(error, id, attempt, line, outcome = "parked", reason = %reason,)
         }
         WorkerResult::Failed { message } => {
-            tracing::error!(endpoint = %id, attempt, outcome = "failed", detail = %message, "retry")
+            retry_line!(error, id, attempt, line, outcome = "failed", detail = %message,)
         }
     }
 }

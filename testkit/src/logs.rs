@@ -56,3 +56,16 @@ pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, Captured) {
     tracing::callsite::rebuild_interest_cache();
     (guard, captured)
 }
+
+/// Captures this thread's log output as the functions write it in Lambda (fields at the top
+/// level, embedded metrics as a `_aws` object), until the guard is dropped.
+pub fn capture_lambda_logs() -> (tracing::subscriber::DefaultGuard, Captured) {
+    let captured = Captured::default();
+    let subscriber = bridge::telemetry::lambda_subscriber(
+        tracing_subscriber::EnvFilter::new("info"),
+        captured.clone(),
+    );
+    let guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
+    (guard, captured)
+}

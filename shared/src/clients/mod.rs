@@ -150,16 +150,70 @@ impl UpstreamError {
     }
 }
 
-/// Counts the upstream requests made, so every event's log line can say how many it cost.
+/// Counts the upstream requests made, per upstream, and the 429s they were answered with, so
+/// every event's log line (and its metrics) can say what it cost.
 #[derive(Debug, Clone, Default)]
-pub struct CallCounter(Arc<AtomicU32>);
+pub struct CallCounter(Arc<[AtomicU32; 4]>);
+
+/// What a [`CallCounter`] has counted, or the difference between two readings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallCounts {
+    pub cloudtalk: u32,
+    pub ghl: u32,
+    pub cloudtalk_429s: u32,
+    pub ghl_429s: u32,
+}
+
+impl CallCounts {
+    /// Requests to both upstreams.
+    pub fn total(&self) -> u32 {
+        self.cloudtalk + self.ghl
+    }
+
+    /// What was counted since `before`.
+    pub fn since(&self, before: CallCounts) -> CallCounts {
+        CallCounts {
+            cloudtalk: self.cloudtalk.saturating_sub(before.cloudtalk),
+            ghl: self.ghl.saturating_sub(before.ghl),
+            cloudtalk_429s: self.cloudtalk_429s.saturating_sub(before.cloudtalk_429s),
+            ghl_429s: self.ghl_429s.saturating_sub(before.ghl_429s),
+        }
+    }
+}
 
 impl CallCounter {
-    pub fn increment(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
+    fn slot(service: Service, rate_limited: bool) -> usize {
+        match (service, rate_limited) {
+            (Service::CloudTalk, false) => 0,
+            (Service::GoHighLevel, false) => 1,
+            (Service::CloudTalk, true) => 2,
+            (Service::GoHighLevel, true) => 3,
+        }
     }
+
+    /// One request sent to `service`.
+    pub fn increment(&self, service: Service) {
+        self.0[Self::slot(service, false)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `service` answered a request with 429.
+    pub fn rate_limited(&self, service: Service) {
+        self.0[Self::slot(service, true)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests sent to both upstreams.
     pub fn get(&self) -> u32 {
-        self.0.load(Ordering::Relaxed)
+        self.counts().total()
+    }
+
+    pub fn counts(&self) -> CallCounts {
+        let read = |i: usize| self.0[i].load(Ordering::Relaxed);
+        CallCounts {
+            cloudtalk: read(0),
+            ghl: read(1),
+            cloudtalk_429s: read(2),
+            ghl_429s: read(3),
+        }
     }
 }
 

@@ -364,6 +364,9 @@ impl<D: Dialect> RestClient<D> {
                 Ok(response) => self.answer(operation, response).await,
                 Err(e) => Err(e),
             };
+            if let Err(UpstreamError::Status { status: 429, .. }) = &result {
+                self.calls.rate_limited(D::SERVICE);
+            }
             pause = retries.pause_after(&result);
             if pause.is_none() {
                 return result;
@@ -402,7 +405,7 @@ impl<D: Dialect> RestClient<D> {
         if let Some(body) = call.body {
             request = request.json(body);
         }
-        self.calls.increment();
+        self.calls.increment(D::SERVICE);
         match &self.in_process {
             Some(upstream) => {
                 self.send_in_process(upstream, request, call.operation)

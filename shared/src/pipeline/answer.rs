@@ -5,7 +5,9 @@ use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 
 use super::apply::{outcome_body, Handled};
+use crate::clients::CallCounts;
 use crate::error::BridgeError;
+use crate::payload::NamedContacts;
 use crate::registry::EndpointId;
 use crate::retry_queue::backoff_secs;
 
@@ -44,38 +46,76 @@ pub fn error_response(error: &BridgeError) -> Response<Body> {
 /// What a request cost, for its log line.
 #[derive(Debug, Clone, Copy)]
 pub struct Cost {
-    pub upstream_calls: u32,
+    /// Upstream requests and 429s, per upstream.
+    pub calls: CallCounts,
     pub duration_ms: u64,
 }
 
-/// The answer to a webhook request on endpoint `id`, after writing its one `webhook` log line.
+/// The one `webhook` line: the endpoint, what the branch adds, then the cost and its metrics
+/// (`_aws`, in the embedded metric format, when the stack names a namespace).
+macro_rules! webhook_line {
+    ($level:ident, $id:expr, $ids:expr, $cost:expr, $metrics:expr, $($field:tt)*) => {
+        tracing::$level!(
+            endpoint = %$id,
+            $($field)*
+            ghl_contact_id = $ids.ghl.as_deref(),
+            cloudtalk_contact_id = $ids.cloudtalk.as_deref(),
+            upstream_calls = $cost.calls.total(),
+            cloudtalk_calls = $cost.calls.cloudtalk,
+            ghl_calls = $cost.calls.ghl,
+            cloudtalk_429s = $cost.calls.cloudtalk_429s,
+            ghl_429s = $cost.calls.ghl_429s,
+            duration_ms = $cost.duration_ms,
+            _aws = $metrics,
+            "webhook"
+        )
+    };
+}
+
+/// The answer to a webhook request on endpoint `id`, after writing its one `webhook` log line:
+/// with the contacts it acted on (or, when it did not get that far, those its body `named`)
+/// and its metrics in `metrics_namespace`, when there is one.
 pub fn respond(
     id: EndpointId,
     result: &Result<Handled, BridgeError>,
     cost: Cost,
+    named: &NamedContacts,
+    metrics_namespace: Option<&str>,
 ) -> Response<Body> {
-    let Cost {
-        upstream_calls,
-        duration_ms,
-    } = cost;
+    let metrics = crate::telemetry::webhook_metrics(metrics_namespace);
+    let metrics = metrics.as_deref();
+    let ids = match result {
+        Ok(Handled::Applied(outcome)) => NamedContacts {
+            ghl: outcome.ghl_contact_id.clone().or_else(|| named.ghl.clone()),
+            cloudtalk: (outcome.cloudtalk_contact_id.clone()).or_else(|| named.cloudtalk.clone()),
+        },
+        _ => named.clone(),
+    };
     match result {
         Ok(Handled::Applied(outcome)) => {
-            tracing::info!(
-                endpoint = %id,
+            webhook_line!(
+                info,
+                id,
+                ids,
+                cost,
+                metrics,
                 outcome = outcome.result,
                 status = 200,
-                ghl_contact_id = outcome.ghl_contact_id.as_deref(),
-                cloudtalk_contact_id = outcome.cloudtalk_contact_id.as_deref(),
                 contact_created = outcome.contact_created,
                 relinked = (outcome.relinked > 0).then_some(outcome.relinked),
-                upstream_calls,
-                duration_ms,
-                "webhook"
             );
             json_response(StatusCode::OK, &outcome_body(id, outcome))
         }
         Ok(Handled::Duplicate(answer)) => {
-            tracing::info!(endpoint = %id, outcome = "duplicate", status = 200, upstream_calls, duration_ms, "webhook");
+            webhook_line!(
+                info,
+                id,
+                ids,
+                cost,
+                metrics,
+                outcome = "duplicate",
+                status = 200,
+            );
             let mut answer = match answer {
                 Value::Object(_) => answer.clone(),
                 _ => json!({ "ok": true, "endpoint": id }),
@@ -84,7 +124,7 @@ pub fn respond(
             json_response(StatusCode::OK, &answer)
         }
         Ok(Handled::Queued { delay_secs, reason }) => {
-            tracing::warn!(endpoint = %id, outcome = "queued", status = 202, reason = %reason, retry_in_secs = delay_secs, upstream_calls, duration_ms, "webhook");
+            webhook_line!(warn, id, ids, cost, metrics, outcome = "queued", status = 202, reason = %reason, retry_in_secs = delay_secs,);
             json_response(
                 StatusCode::ACCEPTED,
                 &json!({ "ok": true, "endpoint": id, "result": "queued", "queued": true, "retryInSeconds": delay_secs, "reason": reason }),
@@ -95,7 +135,7 @@ pub fn respond(
             code,
             status,
         }) => {
-            tracing::error!(endpoint = %id, outcome = "parked", status = status.as_u16(), reason = %reason, upstream_calls, duration_ms, "webhook");
+            webhook_line!(error, id, ids, cost, metrics, outcome = "parked", status = status.as_u16(), reason = %reason,);
             json_response(
                 *status,
                 &json!({ "error": code, "message": reason, "parked": true }),
@@ -104,9 +144,9 @@ pub fn respond(
         Err(err) => {
             let status = err.status().as_u16();
             if status >= 500 || matches!(err, BridgeError::Upstream(_) | BridgeError::Store(_)) {
-                tracing::error!(endpoint = %id, outcome = "failed", status, error = err.code(), detail = %err, upstream_calls, duration_ms, "webhook");
+                webhook_line!(error, id, ids, cost, metrics, outcome = "failed", status, error = err.code(), detail = %err,);
             } else {
-                tracing::warn!(endpoint = %id, outcome = "refused", status, error = err.code(), detail = %err.public_message(), upstream_calls, duration_ms, "webhook");
+                webhook_line!(warn, id, ids, cost, metrics, outcome = "refused", status, error = err.code(), detail = %err.public_message(),);
             }
             error_response(err)
         }

@@ -25,7 +25,7 @@ use crate::deps::Deps;
 use crate::endpoint::Outcome;
 use crate::error::BridgeError;
 use crate::idempotency::{event_key, tenant_key, DEFAULT_LOCK_MS};
-use crate::payload::parse_body;
+use crate::payload::{named_contacts, parse_body, NamedContacts};
 use crate::registry::{self, EndpointId, Entry, Sender};
 use crate::retry_queue::QueuedEvent;
 use answer::{json_response, respond, Cost};
@@ -105,6 +105,7 @@ async fn receive(
     deps: &Deps,
     req: &Request,
     accepted: &Mutex<Option<Accepted>>,
+    named: &Mutex<NamedContacts>,
 ) -> Result<Handled, BridgeError> {
     let entry = id.entry();
     let install = entry.sender == Sender::GoHighLevel && tenancy::is_install(req);
@@ -116,6 +117,9 @@ async fn receive(
     let authenticated = authenticate(deps, entry.sender, req)?;
     let raw = req.body().as_ref();
     let body = parse_body(raw)?;
+    if let Ok(mut slot) = named.lock() {
+        *slot = named_contacts(id, &body);
+    }
     match (entry.sender, install) {
         (Sender::GoHighLevel, true) => check_install_origin(deps, authenticated, &body)?,
         (Sender::GoHighLevel, false) => check_origin(deps, authenticated, &body)?,
@@ -164,21 +168,29 @@ async fn receive(
 /// is a JSON answer, and every request logs exactly one `webhook` line.
 pub async fn handle(id: EndpointId, deps: &Deps, req: Request) -> Response<Body> {
     let started = Instant::now();
-    let calls_before = deps.calls.get();
+    let calls_before = deps.calls.counts();
     deps.secrets.refresh_if_due().await;
     let deadline = work_deadline(deps, &req);
     let accepted = Mutex::new(None);
-    let work = deadline.scope(receive(id, deps, &req, &accepted));
+    let named = Mutex::new(NamedContacts::default());
+    let work = deadline.scope(receive(id, deps, &req, &accepted, &named));
     let hard_stop = deadline.instant() + ANSWER_RESERVE / 3;
     let result = match tokio::time::timeout_at(hard_stop, work).await {
         Ok(result) => result,
         Err(_) => rescue(deps, &req, accepted.lock().ok().and_then(|a| a.clone())).await,
     };
     let cost = Cost {
-        upstream_calls: deps.calls.get().saturating_sub(calls_before),
+        calls: deps.calls.counts().since(calls_before),
         duration_ms: started.elapsed().as_millis() as u64,
     };
-    respond(id, &result, cost)
+    let named = named.into_inner().unwrap_or_default();
+    respond(
+        id,
+        &result,
+        cost,
+        &named,
+        deps.config.metrics_namespace.as_deref(),
+    )
 }
 
 /// The attempt ran out of time at an await that has no deadline of its own (a slow store): an
