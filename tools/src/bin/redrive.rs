@@ -123,7 +123,7 @@ async fn moving(
     if dry_run {
         println!("dry run: nothing is moved");
     }
-    print!("{}", describe(&report.groups));
+    print!("chosen: {}", describe(&report.groups));
     for (id, why) in &report.send_failed {
         println!("not sent, still parked: {id}: {why}");
     }

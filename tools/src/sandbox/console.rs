@@ -446,7 +446,7 @@ fn event_html(e: &FeedEntry) -> String {
         target = esc(&target),
         source = esc(e.source.label()),
         outcome = esc(e.outcome.as_deref().unwrap_or_default()),
-        calls = e.upstream.len(),
+        calls = e.calls(),
         duration = e
             .duration_ms
             .filter(|_| e.source != Source::Unseen)
@@ -474,6 +474,13 @@ fn event_html(e: &FeedEntry) -> String {
         html.push_str("<ul>");
         for call in &e.upstream {
             let _ = write!(html, r#"<li class="id">{}</li>"#, esc(call));
+        }
+        if e.upstream_more > 0 {
+            let _ = write!(
+                html,
+                r#"<li class="id">… and {} more</li>"#,
+                e.upstream_more
+            );
         }
         html.push_str("</ul>");
     }
@@ -714,7 +721,14 @@ pub(crate) async fn proxy_route(
     }
     let mut request = sandbox.inner.http.request(method, &url);
     for (name, value) in &headers {
-        if !matches!(name.as_str(), "host" | "content-length" | "connection") {
+        let hop = [
+            "host",
+            "content-length",
+            "connection",
+            "transfer-encoding",
+            "expect",
+        ];
+        if !hop.contains(&name.as_str()) {
             request = request.header(name.as_str(), value.as_bytes());
         }
     }

@@ -14,6 +14,8 @@ use serde_json::Value;
 const KEPT: usize = 200;
 /// Upstream calls this close together, outside any webhook, are one entry.
 const UNSEEN_GAP_MS: u128 = 2_000;
+/// Upstream calls listed per entry; the others are counted.
+const CALLS_LISTED: usize = 50;
 
 /// Who sent a webhook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -22,6 +24,7 @@ pub enum Source {
     /// A sample sent with the console's button.
     Console,
     /// The sandbox's CloudTalk, calling the bridge back as its workflow automation would.
+    #[serde(rename = "cloudtalk-workflow")]
     CloudTalkWorkflow,
     /// A request through the sandbox's `/bridge` proxy (e.g. `send-events --base-url …/bridge`).
     Proxy,
@@ -60,8 +63,10 @@ pub struct FeedEntry {
     pub parked: bool,
     pub ghl_contact_id: Option<String>,
     pub cloudtalk_contact_id: Option<String>,
-    /// `CloudTalk PUT /contacts/add.json → 200`
+    /// `CloudTalk PUT /contacts/add.json → 200`, the first [`CALLS_LISTED`].
     pub upstream: Vec<String>,
+    /// Upstream calls beyond those listed.
+    pub upstream_more: usize,
     pub duration_ms: Option<u64>,
     pub in_flight: bool,
     #[serde(skip)]
@@ -85,6 +90,20 @@ fn route_matches(route: &str, path: &str) -> bool {
         && a.iter()
             .zip(&b)
             .all(|(r, p)| r == p || (r.starts_with('{') && !p.is_empty()))
+}
+
+impl FeedEntry {
+    /// All upstream calls, listed or not.
+    pub fn calls(&self) -> usize {
+        self.upstream.len() + self.upstream_more
+    }
+
+    fn call(&mut self, line: &str) {
+        match self.upstream.len() < CALLS_LISTED {
+            true => self.upstream.push(line.to_string()),
+            false => self.upstream_more += 1,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -120,6 +139,7 @@ impl Feed {
             ghl_contact_id: None,
             cloudtalk_contact_id: None,
             upstream: Vec::new(),
+            upstream_more: 0,
             duration_ms: None,
             in_flight: true,
             started: Some(Instant::now()),
@@ -175,7 +195,7 @@ impl Feed {
         let line = format!("{name} {method} {path} → {status}");
         let mut attributed = false;
         for entry in self.entries.iter_mut().filter(|e| e.in_flight) {
-            entry.upstream.push(line.clone());
+            entry.call(&line);
             attributed = true;
         }
         if attributed {
@@ -187,7 +207,7 @@ impl Feed {
                 && e.last_call
                     .is_some_and(|t| now.duration_since(t).as_millis() < UNSEEN_GAP_MS)
         }) {
-            latest.upstream.push(line);
+            latest.call(&line);
             latest.last_call = Some(now);
             latest.duration_ms = latest.started.map(|s| s.elapsed().as_millis() as u64);
             return;
@@ -256,6 +276,10 @@ mod tests {
         );
         assert_eq!(entries[1].cloudtalk_contact_id.as_deref(), Some("1000001"));
         assert!(!entries[1].loop_prevention && !entries[1].in_flight);
+        assert_eq!(
+            serde_json::to_value(entries[0].source).unwrap(),
+            json!("cloudtalk-workflow")
+        );
     }
 
     #[test]
