@@ -5,7 +5,7 @@
 #   restarts), unless CONTACT_MAP_TABLE / STATE_TABLE point at DynamoDB;
 # - CloudTalk and GoHighLevel simulated by the sandbox on http://127.0.0.1:8787, unless real
 #   credentials are in the environment (CLOUDTALK_API_KEY_ID, GHL_API_TOKEN), in which case the
-#   real APIs are used.
+#   real APIs are used; the sandbox's console is its page, http://127.0.0.1:8787/.
 # Stop with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,8 @@ if ! command -v cargo-lambda >/dev/null 2>&1 && [ ! -x "$venv/bin/cargo-lambda" 
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check cargo-lambda
 fi
-export PATH="$PWD/$venv/bin:$PATH"
+case "$venv" in /*) ;; *) venv="$PWD/$venv" ;; esac
+export PATH="$venv/bin:$PATH"
 
 sandbox_port="${SANDBOX_PORT:-8787}"
 sandbox_url="http://127.0.0.1:$sandbox_port"
@@ -53,6 +54,7 @@ if [ "$use_sandbox" = 1 ]; then
   SANDBOX_CLOUDTALK_WEBHOOK_SECRET="$CLOUDTALK_WEBHOOK_SECRET" \
     target/debug/sandbox &
   pids+=($!)
+  echo "==> console on $sandbox_url/"
 fi
 
 echo "==> bridge on http://127.0.0.1:9000 (store: $LOCAL_STORE_PATH)"

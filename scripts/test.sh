@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs moto (a DynamoDB-compatible server)
-# into .venv, starts it on a free local port, runs every Rust test against it, stops it.
+# into .venv and Chromium (for the console's browser test) when they are missing, starts moto
+# on a free local port, runs every Rust test against it, stops it.
 # Extra arguments go to `cargo test` (e.g. `scripts/test.sh new_contact`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,10 @@ if [ ! -x "$venv/bin/moto_server" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]>=5,<6"
 fi
+
+# The console's browser test needs Chromium; without the rights to install it, say so and go on
+# (that test then fails with the same advice).
+scripts/chromium.sh || true
 
 mkdir -p target
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"

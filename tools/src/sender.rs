@@ -31,6 +31,8 @@ pub struct Sent {
     pub status: Result<u16, String>,
     /// The answer's `result` or `error` field.
     pub summary: Option<String>,
+    /// The answer's JSON body, when it had one.
+    pub answer: Option<Value>,
     pub elapsed: Duration,
 }
 
@@ -165,6 +167,7 @@ pub async fn send(client: &reqwest::Client, options: &SendOptions, file: &Path) 
         expected,
         status: Err(error),
         summary: None,
+        answer: None,
         elapsed: started.elapsed(),
     };
     let event: Value = match std::fs::read(file)
@@ -218,6 +221,7 @@ pub async fn send(client: &reqwest::Client, options: &SendOptions, file: &Path) 
                 expected,
                 status: Ok(status),
                 summary,
+                answer: (!body.is_null()).then_some(body),
                 elapsed: started.elapsed(),
             }
         }

@@ -614,10 +614,14 @@ fn call_back(sandbox: &Sandbox, contact: CtContact) {
         if let Some(e) = contact.emails.first() {
             body["contact_email"] = json!(e);
         }
-        let url = format!(
-            "{}/api/cloudtalk-webhooks/contact-created",
-            bridge.trim_end_matches('/')
-        );
+        let path = "/api/cloudtalk-webhooks/contact-created";
+        let url = format!("{}{path}", bridge.trim_end_matches('/'));
+        let feed_id = sandbox
+            .inner
+            .feed
+            .lock()
+            .ok()
+            .map(|mut f| f.begin(super::feed::Source::CloudTalkWorkflow, "POST", path, None));
         let sent = sandbox
             .inner
             .http
@@ -630,6 +634,9 @@ fn call_back(sandbox: &Sandbox, contact: CtContact) {
             Ok(r) => {
                 let status = r.status().as_u16();
                 let answer: Value = r.json().await.unwrap_or(Value::Null);
+                if let (Some(id), Ok(mut feed)) = (&feed_id, sandbox.inner.feed.lock()) {
+                    feed.finish(*id, Ok((status, Some(answer.clone()))));
+                }
                 format!(
                     "{status} {}",
                     answer
@@ -639,7 +646,13 @@ fn call_back(sandbox: &Sandbox, contact: CtContact) {
                         .unwrap_or("")
                 )
             }
-            Err(e) => format!("failed: {}", e.without_url()),
+            Err(e) => {
+                let why = e.without_url().to_string();
+                if let (Some(id), Ok(mut feed)) = (&feed_id, sandbox.inner.feed.lock()) {
+                    feed.finish(*id, Err(why.clone()));
+                }
+                format!("failed: {why}")
+            }
         };
         sandbox.inner.say(format!(
             "CloudTalk → bridge contact-created for {} → {outcome}",

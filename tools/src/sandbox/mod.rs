@@ -11,7 +11,9 @@
 //!   `GET|PUT /sandbox/faults`, `GET /sandbox/requests`, `POST /sandbox/seed` (contacts and
 //!   calls a customer already has, see [`Seed`]), `POST /sandbox/oauth/authorize` (a user
 //!   approving the Marketplace app's install: a code, and optionally the `INSTALL` webhooks),
-//!   `POST /sandbox/oauth/expire`, `GET /sandbox/webhook-public-key`.
+//!   `POST /sandbox/oauth/expire`, `GET /sandbox/webhook-public-key`;
+//! - the local console at `/` (see [`console`]): both sides' contacts, the live event feed,
+//!   parked events, and a button per sample of `events/`.
 //!
 //! GHL's Marketplace side: OAuth (code exchange, single-use rotating refresh tokens with reuse
 //! detection, agency location tokens, reconnect) and Conversations (Call messages and their
@@ -33,6 +35,8 @@
 mod api;
 mod calls;
 mod cloudtalk;
+pub mod console;
+pub mod feed;
 mod ghl;
 mod ghl_conversations;
 mod ghl_oauth;
@@ -42,6 +46,7 @@ mod seed;
 mod state;
 
 pub use calls::{CallAgent, CallDirection, CallSpec};
+pub use console::ConsoleConfig;
 pub use ghl_oauth::Authorization;
 pub use seed::{Seed, SeedSummary, SeededPair};
 
@@ -106,6 +111,8 @@ pub struct SandboxConfig {
     pub clock: SandboxClock,
     /// The CloudTalk company's offset from UTC: the call history's times are in it.
     pub cloudtalk_utc_offset: chrono::FixedOffset,
+    /// The console page at `/`: where the bridge is, the samples, the dead-letter queue.
+    pub console: ConsoleConfig,
 }
 
 /// The sandbox's clock.
@@ -149,6 +156,7 @@ impl Default for SandboxConfig {
             quiet: false,
             clock: SandboxClock::default(),
             cloudtalk_utc_offset: utc(),
+            console: ConsoleConfig::default(),
         }
     }
 }
@@ -165,7 +173,10 @@ impl SandboxConfig {
     /// `CLOUDTALK_WEBHOOK_SECRET`), `SANDBOX_CALLBACK_DELAY_MS`, `SANDBOX_ENFORCE_CLOUDTALK_LIMIT`,
     /// `SANDBOX_LATENCY_MS`, `SANDBOX_ERROR_RATE`, `SANDBOX_RATE_LIMIT_EVERY`,
     /// `SANDBOX_RATE_LIMIT_BURST`, `SANDBOX_SEED`, `SANDBOX_CLOUDTALK_UTC_OFFSET` (`+01:00`; UTC
-    /// when absent or unreadable).
+    /// when absent or unreadable); for the console, `SANDBOX_BRIDGE_URL` (else
+    /// `http://127.0.0.1:9000`), `SANDBOX_EVENTS_DIR` (else `events`),
+    /// `SANDBOX_GHL_WEBHOOK_SECRET` (else `GHL_WEBHOOK_SECRET`, first value),
+    /// `SANDBOX_DEAD_LETTER_QUEUE_URL` (else `DEAD_LETTER_QUEUE_URL`) and `AWS_ENDPOINT_URL`.
     pub fn from_env() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         let num = |k: &str| var(k).and_then(|v| v.parse::<u64>().ok());
@@ -203,6 +214,19 @@ impl SandboxConfig {
             cloudtalk_utc_offset: var("SANDBOX_CLOUDTALK_UTC_OFFSET")
                 .and_then(|o| bridge::reconcile::company_time::parse_offset(&o))
                 .unwrap_or(d.cloudtalk_utc_offset),
+            console: ConsoleConfig {
+                bridge_url: var("SANDBOX_BRIDGE_URL").unwrap_or(d.console.bridge_url),
+                events_dir: var("SANDBOX_EVENTS_DIR")
+                    .map(std::path::PathBuf::from)
+                    .unwrap_or(d.console.events_dir),
+                ghl_webhook_secret: var("SANDBOX_GHL_WEBHOOK_SECRET").or_else(|| {
+                    var("GHL_WEBHOOK_SECRET")
+                        .map(|s| s.split(',').next().unwrap_or_default().trim().to_string())
+                }),
+                dead_letter_queue_url: var("SANDBOX_DEAD_LETTER_QUEUE_URL")
+                    .or_else(|| var("DEAD_LETTER_QUEUE_URL")),
+                aws_endpoint_url: var("AWS_ENDPOINT_URL"),
+            },
         }
     }
 }
@@ -220,6 +244,10 @@ pub(crate) struct Inner {
     /// xorshift state, requests seen, and the remaining length of the current 429 burst.
     pub(crate) fault_clock: Mutex<(u64, u64, u32)>,
     pub(crate) http: reqwest::Client,
+    /// The console's event feed.
+    pub(crate) feed: Mutex<feed::Feed>,
+    /// The dead-letter queue as the console last read it.
+    pub(crate) parked: Mutex<console::ParkedView>,
 }
 
 /// The sandbox: a cloneable handle on its state.
@@ -239,6 +267,8 @@ impl Sandbox {
                 state: Mutex::new(state),
                 fault_clock: Mutex::new((seed, 0, 0)),
                 http: reqwest::Client::new(),
+                feed: Mutex::default(),
+                parked: Mutex::default(),
             }),
         }
     }
@@ -255,6 +285,13 @@ impl Sandbox {
             .route("/sandbox/oauth/authorize", post(authorize_route))
             .route("/sandbox/oauth/expire", post(expire_route))
             .route("/sandbox/webhook-public-key", get(public_key_route))
+            .route("/", get(console::page_route))
+            .route("/console/live", get(console::live_route))
+            .route("/console/feed", get(console::feed_route))
+            .route("/console/send", post(console::send_route))
+            .route("/console/reset", post(console::reset_route))
+            .route("/bridge", any(console::proxy_route))
+            .route("/bridge/{*rest}", any(console::proxy_route))
             .with_state(self.clone())
     }
 
@@ -296,10 +333,23 @@ impl Sandbox {
         }
     }
 
+    /// Empties the state and the console's feed.
     pub fn reset(&self) {
         if let Ok(mut s) = self.inner.state.lock() {
             *s = State::new(&self.inner.config.ghl_location_id);
         }
+        if let Ok(mut feed) = self.inner.feed.lock() {
+            feed.clear();
+        }
+    }
+
+    /// The console's feed, newest first (as `GET /console/feed` shows it).
+    pub fn feed(&self) -> Vec<feed::FeedEntry> {
+        self.inner
+            .feed
+            .lock()
+            .map(|f| f.entries().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Adds a call to CloudTalk's call history (one that happened in CloudTalk, whose webhook
@@ -408,6 +458,9 @@ impl Inner {
     pub(crate) fn log_request(&self, api: &str, method: &Method, path: &str, status: u16) {
         if let Ok(mut s) = self.state.lock() {
             s.log(api, method.as_str(), path, status);
+        }
+        if let Ok(mut feed) = self.feed.lock() {
+            feed.upstream(api, method.as_str(), path, status);
         }
     }
 }

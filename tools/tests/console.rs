@@ -1,0 +1,264 @@
+//! The local console in a real headless Chromium: the page served by the sandbox, the bridge's
+//! real handlers over HTTP (contact map and state on the DynamoDB test server), a parked event
+//! on an SQS dead-letter queue. A click sends a sample; the CloudTalk contact it creates
+//! appears, and so does the loop-prevention line of CloudTalk's echo.
+//!
+//! Needs Chromium (`apt-get install -y chromium`, which `scripts/test.sh` does when it is
+//! missing): without it the test fails in CI and is skipped elsewhere with a message.
+
+mod browser;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bridge::registry::EndpointId;
+use bridge::retry_queue::{QueuedEvent, RetryQueue, SqsRetryQueue};
+use bridge_testkit::aws::{aws_endpoint, dynamo_backends, sqs_client, unique_name};
+use bridge_testkit::e2e::{serve_bridge, settings, CLOUDTALK_SECRET, GHL_SECRET};
+use bridge_tools::sandbox::{ConsoleConfig, Sandbox, SandboxConfig};
+
+fn chromium_or_fail() -> Option<PathBuf> {
+    match browser::chromium() {
+        Some(path) => Some(path),
+        None if std::env::var("CI").is_ok() => panic!(
+            "Chromium is needed for the console's browser test: apt-get install -y chromium \
+             (scripts/test.sh installs it), or set CHROMIUM to a Chromium binary"
+        ),
+        None => {
+            eprintln!("skipped: no Chromium (apt-get install -y chromium, or set CHROMIUM)");
+            None
+        }
+    }
+}
+
+/// A dead-letter queue on the test server with one event parked on it the bridge's way.
+async fn parked_queue(endpoint: &str) -> String {
+    let sqs = sqs_client(endpoint);
+    let url = |name: String| {
+        let sqs = sqs.clone();
+        async move {
+            sqs.create_queue()
+                .queue_name(name)
+                .send()
+                .await
+                .unwrap()
+                .queue_url()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let retry = url(unique_name("console-retry")).await;
+    let dlq = url(unique_name("console-dlq")).await;
+    let event = QueuedEvent {
+        endpoint: EndpointId::GhlNewTag,
+        body: r#"{"contact": {"id": "ghl_9"}, "tag": {"name": "VIP"}}"#.into(),
+        key: "console-parked".into(),
+        attempt: 8,
+        first_received_at: "2026-11-30T10:00:00Z".into(),
+        last_error: None,
+        parked_at: None,
+        not_before_ms: None,
+        tenant: None,
+    };
+    SqsRetryQueue::new(sqs, retry, Some(dlq.clone()))
+        .park(
+            &event,
+            "gave up after 8 attempts; last error upstream_error: 503",
+        )
+        .await
+        .unwrap();
+    dlq
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_click_sends_a_sample_and_the_contact_and_the_loop_prevention_line_appear() {
+    let Some(endpoint) = aws_endpoint() else {
+        return;
+    };
+    let Some(chromium) = chromium_or_fail() else {
+        return;
+    };
+
+    // The sandbox's port first: the bridge's settings point at it, and the sandbox at the
+    // bridge.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox_url = format!("http://{}", listener.local_addr().unwrap());
+    let deps = bridge::Deps::build(settings(&sandbox_url), dynamo_backends().await).unwrap();
+    let bridge = serve_bridge(Arc::new(deps)).await;
+    let config = SandboxConfig {
+        bridge_url: Some(bridge.clone()),
+        cloudtalk_webhook_secret: Some(CLOUDTALK_SECRET.into()),
+        callback_delay_ms: 200,
+        quiet: true,
+        console: ConsoleConfig {
+            bridge_url: bridge,
+            events_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events"),
+            ghl_webhook_secret: Some(GHL_SECRET.into()),
+            dead_letter_queue_url: Some(parked_queue(&endpoint).await),
+            aws_endpoint_url: Some(endpoint),
+        },
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::new(config);
+    let router = sandbox.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let page = sandbox_url.clone();
+    let seen = tokio::task::spawn_blocking(move || -> Result<(String, String), String> {
+        let mut b = browser::Browser::launch(&chromium)?;
+        b.open(&format!("{page}/"))?;
+        let before = b.text("#cloudtalk")?;
+        assert!(before.contains("no contacts yet"), "{before}");
+        assert!(!b.text("#events")?.contains("Loop prevention"));
+
+        b.click(r#"button[data-sample="ghl-new-contact/nested.json"]"#)?;
+        b.wait_for(
+            "Mario Rossi in the CloudTalk column",
+            Duration::from_secs(20),
+            |b| Ok(b.text("#cloudtalk")?.contains("Mario Rossi")),
+        )?;
+        b.wait_for("the loop-prevention line", Duration::from_secs(20), |b| {
+            Ok(b.text("#events")?.contains("Loop prevention"))
+        })?;
+        b.wait_for("the parked event", Duration::from_secs(20), |b| {
+            Ok(b.text("#events")?.contains("gave up after 8 attempts"))
+        })?;
+        Ok((b.text("#cloudtalk")?, b.text("#events")?))
+    })
+    .await
+    .unwrap();
+    let (contacts, events) = seen.unwrap_or_else(|e| panic!("in the browser: {e}"));
+
+    // The CloudTalk column: the contact with its tags and the link the bridge answered.
+    assert!(contacts.contains("+393501234567"), "{contacts}");
+    assert!(
+        contacts.contains("lead") && contacts.contains("priority"),
+        "{contacts}"
+    );
+    assert!(contacts.contains("GHL ghl_123456"), "{contacts}");
+    // The feed, newest first: CloudTalk's echo ignored, above the sample that caused it.
+    let echo = events
+        .find("cloudtalk-contact-created")
+        .expect("the echo in the feed");
+    let sample = events
+        .find("ghl-new-contact")
+        .expect("the sample in the feed");
+    assert!(echo < sample, "newest first: {events}");
+    assert!(events.contains("already_linked"), "{events}");
+    assert!(events.contains("applied"), "{events}");
+    assert!(
+        events.contains("CloudTalk POST /bulk/contacts.json → 200"),
+        "{events}"
+    );
+    assert!(
+        events.contains("ghl-new-tag × 1"),
+        "the dead-letter queue by reason: {events}"
+    );
+
+    let feed = sandbox.feed();
+    let echo = feed
+        .iter()
+        .find(|e| e.endpoint.as_deref() == Some("cloudtalk-contact-created"))
+        .expect("the echo was recorded");
+    assert!(echo.loop_prevention && echo.upstream.is_empty(), "{echo:?}");
+    let sent = feed
+        .iter()
+        .find(|e| e.sample.as_deref() == Some("ghl-new-contact/nested.json"))
+        .expect("the click was recorded");
+    assert_eq!(sent.status, Some(200), "{sent:?}");
+    assert!(
+        !sent.upstream.is_empty() && sent.duration_ms.is_some(),
+        "{sent:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_proxy_records_what_other_senders_send_through_it() {
+    let Some(_) = aws_endpoint() else { return };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox_url = format!("http://{}", listener.local_addr().unwrap());
+    let deps = bridge::Deps::build(settings(&sandbox_url), dynamo_backends().await).unwrap();
+    let bridge = serve_bridge(Arc::new(deps)).await;
+    let sandbox = Sandbox::new(SandboxConfig {
+        quiet: true,
+        console: ConsoleConfig {
+            bridge_url: bridge,
+            ..ConsoleConfig::default()
+        },
+        ..SandboxConfig::default()
+    });
+    let router = sandbox.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let options = bridge_tools::sender::SendOptions {
+        base_url: format!("{sandbox_url}/bridge"),
+        ghl_secret: Some(GHL_SECRET.into()),
+        cloudtalk_secret: Some(CLOUDTALK_SECRET.into()),
+        timeout: Duration::from_secs(30),
+    };
+    let events = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events");
+    let client = reqwest::Client::new();
+    let created = bridge_tools::sender::send(
+        &client,
+        &options,
+        &events.join("ghl-new-contact/nested.json"),
+    )
+    .await;
+    assert!(
+        created.as_expected(),
+        "{}",
+        bridge_tools::sender::line(&created)
+    );
+    let refused = bridge_tools::sender::send(
+        &client,
+        &options,
+        &events.join("ghl-new-contact/unauthorized.json"),
+    )
+    .await;
+    assert!(
+        refused.as_expected(),
+        "{}",
+        bridge_tools::sender::line(&refused)
+    );
+
+    let feed = sandbox.feed();
+    assert_eq!(feed.len(), 2, "{feed:?}");
+    assert_eq!(feed[0].status, Some(401));
+    assert_eq!(feed[1].outcome.as_deref(), Some("applied"));
+    assert_eq!(feed[1].endpoint.as_deref(), Some("ghl-new-contact"));
+    assert!(
+        feed[1]
+            .upstream
+            .iter()
+            .any(|c| c.starts_with("CloudTalk POST /bulk/contacts.json")),
+        "{:?}",
+        feed[1].upstream
+    );
+}
+
+/// The section `[name]` of a manifest: its lines up to the next section.
+fn section<'t>(manifest: &'t str, name: &str) -> Vec<&'t str> {
+    manifest
+        .lines()
+        .skip_while(|l| l.trim() != name)
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .collect()
+}
+
+#[test]
+fn the_console_is_never_linked_into_the_lambda_binaries() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    for krate in ["functions", "shared"] {
+        let manifest = std::fs::read_to_string(root.join(krate).join("Cargo.toml")).unwrap();
+        let dependencies = section(&manifest, "[dependencies]");
+        assert!(!dependencies.is_empty(), "{krate} has dependencies");
+        assert!(
+            !dependencies
+                .iter()
+                .any(|l| l.trim_start().starts_with("bridge-tools")),
+            "{krate}'s binaries would link the tools (the sandbox and its console)"
+        );
+    }
+}
