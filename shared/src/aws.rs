@@ -11,9 +11,16 @@
 //!
 //! Every SDK client of the process shares one HTTPS client (hyper 1, rustls, aws-lc-rs: the same
 //! stack and crypto provider as reqwest), so one connection pool per host and one load of the
-//! system's root certificates, which happens at the first HTTPS connection, not at init.
+//! system's root certificates, which happens at the first HTTPS connection, not at init (the
+//! SDK's client would load them when each SDK client is built; [`AtFirstUse`] defers that).
 
 use std::sync::OnceLock;
+
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials};
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
@@ -21,14 +28,36 @@ use aws_types::region::Region;
 use aws_types::sdk_config::{SharedCredentialsProvider, SharedHttpClient};
 use aws_types::SdkConfig;
 
+/// The SDK's hyper client, building its connector (and so loading the root certificates) at the
+/// first request rather than when an SDK client is built: its `validate_base_client_config`,
+/// which does that eagerly, is left out.
+#[derive(Debug)]
+pub struct AtFirstUse(SharedHttpClient);
+
+impl HttpClient for AtFirstUse {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
 /// The one HTTPS client of the AWS SDK clients in this process.
 pub fn http_client() -> SharedHttpClient {
     static CLIENT: OnceLock<SharedHttpClient> = OnceLock::new();
     CLIENT
         .get_or_init(|| {
-            aws_smithy_http_client::Builder::new()
-                .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-                .build_https()
+            SharedHttpClient::new(AtFirstUse(
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+                    .build_https(),
+            ))
         })
         .clone()
 }
