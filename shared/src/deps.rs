@@ -39,7 +39,7 @@ impl Backends {
     /// that refuses every call; [`crate::startup::check_lambda`] has required the rest.
     pub fn from_config(
         config: &Config,
-        aws: Option<&aws_config::SdkConfig>,
+        aws: Option<&aws_types::SdkConfig>,
         environment: Environment,
     ) -> Self {
         let local = || {
@@ -156,11 +156,10 @@ impl Wiring {
 /// CloudTalk's budget is per company account: one bucket per API key (named by a hash of its
 /// id, never the id itself).
 fn cloudtalk_bucket(config: &Config) -> BucketOf {
-    use sha2::Digest;
     let limit = config.cloudtalk_rate_per_min;
     Arc::new(move |secrets: &Secrets| {
         let id = secrets.cloudtalk_api_key_id.as_deref().unwrap_or_default();
-        let digest = sha2::Sha256::digest(id.as_bytes());
+        let digest = crate::digest::sha256(id.as_bytes());
         let account: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
         Bucket::new(
             format!("cloudtalk#{account}"),
@@ -201,6 +200,30 @@ pub struct Deps {
     pub tenants: Option<Arc<crate::tenants::Tenants>>,
     /// What a tenant's clients are built from.
     wiring: Wiring,
+}
+
+/// What the wiring needs besides the secrets.
+struct Prepared {
+    backends: Backends,
+    http: reqwest::Client,
+    ghl_signatures: GhlSignatureVerifier,
+}
+
+impl Prepared {
+    fn new(config: &Config, backends: Backends) -> Result<Self, InitError> {
+        let ghl_signatures = GhlSignatureVerifier::new(
+            config.ghl_webhook_public_key.as_deref(),
+            config.ghl_webhook_rsa_public_key.as_deref(),
+        )
+        .map_err(InitError::Invalid)?;
+        let http = build_http_client(config.upstream_timeout)
+            .map_err(|e| InitError::Invalid(format!("building the HTTP client: {e}")))?;
+        Ok(Self {
+            backends,
+            http,
+            ghl_signatures,
+        })
+    }
 }
 
 /// What the upstream clients are built from, kept to build a tenant's.
@@ -246,7 +269,8 @@ impl Deps {
         backends: Backends,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, InitError> {
-        Self::assemble(config, secrets, backends, clock, None)
+        let prepared = Prepared::new(&config, backends)?;
+        Self::assemble(config, secrets, prepared, clock, None)
     }
 
     /// The real clients, speaking to upstreams served in this process (`upstream` answers both
@@ -259,16 +283,22 @@ impl Deps {
     ) -> Result<Self, InitError> {
         let Settings { config, secrets } = settings;
         let secrets = Arc::new(SecretStore::fixed(secrets));
-        Self::assemble(config, secrets, backends, clock, Some(upstream))
+        let prepared = Prepared::new(&config, backends)?;
+        Self::assemble(config, secrets, prepared, clock, Some(upstream))
     }
 
     fn assemble(
         config: Config,
         secrets: Arc<SecretStore>,
-        backends: Backends,
+        prepared: Prepared,
         clock: Arc<dyn Clock>,
         upstream: Option<InProcess>,
     ) -> Result<Self, InitError> {
+        let Prepared {
+            backends,
+            http,
+            ghl_signatures,
+        } = prepared;
         let Backends {
             contacts,
             state,
@@ -277,14 +307,7 @@ impl Deps {
             limiter,
             tenants,
         } = backends;
-        let ghl_signatures = GhlSignatureVerifier::new(
-            config.ghl_webhook_public_key.as_deref(),
-            config.ghl_webhook_rsa_public_key.as_deref(),
-        )
-        .map_err(InitError::Invalid)?;
         let calls = CallCounter::default();
-        let http = build_http_client(config.upstream_timeout)
-            .map_err(|e| InitError::Invalid(format!("building the HTTP client: {e}")))?;
         let wiring = Wiring {
             http,
             limiter,
@@ -383,24 +406,32 @@ impl Deps {
             || config.state_table.is_some()
             || config.retry_queue_url.is_some()
             || secrets_arn.is_some();
-        let aws = match needs_aws {
-            true => Some(aws_config::load_from_env().await),
-            false => None,
-        };
+        let aws = needs_aws.then(|| crate::aws::sdk_config(env));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let secrets = match (&secrets_arn, &aws) {
-            (Some(arn), Some(aws)) => SecretStore::load(
-                Arc::new(SecretsManagerSource::new(aws, arn)),
-                Arc::new(|k: &str| std::env::var(k).ok()),
-                config.secrets_ttl,
-                clock.clone(),
-            )
-            .await
-            .map_err(InitError::SecretUnreadable)?,
-            _ => SecretStore::fixed(Secrets::from_lookup(env)),
+        let read_secret = async {
+            match (&secrets_arn, &aws) {
+                (Some(arn), Some(aws)) => SecretStore::load(
+                    Arc::new(SecretsManagerSource::new(aws, arn)),
+                    Arc::new(|k: &str| std::env::var(k).ok()),
+                    config.secrets_ttl,
+                    clock.clone(),
+                )
+                .await
+                .map_err(InitError::SecretUnreadable),
+                _ => Ok(SecretStore::fixed(Secrets::from_lookup(env))),
+            }
         };
-        let backends = Backends::from_config(&config, aws.as_ref(), environment);
-        Self::new(config, Arc::new(secrets), backends, clock)
+        // The secret read waits on the network (polled first, it sends its request): the rest
+        // of the wiring is built meanwhile.
+        let prepare = async {
+            Prepared::new(
+                &config,
+                Backends::from_config(&config, aws.as_ref(), environment),
+            )
+        };
+        let (secrets, prepared) = tokio::join!(read_secret, prepare);
+        let (secrets, prepared) = (secrets?, prepared?);
+        Self::assemble(config, Arc::new(secrets), prepared, clock, None)
     }
 
     /// The HTTP client every upstream call shares.

@@ -6,7 +6,8 @@
 //! from the bottom up:
 //! - identities, settings and the domain: [`clock`], [`environment`], [`registry`] (the one
 //!   list of endpoints), [`payload`] (inbound shapes → one event per endpoint, with its own
-//!   [`payload::PayloadError`]), [`signature`], [`telemetry`], [`phone`], [`secrets`];
+//!   [`payload::PayloadError`]), [`signature`], [`telemetry`], [`phone`], [`secrets`], [`digest`], [`aws`] (the AWS SDK
+//!   configuration from Lambda's variables);
 //! - ports and adapters: [`store`] (the one storage error), [`contact_map`], [`state`],
 //!   [`retry_queue`], [`clients`] (the CloudTalk and GoHighLevel REST clients), [`config`],
 //!   [`error`] (the typed errors), [`mapping`] (pure functions from events to upstream
@@ -17,12 +18,14 @@
 //! - delivery: [`pipeline`] (auth, parse once, apply once, queue or park, the one HTTP answer
 //!   and log line; health) and [`worker`] (the retry queue's consumer).
 
+pub mod aws;
 pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod contact_map;
 pub mod deadline;
 pub mod deps;
+pub mod digest;
 pub mod dynamo;
 pub mod endpoint;
 pub mod environment;

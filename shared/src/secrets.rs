@@ -124,7 +124,7 @@ pub struct SecretsManagerSource {
 }
 
 impl SecretsManagerSource {
-    pub fn new(aws: &aws_config::SdkConfig, arn: &str) -> Self {
+    pub fn new(aws: &aws_types::SdkConfig, arn: &str) -> Self {
         Self {
             client: aws_sdk_secretsmanager::Client::new(aws),
             arn: arn.to_string(),

@@ -10,13 +10,14 @@
 //! is refused unless it is a redelivery of an event the bridge received before, and a replayed
 //! `webhookId` is a duplicate (see [`crate::idempotency`]).
 
+use std::sync::{Arc, LazyLock};
+
+use aws_lc_rs::signature::{
+    ParsedPublicKey, VerificationAlgorithm, ED25519, RSA_PKCS1_2048_8192_SHA256,
+};
 use base64::Engine;
-use ed25519_dalek::pkcs8::DecodePublicKey as _;
-use ed25519_dalek::{Signature, VerifyingKey};
-use rsa::pkcs1v15::{Signature as RsaSignature, VerifyingKey as RsaVerifyingKey};
-use rsa::signature::Verifier as _;
-use rsa::RsaPublicKey;
-use sha2::Sha256;
+use rustls_pki_types::pem::PemObject as _;
+use rustls_pki_types::SubjectPublicKeyInfoDer;
 
 /// GHL's published Ed25519 key for `x-ghl-signature`.
 pub const GHL_ED25519_PUBLIC_KEY_PEM: &str = "-----BEGIN PUBLIC KEY-----
@@ -53,10 +54,41 @@ pub enum SignatureCheck {
 }
 
 /// Verifies GHL signatures with the configured (or built-in) public keys.
-#[derive(Clone, Debug)]
+///
+/// The built-in keys are parsed once, at their first use, not at init; overrides are parsed
+/// when the verifier is built, so a malformed one stops the function from starting.
+#[derive(Clone)]
 pub struct GhlSignatureVerifier {
-    ed25519: VerifyingKey,
-    rsa: RsaVerifyingKey<Sha256>,
+    ed25519: Key,
+    rsa: Key,
+}
+
+#[derive(Clone)]
+enum Key {
+    BuiltIn(&'static LazyLock<ParsedPublicKey>),
+    Override(Arc<ParsedPublicKey>),
+}
+
+impl Key {
+    fn get(&self) -> &ParsedPublicKey {
+        match self {
+            Key::BuiltIn(key) => key,
+            Key::Override(key) => key,
+        }
+    }
+}
+
+impl std::fmt::Debug for GhlSignatureVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let origin = |k: &Key| match k {
+            Key::BuiltIn(_) => "built-in",
+            Key::Override(_) => "override",
+        };
+        f.debug_struct("GhlSignatureVerifier")
+            .field("ed25519", &origin(&self.ed25519))
+            .field("rsa", &origin(&self.rsa))
+            .finish()
+    }
 }
 
 /// Environment values often carry PEM line breaks as literal `\n`.
@@ -64,19 +96,42 @@ fn pem_text(value: &str) -> String {
     value.replace("\\n", "\n").trim().to_string()
 }
 
+/// A `BEGIN PUBLIC KEY` PEM (an X.509 SubjectPublicKeyInfo) as a key of `algorithm`.
+fn parse_pem(
+    algorithm: &'static dyn VerificationAlgorithm,
+    pem: &str,
+) -> Result<ParsedPublicKey, String> {
+    let der = SubjectPublicKeyInfoDer::from_pem_slice(pem_text(pem).as_bytes())
+        .map_err(|e| format!("not a public key PEM: {e}"))?;
+    ParsedPublicKey::new(algorithm, der.as_ref()).map_err(|e| format!("rejected: {e}"))
+}
+
+static BUILT_IN_ED25519: LazyLock<ParsedPublicKey> = LazyLock::new(|| {
+    parse_pem(&ED25519, GHL_ED25519_PUBLIC_KEY_PEM).expect("the built-in Ed25519 key parses")
+});
+static BUILT_IN_RSA: LazyLock<ParsedPublicKey> = LazyLock::new(|| {
+    parse_pem(&RSA_PKCS1_2048_8192_SHA256, GHL_RSA_PUBLIC_KEY_PEM)
+        .expect("the built-in RSA key parses")
+});
+
 impl GhlSignatureVerifier {
     /// The built-in keys, or the given PEM overrides.
     pub fn new(ed25519_pem: Option<&str>, rsa_pem: Option<&str>) -> Result<Self, String> {
-        let ed_text = pem_text(ed25519_pem.unwrap_or(GHL_ED25519_PUBLIC_KEY_PEM));
-        let ed25519 = VerifyingKey::from_public_key_pem(&ed_text)
-            .map_err(|e| format!("GHL_WEBHOOK_PUBLIC_KEY is not an Ed25519 public key PEM: {e}"))?;
-        let rsa_text = pem_text(rsa_pem.unwrap_or(GHL_RSA_PUBLIC_KEY_PEM));
-        let rsa_key = RsaPublicKey::from_public_key_pem(&rsa_text)
-            .map_err(|e| format!("GHL_WEBHOOK_RSA_PUBLIC_KEY is not an RSA public key PEM: {e}"))?;
-        Ok(Self {
-            ed25519,
-            rsa: RsaVerifyingKey::new(rsa_key),
-        })
+        let ed25519 = match ed25519_pem {
+            None => Key::BuiltIn(&BUILT_IN_ED25519),
+            Some(pem) => Key::Override(Arc::new(parse_pem(&ED25519, pem).map_err(|e| {
+                format!("GHL_WEBHOOK_PUBLIC_KEY is not an Ed25519 public key PEM: {e}")
+            })?)),
+        };
+        let rsa = match rsa_pem {
+            None => Key::BuiltIn(&BUILT_IN_RSA),
+            Some(pem) => Key::Override(Arc::new(
+                parse_pem(&RSA_PKCS1_2048_8192_SHA256, pem).map_err(|e| {
+                    format!("GHL_WEBHOOK_RSA_PUBLIC_KEY is not an RSA public key PEM: {e}")
+                })?,
+            )),
+        };
+        Ok(Self { ed25519, rsa })
     }
 
     /// Checks `x-ghl-signature` (Ed25519) first, else `x-wh-signature` (RSA), over `body`.
@@ -95,10 +150,10 @@ impl GhlSignatureVerifier {
             let Some(bytes) = decode(sig) else {
                 return SignatureCheck::Invalid("x-ghl-signature is not base64");
             };
-            let Ok(signature) = Signature::from_slice(&bytes) else {
+            if bytes.len() != 64 {
                 return SignatureCheck::Invalid("x-ghl-signature has the wrong length");
-            };
-            return match self.ed25519.verify_strict(body, &signature) {
+            }
+            return match self.ed25519.get().verify_sig(body, &bytes) {
                 Ok(()) => SignatureCheck::Valid,
                 Err(_) => SignatureCheck::Invalid("x-ghl-signature does not match the body"),
             };
@@ -107,10 +162,10 @@ impl GhlSignatureVerifier {
             let Some(bytes) = decode(sig) else {
                 return SignatureCheck::Invalid("x-wh-signature is not base64");
             };
-            let Ok(signature) = RsaSignature::try_from(bytes.as_slice()) else {
+            if bytes.is_empty() {
                 return SignatureCheck::Invalid("x-wh-signature is malformed");
-            };
-            return match self.rsa.verify(body, &signature) {
+            }
+            return match self.rsa.get().verify_sig(body, &bytes) {
                 Ok(()) => SignatureCheck::Valid,
                 Err(_) => SignatureCheck::Invalid("x-wh-signature does not match the body"),
             };
@@ -167,6 +222,19 @@ mod tests {
     fn the_published_keys_parse() {
         let v = GhlSignatureVerifier::new(None, None).unwrap();
         assert_eq!(v.check(None, None, b"{}"), SignatureCheck::Absent);
+        // The built-in keys are parsed at their first use.
+        LazyLock::force(&BUILT_IN_ED25519);
+        LazyLock::force(&BUILT_IN_RSA);
+        let zeros = base64::engine::general_purpose::STANDARD.encode([0u8; 64]);
+        assert_eq!(
+            v.check(Some(&zeros), None, b"{}"),
+            SignatureCheck::Invalid("x-ghl-signature does not match the body")
+        );
+        let zeros = base64::engine::general_purpose::STANDARD.encode([0u8; 512]);
+        assert_eq!(
+            v.check(None, Some(&zeros), b"{}"),
+            SignatureCheck::Invalid("x-wh-signature does not match the body")
+        );
         assert!(GhlSignatureVerifier::new(Some("not a key"), None).is_err());
         assert!(GhlSignatureVerifier::new(None, Some(GHL_ED25519_PUBLIC_KEY_PEM)).is_err());
     }

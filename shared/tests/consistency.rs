@@ -566,3 +566,25 @@ fn every_endpoint_has_events_and_a_readme_row() {
         );
     }
 }
+
+/// The `key = value` lines of a TOML table, comments and blank lines left out.
+fn toml_table(text: &str, table: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|l| l.trim() != format!("[{table}]"))
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .map(|l| l.split('#').next().unwrap_or_default().trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn the_bench_base_lines_are_built_with_the_functions_profile() {
+    let root = toml_table(&read("Cargo.toml"), "profile.release");
+    let bench = toml_table(&read("tools/bench-fns/Cargo.toml"), "profile.release");
+    assert!(root.iter().any(|l| l.starts_with("lto")), "{root:?}");
+    assert_eq!(
+        root, bench,
+        "tools/bench-fns/Cargo.toml's [profile.release] must be the root one"
+    );
+}

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -33,6 +33,11 @@ struct Inner {
     init_errors: Vec<(Option<String>, Value)>,
     polls: u32,
     next_id: u64,
+    /// When the function first asked for an event (its init was done).
+    first_poll: Option<Instant>,
+    /// When each invocation was handed to the function, and when it replied.
+    delivered: Vec<(String, Instant)>,
+    replied: Vec<(String, Instant)>,
 }
 
 #[derive(Clone, Default)]
@@ -65,11 +70,21 @@ fn json_of(body: &Bytes) -> Value {
 }
 
 async fn next(State(shared): State<Shared>) -> Response {
-    shared.with(|i| i.polls += 1);
+    shared.with(|i| {
+        i.polls += 1;
+        i.first_poll.get_or_insert_with(Instant::now);
+    });
     shared.changed.notify_waiters();
     loop {
         let ready = shared.event_ready.notified();
-        if let Some((id, event)) = shared.with(|i| i.pending.pop_front()) {
+        let popped = shared.with(|i| {
+            let next = i.pending.pop_front();
+            if let Some((id, _)) = &next {
+                i.delivered.push((id.clone(), Instant::now()));
+            }
+            next
+        });
+        if let Some((id, event)) = popped {
             let deadline = chrono::Utc::now().timestamp_millis() + 20_000;
             let mut headers = HeaderMap::new();
             let put = |h: &mut HeaderMap, k: &'static str, v: String| {
@@ -97,13 +112,21 @@ async fn next(State(shared): State<Shared>) -> Response {
 }
 
 async fn response(State(shared): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    shared.with(|i| i.replies.push((id, Reply::Response(json_of(&body)))));
+    let at = Instant::now();
+    shared.with(|i| {
+        i.replied.push((id.clone(), at));
+        i.replies.push((id, Reply::Response(json_of(&body))));
+    });
     shared.changed.notify_waiters();
     StatusCode::ACCEPTED
 }
 
 async fn error(State(shared): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    shared.with(|i| i.replies.push((id, Reply::Error(json_of(&body)))));
+    let at = Instant::now();
+    shared.with(|i| {
+        i.replied.push((id.clone(), at));
+        i.replies.push((id, Reply::Error(json_of(&body))));
+    });
     shared.changed.notify_waiters();
     StatusCode::ACCEPTED
 }
@@ -194,6 +217,11 @@ impl RuntimeApi {
         self.shared.with(|i| i.polls)
     }
 
+    /// When the function first asked for an event, that is when its init was done.
+    pub fn first_poll_at(&self) -> Option<Instant> {
+        self.shared.with(|i| i.first_poll)
+    }
+
     /// Waits until the function has finished its init and asks for an event.
     pub async fn wait_until_ready(&self, timeout: Duration) -> bool {
         self.wait_for(timeout, |i| i.polls > 0).await
@@ -205,8 +233,26 @@ impl RuntimeApi {
         self.shared.with(|i| i.init_errors.first().cloned())
     }
 
+    /// Sends one event and waits for the function's reply; with the time from the event being
+    /// handed to the function to its reply, as the Runtime API saw them.
+    pub async fn invoke_timed(&self, event: Value, timeout: Duration) -> Option<(Reply, Duration)> {
+        let (id, reply) = self.send_and_wait(event, timeout).await;
+        let reply = reply?;
+        let took = self.shared.with(|i| {
+            let find = |list: &[(String, Instant)]| {
+                list.iter().rev().find(|(r, _)| *r == id).map(|(_, t)| *t)
+            };
+            Some(find(&i.replied)?.saturating_duration_since(find(&i.delivered)?))
+        })?;
+        Some((reply, took))
+    }
+
     /// Sends one event and waits for the function's reply.
     pub async fn invoke(&self, event: Value, timeout: Duration) -> Option<Reply> {
+        self.send_and_wait(event, timeout).await.1
+    }
+
+    async fn send_and_wait(&self, event: Value, timeout: Duration) -> (String, Option<Reply>) {
         let id = self.shared.with(|i| {
             i.next_id += 1;
             let id = format!("req-{}", i.next_id);
@@ -216,12 +262,13 @@ impl RuntimeApi {
         self.shared.event_ready.notify_waiters();
         self.wait_for(timeout, |i| i.replies.iter().any(|(r, _)| *r == id))
             .await;
-        self.shared.with(|i| {
+        let reply = self.shared.with(|i| {
             i.replies
                 .iter()
                 .find(|(r, _)| *r == id)
                 .map(|(_, reply)| reply.clone())
-        })
+        });
+        (id, reply)
     }
 
     async fn wait_for(&self, timeout: Duration, done: impl Fn(&Inner) -> bool) -> bool {

@@ -376,3 +376,131 @@ async fn links_to_contacts_deleted_on_either_side_heal() {
     assert_eq!(later["ghlContactId"], new_ghl.as_str());
     assert!(later.get("relinked").is_none());
 }
+
+/// The sandbox's request counters: (CloudTalk, GoHighLevel).
+fn counters(run: &Run) -> (u64, u64) {
+    let state = run.sandbox.state_json();
+    let n = |k: &str| state["counters"][k].as_u64().unwrap_or(0);
+    (n("cloudtalkRequests"), n("ghlRequests"))
+}
+
+/// What one event cost upstream: (CloudTalk, GoHighLevel) requests.
+async fn cost(run: &Run, ghl: bool, route: &str, body: Value) -> (u64, u64) {
+    let before = counters(run);
+    match ghl {
+        true => run.ghl(route, body).await,
+        false => run.cloudtalk(route, body).await,
+    };
+    let after = counters(run);
+    (after.0 - before.0, after.1 - before.1)
+}
+
+/// Upstream requests per event for every webhook endpoint: on first contact, in the steady
+/// state (the contact linked on both sides) and for a redelivery. The table is printed for
+/// BENCHMARKS.md (`cargo test -p bridge-tools --test end_to_end upstream_requests -- --nocapture`);
+/// the steady state and redeliveries are held at the minimum each API allows.
+#[tokio::test]
+async fn upstream_requests_per_event_stay_at_the_minimum() {
+    let run = start_with(false).await;
+    let mut rows: Vec<(String, &str, (u64, u64))> = Vec::new();
+    let mario = json!({"id": "ghl_100001", "name": "Mario Rossi", "phone": "+393501234567", "tags": ["lead"]});
+    let first = cost(&run, true, "new-contact", json!({"contact": mario})).await;
+    rows.push(("ghl new-contact".into(), "first contact", first));
+    // A status change is a tag (the contact's edit) and a note (CloudTalk's notes endpoint):
+    // no CloudTalk request writes both.
+    let ghl_events = [
+        (
+            "new-tag",
+            json!({"contact": {"id": "ghl_100001"}, "tag": {"name": "VIP"}}),
+            1,
+        ),
+        (
+            "new-note",
+            json!({"contact": {"id": "ghl_100001"}, "note": {"body": "Richiamare", "userId": "u1"}}),
+            1,
+        ),
+        (
+            "pipeline-change",
+            json!({"contact": {"id": "ghl_100001"}, "pipeline": {"name": "Sales"}, "stage": {"name": "Qualified"}, "previous_stage": {"name": "Cold"}}),
+            1,
+        ),
+        (
+            "status-change",
+            json!({"contact": {"id": "ghl_100001"}, "status": "customer", "previous_status": "lead"}),
+            2,
+        ),
+    ];
+    for (route, body, minimum) in &ghl_events {
+        let steady = cost(&run, true, route, body.clone()).await;
+        rows.push((format!("ghl {route}"), "steady state", steady));
+        assert_eq!(
+            steady,
+            (*minimum, 0),
+            "{route} on a linked contact: CloudTalk writes only"
+        );
+    }
+    let redelivered = json!({"type": "ContactTagUpdate", "webhookId": "wh-redelivery", "locationId": "sandbox-location",
+        "id": "ghl_100001", "tags": ["VIP", "again"]});
+    let once = cost(&run, true, "new-tag", redelivered.clone()).await;
+    rows.push(("ghl new-tag (Marketplace)".into(), "steady state", once));
+    let again = cost(&run, true, "new-tag", redelivered).await;
+    rows.push(("ghl new-tag (Marketplace)".into(), "redelivery", again));
+    assert_eq!(again, (0, 0), "a redelivery costs nothing upstream");
+    let luigi = json!({"contact": {"id": "ghl_100002", "name": "Luigi Verdi", "phone": "+393509876543"}, "tag": {"name": "VIP"}});
+    rows.push((
+        "ghl new-tag".into(),
+        "first contact",
+        cost(&run, true, "new-tag", luigi).await,
+    ));
+
+    let call = |id: u64| {
+        json!({"call_id": id, "contact_id": 1451646073, "external_number": 393513416607u64,
+        "agent_name": "Roberto", "direction": "incoming", "talking_time": 20, "duration": 31})
+    };
+    let first = cost(&run, false, "call-ended", call(1002402501)).await;
+    rows.push(("cloudtalk call-ended".into(), "first contact", first));
+    let cloudtalk_events = [
+        (
+            "call-started",
+            json!({"call_id": 1002402502, "call_uuid": "u-502", "contact_id": 1451646073, "agent_name": "Roberto", "external_number": 393513416607u64}),
+        ),
+        ("call-ended", call(1002402503)),
+        (
+            "recording-available",
+            json!({"call_id": 1002402503, "recording_url": "https://my.cloudtalk.io/pub/r/x.wav", "external_number": 393513416607u64}),
+        ),
+        (
+            "campaign-status-change",
+            json!({"campaign_id": 301, "campaign_name": "Spring", "campaign_status": "completed", "contact_id": 1451646073, "external_number": 393513416607u64}),
+        ),
+        (
+            "generic",
+            json!({"action": "sms_received", "external_number": 393513416607u64, "text": "Ciao"}),
+        ),
+        (
+            "agent-status-change",
+            json!({"agent_id": 493933, "agent_name": "Roberto", "status": "online"}),
+        ),
+    ];
+    for (route, body) in &cloudtalk_events {
+        let steady = cost(&run, false, route, body.clone()).await;
+        rows.push((format!("cloudtalk {route}"), "steady state", steady));
+        if *route == "call-ended" {
+            assert_eq!(steady, (0, 1), "a call on a linked contact: one GHL write");
+        }
+    }
+    let again = cost(&run, false, "call-ended", call(1002402503)).await;
+    rows.push(("cloudtalk call-ended".into(), "redelivery", again));
+    assert_eq!(again, (0, 0), "a redelivered call costs nothing upstream");
+    let created = json!({"contact_id": 1451646099, "contact_name": "Paolo Gialli", "external_number": 393471234567u64});
+    rows.push((
+        "cloudtalk contact-created".into(),
+        "first contact",
+        cost(&run, false, "contact-created", created).await,
+    ));
+
+    println!("| endpoint | case | CloudTalk requests | GoHighLevel requests |\n|---|---|---|---|");
+    for (endpoint, case, (ct, ghl)) in &rows {
+        println!("| {endpoint} | {case} | {ct} | {ghl} |");
+    }
+}

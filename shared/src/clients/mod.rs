@@ -6,6 +6,7 @@ pub mod cloudtalk;
 pub mod ghl;
 pub mod rest;
 pub mod stage_names;
+pub mod tls;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -217,13 +218,24 @@ impl CallCounter {
     }
 }
 
-/// One reqwest client per container: connection pool, TLS and timeouts are set up once.
-pub fn build_http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+/// Why the upstream HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpClientError {
+    #[error("TLS configuration: {0}")]
+    Tls(#[from] rustls::Error),
+    #[error(transparent)]
+    Build(#[from] reqwest::Error),
+}
+
+/// One reqwest client per container: connection pool, TLS and timeouts are set up once; the
+/// system's root certificates are loaded at the first HTTPS connection (see [`tls`]).
+pub fn build_http_client(timeout: Duration) -> Result<reqwest::Client, HttpClientError> {
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(tls::client_config()?)
         .timeout(timeout)
         .connect_timeout(Duration::from_secs(3))
         .user_agent(concat!("ghl-cloudtalk-bridge/", env!("CARGO_PKG_VERSION")))
-        .build()
+        .build()?)
 }
 
 /// Default timeout of one upstream request.

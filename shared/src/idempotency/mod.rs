@@ -27,7 +27,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 pub use dynamodb::DynamoIdempotencyStore;
 pub use memory::MemoryIdempotencyStore;
@@ -163,7 +162,7 @@ pub fn event_key(id: EndpointId, body: &Value) -> String {
     };
     sent_id.unwrap_or_else(|| {
         // serde_json's map is ordered by key, so this text is canonical.
-        let digest = Sha256::digest(format!("{name}\n{body}").as_bytes());
+        let digest = crate::digest::sha256(format!("{name}\n{body}").as_bytes());
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         format!("{name}{BODY_KEY_MARK}{hex}")
     })
@@ -307,7 +306,7 @@ impl Steps {
     /// of the event key and the step.
     pub fn marker(&self, step: &str) -> Option<String> {
         let key = self.key.as_deref()?;
-        let digest = Sha256::digest(format!("{key}\n{step}").as_bytes());
+        let digest = crate::digest::sha256(format!("{key}\n{step}").as_bytes());
         Some(digest.iter().take(5).map(|b| format!("{b:02x}")).collect())
     }
 

@@ -26,8 +26,6 @@
 
 use std::borrow::Cow;
 
-use sha2::{Digest, Sha256};
-
 use super::{FoundBy, CONTACT_STEP};
 use crate::clients::cloudtalk::{bulk_result, BulkCommand, CloudTalkContact};
 use crate::clients::ghl::GhlContactRecord;
@@ -464,7 +462,7 @@ fn with_record(contact: &GhlContact, record: GhlContactRecord) -> GhlContact {
 
 /// A short, stable digest of a phone or email, so that claim keys hold no personal data.
 fn digest(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
+    crate::digest::sha256(text.as_bytes())
         .iter()
         .take(16)
         .map(|b| format!("{b:02x}"))

@@ -65,8 +65,7 @@ pub struct QueuedEvent {
 /// A number in `[0, 1)` that differs from event to event and attempt to attempt, so that the
 /// retries of a burst are spread instead of coming back in waves.
 fn spread(key: &str, salt: i64) -> f64 {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{key}\n{salt}").as_bytes());
+    let digest = crate::digest::sha256(format!("{key}\n{salt}").as_bytes());
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
     (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64

@@ -6,10 +6,9 @@
 //! Sealing in the table, rather than one Secrets Manager secret per tenant, keeps an OAuth
 //! refresh a single conditional write beside its version, and costs no extra call per event.
 
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use ring::rand::{SecureRandom, SystemRandom};
-use sha2::{Digest, Sha256};
 
 const PREFIX: &str = "v1.";
 
@@ -34,7 +33,7 @@ impl Sealer {
     /// A sealer whose key is derived from `secret` (any length; at least 32 characters of
     /// randomness is what the stack generates).
     pub fn new(secret: &str) -> Self {
-        let digest = Sha256::digest(format!("bridge-tenant-seal\n{secret}").as_bytes());
+        let digest = crate::digest::sha256(format!("bridge-tenant-seal\n{secret}").as_bytes());
         let key = UnboundKey::new(&AES_256_GCM, &digest).expect("a 32-byte key is an AES-256 key");
         Self {
             key: LessSafeKey::new(key),
