@@ -34,6 +34,12 @@ if [ -z "${GHL_API_TOKEN:-}" ]; then
   # The sample events in events/ come from location loc_abc123.
   export GHL_LOCATION_ID="${GHL_LOCATION_ID:-loc_abc123}"
   export CAMPAIGN_STAGE_MAP="${CAMPAIGN_STAGE_MAP:-{\"completed\":{\"pipelineId\":\"sandbox-pipeline\",\"stageId\":\"campaign-done\"\}\}}"
+  # The sandbox's Marketplace app: its OAuth client, its id in the install samples, and the
+  # samples' test key, which signs the signed samples and the sandbox's own GHL webhooks.
+  export GHL_APP_ID="${GHL_APP_ID:-app_123}"
+  export GHL_APP_CLIENT_ID="${GHL_APP_CLIENT_ID:-sandbox-app-client}"
+  export GHL_APP_CLIENT_SECRET="${GHL_APP_CLIENT_SECRET:-sandbox-app-secret}"
+  export GHL_WEBHOOK_PUBLIC_KEY="${GHL_WEBHOOK_PUBLIC_KEY:-$(cat tools/keys/sample-ghl-webhook-ed25519-public.pem)}"
 fi
 export GHL_WEBHOOK_SECRET="${GHL_WEBHOOK_SECRET:-local-dev-ghl-secret}"
 export CLOUDTALK_WEBHOOK_SECRET="${CLOUDTALK_WEBHOOK_SECRET:-local-dev-cloudtalk-secret}"
@@ -50,6 +56,7 @@ trap cleanup EXIT INT TERM
 if [ "$use_sandbox" = 1 ]; then
   SANDBOX_ADDR="127.0.0.1:$sandbox_port" \
   SANDBOX_GHL_LOCATION_ID="$GHL_LOCATION_ID" \
+  SANDBOX_GHL_APP_ID="$GHL_APP_ID" \
   SANDBOX_BRIDGE_URL="${SANDBOX_BRIDGE_URL:-http://127.0.0.1:9000}" \
   SANDBOX_CLOUDTALK_WEBHOOK_SECRET="$CLOUDTALK_WEBHOOK_SECRET" \
     target/debug/sandbox &

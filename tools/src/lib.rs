@@ -9,6 +9,7 @@ pub mod backfill;
 pub mod bench;
 pub mod redrive;
 pub mod runtime_api;
+pub mod sample_key;
 pub mod sandbox;
 pub mod sender;
 pub mod simulation;

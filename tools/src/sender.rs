@@ -18,6 +18,10 @@ pub struct SendOptions {
     /// Replaces the sample's credential on `/api/cloudtalk-webhooks/` routes.
     pub cloudtalk_secret: Option<String>,
     pub timeout: Duration,
+    /// Samples signed by GHL (`x-ghl-signature`) are sent with a current `timestamp`, signed
+    /// again with the samples' test key ([`crate::sample_key`]); on by default, for the local
+    /// run, which trusts that key.
+    pub resign: bool,
 }
 
 /// The outcome of one event.
@@ -125,6 +129,20 @@ fn prepare(event: &Value, options: &SendOptions, expected: u16) -> Result<Prepar
         None
     };
     let mut headers = Vec::new();
+    let mut body = body;
+    let signed = event
+        .pointer("/headers/x-ghl-signature")
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.is_empty());
+    let mut signature = None;
+    if signed && options.resign && expected != 401 {
+        // GHL signs a fresh timestamp: the sample's is made current and signed again with the
+        // samples' test key (which the local run trusts).
+        if let Some((fresh, signed_again)) = crate::sample_key::refreshed(&body) {
+            body = fresh;
+            signature = Some(signed_again);
+        }
+    }
     if let Some(map) = event.get("headers").and_then(Value::as_object) {
         for (name, value) in map {
             let name = name.to_lowercase();
@@ -136,6 +154,9 @@ fn prepare(event: &Value, options: &SendOptions, expected: u16) -> Result<Prepar
             };
             // Samples that test refusals keep their wrong credential.
             let value = match (name.as_str(), secret, expected) {
+                ("x-ghl-signature", _, _) if signature.is_some() => {
+                    signature.clone().unwrap_or_default()
+                }
                 ("authorization", Some(s), e) if e != 401 => format!("Bearer {s}"),
                 ("x-webhook-secret", Some(s), e) if e != 401 => s.to_string(),
                 _ => value.to_string(),
@@ -261,6 +282,35 @@ mod tests {
             ghl_secret: Some("real-ghl".into()),
             cloudtalk_secret: Some("real-ct".into()),
             timeout: Duration::from_secs(1),
+            resign: true,
+        }
+    }
+
+    #[test]
+    fn signed_samples_are_sent_with_a_current_timestamp_and_signed_again() {
+        let body = r#"{"type":"INSTALL","timestamp":"2026-11-28T10:20:00.000Z"}"#;
+        let event = json!({"rawPath": "/api/ghl-webhooks/app-install",
+            "requestContext": {"http": {"method": "POST"}},
+            "headers": {"x-ghl-signature": "old"}, "body": body});
+        let signature = |p: &Prepared| {
+            p.headers
+                .iter()
+                .find(|(n, _)| n == "x-ghl-signature")
+                .map(|(_, v)| v.clone())
+        };
+        let sent = prepare(&event, &options(), 200).unwrap();
+        let text = String::from_utf8(sent.body.clone()).unwrap();
+        assert!(!text.contains("2026-11-28"), "{text}");
+        assert_eq!(signature(&sent), Some(crate::sample_key::sign(&sent.body)));
+        // As they are when asked, and on the samples that test a refusal.
+        let kept = SendOptions {
+            resign: false,
+            ..options()
+        };
+        for (options, expected) in [(kept, 200), (options(), 401)] {
+            let sent = prepare(&event, &options, expected).unwrap();
+            assert_eq!(sent.body, body.as_bytes());
+            assert_eq!(signature(&sent).as_deref(), Some("old"));
         }
     }
 

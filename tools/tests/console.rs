@@ -196,6 +196,7 @@ async fn the_proxy_records_what_other_senders_send_through_it() {
         ghl_secret: Some(GHL_SECRET.into()),
         cloudtalk_secret: Some(CLOUDTALK_SECRET.into()),
         timeout: Duration::from_secs(30),
+        resign: true,
     };
     let events = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events");
     let client = reqwest::Client::new();

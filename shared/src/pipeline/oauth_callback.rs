@@ -96,6 +96,18 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
             );
             page(StatusCode::BAD_REQUEST, "Installation failed", "The authorization code is invalid or was already used: start the installation again.")
         }
+        Err(Failure::Grant(OAuthError::NotConfigured)) => {
+            tracing::error!(
+                outcome = "failed",
+                error = "not_configured",
+                "oauth_callback"
+            );
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Installation failed",
+                "This deployment has no Marketplace app client (GHL_APP_CLIENT_ID, GHL_APP_CLIENT_SECRET).",
+            )
+        }
         Err(e) => {
             tracing::error!(outcome = "failed", detail = %e, "oauth_callback");
             page(

@@ -1,10 +1,12 @@
-//! `send-events [--base-url URL] [--ghl-secret S] [--cloudtalk-secret S] [PATH ...]`
+//! `send-events [--base-url URL] [--ghl-secret S] [--cloudtalk-secret S] [--keep-signatures] [PATH ...]`
 //!
 //! Posts each event file (default: everything under `events/`) to the bridge and prints the
 //! status of each and a summary; a progress bar shows when there are many. The credentials
 //! default to `GHL_WEBHOOK_SECRET` / `CLOUDTALK_WEBHOOK_SECRET` (first value), else the samples'
-//! own; the base URL to `BRIDGE_URL`, else `http://127.0.0.1:9000`. Exits 1 when any event did
-//! not get the status its file name expects.
+//! own; the base URL to `BRIDGE_URL`, else `http://127.0.0.1:9000`. Samples signed by GHL get
+//! a current timestamp and are signed again with the samples' test key, which the local run
+//! trusts (`--keep-signatures` sends them as they are). Exits 1 when any event did not get the
+//! status its file name expects.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -22,7 +24,7 @@ fn first_secret(var: &str) -> Option<String> {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: send-events [--base-url URL] [--ghl-secret S] [--cloudtalk-secret S] [PATH ...]"
+        "usage: send-events [--base-url URL] [--ghl-secret S] [--cloudtalk-secret S] [--keep-signatures] [PATH ...]"
     );
     std::process::exit(2)
 }
@@ -35,6 +37,7 @@ async fn main() {
         ghl_secret: first_secret("GHL_WEBHOOK_SECRET"),
         cloudtalk_secret: first_secret("CLOUDTALK_WEBHOOK_SECRET"),
         timeout: Duration::from_secs(120),
+        resign: true,
     };
     let mut paths = Vec::new();
     let mut args = std::env::args().skip(1);
@@ -45,6 +48,7 @@ async fn main() {
             "--cloudtalk-secret" => {
                 options.cloudtalk_secret = Some(args.next().unwrap_or_else(|| usage()))
             }
+            "--keep-signatures" => options.resign = false,
             "-h" | "--help" => usage(),
             other if other.starts_with("--") => usage(),
             other => paths.push(PathBuf::from(other)),

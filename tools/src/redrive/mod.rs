@@ -231,30 +231,8 @@ impl Destination for SqsDestination {
             .await;
         match answer {
             Ok(answer) => {
-                for ok in answer.successful() {
-                    if let Some(r) = ok
-                        .id()
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|i| results.get_mut(i))
-                    {
-                        *r = Ok(());
-                    }
-                }
-                for failed in answer.failed() {
-                    if let Some(r) = failed
-                        .id()
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|i| results.get_mut(i))
-                    {
-                        *r = Err(format!(
-                            "{}: {}",
-                            failed.code(),
-                            failed.message().unwrap_or_default()
-                        ));
-                    }
-                }
+                let succeeded = answer.successful().iter().map(|ok| ok.id());
+                entry_results(&mut results, succeeded, answer.failed());
             }
             Err(e) => {
                 let reason = format!("SendMessageBatch: {}", DisplayErrorContext(&e));
@@ -262,6 +240,26 @@ impl Destination for SqsDestination {
             }
         }
         results
+    }
+}
+
+/// Sets each entry's result from an SQS batch answer: entries are identified by their index.
+fn entry_results<'a>(
+    results: &mut [Result<(), String>],
+    succeeded: impl Iterator<Item = &'a str>,
+    failed: &[aws_sdk_sqs::types::BatchResultErrorEntry],
+) {
+    let mut set = |id: &str, result: Result<(), String>| {
+        if let Some(slot) = id.parse::<usize>().ok().and_then(|i| results.get_mut(i)) {
+            *slot = result;
+        }
+    };
+    for id in succeeded {
+        set(id, Ok(()));
+    }
+    for entry in failed {
+        let reason = format!("{}: {}", entry.code(), entry.message().unwrap_or_default());
+        set(entry.id(), Err(reason));
     }
 }
 
@@ -409,30 +407,8 @@ impl DeadLetterQueue {
             .await
         {
             Ok(answer) => {
-                for ok in answer.successful() {
-                    if let Some(r) = ok
-                        .id()
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|i| results.get_mut(i))
-                    {
-                        *r = Ok(());
-                    }
-                }
-                for failed in answer.failed() {
-                    if let Some(r) = failed
-                        .id()
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|i| results.get_mut(i))
-                    {
-                        *r = Err(format!(
-                            "{}: {}",
-                            failed.code(),
-                            failed.message().unwrap_or_default()
-                        ));
-                    }
-                }
+                let succeeded = answer.successful().iter().map(|ok| ok.id());
+                entry_results(&mut results, succeeded, answer.failed());
             }
             Err(e) => {
                 let reason = format!("DeleteMessageBatch: {}", DisplayErrorContext(&e));

@@ -682,6 +682,7 @@ pub async fn send_sample(
         ghl_secret: console.ghl_webhook_secret.clone(),
         cloudtalk_secret: sandbox.inner.config.cloudtalk_webhook_secret.clone(),
         timeout: Duration::from_secs(60),
+        resign: true,
     };
     let sent = sender::send(&sandbox.inner.http, &options, &file).await;
     let answer = sent.status.map(|status| (status, sent.answer));

@@ -12,7 +12,8 @@
 //!
 //! Codes come from [`Sandbox::authorize`] (`POST /sandbox/oauth/authorize`), which plays the
 //! user approving the install and can send the app's signed `INSTALL` webhooks to the bridge
-//! (the key's public half is at `GET /sandbox/webhook-public-key`). Access tokens it issues are
+//! (signed with the samples' test key, whose public half is at `GET
+//! /sandbox/webhook-public-key`). Access tokens it issues are
 //! accepted by the GHL API until they expire ([`Sandbox::expire_access_tokens`] ends them all).
 
 use std::collections::BTreeMap;
@@ -22,6 +23,18 @@ use serde_json::{json, Value};
 
 use super::api::{Call, Outcome, Reply};
 use super::Sandbox;
+
+/// A code that never expires: the location install of `events/oauth-callback/install.json`
+/// (location `loc_new456` of agency `comp_789`), so that sample works in every local run.
+pub const DEMO_INSTALL_CODE: &str = "sandbox-demo-install";
+
+fn demo_install() -> Authorization {
+    Authorization {
+        location_id: Some("loc_new456".into()),
+        company_id: Some("comp_789".into()),
+        ..Authorization::default()
+    }
+}
 
 /// How long issued access tokens live, as GHL's (about a day).
 const ACCESS_TTL_SECS: i64 = 86_399;
@@ -205,13 +218,16 @@ pub(crate) fn token(call: &mut Call) -> Outcome {
     match fields.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {
             let code = fields.get("code").cloned().unwrap_or_default();
-            let install = oauth.codes.remove(&code).ok_or_else(|| {
-                oauth_error(
-                    400,
-                    "invalid_grant",
-                    "Invalid grant: authorization code is invalid",
-                )
-            })?;
+            let standing = (code == DEMO_INSTALL_CODE).then(demo_install);
+            let install = standing
+                .or_else(|| oauth.codes.remove(&code))
+                .ok_or_else(|| {
+                    oauth_error(
+                        400,
+                        "invalid_grant",
+                        "Invalid grant: authorization code is invalid",
+                    )
+                })?;
             oauth.exchanges += 1;
             let who = install
                 .location_id
@@ -355,22 +371,15 @@ impl Sandbox {
         }
     }
 
-    /// The public key (PEM) the sandbox signs GHL webhooks with: the bridge's
-    /// `GHL_WEBHOOK_PUBLIC_KEY` for a local run.
+    /// The public key (PEM) the sandbox signs GHL webhooks with (the samples' test key): the
+    /// bridge's `GHL_WEBHOOK_PUBLIC_KEY` for a local run.
     pub fn webhook_public_key(&self) -> String {
-        use ed25519_dalek::pkcs8::EncodePublicKey;
-        signing_key(self.inner.config.seed)
-            .verifying_key()
-            .to_public_key_pem(Default::default())
-            .unwrap_or_default()
+        crate::sample_key::PUBLIC_PEM.to_string()
     }
 
     /// Signs `body` as GHL signs its webhooks (`X-GHL-Signature`, Ed25519, base64).
     pub fn sign_webhook(&self, body: &str) -> String {
-        use base64::Engine;
-        use ed25519_dalek::Signer;
-        let signature = signing_key(self.inner.config.seed).sign(body.as_bytes());
-        base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
+        crate::sample_key::sign(body.as_bytes())
     }
 
     fn send_install_webhooks(&self, install: &Authorization) {
@@ -411,11 +420,4 @@ impl Sandbox {
             });
         }
     }
-}
-
-/// The sandbox's webhook signing key, derived from its seed (stable across restarts).
-fn signing_key(seed: u64) -> ed25519_dalek::SigningKey {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("sandbox-ghl-webhook-key-{seed}").as_bytes());
-    ed25519_dalek::SigningKey::from_bytes(&digest.into())
 }
