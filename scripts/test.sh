@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs moto (a DynamoDB-compatible server)
 # into .venv and Chromium (for the console's browser test) when they are missing, starts moto
-# on a free local port, runs every Rust test against it, stops it.
+# on a free local port (with DynamoDB's per-item atomicity: scripts/moto_server.py), runs every
+# Rust test against it, stops it.
 # Extra arguments go to `cargo test` (e.g. `scripts/test.sh new_contact`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,8 @@ scripts/chromium.sh || true
 
 mkdir -p target
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" > target/moto_server.log 2>&1 &
+# moto's server, with DynamoDB's item operations atomic as in AWS (see scripts/moto_server.py).
+"$venv/bin/python" scripts/moto_server.py -H 127.0.0.1 -p "$port" > target/moto_server.log 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
