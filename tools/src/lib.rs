@@ -13,4 +13,5 @@ pub mod sample_key;
 pub mod sandbox;
 pub mod sender;
 pub mod simulation;
+pub mod stack_outputs;
 pub mod tenants;

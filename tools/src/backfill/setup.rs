@@ -17,7 +17,6 @@ use bridge::environment::Environment;
 use bridge::local_store::LocalStore;
 use bridge::secrets::{Lookup, SecretStore, Secrets, SecretsManagerSource};
 use bridge::{Backends, Deps};
-use serde_json::Value;
 
 /// Where the settings come from, beyond the environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,18 +48,8 @@ const OUTPUTS: [(&str, &str); 4] = [
 /// The settings in a stack's outputs: a list of `{OutputKey, OutputValue}` (or the whole
 /// `describe-stacks` answer).
 pub fn stack_settings(text: &str) -> Result<Vec<(&'static str, String)>, String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let outputs = value
-        .pointer("/Stacks/0/Outputs")
-        .unwrap_or(&value)
-        .as_array()
-        .ok_or("expected a list of outputs (describe-stacks --query 'Stacks[0].Outputs')")?;
-    let output = |key: &str| {
-        outputs.iter().find_map(|o| {
-            let matches = o.get("OutputKey").and_then(Value::as_str) == Some(key);
-            matches.then(|| o.get("OutputValue").and_then(Value::as_str))?
-        })
-    };
+    let outputs = crate::stack_outputs::read(text)?;
+    let output = |key: &str| outputs.get(key);
     let settings: Vec<(&'static str, String)> = OUTPUTS
         .iter()
         .filter_map(|(key, name)| output(key).map(|v| (*name, v.to_string())))

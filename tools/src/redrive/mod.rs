@@ -567,21 +567,11 @@ pub async fn redrive(
 /// The queues' URLs from flags, then a stack's outputs (`DeadLetterQueueUrl`,
 /// `RetryQueueUrl`), then the environment (`DEAD_LETTER_QUEUE_URL`, `RETRY_QUEUE_URL`).
 pub fn stack_queue_urls(text: &str) -> Result<(Option<String>, Option<String>), String> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let outputs = value
-        .pointer("/Stacks/0/Outputs")
-        .unwrap_or(&value)
-        .as_array()
-        .ok_or("expected a list of outputs (describe-stacks --query 'Stacks[0].Outputs')")?;
-    let output = |key: &str| {
-        outputs.iter().find_map(|o| {
-            let matches = o.get("OutputKey").and_then(serde_json::Value::as_str) == Some(key);
-            matches
-                .then(|| o.get("OutputValue").and_then(serde_json::Value::as_str))?
-                .map(str::to_string)
-        })
-    };
-    Ok((output("DeadLetterQueueUrl"), output("RetryQueueUrl")))
+    let mut outputs = crate::stack_outputs::read(text)?;
+    Ok((
+        outputs.remove("DeadLetterQueueUrl"),
+        outputs.remove("RetryQueueUrl"),
+    ))
 }
 
 #[cfg(test)]
