@@ -80,11 +80,16 @@ impl Backends {
                 _ => Some(local()),
             };
         let retry_queue: Arc<dyn RetryQueue> = match (&config.retry_queue_url, aws) {
-            (Some(url), Some(aws)) => Arc::new(SqsRetryQueue::new(
-                aws_sdk_sqs::Client::new(aws),
-                url.clone(),
-                config.dead_letter_queue_url.clone(),
-            )),
+            // A message never exceeds SQS's classic 256 KiB: larger bodies are kept in the
+            // state table and queued by reference.
+            (Some(url), Some(aws)) => Arc::new(crate::retry_queue::Offloading {
+                inner: Arc::new(SqsRetryQueue::new(
+                    aws_sdk_sqs::Client::new(aws),
+                    url.clone(),
+                    config.dead_letter_queue_url.clone(),
+                )),
+                state: state.clone(),
+            }),
             _ => Arc::new(NoRetryQueue),
         };
         Self {

@@ -14,10 +14,12 @@
 //!   writes), [`startup`] (what a function checks before serving), [`idempotency`],
 //!   [`local_store`] (the embedded store file), [`deps`] (the wiring);
 //! - the application: [`endpoint`] (what a handler is), [`resolve`] (finding or creating the
-//!   contact on the other side), [`handlers`] (one per endpoint, bound to the registry);
+//!   contact on the other side), [`handlers`] (one per endpoint, bound to the registry),
+//!   [`admission`] (who an event is for and whether it may act: one decision for every way in);
 //! - delivery: [`pipeline`] (auth, parse once, apply once, queue or park, the one HTTP answer
 //!   and log line; health) and [`worker`] (the retry queue's consumer).
 
+pub mod admission;
 pub mod aws;
 pub mod clients;
 pub mod clock;

@@ -26,8 +26,10 @@ use crate::tenants::{now_text, CompanyRecord, GhlAuth, Tenant, TenantStatus, Ten
 pub const REFRESH_BEFORE_MS: i64 = 5 * 60 * 1000;
 /// How long one container may hold a refresh.
 pub const REFRESH_LEASE_MS: i64 = 30_000;
-/// How long a container waits for another's refresh.
-const WAIT_FOR_REFRESH: Duration = Duration::from_secs(8);
+/// How long a container waits for another's refresh (one takes well under a second); then the
+/// event waits on the retry queue instead, so a lease held by a container that died costs no
+/// request its answer.
+const WAIT_FOR_REFRESH: Duration = Duration::from_secs(3);
 
 /// What GHL's token endpoint granted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +62,9 @@ pub enum OAuthError {
     Refused(u16, String),
     #[error("the app's OAuth client is not configured (GHL_APP_CLIENT_ID, GHL_APP_CLIENT_SECRET)")]
     NotConfigured,
+    /// The install was retired (uninstalled, or disabled by an operator): no token is renewed.
+    #[error("the install was retired")]
+    Retired,
 }
 
 /// The app's OAuth client.
@@ -98,11 +103,17 @@ impl<'a> OAuthClient<'a> {
         }
     }
 
+    /// Posts a form. `spends` says the request uses up a single-use credential (a refresh
+    /// token, an authorization code): then anything after the request may have been sent (a
+    /// 5xx, a timeout, a dropped connection) is **outcome unknown**, since GHL may have rotated
+    /// the token before failing to answer. Only a refusal before sending (no connection) or
+    /// GHL's own refusal (4xx, 429) means nothing happened.
     async fn post(
         &self,
         path: &str,
         body: String,
         bearer: Option<&str>,
+        spends: bool,
     ) -> Result<Value, OAuthError> {
         let mut request = self
             .http
@@ -130,6 +141,7 @@ impl<'a> OAuthClient<'a> {
         match status {
             200..=299 => Ok(value),
             400 | 401 if text.contains("invalid_grant") => Err(OAuthError::InvalidGrant),
+            500..=599 if spends => Err(OAuthError::OutcomeUnknown(format!("HTTP {status}"))),
             429 | 500..=599 => Err(OAuthError::Unavailable(format!("HTTP {status}"))),
             _ => {
                 let message = value
@@ -188,7 +200,7 @@ impl<'a> OAuthClient<'a> {
             ("code", code),
         ];
         fields.extend(redirect_uri.map(|uri| ("redirect_uri", uri)));
-        let value = self.post("/oauth/token", form(&fields), None).await?;
+        let value = self.post("/oauth/token", form(&fields), None, true).await?;
         Self::grant(&value)
     }
 
@@ -201,7 +213,7 @@ impl<'a> OAuthClient<'a> {
             ("refresh_token", refresh_token),
             ("user_type", user_type),
         ];
-        let value = self.post("/oauth/token", form(&fields), None).await?;
+        let value = self.post("/oauth/token", form(&fields), None, true).await?;
         Self::grant(&value)
     }
 
@@ -214,7 +226,12 @@ impl<'a> OAuthClient<'a> {
     ) -> Result<Grant, OAuthError> {
         let fields = [("companyId", company_id), ("locationId", location_id)];
         let value = self
-            .post("/oauth/locationToken", form(&fields), Some(company_token))
+            .post(
+                "/oauth/locationToken",
+                form(&fields),
+                Some(company_token),
+                false,
+            )
             .await?;
         Self::grant(&value)
     }
@@ -232,7 +249,9 @@ impl<'a> OAuthClient<'a> {
         ];
         fields.extend(location_id.map(|l| ("locationId", l)));
         fields.extend(company_id.map(|c| ("companyId", c)));
-        let value = self.post("/oauth/reconnect", form(&fields), None).await?;
+        let value = self
+            .post("/oauth/reconnect", form(&fields), None, false)
+            .await?;
         let code = text(&value, "authorizationCode")
             .ok_or_else(|| OAuthError::Refused(200, "no authorizationCode in the answer".into()))?;
         self.exchange_code(&code, None).await
@@ -248,6 +267,10 @@ impl From<OAuthError> for BridgeError {
                     .into(),
             },
             OAuthError::NotConfigured => BridgeError::Config(e.to_string()),
+            OAuthError::Retired => BridgeError::Forbidden {
+                code: "tenant_disabled",
+                message: "the install was retired".into(),
+            },
             OAuthError::Refused(..) => BridgeError::TenantUnavailable {
                 code: "oauth_refused",
                 message: e.to_string(),
@@ -313,9 +336,9 @@ async fn renew(deps: &Deps, tenant: &Tenant) -> Result<String, BridgeError> {
                 .clone()
                 .ok_or_else(|| BridgeError::Config("the tenant has no token".into()));
         }
-        if current.record.status == TenantStatus::ReauthorizationRequired {
-            return Err(OAuthError::InvalidGrant.into());
-        }
+        // The status is read again here, where the refresh is claimed: a tenant disabled or
+        // uninstalled meanwhile renews nothing (and so never raises the reauthorization alarm).
+        current.may_act()?;
         let leased = current
             .record
             .refresh_started_at_ms
@@ -366,7 +389,8 @@ async fn refresh_claimed(
             }
             tenant.record.token_expires_at_ms = Some(now + grant.expires_in_secs * 1000);
             tenant.record.refresh_unknown_since_ms = None;
-            tenant.record.status = TenantStatus::Active;
+            // The status is left as it is: only an install or `tenants enable` makes a tenant
+            // active, and a renewal only ever takes that away (`invalid_grant`).
             // Written first: a refresh token that is not kept is a lost install.
             tenants
                 .save(&tenant, Some(tenant.version))
@@ -452,8 +476,10 @@ async fn company_token(
         let Some((mut record, version, access, refresh)) = found else {
             return Err(OAuthError::InvalidGrant);
         };
-        if record.status == TenantStatus::ReauthorizationRequired {
-            return Err(OAuthError::InvalidGrant);
+        match record.status {
+            TenantStatus::ReauthorizationRequired => return Err(OAuthError::InvalidGrant),
+            TenantStatus::Disabled => return Err(OAuthError::Retired),
+            _ => {}
         }
         if let Some(access) = access.clone().filter(|_| {
             record
@@ -517,7 +543,6 @@ async fn refresh_company(
             let new_refresh = grant.refresh_token.clone().or(refresh).unwrap_or_default();
             record.token_expires_at_ms = Some(now + grant.expires_in_secs * 1000);
             record.refresh_unknown_since_ms = None;
-            record.status = TenantStatus::Active;
             saved(&record, &grant.access_token, &new_refresh).await?;
             Ok(grant.access_token)
         }

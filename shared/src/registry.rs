@@ -136,7 +136,7 @@ pub static REGISTRY: [Entry; 13] = [
 ];
 
 /// The Marketplace app's install and uninstall events: they create and retire tenants, so
-/// they are not for a tenant themselves (see [`crate::pipeline::tenancy`]). Its route is the
+/// they are not for a tenant themselves (see [`crate::admission`]). Its route is the
 /// app's one webhook URL, where every other event type arrives too (and is applied by its own
 /// endpoint's handler), so its Lambda uses the contact map as they do.
 const APP_INSTALL: Entry = Entry {

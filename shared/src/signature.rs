@@ -40,6 +40,20 @@ PQe7z0cvj7aE4B+Ax1ZoZGPzpJlZtGXCsu9aTEGEnKzmsFqwcSsnw3JB31IGKAyk
 T1hhTiaCeIY/OwwwNUY2yvcCAwEAAQ==
 -----END PUBLIC KEY-----";
 
+/// How a request proved who sent it. Recorded on a queued event, so that the retry worker applies
+/// it only as far as the credential it was received with allows (an install needs
+/// [`Credential::Signature`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credential {
+    /// A valid GHL Marketplace signature (the body's timestamp must still be fresh).
+    Signature,
+    /// One of the sender's shared webhook secrets.
+    Secret,
+    /// No credential configured and the local-only switch is on.
+    LocalInsecure,
+}
+
 /// How far a signed body's `timestamp` may be from now.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
@@ -206,7 +220,7 @@ pub fn timestamp_freshness(body: &serde_json::Value, now: i64) -> Freshness {
     if secs > 100_000_000_000 {
         secs /= 1000;
     }
-    match now - secs {
+    match now.saturating_sub(secs) {
         age if age > MAX_CLOCK_SKEW_SECS => Freshness::Stale,
         age if age < -MAX_CLOCK_SKEW_SECS => Freshness::Future,
         _ => Freshness::Fresh,
@@ -258,5 +272,8 @@ mod tests {
         );
         assert_eq!(at(json!(1_795_860_000_000i64), now), Freshness::Fresh);
         assert_eq!(at(json!("yesterday"), now), Freshness::Unreadable);
+        // Extreme values are compared, never overflowed.
+        assert_eq!(at(json!(i64::MIN), now), Freshness::Stale);
+        assert_eq!(at(json!(i64::MAX), i64::MIN), Freshness::Future);
     }
 }

@@ -22,6 +22,7 @@ use std::time::Duration;
 use crate::clients::CallCounts;
 use crate::deadline::Deadline;
 use crate::deps::Deps;
+use crate::error::BridgeError;
 use crate::payload::NamedContacts;
 use crate::pipeline::apply::{apply_once, defer, Handled};
 use crate::retry_queue::{QueuedEvent, MAX_QUEUE_DELAY_SECS};
@@ -69,41 +70,75 @@ async fn park_unreadable(deps: &Deps, event: &QueuedEvent, reason: String) -> Wo
     }
 }
 
-/// Runs one queued event, for its tenant.
-pub async fn process(deps: &Deps, event: QueuedEvent) -> WorkerResult {
-    let Some(location) = event.tenant.clone() else {
-        return process_for(deps, event).await;
-    };
-    let tenant = match &deps.tenants {
-        Some(tenants) => tenants.get(&location).await,
-        None => {
-            return park_unreadable(
-                deps,
-                &event,
-                format!("tenant {location}: no tenant registry"),
-            )
-            .await
-        }
-    };
-    match tenant {
-        Ok(Some(tenant)) => match crate::oauth::ghl_token(deps, &tenant).await {
-            Ok(token) => process_for(&deps.for_tenant(&tenant, token), event).await,
-            Err(e) => match defer(deps, event, e).await {
-                Ok(Handled::Queued { delay_secs, .. }) => WorkerResult::Requeued { delay_secs },
-                Ok(Handled::Parked { reason, .. }) => WorkerResult::Parked { reason },
-                Ok(_) => WorkerResult::Done { duplicate: false },
-                Err(e) => WorkerResult::Failed {
-                    message: e.public_message(),
-                },
-            },
-        },
-        Ok(None) => {
-            park_unreadable(deps, &event, format!("tenant {location} is not registered")).await
-        }
+/// What [`defer`] made of a failure, as the worker reports it.
+async fn deferred(deps: &Deps, event: QueuedEvent, error: BridgeError) -> WorkerResult {
+    match defer(deps, event, error).await {
+        Ok(Handled::Queued { delay_secs, .. }) => WorkerResult::Requeued { delay_secs },
+        Ok(Handled::Parked { reason, .. }) => WorkerResult::Parked { reason },
+        Ok(_) => WorkerResult::Done { duplicate: false },
         Err(e) => WorkerResult::Failed {
-            message: e.to_string(),
+            message: e.public_message(),
         },
     }
+}
+
+/// Runs one queued event, for its tenant. It passes admission again first (see
+/// [`crate::admission::readmit`]): its tenant, read now, must exist and be active, and the
+/// credential it was received with must allow what it does. An event that may not act is
+/// parked with the reason (`tenant_disabled`, `unknown_tenant`, ...): never applied, never
+/// dropped, so that it can be redriven once its tenant is served again.
+pub async fn process(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
+    let (id, attempt) = (event.endpoint, event.attempt);
+    if let Err(reason) = crate::retry_queue::load_body(deps.state.as_ref(), &mut event).await {
+        let result = park_unreadable(deps, &event, reason).await;
+        return logged(deps, id, attempt, &event.body, result);
+    }
+    let admitted = match crate::admission::check_credential(event.endpoint, event.credential) {
+        Ok(()) => crate::admission::readmit(deps, event.tenant.as_deref()).await,
+        Err(e) => Err(e),
+    };
+    let body = event.body.clone();
+    let tenancy = match admitted {
+        Ok(tenancy) => tenancy,
+        Err(e) if e.is_retryable() => {
+            let result = deferred(deps, event, e).await;
+            return logged(deps, id, attempt, &body, result);
+        }
+        Err(e) => {
+            let reason = format!("{}: {}", e.code(), e.public_message());
+            let result = park_unreadable(deps, &event, reason).await;
+            return logged(deps, id, attempt, &body, result);
+        }
+    };
+    match crate::admission::deployment(deps, &tenancy).await {
+        Ok(Some(tenant_deps)) => process_for(&tenant_deps, event).await,
+        Ok(None) => process_for(deps, event).await,
+        Err(e) => {
+            let result = deferred(deps, event, e).await;
+            logged(deps, id, attempt, &body, result)
+        }
+    }
+}
+
+/// The `retry` line of an event that was not admitted to an attempt.
+fn logged(
+    deps: &Deps,
+    id: crate::registry::EndpointId,
+    attempt: u32,
+    body: &str,
+    result: WorkerResult,
+) -> WorkerResult {
+    let named = serde_json::from_str(body)
+        .map(|b| crate::payload::named_contacts(id, &b))
+        .unwrap_or_default();
+    let metrics = crate::telemetry::retry_metrics(deps.config.metrics_namespace.as_deref());
+    let line = RetryLine {
+        calls: CallCounts::default(),
+        ids: named,
+        metrics: metrics.as_deref(),
+    };
+    log(id, attempt, &result, &line);
+    result
 }
 
 /// Runs one queued event with `deps` (its tenant's).
@@ -146,14 +181,7 @@ async fn process_for(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
         Ok(_) => WorkerResult::Done { duplicate: false },
         // Retried when it can succeed later; refused for good (e.g. a contact CloudTalk no
         // longer has): parked, never dropped.
-        Err(error) => match defer(deps, event, error).await {
-            Ok(Handled::Queued { delay_secs, .. }) => WorkerResult::Requeued { delay_secs },
-            Ok(Handled::Parked { reason, .. }) => WorkerResult::Parked { reason },
-            Ok(_) => WorkerResult::Done { duplicate: false },
-            Err(e) => WorkerResult::Failed {
-                message: e.public_message(),
-            },
-        },
+        Err(error) => deferred(deps, event, error).await,
     };
     let calls = deps.calls.counts().since(calls_before);
     let metrics = crate::telemetry::retry_metrics(deps.config.metrics_namespace.as_deref());
@@ -239,20 +267,30 @@ pub async fn handle_batch(
             unreached += 1;
             true
         } else {
-            match record
-                .body
-                .as_deref()
-                .and_then(|b| serde_json::from_str::<QueuedEvent>(b).ok())
-            {
-                Some(event) => {
+            let body = record.body.as_deref().unwrap_or_default();
+            match serde_json::from_str::<QueuedEvent>(body) {
+                Ok(event) => {
                     let deadline = Deadline::after(per_message.saturating_sub(REQUEUE_RESERVE));
                     let deadline = until.map_or(deadline, |u| deadline.min(u));
                     let result = deadline.scope(process(deps, event)).await;
                     matches!(result, WorkerResult::Failed { .. })
                 }
-                None => {
-                    tracing::error!(message_id = %id, "retry queue message is not a queued event; dropped");
-                    false
+                // Written by another version (a rollback, a field it does not know) or by
+                // hand: kept, as it is, on the dead-letter queue with the reason, never
+                // deleted unread.
+                Err(e) => {
+                    let reason =
+                        format!("the message is not a queued event this version reads: {e}");
+                    let parked = deps.retry_queue.park_raw(body, &reason).await;
+                    match &parked {
+                        Ok(()) => {
+                            tracing::error!(message_id = %id, outcome = "parked", reason = %reason, "retry")
+                        }
+                        Err(e) => {
+                            tracing::error!(message_id = %id, outcome = "failed", detail = %e, "retry: an unreadable message could not be parked; SQS delivers it again")
+                        }
+                    }
+                    parked.is_err()
                 }
             }
         };

@@ -588,3 +588,74 @@ fn the_bench_base_lines_are_built_with_the_functions_profile() {
         "tools/bench-fns/Cargo.toml's [profile.release] must be the root one"
     );
 }
+
+/// The managed policies of a function that grant `action` on `table`.
+fn grants_on(t: &Template, props: &Value, action: &str, table: &str) -> bool {
+    t.policy_references(props).into_iter().any(|name| {
+        if t.type_of(&name) != Some("AWS::IAM::ManagedPolicy") {
+            return false;
+        }
+        let document = &t.resource(&name).unwrap()["Properties"]["PolicyDocument"];
+        document["Statement"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .any(|statement| {
+                let listed = match &statement["Action"] {
+                    Value::Sequence(list) => list.iter().any(|a| a.as_str() == Some(action)),
+                    other => other.as_str() == Some(action),
+                };
+                let mut resources = BTreeSet::new();
+                references(&statement["Resource"], &mut resources);
+                listed && resources.contains(table)
+            })
+    })
+}
+
+/// An agency's uninstall retires every tenant it served, which needs a listing of the tenants
+/// table: every function that can apply an install event holds it. A Marketplace app has one
+/// webhook URL, which may be any GHL route (each applies every Marketplace type, installs
+/// included), and an install queued for another attempt is applied by the retry worker.
+#[test]
+fn every_function_that_can_apply_an_install_may_list_the_tenants() {
+    let t = Template::load();
+    let appliers: BTreeSet<&str> = bridge::registry::REGISTRY
+        .iter()
+        .filter(|e| e.sender == bridge::registry::Sender::GoHighLevel)
+        .map(|e| e.name)
+        .chain([bridge::worker::FUNCTION])
+        .collect();
+    assert!(appliers.contains("ghl-app-install") && appliers.contains("retry-worker"));
+    for (id, props) in t.functions() {
+        let binary = t.binary(id);
+        if appliers.contains(binary.as_str()) {
+            assert!(
+                grants_on(&t, props, "dynamodb:Scan", "TenantsTable"),
+                "{id} ({binary}) can apply an agency's uninstall but may not list the tenants"
+            );
+        }
+    }
+}
+
+/// Every queue states its message size: what the bridge sends must fit whatever the account's
+/// default is.
+#[test]
+fn the_queues_state_a_message_size_the_bridge_fits_in() {
+    let t = Template::load();
+    let queues: Vec<(&str, &Value)> = t
+        .resources()
+        .iter()
+        .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::SQS::Queue"))
+        .map(|(id, r)| (id.as_str().unwrap(), r))
+        .collect();
+    assert!(queues.len() >= 2);
+    for (id, queue) in queues {
+        let size = queue["Properties"]["MaximumMessageSize"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{id} does not set MaximumMessageSize"));
+        assert!(
+            size as usize >= bridge::retry_queue::MAX_MESSAGE_BYTES + 4096,
+            "{id}: {size} bytes leave no room for the bridge's messages and their attributes"
+        );
+    }
+}

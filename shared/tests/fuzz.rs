@@ -88,6 +88,35 @@ proptest! {
         prop_assert_eq!(a, bridge::idempotency::event_key(bridge::EndpointId::GhlNewTag, &value));
     }
 
+    /// Durations, counts and timestamps at and past the limits of their types: read with
+    /// checked arithmetic, never wrapped, never a panic (debug builds check overflow).
+    #[test]
+    fn numbers_at_their_limits_never_overflow(
+        parts in prop::collection::vec(prop_oneof![any::<u64>(), Just(u64::MAX), Just(u64::MAX / 60), 0u64..100], 1..4),
+        float in prop_oneof![any::<f64>(), Just(f64::MAX), Just(1.0e300), Just(-1.0)],
+        signed in prop_oneof![any::<i64>(), Just(i64::MIN), Just(i64::MAX)],
+        now in prop_oneof![any::<i64>(), Just(i64::MIN), Just(i64::MAX), Just(1_795_860_000i64)],
+        page in prop_oneof![any::<u64>(), Just(u64::MAX), Just(u64::from(u32::MAX) + 1)],
+    ) {
+        let text: Vec<String> = parts.iter().map(u64::to_string).collect();
+        let body = serde_json::json!({
+            "call_id": 1, "external_number": "+393331234567",
+            "talking_time": text.join(":"), "waiting_time": float, "duration": signed,
+            "campaign_status": "done", "campaign_name": "c",
+            "_bridge_page": {"tagId": "t", "page": page},
+        });
+        let call = cloudtalk::parse_call(&body);
+        for secs in [call.talking_secs, call.waiting_secs, call.duration_secs].into_iter().flatten() {
+            prop_assert!(secs <= cloudtalk::MAX_DURATION_SECS);
+        }
+        let _ = bridge::mapping::cloudtalk_to_ghl::call_ended_note(&call, Some("+393331234567"));
+        let _ = bridge::mapping::cloudtalk_to_ghl::call_outcome(&call);
+        let _ = bridge::handlers::handler(bridge::EndpointId::CloudtalkCampaignStatusChange).prepare(&body);
+        for ts in [serde_json::json!(signed), serde_json::json!(signed.to_string()), serde_json::json!(float)] {
+            let _ = bridge::signature::timestamp_freshness(&serde_json::json!({"timestamp": ts}), now);
+        }
+    }
+
     #[test]
     fn phone_normalisation_never_panics(raw in ".{0,60}", region in "[A-Za-z]{0,3}") {
         if let Ok(e164) = bridge::phone::to_e164(&raw, Some(&region)) {

@@ -16,6 +16,7 @@ fn batch(n: usize) -> SqsEvent {
                 endpoint: EndpointId::GhlNewNote,
                 body: json!({"contact": {"id": "ghl_123456", "phone": "+393501234567"}, "note": {"body": format!("n{i}")}})
                     .to_string(),
+                body_ref: None,
                 key: format!("ghl-new-note#body#{i}"),
                 attempt: 0,
                 first_received_at: "2026-12-01T10:00:00Z".into(),
@@ -23,6 +24,7 @@ fn batch(n: usize) -> SqsEvent {
                 parked_at: None,
                 not_before_ms: None,
                 tenant: None,
+                credential: None,
             };
             let mut m = SqsMessage::default();
             m.message_id = Some(format!("m{i}"));

@@ -174,6 +174,14 @@ impl RetryQueue for SimQueue {
         Ok(())
     }
 
+    /// The simulated queue carries typed events only, so the worker never meets a message it
+    /// cannot read; one would be a fault of the simulation, reported as a failure.
+    async fn park_raw(&self, _: &str, reason: &str) -> Result<(), StoreError> {
+        Err(StoreError::new(format!(
+            "the simulated queue holds only queued events: {reason}"
+        )))
+    }
+
     fn kind(&self) -> &'static str {
         "simulated-sqs"
     }

@@ -53,6 +53,7 @@ async fn parked_queue(endpoint: &str) -> String {
     let event = QueuedEvent {
         endpoint: EndpointId::GhlNewTag,
         body: r#"{"contact": {"id": "ghl_9"}, "tag": {"name": "VIP"}}"#.into(),
+        body_ref: None,
         key: "console-parked".into(),
         attempt: 8,
         first_received_at: "2026-11-30T10:00:00Z".into(),
@@ -60,6 +61,7 @@ async fn parked_queue(endpoint: &str) -> String {
         parked_at: None,
         not_before_ms: None,
         tenant: None,
+        credential: None,
     };
     SqsRetryQueue::new(sqs, retry, Some(dlq.clone()))
         .park(

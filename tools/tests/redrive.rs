@@ -46,6 +46,7 @@ fn event(endpoint: EndpointId, key: &str) -> QueuedEvent {
     QueuedEvent {
         endpoint,
         body: format!(r#"{{"contact": {{"id": "{key}"}}, "tag": {{"name": "VIP"}}}}"#),
+        body_ref: None,
         key: key.to_string(),
         attempt: 3,
         first_received_at: "2026-11-30T10:00:00Z".into(),
@@ -53,6 +54,7 @@ fn event(endpoint: EndpointId, key: &str) -> QueuedEvent {
         parked_at: None,
         not_before_ms: None,
         tenant: None,
+        credential: None,
     }
 }
 

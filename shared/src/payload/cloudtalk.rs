@@ -125,26 +125,40 @@ pub struct CallEvent {
     pub recording_url: Option<String>,
 }
 
+/// No call lasts longer: a larger duration is a sender's mistake (or an attack on the
+/// arithmetic) and is read as absent, never written.
+pub const MAX_DURATION_SECS: u64 = 7 * 24 * 3600;
+
+/// A duration in seconds: a number, or text as seconds or `h:m:s` / `m:s`. Read with checked
+/// arithmetic; anything that overflows or exceeds [`MAX_DURATION_SECS`] is absent.
 fn seconds(root: &Value, keys: &[&str]) -> Option<u64> {
     keys.iter().find_map(|k| {
         let v = lookup(root, k)?;
-        match v {
-            Value::Number(n) => n
-                .as_u64()
-                .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f.round() as u64)),
+        let secs = match v {
+            Value::Number(n) => n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| (0.0..=MAX_DURATION_SECS as f64).contains(f))
+                    .map(|f| f.round() as u64)
+            }),
             Value::String(s) => {
                 let s = s.trim();
                 s.parse::<u64>().ok().or_else(|| {
                     // "00:02:05" or "2:05"
                     let parts: Vec<u64> = s
                         .split(':')
-                        .map(|p| p.parse().ok())
+                        .map(|p| p.trim().parse().ok())
                         .collect::<Option<_>>()?;
-                    (parts.len() >= 2).then(|| parts.iter().fold(0, |acc, p| acc * 60 + p))
+                    if parts.len() < 2 {
+                        return None;
+                    }
+                    parts.iter().try_fold(0u64, |acc, p| {
+                        acc.checked_mul(60).and_then(|a| a.checked_add(*p))
+                    })
                 })
             }
             _ => None,
-        }
+        };
+        secs.filter(|s| *s <= MAX_DURATION_SECS)
     })
 }
 

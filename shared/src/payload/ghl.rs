@@ -141,6 +141,54 @@ pub fn event_location(root: &Value) -> Option<String> {
     find_id(root, LOCATION_PATHS)
 }
 
+/// The location a **signed** body names: GHL's own key, `locationId`, at the top level, exactly.
+/// A signed body picks its tenant by this alone, so that no user-named field ("Location ID", a
+/// custom field) can steer it; workflow bodies, written by hand, are read with
+/// [`event_location`].
+pub fn signed_location(root: &Value) -> Option<String> {
+    root.get("locationId").and_then(super::fields::id_string)
+}
+
+/// A Marketplace app's install or uninstall (GHL's `INSTALL` / `UNINSTALL` webhooks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallEvent {
+    pub installed: bool,
+    /// `locationId`: absent for an agency's install or uninstall.
+    pub location_id: Option<String>,
+    pub company_id: Option<String>,
+    pub app_id: Option<String>,
+}
+
+/// Whether a body is an install or uninstall. Such a body changes tenants, so it is recognised
+/// in **any** spelling of the `type` key and of its value (`type`, `Type`, `TYPE`; `INSTALL`,
+/// `Uninstall`, ` install `): every such body is then held to the install rule (GHL's
+/// signature, this deployment's app), and none can slip through as an ordinary event. Its ids
+/// are read from GHL's exact top-level keys (`locationId`, `companyId`, `appId`), the ones the
+/// signature covers.
+pub fn install_event(root: &Value) -> Option<InstallEvent> {
+    let object = root.as_object()?;
+    let mut installed = None;
+    for (key, value) in object {
+        if super::fields::normalize_key(key) != "type" {
+            continue;
+        }
+        let kind = value.as_str().map(super::fields::normalize_key);
+        match kind.as_deref() {
+            Some("install") => installed = installed.or(Some(true)),
+            // An uninstall wins over an install in the same body: the safer reading.
+            Some("uninstall") => installed = Some(false),
+            _ => {}
+        }
+    }
+    let id = |key: &str| root.get(key).and_then(super::fields::id_string);
+    Some(InstallEvent {
+        installed: installed?,
+        location_id: id("locationId"),
+        company_id: id("companyId"),
+        app_id: id("appId"),
+    })
+}
+
 /// Where a contact's phones and emails are: the nested contact first, then the flat fields
 /// (see the module's notes on mixed shapes); every one found is kept.
 const PHONE_PATHS: [&str; 4] = [

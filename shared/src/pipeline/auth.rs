@@ -5,8 +5,10 @@ use lambda_http::Request;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
+use crate::admission::{Inbound, Tenancy};
 use crate::deps::Deps;
 use crate::error::BridgeError;
+use crate::payload::ghl::InstallEvent;
 use crate::registry::Sender;
 use crate::signature::{timestamp_freshness, Freshness, SignatureCheck};
 
@@ -27,16 +29,8 @@ fn presented_secret(req: &Request) -> Option<&str> {
         })
 }
 
-/// How a request proved who sent it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Authenticated {
-    /// A valid GHL Marketplace signature; the body's timestamp must still be fresh.
-    Signature,
-    /// One of the shared secrets.
-    Secret,
-    /// No credential configured and the local-only switch is on.
-    LocalInsecure,
-}
+/// How a request proved who sent it (recorded on queued events: see [`Credential`]).
+pub use crate::signature::Credential as Authenticated;
 
 fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
@@ -44,13 +38,15 @@ fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 
 /// Authenticates a webhook. GHL routes accept a valid Marketplace signature (`x-ghl-signature`,
 /// else `x-wh-signature`) or a shared secret; a signature header that does not verify is refused
-/// even when a secret is also sent. Secrets are compared in constant time, and two may be
-/// configured during a rotation. A route with no credential configured refuses everything,
+/// even when a secret is also sent. Secrets (`accepted`: the serving tenant's, see
+/// [`crate::admission::Tenancy::webhook_secrets`]) are compared in constant time, and two may
+/// be configured during a rotation. A route with no credential configured refuses everything,
 /// unless the local-only switch `BRIDGE_LOCAL_INSECURE_NO_AUTH` is on outside Lambda.
 pub fn authenticate(
     deps: &Deps,
     sender: Sender,
     req: &Request,
+    accepted: &[String],
 ) -> Result<Authenticated, BridgeError> {
     if sender == Sender::GoHighLevel {
         let check = deps.ghl_signatures.check(
@@ -64,11 +60,6 @@ pub fn authenticate(
             SignatureCheck::Absent => {}
         }
     }
-    let secrets = deps.secrets();
-    let accepted = match sender {
-        Sender::GoHighLevel => &secrets.ghl_webhook_secrets,
-        Sender::CloudTalk => &secrets.cloudtalk_webhook_secrets,
-    };
     if accepted.is_empty() && deps.config.insecure_local_no_auth {
         tracing::warn!("no webhook credential configured: accepted without authentication (BRIDGE_LOCAL_INSECURE_NO_AUTH)");
         return Ok(Authenticated::LocalInsecure);
@@ -98,27 +89,27 @@ pub fn presents_a_webhook_secret(deps: &Deps, req: &Request) -> bool {
     })
 }
 
-/// Checks that an authenticated GHL event belongs to this deployment. GHL signs every
+/// Checks that an authenticated GHL event belongs to the tenant serving it. GHL signs every
 /// Marketplace app's webhooks with the same key, so a valid signature proves only that GHL sent
 /// the body: anyone's app can point its webhook at this API. A signed event must therefore name
-/// its location (and carry its timestamp), that location must be the one this deployment
-/// serves, and, when `GHL_APP_ID` is set, an `appId` it carries must be that app. A workflow
+/// its location (GHL's `locationId`) and carry its timestamp, that location must be the one
+/// served, and, when `GHL_APP_ID` is set, an `appId` it carries must be that app. A workflow
 /// webhook (shared secret) whose body names another location is refused too: a workflow
 /// copied from another sub-account must not write into this one.
 pub fn check_origin(
     deps: &Deps,
+    tenancy: &Tenancy,
     authenticated: Authenticated,
-    body: &Value,
+    inbound: &Inbound,
 ) -> Result<(), BridgeError> {
-    let location = crate::payload::ghl::event_location(body);
+    let body = &inbound.body;
+    let served = tenancy
+        .location()
+        .or(deps.config.ghl_location_id.as_deref());
+    let location = inbound.location.as_deref();
     if authenticated == Authenticated::Signature {
-        if body.get("timestamp").is_none_or(Value::is_null) {
-            return Err(BridgeError::missing_fields(
-                "a signed event must carry its timestamp",
-                &["timestamp"],
-            ));
-        }
-        let Some(location) = &location else {
+        require_timestamp(body)?;
+        let Some(location) = location else {
             return Err(BridgeError::missing_fields(
                 "a signed event must name its GoHighLevel location",
                 &["locationId"],
@@ -126,7 +117,8 @@ pub fn check_origin(
         };
         if let (Some(expected), Some(sent)) = (
             deps.config.ghl_app_id.as_deref(),
-            crate::payload::fields::find_id(body, &["appId", "app_id"]),
+            body.get("appId")
+                .and_then(crate::payload::fields::id_string),
         ) {
             if expected != sent {
                 return Err(BridgeError::Forbidden {
@@ -135,38 +127,43 @@ pub fn check_origin(
                 });
             }
         }
-        if !deps.serves_location(location) {
+        if served != Some(location) {
             return Err(foreign_location(location));
         }
         return Ok(());
     }
-    match (&deps.config.ghl_location_id, &location) {
-        (Some(_), Some(sent)) if !deps.serves_location(sent) => Err(foreign_location(sent)),
+    match (served, location) {
+        (Some(served), Some(sent)) if served != sent => Err(foreign_location(sent)),
         _ => Ok(()),
     }
 }
 
+fn require_timestamp(body: &Value) -> Result<(), BridgeError> {
+    match body.get("timestamp").is_none_or(Value::is_null) {
+        true => Err(BridgeError::missing_fields(
+            "a signed event must carry its timestamp",
+            &["timestamp"],
+        )),
+        false => Ok(()),
+    }
+}
+
 /// Checks that an install or uninstall event may change this deployment's tenants: it must be
-/// signed by GoHighLevel (a shared secret cannot vouch for an install), carry its timestamp,
-/// and name this deployment's app (`GHL_APP_ID`, without which no install is accepted).
+/// signed by GoHighLevel (a shared secret cannot vouch for an install: see
+/// [`crate::admission::check_credential`]), carry its timestamp, and name this deployment's app
+/// (`GHL_APP_ID`, without which no install is accepted).
 pub fn check_install_origin(
     deps: &Deps,
     authenticated: Authenticated,
+    install: &InstallEvent,
     body: &Value,
 ) -> Result<(), BridgeError> {
-    if authenticated != Authenticated::Signature {
-        return Err(BridgeError::InvalidSignature(
-            "install events are accepted only with GoHighLevel's signature",
-        ));
-    }
-    if body.get("timestamp").is_none_or(Value::is_null) {
-        return Err(BridgeError::missing_fields(
-            "a signed event must carry its timestamp",
-            &["timestamp"],
-        ));
-    }
-    let sent = crate::payload::fields::find_id(body, &["appId", "app_id"]);
-    match (deps.config.ghl_app_id.as_deref(), sent.as_deref()) {
+    crate::admission::check_credential(
+        crate::registry::EndpointId::GhlAppInstall,
+        Some(authenticated),
+    )?;
+    require_timestamp(body)?;
+    match (deps.config.ghl_app_id.as_deref(), install.app_id.as_deref()) {
         (Some(expected), Some(sent)) if expected == sent => Ok(()),
         (None, _) => Err(BridgeError::Forbidden {
             code: "foreign_app",

@@ -1,6 +1,7 @@
-//! The request pipeline every webhook endpoint shares: authenticate, read the body, check that
-//! the event is for this deployment, parse it once, apply it once (or queue or park it), answer,
-//! and write one structured log line.
+//! The request pipeline every webhook endpoint shares: admission (the size check and one parse,
+//! the tenant's record, authentication, the fences, whether the tenant may act: see
+//! [`crate::admission`]), then the event applied once (or queued or parked), answered, and one
+//! structured log line written.
 //!
 //! - [`auth`]: secrets, signatures, the location and app fences, the timestamp window;
 //! - [`apply`]: exactly-once application, the retry queue and the dead-letter queue;
@@ -12,21 +13,21 @@ pub mod apply;
 pub mod auth;
 pub mod health;
 pub mod oauth_callback;
-pub mod tenancy;
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use lambda_http::{http::StatusCode, Body, Request, RequestExt, Response};
-use serde_json::{json, Value};
+use serde_json::json;
 
+use crate::admission::{self, Inbound, Named, Target};
 use crate::deadline::Deadline;
 use crate::deps::Deps;
 use crate::endpoint::Outcome;
 use crate::error::BridgeError;
 use crate::idempotency::{event_key, tenant_key, DEFAULT_LOCK_MS};
-use crate::payload::{named_contacts, parse_body, NamedContacts};
-use crate::registry::{self, EndpointId, Entry, Sender};
+use crate::payload::{named_contacts, NamedContacts};
+use crate::registry::{self, EndpointId, Sender};
 use crate::retry_queue::QueuedEvent;
 use answer::{json_response, respond, Cost};
 use apply::{apply_once, defer, Handled};
@@ -60,24 +61,14 @@ fn lock_until_ms(deps: &Deps, deadline: Deadline) -> i64 {
     deps.clock.now_ms() + left + LOCK_MARGIN_MS
 }
 
-/// A GHL Marketplace app sends every event type to one URL. A signed-shape Marketplace event
-/// (it has `type` and `webhookId`) is applied by the endpoint for its type: `Some(Some(entry))`,
-/// `Some(None)` for a type the bridge does not act on; `None` when the body is not one.
-fn marketplace_target(entry: &Entry, body: &Value) -> Option<Option<&'static Entry>> {
-    if entry.sender != Sender::GoHighLevel {
-        return None;
-    }
-    body.get("webhookId")?;
-    let kind = body.get("type")?.as_str()?;
-    Some(registry::by_marketplace_type(kind))
-}
-
-/// The first queued copy of an event received now.
-fn first_attempt(deps: &Deps, id: EndpointId, raw: &[u8], key: String) -> QueuedEvent {
+/// The first queued copy of an event received now, for `tenant` (none: the deployment's own),
+/// with the credential it was received with.
+fn first_attempt(deps: &Deps, id: EndpointId, raw: &[u8], accepted: &Accepted) -> QueuedEvent {
     QueuedEvent {
         endpoint: id,
         body: String::from_utf8_lossy(raw).into_owned(),
-        key,
+        body_ref: None,
+        key: accepted.key.clone(),
         attempt: 0,
         first_received_at: chrono::DateTime::from_timestamp_millis(deps.clock.now_ms())
             .unwrap_or_default()
@@ -85,7 +76,8 @@ fn first_attempt(deps: &Deps, id: EndpointId, raw: &[u8], key: String) -> Queued
         last_error: None,
         parked_at: None,
         not_before_ms: None,
-        tenant: deps.config.tenant_id.clone(),
+        tenant: accepted.tenant.clone(),
+        credential: Some(accepted.credential),
     }
 }
 
@@ -97,9 +89,12 @@ struct Accepted {
     key: String,
     lock_until_ms: i64,
     tenant: Option<String>,
+    credential: Authenticated,
 }
 
-/// Everything from the raw request to what became of the event.
+/// Everything from the raw request to what became of the event: admission (one parse, the
+/// tenant's record, authentication, the origin fences, whether the tenant may act; see
+/// [`crate::admission`]), then the event applied once, queued or parked.
 async fn receive(
     id: EndpointId,
     deps: &Deps,
@@ -108,59 +103,71 @@ async fn receive(
     named: &Mutex<NamedContacts>,
 ) -> Result<Handled, BridgeError> {
     let entry = id.entry();
-    let install = entry.sender == Sender::GoHighLevel && tenancy::is_install(req);
-    let tenant = match install {
-        true => None,
-        false => tenancy::select(deps, entry, req).await?,
-    };
-    let deps = tenant.as_ref().unwrap_or(deps);
-    let authenticated = authenticate(deps, entry.sender, req)?;
     let raw = req.body().as_ref();
-    let body = parse_body(raw)?;
+    let inbound = Inbound::read(id, req.uri().path(), req.headers(), raw)?;
     if let Ok(mut slot) = named.lock() {
-        *slot = named_contacts(id, &body);
+        *slot = named_contacts(inbound.endpoint(), &inbound.body);
     }
-    match (entry.sender, install) {
-        (Sender::GoHighLevel, true) => check_install_origin(deps, authenticated, &body)?,
-        (Sender::GoHighLevel, false) => check_origin(deps, authenticated, &body)?,
-        (Sender::CloudTalk, _) => {}
+    let tenancy = admission::tenancy(
+        deps,
+        inbound.tenant_location(),
+        match entry.sender {
+            Sender::GoHighLevel => Named::GhlBody,
+            Sender::CloudTalk => Named::Tenant,
+        },
+    )
+    .await?;
+    let secrets = tenancy.webhook_secrets(deps, entry.sender);
+    let authenticated = authenticate(deps, entry.sender, req, &secrets)?;
+    match (&inbound.target, entry.sender) {
+        (Target::Install(install), _) => {
+            check_install_origin(deps, authenticated, install, &inbound.body)?
+        }
+        (_, Sender::GoHighLevel) => check_origin(deps, &tenancy, authenticated, &inbound)?,
+        (_, Sender::CloudTalk) => {}
     }
-    let marketplace = marketplace_target(entry, &body);
-    let target = match marketplace {
-        Some(Some(target)) => target,
-        _ => entry,
-    };
-    let key = tenant_key(
-        deps.config.tenant_id.as_deref(),
-        event_key(target.id, &body),
-    );
+    let target = inbound.endpoint();
+    admission::check_credential(target, Some(authenticated))?;
+    admission::may_act(&tenancy)?;
+    let tenant = tenancy.location().map(str::to_string);
+    let key = tenant_key(tenant.as_deref(), event_key(target, &inbound.body));
     if authenticated == Authenticated::Signature {
-        check_freshness(deps, &key, &body).await?;
+        check_freshness(deps, &key, &inbound.body).await?;
     }
-    if matches!(marketplace, Some(None)) {
+    if inbound.target == Target::Ignored {
         return Ok(Handled::Applied(Outcome::with_result("ignored")));
     }
-    let event = crate::handlers::handler(target.id).prepare(&body)?;
+    let event = crate::handlers::handler(target).prepare(&inbound.body)?;
     let lock_until = lock_until_ms(
         deps,
         Deadline::current().unwrap_or(Deadline::after(Duration::ZERO)),
     );
+    let this = Accepted {
+        id: target,
+        key: key.clone(),
+        lock_until_ms: lock_until,
+        tenant,
+        credential: authenticated,
+    };
     if let Ok(mut slot) = accepted.lock() {
-        *slot = Some(Accepted {
-            id: target.id,
-            key: key.clone(),
-            lock_until_ms: lock_until,
-            tenant: deps.config.tenant_id.clone(),
-        });
+        *slot = Some(this.clone());
     }
-    match apply_once(deps, target.id, event.as_ref(), &key, lock_until).await {
-        Ok(Handled::Applied(outcome)) if target.id != id => {
-            Ok(Handled::Applied(outcome.detail("appliedBy", target.id)))
+    // Accepted: from here on the event is never only answered. What can succeed later (a token
+    // being renewed by another container, an upstream outage) is queued; what cannot is parked
+    // with its reason (and answered with its status, `parked: true`).
+    let applied = match admission::deployment(deps, &tenancy).await {
+        Ok(tenant_deps) => {
+            let deps = tenant_deps.as_ref().unwrap_or(deps);
+            apply_once(deps, target, event.as_ref(), &key, lock_until).await
+        }
+        Err(error) => Err(error),
+    };
+    match applied {
+        Ok(Handled::Applied(outcome)) if target != id => {
+            Ok(Handled::Applied(outcome.detail("appliedBy", target)))
         }
         Ok(handled) => Ok(handled),
-        // Accepted events are never only answered: what can succeed later is queued, what
-        // cannot is parked with its reason (and answered with its status, `parked: true`).
-        Err(error) => defer(deps, first_attempt(deps, target.id, raw, key), error).await,
+        Err(error) => defer(deps, first_attempt(deps, target, raw, &this), error).await,
     }
 }
 
@@ -206,8 +213,7 @@ async fn rescue(
             "the request ran out of time before it was accepted",
         )));
     };
-    let mut event = first_attempt(deps, accepted.id, req.body().as_ref(), accepted.key);
-    event.tenant = accepted.tenant;
+    let mut event = first_attempt(deps, accepted.id, req.body().as_ref(), &accepted);
     let wait_ms = (accepted.lock_until_ms - deps.clock.now_ms()).max(1_000);
     event.not_before_ms = Some(accepted.lock_until_ms);
     event.last_error = Some("out of time: the attempt was cut off at its deadline".into());
@@ -233,7 +239,7 @@ pub async fn route(deps: &Deps, req: Request) -> Response<Body> {
     let by_tenant_route = || {
         registry::REGISTRY
             .iter()
-            .find(|e| tenancy::path_tenant(&path, e).is_some())
+            .find(|e| crate::admission::path_tenant(&path, e).is_some())
     };
     if let Some(entry) = registry::by_route(&path)
         .or_else(by_tenant_route)

@@ -177,6 +177,7 @@ async fn park(deps: &Deps, id: EndpointId, body: &Value, key: &str, error: Bridg
     let event = QueuedEvent {
         endpoint: id,
         body: body.to_string(),
+        body_ref: None,
         key: key.to_string(),
         attempt: 0,
         first_received_at: company_time::rfc3339(deps.clock.now_ms()),
@@ -184,6 +185,7 @@ async fn park(deps: &Deps, id: EndpointId, body: &Value, key: &str, error: Bridg
         parked_at: None,
         not_before_ms: None,
         tenant: deps.config.tenant_id.clone(),
+        credential: None,
     };
     match defer(deps, event, error).await {
         Ok(Handled::Parked { .. }) => Applied::Parked,
@@ -299,11 +301,18 @@ pub async fn run_all(deps: &Deps) -> Vec<RunSummary> {
     };
     let mut runs = Vec::with_capacity(tenants.len() + 1);
     runs.push(in_share(run(deps), tenants.len() + 1).await);
-    for (i, tenant) in tenants.iter().enumerate() {
+    for (i, location) in tenants.iter().enumerate() {
+        // Each tenant passes admission as a webhook would: read now, it must exist and be
+        // active (a tenant disabled since the listing reads nothing), then its GHL token.
         let work = async {
-            match crate::oauth::ghl_token(deps, tenant).await {
-                Ok(token) => run(&deps.for_tenant(tenant, token)).await,
-                Err(e) => tenant_failed(tenant, e),
+            let admitted = match crate::admission::readmit(deps, Some(location)).await {
+                Ok(tenancy) => crate::admission::deployment(deps, &tenancy).await,
+                Err(e) => Err(e),
+            };
+            match admitted {
+                Ok(Some(tenant_deps)) => run(&tenant_deps).await,
+                Ok(None) => run(deps).await,
+                Err(e) => tenant_failed(location, e),
             }
         };
         runs.push(in_share(work, tenants.len() - i).await);
@@ -322,8 +331,8 @@ async fn in_share<F: std::future::Future<Output = RunSummary>>(work: F, left: us
     }
 }
 
-/// The registered tenants reconciliation serves: active, with a CloudTalk key.
-async fn served_tenants(deps: &Deps) -> Result<Vec<crate::tenants::Tenant>, String> {
+/// The registered tenants reconciliation serves: active, with a CloudTalk key (by location).
+async fn served_tenants(deps: &Deps) -> Result<Vec<String>, String> {
     let Some(registry) = deps.tenants.as_deref() else {
         return Ok(Vec::new());
     };
@@ -333,35 +342,33 @@ async fn served_tenants(deps: &Deps) -> Result<Vec<crate::tenants::Tenant>, Stri
             .cloudtalk_key_id
             .as_deref()
             .is_some_and(|k| !k.is_empty());
-        if record.status != crate::tenants::TenantStatus::Active
-            || !has_key
-            || deps.serves_location(&record.location_id)
+        if record.status == crate::tenants::TenantStatus::Active
+            && has_key
+            && !deps.serves_location(&record.location_id)
         {
-            continue;
-        }
-        if let Some(tenant) = registry
-            .get(&record.location_id)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            served.push(tenant);
+            served.push(record.location_id);
         }
     }
     Ok(served)
 }
 
-/// The run of a tenant whose GHL token could not be had.
-fn tenant_failed(tenant: &crate::tenants::Tenant, error: BridgeError) -> RunSummary {
+/// The run of a tenant that could not be admitted now (disabled since the listing, its GHL
+/// token not to be had).
+fn tenant_failed(location: &str, error: BridgeError) -> RunSummary {
     let why = format!("{}: {}", error.code(), error.public_message());
-    tracing::warn!(tenant = %tenant.location_id(), error = %error.code(), "reconcile: the tenant's GHL token could not be had");
+    tracing::warn!(tenant = %location, error = %error.code(), "reconcile: the tenant could not be served");
     RunSummary {
-        tenant: Some(tenant.location_id().to_string()),
+        tenant: Some(location.to_string()),
         scanned: 0,
         applied: 0,
         already_applied: 0,
         failed: 0,
         lag_seconds: 0,
-        passes: vec![PassSummary::new("token").stopped(why)],
+        passes: vec![match error.code() {
+            // Disabled since the listing: nothing to read, nothing failed.
+            "tenant_disabled" => PassSummary::new("tenant").skipped(&why),
+            _ => PassSummary::new("token").stopped(why),
+        }],
     }
 }
 

@@ -11,6 +11,7 @@ use crate::store::StoreError;
 pub struct MemoryRetryQueue {
     queued: Mutex<Vec<(QueuedEvent, u32)>>,
     parked: Mutex<Vec<(QueuedEvent, String)>>,
+    parked_raw: Mutex<Vec<(String, String)>>,
 }
 
 impl MemoryRetryQueue {
@@ -28,6 +29,14 @@ impl MemoryRetryQueue {
 
     pub fn parked(&self) -> Vec<(QueuedEvent, String)> {
         self.parked.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    /// Messages parked as they were, unread (body, reason).
+    pub fn parked_raw(&self) -> Vec<(String, String)> {
+        self.parked_raw
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_default()
     }
 
     pub fn queued_len(&self) -> usize {
@@ -50,6 +59,14 @@ impl RetryQueue for MemoryRetryQueue {
             .lock()
             .map_err(|_| StoreError::new("queue lock poisoned"))?
             .push((event.clone(), reason.to_string()));
+        Ok(())
+    }
+
+    async fn park_raw(&self, body: &str, reason: &str) -> Result<(), StoreError> {
+        self.parked_raw
+            .lock()
+            .map_err(|_| StoreError::new("queue lock poisoned"))?
+            .push((body.to_string(), reason.to_string()));
         Ok(())
     }
 

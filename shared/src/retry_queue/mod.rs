@@ -40,8 +40,11 @@ pub struct QueuedEvent {
     /// The endpoint that applies it (serialised as its function name, e.g. `ghl-new-contact`).
     #[serde(rename = "function")]
     pub endpoint: EndpointId,
-    /// The webhook body as received.
+    /// The webhook body as received (empty when it is kept aside: `body_ref`).
     pub body: String,
+    /// Where a body too large for a queue message is kept (see [`offload`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_ref: Option<String>,
     /// Its idempotency key.
     pub key: String,
     /// Attempts that failed so far (waits for a rate limit or the deadline do not count).
@@ -60,6 +63,11 @@ pub struct QueuedEvent {
     /// The tenant (GHL location) it is for; absent for the deployment's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
+    /// How the webhook was authenticated when it was received; absent for work the bridge
+    /// started itself (reconciliation) and for events queued before it was recorded. The worker
+    /// applies an install only when it came with GoHighLevel's signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<crate::signature::Credential>,
 }
 
 /// A number in `[0, 1)` that differs from event to event and attempt to attempt, so that the
@@ -100,7 +108,96 @@ pub trait RetryQueue: Send + Sync {
     async fn enqueue(&self, event: &QueuedEvent, delay_secs: u32) -> Result<(), StoreError>;
     /// Parks an event on the dead-letter queue with the reason it could not be applied.
     async fn park(&self, event: &QueuedEvent, reason: &str) -> Result<(), StoreError>;
+    /// Parks a message that is not a queued event this version can read, as it is, with the
+    /// reason (`redrive` leaves such messages where they are, for an operator).
+    async fn park_raw(&self, body: &str, reason: &str) -> Result<(), StoreError>;
     fn kind(&self) -> &'static str;
+}
+
+/// The largest queue message the bridge sends. SQS counts the body and the message attributes
+/// against the queue's `MaximumMessageSize`: 256 KiB unless set higher (the template sets it
+/// explicitly). A body of the largest size a webhook may have (256 KiB) grows when escaped
+/// into the queued event's JSON (every `"` and `\` doubles), so an event above this size keeps
+/// its body in the state table and the message carries a reference ([`Offloading`]).
+pub const MAX_MESSAGE_BYTES: usize = 192 * 1024;
+
+/// How long a body kept aside lives: longer than the retry queue's 4 days plus the dead-letter
+/// queue's 14, with a margin. Each time the worker queues the event again the body is kept
+/// again, from that day.
+pub const KEPT_BODY_SECS: i64 = 21 * 24 * 3600;
+
+/// A retry queue whose messages never exceed [`MAX_MESSAGE_BYTES`]: a larger event's body is
+/// written to the state table (`event#queued-body#…`, with a TTL) and the message carries its
+/// reference (`body_ref`), read back by the worker ([`load_body`]).
+pub struct Offloading {
+    pub inner: std::sync::Arc<dyn RetryQueue>,
+    pub state: std::sync::Arc<dyn crate::state::StateStore>,
+}
+
+impl Offloading {
+    async fn fit(&self, event: &QueuedEvent) -> Result<QueuedEvent, StoreError> {
+        let size = serde_json::to_string(event)
+            .map(|s| s.len())
+            .map_err(|e| StoreError::new(e.to_string()))?;
+        if size <= MAX_MESSAGE_BYTES || event.body.is_empty() {
+            return Ok(event.clone());
+        }
+        let digest = crate::digest::sha256(format!("{}\n{}", event.key, event.body).as_bytes());
+        let id: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let id = format!("queued-body#{id}");
+        let now = chrono::Utc::now();
+        self.state
+            .put_event(&crate::state::StoredEvent {
+                id: id.clone(),
+                route: event.endpoint.name().to_string(),
+                received_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                body: event.body.clone(),
+                expires_at: now.timestamp() + KEPT_BODY_SECS,
+            })
+            .await?;
+        let mut small = event.clone();
+        small.body = String::new();
+        small.body_ref = Some(id);
+        Ok(small)
+    }
+}
+
+#[async_trait]
+impl RetryQueue for Offloading {
+    async fn enqueue(&self, event: &QueuedEvent, delay_secs: u32) -> Result<(), StoreError> {
+        self.inner
+            .enqueue(&self.fit(event).await?, delay_secs)
+            .await
+    }
+    async fn park(&self, event: &QueuedEvent, reason: &str) -> Result<(), StoreError> {
+        self.inner.park(&self.fit(event).await?, reason).await
+    }
+    async fn park_raw(&self, body: &str, reason: &str) -> Result<(), StoreError> {
+        self.inner.park_raw(body, reason).await
+    }
+    fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
+}
+
+/// Puts back the body of an event whose body was kept aside. `Err` says why it cannot be read
+/// (the event is then parked with that reason).
+pub async fn load_body(
+    state: &dyn crate::state::StateStore,
+    event: &mut QueuedEvent,
+) -> Result<(), String> {
+    let Some(id) = event.body_ref.clone() else {
+        return Ok(());
+    };
+    match state.get_event(&id).await {
+        Ok(Some(kept)) => {
+            event.body = kept.body;
+            event.body_ref = None;
+            Ok(())
+        }
+        Ok(None) => Err(format!("the queued body {id} is no longer kept")),
+        Err(e) => Err(format!("the queued body {id} could not be read: {e}")),
+    }
 }
 
 /// No queue configured (local runs): nothing can be queued, so senders are asked to retry.
@@ -116,6 +213,15 @@ impl RetryQueue for NoRetryQueue {
     }
     async fn park(&self, event: &QueuedEvent, reason: &str) -> Result<(), StoreError> {
         tracing::error!(endpoint = %event.endpoint, key = %event.key, reason, "event could not be applied and no dead-letter queue is configured");
+        Err(StoreError::new(
+            "no dead-letter queue is configured (DEAD_LETTER_QUEUE_URL)",
+        ))
+    }
+    async fn park_raw(&self, _: &str, reason: &str) -> Result<(), StoreError> {
+        tracing::error!(
+            reason,
+            "a message could not be read and no dead-letter queue is configured"
+        );
         Err(StoreError::new(
             "no dead-letter queue is configured (DEAD_LETTER_QUEUE_URL)",
         ))

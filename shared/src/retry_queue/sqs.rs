@@ -75,6 +75,21 @@ impl RetryQueue for SqsRetryQueue {
         Ok(())
     }
 
+    async fn park_raw(&self, body: &str, reason: &str) -> Result<(), StoreError> {
+        let Some(url) = &self.dead_letter_url else {
+            return Err(StoreError::new("DEAD_LETTER_QUEUE_URL is not configured"));
+        };
+        self.client
+            .send_message()
+            .queue_url(url)
+            .message_body(body)
+            .message_attributes("reason", attribute(reason)?)
+            .send()
+            .await
+            .map_err(|e| StoreError::new(format!("SendMessage: {}", DisplayErrorContext(&e))))?;
+        Ok(())
+    }
+
     fn kind(&self) -> &'static str {
         "sqs"
     }

@@ -9,6 +9,7 @@ use super::{
     TenantStore,
 };
 use crate::config::{CampaignStageMap, Config};
+use crate::error::BridgeError;
 use crate::secrets::Secrets;
 use crate::store::StoreError;
 
@@ -60,6 +61,30 @@ impl Tenant {
         &self.record.location_id
     }
 
+    /// Whether the tenant may act now: the one status rule of every way in (see
+    /// [`crate::admission`]). Refuses a disabled tenant (an operator or an uninstall: 403
+    /// `tenant_disabled`) and one waiting for someone to authorize it (503 with its status).
+    pub fn may_act(&self) -> Result<(), BridgeError> {
+        match self.record.status {
+            TenantStatus::Active => Ok(()),
+            TenantStatus::Disabled => Err(disabled(self.location_id())),
+            status => Err(BridgeError::TenantUnavailable {
+                code: status.as_str(),
+                message: match (status, self.record.ghl_auth) {
+                    (TenantStatus::ReauthorizationRequired, _) => format!(
+                        "GoHighLevel refused tenant {}'s authorization: install the app again",
+                        self.location_id()
+                    ),
+                    (_, GhlAuth::AgencyInstall) => format!(
+                        "tenant {} waits for its agency's authorization",
+                        self.location_id()
+                    ),
+                    _ => format!("tenant {} is not authorized yet", self.location_id()),
+                },
+            }),
+        }
+    }
+
     /// The deployment's configuration with this tenant's location and options.
     pub fn config(&self, base: &Config) -> Config {
         let o = &self.record.options;
@@ -95,6 +120,14 @@ impl Tenant {
             ghl_app_client_secret: None,
             tenant_seal_key: None,
         }
+    }
+}
+
+/// The refusal of a disabled tenant's work.
+pub fn disabled(location: &str) -> BridgeError {
+    BridgeError::Forbidden {
+        code: "tenant_disabled",
+        message: format!("tenant {location} is disabled"),
     }
 }
 

@@ -263,6 +263,7 @@ fn page_event(deps: &Deps, work: &CampaignWork, tag_id: &str, page: u32) -> Queu
         endpoint: id,
         key: crate::idempotency::tenant_key(tenant.as_deref(), event_key(id, &body)),
         body: body.to_string(),
+        body_ref: None,
         attempt: 0,
         first_received_at: chrono::DateTime::from_timestamp_millis(deps.clock.now_ms())
             .unwrap_or_default()
@@ -271,6 +272,7 @@ fn page_event(deps: &Deps, work: &CampaignWork, tag_id: &str, page: u32) -> Queu
         parked_at: None,
         not_before_ms: None,
         tenant,
+        credential: None,
     }
 }
 

@@ -19,46 +19,27 @@ use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::idempotency::Steps;
-use crate::payload::fields::{find_id, find_string};
+use crate::payload::ghl::install_event;
 use crate::payload::PayloadError;
 use crate::tenants::registry::{private_token_tenant, TenantError};
 use crate::tenants::{GhlAuth, TenantSecrets, TenantStatus, Tenants};
 
 pub struct AppInstall;
 
-/// An install or uninstall.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstallEvent {
-    pub installed: bool,
-    pub location_id: Option<String>,
-    pub company_id: Option<String>,
-}
+pub use crate::payload::ghl::InstallEvent;
 
+/// The install or uninstall a body is: the same reading admission makes of it
+/// ([`crate::payload::ghl::install_event`]), with the ids an install must name.
 pub fn parse_install(body: &Value) -> Result<InstallEvent, PayloadError> {
-    let kind = find_string(body, &["type"]).unwrap_or_default();
-    let installed = match kind.to_ascii_uppercase().as_str() {
-        "INSTALL" => true,
-        "UNINSTALL" => false,
-        _ => {
-            return Err(PayloadError::missing_fields(
-                "not an install event",
-                &["type"],
-            ))
-        }
-    };
-    let location_id = find_id(body, &["locationId", "location_id"]);
-    let company_id = find_id(body, &["companyId", "company_id"]);
-    if location_id.is_none() && company_id.is_none() {
+    let event = install_event(body)
+        .ok_or_else(|| PayloadError::missing_fields("not an install event", &["type"]))?;
+    if event.location_id.is_none() && event.company_id.is_none() {
         return Err(PayloadError::missing_fields(
             "an install names its location or its agency",
             &["locationId", "companyId"],
         ));
     }
-    Ok(InstallEvent {
-        installed,
-        location_id,
-        company_id,
-    })
+    Ok(event)
 }
 
 fn store_error(e: TenantError) -> BridgeError {
