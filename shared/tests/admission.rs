@@ -165,6 +165,19 @@ fn note(location: &str) -> Value {
         "note": {"body": "call back"}})
 }
 
+/// GHL's OAuth endpoint `route` answers requests whose form contains `grant` (all when `None`)
+/// with `answer`, before the fakes' default answers.
+async fn oauth_answers(fakes: &Fakes, route: &str, grant: Option<&str>, answer: ResponseTemplate) {
+    let mut mock = Mock::given(method("POST")).and(path(route));
+    if let Some(grant) = grant {
+        mock = mock.and(body_string_contains(grant));
+    }
+    mock.respond_with(answer)
+        .with_priority(1)
+        .mount(&fakes.ghl)
+        .await;
+}
+
 fn token_requests(seen: &[Seen]) -> Vec<String> {
     seen.iter()
         .filter(|r| r.path.starts_with("/oauth/"))
@@ -256,14 +269,15 @@ async fn a_disabled_tenants_queued_and_redriven_events_are_parked_not_applied() 
 async fn a_token_renewal_never_enables_a_disabled_tenant() {
     let _serial = SERIAL.lock().await;
     let run = agency().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    oauth_answers(
+        &run.fakes,
+        "/oauth/token",
+        None,
+        ResponseTemplate::new(200).set_body_json(json!({
             "access_token": "new-access", "refresh_token": "new-refresh", "expires_in": 86399,
-            "userType": "Location", "locationId": "loc_app"})))
-        .with_priority(1)
-        .mount(&run.fakes.ghl)
-        .await;
+            "userType": "Location", "locationId": "loc_app"})),
+    )
+    .await;
     expiring_install(&run.deps, "loc_app", GhlAuth::LocationInstall).await;
     set_status(&run.deps, "loc_app", TenantStatus::Disabled).await;
     let event = queued(
@@ -302,14 +316,15 @@ async fn a_token_renewal_never_enables_a_disabled_tenant() {
 async fn an_uninstalled_tenants_queued_event_is_parked_and_raises_no_reauthorization_alarm() {
     let _serial = SERIAL.lock().await;
     let run = agency().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(
+    oauth_answers(
+        &run.fakes,
+        "/oauth/token",
+        None,
+        ResponseTemplate::new(400).set_body_json(
             json!({"error": "invalid_grant", "error_description": "refresh token is invalid"}),
-        ))
-        .with_priority(1)
-        .mount(&run.fakes.ghl)
-        .await;
+        ),
+    )
+    .await;
     expiring_install(&run.deps, "loc_app", GhlAuth::LocationInstall).await;
     let uninstall = json!({"type": "UNINSTALL", "appId": APP_ID, "locationId": "loc_app",
         "webhookId": "wh-un-1", "timestamp": now_text()});
@@ -453,14 +468,15 @@ async fn the_worker_applies_an_install_only_if_it_came_signed() {
 async fn an_unauthenticated_caller_causes_no_token_work_and_sees_no_upstream_text() {
     let _serial = SERIAL.lock().await;
     let run = agency().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(
+    oauth_answers(
+        &run.fakes,
+        "/oauth/token",
+        None,
+        ResponseTemplate::new(400).set_body_json(
             json!({"error": "invalid_request", "error_description": "internal detail 7731"}),
-        ))
-        .with_priority(1)
-        .mount(&run.fakes.ghl)
-        .await;
+        ),
+    )
+    .await;
     expiring_install(&run.deps, "loc_app", GhlAuth::LocationInstall).await;
     expiring_install(&run.deps, "loc_ag", GhlAuth::AgencyInstall).await;
     let call = json!({"call_id": 1, "external_number": "+393334444444"});
@@ -535,29 +551,29 @@ async fn an_event_waiting_for_another_containers_token_renewal_is_queued() {
 async fn a_5xx_from_the_token_endpoint_is_recovered_by_reconnect_never_by_resending() {
     let _serial = SERIAL.lock().await;
     let run = agency().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(ResponseTemplate::new(502).set_body_string("Bad Gateway"))
-        .with_priority(1)
-        .mount(&run.fakes.ghl)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/reconnect"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"authorizationCode": "code-9"})),
-        )
-        .mount(&run.fakes.ghl)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    oauth_answers(
+        &run.fakes,
+        "/oauth/token",
+        Some("grant_type=refresh_token"),
+        ResponseTemplate::new(502).set_body_string("Bad Gateway"),
+    )
+    .await;
+    oauth_answers(
+        &run.fakes,
+        "/oauth/reconnect",
+        None,
+        ResponseTemplate::new(200).set_body_json(json!({"authorizationCode": "code-9"})),
+    )
+    .await;
+    oauth_answers(
+        &run.fakes,
+        "/oauth/token",
+        Some("grant_type=authorization_code"),
+        ResponseTemplate::new(200).set_body_json(json!({
             "access_token": "recovered", "refresh_token": "recovered-refresh",
-            "expires_in": 86399, "userType": "Location", "locationId": "loc_app"})))
-        .with_priority(1)
-        .mount(&run.fakes.ghl)
-        .await;
+            "expires_in": 86399, "userType": "Location", "locationId": "loc_app"})),
+    )
+    .await;
     expiring_install(&run.deps, "loc_app", GhlAuth::LocationInstall).await;
     let call = json!({"call_id": 5151, "contact_id": 7, "external_number": "+393334444444",
         "status": "answered", "talking_time": 10});
