@@ -48,8 +48,8 @@ async fn no_endpoint_logs_personal_data_or_secrets() {
             continue;
         }
         for file in std::fs::read_dir(&dir).unwrap() {
-            fakes.cloudtalk.reset().await;
-            fakes.ghl.reset().await;
+            fakes.reset_cloudtalk().await;
+            fakes.reset_ghl().await;
             // Upstream errors that quote the number they refused.
             Mock::given(method("PUT"))
                 .and(path("/api/notes/add/9001.json"))

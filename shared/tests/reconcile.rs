@@ -205,7 +205,7 @@ async fn a_run_that_stops_mid_page_resumes_without_loss_or_duplicates() {
     );
 
     // GHL is back: the next run repeats the slice.
-    run.fakes.ghl.reset().await;
+    run.fakes.reset_ghl().await;
     mount_ghl(&run.fakes.ghl, json!({"id": "ghl-1"}), json!([])).await;
     run.clock.advance_ms(15 * MINUTE);
     let second = run.reconcile().await;
@@ -260,7 +260,7 @@ async fn the_window_is_read_in_the_company_time_zone_and_overlaps_the_last_run()
     );
 
     // The next run starts 15 minutes before where this one stopped (2 minutes before now).
-    run.fakes.cloudtalk.reset().await;
+    run.fakes.reset_cloudtalk().await;
     mount_history(&run.fakes.cloudtalk, vec![]).await;
     run.clock.advance_ms(15 * MINUTE);
     run.reconcile().await;
@@ -279,7 +279,7 @@ fn searched(id: &str, tags: &[&str], updated_ms: i64) -> Value {
 }
 
 async fn mount_search(server: &MockServer, contacts: Vec<Value>) {
-    server.reset().await;
+    bridge_testkit::contract::reset(server, bridge_testkit::contract::Vendor::GoHighLevel).await;
     Mock::given(method("POST"))
         .and(path("/contacts/search"))
         .respond_with(
@@ -415,7 +415,7 @@ async fn each_run_logs_one_summary_line_and_a_stalled_pass_shows_its_lag() {
     run.reconcile().await;
     // Two hours later CloudTalk's history is down.
     run.clock.advance_ms(120 * MINUTE);
-    run.fakes.cloudtalk.reset().await;
+    run.fakes.reset_cloudtalk().await;
     Mock::given(method("GET"))
         .and(path("/api/calls/index.json"))
         .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "down"})))

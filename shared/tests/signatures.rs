@@ -493,7 +493,7 @@ async fn a_redelivery_of_an_event_answered_429_is_not_refused_as_stale() {
     backends.retry_queue = std::sync::Arc::new(bridge::retry_queue::NoRetryQueue);
     let clock = std::sync::Arc::new(bridge::clock::ManualClock::starting_now());
     let (fakes, deps) = setup_at(|_| {}, backends, clock.clone()).await;
-    fakes.cloudtalk.reset().await;
+    fakes.reset_cloudtalk().await;
     wiremock::Mock::given(method("PUT"))
         .and(path_regex(r"^/api/contacts/addTags/"))
         .respond_with(wiremock::ResponseTemplate::new(429))
@@ -512,7 +512,7 @@ async fn a_redelivery_of_an_event_answered_429_is_not_refused_as_stale() {
 
     // GHL comes back 20 minutes later with the original body, timestamp and signature.
     clock.advance_ms(20 * 60 * 1000);
-    fakes.cloudtalk.reset().await;
+    fakes.reset_cloudtalk().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     let again = handle(
         EndpointId::GhlNewTag,

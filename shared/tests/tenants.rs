@@ -93,7 +93,7 @@ async fn two_tenants_side_by_side_never_touch_each_others_accounts() {
             .all(|r| r.authorization.as_deref() == Some(basic("a").as_str())),
         "loc_a's event used only loc_a's CloudTalk account"
     );
-    run.fakes.cloudtalk.reset().await;
+    run.fakes.reset_cloudtalk().await;
     mount_cloudtalk(&run.fakes.cloudtalk, json!([])).await;
     let (b, answer) = send(
         &run.deps,

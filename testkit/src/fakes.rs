@@ -8,6 +8,7 @@ use base64::Engine;
 use bridge::config::Settings;
 use bridge::contact_map::{ContactMap, MemoryContactMap};
 use bridge::Deps;
+use bridge_contracts::Vendor;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use wiremock::MockServer;
@@ -48,11 +49,34 @@ pub struct Fakes {
 }
 
 impl Fakes {
+    /// Both fakes, each checking every request against its vendor's published contract (see
+    /// [`crate::contract`]).
     pub async fn start() -> Self {
-        Self {
-            cloudtalk: MockServer::start().await,
-            ghl: MockServer::start().await,
-        }
+        let fakes = Self {
+            cloudtalk: MockServer::builder().start().await,
+            ghl: MockServer::builder().start().await,
+        };
+        crate::contract::guard(&fakes.cloudtalk, Vendor::CloudTalk).await;
+        crate::contract::guard(&fakes.ghl, Vendor::GoHighLevel).await;
+        fakes
+    }
+
+    /// Forgets CloudTalk's mocks and requests (its contract stays).
+    pub async fn reset_cloudtalk(&self) {
+        crate::contract::reset(&self.cloudtalk, Vendor::CloudTalk).await;
+    }
+
+    /// Forgets GHL's mocks and requests (its contract stays).
+    pub async fn reset_ghl(&self) {
+        crate::contract::reset(&self.ghl, Vendor::GoHighLevel).await;
+    }
+
+    /// Takes back the contract violations these fakes recorded: for a test that sends a
+    /// request the real API refuses on purpose, and checks the refusal.
+    pub fn take_violations(&self) -> Vec<bridge_contracts::Violation> {
+        let mut taken = bridge_contracts::take(&self.cloudtalk.uri());
+        taken.extend(bridge_contracts::take(&self.ghl.uri()));
+        taken
     }
 
     pub fn deps(&self, contacts: Arc<dyn ContactMap>) -> Deps {
@@ -84,6 +108,22 @@ impl Fakes {
     pub fn deps_with_memory_map(&self) -> (Deps, Arc<MemoryContactMap>) {
         let map = Arc::new(MemoryContactMap::new());
         (self.deps(map.clone()), map)
+    }
+}
+
+/// A test whose requests broke a vendor's contract fails, whatever it asserted.
+impl Drop for Fakes {
+    fn drop(&mut self) {
+        let broken = self.take_violations();
+        if broken.is_empty() || std::thread::panicking() {
+            return;
+        }
+        let list: Vec<String> = broken.iter().map(|v| format!("  - {v}")).collect();
+        panic!(
+            "{} request(s) broke a vendor's API contract:\n{}",
+            broken.len(),
+            list.join("\n")
+        );
     }
 }
 

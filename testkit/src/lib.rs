@@ -3,6 +3,7 @@
 //! The root re-exports what the handler tests use; [`e2e`] is for end-to-end runs.
 
 pub mod aws;
+pub mod contract;
 pub mod e2e;
 pub mod fakes;
 pub mod logs;

@@ -99,15 +99,15 @@ async fn the_bridge_cloudtalk_client_works_against_the_sandbox() {
         description: Some("d".into()),
         activity_date: None,
         external_url: None,
-        external_id: Some("ref-1".into()),
+        external_id: Some(4711),
     };
     let activity_id = ct.add_activity(&id, &activity).await.unwrap();
     // The read-backs a write with a lost answer uses find exactly what was written.
     assert_eq!(
-        ct.find_activity(&id, "ref-1").await.unwrap(),
+        ct.find_activity(&id, 4711).await.unwrap(),
         Some(activity_id)
     );
-    assert_eq!(ct.find_activity(&id, "ref-2").await.unwrap(), None);
+    assert_eq!(ct.find_activity(&id, 4712).await.unwrap(), None);
     let note_id = ct.add_note(&id, "second\n[ref abc123]").await.unwrap();
     assert_eq!(ct.find_note(&id, "abc123").await.unwrap(), Some(note_id));
     assert_eq!(ct.find_note(&id, "zzz999").await.unwrap(), None);

@@ -61,8 +61,9 @@ pub struct ActivityInput {
     pub description: Option<String>,
     pub activity_date: Option<String>,
     pub external_url: Option<String>,
-    /// The bridge's marker, so that a write whose outcome is unknown can be found again.
-    pub external_id: Option<String>,
+    /// The bridge's marker, so that a write whose outcome is unknown can be found again: an
+    /// integer, as CloudTalk's spec types `external_id` (a string is refused with 406).
+    pub external_id: Option<u32>,
 }
 
 /// A CloudTalk contact as read back from search or show.
@@ -147,7 +148,7 @@ pub trait CloudTalkApi: Send + Sync {
     /// The id of the contact's note whose text holds `marker` (`GET /notes/index.json`).
     async fn find_note(&self, contact_id: &str, marker: &str) -> FoundId;
     /// The id of the contact's activity with this `external_id` (`GET /activity/index.json`).
-    async fn find_activity(&self, contact_id: &str, external_id: &str) -> FoundId;
+    async fn find_activity(&self, contact_id: &str, external_id: u32) -> FoundId;
     async fn add_activity(
         &self,
         contact_id: &str,
@@ -378,13 +379,14 @@ impl CloudTalkApi for CloudTalkClient {
         }))
     }
 
-    async fn find_activity(&self, contact_id: &str, external_id: &str) -> FoundId {
+    async fn find_activity(&self, contact_id: &str, external_id: u32) -> FoundId {
         let query = [("contact_id", contact_id), ("limit", "100")];
         let value = self
             .get("find activity", "/activity/index.json", &query)
             .await?;
+        let wanted = external_id.to_string();
         Ok(find_row(&value, &["ContactActivity", "Activity"], |row| {
-            row.get("external_id").and_then(scalar_string).as_deref() == Some(external_id)
+            row.get("external_id").and_then(id_string).as_deref() == Some(wanted.as_str())
         }))
     }
 

@@ -310,6 +310,17 @@ impl Steps {
         Some(digest.iter().take(5).map(|b| format!("{b:02x}")).collect())
     }
 
+    /// The step's marker as a number, for a field the vendor types as an integer (CloudTalk's
+    /// activity `external_id`): the same hash as [`Steps::marker`], read as a positive 31-bit
+    /// integer (within any signed 32-bit column), never 0.
+    pub fn numeric_marker(&self, step: &str) -> Option<u32> {
+        let key = self.key.as_deref()?;
+        let digest = crate::digest::sha256(format!("{key}\n{step}").as_bytes());
+        let mut bytes = [0u8; 4];
+        bytes.copy_from_slice(&digest[..4]);
+        Some((u32::from_be_bytes(bytes) & 0x7fff_ffff).max(1))
+    }
+
     /// `text` with the step's marker as a trailing reference (unchanged for untracked steps).
     pub fn marked(&self, step: &str, text: &str) -> String {
         match self.marker(step) {

@@ -95,9 +95,20 @@ impl ContactRef {
     }
 }
 
+/// A CloudTalk record id (a contact's): CloudTalk's API types them as integers and puts them
+/// in paths (`/contacts/show/{contactId}.json`), so only digits count; anything else (an
+/// unresolved placeholder, `true`) is absent.
+pub fn record_id(root: &Value, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| {
+        crate::payload::fields::lookup(root, k)
+            .and_then(crate::payload::fields::id_string)
+            .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
 pub fn parse_contact_ref(root: &Value) -> ContactRef {
     ContactRef {
-        cloudtalk_id: find_id(root, CONTACT_ID_KEYS),
+        cloudtalk_id: record_id(root, CONTACT_ID_KEYS),
         phone: find_id(root, PHONE_KEYS),
         email: find_string(root, EMAIL_KEYS).filter(|e| e.contains('@')),
         name: find_string(root, NAME_KEYS),
@@ -301,7 +312,7 @@ fn dedupe(values: &mut Vec<String>) {
 
 pub fn parse_contact_created(body: &Value) -> Result<ContactCreatedEvent, PayloadError> {
     let root = unwrap_envelope(body);
-    let cloudtalk_id = find_id(
+    let cloudtalk_id = record_id(
         root,
         &["contact_id", "contact.id", "id", "cloudtalk_contact_id"],
     )

@@ -29,6 +29,8 @@ pub(crate) type Headers = Vec<(&'static str, String)>;
 pub(crate) trait Api {
     /// Its name in the request log.
     const NAME: &'static str;
+    /// Whose published contract its requests and answers are checked against.
+    const VENDOR: bridge_contracts::Vendor;
     /// Where the sandbox serves it.
     const PREFIX: &'static str;
     const ROUTES: &'static [Route];
@@ -72,7 +74,14 @@ pub(crate) async fn handle<A: Api>(
     let ((status, value), quota) = match inner.fault().await {
         Some(fault) => A::fault(&req, fault),
         None => match A::admit(inner, &req) {
-            Ok(quota) => (serve::<A>(&sandbox, &req), quota),
+            Ok(quota) => match contract::<A>(inner, &req) {
+                Some(refusal) => (refusal, quota),
+                None => {
+                    let reply = serve::<A>(&sandbox, &req);
+                    check_answer::<A>(inner, &req, &reply);
+                    (reply, quota)
+                }
+            },
             Err(refusal) => refusal,
         },
     };
@@ -82,6 +91,45 @@ pub(crate) async fn handle<A: Api>(
     }
     let headers = A::limit_headers(inner, status, quota);
     answer(status, value, headers)
+}
+
+/// The vendor's contract, checked before the request is served: a request the real API would
+/// refuse is refused the same way, and recorded (see `bridge-contracts`).
+fn contract<A: Api>(inner: &Inner, req: &Incoming) -> Option<Reply> {
+    let headers: Vec<(String, String)> = req
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_ascii_lowercase(),
+                v.to_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let method = req.method.to_string();
+    let request = bridge_contracts::Request {
+        method: &method,
+        path: &req.path,
+        query: &req.query,
+        headers: &headers,
+        body: &req.body,
+    };
+    bridge_contracts::guard(A::VENDOR, &request, &inner.origin)
+}
+
+/// The sandbox's own answer, checked against the operation's response schema: what the
+/// bridge's parsers are tested with must be what the vendor documents (or what the real API
+/// was seen answering: `bridge_contracts::overrides`).
+fn check_answer<A: Api>(inner: &Inner, req: &Incoming, (status, body): &Reply) {
+    if !(200..300).contains(status) {
+        return;
+    }
+    let method = req.method.to_string();
+    let checked =
+        bridge_contracts::check_response(A::VENDOR, &method, &req.path, *status, body, &inner.origin);
+    if let Err(violation) = checked {
+        bridge_contracts::record(violation);
+    }
 }
 
 /// Work a handler leaves for after its answer, once the state is unlocked.

@@ -46,6 +46,7 @@ pub(crate) struct CloudTalk;
 
 impl Api for CloudTalk {
     const NAME: &'static str = "cloudtalk";
+    const VENDOR: bridge_contracts::Vendor = bridge_contracts::Vendor::CloudTalk;
     const PREFIX: &'static str = "/cloudtalk/api";
     const ROUTES: &'static [Route] = ROUTES;
     /// When the limit's window resets, in Unix seconds.

@@ -72,6 +72,7 @@ impl Quota {
 
 impl Api for Ghl {
     const NAME: &'static str = "ghl";
+    const VENDOR: bridge_contracts::Vendor = bridge_contracts::Vendor::GoHighLevel;
     const PREFIX: &'static str = "/ghl";
     const ROUTES: &'static [Route] = ROUTES;
     type Quota = Quota;

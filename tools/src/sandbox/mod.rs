@@ -248,7 +248,11 @@ pub(crate) struct Inner {
     pub(crate) feed: Mutex<feed::Feed>,
     /// The dead-letter queue as the console last read it.
     pub(crate) parked: Mutex<console::ParkedView>,
+    /// This sandbox's name for the contract violations it records.
+    pub(crate) origin: String,
 }
+
+static SANDBOXES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The sandbox: a cloneable handle on its state.
 #[derive(Clone)]
@@ -267,10 +271,29 @@ impl Sandbox {
                 state: Mutex::new(state),
                 fault_clock: Mutex::new((seed, 0, 0)),
                 http: reqwest::Client::new(),
+                origin: format!(
+                    "sandbox-{}-{}",
+                    std::process::id(),
+                    SANDBOXES.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                ),
                 feed: Mutex::default(),
                 parked: Mutex::default(),
             }),
         }
+    }
+
+    /// The requests (and answers) of this sandbox that broke a vendor's contract, not taken.
+    pub fn violations(&self) -> Vec<bridge_contracts::Violation> {
+        let origin = &self.inner.origin;
+        bridge_contracts::pending()
+            .into_iter()
+            .filter(|v| &v.origin == origin)
+            .collect()
+    }
+
+    /// Takes back this sandbox's violations: for a test that plants one on purpose.
+    pub fn take_violations(&self) -> Vec<bridge_contracts::Violation> {
+        bridge_contracts::take(&self.inner.origin)
     }
 
     pub fn router(&self) -> Router {
@@ -279,6 +302,7 @@ impl Sandbox {
             .route("/ghl/{*rest}", any(api::handle::<Ghl>))
             .route("/sandbox/state", get(state_route))
             .route("/sandbox/requests", get(requests_route))
+            .route("/sandbox/violations", get(violations_route))
             .route("/sandbox/reset", post(reset_route))
             .route("/sandbox/faults", get(get_faults).put(put_faults))
             .route("/sandbox/seed", post(seed_route))
@@ -467,6 +491,12 @@ impl Inner {
 
 async fn state_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
     Json(sandbox.state_json())
+}
+
+/// The contract violations this sandbox recorded, one line each.
+async fn violations_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
+    let lines: Vec<String> = sandbox.violations().iter().map(|v| v.to_string()).collect();
+    Json(serde_json::json!({ "violations": lines }))
 }
 
 async fn requests_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {

@@ -37,15 +37,16 @@ impl Handler for PipelineChange {
         let resolved = cloudtalk_contact_of(deps, contact, &contact.tags, steps).await?;
         let event = with_names(deps, event).await;
         let id = &resolved.cloudtalk_id;
-        // The marker in `external_id` finds an activity whose answer was lost.
-        let marker = steps.marker("activity");
+        // The marker in `external_id` (an integer, as CloudTalk types it) finds an activity
+        // whose answer was lost.
+        let marker = steps.numeric_marker("activity");
         let activity = ActivityInput {
             external_id: marker.clone(),
             ..pipeline_activity(&event)
         };
         let read_back = || async {
             match &marker {
-                Some(m) => Ok(deps.cloudtalk.find_activity(id, m).await?),
+                Some(m) => Ok(deps.cloudtalk.find_activity(id, *m).await?),
                 None => Ok(None),
             }
         };
