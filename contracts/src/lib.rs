@@ -119,15 +119,21 @@ impl fmt::Display for Violation {
 }
 
 /// Checks a request against `vendor`'s contract.
-pub fn check_request(vendor: Vendor, request: &Request, origin: &str) -> Result<(), Violation> {
-    spec::check_request(vendor, request).map_err(|(operation, kind, problems)| Violation {
-        vendor,
-        method: request.method.to_ascii_uppercase(),
-        path: request.path.to_string(),
-        operation,
-        kind,
-        problems,
-        origin: origin.to_string(),
+pub fn check_request(
+    vendor: Vendor,
+    request: &Request,
+    origin: &str,
+) -> Result<(), Box<Violation>> {
+    spec::check_request(vendor, request).map_err(|(operation, kind, problems)| {
+        Box::new(Violation {
+            vendor,
+            method: request.method.to_ascii_uppercase(),
+            path: request.path.to_string(),
+            operation,
+            kind,
+            problems,
+            origin: origin.to_string(),
+        })
     })
 }
 
@@ -140,9 +146,9 @@ pub fn check_response(
     status: u16,
     body: &Value,
     origin: &str,
-) -> Result<(), Violation> {
+) -> Result<(), Box<Violation>> {
     spec::check_response(vendor, method, path, status, body).map_err(|(operation, problems)| {
-        Violation {
+        Box::new(Violation {
             vendor,
             method: method.to_ascii_uppercase(),
             path: path.to_string(),
@@ -150,7 +156,7 @@ pub fn check_response(
             kind: Kind::Response,
             problems,
             origin: origin.to_string(),
-        }
+        })
     })
 }
 
@@ -192,7 +198,7 @@ pub fn refusal(violation: &Violation) -> (u16, Value) {
 pub fn guard(vendor: Vendor, request: &Request, origin: &str) -> Option<(u16, Value)> {
     let violation = check_request(vendor, request, origin).err()?;
     let answer = refusal(&violation);
-    record(violation);
+    record(*violation);
     Some(answer)
 }
 
@@ -203,7 +209,10 @@ pub fn query_pairs(query: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (spec::decode(&k.replace('+', " ")), spec::decode(&v.replace('+', " ")))
+            (
+                spec::decode(&k.replace('+', " ")),
+                spec::decode(&v.replace('+', " ")),
+            )
         })
         .collect()
 }

@@ -193,11 +193,21 @@ pub(crate) fn undeclared_query_allowed(
 }
 
 /// A request problem the real API does not have (the spec is stricter than the API).
-pub(crate) fn problem_accepted(_vendor: Vendor, _method: &str, _template: &str, _problem: &str) -> bool {
+pub(crate) fn problem_accepted(
+    _vendor: Vendor,
+    _method: &str,
+    _template: &str,
+    _problem: &str,
+) -> bool {
     false
 }
 
 /// An answer that differs from the spec the way the real API's does (the captures win).
-pub(crate) fn answer_accepted(_vendor: Vendor, _method: &str, _template: &str, _problem: &str) -> bool {
+pub(crate) fn answer_accepted(
+    _vendor: Vendor,
+    _method: &str,
+    _template: &str,
+    _problem: &str,
+) -> bool {
     false
 }

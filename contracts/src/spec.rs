@@ -306,7 +306,13 @@ fn read_operations(vendor: Vendor, file: &str, doc: &Value) -> Vec<Operation> {
                 method: method.to_ascii_uppercase(),
                 template: template.clone(),
                 segments: split(template).into_iter().map(Segment::parse).collect(),
-                params: params(doc, &at, op, shared.as_ref(), &format!("/paths/{}", escape(template))),
+                params: params(
+                    doc,
+                    &at,
+                    op,
+                    shared.as_ref(),
+                    &format!("/paths/{}", escape(template)),
+                ),
                 body: body(op, &at),
                 responses: responses(op, &at),
             });
@@ -315,25 +321,33 @@ fn read_operations(vendor: Vendor, file: &str, doc: &Value) -> Vec<Operation> {
     out
 }
 
-fn params(
-    doc: &Value,
-    at: &str,
-    op: &Value,
-    shared: Option<&Value>,
-    item_at: &str,
-) -> Vec<Param> {
+fn params(doc: &Value, at: &str, op: &Value, shared: Option<&Value>, item_at: &str) -> Vec<Param> {
     let mut out: Vec<Param> = Vec::new();
-    let lists = [(op.get("parameters"), at.to_string()), (shared, item_at.to_string())];
+    let lists = [
+        (op.get("parameters"), at.to_string()),
+        (shared, item_at.to_string()),
+    ];
     for (list, base) in lists {
-        for (i, param) in list.and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (i, param) in list
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let (param, pointer) = match param.get("$ref").and_then(Value::as_str) {
                 Some(r) => match r.strip_prefix('#') {
-                    Some(local) => (doc.pointer(local).unwrap_or(&Value::Null), local.to_string()),
+                    Some(local) => (
+                        doc.pointer(local).unwrap_or(&Value::Null),
+                        local.to_string(),
+                    ),
                     None => continue,
                 },
                 None => (param, format!("{base}/parameters/{i}")),
             };
-            let name = param.get("name").and_then(Value::as_str).unwrap_or_default();
+            let name = param
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let location = param.get("in").and_then(Value::as_str).unwrap_or_default();
             if out.iter().any(|p| p.name == name && p.location == location) {
                 continue;
@@ -418,7 +432,11 @@ pub(crate) fn decode(s: &str) -> String {
 }
 
 /// The operation a request is for, and what its path captured.
-fn find(vendor: Vendor, method: &str, path: &str) -> Option<(&'static Operation, Vec<(String, String)>)> {
+fn find(
+    vendor: Vendor,
+    method: &str,
+    path: &str,
+) -> Option<(&'static Operation, Vec<(String, String)>)> {
     let parts: Vec<String> = split(path).into_iter().map(decode).collect();
     let method = method.to_ascii_uppercase();
     SPECS
@@ -429,11 +447,9 @@ fn find(vendor: Vendor, method: &str, path: &str) -> Option<(&'static Operation,
         .filter_map(|op| {
             let mut captured = Vec::new();
             for (segment, part) in op.segments.iter().zip(&parts) {
-                match segment.capture(part)? {
-                    Some(value) => {
-                        captured.push((segment.param.clone().unwrap_or_default(), value.to_string()))
-                    }
-                    None => {}
+                if let Some(value) = segment.capture(part)? {
+                    let name = segment.param.clone().unwrap_or_default();
+                    captured.push((name, value.to_string()));
                 }
             }
             let score: usize = op.segments.iter().map(Segment::literal_len).sum();
@@ -445,7 +461,12 @@ fn find(vendor: Vendor, method: &str, path: &str) -> Option<(&'static Operation,
 
 fn validator(copy: Copy, file: &str, pointer: &str) -> Result<Arc<Validator>, String> {
     let key = format!("{}#{}", uri(copy, file), encode_fragment(pointer));
-    if let Some(found) = SPECS.validators.lock().ok().and_then(|v| v.get(&key).cloned()) {
+    if let Some(found) = SPECS
+        .validators
+        .lock()
+        .ok()
+        .and_then(|v| v.get(&key).cloned())
+    {
         return Ok(found);
     }
     let built = jsonschema::options()
@@ -521,7 +542,10 @@ fn describe(error: &jsonschema::ValidationError, _value: &Value) -> String {
         K::Minimum { limit } | K::ExclusiveMinimum { limit } => format!("must be at least {limit}"),
         K::Pattern { pattern } => format!("must match {pattern}"),
         K::AnyOf { context } | K::OneOfNotValid { context } => {
-            format!("matches none of its alternatives ({})", alternatives(context))
+            format!(
+                "matches none of its alternatives ({})",
+                alternatives(context)
+            )
         }
         K::OneOfMultipleValid { .. } => "matches more than one of its alternatives (oneOf)".into(),
         K::UniqueItems => "must not repeat an item".into(),
@@ -565,7 +589,10 @@ pub(crate) fn check_request(vendor: Vendor, request: &Request) -> Result<(), Fai
         return Err((
             None,
             Kind::UnknownOperation,
-            vec![format!("{vendor}'s API has no {} {}", request.method, request.path)],
+            vec![format!(
+                "{vendor}'s API has no {} {}",
+                request.method, request.path
+            )],
         ));
     };
     let fail = |kind: Kind, problems: Vec<String>| Err((Some(op.template.clone()), kind, problems));
@@ -634,7 +661,9 @@ pub(crate) fn check_request(vendor: Vendor, request: &Request) -> Result<(), Fai
         let accepted: Vec<&str> = media.iter().map(|(k, _)| k.as_str()).collect();
         return fail(
             Kind::Body,
-            vec![format!("content type {content_type} is not one of {accepted:?}")],
+            vec![format!(
+                "content type {content_type} is not one of {accepted:?}"
+            )],
         );
     };
     let body = match content_type.as_str() {
@@ -682,7 +711,11 @@ pub(crate) fn check_response(
         .responses
         .iter()
         .find(|(s, _)| *s == status_text)
-        .or_else(|| op.responses.iter().find(|(s, _)| s.eq_ignore_ascii_case(&family)))
+        .or_else(|| {
+            op.responses
+                .iter()
+                .find(|(s, _)| s.eq_ignore_ascii_case(&family))
+        })
         .map(|(_, p)| p.clone());
     let Some(pointer) = pointer else {
         return Ok(());

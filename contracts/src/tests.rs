@@ -31,12 +31,16 @@ fn every_spec_loads_with_its_operations() {
     assert!(cloudtalk.contains(&("PUT".into(), "/activity/add/{contactId}.json".into())));
     let ghl = spec::operations(Vendor::GoHighLevel);
     assert!(ghl.contains(&("POST".into(), "/contacts/{contactId}/notes".into())));
-    assert!(ghl.contains(&("POST".into(), "/oauth/reconnect".into())), "the override");
+    assert!(
+        ghl.contains(&("POST".into(), "/oauth/reconnect".into())),
+        "the override"
+    );
 }
 
 #[test]
 fn a_string_external_id_is_refused_as_cloudtalk_refuses_it() {
-    let body = json!({"type": "other", "name": "Pipeline Stage Change", "external_id": "99cd32b085"});
+    let body =
+        json!({"type": "other", "name": "Pipeline Stage Change", "external_id": "99cd32b085"});
     let text = body.to_string();
     let req = request("PUT", "/activity/add/123.json", &[], &[], text.as_bytes());
     let violation = check_request(Vendor::CloudTalk, &req, "t").unwrap_err();
@@ -58,7 +62,13 @@ fn ghl_refuses_undeclared_properties_a_missing_version_and_unknown_routes() {
     let req = request("POST", "/contacts/abc/notes", &[], &headers, ok.as_bytes());
     assert_eq!(check_request(Vendor::GoHighLevel, &req, "t"), Ok(()));
     let extra = json!({"body": "hello", "dateAdded": "x"}).to_string();
-    let req = request("POST", "/contacts/abc/notes", &[], &headers, extra.as_bytes());
+    let req = request(
+        "POST",
+        "/contacts/abc/notes",
+        &[],
+        &headers,
+        extra.as_bytes(),
+    );
     let violation = check_request(Vendor::GoHighLevel, &req, "t").unwrap_err();
     assert!(
         violation.problems[0].contains("property dateAdded should not exist"),
@@ -69,7 +79,13 @@ fn ghl_refuses_undeclared_properties_a_missing_version_and_unknown_routes() {
     let req = request("POST", "/contacts/abc/notes", &[], &bare, ok.as_bytes());
     let violation = check_request(Vendor::GoHighLevel, &req, "t").unwrap_err();
     assert_eq!(refusal(&violation).0, 400, "{violation}");
-    let req = request("POST", "/contacts/abc/nothing", &[], &headers, ok.as_bytes());
+    let req = request(
+        "POST",
+        "/contacts/abc/nothing",
+        &[],
+        &headers,
+        ok.as_bytes(),
+    );
     let violation = check_request(Vendor::GoHighLevel, &req, "t").unwrap_err();
     assert_eq!(violation.kind, Kind::UnknownOperation);
     assert_eq!(refusal(&violation).0, 404);
@@ -98,7 +114,10 @@ fn bulk_commands_are_limited_as_the_spec_says() {
     let eleven = serde_json::Value::Array(vec![command; 11]).to_string();
     let req = request("POST", "/bulk/contacts.json", &[], &[], eleven.as_bytes());
     let violation = check_request(Vendor::CloudTalk, &req, "t").unwrap_err();
-    assert!(violation.problems.iter().any(|p| p.contains("at most 10")), "{violation}");
+    assert!(
+        violation.problems.iter().any(|p| p.contains("at most 10")),
+        "{violation}"
+    );
 }
 
 #[test]
@@ -107,7 +126,8 @@ fn form_bodies_are_read_as_their_fields() {
         "content-type".to_string(),
         "application/x-www-form-urlencoded".to_string(),
     )];
-    let form = b"client_id=a&client_secret=b&grant_type=refresh_token&refresh_token=r&user_type=Location";
+    let form =
+        b"client_id=a&client_secret=b&grant_type=refresh_token&refresh_token=r&user_type=Location";
     let req = request("POST", "/oauth/token", &[], &headers, form);
     assert_eq!(check_request(Vendor::GoHighLevel, &req, "t"), Ok(()));
     let form = b"client_id=a&client_secret=b&grant_type=password";

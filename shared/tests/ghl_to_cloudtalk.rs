@@ -239,7 +239,9 @@ async fn pipeline_change_adds_an_activity() {
     let mut activity = seen[0].body.clone();
     let marker = activity["external_id"].take();
     assert!(
-        marker.as_u64().is_some_and(|m| m > 0 && m <= i32::MAX as u64),
+        marker
+            .as_u64()
+            .is_some_and(|m| m > 0 && m <= i32::MAX as u64),
         "the activity carries its marker, an integer as CloudTalk types it: {marker}"
     );
     activity.as_object_mut().unwrap().remove("external_id");

@@ -3,8 +3,8 @@
 //! the real API answers it and recorded; [`crate::Fakes`] fails the test that sent it when it is
 //! dropped, and any violation left recorded fails the test process at its end.
 
-pub use bridge_contracts::Vendor;
 use bridge_contracts::Request;
+pub use bridge_contracts::Vendor;
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
 /// Where each API is served on its fake: CloudTalk's base is `<fake>/api`, GHL's the fake itself.

@@ -438,7 +438,7 @@ async fn the_call_history_pages_oldest_first_in_the_company_time() {
 
 #[tokio::test]
 async fn the_call_history_speaks_strings_and_filters_by_contact() {
-    let (base, _sandbox, contact) = calls_in_rome_summer().await;
+    let (base, sandbox, contact) = calls_in_rome_summer().await;
     let page = |query: String| {
         let url = format!("{base}/cloudtalk/api/calls/index.json?{query}");
         async move {
@@ -465,9 +465,35 @@ async fn the_call_history_speaks_strings_and_filters_by_contact() {
     assert_eq!(row["Contact"]["id"], json!(contact));
     assert_eq!(row["Contact"]["contact_numbers"], json!(["+393501234567"]));
     assert_eq!(row["Agent"]["fullname"], "Roberto Agent");
-    let (_, all) = page("limit=5000".into()).await;
-    assert_eq!(all["responseData"]["limit"], "1000", "at most 1000 a page");
+    let (_, all) = page("limit=1000".into()).await;
+    assert_eq!(all["responseData"]["limit"], "1000", "up to 1000 a page");
     assert_eq!(all["responseData"]["itemsCount"], "5");
+    // More than 1000 a page breaks CloudTalk's contract (`limit`: `maximum: 1000`): refused
+    // as CloudTalk refuses invalid input, and recorded.
+    let (status, refused) = page("limit=5000".into()).await;
+    assert_eq!(status, 406, "{refused}");
+    assert_eq!(refused["responseData"]["status"], 406);
+    let message = refused["responseData"]["message"].as_str().unwrap();
+    assert!(message.starts_with("Invalid input data."), "{message}");
+    assert!(message.contains("limit"), "{message}");
+    let planted = sandbox.take_violations();
+    assert_eq!(planted.len(), 1, "{planted:?}");
+    let violation = &planted[0];
+    assert_eq!(
+        (
+            violation.vendor,
+            &violation.kind,
+            violation.method.as_str(),
+            violation.path.as_str()
+        ),
+        (
+            bridge_contracts::Vendor::CloudTalk,
+            &bridge_contracts::Kind::Parameters,
+            "GET",
+            "/calls/index.json"
+        )
+    );
+    assert_eq!(violation.problems, ["query limit: must be at most 1000"]);
     let (bad, _) = page("date_from=yesterday".into()).await;
     assert_eq!(bad, 406);
 }
@@ -629,11 +655,28 @@ async fn contact_search_filters_by_location_and_range_and_refuses_the_rest() {
     let bare = json!({"locationId": "sandbox-location",
         "filters": [{"field": "dateUpdated", "operator": "gte", "value": 0}]});
     assert_eq!(search(bare).await.0, 422);
+    // A search without `locationId` breaks GHL's contract: refused with 422, and recorded.
+    let (status, refused) = search(json!({"pageLimit": 5})).await;
+    assert_eq!(status, 422, "locationId is required: {refused}");
+    assert_eq!(refused["statusCode"], 422);
+    let planted = sandbox.take_violations();
+    assert_eq!(planted.len(), 1, "{planted:?}");
+    let violation = &planted[0];
     assert_eq!(
-        search(json!({"pageLimit": 5})).await.0,
-        422,
-        "locationId is required"
+        (
+            violation.vendor,
+            &violation.kind,
+            violation.method.as_str(),
+            violation.path.as_str()
+        ),
+        (
+            bridge_contracts::Vendor::GoHighLevel,
+            &bridge_contracts::Kind::Body,
+            "POST",
+            "/contacts/search"
+        )
     );
+    assert_eq!(violation.problems, [r#"body: "locationId" is required"#]);
     assert_eq!(
         sandbox.state_json()["counters"]["ghlWrites"],
         0,
@@ -732,4 +775,83 @@ fn assert_same_contact_details(state: &Value, summary: &SeedSummary) {
             assert_ne!(d["emails"], c["emails"]);
         }
     }
+}
+
+/// Conversations as GHL's spec documents them: a found conversation carries its contact's
+/// name, email and phone and its last message; a message is answered as itself. Every answer
+/// passes the contract check (a violation would be recorded and fail this suite).
+#[tokio::test]
+async fn conversations_answer_in_the_shapes_ghl_documents() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let g = ghl(&base);
+    let (contact, _) = g
+        .upsert_contact(&GhlContactInput {
+            location_id: "sandbox-location".into(),
+            first_name: Some("Anna".into()),
+            phone: Some("+393471234567".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let send = |method: reqwest::Method, path: String, body: Option<Value>| {
+        let base = base.clone();
+        async move {
+            let mut req = reqwest::Client::new()
+                .request(method, format!("{base}/ghl{path}"))
+                .bearer_auth("sandbox-ghl-token")
+                .header("version", "2021-04-15");
+            if let Some(body) = body {
+                req = req.json(&body);
+            }
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, created) = send(
+        reqwest::Method::POST,
+        "/conversations/".into(),
+        Some(json!({"locationId": "sandbox-location", "contactId": contact})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let conversation = created["conversation"]["id"].as_str().unwrap().to_string();
+    let (status, added) = send(
+        reqwest::Method::POST,
+        "/conversations/messages/inbound".into(),
+        Some(
+            json!({"type": "Call", "conversationId": conversation, "contactId": contact,
+            "conversationProviderId": "prov-1", "altId": "7001", "message": "Call ended",
+            "call": {"from": "+393471234567", "to": "+390212345678", "status": "completed"}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{added}");
+    let (status, found) = send(
+        reqwest::Method::GET,
+        format!("/conversations/search?locationId=sandbox-location&contactId={contact}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let row = &found["conversations"][0];
+    assert_eq!(row["id"], json!(conversation));
+    assert_eq!(row["phone"], "+393471234567");
+    assert_eq!(row["fullName"], "Anna");
+    assert_eq!(row["lastMessageType"], "TYPE_CALL");
+    let message = added["messageId"].as_str().unwrap();
+    let (status, read) = send(
+        reqwest::Method::GET,
+        format!("/conversations/messages/{message}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["id"], json!(message));
+    assert_eq!(read["messageType"], "TYPE_CALL");
+    assert_eq!(read["altId"], "7001");
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
 }

@@ -125,10 +125,16 @@ fn check_answer<A: Api>(inner: &Inner, req: &Incoming, (status, body): &Reply) {
         return;
     }
     let method = req.method.to_string();
-    let checked =
-        bridge_contracts::check_response(A::VENDOR, &method, &req.path, *status, body, &inner.origin);
+    let checked = bridge_contracts::check_response(
+        A::VENDOR,
+        &method,
+        &req.path,
+        *status,
+        body,
+        &inner.origin,
+    );
     if let Err(violation) = checked {
-        bridge_contracts::record(violation);
+        bridge_contracts::record(*violation);
     }
 }
 

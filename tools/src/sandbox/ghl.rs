@@ -594,8 +594,14 @@ fn apply_custom_field(contact: &mut GhlContact, field: &Value) {
         .push(json!({"id": id, "value": value}));
 }
 
+/// A contact as GHL answers it: the fields it has; one that is unset (`null` here) is left out,
+/// as the real API leaves it out (the spec types them as strings).
 pub(crate) fn contact_json(c: &GhlContact) -> Value {
-    json!(c)
+    let mut contact = json!(c);
+    if let Some(fields) = contact.as_object_mut() {
+        fields.retain(|_, v| !v.is_null());
+    }
+    contact
 }
 
 fn check_stage(state: &State, pipeline_id: &str, stage: Option<&str>) -> Result<(), Reply> {

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::api::{texts, Call, Outcome};
 use super::ghl::{require_fields, unprocessable};
+use super::state::now_millis;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -19,6 +20,12 @@ pub(crate) struct Conversation {
     pub id: String,
     pub location_id: String,
     pub contact_id: String,
+    pub date_added: String,
+    /// Moves when a message is added.
+    pub date_updated: String,
+    /// When the last message was added; when the conversation was created until then.
+    pub last_message_date: String,
+    pub deleted: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -51,14 +58,57 @@ pub(crate) fn search(call: &mut Call) -> Outcome {
         return Err(unprocessable(&["locationId should not be empty"]));
     }
     let contact = call.req.query("contactId").map(str::to_string);
-    let found: Vec<&Conversation> = call
+    let found: Vec<Value> = call
         .state
         .conversations
         .iter()
         .filter(|c| c.location_id == location)
         .filter(|c| contact.as_ref().is_none_or(|id| &c.contact_id == id))
+        .map(|c| row(call.state, c))
         .collect();
     Ok((200, json!({"conversations": found, "total": found.len()})))
+}
+
+/// A conversation as search lists it (`ConversationSchema`): with its contact's name, email
+/// and phone (empty when the contact has none) and its last message.
+fn row(state: &super::state::State, conversation: &Conversation) -> Value {
+    let contact = state.ghl_contacts.get(&conversation.contact_id);
+    let text = |f: fn(&super::state::GhlContact) -> Option<String>| {
+        contact.and_then(f).unwrap_or_default()
+    };
+    let name = text(|c| {
+        c.name.clone().or_else(|| {
+            let parts: Vec<&str> = [c.first_name.as_deref(), c.last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        })
+    });
+    let last = state
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.conversation_id == conversation.id);
+    let mut row = json!(conversation);
+    row["lastMessageBody"] = json!(last.and_then(|m| m.body.clone()).unwrap_or_default());
+    row["lastMessageType"] = json!(last.map_or("TYPE_ACTIVITY_CONTACT", |m| message_type(m)));
+    row["type"] = json!("TYPE_PHONE");
+    row["unreadCount"] = json!(0);
+    row["fullName"] = json!(name);
+    row["contactName"] = json!(name);
+    row["email"] = json!(text(|c| c.email.clone()));
+    row["phone"] = json!(text(|c| c.phone.clone()));
+    row
+}
+
+/// GHL's message type name for a message the sandbox keeps.
+fn message_type(message: &Message) -> &'static str {
+    match message.kind.as_str() {
+        "Call" => "TYPE_CALL",
+        "IVR_Call" => "TYPE_IVR_CALL",
+        _ => "TYPE_CUSTOM_CALL",
+    }
 }
 
 pub(crate) fn create(call: &mut Call) -> Outcome {
@@ -80,10 +130,15 @@ pub(crate) fn create(call: &mut Call) -> Outcome {
             json!({"statusCode": 400, "message": message, "conversationId": existing.id}),
         ));
     }
+    let created = now_millis();
     let conversation = Conversation {
         id: call.state.ghl_id("conv"),
         location_id: location,
         contact_id: contact,
+        date_added: created.clone(),
+        date_updated: created.clone(),
+        last_message_date: created,
+        deleted: false,
     };
     call.state.conversations.push(conversation.clone());
     Ok((201, json!({"success": true, "conversation": conversation})))
@@ -114,12 +169,15 @@ pub(crate) fn add_message(call: &mut Call) -> Outcome {
     let Some(conversation) = call
         .state
         .conversations
-        .iter()
+        .iter_mut()
         .find(|c| c.id == conversation_id)
-        .cloned()
     else {
         return Err(not_found("Conversation"));
     };
+    let added = now_millis();
+    conversation.date_updated = added.clone();
+    conversation.last_message_date = added;
+    let conversation = conversation.clone();
     let message = Message {
         id: call.state.ghl_id("msg"),
         conversation_id: conversation.id.clone(),
@@ -152,7 +210,24 @@ pub(crate) fn get_message(call: &mut Call) -> Outcome {
     let id = call.param("id");
     let message = call.state.messages.iter().find(|m| m.id == id);
     let message = message.ok_or_else(|| not_found("Message"))?;
-    Ok((200, json!({"message": message})))
+    let location = call
+        .state
+        .conversations
+        .iter()
+        .find(|c| c.id == message.conversation_id)
+        .map(|c| c.location_id.clone())
+        .unwrap_or_default();
+    // The message itself, as GHL answers it (`GetMessageResponseDto`): `type` is GHL's
+    // numeric message type (1 for a call), `messageType` its name.
+    let mut answer = json!(message);
+    answer["type"] = json!(1);
+    answer["messageType"] = json!(message_type(message));
+    answer["locationId"] = json!(location);
+    answer["contentType"] = json!("text/plain");
+    if let Some(object) = answer.as_object_mut() {
+        object.retain(|_, v| !v.is_null());
+    }
+    Ok((200, answer))
 }
 
 pub(crate) fn set_attachments(call: &mut Call) -> Outcome {

@@ -39,6 +39,10 @@ fn demo_install() -> Authorization {
 /// How long issued access tokens live, as GHL's (about a day).
 const ACCESS_TTL_SECS: i64 = 86_399;
 
+/// The user who approved every install (the token answers' `userId`, which GHL's spec
+/// requires: the person who performed the installation).
+const INSTALLING_USER_ID: &str = "sandbox-user-000001";
+
 /// Who an install is for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -156,7 +160,10 @@ impl OAuthState {
         );
         let mut answer = json!({"access_token": access, "token_type": "Bearer",
             "expires_in": ACCESS_TTL_SECS, "refresh_token": refresh, "scope": "contacts.write conversations/message.write",
-            "userType": install.user_type(), "companyId": install.company_id});
+            "userType": install.user_type(), "userId": INSTALLING_USER_ID});
+        if let Some(company) = &install.company_id {
+            answer["companyId"] = json!(company);
+        }
         match &install.location_id {
             Some(location) => answer["locationId"] = json!(location),
             None => {
@@ -320,7 +327,8 @@ pub(crate) fn location_token(call: &mut Call) -> Outcome {
     Ok((
         200,
         json!({"access_token": access, "token_type": "Bearer", "expires_in": ACCESS_TTL_SECS,
-            "userType": "Location", "locationId": location, "companyId": company}),
+            "userType": "Location", "locationId": location, "companyId": company,
+            "userId": INSTALLING_USER_ID}),
     ))
 }
 

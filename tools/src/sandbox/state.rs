@@ -78,6 +78,8 @@ pub(crate) struct GhlNote {
     pub id: String,
     pub contact_id: String,
     pub body: String,
+    /// Left out when unset, as GHL does (the spec types it as a string).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     pub date_added: String,
 }

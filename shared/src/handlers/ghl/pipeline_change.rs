@@ -41,7 +41,7 @@ impl Handler for PipelineChange {
         // whose answer was lost.
         let marker = steps.numeric_marker("activity");
         let activity = ActivityInput {
-            external_id: marker.clone(),
+            external_id: marker,
             ..pipeline_activity(&event)
         };
         let read_back = || async {
