@@ -43,7 +43,8 @@ pub enum EndpointId {
 pub enum EventKeys {
     /// GHL's `webhookId` (Marketplace events), else the body.
     WebhookId,
-    /// CloudTalk's envelope `event_id`, else the call's uuid or id, else the body.
+    /// The call id (inside an envelope too), else the call's uuid, else the envelope's
+    /// `event_id`, else the body: one identity per call, whichever way it arrives.
     CallIds,
     /// CloudTalk's envelope `event_id`, else the body.
     EventId,

@@ -186,6 +186,7 @@ async fn some_then_all_move_back_and_unreadable_messages_stay() {
         reason: Some("invalid phone".into()),
         endpoint: Some("ghl-new-contact".into()),
         limit: Some(1),
+        ..Filter::default()
     };
     let report = redrive(
         &q.dead_letter(),
@@ -381,4 +382,46 @@ async fn the_command_reads_the_queues_from_the_environment_and_dry_runs() {
         Some(2),
         "move without a choice is refused"
     );
+}
+
+/// An event parked longer ago than idempotency records live is left parked (a redrive could
+/// repeat the steps it finished), unless the operator allows repeats.
+#[tokio::test]
+async fn an_event_parked_longer_than_its_record_lives_is_left_unless_repeats_are_allowed() {
+    let Some(q) = queues().await else { return };
+    let mut old = event(EndpointId::GhlNewTag, "old-1");
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(25);
+    old.first_received_at = long_ago.to_rfc3339();
+    old.parked_at = Some(long_ago.to_rfc3339());
+    old.last_error = Some("upstream_rejected: 406".into());
+    q.sqs
+        .send_message()
+        .queue_url(&q.dlq)
+        .message_body(serde_json::to_string(&old).unwrap())
+        .send()
+        .await
+        .unwrap();
+    q.park(EndpointId::GhlNewTag, "fresh-1", "upstream_rejected: 406")
+        .await;
+    let all = Filter::default();
+    let report = redrive(&q.dead_letter(), &q.destination(), &all, false, &mut Quiet)
+        .await
+        .unwrap();
+    assert_eq!((report.chosen, report.moved, report.outlived), (2, 1, 1));
+    assert!(report.to_string().contains("--allow-repeats"), "{report}");
+    assert_eq!(q.keys(&q.retry).await, vec!["fresh-1".to_string()]);
+    let allowed = Filter {
+        allow_repeats: true,
+        ..Filter::default()
+    };
+    let report = redrive(
+        &q.dead_letter(),
+        &q.destination(),
+        &allowed,
+        false,
+        &mut Quiet,
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.moved, report.outlived), (1, 0));
 }

@@ -76,7 +76,7 @@ impl DynamoIdempotencyStore {
         let update = Expr::update(
             "SET taken_from = if_not_exists(lock_until, :none), #st = :inprogress, \
              lock_until = :lock, #owner = :owner, \
-             expires_at = if_not_exists(expires_at, :exp), steps = if_not_exists(steps, :empty)",
+             expires_at = :exp, steps = if_not_exists(steps, :empty)",
         )
         .only_if(
             "attribute_not_exists(pk) OR \

@@ -70,6 +70,8 @@ impl Record {
                     // A lock of 0 was released; any other has run out: a takeover.
                     let takeover = r.lock_until_ms != 0;
                     r.lock_until_ms = lock_until_ms;
+                    // Every attempt keeps the record its full lifetime from now.
+                    r.expires_at = r.expires_at.max(now_ms.div_euclid(1000) + RECORD_TTL_SECS);
                     r.owner = new_owner();
                     let lease = Lease {
                         owner: r.owner.clone(),

@@ -9,8 +9,10 @@
 //!
 //! How long a record lives depends on what its key is made of:
 //! - a key from an id the sender gave the delivery (GHL's `webhookId`, CloudTalk's `event_id`,
-//!   a call's uuid or id) is kept [`RECORD_TTL_SECS`] (7 days, longer than GHL's retry window
-//!   and the bridge's own retries): the same id is always the same event;
+//!   a call's uuid or id) is kept [`RECORD_TTL_SECS`] (21 days from its last attempt: longer
+//!   than the dead-letter queue keeps a parked event, 14 days, so an event redriven on its
+//!   last day still finds the steps it completed, and longer than GHL's retry window and the
+//!   bridge's own retries): the same id is always the same event;
 //! - a key hashed from the body (workflow webhooks carry no delivery id) is kept that long while
 //!   the event is pending, but once completed only `BODY_KEY_TTL_SECS` (2 hours by default,
 //!   past GHL's ~70-minute redelivery horizon): after it, an identical body is a real repeat
@@ -38,8 +40,11 @@ use crate::payload::fields::find_id;
 use crate::registry::{EndpointId, EventKeys};
 use crate::store::StoreError;
 
-/// How long a record is kept: 7 days.
-pub const RECORD_TTL_SECS: i64 = 7 * 24 * 3600;
+/// How long a record is kept after its last attempt: 21 days, past the dead-letter queue's
+/// 14 (its `MessageRetentionPeriod`) and the retry queue's 4 with a margin. Every attempt
+/// (a claim) pushes it on, so however often an event is parked and redriven, its record
+/// outlives its parked copy.
+pub const RECORD_TTL_SECS: i64 = 21 * 24 * 3600;
 /// The default of `BODY_KEY_TTL_SECS`: 2 hours.
 pub const DEFAULT_BODY_KEY_TTL_SECS: i64 = 2 * 3600;
 
@@ -143,9 +148,11 @@ pub fn event_key(id: EndpointId, body: &Value) -> String {
             find_id(body, &["webhookId", "webhook_id"]).map(|id| format!("ghl-webhook#{id}"))
         }
         EventKeys::EventId | EventKeys::CallIds => {
-            let event = find_id(body, &["event_id"]).map(|id| format!("{name}#event#{id}"));
-            // The call id first: the call history has it too, so a call reconciliation
-            // applies and its webhook share one key.
+            let event = || find_id(body, &["event_id"]).map(|id| format!("{name}#event#{id}"));
+            // One identity per call, whichever way it arrives (a workflow webhook, the signed
+            // envelope, reconciliation, a redrive): the call id first, inside an envelope too,
+            // since the call history has it; else the call's uuid; only then the envelope's
+            // own `event_id`.
             let call = || {
                 let id = find_id(root, crate::payload::cloudtalk::CALL_ID_KEYS)
                     .map(|c| format!("{name}#call-id#{c}"));
@@ -155,8 +162,8 @@ pub fn event_key(id: EndpointId, body: &Value) -> String {
                 })
             };
             match entry.keys {
-                EventKeys::CallIds => event.or_else(call),
-                _ => event,
+                EventKeys::CallIds => call().or_else(event),
+                _ => event(),
             }
         }
     };

@@ -20,6 +20,7 @@ use crate::deps::Deps;
 use crate::error::BridgeError;
 use crate::idempotency::Steps;
 use crate::payload::ghl::GhlContact;
+use crate::registry::EndpointId;
 use crate::resolve::{heal_stale_link, resolve_cloudtalk_contact, FoundBy};
 
 /// Contacts a page.
@@ -124,8 +125,26 @@ pub async fn run(deps: &Deps, settings: &Settings, now_ms: i64) -> PassSummary {
                         .lagging(checkpoint.caught_up_at_ms, now_ms);
                 }
                 Err(e) => {
-                    summary.failed += 1;
-                    tracing::warn!(ghl_contact_id = %found.record.id, error = e.code(), detail = %e.public_message(), "reconcile: contact not synced");
+                    // Refused for good: parked with its reason, like every accepted event, as
+                    // the new-contact event it amounts to (a redrive applies it through that
+                    // endpoint's handler).
+                    let body = new_contact_body(found, &location);
+                    let key = crate::idempotency::tenant_key(
+                        deps.config.tenant_id.as_deref(),
+                        crate::idempotency::event_key(EndpointId::GhlNewContact, &body),
+                    );
+                    tracing::warn!(ghl_contact_id = %found.record.id, error = e.code(), detail = %e.public_message(), "reconcile: contact refused; parked");
+                    match super::park(deps, EndpointId::GhlNewContact, &body, &key, e).await {
+                        super::Applied::Parked => summary.failed += 1,
+                        other => {
+                            // Not even parked: the pass stops here and the next run reads
+                            // this contact again.
+                            let why = format!("contact {}: {other:?}", found.record.id);
+                            return summary
+                                .stopped(why)
+                                .lagging(checkpoint.caught_up_at_ms, now_ms);
+                        }
+                    }
                 }
             }
         }
@@ -149,6 +168,28 @@ pub async fn run(deps: &Deps, settings: &Settings, now_ms: i64) -> PassSummary {
             None => return summary.lagging(checkpoint.caught_up_at_ms, now_ms),
         }
     }
+}
+
+/// The GHL new-contact event a searched contact amounts to (what a refused contact is parked
+/// as).
+fn new_contact_body(found: &SearchedContact, location: &str) -> serde_json::Value {
+    let record = &found.record;
+    let mut contact = json!({"id": record.id, "locationId": location, "tags": record.tags});
+    if let Some(name) = &record.name {
+        contact["name"] = json!(name);
+    }
+    if let Some((first, rest)) = record.phones.split_first() {
+        contact["phone"] = json!(first);
+        contact["additionalPhones"] = json!(rest);
+    }
+    if let Some((first, rest)) = record.emails.split_first() {
+        contact["email"] = json!(first);
+        contact["additionalEmails"] = json!(rest);
+    }
+    if let Some(company) = &record.company {
+        contact["companyName"] = json!(company);
+    }
+    json!({ "contact": contact })
 }
 
 /// Links a contact new to the map, or appends its new tags: whether anything was written.

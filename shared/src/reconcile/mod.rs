@@ -102,6 +102,22 @@ pub struct PassSummary {
     /// Why the pass did not run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// Calls still in progress, kept to be read again (the calls pass).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub in_progress: u32,
+    /// Calls still in progress after `calls::MAX_CALL_MS`, no longer waited for.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub abandoned: u32,
+    /// Calls only the trailing sweep found (the leading read missed them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub late: u32,
+    /// Why the CloudTalk offset looks wrong, when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset_suspect: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl PassSummary {
@@ -173,7 +189,13 @@ pub async fn apply_event(deps: &Deps, id: EndpointId, body: &Value) -> Applied {
     }
 }
 
-async fn park(deps: &Deps, id: EndpointId, body: &Value, key: &str, error: BridgeError) -> Applied {
+pub(crate) async fn park(
+    deps: &Deps,
+    id: EndpointId,
+    body: &Value,
+    key: &str,
+    error: BridgeError,
+) -> Applied {
     let event = QueuedEvent {
         endpoint: id,
         body: body.to_string(),
@@ -232,6 +254,9 @@ pub struct RunSummary {
     pub already_applied: u32,
     pub failed: u32,
     pub lag_seconds: i64,
+    /// Why the CloudTalk offset looks wrong, when a pass says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset_suspect: Option<String>,
     pub passes: Vec<PassSummary>,
 }
 
@@ -266,6 +291,7 @@ pub async fn run(deps: &Deps) -> RunSummary {
         already_applied: total(|p| p.already_applied),
         failed: total(|p| p.failed),
         lag_seconds: passes.iter().map(|p| p.lag_seconds).max().unwrap_or(0),
+        offset_suspect: passes.iter().find_map(|p| p.offset_suspect.clone()),
         passes,
     };
     let passes = serde_json::to_string(&summary.passes).unwrap_or_default();
@@ -276,6 +302,7 @@ pub async fn run(deps: &Deps) -> RunSummary {
         already_applied = summary.already_applied,
         failed = summary.failed,
         lag_seconds = summary.lag_seconds,
+        offset_suspect = summary.offset_suspect.as_deref(),
         run_failed = summary.failed_pass().is_some(),
         passes = %passes,
         duration_ms = started.elapsed().as_millis() as u64,
@@ -364,6 +391,7 @@ fn tenant_failed(location: &str, error: BridgeError) -> RunSummary {
         already_applied: 0,
         failed: 0,
         lag_seconds: 0,
+        offset_suspect: None,
         passes: vec![match error.code() {
             // Disabled since the listing: nothing to read, nothing failed.
             "tenant_disabled" => PassSummary::new("tenant").skipped(&why),

@@ -7,7 +7,7 @@ use super::Filter;
 pub const USAGE: &str = "\
 usage: redrive [list] [QUEUES]
        redrive move (--all | [--reason TEXT] [--endpoint NAME]) [--limit N] [--dry-run]
-                    [--hold-secs N] [--quiet] [QUEUES]
+                    [--allow-repeats] [--hold-secs N] [--quiet] [QUEUES]
 QUEUES: [--dead-letter-queue-url URL] [--retry-queue-url URL] [--stack-outputs FILE]
 
 `list` (the default) shows the events parked on the dead-letter queue, grouped by reason.
@@ -15,6 +15,9 @@ QUEUES: [--dead-letter-queue-url URL] [--retry-queue-url URL] [--stack-outputs F
 with fresh attempts; each is deleted from the dead-letter queue only after SQS confirmed its
 send. --reason matches part of the reason (any case), --endpoint a function name
 (ghl-new-contact); --all moves every parked event; --dry-run only says what would move.
+An event parked 20 days ago or more is left parked (its idempotency record, kept 21 days from
+its last attempt, may be gone, so it could repeat the steps it finished); --allow-repeats moves
+it anyway.
 The queue URLs come from the flags, then the stack's outputs (the JSON of `aws cloudformation
 describe-stacks --query 'Stacks[0].Outputs'`), then DEAD_LETTER_QUEUE_URL / RETRY_QUEUE_URL;
 AWS_ENDPOINT_URL and AWS_REGION are honoured.";
@@ -90,7 +93,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, UsageErr
         };
         let move_only = matches!(
             flag.as_str(),
-            "--all" | "--reason" | "--endpoint" | "--limit" | "--dry-run" | "--hold-secs"
+            "--all"
+                | "--reason"
+                | "--endpoint"
+                | "--limit"
+                | "--dry-run"
+                | "--hold-secs"
+                | "--allow-repeats"
         );
         if move_only && !moving {
             return Err(UsageError::OnlyForMove(flag));
@@ -105,6 +114,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, UsageErr
             "--limit" => filter.limit = Some(number(&flag, value()?)?),
             "--hold-secs" => hold_secs = number(&flag, value()?)?,
             "--dry-run" | "-n" => dry_run = true,
+            "--allow-repeats" => filter.allow_repeats = true,
             "--quiet" | "-q" => quiet = true,
             "-h" | "--help" => return Ok(Command::Help),
             _ => return Err(UsageError::Unknown(flag)),

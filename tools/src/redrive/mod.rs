@@ -104,7 +104,27 @@ impl ParkedMessage {
     pub fn movable(&self) -> bool {
         self.event.is_some()
     }
+
+    /// Whether it was parked (or, moved by SQS itself, first received) so long ago that its
+    /// idempotency record may be gone: records live `RECORD_TTL_SECS` (21 days) from an
+    /// event's last attempt, and with a day's margin anything parked 20 days ago or more is
+    /// past it. Redriven, such an event could repeat the steps it finished. The dead-letter
+    /// queue keeps messages 14 days, so this happens only where its retention was raised.
+    pub fn outlived_record(&self, now_secs: i64) -> bool {
+        let when = self
+            .parked_at
+            .clone()
+            .or_else(|| self.event.as_ref().map(|e| e.first_received_at.clone()));
+        let Some(at) = when.and_then(|w| chrono::DateTime::parse_from_rfc3339(&w).ok()) else {
+            return false;
+        };
+        now_secs - at.timestamp() > OUTLIVED_AFTER_SECS
+    }
 }
+
+/// How long after parking a redrive may repeat finished steps: a day short of the records'
+/// lifetime.
+pub const OUTLIVED_AFTER_SECS: i64 = bridge::idempotency::RECORD_TTL_SECS - 24 * 3600;
 
 /// Which parked events to move.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -115,6 +135,9 @@ pub struct Filter {
     pub endpoint: Option<String>,
     /// At most this many.
     pub limit: Option<usize>,
+    /// Move events parked so long that their records may be gone too (their finished steps
+    /// may be written again: see [`ParkedMessage::outlived_record`]).
+    pub allow_repeats: bool,
 }
 
 impl Filter {
@@ -443,6 +466,9 @@ pub struct MoveReport {
     pub delete_failed: Vec<(String, String)>,
     /// Chosen but not queued events: left parked.
     pub unreadable: usize,
+    /// Chosen but parked longer than their records live: left parked (`allow_repeats` moves
+    /// them).
+    pub outlived: usize,
     /// The chosen messages, grouped.
     pub groups: Vec<Group>,
 }
@@ -476,6 +502,15 @@ impl std::fmt::Display for MoveReport {
         }
         if self.unreadable > 0 {
             write!(f, "; {} not queued events left parked", self.unreadable)?;
+        }
+        if self.outlived > 0 {
+            write!(
+                f,
+                "; {} parked 20 days ago or more left parked: their records (kept 21 days from \
+                 the last attempt) may be gone, so steps they finished could be written again \
+                 (--allow-repeats moves them anyway)",
+                self.outlived
+            )?;
         }
         Ok(())
     }
@@ -521,6 +556,12 @@ pub async fn redrive(
     let (movable, unreadable): (Vec<&ParkedMessage>, Vec<&ParkedMessage>) =
         chosen.into_iter().partition(|m| m.movable());
     rest.extend(unreadable);
+    let now_secs = chrono::Utc::now().timestamp();
+    let (movable, outlived): (Vec<&ParkedMessage>, Vec<&ParkedMessage>) = movable
+        .into_iter()
+        .partition(|m| filter.allow_repeats || !m.outlived_record(now_secs));
+    report.outlived = outlived.len();
+    rest.extend(outlived);
     if dry_run {
         rest.extend(movable);
         dlq.release(&rest).await?;
