@@ -103,6 +103,57 @@ impl CampaignStageMap {
     }
 }
 
+/// People: CloudTalk agents as GHL users, contact owners, callback tasks (see
+/// [`crate::people`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeopleOptions {
+    /// CloudTalk agent id → GHL user id, always winning over the match by email (`AGENT_MAP`,
+    /// a JSON object; a tenant's `agent_map` option).
+    pub agent_map: std::collections::BTreeMap<String, String>,
+    /// A GHL contact the bridge creates for a call gets the agent's user as its owner
+    /// (`ASSIGN_CONTACT_OWNER`, on by default); an owner the contact has is never replaced.
+    pub assign_owner: bool,
+    /// A missed inbound call (or a voicemail) creates a callback task (`MISSED_CALL_TASKS`, on).
+    pub missed_call_tasks: bool,
+    /// A later answered call closes the callback tasks the bridge opened for the contact
+    /// (`CLOSE_CALLBACK_TASKS`, on).
+    pub close_callback_tasks: bool,
+    /// A callback task is due this long after the missed call (`CALLBACK_TASK_SLA_MINUTES`, 15).
+    pub callback_sla_minutes: u32,
+}
+
+impl Default for PeopleOptions {
+    fn default() -> Self {
+        Self {
+            agent_map: Default::default(),
+            assign_owner: true,
+            missed_call_tasks: true,
+            close_callback_tasks: true,
+            callback_sla_minutes: 15,
+        }
+    }
+}
+
+impl PeopleOptions {
+    /// Reads `AGENT_MAP` (`{"<agent id>": "<GHL user id>"}`; ids as strings or numbers).
+    pub fn parse_agent_map(
+        text: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("AGENT_MAP is not JSON: {e}"))?;
+        let object = value
+            .as_object()
+            .ok_or("AGENT_MAP must be a JSON object of agent id → GHL user id")?;
+        let mut map = std::collections::BTreeMap::new();
+        for (agent, user) in object {
+            let user = crate::payload::fields::id_string(user)
+                .ok_or_else(|| format!("AGENT_MAP: agent {agent} names no GHL user id"))?;
+            map.insert(agent.trim().to_string(), user);
+        }
+        Ok(map)
+    }
+}
+
 /// How calls are logged in GHL.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
@@ -197,6 +248,8 @@ pub struct Config {
     /// CloudWatch namespace of the metrics embedded in the log lines (`METRICS_NAMESPACE`, set
     /// by the stack); without it the lines carry no metrics.
     pub metrics_namespace: Option<String>,
+    /// Agents as users, owners and callback tasks.
+    pub people: PeopleOptions,
 }
 
 impl std::fmt::Debug for Config {
@@ -322,6 +375,20 @@ impl Config {
             ghl_app_client_id: get("GHL_APP_CLIENT_ID"),
             ghl_oauth_redirect_uri: get("GHL_OAUTH_REDIRECT_URI"),
             metrics_namespace: get("METRICS_NAMESPACE"),
+            people: PeopleOptions {
+                agent_map: match get("AGENT_MAP").map(|t| PeopleOptions::parse_agent_map(&t)) {
+                    Some(Ok(map)) => map,
+                    Some(Err(e)) => {
+                        tracing::warn!(detail = %e, "AGENT_MAP is ignored");
+                        Default::default()
+                    }
+                    None => Default::default(),
+                },
+                assign_owner: get("ASSIGN_CONTACT_OWNER").is_none_or(|v| truthy(&v)),
+                missed_call_tasks: get("MISSED_CALL_TASKS").is_none_or(|v| truthy(&v)),
+                close_callback_tasks: get("CLOSE_CALLBACK_TASKS").is_none_or(|v| truthy(&v)),
+                callback_sla_minutes: positive(get("CALLBACK_TASK_SLA_MINUTES"), 15),
+            },
         }
     }
 

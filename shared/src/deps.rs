@@ -201,6 +201,8 @@ pub struct Deps {
     pub ghl_signatures: GhlSignatureVerifier,
     /// GHL pipeline and stage names by id, cached per container.
     pub stage_names: Arc<crate::clients::stage_names::StageNames>,
+    /// The agent directories (CloudTalk agents as GHL users), cached per container.
+    pub people: Arc<crate::people::Directories>,
     /// The tenant registry of an agency deployment.
     pub tenants: Option<Arc<crate::tenants::Tenants>>,
     /// What a tenant's clients are built from.
@@ -351,6 +353,7 @@ impl Deps {
             calls,
             ghl_signatures,
             stage_names: Default::default(),
+            people: Default::default(),
             tenants,
             wiring,
         })
@@ -377,6 +380,7 @@ impl Deps {
             calls: self.calls.clone(),
             ghl_signatures: self.ghl_signatures.clone(),
             stage_names: self.stage_names.clone(),
+            people: self.people.clone(),
             tenants: self.tenants.clone(),
             wiring: self.wiring.clone(),
         }

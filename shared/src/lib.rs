@@ -15,7 +15,8 @@
 //!   [`local_store`] (the embedded store file), [`deps`] (the wiring);
 //! - the application: [`endpoint`] (what a handler is), [`resolve`] (finding or creating the
 //!   contact on the other side), [`handlers`] (one per endpoint, bound to the registry),
-//!   [`admission`] (who an event is for and whether it may act: one decision for every way in);
+//!   [`admission`] (who an event is for and whether it may act: one decision for every way in),
+//!   [`people`] (CloudTalk agents as GHL users);
 //! - delivery: [`pipeline`] (auth, parse once, apply once, queue or park, the one HTTP answer
 //!   and log line; health) and [`worker`] (the retry queue's consumer).
 
@@ -38,6 +39,7 @@ pub mod local_store;
 pub mod mapping;
 pub mod oauth;
 pub mod payload;
+pub mod people;
 pub mod phone;
 pub mod pipeline;
 pub mod rate_limit;

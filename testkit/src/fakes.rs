@@ -19,6 +19,8 @@ pub const CT_KEY_ID: &str = "ct-key-id";
 pub const CT_KEY_SECRET: &str = "ct-key-secret";
 pub const GHL_TOKEN: &str = "pit-test-token";
 pub const LOCATION: &str = "loc-test";
+/// The GHL user of CloudTalk agent 42 (Roberto Bianchi), by email, in the fakes.
+pub const AGENT_USER: &str = "ghl-user-42";
 
 pub fn config(cloudtalk: &MockServer, ghl: &MockServer) -> Settings {
     let vars: HashMap<&str, String> = HashMap::from([
@@ -43,9 +45,13 @@ pub fn config(cloudtalk: &MockServer, ghl: &MockServer) -> Settings {
     Settings::from_lookup(|k| vars.get(k).cloned())
 }
 
+/// Both fakes. Their servers are not stopped when the `Fakes` go (they stop with the test
+/// process): a `wiremock` server's drop waits for its mock set's lock, which a few suites
+/// saw held forever once a server had served the contract guard, hanging the test; the suites
+/// set no mock expectations for that drop to verify.
 pub struct Fakes {
-    pub cloudtalk: MockServer,
-    pub ghl: MockServer,
+    pub cloudtalk: std::mem::ManuallyDrop<MockServer>,
+    pub ghl: std::mem::ManuallyDrop<MockServer>,
 }
 
 impl Fakes {
@@ -53,8 +59,8 @@ impl Fakes {
     /// [`crate::contract`]).
     pub async fn start() -> Self {
         let fakes = Self {
-            cloudtalk: MockServer::builder().start().await,
-            ghl: MockServer::builder().start().await,
+            cloudtalk: std::mem::ManuallyDrop::new(MockServer::builder().start().await),
+            ghl: std::mem::ManuallyDrop::new(MockServer::builder().start().await),
         };
         crate::contract::guard(&fakes.cloudtalk, Vendor::CloudTalk).await;
         crate::contract::guard(&fakes.ghl, Vendor::GoHighLevel).await;
@@ -276,7 +282,14 @@ pub async fn mount_cloudtalk(server: &MockServer, search_rows: Value) {
     let activity = json!({"responseData": {"status": 201, "data": {"id": "8001"}}});
     let calls = json!({"responseData": {"itemsCount": 1, "pageCount": 1, "pageNumber": 1,
         "limit": 250, "data": [history_call(chrono::Utc::now().timestamp_millis() - 3_600_000)]}});
+    // The agent of `history_call` (42), whose email is a GHL user's in `mount_ghl` (in
+    // another case: agents match users without regard to case).
+    let agents = json!({"responseData": {"itemsCount": "1", "pageCount": "1", "pageNumber": "1",
+        "limit": "1000", "data": [{"Agent": {"id": "42", "firstname": "Roberto",
+        "lastname": "Bianchi", "email": "Roberto.Bianchi@Example.com",
+        "availability_status": "online"}}]}});
     let answers = vec![
+        ("GET", r"^/api/agents/index\.json$", 200, agents),
         ("GET", r"^/api/calls/index\.json$", 200, calls),
         ("GET", r"^/api/contacts/index\.json$", 200, index),
         ("PUT", r"^/api/contacts/addTags/[^/]+\.json$", 200, tagged),
@@ -321,7 +334,22 @@ pub async fn mount_ghl(server: &MockServer, duplicate: Value, opportunities: Val
     let no_values = json!({"customValues": []});
     let value = json!({"customValue": {"id": "cv-1"}});
     let values = "^/locations/[^/]+/customValues$";
+    let users = json!({"users": [
+        {"id": AGENT_USER, "name": "Roberto Bianchi", "email": "roberto.bianchi@example.com"},
+        {"id": "ghl-user-other", "name": "Anna Verdi", "email": "anna.verdi@example.com"}]});
+    let task = json!({"task": {"id": "task-1", "title": "Call back", "contactId": "ghl-1",
+        "dueDate": "2026-12-01T10:15:00Z", "completed": false}});
+    let completed = json!({"task": {"id": "task-1", "completed": true}});
     let answers = vec![
+        ("GET", "^/users/$", 200, users),
+        ("POST", "^/contacts/[^/]+/tasks$", 201, task),
+        ("GET", "^/contacts/[^/]+/tasks$", 200, json!({"tasks": []})),
+        (
+            "PUT",
+            "^/contacts/[^/]+/tasks/[^/]+/completed$",
+            200,
+            completed,
+        ),
         ("GET", "^/contacts/search/duplicate$", 200, duplicate),
         ("POST", "^/contacts/upsert$", 200, upserted),
         ("POST", "^/contacts/[^/]+/notes$", 201, note),

@@ -39,6 +39,9 @@ usage: tenants [--tenants-table NAME] [--stack-outputs FILE] [--local-store PATH
 OPTIONS: --name TEXT --phone-region CC --missed-call-tag TAG --call-provider ID (calls as
 Conversations entries; `--call-provider none` for notes) --campaign-stage-map JSON
 --last-call-date-field ID --last-call-outcome-field ID --last-call-duration-field ID
+--agent-map JSON (CloudTalk agent id → GHL user id, winning over the match by email; `{}` to
+clear) --assign-owner on|off --missed-call-tasks on|off --close-callback-tasks on|off
+--callback-sla-minutes N
 
 Secret values come from the environment only: TENANT_CLOUDTALK_KEY_SECRET, TENANT_GHL_TOKEN,
 TENANT_GHL_WEBHOOK_SECRET and TENANT_CLOUDTALK_WEBHOOK_SECRET (each generated when not set,
@@ -58,6 +61,31 @@ pub struct OptionChanges {
     pub last_call_date_field: Option<String>,
     pub last_call_outcome_field: Option<String>,
     pub last_call_duration_field: Option<String>,
+    /// `Some(map)`: the agent map (an empty map clears it).
+    pub agent_map: Option<std::collections::BTreeMap<String, String>>,
+    pub assign_owner: Option<bool>,
+    pub missed_call_tasks: Option<bool>,
+    pub close_callback_tasks: Option<bool>,
+    pub callback_sla_minutes: Option<u32>,
+}
+
+/// `on` / `off` (also `true` / `false`, `yes` / `no`).
+fn switch(flag: &str, text: &str) -> Result<bool, UsageError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Ok(true),
+        "off" | "false" | "no" | "0" => Ok(false),
+        _ => Err(UsageError::Invalid(format!(
+            "{flag} takes on or off, not {text:?}"
+        ))),
+    }
+}
+
+fn on_off(value: Option<bool>) -> &'static str {
+    match value {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "(deployment's)",
+    }
 }
 
 /// What to do.
@@ -100,6 +128,8 @@ pub enum UsageError {
     MissingKey(String),
     #[error("--campaign-stage-map takes JSON: {0}")]
     NotJson(String),
+    #[error("{0}")]
+    Invalid(String),
     #[error("unknown argument {0}")]
     Unknown(String),
     #[error("no command given")]
@@ -140,6 +170,26 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, UsageErr
             "--last-call-date-field" => options.last_call_date_field = Some(value()?),
             "--last-call-outcome-field" => options.last_call_outcome_field = Some(value()?),
             "--last-call-duration-field" => options.last_call_duration_field = Some(value()?),
+            "--agent-map" => {
+                let map = bridge::config::PeopleOptions::parse_agent_map(&value()?)
+                    .map_err(|e| UsageError::Invalid(format!("--agent-map: {e}")))?;
+                options.agent_map = Some(map);
+            }
+            "--assign-owner" => options.assign_owner = Some(switch(&arg, &value()?)?),
+            "--missed-call-tasks" => options.missed_call_tasks = Some(switch(&arg, &value()?)?),
+            "--close-callback-tasks" => {
+                options.close_callback_tasks = Some(switch(&arg, &value()?)?)
+            }
+            "--callback-sla-minutes" => {
+                let text = value()?;
+                let minutes = text.trim().parse::<u32>().ok().filter(|m| *m > 0);
+                let minutes = minutes.ok_or_else(|| {
+                    UsageError::Invalid(format!(
+                        "--callback-sla-minutes takes a positive number, not {text:?}"
+                    ))
+                })?;
+                options.callback_sla_minutes = Some(minutes);
+            }
             flag if flag.starts_with('-') => return Err(UsageError::Unknown(arg)),
             _ => words.push(arg),
         }
@@ -223,6 +273,13 @@ fn apply_options(tenant: &mut Tenant, changes: &OptionChanges) {
     if let Some(map) = &changes.campaign_stage_map {
         o.campaign_stage_map = Some(map.clone());
     }
+    if let Some(map) = &changes.agent_map {
+        o.agent_map = (!map.is_empty()).then(|| map.clone());
+    }
+    o.assign_owner = changes.assign_owner.or(o.assign_owner);
+    o.missed_call_tasks = changes.missed_call_tasks.or(o.missed_call_tasks);
+    o.close_callback_tasks = changes.close_callback_tasks.or(o.close_callback_tasks);
+    o.callback_sla_minutes = changes.callback_sla_minutes.or(o.callback_sla_minutes);
     if let Some(provider) = &changes.call_provider {
         o.call_logging = match provider {
             Some(id) => CallLogging::Conversations {
@@ -438,6 +495,20 @@ pub fn describe(tenant: &Tenant) -> String {
         format!("phone region:          {}", option(&o.phone_region)),
         format!("missed-call tag:       {}", option(&o.missed_call_tag)),
         format!("call logging:          {logging}"),
+        format!(
+            "agent map:             {}",
+            o.agent_map.as_ref().map_or("(by email only)".into(), |m| {
+                serde_json::to_string(m).unwrap_or_default()
+            })
+        ),
+        format!(
+            "owners, tasks:         assign owner {}, missed-call tasks {}, close tasks {}, due after {} min",
+            on_off(o.assign_owner),
+            on_off(o.missed_call_tasks),
+            on_off(o.close_callback_tasks),
+            o.callback_sla_minutes
+                .map_or("(deployment's)".to_string(), |m| m.to_string())
+        ),
         format!(
             "campaign stage map:    {}",
             o.campaign_stage_map

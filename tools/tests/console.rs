@@ -1,7 +1,8 @@
 //! The local console in a real headless Chromium: the page served by the sandbox, the bridge's
 //! real handlers over HTTP (contact map and state on the DynamoDB test server), a parked event
 //! on an SQS dead-letter queue. A click sends a sample; the CloudTalk contact it creates
-//! appears, and so does the loop-prevention line of CloudTalk's echo.
+//! appears, and so does the loop-prevention line of CloudTalk's echo. A GHL contact shows its
+//! owner and its callback task, which turns completed live.
 //!
 //! Needs Chromium (`apt-get install -y chromium`, which `scripts/test.sh` does when it is
 //! missing): without it the test fails in CI and is skipped elsewhere with a message.
@@ -17,6 +18,7 @@ use bridge::retry_queue::{QueuedEvent, RetryQueue, SqsRetryQueue};
 use bridge_testkit::aws::{aws_endpoint, dynamo_backends, sqs_client, unique_name};
 use bridge_testkit::e2e::{serve_bridge, settings, CLOUDTALK_SECRET, GHL_SECRET};
 use bridge_tools::sandbox::{ConsoleConfig, Sandbox, SandboxConfig};
+use serde_json::{json, Value};
 
 fn chromium_or_fail() -> Option<PathBuf> {
     match browser::chromium() {
@@ -105,14 +107,33 @@ async fn a_click_sends_a_sample_and_the_contact_and_the_loop_prevention_line_app
     let sandbox = Sandbox::new(config);
     let router = sandbox.router();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    // A GHL contact owned by Roberto Bianchi, with a callback task for Anna Verdi.
+    let (owned, task) = owned_contact_with_task(&sandbox_url).await;
 
     let page = sandbox_url.clone();
+    let runtime = tokio::runtime::Handle::current();
     let seen = tokio::task::spawn_blocking(move || -> Result<(String, String), String> {
         let mut b = browser::Browser::launch(&chromium)?;
         b.open(&format!("{page}/"))?;
         let before = b.text("#cloudtalk")?;
         assert!(before.contains("no contacts yet"), "{before}");
         assert!(!b.text("#events")?.contains("Loop prevention"));
+        let ghl = b.text(&format!("#ghl-{owned}"))?;
+        assert!(ghl.contains("owner: Roberto Bianchi"), "{ghl}");
+        assert!(
+            ghl.contains("Call back Giulia · due 2026-12-01 10:00 UTC · Anna Verdi · open"),
+            "{ghl}"
+        );
+        runtime.block_on(ghl_request(
+            &page,
+            reqwest::Method::PUT,
+            &format!("/contacts/{owned}/tasks/{task}/completed"),
+            json!({"completed": true}),
+        ));
+        b.wait_for("the task completed", Duration::from_secs(20), |b| {
+            Ok(b.text(&format!("#ghl-{owned}"))?
+                .contains("Anna Verdi · completed"))
+        })?;
 
         b.click(r#"button[data-sample="ghl-new-contact/nested.json"]"#)?;
         b.wait_for(
@@ -172,6 +193,11 @@ async fn a_click_sends_a_sample_and_the_contact_and_the_loop_prevention_line_app
     assert!(
         !sent.upstream.is_empty() && sent.duration_ms.is_some(),
         "{sent:?}"
+    );
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
     );
 }
 
@@ -238,6 +264,43 @@ async fn the_proxy_records_what_other_senders_send_through_it() {
         "{:?}",
         feed[1].upstream
     );
+}
+
+/// A request to the sandbox's GHL API; its JSON answer, which must be a success.
+async fn ghl_request(base: &str, method: reqwest::Method, path: &str, body: Value) -> Value {
+    let answer = reqwest::Client::new()
+        .request(method, format!("{base}/ghl{path}"))
+        .bearer_auth("sandbox-ghl-token")
+        .header("version", "2021-07-28")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{path}: {}", answer.status());
+    answer.json().await.unwrap()
+}
+
+/// A GHL contact owned by `usr_roberto` with an open task assigned to `usr_anna`: their ids.
+async fn owned_contact_with_task(base: &str) -> (String, String) {
+    let contact = ghl_request(
+        base,
+        reqwest::Method::POST,
+        "/contacts/upsert",
+        json!({"locationId": "sandbox-location", "firstName": "Giulia", "lastName": "Ricci",
+            "phone": "+393409998877", "assignedTo": "usr_roberto"}),
+    )
+    .await;
+    let id = contact["contact"]["id"].as_str().unwrap().to_string();
+    let task = ghl_request(
+        base,
+        reqwest::Method::POST,
+        &format!("/contacts/{id}/tasks"),
+        json!({"title": "Call back Giulia", "dueDate": "2026-12-01T10:00:00Z",
+            "completed": false, "assignedTo": "usr_anna"}),
+    )
+    .await;
+    let task = task["task"]["id"].as_str().unwrap().to_string();
+    (id, task)
 }
 
 /// The section `[name]` of a manifest: its lines up to the next section.

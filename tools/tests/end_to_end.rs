@@ -453,9 +453,11 @@ async fn upstream_requests_per_event_stay_at_the_minimum() {
         cost(&run, true, "new-tag", luigi).await,
     ));
 
+    // Agent 42 is Roberto Bianchi, whose GHL user the sandbox has (same email): the first
+    // call reads the agents and the users once, and a known agent costs nothing after.
     let call = |id: u64| {
         json!({"call_id": id, "contact_id": 1451646073, "external_number": 393513416607u64,
-        "agent_name": "Roberto", "direction": "incoming", "talking_time": 20, "duration": 31})
+        "agent_id": 42, "direction": "incoming", "talking_time": 20, "duration": 31})
     };
     let first = cost(&run, false, "call-ended", call(1002402501)).await;
     rows.push(("cloudtalk call-ended".into(), "first contact", first));
@@ -486,9 +488,35 @@ async fn upstream_requests_per_event_stay_at_the_minimum() {
         let steady = cost(&run, false, route, body.clone()).await;
         rows.push((format!("cloudtalk {route}"), "steady state", steady));
         if *route == "call-ended" {
-            assert_eq!(steady, (0, 1), "a call on a linked contact: one GHL write");
+            assert_eq!(
+                steady,
+                (0, 1),
+                "a call on a linked contact, by a known agent: one GHL write"
+            );
         }
     }
+    let mut missed = call(1002402504);
+    missed["talking_time"] = json!(0);
+    missed["status"] = json!("missed");
+    let with_task = cost(&run, false, "call-ended", missed).await;
+    rows.push((
+        "cloudtalk call-ended (missed)".into(),
+        "steady state",
+        with_task,
+    ));
+    // The owner of a contact found through the map is read (one GET) to assign the task.
+    assert_eq!(
+        with_task,
+        (0, 4),
+        "note, tag, the owner read, the callback task"
+    );
+    let closing = cost(&run, false, "call-ended", call(1002402505)).await;
+    rows.push((
+        "cloudtalk call-ended (answered, closes the task)".into(),
+        "steady state",
+        closing,
+    ));
+    assert_eq!(closing, (0, 3), "note, task completed, closing note");
     let again = cost(&run, false, "call-ended", call(1002402503)).await;
     rows.push(("cloudtalk call-ended".into(), "redelivery", again));
     assert_eq!(again, (0, 0), "a redelivered call costs nothing upstream");

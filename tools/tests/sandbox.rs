@@ -1,7 +1,8 @@
 //! The sandbox speaks what the bridge sends: the bridge's real API clients against it, plus
 //! the behaviours the bridge relies on (auth, envelopes, validation, bulk results, tag
 //! semantics, duplicates, faults, the contact-created callback), the feeds (CloudTalk's call
-//! history in the company's time, GHL's contact search with `searchAfter`) and seeding.
+//! history in the company's time, GHL's contact search with `searchAfter`), seeding, and the
+//! people and follow-ups: CloudTalk's agents, GHL's users, tasks and contact owners.
 
 use std::sync::{Arc, Mutex};
 
@@ -186,7 +187,7 @@ async fn the_bridge_ghl_client_works_against_the_sandbox() {
             .id,
         id
     );
-    g.add_note(&id, "call ended").await.unwrap();
+    g.add_note(&id, "call ended", None).await.unwrap();
     g.add_tags(&id, &["missed".into()]).await.unwrap();
     g.update_contact(
         &id,
@@ -229,7 +230,7 @@ async fn the_bridge_ghl_client_works_against_the_sandbox() {
         Some("busy")
     );
     // Errors whose message is an array.
-    let err = g.add_note(&id, "").await.unwrap_err();
+    let err = g.add_note(&id, "", None).await.unwrap_err();
     assert!(
         err.to_string().contains("body should not be empty"),
         "{err}"
@@ -361,9 +362,9 @@ fn call_at(contact_id: Option<&str>, started_ms: i64) -> CallSpec {
         internal_number: "+390212345678".into(),
         direction: CallDirection::Outgoing,
         agent: Some(CallAgent {
-            id: "49001".into(),
+            id: "42".into(),
             first_name: "Roberto".into(),
-            last_name: "Agent".into(),
+            last_name: "Bianchi".into(),
         }),
         started_ms,
         answered_ms: Some(started_ms + 5_000),
@@ -418,7 +419,7 @@ async fn the_call_history_pages_oldest_first_in_the_company_time() {
     let call = &first.items[0];
     assert_eq!(call.direction.as_deref(), Some("outgoing"));
     assert_eq!((call.talking_time, call.billsec), (Some(60), Some(65)));
-    assert_eq!(call.agent_name.as_deref(), Some("Roberto Agent"));
+    assert_eq!(call.agent_name.as_deref(), Some("Roberto Bianchi"));
     assert_eq!(call.ended_at.as_deref(), Some("2026-12-01 10:11:05"));
     let utc_reading = ct
         .list_calls("2026-12-01 08:10:00", "2026-12-01 08:30:00", 1, 10)
@@ -464,7 +465,7 @@ async fn the_call_history_speaks_strings_and_filters_by_contact() {
     assert_eq!(row["Cdr"]["started_at"], "2026-12-01 10:20:00");
     assert_eq!(row["Contact"]["id"], json!(contact));
     assert_eq!(row["Contact"]["contact_numbers"], json!(["+393501234567"]));
-    assert_eq!(row["Agent"]["fullname"], "Roberto Agent");
+    assert_eq!(row["Agent"]["fullname"], "Roberto Bianchi");
     let (_, all) = page("limit=1000".into()).await;
     assert_eq!(all["responseData"]["limit"], "1000", "up to 1000 a page");
     assert_eq!(all["responseData"]["itemsCount"], "5");
@@ -849,6 +850,649 @@ async fn conversations_answer_in_the_shapes_ghl_documents() {
     assert_eq!(read["id"], json!(message));
     assert_eq!(read["messageType"], "TYPE_CALL");
     assert_eq!(read["altId"], "7001");
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+/// A raw request to the sandbox's GHL API (`Version: 2021-07-28`): the status and JSON answer.
+async fn ghl_raw(
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{base}/ghl{path}"))
+        .bearer_auth("sandbox-ghl-token")
+        .header("version", "2021-07-28");
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// A raw `GET` of the sandbox's CloudTalk API: the status and JSON answer.
+async fn cloudtalk_get(base: &str, path: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .get(format!("{base}/cloudtalk/api{path}"))
+        .basic_auth("sandbox-key-id", Some("sandbox-key-secret"))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// The ids of a CloudTalk agents page, and its counts.
+fn agent_ids(page: &Value) -> (Vec<&str>, [&str; 4]) {
+    let data = &page["responseData"];
+    let ids = data["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["Agent"]["id"].as_str().unwrap())
+        .collect();
+    let count = |k: &str| data[k].as_str().unwrap_or("not a string");
+    (
+        ids,
+        [
+            count("itemsCount"),
+            count("pageCount"),
+            count("pageNumber"),
+            count("limit"),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn cloudtalk_agents_page_with_ids_as_strings_and_make_the_seeded_calls() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let (status, all) = cloudtalk_get(&base, "/agents/index.json").await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(
+        agent_ids(&all),
+        (vec!["42", "43", "44", "45"], ["4", "1", "1", "30"]),
+        "the default agents, counts as strings"
+    );
+    assert_eq!(
+        all["responseData"]["data"][0]["Agent"],
+        json!({"id": "42", "firstname": "Roberto", "lastname": "Bianchi",
+            "email": "roberto.bianchi@example.com", "availability_status": "online",
+            "extension": "1001", "default_number": "+390212345678",
+            "associated_numbers": ["+390212345678"]})
+    );
+    let statuses: Vec<&Value> = all["responseData"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| &row["Agent"]["availability_status"])
+        .collect();
+    assert_eq!(statuses, ["online", "paused", "offline", "calling"]);
+    // Paging: 3 a page, the second page holds the fourth agent.
+    let (_, second) = cloudtalk_get(&base, "/agents/index.json?limit=3&page=2").await;
+    assert_eq!(agent_ids(&second), (vec!["45"], ["4", "2", "2", "3"]));
+    let (_, beyond) = cloudtalk_get(&base, "/agents/index.json?limit=3&page=3").await;
+    assert_eq!(agent_ids(&beyond), (vec![], ["4", "2", "3", "3"]));
+    // Filters.
+    let (_, franco) = cloudtalk_get(&base, "/agents/index.json?id=44").await;
+    assert_eq!(agent_ids(&franco).0, ["44"]);
+    assert_eq!(
+        franco["responseData"]["data"][0]["Agent"]["email"],
+        "franco.neri@example.com"
+    );
+    let (_, nobody) = cloudtalk_get(&base, "/agents/index.json?id=99").await;
+    assert_eq!(agent_ids(&nobody), (vec![], ["0", "1", "1", "30"]));
+    let (_, on_number) = cloudtalk_get(
+        &base,
+        "/agents/index.json?associated_number=%2B390212345678",
+    )
+    .await;
+    assert_eq!(agent_ids(&on_number).0.len(), 4);
+    let (_, other_number) = cloudtalk_get(
+        &base,
+        "/agents/index.json?associated_number=%2B390299999999",
+    )
+    .await;
+    assert!(agent_ids(&other_number).0.is_empty());
+    // An id that is no integer breaks CloudTalk's contract: refused with 406, and recorded.
+    let (status, refused) = cloudtalk_get(&base, "/agents/index.json?id=roberto").await;
+    assert_eq!(status, 406, "{refused}");
+    let planted = sandbox.take_violations();
+    assert_eq!(planted.len(), 1, "{planted:?}");
+    assert_eq!(planted[0].problems, ["query id: must be of type integer"]);
+
+    // Seeding over HTTP: an agent added (and one replaced), then calls made by the agents.
+    let summary: Value = reqwest::Client::new()
+        .post(format!("{base}/sandbox/seed"))
+        .json(&json!({"seed": 9, "both": 5, "calls": 30,
+        "agents": [
+            {"id": "46", "first_name": "Marco", "last_name": "Gallo",
+             "email": "marco.gallo@example.com", "availability_status": "online",
+             "extension": 1005, "default_number": "+390212345679"},
+            {"id": "45", "first_name": "Lucia", "last_name": "Esposito",
+             "email": "lucia.esposito@example.com", "availability_status": "offline"}
+        ]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(summary["agents"], json!(["46", "45"]), "{summary}");
+    assert_eq!(summary["users"], json!([]));
+    let (_, after) = cloudtalk_get(&base, "/agents/index.json").await;
+    assert_eq!(agent_ids(&after).0, ["42", "43", "44", "45", "46"]);
+    let lucia = &after["responseData"]["data"][3]["Agent"];
+    assert_eq!(lucia["availability_status"], "offline", "replaced: {lucia}");
+    assert!(
+        lucia.get("extension").is_none() && lucia.get("default_number").is_none(),
+        "unset fields are left out: {lucia}"
+    );
+    let agents = sandbox.agents();
+    let state = sandbox.state_json();
+    let calls = state["cloudtalk"]["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 30);
+    for call in calls {
+        let agent = &call["agent"];
+        let known = agents.iter().find(|a| agent["id"] == a.id.as_str());
+        let known = known.unwrap_or_else(|| panic!("a call by an unknown agent: {call}"));
+        assert_eq!(agent["first_name"], known.first_name.as_str());
+        assert_eq!(agent["last_name"], known.last_name.as_str());
+    }
+    assert_eq!(state["cloudtalk"]["agents"].as_array().unwrap().len(), 5);
+    // A reset brings back the configured agents.
+    sandbox.reset();
+    assert_eq!(sandbox.agents(), bridge_tools::sandbox::default_agents());
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+#[tokio::test]
+async fn ghl_users_of_a_location_match_most_agents_by_email() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let (status, listed) = ghl_raw(
+        &base,
+        reqwest::Method::GET,
+        "/users/?locationId=sandbox-location",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{listed}");
+    let users = listed["users"].as_array().unwrap();
+    let ids: Vec<&str> = users.iter().map(|u| u["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["usr_roberto", "usr_anna", "usr_franco", "usr_giulia"]);
+    assert_eq!(
+        users[0],
+        json!({"id": "usr_roberto", "name": "Roberto Bianchi", "firstName": "Roberto",
+            "lastName": "Bianchi", "email": "roberto.bianchi@example.com",
+            "phone": "+393470000042"})
+    );
+    assert!(
+        users[1].get("phone").is_none(),
+        "unset, not null: {}",
+        users[1]
+    );
+    // CloudTalk's agents by email, case-insensitively: all but Lucia (45) have a user.
+    let (_, agents) = cloudtalk_get(&base, "/agents/index.json").await;
+    let user_of = |email: &str| {
+        users
+            .iter()
+            .find(|u| u["email"].as_str().unwrap().eq_ignore_ascii_case(email))
+            .map(|u| u["id"].as_str().unwrap())
+    };
+    let matched: Vec<(&str, Option<&str>)> = agents["responseData"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let agent = &row["Agent"];
+            (
+                agent["id"].as_str().unwrap(),
+                user_of(agent["email"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        matched,
+        [
+            ("42", Some("usr_roberto")),
+            ("43", Some("usr_anna")),
+            ("44", Some("usr_franco")),
+            ("45", None)
+        ]
+    );
+    assert_eq!(
+        users[2]["email"], "Franco.Neri@Example.com",
+        "another letter case"
+    );
+    // One user by id; unknown ids and other locations.
+    let (status, anna) = ghl_raw(&base, reqwest::Method::GET, "/users/usr_anna", None).await;
+    assert_eq!(
+        (status, &anna["email"]),
+        (200, &json!("anna.verdi@example.com"))
+    );
+    let (status, _) = ghl_raw(&base, reqwest::Method::GET, "/users/usr_nobody", None).await;
+    assert_eq!(status, 400);
+    let (_, elsewhere) = ghl_raw(
+        &base,
+        reqwest::Method::GET,
+        "/users/?locationId=another-location",
+        None,
+    )
+    .await;
+    assert_eq!(elsewhere, json!({"users": []}));
+    // Seeded users: one in the sandbox's location, one elsewhere.
+    let added = sandbox.seed_users(&[
+        bridge_tools::sandbox::User {
+            id: "usr_lucia".into(),
+            first_name: "Lucia".into(),
+            last_name: "Esposito".into(),
+            email: "LUCIA.ESPOSITO@example.com".into(),
+            ..Default::default()
+        },
+        bridge_tools::sandbox::User {
+            id: "usr_other".into(),
+            first_name: "Olga".into(),
+            email: "olga@example.com".into(),
+            location_id: Some("another-location".into()),
+            ..Default::default()
+        },
+    ]);
+    assert_eq!(added, ["usr_lucia", "usr_other"]);
+    let (_, here) = ghl_raw(
+        &base,
+        reqwest::Method::GET,
+        "/users?locationId=sandbox-location",
+        None,
+    )
+    .await;
+    assert_eq!(here["users"].as_array().unwrap().len(), 5);
+    let (_, there) = ghl_raw(
+        &base,
+        reqwest::Method::GET,
+        "/users/?locationId=another-location",
+        None,
+    )
+    .await;
+    assert_eq!(
+        there,
+        json!({"users": [{"id": "usr_other", "name": "Olga", "firstName": "Olga",
+            "email": "olga@example.com"}]})
+    );
+    // Without `locationId` the request breaks GHL's contract: 422, recorded.
+    let (status, refused) = ghl_raw(&base, reqwest::Method::GET, "/users/", None).await;
+    assert_eq!(status, 422, "{refused}");
+    let planted = sandbox.take_violations();
+    assert_eq!(planted.len(), 1, "{planted:?}");
+    assert_eq!(planted[0].problems, ["query locationId is required"]);
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+/// A GHL contact made by upsert; its id.
+async fn ghl_contact(base: &str, body: Value) -> String {
+    let (status, answer) =
+        ghl_raw(base, reqwest::Method::POST, "/contacts/upsert", Some(body)).await;
+    assert_eq!(status, 200, "{answer}");
+    answer["contact"]["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_callback_task_is_created_listed_completed_and_refused_where_ghl_refuses() {
+    use reqwest::Method;
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let contact = ghl_contact(
+        &base,
+        json!({"locationId": "sandbox-location", "firstName": "Mario", "phone": "+393501234567"}),
+    )
+    .await;
+    let other = ghl_contact(
+        &base,
+        json!({"locationId": "sandbox-location", "firstName": "Anna", "phone": "+393471234567"}),
+    )
+    .await;
+    let tasks = format!("/contacts/{contact}/tasks");
+    let (status, created) = ghl_raw(
+        &base,
+        Method::POST,
+        &tasks,
+        Some(
+            json!({"title": "Call back Mario", "body": "Missed call at 10:00",
+            "dueDate": "2026-12-01T11:00:00+01:00", "completed": false,
+            "assignedTo": "usr_roberto"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let task = created["task"].clone();
+    let task_id = task["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        task,
+        json!({"id": task_id, "title": "Call back Mario", "body": "Missed call at 10:00",
+            "assignedTo": "usr_roberto", "dueDate": "2026-12-01T10:00:00.000Z",
+            "completed": false, "contactId": contact})
+    );
+    let (status, second) = ghl_raw(
+        &base,
+        Method::POST,
+        &tasks,
+        Some(json!({"title": "Second", "dueDate": "2026-12-02T09:00:00Z", "completed": false})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert!(
+        second["task"].get("assignedTo").is_none() && second["task"].get("body").is_none(),
+        "unset fields are left out: {second}"
+    );
+    let (status, listed) = ghl_raw(&base, Method::GET, &tasks, None).await;
+    assert_eq!(status, 200);
+    let titles: Vec<&Value> = listed["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["title"])
+        .collect();
+    assert_eq!(titles, ["Call back Mario", "Second"], "oldest first");
+    let (_, none) = ghl_raw(
+        &base,
+        Method::GET,
+        &format!("/contacts/{other}/tasks"),
+        None,
+    )
+    .await;
+    assert_eq!(none, json!({"tasks": []}), "tasks are per contact");
+
+    // A later answered call closes it.
+    let completed_path = format!("{tasks}/{task_id}/completed");
+    let (status, done) = ghl_raw(
+        &base,
+        Method::PUT,
+        &completed_path,
+        Some(json!({"completed": true})),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["task"]["completed"], true);
+    assert_eq!(done["task"]["title"], "Call back Mario");
+    let (_, shown) = ghl_raw(&base, Method::GET, &format!("{tasks}/{task_id}"), None).await;
+    assert_eq!(shown["task"]["completed"], true);
+    let state = sandbox.state_json();
+    let in_state = &state["ghl"]["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == contact.as_str())
+        .unwrap()["tasks"];
+    assert_eq!(in_state[0]["completed"], true);
+    assert_eq!(in_state[0]["assignee"], "Roberto Bianchi");
+    assert_eq!(in_state[1]["assignee"], Value::Null);
+
+    // An update, and a delete.
+    let second_id = second["task"]["id"].as_str().unwrap();
+    let (status, updated) = ghl_raw(
+        &base,
+        Method::PUT,
+        &format!("{tasks}/{second_id}"),
+        Some(json!({"assignedTo": "usr_anna", "dueDate": "2026-12-03"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(
+        (&updated["task"]["assignedTo"], &updated["task"]["dueDate"]),
+        (&json!("usr_anna"), &json!("2026-12-03T00:00:00.000Z"))
+    );
+    let (status, deleted) =
+        ghl_raw(&base, Method::DELETE, &format!("{tasks}/{second_id}"), None).await;
+    assert_eq!((status, deleted), (200, json!({"succeded": true})));
+
+    // 404s, NestJS style: an unknown contact, an unknown task, another contact's task.
+    let not_found = |what: &str| {
+        let message = format!("{what} not found");
+        json!({"statusCode": 404, "message": message, "error": "Not Found"})
+    };
+    let new_task = json!({"title": "x", "dueDate": "2026-12-01T10:00:00Z", "completed": false});
+    let refusals = [
+        (
+            Method::GET,
+            "/contacts/nobody/tasks".to_string(),
+            None,
+            "Contact",
+        ),
+        (
+            Method::POST,
+            "/contacts/nobody/tasks".to_string(),
+            Some(new_task.clone()),
+            "Contact",
+        ),
+        (
+            Method::PUT,
+            "/contacts/nobody/tasks/x/completed".to_string(),
+            Some(json!({"completed": true})),
+            "Contact",
+        ),
+        (
+            Method::PUT,
+            format!("{tasks}/task-999999/completed"),
+            Some(json!({"completed": true})),
+            "Task",
+        ),
+        (Method::GET, format!("{tasks}/{second_id}"), None, "Task"),
+        (
+            Method::GET,
+            format!("/contacts/{other}/tasks/{task_id}"),
+            None,
+            "Task",
+        ),
+        (
+            Method::DELETE,
+            format!("/contacts/{other}/tasks/{task_id}"),
+            None,
+            "Task",
+        ),
+    ];
+    for (method, path, body, what) in refusals {
+        let (status, answer) = ghl_raw(&base, method.clone(), &path, body).await;
+        assert_eq!((status, answer), (404, not_found(what)), "{method} {path}");
+    }
+    // What GHL's validation refuses: 422.
+    let (status, answer) = ghl_raw(
+        &base,
+        Method::POST,
+        &tasks,
+        Some(json!({"title": "x", "dueDate": "tomorrow", "completed": false})),
+    )
+    .await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(
+        answer["message"],
+        json!(["dueDate must be a valid ISO 8601 date string"])
+    );
+    let (status, answer) = ghl_raw(
+        &base,
+        Method::POST,
+        &tasks,
+        Some(json!({"title": " ", "dueDate": "2026-12-01T10:00:00Z", "completed": false})),
+    )
+    .await;
+    assert_eq!(
+        (status, &answer["message"]),
+        (422, &json!(["title should not be empty"]))
+    );
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+    // What the spec refuses: a task without `completed`, and a field it does not declare.
+    let (status, _) = ghl_raw(
+        &base,
+        Method::POST,
+        &tasks,
+        Some(json!({"title": "x", "dueDate": "2026-12-01T10:00:00Z"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, answer) = ghl_raw(
+        &base,
+        Method::PUT,
+        &completed_path,
+        Some(json!({"completed": false, "status": "open"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{answer}");
+    let planted = sandbox.take_violations();
+    let problems: Vec<&str> = planted
+        .iter()
+        .flat_map(|v| v.problems.iter().map(String::as_str))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            r#"body: "completed" is required"#,
+            "body: property status should not exist"
+        ]
+    );
+    let (_, still) = ghl_raw(&base, Method::GET, &tasks, None).await;
+    assert_eq!(
+        still["tasks"].as_array().unwrap().len(),
+        1,
+        "refusals write nothing: {still}"
+    );
+    assert_eq!(still["tasks"][0]["completed"], true);
+    // A deleted contact takes its tasks with it.
+    let (status, _) = ghl_raw(&base, Method::DELETE, &format!("/contacts/{contact}"), None).await;
+    assert_eq!(status, 200);
+    let (status, _) = ghl_raw(&base, Method::GET, &tasks, None).await;
+    assert_eq!(status, 404);
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+#[tokio::test]
+async fn a_contact_keeps_the_owner_a_create_upsert_or_update_assigns() {
+    use reqwest::Method;
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let (status, created) = ghl_raw(
+        &base,
+        Method::POST,
+        "/contacts/",
+        Some(
+            json!({"locationId": "sandbox-location", "firstName": "Mario",
+            "email": "mario.rossi@example.com", "assignedTo": "usr_anna"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["contact"]["assignedTo"], "usr_anna");
+    let id = created["contact"]["id"].as_str().unwrap().to_string();
+    let path = format!("/contacts/{id}");
+    let owner = |base: String, path: String| async move {
+        let (status, shown) = ghl_raw(&base, Method::GET, &path, None).await;
+        assert_eq!(status, 200, "{shown}");
+        shown["contact"].get("assignedTo").cloned()
+    };
+    assert_eq!(
+        owner(base.clone(), path.clone()).await,
+        Some(json!("usr_anna"))
+    );
+
+    // An upsert that matches the contact and carries `assignedTo` sets it…
+    let (status, upserted) = ghl_raw(
+        &base,
+        Method::POST,
+        "/contacts/upsert",
+        Some(
+            json!({"locationId": "sandbox-location", "email": "mario.rossi@example.com",
+            "assignedTo": "usr_roberto"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{upserted}");
+    assert_eq!(
+        (&upserted["new"], &upserted["contact"]["assignedTo"]),
+        (&json!(false), &json!("usr_roberto"))
+    );
+    // …and one without it leaves it.
+    let (_, kept) = ghl_raw(
+        &base,
+        Method::POST,
+        "/contacts/upsert",
+        Some(
+            json!({"locationId": "sandbox-location", "email": "mario.rossi@example.com",
+            "lastName": "Rossi"}),
+        ),
+    )
+    .await;
+    assert_eq!(kept["contact"]["assignedTo"], "usr_roberto");
+    assert_eq!(
+        owner(base.clone(), path.clone()).await,
+        Some(json!("usr_roberto"))
+    );
+    let state = sandbox.state_json();
+    assert_eq!(state["ghl"]["contacts"][0]["owner"], "Roberto Bianchi");
+
+    // An update sets it, to a user the sandbox does not know too (shown by id).
+    let (status, updated) = ghl_raw(
+        &base,
+        Method::PUT,
+        &path,
+        Some(json!({"assignedTo": "usr_franco"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["contact"]["assignedTo"], "usr_franco");
+    assert_eq!(
+        sandbox.state_json()["ghl"]["contacts"][0]["owner"],
+        "Franco Neri"
+    );
+    ghl_raw(
+        &base,
+        Method::PUT,
+        &path,
+        Some(json!({"assignedTo": "usr_gone"})),
+    )
+    .await;
+    assert_eq!(
+        sandbox.state_json()["ghl"]["contacts"][0]["owner"],
+        "usr_gone"
+    );
+    // `null` (which the update's schema allows) clears it; the answer leaves it out.
+    let (status, cleared) =
+        ghl_raw(&base, Method::PUT, &path, Some(json!({"assignedTo": null}))).await;
+    assert_eq!(status, 200, "{cleared}");
+    assert!(cleared["contact"].get("assignedTo").is_none(), "{cleared}");
+    assert_eq!(owner(base.clone(), path.clone()).await, None);
+    assert_eq!(
+        sandbox.state_json()["ghl"]["contacts"][0]["owner"],
+        Value::Null
+    );
+    // A new contact by upsert takes its owner too.
+    let (_, fresh) = ghl_raw(
+        &base,
+        Method::POST,
+        "/contacts/upsert",
+        Some(
+            json!({"locationId": "sandbox-location", "phone": "+393471234567",
+            "assignedTo": "usr_giulia"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (&fresh["new"], &fresh["contact"]["assignedTo"]),
+        (&json!(true), &json!("usr_giulia"))
+    );
     assert!(
         sandbox.violations().is_empty(),
         "{:?}",

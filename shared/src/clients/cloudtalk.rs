@@ -96,6 +96,36 @@ pub struct CallRecord {
     pub recording_link: Option<String>,
 }
 
+/// A CloudTalk agent, as the agents list gives it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentRecord {
+    pub id: String,
+    /// `firstname lastname`, else `name`.
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// `online`, `offline`, `paused` or `calling`.
+    pub availability: Option<String>,
+}
+
+fn agent_record(row: &Value) -> Option<AgentRecord> {
+    let agent = row.get("Agent").unwrap_or(row);
+    let text = |key: &str| agent.get(key).and_then(scalar_string);
+    let parts: Vec<String> = ["firstname", "lastname"]
+        .iter()
+        .filter_map(|k| text(k))
+        .collect();
+    let name = match parts.is_empty() {
+        true => text("name"),
+        false => Some(parts.join(" ")),
+    };
+    Some(AgentRecord {
+        id: agent.get("id").and_then(id_string)?,
+        name,
+        email: text("email").filter(|e| e.contains('@')),
+        availability: text("availability_status"),
+    })
+}
+
 /// One page of a list, and how many pages there are.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Page<T> {
@@ -139,6 +169,8 @@ impl BulkResult {
 pub trait CloudTalkApi: Send + Sync {
     /// `GET /contacts/index.json?keyword=…`: candidates; callers compare numbers and emails.
     async fn search_contacts(&self, keyword: &str) -> Result<Vec<CloudTalkContact>, UpstreamError>;
+    /// One page (from 1) of the company's agents (`GET /agents/index.json`).
+    async fn list_agents(&self, page: u32) -> Result<Page<AgentRecord>, UpstreamError>;
     async fn show_contact(&self, id: &str) -> Result<CloudTalkContact, UpstreamError>;
     async fn add_contact(&self, contact: &ContactInput) -> Result<String, UpstreamError>;
     async fn edit_contact(&self, id: &str, contact: &ContactInput) -> Result<(), UpstreamError>;
@@ -315,6 +347,7 @@ pub(crate) fn parse_contact(row: &Value) -> Option<CloudTalkContact> {
         emails: many("ContactEmail", "email"),
         tags,
         company: contact.get("company").and_then(scalar_string),
+        owner: None,
     })
 }
 
@@ -444,6 +477,21 @@ impl CloudTalkApi for CloudTalkClient {
             .get("contacts with tag", "/contacts/index.json", &query)
             .await?;
         Ok((contacts(&value), page_count(&value)))
+    }
+
+    async fn list_agents(&self, page: u32) -> Result<Page<AgentRecord>, UpstreamError> {
+        let page_text = page.to_string();
+        let query = [("limit", "1000"), ("page", page_text.as_str())];
+        let value = self
+            .get("list agents", "/agents/index.json", &query)
+            .await?;
+        Ok(Page {
+            items: rows(&value)
+                .map(|rows| rows.iter().filter_map(agent_record).collect())
+                .unwrap_or_default(),
+            page,
+            page_count: page_count(&value),
+        })
     }
 
     async fn list_contacts(

@@ -64,10 +64,33 @@ pub struct GhlContactInput {
     pub phone: Option<String>,
     pub company_name: Option<String>,
     pub source: Option<String>,
+    /// The contact's owner (a user id), for a contact the bridge creates.
+    pub assigned_to: Option<String>,
 }
 
 /// A contact as GoHighLevel returns it.
 pub type GhlContactRecord = super::ContactRecord;
+
+/// A user of the location.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GhlUser {
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A task on a contact (`POST /contacts/{id}/tasks`).
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskInput {
+    pub title: String,
+    pub body: Option<String>,
+    /// RFC 3339.
+    pub due_date: String,
+    pub completed: bool,
+    pub assigned_to: Option<String>,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Opportunity {
@@ -159,7 +182,25 @@ pub trait GhlApi: Send + Sync {
     async fn get_contact(&self, contact_id: &str) -> Result<GhlContactRecord, UpstreamError>;
     /// `PUT /contacts/{id}` with the given fields (never `locationId`).
     async fn update_contact(&self, contact_id: &str, fields: &Value) -> Result<(), UpstreamError>;
-    async fn add_note(&self, contact_id: &str, body: &str) -> Result<String, UpstreamError>;
+    /// `POST /contacts/{id}/notes`, attributed to `user_id` when given.
+    async fn add_note(
+        &self,
+        contact_id: &str,
+        body: &str,
+        user_id: Option<&str>,
+    ) -> Result<String, UpstreamError>;
+    /// The location's users (`GET /users/?locationId=`).
+    async fn location_users(&self, location_id: &str) -> Result<Vec<GhlUser>, UpstreamError>;
+    /// `POST /contacts/{id}/tasks`: the new task's id.
+    async fn create_task(
+        &self,
+        contact_id: &str,
+        task: &TaskInput,
+    ) -> Result<String, UpstreamError>;
+    /// The id of the contact's task whose body holds `marker` (`GET /contacts/{id}/tasks`).
+    async fn find_task(&self, contact_id: &str, marker: &str) -> FoundId;
+    /// `PUT /contacts/{id}/tasks/{taskId}/completed` with `{"completed": true}`.
+    async fn complete_task(&self, contact_id: &str, task_id: &str) -> Result<(), UpstreamError>;
     /// The id of the contact's note whose body holds `marker` (`GET /contacts/{id}/notes`).
     async fn find_note(&self, contact_id: &str, marker: &str) -> FoundId;
     /// `POST /contacts/{id}/tags`: appends, the contact's other tags are kept.
@@ -288,6 +329,7 @@ pub(crate) fn parse_contact(value: &Value) -> Option<GhlContactRecord> {
             .map(crate::payload::fields::tag_list)
             .unwrap_or_default(),
         company: value.get("companyName").and_then(scalar_string),
+        owner: value.get("assignedTo").and_then(scalar_string),
     })
 }
 
@@ -384,12 +426,76 @@ impl GhlApi for GhlClient {
         Ok(())
     }
 
-    async fn add_note(&self, contact_id: &str, body: &str) -> Result<String, UpstreamError> {
+    async fn add_note(
+        &self,
+        contact_id: &str,
+        body: &str,
+        user_id: Option<&str>,
+    ) -> Result<String, UpstreamError> {
         let path = path(&["contacts", contact_id, "notes"]);
-        let note = json!({ "body": body });
+        let mut note = json!({ "body": body });
+        if let Some(user) = user_id {
+            note["userId"] = json!(user);
+        }
         let answer = self.write("add note", Method::POST, &path, &note).await?;
         let id = answer.pointer("/note/id").and_then(id_string);
         Self::expect("add note", id, "note.id")
+    }
+
+    async fn location_users(&self, location_id: &str) -> Result<Vec<GhlUser>, UpstreamError> {
+        let value = self
+            .get("list users", "/users/", &[("locationId", location_id)])
+            .await?;
+        let users = value.get("users").and_then(Value::as_array);
+        Ok(users
+            .into_iter()
+            .flatten()
+            .filter_map(|u| {
+                let text = |k: &str| u.get(k).and_then(scalar_string);
+                Some(GhlUser {
+                    id: u.get("id").and_then(id_string)?,
+                    name: text("name").or_else(|| {
+                        let parts: Vec<String> = ["firstName", "lastName"]
+                            .iter()
+                            .filter_map(|k| text(k))
+                            .collect();
+                        (!parts.is_empty()).then(|| parts.join(" "))
+                    }),
+                    email: text("email"),
+                })
+            })
+            .collect())
+    }
+
+    async fn create_task(
+        &self,
+        contact_id: &str,
+        task: &TaskInput,
+    ) -> Result<String, UpstreamError> {
+        let path = path(&["contacts", contact_id, "tasks"]);
+        let answer = self.write("create task", Method::POST, &path, task).await?;
+        let id = answer.pointer("/task/id").and_then(id_string);
+        Self::expect("create task", id, "task.id")
+    }
+
+    async fn find_task(&self, contact_id: &str, marker: &str) -> FoundId {
+        let path = path(&["contacts", contact_id, "tasks"]);
+        let value = self.get("list tasks", &path, &[]).await?;
+        let tasks = value.get("tasks").and_then(Value::as_array);
+        Ok(tasks.into_iter().flatten().find_map(|task| {
+            let body = task.get("body").and_then(scalar_string)?;
+            body.contains(marker)
+                .then(|| task.get("id").and_then(id_string))
+                .flatten()
+        }))
+    }
+
+    async fn complete_task(&self, contact_id: &str, task_id: &str) -> Result<(), UpstreamError> {
+        let path = path(&["contacts", contact_id, "tasks", task_id, "completed"]);
+        let body = json!({ "completed": true });
+        self.write("complete task", Method::PUT, &path, &body)
+            .await?;
+        Ok(())
     }
 
     async fn find_note(&self, contact_id: &str, marker: &str) -> FoundId {

@@ -22,6 +22,8 @@ pub struct ContactRecord {
     pub emails: Vec<String>,
     pub tags: Vec<String>,
     pub company: Option<String>,
+    /// Who owns the contact: GHL's `assignedTo` (a user id); none for CloudTalk's.
+    pub owner: Option<String>,
 }
 
 /// The id a lookup found (a tag, a note, an activity), if any.

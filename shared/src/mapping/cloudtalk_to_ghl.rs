@@ -250,6 +250,7 @@ pub fn ghl_contact(
         phone: phone.map(str::to_string),
         company_name: company.map(str::to_string),
         source: Some(SOURCE.to_string()),
+        assigned_to: None,
     }
 }
 

@@ -26,6 +26,9 @@ pub struct ResolvedGhlContact {
     pub found_by: FoundBy,
     /// The phone used for matching, in E.164, when there was one.
     pub phone: Option<String>,
+    /// The contact's owner (GHL's `assignedTo`), when the resolution saw it (a search, or the
+    /// owner it gave a contact it created); `None` when unknown (found through the map).
+    pub owner: Option<String>,
 }
 
 /// The recorded value of the contact step: which GHL contact, found how.
@@ -33,6 +36,8 @@ pub struct ResolvedGhlContact {
 struct FoundGhlContact {
     id: String,
     found_by: FoundBy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
 }
 
 impl FoundGhlContact {
@@ -46,6 +51,7 @@ impl FoundGhlContact {
         Some(Self {
             id: id.to_string(),
             found_by,
+            owner: None,
         })
     }
 }
@@ -64,11 +70,14 @@ fn e164(raw: &str, region: Option<&str>) -> Result<String, BridgeError> {
     })
 }
 
-/// Resolves the GHL contact for a CloudTalk event and records the link.
+/// Resolves the GHL contact for a CloudTalk event and records the link. A contact it creates
+/// gets `owner` (a GHL user id) as its owner when `ASSIGN_CONTACT_OWNER` is on: it is part of
+/// the creation, so an owner a contact already has is never replaced.
 pub async fn resolve_ghl_contact(
     deps: &Deps,
     location_id: &str,
     contact: &ContactRef,
+    owner: Option<&str>,
     steps: &mut Steps,
 ) -> Result<ResolvedGhlContact, BridgeError> {
     contact.require_identifiable()?;
@@ -88,6 +97,7 @@ pub async fn resolve_ghl_contact(
                 ghl_id,
                 found_by: FoundBy::Map,
                 phone,
+                owner: None,
             });
         }
     }
@@ -96,7 +106,8 @@ pub async fn resolve_ghl_contact(
     // an earlier attempt created; the step still saves the lookups.
     let found = steps
         .run_typed(CONTACT_STEP, FoundGhlContact::legacy, || async {
-            let found = find_or_create(deps, location_id, &identity).await?;
+            let owner = owner.filter(|_| deps.config.people.assign_owner);
+            let found = find_or_create(deps, location_id, &identity, owner).await?;
             match replacing {
                 Some(gone) if found.id == gone => Err(BridgeError::Unprocessable {
                     message: format!(
@@ -123,6 +134,7 @@ async fn finish(
         ghl_id: found.id,
         found_by: found.found_by,
         phone: identity.phone,
+        owner: found.owner,
     };
     match &contact.cloudtalk_id {
         Some(ct_id) => link(deps, location_id, ct_id, resolved).await,
@@ -172,22 +184,35 @@ async fn find_or_create(
     deps: &Deps,
     location_id: &str,
     who: &Identity,
+    owner: Option<&str>,
 ) -> Result<FoundGhlContact, BridgeError> {
     let (phone, email) = (who.phone.as_deref(), who.email.as_deref());
     if let Some(found) = deps.ghl.find_duplicate(location_id, phone, email).await? {
         return Ok(FoundGhlContact {
             id: found.id,
             found_by: FoundBy::Search,
+            owner: found.owner,
         });
     }
-    let input = ghl_contact(location_id, who.name.as_deref(), phone, email, None);
+    let mut input = ghl_contact(location_id, who.name.as_deref(), phone, email, None);
+    // Only on creation (nothing matched the duplicate search): an existing contact keeps the
+    // owner it has.
+    input.assigned_to = owner.map(str::to_string);
     let (id, new) = deps.ghl.upsert_contact(&input).await?;
     let found_by = if new {
         FoundBy::Created
     } else {
         FoundBy::Search
     };
-    Ok(FoundGhlContact { id, found_by })
+    let owner = match new {
+        true => input.assigned_to,
+        false => None,
+    };
+    Ok(FoundGhlContact {
+        id,
+        found_by,
+        owner,
+    })
 }
 
 /// Records the link; a GHL contact linked meanwhile to this CloudTalk contact wins.

@@ -2,6 +2,7 @@
 //! link. [`cloudtalk_contact`] resolves the CloudTalk contact of a GoHighLevel event,
 //! [`ghl_contact`] the GoHighLevel contact of a CloudTalk event.
 
+pub mod agent;
 pub mod cloudtalk_contact;
 pub mod ghl_contact;
 

@@ -91,6 +91,21 @@ pub struct TenantOptions {
     pub campaign_stage_map: Option<Value>,
     #[serde(default)]
     pub call_logging: CallLogging,
+    /// CloudTalk agent id → GHL user id, winning over the match by email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_map: Option<BTreeMap<String, String>>,
+    /// Whether contacts the bridge creates for a call get the agent's user as owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign_owner: Option<bool>,
+    /// Whether a missed inbound call creates a callback task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed_call_tasks: Option<bool>,
+    /// Whether a later answered call closes the callback tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_callback_tasks: Option<bool>,
+    /// Minutes after the missed call a callback task is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_sla_minutes: Option<u32>,
 }
 
 /// How the bridge authenticates to GHL for a tenant.

@@ -105,6 +105,17 @@ impl Tenant {
             config.campaign_stage_map = CampaignStageMap::parse(&map.to_string());
         }
         config.call_logging = o.call_logging.clone();
+        let people = &mut config.people;
+        // Agent ids are a CloudTalk account's own: the deployment's map is not the tenant's.
+        people.agent_map = o.agent_map.clone().unwrap_or_default();
+        people.assign_owner = o.assign_owner.unwrap_or(people.assign_owner);
+        people.missed_call_tasks = o.missed_call_tasks.unwrap_or(people.missed_call_tasks);
+        people.close_callback_tasks = o
+            .close_callback_tasks
+            .unwrap_or(people.close_callback_tasks);
+        people.callback_sla_minutes = o
+            .callback_sla_minutes
+            .unwrap_or(people.callback_sla_minutes);
         config
     }
 

@@ -125,14 +125,14 @@ fn within(at: i64, from: Option<i64>, to: Option<i64>) -> bool {
 }
 
 /// `page` (from 1) and `limit` (1..=1000).
-fn paging(call: &Call) -> (usize, usize) {
+pub(crate) fn paging(call: &Call) -> (usize, usize) {
     let number = |name: &str| call.req.query(name).and_then(|v| v.parse::<usize>().ok());
     let limit = number("limit").unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     (number("page").unwrap_or(1).max(1), limit)
 }
 
 /// One page of `rows` in CloudTalk's list envelope, counts as strings.
-fn envelope(rows: Vec<Value>, page: usize, limit: usize) -> Value {
+pub(crate) fn envelope(rows: Vec<Value>, page: usize, limit: usize) -> Value {
     let count = rows.len();
     let data: Vec<Value> = rows
         .into_iter()

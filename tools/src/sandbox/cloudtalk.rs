@@ -10,6 +10,7 @@ use super::api::{self, text, texts, Api, Call, Headers, Incoming, Outcome, Reply
 use super::calls;
 use super::routes::{delete, get, post, put, Route};
 use super::state::{now, CtActivity, CtContact, CtNote, State};
+use super::team;
 use super::{Fault, Inner, Sandbox};
 
 const ACTIVITY_TYPES: &[&str] = &[
@@ -37,6 +38,7 @@ const ROUTES: &[Route] = &[
     get("/tags/index.json", list_tags),
     post("/bulk/contacts.json", bulk),
     get("/calls/index.json", calls::list_calls),
+    get("/agents/index.json", team::list_agents),
 ];
 
 /// The path whose DELETE carries a body, which is then required like a PUT's or a POST's.

@@ -1,10 +1,10 @@
 //! The local console at `/`: one server-rendered page with a little script. Side by side, the
-//! sandbox's CloudTalk and GoHighLevel contacts (tags, notes, activities, and the links between
-//! them), the live event feed (each webhook, its endpoint, outcome, upstream calls and
-//! duration, newest first; the loop-prevention line when the bridge ignored an echo of its own
-//! write), and the parked events (answers that said `parked`, and the dead-letter queue when one
-//! is configured). One click sends any sample of `events/` to the bridge, with the credential
-//! `send-events` would use.
+//! sandbox's CloudTalk and GoHighLevel contacts (tags, notes, activities, a GHL contact's owner
+//! and tasks, and the links between them), the live event feed (each webhook, its endpoint,
+//! outcome, upstream calls and duration, newest first; the loop-prevention line when the bridge
+//! ignored an echo of its own write), and the parked events (answers that said `parked`, and
+//! the dead-letter queue when one is configured). One click sends any sample of `events/` to the
+//! bridge, with the credential `send-events` would use.
 //!
 //! Routes: `GET /` the page, `GET /console/live` its live part (the script polls it),
 //! `POST /console/send` (`sample=<folder>/<file>.json`), `POST /console/reset`,
@@ -109,6 +109,7 @@ h3 { font-size: 12px; margin: 8px 0 4px; text-transform: uppercase; color: #667;
 .id { color: #778; font-family: ui-monospace, monospace; font-size: 12px; }
 .chip { display: inline-block; background: #e6eefc; color: #234; border-radius: 9px; padding: 0 7px; margin: 1px; font-size: 12px; }
 .link { color: #1a7f37; font-size: 12px; }
+.owner { color: #556; font-size: 12px; }
 ul { margin: 2px 0; padding-left: 18px; }
 .samples form { margin: 0; }
 .samples button { display: block; width: 100%; text-align: left; margin: 2px 0; padding: 3px 6px; border: 1px solid #ccd; background: #fafbff; border-radius: 4px; cursor: pointer; font-size: 12px; }
@@ -346,6 +347,13 @@ pub(crate) fn live(sandbox: &Sandbox) -> String {
             name = esc(&name),
             reach = esc(&reach.join(" · ")),
         );
+        if let Some(owner) = &c.assigned_to {
+            let _ = write!(
+                ghl_html,
+                r#"<div class="owner">owner: {}</div>"#,
+                esc(&state.user_label(owner))
+            );
+        }
         for t in &c.tags {
             let _ = write!(ghl_html, r#"<span class="chip">{}</span>"#, esc(t));
         }
@@ -354,6 +362,28 @@ pub(crate) fn live(sandbox: &Sandbox) -> String {
             .map(|n| n.body.as_str())
             .collect();
         list(&mut ghl_html, "notes", &notes);
+        let tasks: Vec<String> = super::state::of_contact(&state.ghl_tasks, &c.id)
+            .iter()
+            .map(|t| {
+                let due = t
+                    .due_date
+                    .get(..16)
+                    .unwrap_or(&t.due_date)
+                    .replace('T', " ");
+                let assignee = t
+                    .assigned_to
+                    .as_deref()
+                    .map(|u| format!(" · {}", state.user_label(u)))
+                    .unwrap_or_default();
+                let done = if t.completed { "completed" } else { "open" };
+                format!("{} · due {due} UTC{assignee} · {done}", t.title)
+            })
+            .collect();
+        list(
+            &mut ghl_html,
+            "tasks",
+            &tasks.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
         let opportunities: Vec<String> =
             super::state::of_contact(state.opportunities.values(), &c.id)
                 .iter()

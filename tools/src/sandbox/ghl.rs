@@ -11,8 +11,10 @@ use super::api::{self, text, texts, Api, Call, Headers, Incoming, Outcome, Reply
 use super::ghl_conversations as conversations;
 use super::ghl_oauth as oauth;
 use super::ghl_search as search;
+use super::ghl_tasks as tasks;
 use super::routes::{delete, get, post, put, Route};
 use super::state::{now, CustomValue, GhlContact, GhlNote, Opportunity, State};
+use super::team;
 use super::{Fault, Inner};
 
 /// GHL's burst limit: requests per 10 seconds per location.
@@ -36,6 +38,12 @@ const ROUTES: &[Route] = &[
     post("/contacts/{id}/notes", add_note),
     post("/contacts/{id}/tags", add_tags),
     delete("/contacts/{id}/tags", remove_tags),
+    get("/contacts/{id}/tasks", tasks::list),
+    post("/contacts/{id}/tasks", tasks::create),
+    get("/contacts/{id}/tasks/{task}", tasks::get),
+    put("/contacts/{id}/tasks/{task}", tasks::update),
+    delete("/contacts/{id}/tasks/{task}", tasks::delete),
+    put("/contacts/{id}/tasks/{task}/completed", tasks::set_completed),
     get("/opportunities/search", search_opportunities),
     get("/opportunities/pipelines", list_pipelines),
     post("/opportunities", create_opportunity),
@@ -43,6 +51,8 @@ const ROUTES: &[Route] = &[
     get("/locations/{location}/customValues", list_custom_values),
     post("/locations/{location}/customValues", create_custom_value),
     put("/locations/{location}/customValues/{id}", update_custom_value),
+    get("/users", team::list_users),
+    get("/users/{id}", team::get_user),
     post("/oauth/token", oauth::token),
     post("/oauth/locationToken", oauth::location_token),
     post("/oauth/reconnect", oauth::reconnect),
@@ -179,7 +189,7 @@ fn too_many_requests() -> Reply {
 }
 
 /// 400 `<what> not found`.
-fn not_found(what: &str) -> Reply {
+pub(crate) fn not_found(what: &str) -> Reply {
     error(400, json!(format!("{what} not found")), "Bad Request")
 }
 
@@ -282,14 +292,15 @@ fn update_contact(call: &mut Call) -> Outcome {
     ))
 }
 
-/// `DELETE /contacts/{id}` → `{"succeded": true}` (GHL's spelling); the contact's notes go
-/// with it.
+/// `DELETE /contacts/{id}` → `{"succeded": true}` (GHL's spelling); the contact's notes and
+/// tasks go with it.
 fn delete_contact(call: &mut Call) -> Outcome {
     let id = call.param("id");
     if call.state.ghl_contacts.remove(&id).is_none() {
         return Err(not_found("Contact"));
     }
     call.state.ghl_notes.retain(|n| n.contact_id != id);
+    call.state.ghl_tasks.retain(|t| t.contact_id != id);
     call.say(format!("GHL ← delete contact {id}"));
     Ok((200, json!({"succeded": true})))
 }
@@ -541,8 +552,8 @@ fn find_match(
     None
 }
 
-/// Applies the fields a create, upsert or update sends; `tags` replace. The contact's
-/// `dateUpdated` moves.
+/// Applies the fields a create, upsert or update sends (`assignedTo`, the owner, among them);
+/// `tags` replace. The contact's `dateUpdated` moves.
 fn apply(contact: &mut GhlContact, data: &Value) {
     let set = |slot: &mut Option<String>, key: &str| {
         if let Some(v) = data.get(key) {
@@ -556,6 +567,8 @@ fn apply(contact: &mut GhlContact, data: &Value) {
     set(&mut contact.phone, "phone");
     set(&mut contact.company_name, "companyName");
     set(&mut contact.source, "source");
+    // The owner: a user's id; `null` (which only an update may send) clears it.
+    set(&mut contact.assigned_to, "assignedTo");
     if contact.name.is_none() {
         let joined = [contact.first_name.clone(), contact.last_name.clone()]
             .into_iter()

@@ -3,21 +3,35 @@
 //!
 //! - CloudTalk under `/cloudtalk/api` (Basic auth, `responseData` envelopes, ids as strings,
 //!   406 validation errors, bulk per-command results inside HTTP 200, `addTags` appends while
-//!   sending `ContactsTag` replaces, `X-CloudTalkAPI-*` rate-limit headers);
+//!   sending `ContactsTag` replaces, `X-CloudTalkAPI-*` rate-limit headers), and the
+//!   company's agents, `GET /agents/index.json` (`id`, `associated_number`, `limit`, `page`);
 //! - GoHighLevel under `/ghl` (Bearer auth, required `Version` header, duplicate-contact 400 with
-//!   `meta.contactId`, upsert, notes, tags, opportunities, pipelines, custom values,
-//!   `X-RateLimit-*` headers and 429 over 100 requests per 10 s);
+//!   `meta.contactId`, upsert, the contact's owner `assignedTo` (set by a create, upsert or
+//!   update that carries it), notes, tags, tasks (`GET|POST /contacts/{id}/tasks`,
+//!   `GET|PUT|DELETE /contacts/{id}/tasks/{taskId}`, `PUT /contacts/{id}/tasks/{taskId}/completed`;
+//!   see `ghl_tasks.rs`), opportunities, pipelines, custom values, users (`GET
+//!   /users/?locationId=…`, `GET /users/{userId}`), `X-RateLimit-*` headers and 429 over 100
+//!   requests per 10 s);
 //! - control under `/sandbox`: `GET /sandbox/state`, `POST /sandbox/reset`,
-//!   `GET|PUT /sandbox/faults`, `GET /sandbox/requests`, `POST /sandbox/seed` (contacts and
-//!   calls a customer already has, see [`Seed`]), `POST /sandbox/oauth/authorize` (a user
-//!   approving the Marketplace app's install: a code, and optionally the `INSTALL` webhooks),
-//!   `POST /sandbox/oauth/expire`, `GET /sandbox/webhook-public-key`;
-//! - the local console at `/` (see [`console`]): both sides' contacts, the live event feed,
-//!   parked events, and a button per sample of `events/`.
+//!   `GET|PUT /sandbox/faults`, `GET /sandbox/requests`, `POST /sandbox/seed` (contacts, calls,
+//!   agents and users a customer already has, see [`Seed`] and [`SeedRequest`]),
+//!   `POST /sandbox/oauth/authorize` (a user approving the Marketplace app's install: a code,
+//!   and optionally the `INSTALL` webhooks), `POST /sandbox/oauth/expire`,
+//!   `GET /sandbox/webhook-public-key`;
+//! - the local console at `/` (see [`console`]): both sides' contacts (a GHL contact with its
+//!   owner and tasks), the live event feed, parked events, and a button per sample of
+//!   `events/`.
 //!
 //! GHL's Marketplace side: OAuth (code exchange, single-use rotating refresh tokens with reuse
 //! detection, agency location tokens, reconnect) and Conversations (Call messages and their
 //! attachments); see `ghl_oauth.rs` and `ghl_conversations.rs`.
+//!
+//! The people of both accounts (`team.rs`): CloudTalk's agents and the GHL location's users,
+//! [`SandboxConfig::cloudtalk_agents`] and [`SandboxConfig::ghl_users`], by default
+//! [`default_agents`] (ids `42` Roberto Bianchi, `43` Anna Verdi, `44` Franco Neri, `45` Lucia
+//! Esposito) and [`default_users`] (`usr_roberto`, `usr_anna`, `usr_franco` with Franco's email
+//! in another case, and `usr_giulia`, who is no agent; Lucia has no user). Seeded calls are made
+//! by these agents.
 //!
 //! Feeds for reconciliation and backfills: CloudTalk's call history (`GET
 //! /calls/index.json`, times in the company's zone, [`SandboxConfig::cloudtalk_utc_offset`];
@@ -41,14 +55,17 @@ mod ghl;
 mod ghl_conversations;
 mod ghl_oauth;
 mod ghl_search;
+mod ghl_tasks;
 mod routes;
 mod seed;
 mod state;
+mod team;
 
 pub use calls::{CallAgent, CallDirection, CallSpec};
 pub use console::ConsoleConfig;
 pub use ghl_oauth::Authorization;
-pub use seed::{Seed, SeedSummary, SeededPair};
+pub use seed::{Seed, SeedRequest, SeedSummary, SeededPair};
+pub use team::{default_agents, default_users, Agent, AgentStatus, User};
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -113,6 +130,12 @@ pub struct SandboxConfig {
     pub cloudtalk_utc_offset: chrono::FixedOffset,
     /// The console page at `/`: where the bridge is, the samples, the dead-letter queue.
     pub console: ConsoleConfig,
+    /// The CloudTalk company's agents in a fresh (or reset) sandbox; [`default_agents`] unless
+    /// set.
+    pub cloudtalk_agents: Vec<Agent>,
+    /// The users of GHL locations in a fresh (or reset) sandbox (a user without a location is
+    /// in [`SandboxConfig::ghl_location_id`]); [`default_users`] unless set.
+    pub ghl_users: Vec<User>,
 }
 
 /// The sandbox's clock.
@@ -157,6 +180,8 @@ impl Default for SandboxConfig {
             clock: SandboxClock::default(),
             cloudtalk_utc_offset: utc(),
             console: ConsoleConfig::default(),
+            cloudtalk_agents: default_agents(),
+            ghl_users: default_users(),
         }
     }
 }
@@ -227,6 +252,8 @@ impl SandboxConfig {
                     .or_else(|| var("DEAD_LETTER_QUEUE_URL")),
                 aws_endpoint_url: var("AWS_ENDPOINT_URL"),
             },
+            cloudtalk_agents: d.cloudtalk_agents,
+            ghl_users: d.ghl_users,
         }
     }
 }
@@ -263,7 +290,7 @@ pub struct Sandbox {
 impl Sandbox {
     pub fn new(config: SandboxConfig) -> Self {
         let seed = config.seed.max(1);
-        let state = State::new(&config.ghl_location_id);
+        let state = State::new(&config);
         Self {
             inner: Arc::new(Inner {
                 faults: Mutex::new(config.faults.clone()),
@@ -357,10 +384,10 @@ impl Sandbox {
         }
     }
 
-    /// Empties the state and the console's feed.
+    /// Empties the state (but for the configured agents and users) and the console's feed.
     pub fn reset(&self) {
         if let Ok(mut s) = self.inner.state.lock() {
-            *s = State::new(&self.inner.config.ghl_location_id);
+            *s = State::new(&self.inner.config);
         }
         if let Ok(mut feed) = self.inner.feed.lock() {
             feed.clear();
@@ -403,6 +430,33 @@ impl Sandbox {
         };
         self.inner.say(format!("sandbox ← {}", summary.describe()));
         summary
+    }
+
+    /// Adds CloudTalk agents, each replacing the one with its id; returns their ids.
+    pub fn seed_agents(&self, agents: &[Agent]) -> Vec<String> {
+        match self.inner.state.lock() {
+            Ok(mut state) => team::put_agents(&mut state, agents),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Adds GHL users (in [`SandboxConfig::ghl_location_id`] unless they name a location),
+    /// each replacing the one with its id; returns their ids.
+    pub fn seed_users(&self, users: &[User]) -> Vec<String> {
+        let location = &self.inner.config.ghl_location_id;
+        match self.inner.state.lock() {
+            Ok(mut state) => team::put_users(&mut state, location, users),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The CloudTalk agents the sandbox holds.
+    pub fn agents(&self) -> Vec<Agent> {
+        self.inner
+            .state
+            .lock()
+            .map(|s| s.ct_agents.clone())
+            .unwrap_or_default()
     }
 
     /// Injected faults so far.
@@ -515,11 +569,17 @@ async fn reset_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
     Json(json!({"reset": true}))
 }
 
+/// Agents and users first (seeded calls are made by the agents), then the contacts and calls.
 async fn seed_route(
     AxumState(sandbox): AxumState<Sandbox>,
-    Json(seed): Json<Seed>,
+    Json(request): Json<SeedRequest>,
 ) -> Json<SeedSummary> {
-    Json(sandbox.seed(&seed))
+    let agents = sandbox.seed_agents(&request.agents);
+    let users = sandbox.seed_users(&request.users);
+    let mut summary = sandbox.seed(&request.seed);
+    summary.agents = agents;
+    summary.users = users;
+    Json(summary)
 }
 
 async fn authorize_route(

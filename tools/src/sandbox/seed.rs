@@ -6,7 +6,11 @@
 //! - `duplicates`: a second CloudTalk contact with the phone of one of the `both` pairs (and
 //!   another email), so that pair cannot be matched unambiguously;
 //! - `calls`: calls in CloudTalk's history with the seeded CloudTalk contacts, over the last
-//!   six hours.
+//!   six hours, each made or taken by one of the sandbox's agents (see `team.rs`; none when it
+//!   has none);
+//! - `agents`, `users` (`POST /sandbox/seed` only, [`SeedRequest`]): CloudTalk agents and GHL
+//!   users ([`super::Agent`], [`super::User`]) added before the rest, each replacing the one
+//!   with its id.
 //!
 //! Seeded contacts are written straight into the state: no console line each, and no
 //! contact-created callback to the bridge. Phones are `+39 347 …` numbers in a block chosen by
@@ -15,15 +19,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::calls::{self, CallAgent, CallDirection, CallSpec};
+use super::calls::{self, CallDirection, CallSpec};
 use super::state::{millis_iso, now, CtContact, GhlContact, State};
+use super::team::{Agent, User, COMPANY_NUMBER};
 
 /// The most contacts (or calls) of each kind one seeding makes.
 pub const MAX_PER_KIND: usize = 100_000;
 /// Calls are spread over this much time before now.
 const CALL_SPAN_MS: i64 = 6 * 3600 * 1000;
-/// The company's number on seeded calls.
-const COMPANY_NUMBER: &str = "+390212345678";
 
 const FIRST_NAMES: &[&str] = &[
     "Mario", "Giulia", "Luca", "Sofia", "Marco", "Chiara", "Paolo", "Elena", "Andrea", "Sara",
@@ -44,6 +47,17 @@ pub struct Seed {
     pub calls: usize,
 }
 
+/// `POST /sandbox/seed`'s body: a [`Seed`]'s counts, and agents and users to add first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct SeedRequest {
+    #[serde(flatten)]
+    pub seed: Seed,
+    #[serde(default)]
+    pub agents: Vec<Agent>,
+    #[serde(default)]
+    pub users: Vec<User>,
+}
+
 /// A contact seeded on both sides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SeededPair {
@@ -61,6 +75,9 @@ pub struct SeedSummary {
     pub ghl_only: Vec<String>,
     pub cloudtalk_only: Vec<String>,
     pub calls: Vec<String>,
+    /// The ids of the agents and users added or replaced.
+    pub agents: Vec<String>,
+    pub users: Vec<String>,
 }
 
 impl SeedSummary {
@@ -84,13 +101,15 @@ impl SeedSummary {
     /// One line without personal data.
     pub fn describe(&self) -> String {
         format!(
-            "seeded (seed {}): {} on both sides ({} with a CloudTalk duplicate), {} only in GHL, {} only in CloudTalk, {} calls",
+            "seeded (seed {}): {} on both sides ({} with a CloudTalk duplicate), {} only in GHL, {} only in CloudTalk, {} calls, {} agents, {} users",
             self.seed,
             self.pairs.len(),
             self.ambiguous_pairs().len(),
             self.ghl_only.len(),
             self.cloudtalk_only.len(),
-            self.calls.len()
+            self.calls.len(),
+            self.agents.len(),
+            self.users.len()
         )
     }
 }
@@ -293,6 +312,7 @@ fn add_calls(
     if contacts.is_empty() {
         return Vec::new();
     }
+    let agents = state.ct_agents.clone();
     (0..count)
         .map(|_| {
             let contact = &contacts[dice.below(contacts.len() as u64) as usize];
@@ -301,32 +321,36 @@ fn add_calls(
                 .get(contact)
                 .and_then(|c| c.numbers.first().cloned())
                 .unwrap_or_default();
-            let spec = call_spec(dice, contact, number, now_ms);
+            let spec = call_spec(dice, &agents, contact, number, now_ms);
             calls::record(state, spec)
         })
         .collect()
 }
 
-fn call_spec(dice: &mut Dice, contact: &str, number: String, now_ms: i64) -> CallSpec {
+fn call_spec(
+    dice: &mut Dice,
+    agents: &[Agent],
+    contact: &str,
+    number: String,
+    now_ms: i64,
+) -> CallSpec {
     let started_ms = now_ms - 60_000 - dice.below(CALL_SPAN_MS as u64) as i64;
     let answered = dice.below(4) != 0;
     let ring_ms = 2_000 + dice.below(20_000) as i64;
     let talking_secs = if answered { 20 + dice.below(600) } else { 0 };
     let ended_ms = started_ms + ring_ms + talking_secs as i64 * 1000;
-    let agent_number = dice.below(3);
+    let agent = agents.get(dice.below(agents.len() as u64) as usize);
     CallSpec {
         contact_id: Some(contact.to_string()),
         external_number: number,
-        internal_number: COMPANY_NUMBER.to_string(),
+        internal_number: agent
+            .and_then(|a| a.default_number.clone())
+            .unwrap_or_else(|| COMPANY_NUMBER.to_string()),
         direction: match dice.below(2) {
             0 => CallDirection::Incoming,
             _ => CallDirection::Outgoing,
         },
-        agent: Some(CallAgent {
-            id: (49_000 + agent_number).to_string(),
-            first_name: ["Roberto", "Anna", "Franco"][agent_number as usize].to_string(),
-            last_name: "Agent".to_string(),
-        }),
+        agent: agent.map(Agent::call_agent),
         started_ms,
         answered_ms: answered.then_some(started_ms + ring_ms),
         ended_ms,

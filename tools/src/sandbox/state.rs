@@ -1,12 +1,14 @@
-//! What the sandbox holds: CloudTalk contacts, tags, notes, activities and call history;
-//! GoHighLevel contacts, notes, opportunities, pipelines and custom values; the request log and
-//! counters.
+//! What the sandbox holds: CloudTalk contacts, tags, notes, activities, call history and
+//! agents; GoHighLevel contacts (and their owners), notes, tasks, opportunities, pipelines,
+//! custom values and users; the request log and counters.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{json, Value};
+
+use super::team::{put_agents, put_users, Agent, User};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct CtContact {
@@ -51,6 +53,8 @@ pub(crate) struct GhlContact {
     pub phone: Option<String>,
     pub company_name: Option<String>,
     pub source: Option<String>,
+    /// The contact's owner: a user's id.
+    pub assigned_to: Option<String>,
     pub tags: Vec<String>,
     pub custom_fields: Vec<Value>,
     pub date_added: String,
@@ -120,7 +124,13 @@ macro_rules! of_contact {
     };
 }
 
-of_contact!(CtNote, CtActivity, GhlNote, Opportunity);
+of_contact!(
+    CtNote,
+    CtActivity,
+    GhlNote,
+    Opportunity,
+    super::ghl_tasks::Task
+);
 
 /// The rows that belong to a contact, in order.
 pub(crate) fn of_contact<'s, T: OfContact + 's>(
@@ -157,8 +167,14 @@ pub(crate) struct State {
     pub ct_activities: Vec<CtActivity>,
     /// The call history, in the order calls were recorded.
     pub ct_calls: Vec<CtCall>,
+    /// The company's agents, in the order they were added.
+    pub ct_agents: Vec<Agent>,
     pub ghl_contacts: BTreeMap<String, GhlContact>,
     pub ghl_notes: Vec<GhlNote>,
+    /// Tasks on GHL contacts, in the order they were created.
+    pub ghl_tasks: Vec<super::ghl_tasks::Task>,
+    /// The users of GHL locations (each with its location), in the order they were added.
+    pub ghl_users: Vec<User>,
     pub opportunities: BTreeMap<String, Opportunity>,
     pub pipelines: Vec<Value>,
     pub custom_values: BTreeMap<String, CustomValue>,
@@ -227,7 +243,9 @@ pub(crate) fn is_read(api: &str, method: &str, path: &str) -> bool {
 }
 
 impl State {
-    pub fn new(location: &str) -> Self {
+    /// An empty state but for the pipeline, and the agents and users `config` names.
+    pub fn new(config: &super::SandboxConfig) -> Self {
+        let location = config.ghl_location_id.as_str();
         let stages = [
             ("new", "New Lead"),
             ("qualified", "Qualified Lead"),
@@ -239,15 +257,18 @@ impl State {
             "id": "sandbox-pipeline", "name": "Sales Pipeline", "locationId": location,
             "stages": stages.iter().enumerate().map(|(i, (id, name))| json!({"id": id, "name": name, "position": i})).collect::<Vec<_>>(),
         });
-        Self {
+        let mut state = Self {
             next_id: 1,
             ct_contacts: BTreeMap::new(),
             ct_tags: BTreeMap::new(),
             ct_notes: Vec::new(),
             ct_activities: Vec::new(),
             ct_calls: Vec::new(),
+            ct_agents: Vec::new(),
             ghl_contacts: BTreeMap::new(),
             ghl_notes: Vec::new(),
+            ghl_tasks: Vec::new(),
+            ghl_users: Vec::new(),
             opportunities: BTreeMap::new(),
             pipelines: vec![pipeline],
             custom_values: BTreeMap::new(),
@@ -262,7 +283,10 @@ impl State {
             faults_injected: 0,
             ct_window: RateWindow::default(),
             ghl_window: RateWindow::default(),
-        }
+        };
+        put_agents(&mut state, &config.cloudtalk_agents);
+        put_users(&mut state, location, &config.ghl_users);
+        state
     }
 
     /// CloudTalk ids: numeric strings from 1000001.
@@ -328,7 +352,8 @@ impl State {
         })
     }
 
-    /// CloudTalk's contacts, each with its notes and activities, and the tag catalogue.
+    /// CloudTalk's contacts, each with its notes and activities, the tag catalogue, the call
+    /// history and the agents.
     fn cloudtalk_json(&self) -> Value {
         let contacts: Vec<Value> = self
             .ct_contacts
@@ -345,18 +370,37 @@ impl State {
             "contacts": contacts,
             "tags": self.ct_tags.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
             "calls": self.ct_calls,
+            "agents": self.ct_agents,
         })
     }
 
-    /// GHL's contacts, each with its notes and opportunities, pipelines and custom values.
+    /// The name of the user `id`, else the id itself.
+    pub fn user_label(&self, id: &str) -> String {
+        super::team::user_name(self, id).unwrap_or_else(|| id.to_string())
+    }
+
+    /// GHL's contacts, each with its owner (`owner`: the user's name, else the id `assignedTo`
+    /// holds), notes, tasks (each with its assignee's name) and opportunities; pipelines,
+    /// custom values, users.
     fn ghl_json(&self) -> Value {
         let contacts: Vec<Value> = self
             .ghl_contacts
             .values()
             .map(|c| {
                 let mut v = json!(c);
+                v["owner"] = json!(c.assigned_to.as_deref().map(|u| self.user_label(u)));
                 let notes = of_contact(&self.ghl_notes, &c.id);
                 v["notes"] = json!(notes.iter().map(|n| &n.body).collect::<Vec<_>>());
+                let tasks: Vec<Value> = of_contact(&self.ghl_tasks, &c.id)
+                    .into_iter()
+                    .map(|t| {
+                        let mut task = json!(t);
+                        task["assignee"] =
+                            json!(t.assigned_to.as_deref().map(|u| self.user_label(u)));
+                        task
+                    })
+                    .collect();
+                v["tasks"] = json!(tasks);
                 v["opportunities"] = json!(of_contact(self.opportunities.values(), &c.id));
                 v
             })
@@ -371,6 +415,7 @@ impl State {
                 v
             }).collect::<Vec<_>>(),
             "oauth": self.oauth.to_json(),
+            "users": self.ghl_users,
         })
     }
 }

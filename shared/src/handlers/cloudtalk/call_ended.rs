@@ -2,12 +2,14 @@
 //! (answered / missed / voicemail), duration, talking time, agent and direction; missed calls
 //! also get the `MISSED_CALL_TAG` tag; configured custom fields get the last call's date,
 //! outcome and duration. With a Call conversation provider the call is an entry of the
-//! contact's conversation instead of a note (see [`super::conversation`]).
+//! contact's conversation instead of a note (see [`super::conversation`]). The note is the
+//! agent's (their GHL user); a missed inbound call opens a callback task, and an answered one
+//! completes the callback tasks the bridge opened for the contact (see [`super::callback`]).
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::{add_note_once, conversation, ghl_contact_of};
+use super::{add_note_once, attributed, callback, conversation, ghl_contact_of, Attributed};
 use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
@@ -36,7 +38,9 @@ impl Handler for CallEnded {
         call: &CallEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        let resolved = ghl_contact_of(deps, call, steps).await?;
+        let Attributed { call, user_id } = attributed(deps, call).await;
+        let (call, user) = (&call, user_id.as_deref());
+        let resolved = ghl_contact_of(deps, call, user, steps).await?;
         // A conversation entry with a Call conversation provider, else a note.
         let logged = match conversation::provider(deps, call) {
             Some(provider) => {
@@ -47,7 +51,7 @@ impl Handler for CallEnded {
                 let note = call_ended_note(call, resolved.phone.as_deref());
                 (
                     "ghlNoteId",
-                    add_note_once(deps, &resolved.ghl_id, &note, steps).await?,
+                    add_note_once(deps, &resolved.ghl_id, &note, user, steps).await?,
                 )
             }
         };
@@ -71,7 +75,21 @@ impl Handler for CallEnded {
                 })
                 .await?;
         }
-        let outcome = super::outcome(call.contact.cloudtalk_id.as_deref(), &resolved);
+        let people = &deps.config.people;
+        let mut outcome = super::outcome(call.contact.cloudtalk_id.as_deref(), &resolved);
+        if people.missed_call_tasks && callback::wants_callback(call, result) {
+            let task = callback::open(deps, call, &resolved, user, steps).await?;
+            outcome = outcome.detail("ghlTaskId", task);
+        }
+        if people.close_callback_tasks && result == CallOutcome::Answered {
+            let closed = callback::close(deps, call, &resolved, user, steps).await?;
+            if closed > 0 {
+                outcome = outcome.detail("callbackTasksClosed", closed);
+            }
+        }
+        if let Some(user) = user {
+            outcome = outcome.detail("ghlUserId", user);
+        }
         let outcome = super::with_call(outcome.detail(logged.0, logged.1), call);
         Ok(outcome.detail("callOutcome", result.as_str()))
     }

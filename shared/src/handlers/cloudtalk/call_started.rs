@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{add_note_once, call_note_outcome, ghl_contact_of};
+use super::{add_note_once, attributed, call_note_outcome, ghl_contact_of, Attributed};
 use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
@@ -31,9 +31,11 @@ impl Handler for CallStarted {
         call: &CallEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
-        let resolved = ghl_contact_of(deps, call, steps).await?;
-        let note = call_started_note(call, resolved.phone.as_deref());
-        let note_id = add_note_once(deps, &resolved.ghl_id, &note, steps).await?;
-        Ok(call_note_outcome(call, &resolved, note_id))
+        let Attributed { call, user_id } = attributed(deps, call).await;
+        let user = user_id.as_deref();
+        let resolved = ghl_contact_of(deps, &call, user, steps).await?;
+        let note = call_started_note(&call, resolved.phone.as_deref());
+        let note_id = add_note_once(deps, &resolved.ghl_id, &note, user, steps).await?;
+        Ok(call_note_outcome(&call, &resolved, note_id))
     }
 }

@@ -121,7 +121,8 @@ async fn move_contact(
 ) -> Result<(String, Move, u32), BridgeError> {
     let mut contact_steps = Steps::untracked();
     loop {
-        let resolved = resolve_ghl_contact(deps, location, contact, &mut contact_steps).await?;
+        let resolved =
+            resolve_ghl_contact(deps, location, contact, None, &mut contact_steps).await?;
         let who = contact.name.as_deref().unwrap_or(resolved.ghl_id.as_str());
         let name = format!("{who} - {campaign}");
         match move_opportunity(deps, location, &resolved.ghl_id, target, &name).await {

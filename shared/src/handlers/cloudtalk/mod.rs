@@ -5,6 +5,7 @@
 pub mod agent_status_change;
 pub mod call_ended;
 pub mod call_started;
+pub(crate) mod callback;
 pub mod campaign_status_change;
 pub mod contact_created;
 pub(crate) mod conversation;
@@ -46,28 +47,57 @@ pub(crate) fn with_call(mut outcome: Outcome, call: &CallEvent) -> Outcome {
     outcome
 }
 
-/// The GHL contact of a call's contact, found or created and linked; the GHL token and
-/// location must be configured.
+/// A call with its agent as GHL knows people: the agent's name (the payload's, else the
+/// directory's; never only an id when a name is known) and the agent's GHL user.
+pub(crate) struct Attributed {
+    pub call: CallEvent,
+    pub user_id: Option<String>,
+}
+
+/// Attributes a call to its agent (see [`crate::resolve::agent`]); a call without an agent id
+/// is left as it is.
+pub(crate) async fn attributed(deps: &Deps, call: &CallEvent) -> Attributed {
+    let Some(agent_id) = call.agent_id.as_deref() else {
+        return Attributed {
+            call: call.clone(),
+            user_id: None,
+        };
+    };
+    let agent = crate::resolve::agent::agent(deps, agent_id).await;
+    let mut call = call.clone();
+    if call.agent_name.is_none() {
+        call.agent_name = agent.name;
+    }
+    Attributed {
+        call,
+        user_id: agent.user_id,
+    }
+}
+
+/// The GHL contact of a call's contact, found or created and linked (a contact it creates is
+/// owned by `owner`, the agent's user); the GHL token and location must be configured.
 pub(crate) async fn ghl_contact_of(
     deps: &Deps,
     call: &CallEvent,
+    owner: Option<&str>,
     steps: &mut Steps,
 ) -> Result<ResolvedGhlContact, BridgeError> {
     super::require_ghl(deps)?;
     let location = deps.location_for(None);
-    resolve_ghl_contact(deps, &location, &call.contact, steps).await
+    resolve_ghl_contact(deps, &location, &call.contact, owner, steps).await
 }
 
-/// Adds a note to the GHL contact once per event (the `note` step).
+/// Adds a note to the GHL contact once per event (the `note` step), attributed to `user_id`.
 pub(crate) async fn add_note_once(
     deps: &Deps,
     ghl_id: &str,
     note: &str,
+    user_id: Option<&str>,
     steps: &mut Steps,
 ) -> Result<String, BridgeError> {
     steps
         .run("note", || async {
-            Ok(deps.ghl.add_note(ghl_id, note).await?)
+            Ok(deps.ghl.add_note(ghl_id, note, user_id).await?)
         })
         .await
 }

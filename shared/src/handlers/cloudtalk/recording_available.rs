@@ -5,7 +5,9 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{add_note_once, call_note_outcome, conversation, ghl_contact_of};
+use super::{
+    add_note_once, attributed, call_note_outcome, conversation, ghl_contact_of, Attributed,
+};
 use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
@@ -42,7 +44,9 @@ impl Handler for RecordingAvailable {
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
         let RecordingEvent { call, url } = event;
-        let resolved = ghl_contact_of(deps, call, steps).await?;
+        let Attributed { call, user_id } = attributed(deps, call).await;
+        let (call, user) = (&call, user_id.as_deref());
+        let resolved = ghl_contact_of(deps, call, user, steps).await?;
         if conversation::provider(deps, call).is_some() {
             if let Some(message_id) = conversation::attach_recording(deps, call, url, steps).await?
             {
@@ -54,7 +58,7 @@ impl Handler for RecordingAvailable {
             }
         }
         let note = recording_note(call, url);
-        let note_id = add_note_once(deps, &resolved.ghl_id, &note, steps).await?;
+        let note_id = add_note_once(deps, &resolved.ghl_id, &note, user, steps).await?;
         Ok(call_note_outcome(call, &resolved, note_id))
     }
 }
