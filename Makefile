@@ -16,6 +16,7 @@ build-GhlPipelineChangeFunction:             BIN := ghl-pipeline-change
 build-GhlStatusChangeFunction:               BIN := ghl-status-change
 build-CloudTalkCallStartedFunction:          BIN := cloudtalk-call-started
 build-CloudTalkCallEndedFunction:            BIN := cloudtalk-call-ended
+build-CloudTalkCallModifiedFunction:         BIN := cloudtalk-call-modified
 build-CloudTalkRecordingAvailableFunction:   BIN := cloudtalk-recording-available
 build-CloudTalkAgentStatusChangeFunction:    BIN := cloudtalk-agent-status-change
 build-CloudTalkContactCreatedFunction:       BIN := cloudtalk-contact-created

@@ -47,10 +47,12 @@ def strip(node):
 
 
 def refs(node, found):
+    """Collects (kind, name) of every `#/components/<kind>/<name>` reference."""
     if isinstance(node, dict):
         ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            found.add(ref.split("/")[3])
+        if isinstance(ref, str) and ref.startswith("#/components/"):
+            parts = ref.split("/")
+            found.add((parts[2], parts[3]))
         for v in node.values():
             refs(v, found)
     elif isinstance(node, list):
@@ -68,15 +70,16 @@ def main(path):
             op.pop("tags", None)
             op.pop("security", None)
         paths[route] = kept
-    schemas = spec["components"]["schemas"]
+    components = spec["components"]
     needed, queue = set(), set()
     refs(paths, queue)
     while queue:
-        name = queue.pop()
-        if name in needed:
+        item = queue.pop()
+        if item in needed:
             continue
-        needed.add(name)
-        refs(schemas[name], queue)
+        needed.add(item)
+        kind, name = item
+        refs(components[kind][name], queue)
     out = {
         "openapi": spec["openapi"],
         "info": {
@@ -85,13 +88,16 @@ def main(path):
         },
         "servers": spec["servers"],
         "paths": paths,
-        "components": {"schemas": {n: strip(schemas[n]) for n in sorted(needed)}},
+        "components": {
+            kind: {n: strip(components[kind][n]) for k, n in sorted(needed) if k == kind}
+            for kind in sorted({k for k, _ in needed})
+        },
     }
     target = "contracts/specs/cloudtalk/openapi.json"
     with open(target, "w") as f:
         json.dump(out, f, indent=1, sort_keys=True)
         f.write("\n")
-    print(f"{target}: {len(paths)} paths, {len(needed)} schemas")
+    print(f"{target}: {len(paths)} paths, {len(needed)} components")
 
 
 if __name__ == "__main__":

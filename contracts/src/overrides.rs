@@ -9,6 +9,7 @@
 //! | GoHighLevel | `GET /opportunities/pipelines` | `stages`: an array of arrays | an array of `{id, name, position, …}` | `gohighlevel-api.md`, *Pipelines & stages* |
 //! | GoHighLevel | `POST /contacts/search` | an empty body schema | takes locationId, page, pageLimit, searchAfter, query, filters, sort | `gohighlevel-api.md`, *Search* (community usage, marked [I] there); see [`PATCHES`] |
 //! | CloudTalk | `POST /bulk/contacts.json` | a command's `data` is `oneOf` overlapping shapes | accepts each shape its `action` names | the spec itself: its own example fails its `oneOf` (see [`PATCHES`]) |
+//! | CloudTalk | `GET /ai/calls/{callId}/smart-notes` | `CallDetailsNote` lists `required` among its `properties`, so the schema does not compile | requires `callDateTime` and `participants` | the spec itself: a property named `required` holding an array is a misplaced keyword (see [`PATCHES`]) |
 //! | GoHighLevel | `POST /oauth/reconnect` | nothing (not in `oauth.json`) | takes `clientKey`, `clientSecret` and `locationId` or `companyId`, answers `{authorizationCode, expiresAt}` | GHL's marketplace docs, quoted in `ghl-marketplace-oauth-and-calls.md` ("Recovery without asking the user again [C]") |
 
 use serde_json::{json, Value};
@@ -59,6 +60,16 @@ const PATCHES: &[(Vendor, &str, &str, Patch, &str)] = &[
          `{id, name, position, ...}` (`gohighlevel-api.md`, *Pipelines & stages*: \"The spec \
          types `stages` wrongly\", many community clients).",
     ),
+    (
+        Vendor::CloudTalk,
+        "cloudtalk/openapi.json",
+        "/components/schemas/CallDetailsNote",
+        Patch::RequiredOutOfProperties,
+        "The spec writes `CallDetailsNote`'s `required: [\"callDateTime\", \"participants\"]` \
+         inside `properties`, where it reads as a property whose schema is an array: no \
+         validator compiles it, so no smart-notes answer could be checked. The keyword is \
+         moved up to the object, which is what the spec means.",
+    ),
 ];
 
 /// A CloudTalk status code as its documented answers carry it (see [`PATCHES`]).
@@ -77,6 +88,8 @@ enum Patch {
     OneOfAsAnyOf,
     /// The schema replaced by this one.
     Replace(fn() -> Value),
+    /// A `required` list written among the `properties` moved up to the object.
+    RequiredOutOfProperties,
 }
 
 /// `POST /contacts/search`'s body as documented outside GHL's spec (see [`PATCHES`]).
@@ -115,6 +128,15 @@ pub(crate) fn patch(vendor: Vendor, file: &str, doc: &mut Value) {
                 }
             }
             Patch::Replace(schema) => *node = schema(),
+            Patch::RequiredOutOfProperties => {
+                let misplaced = node
+                    .get_mut("properties")
+                    .and_then(Value::as_object_mut)
+                    .and_then(|properties| properties.remove("required"));
+                if let (Some(required), Some(object)) = (misplaced, node.as_object_mut()) {
+                    object.insert("required".into(), required);
+                }
+            }
         }
     }
     if vendor == Vendor::GoHighLevel {

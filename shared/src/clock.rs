@@ -90,3 +90,10 @@ mod tests {
         assert!(SystemClock.now_secs() > 1_700_000_000);
     }
 }
+
+/// `ms` as RFC 3339 UTC, the form the bridge writes in notes.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

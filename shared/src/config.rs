@@ -10,6 +10,7 @@ use crate::environment::Environment;
 use crate::secrets::Secrets;
 
 pub const DEFAULT_CLOUDTALK_API_BASE: &str = "https://my.cloudtalk.io/api";
+pub const DEFAULT_CLOUDTALK_AI_API_BASE: &str = "https://api.cloudtalk.io/v1";
 pub const DEFAULT_GHL_API_BASE: &str = "https://services.leadconnectorhq.com";
 pub const DEFAULT_GHL_APP_BASE: &str = "https://app.gohighlevel.com";
 
@@ -154,6 +155,36 @@ impl PeopleOptions {
     }
 }
 
+/// What was said on a call, in GHL: CloudTalk's AI summaries and transcripts, and the call's
+/// tags, rating and agent notes (see [`crate::handlers::cloudtalk::insights`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InsightOptions {
+    /// After a call ends, its AI summary and smart notes become a GHL note (`CALL_SUMMARIES`, on).
+    pub summaries: bool,
+    /// The call's transcript becomes GHL notes too (`CALL_TRANSCRIPTS`, off: personal data).
+    pub transcripts: bool,
+    /// The prefix of the GHL tags a call's CloudTalk tags become (`CALL_TAG_PREFIX`, `call: `).
+    pub tag_prefix: String,
+    /// The GHL contact custom field a call's rating goes into (`CALL_RATING_FIELD`); without it
+    /// the rating is a tag (`<prefix>rating <n>`).
+    pub rating_field: Option<String>,
+    /// The GHL contact custom field the last call's disposition (its tags) goes into
+    /// (`CALL_DISPOSITION_FIELD`), for GHL workflows to trigger on.
+    pub disposition_field: Option<String>,
+}
+
+impl Default for InsightOptions {
+    fn default() -> Self {
+        Self {
+            summaries: true,
+            transcripts: false,
+            tag_prefix: "call: ".to_string(),
+            rating_field: None,
+            disposition_field: None,
+        }
+    }
+}
+
 /// How calls are logged in GHL.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
@@ -250,6 +281,10 @@ pub struct Config {
     pub metrics_namespace: Option<String>,
     /// Agents as users, owners and callback tasks.
     pub people: PeopleOptions,
+    /// CloudTalk's Conversation Intelligence API (`CLOUDTALK_AI_API_BASE`).
+    pub cloudtalk_ai_api_base: String,
+    /// Summaries, transcripts, dispositions.
+    pub insights: InsightOptions,
 }
 
 impl std::fmt::Debug for Config {
@@ -388,6 +423,15 @@ impl Config {
                 missed_call_tasks: get("MISSED_CALL_TASKS").is_none_or(|v| truthy(&v)),
                 close_callback_tasks: get("CLOSE_CALLBACK_TASKS").is_none_or(|v| truthy(&v)),
                 callback_sla_minutes: positive(get("CALLBACK_TASK_SLA_MINUTES"), 15),
+            },
+            cloudtalk_ai_api_base: get("CLOUDTALK_AI_API_BASE")
+                .unwrap_or_else(|| DEFAULT_CLOUDTALK_AI_API_BASE.to_string()),
+            insights: InsightOptions {
+                summaries: get("CALL_SUMMARIES").is_none_or(|v| truthy(&v)),
+                transcripts: get("CALL_TRANSCRIPTS").is_some_and(|v| truthy(&v)),
+                tag_prefix: get("CALL_TAG_PREFIX").unwrap_or_else(|| "call: ".to_string()),
+                rating_field: get("CALL_RATING_FIELD"),
+                disposition_field: get("CALL_DISPOSITION_FIELD"),
             },
         }
     }

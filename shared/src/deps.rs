@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clients::cloudtalk::{CloudTalkApi, CloudTalkClient};
+use crate::clients::cloudtalk_ai::{CloudTalkAiApi, CloudTalkAiClient};
 use crate::clients::ghl::{GhlApi, GhlClient};
 use crate::clients::rest::{BucketOf, InProcess, Throttle};
 use crate::clients::{build_http_client, CallCounter};
@@ -126,7 +127,7 @@ impl Wiring {
         secrets: &Arc<SecretStore>,
         clock: &Arc<dyn Clock>,
         calls: &CallCounter,
-    ) -> (CloudTalkClient, GhlClient) {
+    ) -> (CloudTalkClient, GhlClient, CloudTalkAiClient) {
         let throttle = |bucket: BucketOf| Throttle {
             limiter: self.limiter.clone(),
             clock: clock.clone(),
@@ -150,11 +151,22 @@ impl Wiring {
         .with_retry_budget(config.upstream_retry_budget)
         .with_timeout(config.upstream_timeout)
         .with_throttle(throttle(ghl_bucket(config)));
+        // The AI API is the same CloudTalk account: its budget too.
+        let mut ai = CloudTalkAiClient::new(
+            self.http.clone(),
+            &config.cloudtalk_ai_api_base,
+            secrets.clone(),
+            calls.clone(),
+        )
+        .with_retry_budget(config.upstream_retry_budget)
+        .with_timeout(config.upstream_timeout)
+        .with_throttle(throttle(cloudtalk_bucket(config)));
         if let Some(upstream) = &self.upstream {
             cloudtalk = cloudtalk.with_in_process(upstream.clone());
             ghl = ghl.with_in_process(upstream.clone());
+            ai = ai.with_in_process(upstream.clone());
         }
-        (cloudtalk, ghl)
+        (cloudtalk, ghl, ai)
     }
 }
 
@@ -190,6 +202,8 @@ pub struct Deps {
     pub secrets: Arc<SecretStore>,
     pub clock: Arc<dyn Clock>,
     pub cloudtalk: Arc<dyn CloudTalkApi>,
+    /// CloudTalk's Conversation Intelligence (summaries, transcripts).
+    pub cloudtalk_ai: Arc<dyn CloudTalkAiApi>,
     pub ghl: Arc<dyn GhlApi>,
     pub contacts: Arc<dyn ContactMap>,
     pub state: Arc<dyn StateStore>,
@@ -320,7 +334,7 @@ impl Deps {
             limiter,
             upstream,
         };
-        let (cloudtalk, ghl) = wiring.clients(&config, &secrets, &clock, &calls);
+        let (cloudtalk, ghl, cloudtalk_ai) = wiring.clients(&config, &secrets, &clock, &calls);
         let tenants = match (tenants, secrets.current().tenant_seal_key.clone()) {
             (Some(store), Some(key)) => Some(Arc::new(crate::tenants::Tenants::new(store, &key))),
             (Some(store), None) if !crate::environment::Environment::current().is_lambda() => {
@@ -345,6 +359,7 @@ impl Deps {
             secrets,
             clock,
             cloudtalk: Arc::new(cloudtalk),
+            cloudtalk_ai: Arc::new(cloudtalk_ai),
             ghl: Arc::new(ghl),
             contacts,
             state,
@@ -364,14 +379,15 @@ impl Deps {
     pub fn for_tenant(&self, tenant: &crate::tenants::Tenant, ghl_token: Option<String>) -> Deps {
         let config = tenant.config(&self.config);
         let secrets = Arc::new(SecretStore::fixed(tenant.client_secrets(ghl_token)));
-        let (cloudtalk, ghl) = self
-            .wiring
-            .clients(&config, &secrets, &self.clock, &self.calls);
+        let (cloudtalk, ghl, cloudtalk_ai) =
+            self.wiring
+                .clients(&config, &secrets, &self.clock, &self.calls);
         Deps {
             config,
             secrets,
             clock: self.clock.clone(),
             cloudtalk: Arc::new(cloudtalk),
+            cloudtalk_ai: Arc::new(cloudtalk_ai),
             ghl: Arc::new(ghl),
             contacts: self.contacts.clone(),
             state: self.state.clone(),

@@ -38,6 +38,10 @@ pub enum BridgeError {
     /// The tenant exists but cannot be served until someone acts (its authorization).
     #[error("{message}")]
     TenantUnavailable { code: &'static str, message: String },
+    /// What the event needs is not there yet (a call's AI summary is computed minutes after
+    /// the call): it waits on the retry queue `wait_secs`, using no attempt.
+    #[error("{message}")]
+    Waiting { message: String, wait_secs: u64 },
 }
 
 impl BridgeError {
@@ -67,6 +71,7 @@ impl BridgeError {
             BridgeError::InProgress => "in_progress",
             BridgeError::Forbidden { code, .. } => code,
             BridgeError::TenantUnavailable { code, .. } => code,
+            BridgeError::Waiting { .. } => "waiting",
         }
     }
 
@@ -87,6 +92,7 @@ impl BridgeError {
             BridgeError::InProgress => StatusCode::TOO_MANY_REQUESTS,
             BridgeError::Forbidden { .. } => StatusCode::FORBIDDEN,
             BridgeError::TenantUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            BridgeError::Waiting { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -95,7 +101,7 @@ impl BridgeError {
     pub fn is_retryable(&self) -> bool {
         match self {
             BridgeError::Upstream(e) => e.is_retryable(),
-            BridgeError::Store(_) | BridgeError::InProgress => true,
+            BridgeError::Store(_) | BridgeError::InProgress | BridgeError::Waiting { .. } => true,
             _ => false,
         }
     }
@@ -109,6 +115,7 @@ impl BridgeError {
             BridgeError::Upstream(UpstreamError::Throttled {
                 retry_after_secs, ..
             }) => Some(*retry_after_secs),
+            BridgeError::Waiting { wait_secs, .. } => Some(*wait_secs),
             _ => None,
         }
     }
@@ -119,7 +126,9 @@ impl BridgeError {
     pub fn uses_an_attempt(&self) -> bool {
         match self {
             BridgeError::Upstream(e) => !e.is_a_wait(),
-            BridgeError::InProgress | BridgeError::Store(StoreError::Contended(_)) => false,
+            BridgeError::InProgress
+            | BridgeError::Store(StoreError::Contended(_))
+            | BridgeError::Waiting { .. } => false,
             _ => true,
         }
     }

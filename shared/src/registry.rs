@@ -36,6 +36,7 @@ pub enum EndpointId {
     CloudtalkCampaignStatusChange,
     CloudtalkGeneric,
     GhlAppInstall,
+    CloudtalkCallModified,
 }
 
 /// What tells one event of an endpoint from another (see [`crate::idempotency::event_key`]).
@@ -120,7 +121,7 @@ use MapUse::{Heals, Links};
 
 /// Every webhook endpoint, in the order of the README's table (and of [`EndpointId`]).
 #[rustfmt::skip]
-pub static REGISTRY: [Entry; 13] = [
+pub static REGISTRY: [Entry; 14] = [
     ghl(E::GhlNewContact, "ghl-new-contact", "/api/ghl-webhooks/new-contact", &["ContactCreate"]),
     ghl(E::GhlNewTag, "ghl-new-tag", "/api/ghl-webhooks/new-tag", &["ContactTagUpdate"]),
     ghl(E::GhlNewNote, "ghl-new-note", "/api/ghl-webhooks/new-note", &["NoteCreate"]),
@@ -134,6 +135,7 @@ pub static REGISTRY: [Entry; 13] = [
     cloudtalk(E::CloudtalkCampaignStatusChange, "cloudtalk-campaign-status-change", "/api/cloudtalk-webhooks/campaign-status-change", CallIds, Heals),
     cloudtalk(E::CloudtalkGeneric, "cloudtalk-generic", "/api/cloudtalk-webhooks/generic", EventId, MapUse::None),
     APP_INSTALL,
+    cloudtalk(E::CloudtalkCallModified, "cloudtalk-call-modified", "/api/cloudtalk-webhooks/call-modified", EventId, Heals),
 ];
 
 /// The Marketplace app's install and uninstall events: they create and retire tenants, so

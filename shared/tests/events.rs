@@ -99,6 +99,8 @@ async fn every_event_file_runs_through_its_handler() {
         let fakes = Fakes::start().await;
         mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
         mount_ghl(&fakes.ghl, json!(null), json!([])).await;
+        // The announcements of ready summaries find them ready.
+        bridge_testkit::mount_cloudtalk_ai(&fakes.cloudtalk, "The caller asked for a quote.").await;
         let deps = match function.as_str() {
             "ghl-app-install" => deps_at_install(&fakes).await,
             _ => deps(&fakes).await,

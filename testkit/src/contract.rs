@@ -7,11 +7,12 @@ use bridge_contracts::Request;
 pub use bridge_contracts::Vendor;
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
-/// Where each API is served on its fake: CloudTalk's base is `<fake>/api`, GHL's the fake itself.
-fn prefix(vendor: Vendor) -> &'static str {
+/// Where each API is served on its fake: CloudTalk's base is `<fake>/api` (and its AI API's
+/// `<fake>/v1`), GHL's the fake itself.
+fn prefixes(vendor: Vendor) -> &'static [&'static str] {
     match vendor {
-        Vendor::CloudTalk => "/api",
-        Vendor::GoHighLevel => "",
+        Vendor::CloudTalk => &["/api", "/v1"],
+        Vendor::GoHighLevel => &[],
     }
 }
 
@@ -24,8 +25,11 @@ struct Guard {
 
 impl Guard {
     fn check(&self, request: &wiremock::Request, record: bool) -> Option<(u16, serde_json::Value)> {
-        let path = request.url.path();
-        let path = path.strip_prefix(prefix(self.vendor)).unwrap_or(path);
+        let full = request.url.path();
+        let path = prefixes(self.vendor)
+            .iter()
+            .find_map(|p| full.strip_prefix(p))
+            .unwrap_or(full);
         let query: Vec<(String, String)> = request.url.query_pairs().into_owned().collect();
         let headers: Vec<(String, String)> = request
             .headers

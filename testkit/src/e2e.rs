@@ -40,6 +40,10 @@ pub async fn serve_bridge(deps: Arc<Deps>) -> String {
 pub fn settings(sandbox_url: &str) -> Settings {
     let vars = [
         ("CLOUDTALK_API_BASE", format!("{sandbox_url}/cloudtalk/api")),
+        (
+            "CLOUDTALK_AI_API_BASE",
+            format!("{sandbox_url}/cloudtalk/ai/v1"),
+        ),
         ("CLOUDTALK_API_KEY_ID", "sandbox-key-id".into()),
         ("CLOUDTALK_API_KEY_SECRET", "sandbox-key-secret".into()),
         ("GHL_API_BASE", format!("{sandbox_url}/ghl")),

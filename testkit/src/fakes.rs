@@ -25,6 +25,7 @@ pub const AGENT_USER: &str = "ghl-user-42";
 pub fn config(cloudtalk: &MockServer, ghl: &MockServer) -> Settings {
     let vars: HashMap<&str, String> = HashMap::from([
         ("CLOUDTALK_API_BASE", format!("{}/api", cloudtalk.uri())),
+        ("CLOUDTALK_AI_API_BASE", format!("{}/v1", cloudtalk.uri())),
         ("CLOUDTALK_API_KEY_ID", CT_KEY_ID.to_string()),
         ("CLOUDTALK_API_KEY_SECRET", CT_KEY_SECRET.to_string()),
         ("GHL_API_BASE", ghl.uri()),
@@ -288,7 +289,10 @@ pub async fn mount_cloudtalk(server: &MockServer, search_rows: Value) {
         "limit": "1000", "data": [{"Agent": {"id": "42", "firstname": "Roberto",
         "lastname": "Bianchi", "email": "Roberto.Bianchi@Example.com",
         "availability_status": "online"}}]}});
+    // Conversation Intelligence: not ready for any call unless a test says otherwise.
+    let not_ready = json!({"code": "NOT_FOUND", "message": "Call data not found"});
     let answers = vec![
+        ("GET", r"^/v1/ai/calls/[^/]+/[a-z-]+$", 404, not_ready),
         ("GET", r"^/api/agents/index\.json$", 200, agents),
         ("GET", r"^/api/calls/index\.json$", 200, calls),
         ("GET", r"^/api/contacts/index\.json$", 200, index),
@@ -309,6 +313,40 @@ pub fn looked_up_contact() -> Value {
     serde_json::json!({"id": "ghl-looked-up", "locationId": LOCATION, "firstName": "Anna",
         "lastName": "Verdi", "phone": "+393331234567", "email": "anna@example.com",
         "companyName": "Verdi Srl", "tags": ["lead"]})
+}
+
+/// Mounts Conversation Intelligence answers that are ready for every call: the summary, smart
+/// notes and overall sentiment CloudTalk's AI API documents (`summary` is the summary's text).
+pub async fn mount_cloudtalk_ai(server: &MockServer, summary: &str) {
+    use serde_json::json;
+    let notes = json!({"callId": 1, "smartNotes": {
+        "callDetails": {"callDateTime": "2026-11-28T10:00:00Z",
+            "participants": [{"callerType": "agent", "name": "Roberto Bianchi"}]},
+        "actionItems": ["Send the quote"], "decisionsMade": ["Spring offer"],
+        "openQuestions": ["Delivery date?"]}});
+    let answers = vec![
+        (
+            "GET",
+            r"^/v1/ai/calls/[^/]+/summary$",
+            200,
+            json!({"callId": 1, "summary": summary}),
+        ),
+        ("GET", r"^/v1/ai/calls/[^/]+/smart-notes$", 200, notes),
+        (
+            "GET",
+            r"^/v1/ai/calls/[^/]+/overall-sentiment$",
+            200,
+            json!({"callId": 1, "overallSentiment": "positive"}),
+        ),
+    ];
+    for (verb, pattern, status, body) in answers {
+        wiremock::Mock::given(wiremock::matchers::method(verb))
+            .and(wiremock::matchers::path_regex(pattern))
+            .respond_with(wiremock::ResponseTemplate::new(status).set_body_json(body))
+            .with_priority(2)
+            .mount(server)
+            .await;
+    }
 }
 
 /// Mounts GoHighLevel answers for every call the bridge makes to it. `duplicate` is what the

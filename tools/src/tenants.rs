@@ -41,7 +41,8 @@ Conversations entries; `--call-provider none` for notes) --campaign-stage-map JS
 --last-call-date-field ID --last-call-outcome-field ID --last-call-duration-field ID
 --agent-map JSON (CloudTalk agent id → GHL user id, winning over the match by email; `{}` to
 clear) --assign-owner on|off --missed-call-tasks on|off --close-callback-tasks on|off
---callback-sla-minutes N
+--callback-sla-minutes N --call-summaries on|off --call-transcripts on|off --call-tag-prefix TEXT
+--call-rating-field ID --call-disposition-field ID
 
 Secret values come from the environment only: TENANT_CLOUDTALK_KEY_SECRET, TENANT_GHL_TOKEN,
 TENANT_GHL_WEBHOOK_SECRET and TENANT_CLOUDTALK_WEBHOOK_SECRET (each generated when not set,
@@ -67,6 +68,11 @@ pub struct OptionChanges {
     pub missed_call_tasks: Option<bool>,
     pub close_callback_tasks: Option<bool>,
     pub callback_sla_minutes: Option<u32>,
+    pub call_summaries: Option<bool>,
+    pub call_transcripts: Option<bool>,
+    pub call_tag_prefix: Option<String>,
+    pub call_rating_field: Option<String>,
+    pub call_disposition_field: Option<String>,
 }
 
 /// `on` / `off` (also `true` / `false`, `yes` / `no`).
@@ -180,6 +186,11 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, UsageErr
             "--close-callback-tasks" => {
                 options.close_callback_tasks = Some(switch(&arg, &value()?)?)
             }
+            "--call-summaries" => options.call_summaries = Some(switch(&arg, &value()?)?),
+            "--call-transcripts" => options.call_transcripts = Some(switch(&arg, &value()?)?),
+            "--call-tag-prefix" => options.call_tag_prefix = Some(value()?),
+            "--call-rating-field" => options.call_rating_field = Some(value()?),
+            "--call-disposition-field" => options.call_disposition_field = Some(value()?),
             "--callback-sla-minutes" => {
                 let text = value()?;
                 let minutes = text.trim().parse::<u32>().ok().filter(|m| *m > 0);
@@ -280,6 +291,14 @@ fn apply_options(tenant: &mut Tenant, changes: &OptionChanges) {
     o.missed_call_tasks = changes.missed_call_tasks.or(o.missed_call_tasks);
     o.close_callback_tasks = changes.close_callback_tasks.or(o.close_callback_tasks);
     o.callback_sla_minutes = changes.callback_sla_minutes.or(o.callback_sla_minutes);
+    o.call_summaries = changes.call_summaries.or(o.call_summaries);
+    o.call_transcripts = changes.call_transcripts.or(o.call_transcripts);
+    set(&mut o.call_tag_prefix, &changes.call_tag_prefix);
+    set(&mut o.call_rating_field, &changes.call_rating_field);
+    set(
+        &mut o.call_disposition_field,
+        &changes.call_disposition_field,
+    );
     if let Some(provider) = &changes.call_provider {
         o.call_logging = match provider {
             Some(id) => CallLogging::Conversations {
@@ -514,6 +533,14 @@ pub fn describe(tenant: &Tenant) -> String {
             o.campaign_stage_map
                 .as_ref()
                 .map_or("(deployment's)".into(), |m| m.to_string())
+        ),
+        format!(
+            "calls in GHL:          summaries {}, transcripts {}, tag prefix {:?}, rating field {}, disposition field {}",
+            on_off(o.call_summaries),
+            on_off(o.call_transcripts),
+            o.call_tag_prefix.as_deref().unwrap_or("(deployment's)"),
+            option(&o.call_rating_field),
+            option(&o.call_disposition_field)
         ),
         format!("updated:               {}", r.updated_at),
     ];

@@ -2,7 +2,8 @@
 //! real handlers over HTTP (contact map and state on the DynamoDB test server), a parked event
 //! on an SQS dead-letter queue. A click sends a sample; the CloudTalk contact it creates
 //! appears, and so does the loop-prevention line of CloudTalk's echo. A GHL contact shows its
-//! owner and its callback task, which turns completed live.
+//! owner and its callback task, which turns completed live, and its call's Conversation
+//! Intelligence summary note as a "Summary" block, with its `call: …` tags apart.
 //!
 //! Needs Chromium (`apt-get install -y chromium`, which `scripts/test.sh` does when it is
 //! missing): without it the test fails in CI and is skipped elsewhere with a message.
@@ -107,8 +108,10 @@ async fn a_click_sends_a_sample_and_the_contact_and_the_loop_prevention_line_app
     let sandbox = Sandbox::new(config);
     let router = sandbox.router();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    // A GHL contact owned by Roberto Bianchi, with a callback task for Anna Verdi.
+    // A GHL contact owned by Roberto Bianchi, with a callback task for Anna Verdi, a call's
+    // summary note and its call tags.
     let (owned, task) = owned_contact_with_task(&sandbox_url).await;
+    summarised(&sandbox_url, &owned).await;
 
     let page = sandbox_url.clone();
     let runtime = tokio::runtime::Handle::current();
@@ -124,6 +127,24 @@ async fn a_click_sends_a_sample_and_the_contact_and_the_loop_prevention_line_app
             ghl.contains("Call back Giulia · due 2026-12-01 10:00 UTC · Anna Verdi · open"),
             "{ghl}"
         );
+        let summary = b.text(&format!("#ghl-{owned} .summary"))?;
+        // The heading is upper case on screen (innerText applies the CSS).
+        assert!(summary.to_lowercase().starts_with("summary"), "{summary}");
+        assert!(
+            summary.contains(
+                "Giulia Ricci asked about the spring offer; Roberto Bianchi promised a quote by Friday."
+            ),
+            "{summary}"
+        );
+        assert!(summary.contains("Next: send the quote"), "{summary}");
+        assert!(!summary.contains("[CloudTalk AI summary]"), "{summary}");
+        let call_tags = b.text(&format!("#ghl-{owned} .call-tags"))?;
+        assert!(
+            call_tags.contains("interested") && call_tags.contains("callback"),
+            "{call_tags}"
+        );
+        assert!(!call_tags.contains("vip"), "{call_tags}");
+        assert!(ghl.contains("Plain note"), "other notes stay notes: {ghl}");
         runtime.block_on(ghl_request(
             &page,
             reqwest::Method::PUT,
@@ -301,6 +322,29 @@ async fn owned_contact_with_task(base: &str) -> (String, String) {
     .await;
     let task = task["task"]["id"].as_str().unwrap().to_string();
     (id, task)
+}
+
+/// A summary note as the bridge writes it after a call, another note, and call tags beside an
+/// ordinary one, on GHL contact `id`.
+async fn summarised(base: &str, id: &str) {
+    let note = "[CloudTalk AI summary]\nGiulia Ricci asked about the spring offer; Roberto \
+        Bianchi promised a quote by Friday.\nNext: send the quote";
+    for body in [note, "Plain note"] {
+        ghl_request(
+            base,
+            reqwest::Method::POST,
+            &format!("/contacts/{id}/notes"),
+            json!({ "body": body }),
+        )
+        .await;
+    }
+    ghl_request(
+        base,
+        reqwest::Method::POST,
+        &format!("/contacts/{id}/tags"),
+        json!({"tags": ["vip", "call: interested", "call: callback"]}),
+    )
+    .await;
 }
 
 /// The section `[name]` of a manifest: its lines up to the next section.

@@ -2,7 +2,9 @@
 //! the behaviours the bridge relies on (auth, envelopes, validation, bulk results, tag
 //! semantics, duplicates, faults, the contact-created callback), the feeds (CloudTalk's call
 //! history in the company's time, GHL's contact search with `searchAfter`), seeding, and the
-//! people and follow-ups: CloudTalk's agents, GHL's users, tasks and contact owners.
+//! people and follow-ups: CloudTalk's agents, GHL's users, tasks and contact owners; calls'
+//! tags, ratings and notes (and CloudTalk's call-modified callback), and the Conversation
+//! Intelligence API.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,10 +12,12 @@ use bridge::clients::cloudtalk::{
     ActivityInput, BulkCommand, CloudTalkApi, CloudTalkClient, ContactInput, ContactNumber,
     ContactTag,
 };
+use bridge::clients::cloudtalk_ai::{Ai, CloudTalkAiApi, CloudTalkAiClient};
 use bridge::clients::ghl::{ContactQuery, GhlApi, GhlClient, GhlContactInput, SearchedContact};
 use bridge::clients::CallCounter;
 use bridge_tools::sandbox::{
-    CallAgent, CallDirection, CallSpec, Faults, Sandbox, SandboxConfig, Seed, SeedSummary,
+    CallAgent, CallAi, CallChange, CallChangeError, CallDirection, CallSpec, Faults, Sandbox,
+    SandboxConfig, Seed, SeedSummary, Sentiment, Speaker, TranscriptSegment,
 };
 use serde_json::{json, Value};
 
@@ -372,6 +376,7 @@ fn call_at(contact_id: Option<&str>, started_ms: i64) -> CallSpec {
         talking_secs: 60,
         voicemail: false,
         recording_link: Some("https://my.cloudtalk.io/r/play/1".into()),
+        ..CallSpec::default()
     }
 }
 
@@ -1493,6 +1498,622 @@ async fn a_contact_keeps_the_owner_a_create_upsert_or_update_assigns() {
         (&fresh["new"], &fresh["contact"]["assignedTo"]),
         (&json!(true), &json!("usr_giulia"))
     );
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+/// A GET of the sandbox's Conversation Intelligence API (`/cloudtalk/ai/v1`): status and body.
+async fn ai_get(base: &str, path: &str) -> (u16, Value) {
+    let answer = reqwest::Client::new()
+        .get(format!("{base}/cloudtalk/ai/v1{path}"))
+        .basic_auth("sandbox-key-id", Some("sandbox-key-secret"))
+        .send()
+        .await
+        .unwrap();
+    (answer.status().as_u16(), answer.json().await.unwrap())
+}
+
+const AI_PATHS: [&str; 5] = [
+    "summary",
+    "smart-notes",
+    "overall-sentiment",
+    "transcription",
+    "topics",
+];
+
+/// An answered call with `contact_id` that ended `ago_ms` before now; its id.
+fn answered_call(sandbox: &Sandbox, contact_id: Option<&str>, ago_ms: i64) -> String {
+    let ended = chrono::Utc::now().timestamp_millis() - ago_ms;
+    sandbox.record_call(call_at(contact_id, ended - 65_000))
+}
+
+#[tokio::test]
+async fn ai_data_is_there_once_the_call_ended_and_the_delay_passed() {
+    let config = SandboxConfig {
+        ai_ready_after_secs: 600,
+        ..quiet()
+    };
+    let (base, sandbox) = Sandbox::spawn(config).await;
+    let contact = cloudtalk(&base).add_contact(&mario()).await.unwrap();
+    let old = answered_call(&sandbox, Some(&contact), 20 * 60_000);
+    let fresh = answered_call(&sandbox, Some(&contact), 0);
+    let mut missed = call_at(Some(&contact), EIGHT_UTC_MS - 86_400_000);
+    missed.answered_ms = None;
+    missed.talking_secs = 0;
+    let missed = sandbox.record_call(missed);
+
+    // Not there yet, nobody talked, or no such call: the spec's NotFound on every path.
+    for id in [fresh.as_str(), missed.as_str(), "999999999"] {
+        for path in AI_PATHS {
+            let (status, body) = ai_get(&base, &format!("/ai/calls/{id}/{path}")).await;
+            assert_eq!(status, 404, "{id} {path}: {body}");
+            assert_eq!(body["code"], "NOT_FOUND", "{body}");
+            assert!(body["message"].is_string(), "{body}");
+        }
+    }
+
+    let number: u64 = old.parse().unwrap();
+    let (status, summary) = ai_get(&base, &format!("/ai/calls/{old}/summary")).await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["callId"], json!(number), "a number, not wrapped");
+    assert!(summary.get("responseData").is_none());
+    let text = summary["summary"].as_str().unwrap();
+    assert!(
+        text.starts_with("Mario Rossi asked about ")
+            && text.contains("; Roberto Bianchi promised "),
+        "{text}"
+    );
+    let (_, again) = ai_get(&base, &format!("/ai/calls/{old}/summary")).await;
+    assert_eq!(again, summary, "deterministic");
+
+    let (status, notes) = ai_get(&base, &format!("/ai/calls/{old}/smart-notes")).await;
+    assert_eq!(status, 200, "{notes}");
+    let notes = &notes["smartNotes"];
+    let participants = notes["callDetails"]["participants"].as_array().unwrap();
+    assert_eq!(
+        participants
+            .iter()
+            .map(|p| (
+                p["name"].as_str().unwrap(),
+                p["callerType"].as_str().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        [("Roberto Bianchi", "agent"), ("Mario Rossi", "contact")]
+    );
+    for list in ["actionItems", "decisionsMade", "openQuestions"] {
+        assert!(
+            !notes[list].as_array().unwrap().is_empty(),
+            "{list}: {notes}"
+        );
+    }
+
+    let (status, sentiment) = ai_get(&base, &format!("/ai/calls/{old}/overall-sentiment")).await;
+    assert_eq!(status, 200, "{sentiment}");
+    let words = [
+        "very negative",
+        "negative",
+        "neutral",
+        "positive",
+        "very positive",
+    ];
+    assert!(
+        words.contains(&sentiment["overallSentiment"].as_str().unwrap()),
+        "{sentiment}"
+    );
+
+    // The transcription, two segments a page.
+    let mut segments = Vec::new();
+    let mut callers = Value::Null;
+    for offset in [0, 2, 4] {
+        let path = format!("/ai/calls/{old}/transcription?limit=2&offset={offset}");
+        let (status, page) = ai_get(&base, &path).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(
+            page["pagination"],
+            json!({"limit": 2, "offset": offset, "total": 4})
+        );
+        assert_eq!(page["data"]["language"], "en");
+        callers = page["data"]["callers"].clone();
+        segments.extend(page["data"]["segments"].as_array().unwrap().clone());
+    }
+    assert_eq!(segments.len(), 4, "{segments:?}");
+    let kind_of = |local: &str| {
+        callers
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["localIdentifier"] == local)
+            .map(|c| c["type"].as_str().unwrap().to_string())
+    };
+    let speakers: Vec<String> = segments
+        .iter()
+        .map(|s| kind_of(s["caller"].as_str().unwrap()).expect("a known caller"))
+        .collect();
+    assert_eq!(speakers, ["agent", "contact", "agent", "contact"]);
+    assert!(
+        segments[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Mario Rossi"),
+        "{segments:?}"
+    );
+    let contact_number: u64 = contact.parse().unwrap();
+    assert!(
+        callers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["type"] == "contact" && c["id"] == json!(contact_number)),
+        "{callers}"
+    );
+    let (_, whole) = ai_get(&base, &format!("/ai/calls/{old}/transcription")).await;
+    assert_eq!(whole["pagination"]["offset"], 0);
+    assert_eq!(whole["data"]["segments"].as_array().unwrap().len(), 4);
+
+    let (status, topics) = ai_get(&base, &format!("/ai/calls/{old}/topics?limit=1")).await;
+    assert_eq!(status, 200, "{topics}");
+    assert_eq!(topics["pagination"]["total"], 2);
+    assert_eq!(topics["data"]["topics"].as_array().unwrap().len(), 1);
+
+    // The CloudTalk API's credentials, and only them.
+    let refused = reqwest::Client::new()
+        .get(format!("{base}/cloudtalk/ai/v1/ai/calls/{old}/summary"))
+        .basic_auth("sandbox-key-id", Some("wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap()["code"],
+        "UNAUTHORIZED"
+    );
+    let log = &sandbox.state_json()["counters"];
+    assert_eq!(
+        log["cloudtalkWrites"], 1,
+        "AI reads are CloudTalk reads: {log}"
+    );
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+#[tokio::test]
+async fn ai_content_set_by_a_test_comes_after_the_requests_it_waits_for() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let contact = cloudtalk(&base).add_contact(&mario()).await.unwrap();
+    // Ended long ago: derived content would be there at once.
+    let id = answered_call(&sandbox, Some(&contact), 3_600_000);
+    let set = sandbox.set_call_ai(
+        &id,
+        CallAi {
+            summary: Some("Mario wants two offices wired by March.".into()),
+            overall_sentiment: Some(Sentiment::VeryPositive),
+            action_items: Some(vec!["Send the wiring quote".into()]),
+            ready_after_requests: 2,
+            ..CallAi::default()
+        },
+    );
+    assert!(set);
+    assert!(!sandbox.set_call_ai("999999999", CallAi::default()));
+    let summary = format!("/ai/calls/{id}/summary");
+    let sentiment = format!("/ai/calls/{id}/overall-sentiment");
+    assert_eq!(ai_get(&base, &summary).await.0, 404, "not ready");
+    assert_eq!(
+        ai_get(&base, &sentiment).await.0,
+        404,
+        "not ready (any path counts)"
+    );
+    let (status, body) = ai_get(&base, &summary).await;
+    assert_eq!(status, 200, "ready: {body}");
+    assert_eq!(body["summary"], "Mario wants two offices wired by March.");
+    assert_eq!(
+        ai_get(&base, &sentiment).await.1["overallSentiment"],
+        "very positive"
+    );
+    let (_, notes) = ai_get(&base, &format!("/ai/calls/{id}/smart-notes")).await;
+    assert_eq!(
+        notes["smartNotes"]["actionItems"],
+        json!(["Send the wiring quote"])
+    );
+    assert!(
+        notes["smartNotes"]["callDetails"]["participants"].is_array(),
+        "what was not set stays derived: {notes}"
+    );
+
+    // The same over HTTP, a transcript included.
+    let client = reqwest::Client::new();
+    let put = |id: String, body: Value| {
+        let request = client
+            .put(format!("{base}/sandbox/calls/{id}/ai"))
+            .json(&body);
+        async move {
+            let r = request.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, answer) = put(
+        id.clone(),
+        json!({"overall_sentiment": "negative", "ready_after_requests": 1, "language": "it",
+        "transcript": [
+            {"speaker": "contact", "start": 0.5, "end": 2.0, "text": "Pronto?"},
+            {"speaker": "agent", "start": 2.5, "end": 4.0, "text": "Buongiorno!"},
+            {"speaker": "contact", "start": 4.5, "end": 6.0, "text": "Volevo un preventivo."}
+        ]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let transcription = format!("/ai/calls/{id}/transcription?limit=2&offset=1");
+    assert_eq!(ai_get(&base, &transcription).await.0, 404);
+    let (status, page) = ai_get(&base, &transcription).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["data"]["language"], "it");
+    assert_eq!(
+        page["pagination"],
+        json!({"limit": 2, "offset": 1, "total": 3})
+    );
+    let texts: Vec<&str> = page["data"]["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["Buongiorno!", "Volevo un preventivo."]);
+    assert_eq!(
+        ai_get(&base, &sentiment).await.1["overallSentiment"],
+        "negative"
+    );
+    let (status, _) = put("999999999".into(), json!({})).await;
+    assert_eq!(status, 404);
+    let (status, _) = put(id.clone(), json!({"overall_sentiment": "ecstatic"})).await;
+    assert_eq!(status, 400, "the spec's sentiments only");
+    // The Rust types say the same.
+    let segment = TranscriptSegment {
+        speaker: Speaker::Agent,
+        start: 0.0,
+        end: 1.0,
+        text: "Hi".into(),
+    };
+    assert_eq!(
+        serde_json::to_value(&segment).unwrap(),
+        json!({"speaker": "agent", "start": 0.0, "end": 1.0, "text": "Hi"})
+    );
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+fn cloudtalk_ai(base: &str) -> CloudTalkAiClient {
+    CloudTalkAiClient::new(
+        reqwest::Client::new(),
+        &format!("{base}/cloudtalk/ai/v1"),
+        secrets(),
+        CallCounter::default(),
+    )
+    .with_retry_budget(std::time::Duration::from_millis(0))
+}
+
+#[tokio::test]
+async fn the_bridge_ai_client_reads_the_sandbox() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let ai = cloudtalk_ai(&base);
+    let contact = cloudtalk(&base).add_contact(&mario()).await.unwrap();
+    let id = answered_call(&sandbox, Some(&contact), 20 * 60_000);
+    let Ai::Ready(insights) = ai.insights(&id).await.unwrap() else {
+        panic!("an answered call's summary is ready");
+    };
+    assert!(
+        insights.summary.starts_with("Mario Rossi asked about "),
+        "{insights:?}"
+    );
+    assert!(!insights.action_items.is_empty() && !insights.open_questions.is_empty());
+    assert!(insights.sentiment.is_some(), "{insights:?}");
+    let Ai::Ready(turns) = ai.transcript(&id).await.unwrap() else {
+        panic!("its transcript is ready");
+    };
+    assert_eq!(turns.len(), 4, "{turns:?}");
+    let speakers: Vec<&str> = turns.iter().map(|t| t.speaker.as_str()).collect();
+    assert!(
+        speakers.contains(&"agent") && speakers.contains(&"contact"),
+        "speakers by their type: {speakers:?}"
+    );
+    let mut ready_later = CallAi::default();
+    ready_later.ready_after_requests = 1;
+    assert!(sandbox.set_call_ai(&id, ready_later));
+    assert_eq!(ai.insights(&id).await.unwrap(), Ai::NotReady);
+    assert!(matches!(ai.insights(&id).await.unwrap(), Ai::Ready(_)));
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+    let (off, _sandbox) = Sandbox::spawn(SandboxConfig {
+        ai_enabled: false,
+        ..quiet()
+    })
+    .await;
+    assert_eq!(
+        cloudtalk_ai(&off).insights("1").await.unwrap(),
+        Ai::Unavailable
+    );
+}
+
+#[tokio::test]
+async fn without_conversation_intelligence_every_ai_path_is_forbidden() {
+    let config = SandboxConfig {
+        ai_enabled: false,
+        ..quiet()
+    };
+    let (base, sandbox) = Sandbox::spawn(config).await;
+    let id = answered_call(&sandbox, None, 3_600_000);
+    for path in AI_PATHS {
+        let (status, body) = ai_get(&base, &format!("/ai/calls/{id}/{path}")).await;
+        assert_eq!(status, 403, "{path}: {body}");
+        assert_eq!(body["code"], "FORBIDDEN");
+    }
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+#[tokio::test]
+async fn a_call_without_contact_or_agent_has_ai_data_too() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let mut spec = call_at(None, chrono::Utc::now().timestamp_millis() - 120_000);
+    spec.agent = None;
+    let id = sandbox.record_call(spec);
+    let (status, summary) = ai_get(&base, &format!("/ai/calls/{id}/summary")).await;
+    assert_eq!(status, 200, "{summary}");
+    assert!(
+        summary["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("The caller asked about "),
+        "{summary}"
+    );
+    let (_, page) = ai_get(&base, &format!("/ai/calls/{id}/transcription")).await;
+    assert!(
+        page["data"]["callers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["id"].is_null()),
+        "{page}"
+    );
+    // A call id that is no number breaks the spec (`callId`: number): refused as the AI API
+    // refuses it, and recorded.
+    let (status, refused) = ai_get(&base, "/ai/calls/abc/summary").await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["code"], "BAD_REQUEST");
+    let planted = sandbox.take_violations();
+    assert_eq!(planted.len(), 1, "{planted:?}");
+    assert_eq!(planted[0].path, "/ai/calls/abc/summary");
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+/// A fake bridge taking CloudTalk's call-modified webhooks; its URL and what it received.
+async fn call_modified_sink() -> (String, Arc<Mutex<Vec<Received>>>) {
+    let received: Arc<Mutex<Vec<Received>>> = Arc::default();
+    let sink = received.clone();
+    let app = axum::Router::new().route(
+        "/api/cloudtalk-webhooks/call-modified",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::Json<Value>| {
+                let sink = sink.clone();
+                async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    sink.lock().unwrap().push((auth, body.0));
+                    axum::Json(json!({"result": "applied"}))
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+/// The webhooks received once `count` are there (or after 2.5 s).
+async fn received_when(received: &Arc<Mutex<Vec<Received>>>, count: usize) -> Vec<Received> {
+    for _ in 0..50 {
+        if received.lock().unwrap().len() >= count {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    received.lock().unwrap().clone()
+}
+
+#[tokio::test]
+async fn changing_a_calls_tags_rating_and_notes_shows_in_the_history_and_calls_the_bridge() {
+    let (bridge_url, received) = call_modified_sink().await;
+    let config = SandboxConfig {
+        bridge_url: Some(bridge_url),
+        cloudtalk_webhook_secret: Some("s3cret".into()),
+        callback_delay_ms: 10,
+        ..quiet()
+    };
+    let (base, sandbox) = Sandbox::spawn(config).await;
+    let contact = cloudtalk(&base).add_contact(&mario()).await.unwrap();
+    let id = sandbox.record_call(call_at(Some(&contact), EIGHT_UTC_MS));
+    let client = reqwest::Client::new();
+    let history = || {
+        let request = client
+            .get(format!("{base}/cloudtalk/api/calls/index.json"))
+            .basic_auth("sandbox-key-id", Some("sandbox-key-secret"));
+        async move {
+            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            body["responseData"]["data"][0].clone()
+        }
+    };
+    let untouched = history().await;
+    assert_eq!(
+        (
+            &untouched["Tags"],
+            &untouched["Notes"],
+            &untouched["Ratings"]
+        ),
+        (&json!([]), &json!([]), &json!([]))
+    );
+
+    let put = |id: String, body: Value| {
+        let request = client.put(format!("{base}/sandbox/calls/{id}")).json(&body);
+        async move {
+            let r = request.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, answer) = put(
+        id.clone(),
+        json!({"tags": ["Interested", "Callback", "interested"], "rating": 4,
+            "notes": ["Wants a quote"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let expected = json!({
+        "call_id": id.parse::<u64>().unwrap(),
+        "contact_id": contact.parse::<u64>().unwrap(),
+        "external_number": "+393501234567",
+        "agent_id": 42,
+        "tags": ["Interested", "Callback"],
+        "rating": 4,
+        "notes": ["Wants a quote"],
+    });
+    assert_eq!(answer["call_modified"], expected);
+    assert_eq!(answer["sent_to_bridge"], true);
+    let got = received_when(&received, 1).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0.as_deref(), Some("Bearer s3cret"));
+    assert_eq!(got[0].1, expected);
+
+    let row = history().await;
+    let tags = row["Tags"].as_array().unwrap();
+    assert_eq!(
+        tags.iter().map(|t| &t["name"]).collect::<Vec<_>>(),
+        ["Interested", "Callback"]
+    );
+    assert!(
+        tags.iter()
+            .all(|t| t["id"].as_str().is_some_and(|i| i.parse::<u64>().is_ok())),
+        "ids as strings of digits: {row}"
+    );
+    let notes = row["Notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["note"], "Wants a quote");
+    let note_id = notes[0]["id"].as_str().unwrap().to_string();
+    let ratings = row["Ratings"].as_array().unwrap();
+    assert_eq!(ratings.len(), 1);
+    assert_eq!(ratings[0]["rating"], "4");
+    assert!(ratings[0]["id"].is_string());
+    // The tags are in the company's catalogue.
+    let catalogue = cloudtalk(&base).find_tag("callback").await.unwrap();
+    assert_eq!(catalogue.as_deref(), tags[1]["id"].as_str());
+
+    // A PUT replaces all three; a note that stays keeps its id; what is left out is emptied.
+    let (status, answer) = put(
+        id.clone(),
+        json!({"tags": ["Won"], "notes": ["Wants a quote", "Signed on the phone"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["call_modified"].get("rating").is_none(), "{answer}");
+    let row = history().await;
+    assert_eq!(row["Ratings"], json!([]));
+    assert_eq!(row["Notes"][0]["id"], json!(note_id));
+    assert_eq!(row["Notes"][1]["note"], "Signed on the phone");
+    assert_ne!(row["Notes"][1]["id"], json!(note_id));
+    assert_eq!(received_when(&received, 2).await.len(), 2);
+
+    // Refused: a rating outside 1-5, an unknown call, a body that is no change.
+    let (status, _) = put(id.clone(), json!({"rating": 7})).await;
+    assert_eq!(status, 400);
+    let (status, _) = put("999999999".into(), json!({"tags": ["x"]})).await;
+    assert_eq!(status, 404);
+    let (status, _) = put(id.clone(), json!({"tags": "x"})).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        sandbox.modify_call(
+            &id,
+            CallChange {
+                rating: Some(0),
+                ..CallChange::default()
+            }
+        ),
+        Err(CallChangeError::InvalidRating(0))
+    );
+    assert_eq!(
+        sandbox.modify_call("999999999", CallChange::default()),
+        Err(CallChangeError::UnknownCall)
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(received.lock().unwrap().len(), 2, "refusals call nobody");
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+#[tokio::test]
+async fn without_a_bridge_a_call_change_only_changes_the_call() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    // Recorded already tagged, rated and noted, without a contact.
+    let id = sandbox.record_call(CallSpec {
+        tags: vec!["Support".into()],
+        rating: Some(2),
+        notes: vec!["Line was bad".into()],
+        ..call_at(None, EIGHT_UTC_MS)
+    });
+    let sent = sandbox
+        .modify_call(
+            &id,
+            CallChange {
+                tags: vec!["Support".into(), "Escalated".into()],
+                rating: Some(5),
+                notes: vec!["Line was bad".into()],
+            },
+        )
+        .unwrap();
+    assert!(sent.get("contact_id").is_none(), "{sent}");
+    assert_eq!(sent["rating"], 5);
+    assert_eq!(sent["tags"], json!(["Support", "Escalated"]));
+    let call = &sandbox.state_json()["cloudtalk"]["calls"][0];
+    assert_eq!(
+        (&call["tags"], &call["rating"], &call["notes"]),
+        (
+            &json!(["Support", "Escalated"]),
+            &json!(5),
+            &json!(["Line was bad"])
+        )
+    );
+    let (_, body) = {
+        let r = reqwest::Client::new()
+            .get(format!("{base}/cloudtalk/api/calls/index.json"))
+            .basic_auth("sandbox-key-id", Some("sandbox-key-secret"))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().await.unwrap())
+    };
+    let row = &body["responseData"]["data"][0];
+    assert_eq!(row["Ratings"][0]["rating"], "5");
+    assert_eq!(row["Notes"][0]["note"], "Line was bad");
     assert!(
         sandbox.violations().is_empty(),
         "{:?}",

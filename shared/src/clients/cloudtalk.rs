@@ -94,6 +94,11 @@ pub struct CallRecord {
     pub waiting_time: Option<u64>,
     pub is_voicemail: bool,
     pub recording_link: Option<String>,
+    /// The call's own tags (`Tags[{id, name}]`), rating (`Ratings`) and the agent's notes
+    /// (`Notes[{id, note}]`): what its Call Modified trigger reports.
+    pub tags: Vec<String>,
+    pub rating: Option<u8>,
+    pub notes: Vec<String>,
 }
 
 /// A CloudTalk agent, as the agents list gives it.
@@ -211,6 +216,20 @@ pub trait CloudTalkApi: Send + Sync {
         page: u32,
         limit: u32,
     ) -> Result<Page<CallRecord>, UpstreamError>;
+    /// `POST /calls/create.json`: rings agent `agent_id` (up to ~20 s), then dials `callee`
+    /// (E.164). CloudTalk answers no call id; 403 when the agent is not online, 409 when they
+    /// are already calling. Sent once, never repeated by the client.
+    async fn create_call(&self, agent_id: &str, callee: &str) -> Result<(), UpstreamError>;
+    /// The calls between `number` (E.164) and agent `agent_id` started between `date_from` and
+    /// `date_to` (the company's time), newest first: `public_external` and `user_id` filters,
+    /// checked again on the rows.
+    async fn calls_with(
+        &self,
+        number: &str,
+        agent_id: &str,
+        date_from: &str,
+        date_to: &str,
+    ) -> Result<Vec<CallRecord>, UpstreamError>;
 }
 
 /// CloudTalk's REST dialect: Basic auth with the API key, the reset-time header, and the
@@ -535,6 +554,49 @@ impl CloudTalkApi for CloudTalkClient {
             page_count: page_count(&value),
         })
     }
+
+    async fn create_call(&self, agent_id: &str, callee: &str) -> Result<(), UpstreamError> {
+        let agent = agent_id
+            .parse::<u64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::from(agent_id));
+        let body = serde_json::json!({ "agent_id": agent, "callee_number": callee });
+        self.write_once("click to call", "/calls/create.json", &body)
+            .await?;
+        Ok(())
+    }
+
+    async fn calls_with(
+        &self,
+        number: &str,
+        agent_id: &str,
+        date_from: &str,
+        date_to: &str,
+    ) -> Result<Vec<CallRecord>, UpstreamError> {
+        let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+        let query = [
+            ("public_external", digits.as_str()),
+            ("user_id", agent_id),
+            ("date_from", date_from),
+            ("date_to", date_to),
+            ("limit", "100"),
+            ("page", "1"),
+        ];
+        let value = self.get("calls with", "/calls/index.json", &query).await?;
+        let same_number = |call: &CallRecord| {
+            call.external_number.as_deref().is_some_and(|n| {
+                n.chars().filter(char::is_ascii_digit).collect::<String>() == digits
+            })
+        };
+        let mut calls: Vec<CallRecord> = rows(&value)
+            .map(|rows| rows.iter().filter_map(call_record).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c: &CallRecord| same_number(c) && c.agent_id.as_deref() == Some(agent_id))
+            .collect();
+        calls.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        Ok(calls)
+    }
 }
 
 /// A call history row: `Cdr`, `Contact`, `Agent` (CloudTalk sends counts as strings too).
@@ -589,6 +651,30 @@ fn call_record(row: &Value) -> Option<CallRecord> {
         waiting_time: count("waiting_time"),
         is_voicemail: flag("is_voicemail"),
         recording_link: text(cdr, "recording_link").filter(|_| recorded),
+        tags: row
+            .get("Tags")
+            .map(crate::payload::fields::tag_list)
+            .unwrap_or_default(),
+        rating: row
+            .get("Ratings")
+            .and_then(Value::as_array)
+            .and_then(|r| {
+                r.iter()
+                    .filter_map(|x| x.get("rating").and_then(number))
+                    .next_back()
+            })
+            .and_then(|r| u8::try_from(r).ok())
+            .filter(|r| (1..=5).contains(r)),
+        notes: row
+            .get("Notes")
+            .and_then(Value::as_array)
+            .map(|notes| {
+                notes
+                    .iter()
+                    .filter_map(|n| n.get("note").and_then(scalar_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
 

@@ -3,6 +3,7 @@
 //! core ([`rest::RestClient`]) speaking each upstream's dialect.
 
 pub mod cloudtalk;
+pub mod cloudtalk_ai;
 pub mod ghl;
 pub mod rest;
 pub mod stage_names;

@@ -260,6 +260,27 @@ impl<D: Dialect> RestClient<D> {
         self.call(operation, method, path, &[], Some(&body)).await
     }
 
+    /// A write sent once whatever its answer, never repeated by the client: one whose repeat
+    /// would do it twice in a way no read-back can undo (a click-to-call rings again).
+    pub(crate) async fn write_once<B: Serialize + ?Sized>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        body: &B,
+    ) -> Result<Value, UpstreamError> {
+        let body = serde_json::to_value(body).unwrap_or_default();
+        let call = Call {
+            operation,
+            method: Method::POST,
+            path,
+            query: &[],
+            body: Some(&body),
+            safe: false,
+            version: None,
+        };
+        self.run_within(call, Duration::ZERO).await
+    }
+
     /// A read sent as `POST path` with `body` (a search): retried like a `GET`, since
     /// repeating it changes nothing.
     pub(crate) async fn search<B: Serialize + ?Sized>(
@@ -356,8 +377,13 @@ impl<D: Dialect> RestClient<D> {
     }
 
     async fn run(&self, call: Call<'_>) -> Result<Value, UpstreamError> {
+        self.run_within(call, self.retry_budget).await
+    }
+
+    /// [`Self::run`] with `budget` for retries (zero: the request is sent once).
+    async fn run_within(&self, call: Call<'_>, budget: Duration) -> Result<Value, UpstreamError> {
         let operation = call.operation;
-        let mut retries = Retries::new(self.retry_budget, call.safe);
+        let mut retries = Retries::new(budget, call.safe);
         let mut pause = None;
         loop {
             let result = match self.send(&call, pause).await {

@@ -27,6 +27,7 @@ pub fn handler(id: EndpointId) -> &'static dyn Endpoint {
         E::CloudtalkCampaignStatusChange => &cloudtalk::CampaignStatusChange,
         E::CloudtalkGeneric => &cloudtalk::Generic,
         E::GhlAppInstall => &ghl::AppInstall,
+        E::CloudtalkCallModified => &cloudtalk::CallModified,
     }
 }
 

@@ -162,6 +162,11 @@ pub fn event_key(id: EndpointId, body: &Value) -> String {
                 })
             };
             match entry.keys {
+                // A call's AI data (its summary job, or CloudTalk's announcement that it is
+                // ready) is the call's too, as another event: `…#call-id#<id>#insights`.
+                EventKeys::CallIds if crate::payload::cloudtalk::is_insights_event(body) => {
+                    call().or_else(event).map(|k| format!("{k}#insights"))
+                }
                 EventKeys::CallIds => call().or_else(event),
                 _ => event(),
             }

@@ -195,6 +195,81 @@ fn direction(root: &Value) -> Option<String> {
     })
 }
 
+/// CloudTalk's Call Modified trigger: a call's tags, rating and agent notes as they are now.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallModifiedEvent {
+    pub call: CallEvent,
+    /// Tag names.
+    pub tags: Vec<String>,
+    /// 1 to 5.
+    pub rating: Option<u8>,
+    /// The agent's notes on the call.
+    pub notes: Vec<String>,
+}
+
+/// Reads a Call Modified body (the workflow's keys, or the call history's `Tags`, `Ratings`,
+/// `Notes`); 422 without a call id or a contact.
+pub fn parse_call_modified(body: &Value) -> Result<CallModifiedEvent, PayloadError> {
+    let root = unwrap_envelope(body);
+    let call = parse_call(body);
+    if call.call_id.is_none() {
+        return Err(PayloadError::missing_fields(
+            "no call id",
+            &["call_id", "cdr_id"],
+        ));
+    }
+    call.contact.require_identifiable()?;
+    let tags = crate::payload::fields::find(root, &["tags", "call_tags", "Tags"])
+        .map(crate::payload::fields::tag_list)
+        .unwrap_or_default();
+    let rating = crate::payload::fields::find(root, &["rating", "call_rating", "Ratings"])
+        .and_then(|v| match v {
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|i| i.get("rating").or(Some(i)))
+                .filter_map(|r| crate::payload::fields::id_string(r)?.parse::<u8>().ok())
+                .next_back(),
+            other => crate::payload::fields::id_string(other)?.parse::<u8>().ok(),
+        })
+        .filter(|r| (1..=5).contains(r));
+    let notes = match crate::payload::fields::find(root, &["notes", "call_notes", "Notes", "note"])
+    {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|n| match n {
+                Value::Object(_) => crate::payload::fields::find_string(n, &["note", "text"]),
+                other => scalar_string(other),
+            })
+            .collect(),
+        Some(other) => scalar_string(other).into_iter().collect(),
+        None => Vec::new(),
+    };
+    Ok(CallModifiedEvent {
+        call,
+        tags,
+        rating,
+        notes: notes.into_iter().filter(|n| !n.trim().is_empty()).collect(),
+    })
+}
+
+/// The key a queued AI-insights job of a call carries (see
+/// [`crate::handlers::cloudtalk::insights`]).
+pub const INSIGHTS_JOB_KEY: &str = "_bridge_insights";
+
+/// CloudTalk's signed announcements that a call's AI data is ready.
+pub const INSIGHTS_ANNOUNCEMENTS: [&str; 2] = ["cidata.ready", "transcript.ready"];
+
+/// Whether a call body asks for the call's AI data rather than reporting the call: the
+/// bridge's own queued job, or CloudTalk's `cidata.ready` / `transcript.ready` envelope.
+pub fn is_insights_event(body: &Value) -> bool {
+    body.get(INSIGHTS_JOB_KEY).is_some()
+        || body
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| INSIGHTS_ANNOUNCEMENTS.contains(&t.trim()))
+            && body.get("data").is_some()
+}
+
 pub fn parse_call(body: &Value) -> CallEvent {
     let root = unwrap_envelope(body);
     CallEvent {

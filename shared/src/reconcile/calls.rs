@@ -160,6 +160,29 @@ struct Seen {
     missed_since_ms: Option<i64>,
 }
 
+/// The Call Modified body of a history row that has tags, a rating or notes.
+pub fn call_modified_body(call: &CallRecord) -> Option<Value> {
+    if call.tags.is_empty() && call.rating.is_none() && call.notes.is_empty() {
+        return None;
+    }
+    let mut body = json!({"call_id": call.call_id, "tags": call.tags, "notes": call.notes});
+    if let Some(rating) = call.rating {
+        body["rating"] = json!(rating);
+    }
+    for (key, value) in [
+        ("contact_id", &call.contact_id),
+        ("external_number", &call.external_number),
+        ("contact_name", &call.contact_name),
+        ("agent_id", &call.agent_id),
+        ("agent_name", &call.agent_name),
+    ] {
+        if let Some(v) = value {
+            body[key] = json!(v);
+        }
+    }
+    Some(body)
+}
+
 /// Runs the pass; the summary says how far it got.
 pub async fn run(deps: &Deps, settings: &Settings, now_ms: i64) -> PassSummary {
     let summary = PassSummary::new("calls");
@@ -395,8 +418,13 @@ async fn apply_call(
     if let Some(recording) = recording_body(call) {
         outcomes.push(apply_event(deps, EndpointId::CloudtalkRecordingAvailable, &recording).await);
     }
+    if let Some(modified) = call_modified_body(call) {
+        outcomes.push(apply_event(deps, EndpointId::CloudtalkCallModified, &modified).await);
+    }
     summary.count(&outcomes);
-    let now = outcomes.contains(&Applied::Now);
+    // Whether the call itself was new to the bridge (its tags' event may be new content of a
+    // call the webhooks applied).
+    let now = outcomes.first() == Some(&Applied::Now);
     match outcomes.into_iter().find_map(|o| match o {
         Applied::Later(why) => Some(why),
         _ => None,

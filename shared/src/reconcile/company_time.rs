@@ -50,12 +50,7 @@ pub fn parse(text: &str, offset: FixedOffset) -> Option<i64> {
     Some(at.timestamp_millis())
 }
 
-/// `ms` as RFC 3339 UTC, the form the bridge writes in notes.
-pub fn rfc3339(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+pub use crate::clock::rfc3339;
 
 #[cfg(test)]
 mod tests {

@@ -106,6 +106,21 @@ pub struct TenantOptions {
     /// Minutes after the missed call a callback task is due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_sla_minutes: Option<u32>,
+    /// Whether a call's AI summary becomes a GHL note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_summaries: Option<bool>,
+    /// Whether a call's transcript becomes GHL notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_transcripts: Option<bool>,
+    /// The prefix of the GHL tags a call's tags become.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_tag_prefix: Option<String>,
+    /// GHL custom field id for a call's rating.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_rating_field: Option<String>,
+    /// GHL custom field id for the last call's disposition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_disposition_field: Option<String>,
 }
 
 /// How the bridge authenticates to GHL for a tenant.

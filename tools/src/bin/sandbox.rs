@@ -45,6 +45,7 @@ async fn main() {
         "  CloudTalk API   http://{addr}/cloudtalk/api   (Basic {}:…)",
         config.cloudtalk_key_id
     );
+    println!("  CloudTalk AI    http://{addr}/cloudtalk/ai/v1");
     println!(
         "  GoHighLevel API http://{addr}/ghl             (location {})",
         config.ghl_location_id

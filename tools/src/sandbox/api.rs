@@ -48,6 +48,15 @@ pub(crate) trait Api {
     fn bad_body() -> Reply;
     /// The answer when no route matches.
     fn no_route(req: &Incoming) -> Reply;
+    /// The answer to a request that breaks the vendor's contract: by default the one
+    /// `bridge_contracts` gives for the vendor's main API.
+    fn refusal(violation: &bridge_contracts::Violation) -> Reply {
+        bridge_contracts::refusal(violation)
+    }
+
+    /// Sees every answer once it is decided (a fault's, a refusal's or a handler's), before
+    /// it is sent: by default nothing.
+    fn answered(_inner: &Inner, _req: &Incoming, _reply: &Reply) {}
 
     /// The path the route table matches.
     fn route_path(path: &str) -> Cow<'_, str> {
@@ -86,6 +95,9 @@ pub(crate) async fn handle<A: Api>(
         },
     };
     inner.log_request(A::NAME, &req.method, &req.path, status);
+    let reply = (status, value);
+    A::answered(inner, &req, &reply);
+    let (status, value) = reply;
     if let Some(late) = (status < 300).then(|| inner.late_answer()).flatten() {
         tokio::time::sleep(late).await;
     }
@@ -114,7 +126,10 @@ fn contract<A: Api>(inner: &Inner, req: &Incoming) -> Option<Reply> {
         headers: &headers,
         body: &req.body,
     };
-    bridge_contracts::guard(A::VENDOR, &request, &inner.origin)
+    let violation = bridge_contracts::check_request(A::VENDOR, &request, &inner.origin).err()?;
+    let answer = A::refusal(&violation);
+    bridge_contracts::record(*violation);
+    Some(answer)
 }
 
 /// The sandbox's own answer, checked against the operation's response schema: what the

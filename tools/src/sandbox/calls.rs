@@ -5,6 +5,12 @@
 //! company's time zone ([`super::SandboxConfig::cloudtalk_utc_offset`]), and so are the times in
 //! the rows; rows come oldest first; counts (`billsec`, `talking_time`, the envelope's
 //! `itemsCount`…) are strings.
+//!
+//! A call carries the tags, rating (1–5) and agent notes set in CloudTalk after it: rows show
+//! them as `Tags: [{id, name}]`, `Notes: [{id, note}]` and `Ratings: [{id, rating, type}]`
+//! (ids and the rating as strings). Changing them ([`super::Sandbox::modify_call`],
+//! `PUT /sandbox/calls/{id}`) fires CloudTalk's "Call Modified" workflow trigger: the bridge's
+//! `POST /api/cloudtalk-webhooks/call-modified` (see [`modified_body`]).
 
 use bridge::reconcile::company_time;
 use chrono::FixedOffset;
@@ -58,6 +64,44 @@ pub struct CallSpec {
     pub talking_secs: u64,
     pub voicemail: bool,
     pub recording_link: Option<String>,
+    /// The call's tags (names), as set in CloudTalk after the call.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The agent's rating of the call, 1–5 (another value is left out when recorded).
+    #[serde(default)]
+    pub rating: Option<u8>,
+    /// The agent's notes on the call.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// New tags, rating and notes of a call (`PUT /sandbox/calls/{id}`'s body): they replace the
+/// call's; what is left out is emptied.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CallChange {
+    pub tags: Vec<String>,
+    /// 1–5; `None` clears it.
+    pub rating: Option<u8>,
+    pub notes: Vec<String>,
+}
+
+/// Why a call could not be changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallChangeError {
+    /// No call with this id in the history.
+    UnknownCall,
+    /// A rating outside 1–5.
+    InvalidRating(u8),
+}
+
+impl std::fmt::Display for CallChangeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallChangeError::UnknownCall => f.write_str("no call with this id"),
+            CallChangeError::InvalidRating(r) => write!(f, "rating {r} is not within 1-5"),
+        }
+    }
 }
 
 impl CallSpec {
@@ -78,11 +122,105 @@ impl CallSpec {
 /// Adds a call to the history; returns its id.
 pub(crate) fn record(state: &mut State, spec: CallSpec) -> String {
     let id = state.ct_id();
-    state.ct_calls.push(CtCall {
+    let mut call = CtCall {
         id: id.clone(),
-        spec,
-    });
+        spec: CallSpec::default(),
+        note_ids: Vec::new(),
+        rating_id: None,
+        ai: None,
+        ai_requests: 0,
+    };
+    let change = CallChange {
+        tags: spec.tags.clone(),
+        rating: spec.rating.filter(|r| (1..=5).contains(r)),
+        notes: spec.notes.clone(),
+    };
+    call.spec = spec;
+    apply_change(state, &mut call, change);
+    state.ct_calls.push(call);
     id
+}
+
+/// Replaces a call's tags, rating and notes; the call as it now is.
+pub(crate) fn modify(
+    state: &mut State,
+    id: &str,
+    change: CallChange,
+) -> Result<CtCall, CallChangeError> {
+    if let Some(r) = change.rating.filter(|r| !(1..=5).contains(r)) {
+        return Err(CallChangeError::InvalidRating(r));
+    }
+    let at = state.ct_calls.iter().position(|c| c.id == id);
+    let at = at.ok_or(CallChangeError::UnknownCall)?;
+    let mut call = state.ct_calls[at].clone();
+    apply_change(state, &mut call, change);
+    state.ct_calls[at] = call.clone();
+    Ok(call)
+}
+
+/// Sets the change on the call: tags (trimmed, no repeats compared case-insensitively) in the
+/// tag catalogue; a note keeps its id while its text stays, a new one gets a new id; the
+/// rating keeps its id.
+fn apply_change(state: &mut State, call: &mut CtCall, change: CallChange) {
+    let mut tags = Vec::new();
+    let names: Vec<String> = change
+        .tags
+        .iter()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
+    super::api::add_tags(&mut tags, &names);
+    for tag in &tags {
+        state.tag_id(tag);
+    }
+    let notes: Vec<String> = change
+        .notes
+        .iter()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut note_ids = Vec::new();
+    for note in &notes {
+        let kept = call
+            .spec
+            .notes
+            .iter()
+            .zip(&call.note_ids)
+            .find(|(text, id)| *text == note && !note_ids.contains(*id))
+            .map(|(_, id)| id.clone());
+        note_ids.push(kept.unwrap_or_else(|| state.ct_id()));
+    }
+    if change.rating.is_some() && call.rating_id.is_none() {
+        call.rating_id = Some(state.ct_id());
+    }
+    call.spec.tags = tags;
+    call.spec.notes = notes;
+    call.note_ids = note_ids;
+    call.spec.rating = change.rating;
+}
+
+/// The body of CloudTalk's "Call Modified" workflow webhook for the call: `call_id`,
+/// `contact_id` and `agent_id` (numbers; the last two left out when the call has none),
+/// `external_number`, `tags` (names), `rating` (left out when there is none) and `notes`.
+pub(crate) fn modified_body(call: &CtCall) -> Value {
+    let number = |id: &str| id.parse::<u64>().map(Value::from).unwrap_or(json!(id));
+    let spec = &call.spec;
+    let mut body = json!({
+        "call_id": number(&call.id),
+        "external_number": spec.external_number,
+        "tags": spec.tags,
+        "notes": spec.notes,
+    });
+    if let Some(contact) = &spec.contact_id {
+        body["contact_id"] = number(contact);
+    }
+    if let Some(agent) = &spec.agent {
+        body["agent_id"] = number(&agent.id);
+    }
+    if let Some(rating) = spec.rating {
+        body["rating"] = json!(rating);
+    }
+    body
 }
 
 /// `GET /calls/index.json`: `date_from`, `date_to`, `contact_id`, `limit`, `page`.
@@ -171,7 +309,19 @@ fn row(state: &State, call: &CtCall, offset: FixedOffset) -> Value {
         },
         "Contact": contact_json(state, spec.contact_id.as_deref()),
         "Agent": spec.agent.as_ref().map(agent_json),
+        "Tags": spec.tags.iter().map(|t| json!({"id": tag_id(state, t), "name": t})).collect::<Vec<_>>(),
+        "Notes": call.note_ids.iter().zip(&spec.notes).map(|(id, note)| json!({"id": id, "note": note})).collect::<Vec<_>>(),
+        "Ratings": call.rating_id.iter().zip(spec.rating).map(|(id, rating)| json!({"id": id, "rating": rating.to_string(), "type": "agent"})).collect::<Vec<_>>(),
     })
+}
+
+/// The catalogue id of a tag (every call tag is catalogued when set).
+fn tag_id(state: &State, name: &str) -> Option<String> {
+    state
+        .ct_tags
+        .iter()
+        .find(|(_, n)| n.eq_ignore_ascii_case(name))
+        .map(|(id, _)| id.clone())
 }
 
 /// The call's contact in the spec's read shape (numbers and emails as plain strings).

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::api::{self, text, texts, Api, Call, Headers, Incoming, Outcome, Reply};
 use super::calls;
+use super::dials;
 use super::routes::{delete, get, post, put, Route};
 use super::state::{now, CtActivity, CtContact, CtNote, State};
 use super::team;
@@ -39,6 +40,7 @@ const ROUTES: &[Route] = &[
     post("/bulk/contacts.json", bulk),
     get("/calls/index.json", calls::list_calls),
     get("/agents/index.json", team::list_agents),
+    post(dials::PATH, dials::create_call),
 ];
 
 /// The path whose DELETE carries a body, which is then required like a PUT's or a POST's.
@@ -66,29 +68,14 @@ impl Api for CloudTalk {
         if !authorized(inner, req) {
             return Err(((401, envelope(401, "Unauthorized")), reset));
         }
-        let over_limit = inner.config.enforce_cloudtalk_limit
-            && inner
-                .state
-                .lock()
-                .is_ok_and(|mut s| s.ct_window.hit(Duration::from_secs(60)) > LIMIT_PER_MINUTE);
-        if over_limit {
+        if over_limit(inner) {
             return Err((too_many_requests(), reset));
         }
         Ok(reset)
     }
 
     fn limit_headers(inner: &Inner, status: u16, reset_at: i64) -> Headers {
-        let remaining = inner
-            .state
-            .lock()
-            .map(|s| LIMIT_PER_MINUTE.saturating_sub(s.ct_window.count()))
-            .unwrap_or(LIMIT_PER_MINUTE);
-        let remaining = if status == 429 { 0 } else { remaining };
-        vec![
-            ("x-cloudtalkapi-limit", LIMIT_PER_MINUTE.to_string()),
-            ("x-cloudtalkapi-remaining", remaining.to_string()),
-            ("x-cloudtalkapi-resettime", reset_at.to_string()),
-        ]
+        limit_headers(inner, status, reset_at)
     }
 
     fn server_error() -> Reply {
@@ -107,6 +94,11 @@ impl Api for CloudTalk {
         )
     }
 
+    /// Click-to-call requests are all recorded, whatever answered them.
+    fn answered(inner: &Inner, req: &Incoming, reply: &Reply) {
+        dials::record_refused(inner, req, reply);
+    }
+
     fn needs_body(req: &Incoming) -> bool {
         matches!(
             req.method,
@@ -116,12 +108,37 @@ impl Api for CloudTalk {
 }
 
 /// The start of the minute after the request's.
-fn next_minute(req: &Incoming) -> i64 {
+pub(crate) fn next_minute(req: &Incoming) -> i64 {
     (req.received / 60 + 1) * 60
 }
 
+/// Counts a request against the company's limit (one for all its APIs, the AI API too);
+/// whether it is over, when the limit is enforced.
+pub(crate) fn over_limit(inner: &Inner) -> bool {
+    inner.config.enforce_cloudtalk_limit
+        && inner
+            .state
+            .lock()
+            .is_ok_and(|mut s| s.ct_window.hit(Duration::from_secs(60)) > LIMIT_PER_MINUTE)
+}
+
+/// CloudTalk's `X-CloudTalkAPI-*` headers.
+pub(crate) fn limit_headers(inner: &Inner, status: u16, reset_at: i64) -> Headers {
+    let remaining = inner
+        .state
+        .lock()
+        .map(|s| LIMIT_PER_MINUTE.saturating_sub(s.ct_window.count()))
+        .unwrap_or(LIMIT_PER_MINUTE);
+    let remaining = if status == 429 { 0 } else { remaining };
+    vec![
+        ("x-cloudtalkapi-limit", LIMIT_PER_MINUTE.to_string()),
+        ("x-cloudtalkapi-remaining", remaining.to_string()),
+        ("x-cloudtalkapi-resettime", reset_at.to_string()),
+    ]
+}
+
 /// Basic auth with the configured API key.
-fn authorized(inner: &Inner, req: &Incoming) -> bool {
+pub(crate) fn authorized(inner: &Inner, req: &Incoming) -> bool {
     let expected = format!(
         "{}:{}",
         inner.config.cloudtalk_key_id, inner.config.cloudtalk_key_secret
@@ -137,7 +154,7 @@ fn authorized(inner: &Inner, req: &Incoming) -> bool {
     presented.as_deref() == Some(expected.as_bytes())
 }
 
-fn envelope(status: u16, message: &str) -> Value {
+pub(crate) fn envelope(status: u16, message: &str) -> Value {
     json!({"responseData": {"status": status, "message": message}})
 }
 
@@ -145,7 +162,7 @@ fn too_many_requests() -> Reply {
     (429, envelope(429, "Too Many Requests"))
 }
 
-fn not_found() -> Reply {
+pub(crate) fn not_found() -> Reply {
     (404, envelope(404, "Not found."))
 }
 
@@ -175,7 +192,7 @@ fn created(id: &str) -> Reply {
     )
 }
 
-fn done() -> Reply {
+pub(crate) fn done() -> Reply {
     (200, json!({"responseData": {"status": 200}}))
 }
 
@@ -450,7 +467,7 @@ fn list(data: &Value, key: &str, field: &str) -> Option<Vec<String>> {
     }
 }
 
-fn valid_number(n: &str) -> bool {
+pub(crate) fn valid_number(n: &str) -> bool {
     n.starts_with('+')
         && (8..=15).contains(&(n.len() - 1))
         && n[1..].chars().all(|c| c.is_ascii_digit())
@@ -601,6 +618,27 @@ fn announce_later(call: &mut Call, contact: CtContact) {
 
 /// The contact-created webhook CloudTalk's workflow automation would send.
 fn call_back(sandbox: &Sandbox, contact: CtContact) {
+    let mut body = json!({"contact_id": contact.id, "contact_name": contact.name});
+    if let Some(n) = contact.numbers.first() {
+        body["external_number"] = json!(n);
+    }
+    if let Some(e) = contact.emails.first() {
+        body["contact_email"] = json!(e);
+    }
+    let what = format!("contact-created for {}", contact.id);
+    workflow_webhook(
+        sandbox,
+        "/api/cloudtalk-webhooks/contact-created",
+        body,
+        what,
+    );
+}
+
+/// Sends `body` to the bridge's `path` as CloudTalk's workflow automation would: after
+/// [`super::SandboxConfig::callback_delay_ms`], with the CloudTalk webhook secret as a bearer
+/// token, recorded in the console's feed and told in a console line (`what`). Nothing when no
+/// bridge is configured. Needs a Tokio runtime.
+pub(crate) fn workflow_webhook(sandbox: &Sandbox, path: &'static str, body: Value, what: String) {
     let config = &sandbox.inner.config;
     let Some(bridge) = config.bridge_url.clone() else {
         return;
@@ -610,14 +648,6 @@ fn call_back(sandbox: &Sandbox, contact: CtContact) {
     let sandbox = sandbox.clone();
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
-        let mut body = json!({"contact_id": contact.id, "contact_name": contact.name});
-        if let Some(n) = contact.numbers.first() {
-            body["external_number"] = json!(n);
-        }
-        if let Some(e) = contact.emails.first() {
-            body["contact_email"] = json!(e);
-        }
-        let path = "/api/cloudtalk-webhooks/contact-created";
         let url = format!("{}{path}", bridge.trim_end_matches('/'));
         let feed_id = sandbox
             .inner
@@ -657,9 +687,8 @@ fn call_back(sandbox: &Sandbox, contact: CtContact) {
                 format!("failed: {why}")
             }
         };
-        sandbox.inner.say(format!(
-            "CloudTalk → bridge contact-created for {} → {outcome}",
-            contact.id
-        ));
+        sandbox
+            .inner
+            .say(format!("CloudTalk → bridge {what} → {outcome}"));
     });
 }

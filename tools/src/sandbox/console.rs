@@ -1,6 +1,7 @@
 //! The local console at `/`: one server-rendered page with a little script. Side by side, the
 //! sandbox's CloudTalk and GoHighLevel contacts (tags, notes, activities, a GHL contact's owner
-//! and tasks, and the links between them), the live event feed (each webhook, its endpoint,
+//! and tasks, its latest `[CloudTalk AI summary]` note as a "Summary" block and its `call: …`
+//! tags apart, and the links between them), the live event feed (each webhook, its endpoint,
 //! outcome, upstream calls and duration, newest first; the loop-prevention line when the bridge
 //! ignored an echo of its own write), and the parked events (answers that said `parked`, and
 //! the dead-letter queue when one is configured). One click sends any sample of `events/` to the
@@ -110,6 +111,8 @@ h3 { font-size: 12px; margin: 8px 0 4px; text-transform: uppercase; color: #667;
 .chip { display: inline-block; background: #e6eefc; color: #234; border-radius: 9px; padding: 0 7px; margin: 1px; font-size: 12px; }
 .link { color: #1a7f37; font-size: 12px; }
 .owner { color: #556; font-size: 12px; }
+.chip.call { background: #fff1d6; color: #5a3b00; }
+.summary { background: #f3f8ff; border-left: 3px solid #3b7ddd; padding: 2px 6px; margin: 4px 0; font-size: 13px; }
 ul { margin: 2px 0; padding-left: 18px; }
 .samples form { margin: 0; }
 .samples button { display: block; width: 100%; text-align: left; margin: 2px 0; padding: 3px 6px; border: 1px solid #ccd; background: #fafbff; border-radius: 4px; cursor: pointer; font-size: 12px; }
@@ -354,13 +357,42 @@ pub(crate) fn live(sandbox: &Sandbox) -> String {
                 esc(&state.user_label(owner))
             );
         }
-        for t in &c.tags {
+        let (call_tags, tags): (Vec<&String>, Vec<&String>) =
+            c.tags.iter().partition(|t| call_tag(t).is_some());
+        for t in tags {
             let _ = write!(ghl_html, r#"<span class="chip">{}</span>"#, esc(t));
         }
-        let notes: Vec<&str> = super::state::of_contact(&state.ghl_notes, &c.id)
-            .iter()
-            .map(|n| n.body.as_str())
-            .collect();
+        if !call_tags.is_empty() {
+            ghl_html.push_str(r#"<div class="call-tags"><h3>call tags</h3>"#);
+            for t in call_tags {
+                let _ = write!(
+                    ghl_html,
+                    r#"<span class="chip call" title="{}">{}</span>"#,
+                    esc(t),
+                    esc(call_tag(t).unwrap_or(t))
+                );
+            }
+            ghl_html.push_str("</div>");
+        }
+        let (summaries, notes): (Vec<&str>, Vec<&str>) =
+            super::state::of_contact(&state.ghl_notes, &c.id)
+                .iter()
+                .map(|n| n.body.as_str())
+                .partition(|n| summary_lines(n).is_some());
+        if let Some(latest) = summaries.last().and_then(|n| summary_lines(n)) {
+            ghl_html.push_str(r#"<div class="summary"><h3>Summary</h3>"#);
+            for line in latest {
+                let _ = write!(ghl_html, "<div>{}</div>", esc(&line));
+            }
+            if summaries.len() > 1 {
+                let _ = write!(
+                    ghl_html,
+                    r#"<div class="id">and {} earlier summary note(s)</div>"#,
+                    summaries.len() - 1
+                );
+            }
+            ghl_html.push_str("</div>");
+        }
         list(&mut ghl_html, "notes", &notes);
         let tasks: Vec<String> = super::state::of_contact(&state.ghl_tasks, &c.id)
             .iter()
@@ -438,6 +470,41 @@ pub(crate) fn live(sandbox: &Sandbox) -> String {
 <h2 id="parked-title">Parked events</h2>{parked}</section>"#,
         parked = parked_html(sandbox, &feed),
     )
+}
+
+/// How the bridge marks the note of a call's Conversation Intelligence summary.
+const SUMMARY_MARKER: &str = "[CloudTalk AI summary]";
+/// Lines of a summary note the console shows.
+const SUMMARY_LINES: usize = 4;
+
+/// The first lines of a summary note (its text after the marker, empty lines left out, `…`
+/// when there is more); `None` for any other note.
+fn summary_lines(note: &str) -> Option<Vec<String>> {
+    let text = note.trim_start().strip_prefix(SUMMARY_MARKER)?;
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut shown: Vec<String> = lines
+        .iter()
+        .take(SUMMARY_LINES)
+        .map(|l| l.to_string())
+        .collect();
+    if lines.len() > SUMMARY_LINES {
+        shown.push("…".into());
+    }
+    Some(shown)
+}
+
+/// A tag the bridge set from a CloudTalk call's tags (`call: interested`): its name after the
+/// prefix.
+fn call_tag(tag: &str) -> Option<&str> {
+    let prefix = tag.get(..5)?;
+    prefix
+        .eq_ignore_ascii_case("call:")
+        .then(|| tag[5..].trim())
+        .filter(|name| !name.is_empty())
 }
 
 fn list(out: &mut String, title: &str, items: &[&str]) {
@@ -819,6 +886,21 @@ mod tests {
         assert_eq!(form_value(b"sample=a+b", "sample").as_deref(), Some("a b"));
         assert_eq!(form_value(b"other=1", "sample"), None);
         assert_eq!(esc(r#"<b a="x">&'"#), "&lt;b a=&quot;x&quot;&gt;&amp;&#39;");
+    }
+
+    #[test]
+    fn summary_notes_and_call_tags_are_recognised() {
+        let note = "[CloudTalk AI summary] Mario asked.\n\nRoberto promised.\n3\n4\n5";
+        assert_eq!(
+            summary_lines(note).unwrap(),
+            ["Mario asked.", "Roberto promised.", "3", "4", "…"]
+        );
+        assert_eq!(summary_lines("just a note"), None);
+        assert_eq!(call_tag("call: interested"), Some("interested"));
+        assert_eq!(call_tag("Call:Callback"), Some("Callback"));
+        assert_eq!(call_tag("callback"), None);
+        assert_eq!(call_tag("call: "), None);
+        assert_eq!(call_tag("cé"), None);
     }
 
     #[test]

@@ -187,10 +187,10 @@ impl Feed {
     /// An upstream call the sandbox served: it belongs to the webhooks in flight, else to the
     /// latest unseen group (or a new one).
     pub fn upstream(&mut self, api: &str, method: &str, path: &str, status: u16) {
-        let name = if api == "cloudtalk" {
-            "CloudTalk"
-        } else {
-            "GHL"
+        let name = match api {
+            "cloudtalk" => "CloudTalk",
+            "cloudtalk-ai" => "CloudTalk AI",
+            _ => "GHL",
         };
         let line = format!("{name} {method} {path} → {status}");
         let mut attributed = false;

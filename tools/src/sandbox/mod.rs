@@ -12,12 +12,19 @@
 //!   see `ghl_tasks.rs`), opportunities, pipelines, custom values, users (`GET
 //!   /users/?locationId=…`, `GET /users/{userId}`), `X-RateLimit-*` headers and 429 over 100
 //!   requests per 10 s);
+//! - CloudTalk's Conversation Intelligence API under `/cloudtalk/ai/v1` (`GET
+//!   /ai/calls/{callId}/summary`, `/smart-notes`, `/overall-sentiment`, `/transcription`,
+//!   `/topics`; see `cloudtalk_ai.rs`): content derived from the calls of the history, ready
+//!   [`SandboxConfig::ai_ready_after_secs`] after a call ends, 403 without
+//!   [`SandboxConfig::ai_enabled`], or set by a test ([`Sandbox::set_call_ai`]);
 //! - control under `/sandbox`: `GET /sandbox/state`, `POST /sandbox/reset`,
 //!   `GET|PUT /sandbox/faults`, `GET /sandbox/requests`, `POST /sandbox/seed` (contacts, calls,
 //!   agents and users a customer already has, see [`Seed`] and [`SeedRequest`]),
 //!   `POST /sandbox/oauth/authorize` (a user approving the Marketplace app's install: a code,
 //!   and optionally the `INSTALL` webhooks), `POST /sandbox/oauth/expire`,
-//!   `GET /sandbox/webhook-public-key`;
+//!   `GET /sandbox/webhook-public-key`, `PUT /sandbox/calls/{id}` (a call's tags, rating and
+//!   notes, [`CallChange`]: CloudTalk's "Call Modified" webhook to the bridge),
+//!   `PUT /sandbox/calls/{id}/ai` (its Conversation Intelligence content, [`CallAi`]);
 //! - the local console at `/` (see [`console`]): both sides' contacts (a GHL contact with its
 //!   owner and tasks), the live event feed, parked events, and a button per sample of
 //!   `events/`.
@@ -40,7 +47,8 @@
 //!
 //! It prints a readable line per write (`CloudTalk ← add contact "Mario Rossi" (…567)`), and can
 //! call the bridge back the way CloudTalk workflow automation would: a contact added through the
-//! API triggers a contact-created webhook, so sync loops show up locally.
+//! API triggers a contact-created webhook, so sync loops show up locally; a call's tags, rating
+//! or notes changed ([`Sandbox::modify_call`]) trigger a call-modified webhook.
 //!
 //! Each API is a route table (`ROUTES` in `cloudtalk.rs` and `ghl.rs`: method + path pattern →
 //! one handler per operation) behind one shared pipeline in `api.rs` (faults, auth, rate limits,
@@ -49,6 +57,7 @@
 mod api;
 mod calls;
 mod cloudtalk;
+mod cloudtalk_ai;
 pub mod console;
 pub mod feed;
 mod ghl;
@@ -61,7 +70,8 @@ mod seed;
 mod state;
 mod team;
 
-pub use calls::{CallAgent, CallDirection, CallSpec};
+pub use calls::{CallAgent, CallChange, CallChangeError, CallDirection, CallSpec};
+pub use cloudtalk_ai::{CallAi, Sentiment, Speaker, TranscriptSegment};
 pub use console::ConsoleConfig;
 pub use ghl_oauth::Authorization;
 pub use seed::{Seed, SeedRequest, SeedSummary, SeededPair};
@@ -71,14 +81,17 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::State as AxumState;
-use axum::http::Method;
-use axum::routing::{any, get, post};
+use axum::body::Bytes;
+use axum::extract::{Path as AxumPath, State as AxumState};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use cloudtalk::CloudTalk;
+use cloudtalk_ai::CloudTalkAi;
 use ghl::Ghl;
 use state::State;
 
@@ -136,6 +149,12 @@ pub struct SandboxConfig {
     /// The users of GHL locations in a fresh (or reset) sandbox (a user without a location is
     /// in [`SandboxConfig::ghl_location_id`]); [`default_users`] unless set.
     pub ghl_users: Vec<User>,
+    /// The company's plan includes Conversation Intelligence; without it every path of the AI
+    /// API answers 403. True unless set.
+    pub ai_enabled: bool,
+    /// Seconds after an answered call's end before its AI content is there (404 until then);
+    /// 0 (at once) unless set.
+    pub ai_ready_after_secs: u64,
 }
 
 /// The sandbox's clock.
@@ -182,6 +201,8 @@ impl Default for SandboxConfig {
             console: ConsoleConfig::default(),
             cloudtalk_agents: default_agents(),
             ghl_users: default_users(),
+            ai_enabled: true,
+            ai_ready_after_secs: 0,
         }
     }
 }
@@ -198,7 +219,8 @@ impl SandboxConfig {
     /// `CLOUDTALK_WEBHOOK_SECRET`), `SANDBOX_CALLBACK_DELAY_MS`, `SANDBOX_ENFORCE_CLOUDTALK_LIMIT`,
     /// `SANDBOX_LATENCY_MS`, `SANDBOX_ERROR_RATE`, `SANDBOX_RATE_LIMIT_EVERY`,
     /// `SANDBOX_RATE_LIMIT_BURST`, `SANDBOX_SEED`, `SANDBOX_CLOUDTALK_UTC_OFFSET` (`+01:00`; UTC
-    /// when absent or unreadable); for the console, `SANDBOX_BRIDGE_URL` (else
+    /// when absent or unreadable), `SANDBOX_AI_ENABLED` (`0` or `false` turn it off),
+    /// `SANDBOX_AI_READY_AFTER_SECS`; for the console, `SANDBOX_BRIDGE_URL` (else
     /// `http://127.0.0.1:9000`), `SANDBOX_EVENTS_DIR` (else `events`),
     /// `SANDBOX_GHL_WEBHOOK_SECRET` (else `GHL_WEBHOOK_SECRET`, first value),
     /// `SANDBOX_DEAD_LETTER_QUEUE_URL` (else `DEAD_LETTER_QUEUE_URL`) and `AWS_ENDPOINT_URL`.
@@ -254,6 +276,11 @@ impl SandboxConfig {
             },
             cloudtalk_agents: d.cloudtalk_agents,
             ghl_users: d.ghl_users,
+            ai_enabled: var("SANDBOX_AI_ENABLED")
+                .map(|v| !matches!(v.trim(), "0" | "false" | "no" | "off"))
+                .unwrap_or(d.ai_enabled),
+            ai_ready_after_secs: num("SANDBOX_AI_READY_AFTER_SECS")
+                .unwrap_or(d.ai_ready_after_secs),
         }
     }
 }
@@ -326,6 +353,7 @@ impl Sandbox {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/cloudtalk/api/{*rest}", any(api::handle::<CloudTalk>))
+            .route("/cloudtalk/ai/v1/{*rest}", any(api::handle::<CloudTalkAi>))
             .route("/ghl/{*rest}", any(api::handle::<Ghl>))
             .route("/sandbox/state", get(state_route))
             .route("/sandbox/requests", get(requests_route))
@@ -336,6 +364,8 @@ impl Sandbox {
             .route("/sandbox/oauth/authorize", post(authorize_route))
             .route("/sandbox/oauth/expire", post(expire_route))
             .route("/sandbox/webhook-public-key", get(public_key_route))
+            .route("/sandbox/calls/{id}", put(modify_call_route))
+            .route("/sandbox/calls/{id}/ai", put(call_ai_route))
             .route("/", get(console::page_route))
             .route("/console/live", get(console::live_route))
             .route("/console/feed", get(console::feed_route))
@@ -418,6 +448,54 @@ impl Sandbox {
         };
         self.inner.say(format!("{line} id {id}"));
         id
+    }
+
+    /// Replaces the tags, rating and notes of call `call_id` of the history, as an agent does in
+    /// CloudTalk after a call, and fires CloudTalk's "Call Modified" workflow trigger: after
+    /// [`SandboxConfig::callback_delay_ms`], `POST /api/cloudtalk-webhooks/call-modified` to
+    /// [`SandboxConfig::bridge_url`] (when set; a Tokio runtime is then needed) with
+    /// [`SandboxConfig::cloudtalk_webhook_secret`] as bearer token. Returns the webhook's body:
+    /// `{"call_id", "contact_id", "external_number", "agent_id", "tags", "rating", "notes"}`
+    /// (ids as numbers; `contact_id`, `agent_id` and `rating` left out when the call has none).
+    pub fn modify_call(&self, call_id: &str, change: CallChange) -> Result<Value, CallChangeError> {
+        let call = {
+            let mut state = self
+                .inner
+                .state
+                .lock()
+                .map_err(|_| CallChangeError::UnknownCall)?;
+            calls::modify(&mut state, call_id, change)?
+        };
+        let body = calls::modified_body(&call);
+        self.inner.say(format!(
+            "CloudTalk ← call {call_id} modified: tags {:?}, rating {:?}, {} note(s)",
+            call.spec.tags,
+            call.spec.rating,
+            call.spec.notes.len()
+        ));
+        cloudtalk::workflow_webhook(
+            self,
+            "/api/cloudtalk-webhooks/call-modified",
+            body.clone(),
+            format!("call-modified for {call_id}"),
+        );
+        Ok(body)
+    }
+
+    /// Sets the Conversation Intelligence content of call `call_id` of the history (see
+    /// [`CallAi`]): its parts left `None` stay derived from the call, and it is ready after
+    /// [`CallAi::ready_after_requests`] requests for the call, counted from now. False when the
+    /// history has no such call.
+    pub fn set_call_ai(&self, call_id: &str, ai: CallAi) -> bool {
+        let Ok(mut state) = self.inner.state.lock() else {
+            return false;
+        };
+        let Some(call) = state.ct_calls.iter_mut().find(|c| c.id == call_id) else {
+            return false;
+        };
+        call.ai = Some(ai);
+        call.ai_requests = 0;
+        true
     }
 
     /// Adds the contacts and calls `seed` describes, at once and without callbacks; see
@@ -597,6 +675,59 @@ async fn expire_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
 
 async fn public_key_route(AxumState(sandbox): AxumState<Sandbox>) -> String {
     sandbox.webhook_public_key()
+}
+
+/// A control route's JSON error.
+fn control_error(status: StatusCode, error: &str, message: String) -> Response {
+    (status, Json(json!({"error": error, "message": message}))).into_response()
+}
+
+/// `PUT /sandbox/calls/{id}`: a [`CallChange`]; answers `{"call_modified": <the webhook's
+/// body>, "sent_to_bridge": <whether a bridge is configured>}`, 404 for an unknown call, 400
+/// for a body that is not a change or a rating outside 1–5.
+async fn modify_call_route(
+    AxumState(sandbox): AxumState<Sandbox>,
+    AxumPath(id): AxumPath<String>,
+    body: Bytes,
+) -> Response {
+    let change = match serde_json::from_slice::<CallChange>(&body) {
+        Ok(change) => change,
+        Err(e) => return control_error(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()),
+    };
+    match sandbox.modify_call(&id, change) {
+        Ok(sent) => Json(json!({
+            "call_modified": sent,
+            "sent_to_bridge": sandbox.inner.config.bridge_url.is_some(),
+        }))
+        .into_response(),
+        Err(e @ CallChangeError::UnknownCall) => {
+            control_error(StatusCode::NOT_FOUND, "unknown_call", e.to_string())
+        }
+        Err(e @ CallChangeError::InvalidRating(_)) => {
+            control_error(StatusCode::BAD_REQUEST, "invalid_rating", e.to_string())
+        }
+    }
+}
+
+/// `PUT /sandbox/calls/{id}/ai`: a [`CallAi`]; answers `{"call_id", "ai"}`, 404 for an
+/// unknown call, 400 for a body that is not one.
+async fn call_ai_route(
+    AxumState(sandbox): AxumState<Sandbox>,
+    AxumPath(id): AxumPath<String>,
+    body: Bytes,
+) -> Response {
+    let ai = match serde_json::from_slice::<CallAi>(&body) {
+        Ok(ai) => ai,
+        Err(e) => return control_error(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()),
+    };
+    match sandbox.set_call_ai(&id, ai.clone()) {
+        true => Json(json!({"call_id": id, "ai": ai})).into_response(),
+        false => control_error(
+            StatusCode::NOT_FOUND,
+            "unknown_call",
+            "no call with this id".into(),
+        ),
+    }
 }
 
 async fn get_faults(AxumState(sandbox): AxumState<Sandbox>) -> Json<Faults> {

@@ -357,6 +357,9 @@ fn call_spec(
         talking_secs,
         voicemail: !answered && dice.below(3) == 0,
         recording_link: answered.then(|| format!("https://my.cloudtalk.io/r/play/{started_ms}")),
+        tags: Vec::new(),
+        rating: None,
+        notes: Vec::new(),
     }
 }
 

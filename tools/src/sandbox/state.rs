@@ -148,6 +148,18 @@ pub(crate) struct CtCall {
     pub id: String,
     #[serde(flatten)]
     pub spec: super::CallSpec,
+    /// The ids of the call's agent notes (`spec.notes`), in order.
+    #[serde(skip)]
+    pub note_ids: Vec<String>,
+    /// The id of the call's rating, once it has one.
+    #[serde(skip)]
+    pub rating_id: Option<String>,
+    /// Conversation Intelligence content a test set ([`super::Sandbox::set_call_ai`]); `None`:
+    /// derived from the call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ai: Option<super::CallAi>,
+    /// Requests to the AI API for this call so far (since its content was last set).
+    pub ai_requests: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -318,7 +330,7 @@ impl State {
     pub fn log(&mut self, api: &str, method: &str, path: &str, status: u16) {
         let write = u64::from(!is_read(api, method, path));
         match api {
-            "cloudtalk" => {
+            "cloudtalk" | "cloudtalk-ai" => {
                 self.cloudtalk_requests += 1;
                 self.cloudtalk_writes += write;
             }

@@ -9,7 +9,9 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::{add_note_once, attributed, callback, conversation, ghl_contact_of, Attributed};
+use super::{
+    add_note_once, attributed, callback, conversation, ghl_contact_of, insights, Attributed,
+};
 use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
@@ -17,27 +19,56 @@ use crate::idempotency::Steps;
 use crate::mapping::cloudtalk_to_ghl::{
     call_ended_note, call_outcome, last_call_custom_fields, CallOutcome,
 };
-use crate::payload::cloudtalk::{parse_call, CallEvent};
+use crate::payload::cloudtalk::{is_insights_event, parse_call, CallEvent};
 use crate::payload::PayloadError;
 
 pub struct CallEnded;
 
+/// What arrives at the call-ended route: a call that ended, or the job for its AI data (the
+/// bridge's own, queued when the call ended, or CloudTalk's announcement that it is ready).
+pub enum CallEndedEvent {
+    Ended(CallEvent),
+    Insights(CallEvent, insights::InsightsJob),
+}
+
 #[async_trait]
 impl Handler for CallEnded {
-    type Event = CallEvent;
+    type Event = CallEndedEvent;
 
-    fn parse(&self, body: &Value) -> Result<CallEvent, PayloadError> {
+    fn parse(&self, body: &Value) -> Result<CallEndedEvent, PayloadError> {
         let call = parse_call(body);
         call.contact.require_identifiable()?;
-        Ok(call)
+        if is_insights_event(body) {
+            if call.call_id.is_none() {
+                return Err(PayloadError::missing_fields(
+                    "the AI data of which call",
+                    &["call_id"],
+                ));
+            }
+            return Ok(CallEndedEvent::Insights(call, insights::job(body)));
+        }
+        Ok(CallEndedEvent::Ended(call))
     }
 
     async fn apply(
         &self,
         deps: &Deps,
-        call: &CallEvent,
+        event: &CallEndedEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
+        let call = match event {
+            CallEndedEvent::Ended(call) => call,
+            CallEndedEvent::Insights(call, job) => {
+                let Attributed { call, user_id } = attributed(deps, call).await;
+                let resolved = ghl_contact_of(deps, &call, None, steps).await?;
+                let outcome =
+                    insights::apply(deps, &call, job, &resolved, user_id.as_deref(), steps).await?;
+                let outcome = outcome
+                    .detail("ghlContactId", &resolved.ghl_id)
+                    .detail("insights", true);
+                return Ok(super::with_call(outcome, &call));
+            }
+        };
         let Attributed { call, user_id } = attributed(deps, call).await;
         let (call, user) = (&call, user_id.as_deref());
         let resolved = ghl_contact_of(deps, call, user, steps).await?;
@@ -90,6 +121,7 @@ impl Handler for CallEnded {
         if let Some(user) = user {
             outcome = outcome.detail("ghlUserId", user);
         }
+        insights::schedule(deps, call, steps).await?;
         let outcome = super::with_call(outcome.detail(logged.0, logged.1), call);
         Ok(outcome.detail("callOutcome", result.as_str()))
     }

@@ -4,16 +4,19 @@
 
 pub mod agent_status_change;
 pub mod call_ended;
+pub mod call_modified;
 pub mod call_started;
 pub(crate) mod callback;
 pub mod campaign_status_change;
 pub mod contact_created;
 pub(crate) mod conversation;
 pub mod generic;
+pub mod insights;
 pub mod recording_available;
 
 pub use agent_status_change::AgentStatusChange;
 pub use call_ended::CallEnded;
+pub use call_modified::CallModified;
 pub use call_started::CallStarted;
 pub use campaign_status_change::CampaignStatusChange;
 pub use contact_created::ContactCreated;

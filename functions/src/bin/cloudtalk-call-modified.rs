@@ -1,0 +1,8 @@
+//! Lambda `cloudtalk-call-modified`: see [`bridge::handlers::cloudtalk::CallModified`].
+
+use bridge::EndpointId;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    bridge::pipeline::run(EndpointId::CloudtalkCallModified).await
+}
