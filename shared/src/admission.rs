@@ -71,6 +71,14 @@ pub fn carries_signature(headers: &HeaderMap) -> bool {
     headers.contains_key("x-ghl-signature") || headers.contains_key("x-wh-signature")
 }
 
+/// The prefix of the fields that mark a body as one of the bridge's own jobs.
+const JOB_FIELD_PREFIX: &str = "_bridge_";
+
+fn carries_a_job(body: &Value) -> bool {
+    body.as_object()
+        .is_some_and(|o| o.keys().any(|k| k.starts_with(JOB_FIELD_PREFIX)))
+}
+
 impl Inbound {
     /// Reads a request to endpoint `route`'s route: the size check, then one parse.
     pub fn read(
@@ -81,6 +89,13 @@ impl Inbound {
     ) -> Result<Inbound, PayloadError> {
         let entry = route.entry();
         let body = parse_body(raw)?;
+        if carries_a_job(&body) {
+            // The bridge's own jobs (a call's AI summary, a lead's dial) are started by the
+            // bridge only: a webhook cannot ask for one.
+            return Err(PayloadError::Malformed(format!(
+                "fields starting with {JOB_FIELD_PREFIX} are the bridge's own"
+            )));
+        }
         let signed = entry.sender == Sender::GoHighLevel && carries_signature(headers);
         let (target, location) = match entry.sender {
             Sender::CloudTalk => (

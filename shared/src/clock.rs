@@ -75,6 +75,13 @@ impl Clock for ManualClock {
     }
 }
 
+/// `ms` as RFC 3339 UTC, the form the bridge writes in notes.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,11 +96,4 @@ mod tests {
         assert_eq!(clock.now_secs(), -1);
         assert!(SystemClock.now_secs() > 1_700_000_000);
     }
-}
-
-/// `ms` as RFC 3339 UTC, the form the bridge writes in notes.
-pub fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -285,6 +285,8 @@ pub struct Config {
     pub cloudtalk_ai_api_base: String,
     /// Summaries, transcripts, dispositions.
     pub insights: InsightOptions,
+    /// New leads dialled through CloudTalk's click-to-call (`SPEED_TO_LEAD_*`).
+    pub speed_to_lead: crate::speed_to_lead::SpeedToLeadOptions,
 }
 
 impl std::fmt::Debug for Config {
@@ -433,6 +435,12 @@ impl Config {
                 rating_field: get("CALL_RATING_FIELD"),
                 disposition_field: get("CALL_DISPOSITION_FIELD"),
             },
+            speed_to_lead: crate::speed_to_lead::SpeedToLeadOptions::parse(get).unwrap_or_else(
+                |e| {
+                    tracing::error!(detail = %e, "speed to lead is off: its settings are invalid");
+                    Default::default()
+                },
+            ),
         }
     }
 

@@ -46,6 +46,18 @@ pub struct Outcome {
     pub relinked: u32,
     /// Extra safe fields for the response (ids, counts; never personal data).
     pub details: Map<String, Value>,
+    /// Jobs the event asks for, each its own event under its own key, run by the way the
+    /// event came in (the webhook route, the retry worker) once it is applied.
+    pub follow_ups: Vec<FollowUp>,
+}
+
+/// A job an applied event asks for (a lead's dial): an event body for `endpoint`, whose
+/// result is answered as the detail `label`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUp {
+    pub label: &'static str,
+    pub endpoint: crate::registry::EndpointId,
+    pub body: Value,
 }
 
 impl Outcome {
@@ -72,6 +84,12 @@ impl Outcome {
         outcome.cloudtalk_contact_id = cloudtalk_id;
         outcome.contact_created = found_by == FoundBy::Created;
         outcome.detail("foundBy", found_by.as_str())
+    }
+
+    /// Asks for a job to run after this event (see [`FollowUp`]).
+    pub fn follow_up(mut self, job: Option<FollowUp>) -> Self {
+        self.follow_ups.extend(job);
+        self
     }
 
     /// Adds a detail to the answer.

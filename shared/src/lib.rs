@@ -6,7 +6,7 @@
 //! from the bottom up:
 //! - identities, settings and the domain: [`clock`], [`environment`], [`registry`] (the one
 //!   list of endpoints), [`payload`] (inbound shapes → one event per endpoint, with its own
-//!   [`payload::PayloadError`]), [`signature`], [`telemetry`], [`phone`], [`secrets`], [`digest`], [`aws`] (the AWS SDK
+//!   [`payload::PayloadError`]), [`signature`], [`telemetry`], [`phone`], [`company_time`] (CloudTalk's local times), [`secrets`], [`digest`], [`aws`] (the AWS SDK
 //!   configuration from Lambda's variables);
 //! - ports and adapters: [`store`] (the one storage error), [`contact_map`], [`state`],
 //!   [`retry_queue`], [`clients`] (the CloudTalk and GoHighLevel REST clients), [`config`],
@@ -16,7 +16,8 @@
 //! - the application: [`endpoint`] (what a handler is), [`resolve`] (finding or creating the
 //!   contact on the other side), [`handlers`] (one per endpoint, bound to the registry),
 //!   [`admission`] (who an event is for and whether it may act: one decision for every way in),
-//!   [`people`] (CloudTalk agents as GHL users);
+//!   [`people`] (CloudTalk agents as GHL users), [`speed_to_lead`] (what dials a new lead, and
+//!   in which order the agents are tried);
 //! - delivery: [`pipeline`] (auth, parse once, apply once, queue or park, the one HTTP answer
 //!   and log line; health) and [`worker`] (the retry queue's consumer).
 
@@ -24,6 +25,7 @@ pub mod admission;
 pub mod aws;
 pub mod clients;
 pub mod clock;
+pub mod company_time;
 pub mod config;
 pub mod contact_map;
 pub mod deadline;
@@ -49,6 +51,7 @@ pub mod resolve;
 pub mod retry_queue;
 pub mod secrets;
 pub mod signature;
+pub mod speed_to_lead;
 pub mod startup;
 pub mod state;
 pub mod store;

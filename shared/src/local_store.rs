@@ -307,6 +307,19 @@ impl StateStore for LocalStore {
         })
     }
 
+    async fn next_turn(&self, name: &str) -> Result<u64, StoreError> {
+        self.with_data(|d| {
+            let key = format!("turn#{name}");
+            let turn = d
+                .values
+                .get(&key)
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0u64);
+            d.values.insert(key, (turn + 1).to_string());
+            (turn, true)
+        })
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.with_data(|_| ((), false))
     }

@@ -24,7 +24,7 @@ use crate::deadline::Deadline;
 use crate::deps::Deps;
 use crate::error::BridgeError;
 use crate::payload::NamedContacts;
-use crate::pipeline::apply::{apply_once, defer, Handled};
+use crate::pipeline::apply::{apply_once, defer, run_follow_ups, Handled};
 use crate::retry_queue::{QueuedEvent, MAX_QUEUE_DELAY_SECS};
 
 /// The in-progress lock outlives a message's deadline by this much.
@@ -167,7 +167,11 @@ async fn process_for(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
     let left = Deadline::time_left().unwrap_or(deps.config.request_deadline);
     let lock_until = now_ms + i64::try_from(left.as_millis()).unwrap_or(0) + LOCK_MARGIN_MS;
     let (id, attempt, key) = (event.endpoint, event.attempt, event.key.clone());
-    let applied = apply_once(deps, id, prepared.as_ref(), &key, lock_until).await;
+    let mut applied = apply_once(deps, id, prepared.as_ref(), &key, lock_until).await;
+    if let Ok(Handled::Applied(outcome)) = &mut applied {
+        let origin = (event.tenant.clone(), event.credential);
+        run_follow_ups(deps, outcome, origin, lock_until).await;
+    }
     let named = crate::payload::named_contacts(id, &body);
     let ids = match &applied {
         Ok(Handled::Applied(outcome)) => NamedContacts {

@@ -294,6 +294,12 @@ pub async fn mount_cloudtalk(server: &MockServer, search_rows: Value) {
     let answers = vec![
         ("GET", r"^/v1/ai/calls/[^/]+/[a-z-]+$", 404, not_ready),
         ("GET", r"^/api/agents/index\.json$", 200, agents),
+        (
+            "POST",
+            r"^/api/calls/create\.json$",
+            200,
+            json!({"responseData": {"status": 200}}),
+        ),
         ("GET", r"^/api/calls/index\.json$", 200, calls),
         ("GET", r"^/api/contacts/index\.json$", 200, index),
         ("PUT", r"^/api/contacts/addTags/[^/]+\.json$", 200, tagged),

@@ -43,6 +43,10 @@ Conversations entries; `--call-provider none` for notes) --campaign-stage-map JS
 clear) --assign-owner on|off --missed-call-tasks on|off --close-callback-tasks on|off
 --callback-sla-minutes N --call-summaries on|off --call-transcripts on|off --call-tag-prefix TEXT
 --call-rating-field ID --call-disposition-field ID
+Speed to lead (the tenant's own; an empty value clears one): --speed-to-lead on|off
+--dial-on-new-contact on|off --dial-tag TAG --dial-exclude-sources LIST --dial-exclude-tags LIST
+--dial-agents all|owner|IDS --dial-hours 'mon-fri 09:00-18:00' --dial-time-zone ZONE
+--dial-after-hours queue|task --dial-window-minutes N --dial-retry-seconds N
 
 Secret values come from the environment only: TENANT_CLOUDTALK_KEY_SECRET, TENANT_GHL_TOKEN,
 TENANT_GHL_WEBHOOK_SECRET and TENANT_CLOUDTALK_WEBHOOK_SECRET (each generated when not set,
@@ -73,7 +77,27 @@ pub struct OptionChanges {
     pub call_tag_prefix: Option<String>,
     pub call_rating_field: Option<String>,
     pub call_disposition_field: Option<String>,
+    /// Speed-to-lead settings to change, by their `SPEED_TO_LEAD_*` name (empty: cleared).
+    pub speed_to_lead: std::collections::BTreeMap<String, String>,
 }
+
+/// The `tenants` flag of each speed-to-lead setting.
+const DIAL_FLAGS: [(&str, &str); 11] = {
+    use bridge::speed_to_lead::options::name;
+    [
+        ("--speed-to-lead", name::ENABLED),
+        ("--dial-on-new-contact", name::ON_NEW_CONTACT),
+        ("--dial-tag", name::TAG),
+        ("--dial-exclude-sources", name::EXCLUDE_SOURCES),
+        ("--dial-exclude-tags", name::EXCLUDE_TAGS),
+        ("--dial-agents", name::AGENTS),
+        ("--dial-hours", name::HOURS),
+        ("--dial-time-zone", name::TIME_ZONE),
+        ("--dial-after-hours", name::AFTER_HOURS),
+        ("--dial-window-minutes", name::WINDOW_MINUTES),
+        ("--dial-retry-seconds", name::RETRY_SECONDS),
+    ]
+};
 
 /// `on` / `off` (also `true` / `false`, `yes` / `no`).
 fn switch(flag: &str, text: &str) -> Result<bool, UsageError> {
@@ -201,6 +225,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, UsageErr
                 })?;
                 options.callback_sla_minutes = Some(minutes);
             }
+            flag if DIAL_FLAGS.iter().any(|(f, _)| *f == flag) => {
+                let name = DIAL_FLAGS.iter().find(|(f, _)| *f == flag).map(|(_, n)| *n);
+                let text = value()?;
+                options
+                    .speed_to_lead
+                    .insert(name.unwrap_or_default().to_string(), text);
+            }
             flag if flag.starts_with('-') => return Err(UsageError::Unknown(arg)),
             _ => words.push(arg),
         }
@@ -258,10 +289,20 @@ pub enum TenantsError {
     Exists(String),
     #[error("{0} is not set in the environment")]
     MissingSecret(&'static str),
+    #[error("{0}")]
+    InvalidOption(String),
 }
 
-fn apply_options(tenant: &mut Tenant, changes: &OptionChanges) {
+fn apply_options(tenant: &mut Tenant, changes: &OptionChanges) -> Result<(), TenantsError> {
     let o: &mut TenantOptions = &mut tenant.record.options;
+    for (name, value) in &changes.speed_to_lead {
+        match value.trim() {
+            "" => o.speed_to_lead.remove(name),
+            v => o.speed_to_lead.insert(name.clone(), v.to_string()),
+        };
+    }
+    bridge::speed_to_lead::SpeedToLeadOptions::from_settings(&o.speed_to_lead)
+        .map_err(TenantsError::InvalidOption)?;
     if let Some(name) = &changes.name {
         tenant.record.name = Some(name.clone());
     }
@@ -307,6 +348,7 @@ fn apply_options(tenant: &mut Tenant, changes: &OptionChanges) {
             None => CallLogging::Notes,
         };
     }
+    Ok(())
 }
 
 /// Runs `action` on `tenants`, reading secret values from `env`; what to print.
@@ -359,7 +401,7 @@ pub async fn run(tenants: &Tenants, action: &Action, env: &Lookup) -> Result<Str
                 ghl_refresh_token: None,
             };
             let mut tenant = private_token_tenant(location, cloudtalk_key_id, secrets);
-            apply_options(&mut tenant, options);
+            apply_options(&mut tenant, options)?;
             tenants.save(&tenant, None).await?;
             let saved = existing(location).await?;
             Ok(format!(
@@ -400,7 +442,7 @@ pub async fn run(tenants: &Tenants, action: &Action, env: &Lookup) -> Result<Str
         }
         Action::SetOptions { location, options } => {
             let mut tenant = existing(location).await?;
-            apply_options(&mut tenant, options);
+            apply_options(&mut tenant, options)?;
             tenants.save(&tenant, Some(tenant.version)).await?;
             Ok(format!("updated\n{}", describe(&existing(location).await?)))
         }
@@ -541,6 +583,18 @@ pub fn describe(tenant: &Tenant) -> String {
             o.call_tag_prefix.as_deref().unwrap_or("(deployment's)"),
             option(&o.call_rating_field),
             option(&o.call_disposition_field)
+        ),
+        format!(
+            "speed to lead:         {}",
+            match o.speed_to_lead.is_empty() {
+                true => "off".to_string(),
+                false => o
+                    .speed_to_lead
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            }
         ),
         format!("updated:               {}", r.updated_at),
     ];

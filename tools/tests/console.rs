@@ -3,7 +3,9 @@
 //! on an SQS dead-letter queue. A click sends a sample; the CloudTalk contact it creates
 //! appears, and so does the loop-prevention line of CloudTalk's echo. A GHL contact shows its
 //! owner and its callback task, which turns completed live, and its call's Conversation
-//! Intelligence summary note as a "Summary" block, with its `call: …` tags apart.
+//! Intelligence summary note as a "Summary" block, with its `call: …` tags apart. The dials
+//! CloudTalk's click-to-call answered are listed, newest first, with the agent, the number and
+//! the answer.
 //!
 //! Needs Chromium (`apt-get install -y chromium`, which `scripts/test.sh` does when it is
 //! missing): without it the test fails in CI and is skipped elsewhere with a message.
@@ -112,6 +114,9 @@ async fn a_click_sends_a_sample_and_the_contact_and_the_loop_prevention_line_app
     // summary note and its call tags.
     let (owned, task) = owned_contact_with_task(&sandbox_url).await;
     summarised(&sandbox_url, &owned).await;
+    // Roberto Bianchi (online) dials a lead; then Franco Neri, who is offline, is refused.
+    assert_eq!(dial(&sandbox_url, 42, "+393409998877").await, 200);
+    assert_eq!(dial(&sandbox_url, 44, "+393401112233").await, 403);
 
     let page = sandbox_url.clone();
     let runtime = tokio::runtime::Handle::current();
@@ -145,6 +150,7 @@ async fn a_click_sends_a_sample_and_the_contact_and_the_loop_prevention_line_app
         );
         assert!(!call_tags.contains("vip"), "{call_tags}");
         assert!(ghl.contains("Plain note"), "other notes stay notes: {ghl}");
+        dials_listed(&mut b)?;
         runtime.block_on(ghl_request(
             &page,
             reqwest::Method::PUT,
@@ -299,6 +305,32 @@ async fn ghl_request(base: &str, method: reqwest::Method, path: &str, body: Valu
         .unwrap();
     assert!(answer.status().is_success(), "{path}: {}", answer.status());
     answer.json().await.unwrap()
+}
+
+/// The "Dials" list shows both dials, newest first, each with its agent, number and answer.
+fn dials_listed(b: &mut browser::Browser) -> Result<(), String> {
+    let dials = b.text("#dials")?;
+    let rang = dials
+        .find("Roberto Bianchi → +393409998877 · ringing")
+        .ok_or_else(|| format!("Roberto's dial: {dials}"))?;
+    let refused = dials
+        .find("Franco Neri → +393401112233 · not online")
+        .ok_or_else(|| format!("Franco's dial: {dials}"))?;
+    assert!(refused < rang, "newest first: {dials}");
+    Ok(())
+}
+
+/// A click-to-call request to the sandbox's CloudTalk API: its status.
+async fn dial(base: &str, agent_id: u64, callee: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{base}/cloudtalk/api/calls/create.json"))
+        .basic_auth("sandbox-key-id", Some("sandbox-key-secret"))
+        .json(&json!({"agent_id": agent_id, "callee_number": callee}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 /// A GHL contact owned by `usr_roberto` with an open task assigned to `usr_anna`: their ids.

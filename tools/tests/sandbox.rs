@@ -4,7 +4,8 @@
 //! history in the company's time, GHL's contact search with `searchAfter`), seeding, and the
 //! people and follow-ups: CloudTalk's agents, GHL's users, tasks and contact owners; calls'
 //! tags, ratings and notes (and CloudTalk's call-modified callback), and the Conversation
-//! Intelligence API.
+//! Intelligence API; click-to-call (`POST /calls/create.json`) with the agents' availability,
+//! and the call history's number and agent filters.
 
 use std::sync::{Arc, Mutex};
 
@@ -16,8 +17,8 @@ use bridge::clients::cloudtalk_ai::{Ai, CloudTalkAiApi, CloudTalkAiClient};
 use bridge::clients::ghl::{ContactQuery, GhlApi, GhlClient, GhlContactInput, SearchedContact};
 use bridge::clients::CallCounter;
 use bridge_tools::sandbox::{
-    CallAgent, CallAi, CallChange, CallChangeError, CallDirection, CallSpec, Faults, Sandbox,
-    SandboxConfig, Seed, SeedSummary, Sentiment, Speaker, TranscriptSegment,
+    AgentStatus, CallAgent, CallAi, CallChange, CallChangeError, CallDirection, CallSpec, Faults,
+    Sandbox, SandboxClock, SandboxConfig, Seed, SeedSummary, Sentiment, Speaker, TranscriptSegment,
 };
 use serde_json::{json, Value};
 
@@ -1823,8 +1824,10 @@ async fn the_bridge_ai_client_reads_the_sandbox() {
         speakers.contains(&"agent") && speakers.contains(&"contact"),
         "speakers by their type: {speakers:?}"
     );
-    let mut ready_later = CallAi::default();
-    ready_later.ready_after_requests = 1;
+    let ready_later = CallAi {
+        ready_after_requests: 1,
+        ..CallAi::default()
+    };
     assert!(sandbox.set_call_ai(&id, ready_later));
     assert_eq!(ai.insights(&id).await.unwrap(), Ai::NotReady);
     assert!(matches!(ai.insights(&id).await.unwrap(), Ai::Ready(_)));
@@ -2114,6 +2117,292 @@ async fn without_a_bridge_a_call_change_only_changes_the_call() {
     let row = &body["responseData"]["data"][0];
     assert_eq!(row["Ratings"][0]["rating"], "5");
     assert_eq!(row["Notes"][0]["note"], "Line was bad");
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+/// Rome in winter: the company's offset for the click-to-call tests.
+fn rome() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(3600).unwrap()
+}
+
+/// A quiet sandbox in Rome on a clock the test moves; the clock.
+async fn dialling_sandbox() -> (String, Sandbox, Arc<bridge::clock::ManualClock>) {
+    let clock = Arc::new(bridge::clock::ManualClock::starting_now());
+    let config = SandboxConfig {
+        clock: SandboxClock(clock.clone()),
+        cloudtalk_utc_offset: rome(),
+        ..quiet()
+    };
+    let (base, sandbox) = Sandbox::spawn(config).await;
+    (base, sandbox, clock)
+}
+
+/// The availability agent `id` has now, as the sandbox shows it.
+fn availability(sandbox: &Sandbox, id: &str) -> AgentStatus {
+    let agents = sandbox.agents();
+    let agent = agents.iter().find(|a| a.id == id).expect("a known agent");
+    agent.availability_status
+}
+
+/// The status a refused `create_call` carries.
+async fn refused(ct: &CloudTalkClient, agent: &str, callee: &str) -> Option<u16> {
+    match ct.create_call(agent, callee).await {
+        Ok(()) => panic!("agent {agent} dialled {callee}"),
+        Err(e) => e.status(),
+    }
+}
+
+#[tokio::test]
+async fn click_to_call_rings_an_online_agent_and_the_call_is_in_the_history() {
+    let (base, sandbox, clock) = dialling_sandbox().await;
+    let ct = cloudtalk(&base);
+    let contact = ct.add_contact(&mario()).await.unwrap();
+    let now = bridge::clock::Clock::now_ms(&*clock);
+    ct.create_call("42", "+393501234567").await.unwrap();
+
+    let time = |ms: i64| bridge::reconcile::company_time::format(ms, rome());
+    let (from, to) = (time(now - 60_000), time(now + 60_000));
+    let calls = ct
+        .calls_with("+393501234567", "42", &from, &to)
+        .await
+        .unwrap();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    let call = &calls[0];
+    assert_eq!(call.direction.as_deref(), Some("outgoing"));
+    assert_eq!(call.agent_id.as_deref(), Some("42"));
+    assert_eq!(call.agent_name.as_deref(), Some("Roberto Bianchi"));
+    assert_eq!(call.contact_id.as_deref(), Some(contact.as_str()));
+    assert_eq!(call.internal_number.as_deref(), Some("+390212345678"));
+    assert_eq!(call.started_at, Some(time(now)), "in the company's time");
+    assert_eq!(call.answered_at, Some(time(now + 5_000)));
+    assert_eq!(call.ended_at, Some(time(now + 60_000)));
+    assert_eq!((call.talking_time, call.billsec), (Some(55), Some(60)));
+    // The filters: another agent, another number, or before the call find nothing.
+    let other_agent = ct.calls_with("+393501234567", "43", &from, &to).await;
+    assert!(other_agent.unwrap().is_empty());
+    let other_number = ct.calls_with("+393409998877", "42", &from, &to).await;
+    assert!(other_number.unwrap().is_empty());
+    let before = ct
+        .calls_with("+393501234567", "42", &from, &time(now - 1_000))
+        .await;
+    assert!(before.unwrap().is_empty());
+
+    // Roberto is on that call until it ends: a second dial is refused, then rings again.
+    assert_eq!(availability(&sandbox, "42"), AgentStatus::Calling);
+    let (_, listed) = cloudtalk_get(&base, "/agents/index.json?id=42").await;
+    assert_eq!(
+        listed["responseData"]["data"][0]["Agent"]["availability_status"],
+        "calling"
+    );
+    assert_eq!(refused(&ct, "42", "+393409998877").await, Some(409));
+    clock.advance_ms(60_000);
+    assert_eq!(availability(&sandbox, "42"), AgentStatus::Online);
+    ct.create_call("42", "+393409998877").await.unwrap();
+
+    let dials = sandbox.dials();
+    let seen: Vec<(u16, &str)> = dials
+        .iter()
+        .map(|d| (d.status, d.answer.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [(200, "ringing"), (409, "already calling"), (200, "ringing")]
+    );
+    let first = &dials[0];
+    assert_eq!(
+        (
+            first.agent_id.as_deref(),
+            first.agent_name.as_deref(),
+            first.callee.as_deref()
+        ),
+        (Some("42"), Some("Roberto Bianchi"), Some("+393501234567"))
+    );
+    assert_eq!(first.call_id.as_deref(), Some(call.call_id.as_str()));
+    assert_eq!(
+        dials[1].message.as_deref(),
+        Some("Agent is already calling.")
+    );
+    let state = sandbox.state_json();
+    assert_eq!(state["cloudtalk"]["dials"].as_array().unwrap().len(), 3);
+    assert_eq!(state["cloudtalk"]["calls"].as_array().unwrap().len(), 2);
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+#[tokio::test]
+async fn click_to_call_refuses_as_cloudtalk_does() {
+    let (base, sandbox, _) = dialling_sandbox().await;
+    let ct = cloudtalk(&base);
+    // The default agents: 43 paused, 44 offline, 45 calling.
+    assert_eq!(refused(&ct, "44", "+393501234567").await, Some(403));
+    assert_eq!(refused(&ct, "43", "+393501234567").await, Some(403));
+    assert_eq!(refused(&ct, "45", "+393501234567").await, Some(409));
+    assert_eq!(refused(&ct, "99", "+393501234567").await, Some(404));
+    assert_eq!(refused(&ct, "42", "3501234567").await, Some(406));
+    assert_eq!(refused(&ct, "42", "+39 350 123 4567").await, Some(406));
+    let answers: Vec<(u16, String, Option<String>)> = sandbox
+        .dials()
+        .into_iter()
+        .map(|d| (d.status, d.answer, d.message))
+        .collect();
+    let expected = [
+        (403, "not online", "Agent is not online."),
+        (403, "not online", "Agent is not online."),
+        (409, "already calling", "Agent is already calling."),
+        (404, "unknown agent", "Not found."),
+        (406, "invalid input", "Invalid input data."),
+        (406, "invalid input", "Invalid input data."),
+    ]
+    .map(|(s, a, m)| (s, a.to_string(), Some(m.to_string())));
+    assert_eq!(answers, expected);
+    assert!(
+        sandbox.state_json()["cloudtalk"]["calls"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "a refused dial makes no call"
+    );
+    // What Roberto had is untouched: he is still online.
+    assert_eq!(availability(&sandbox, "42"), AgentStatus::Online);
+    assert!(
+        sandbox.violations().is_empty(),
+        "CloudTalk's contract is kept: {:?}",
+        sandbox.violations()
+    );
+}
+
+/// `PUT /sandbox/agents/{id}` with `body`: the status and JSON answer.
+async fn put_availability(base: &str, id: &str, body: Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .put(format!("{base}/sandbox/agents/{id}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// A raw click-to-call request: the status and JSON answer.
+async fn dial_raw(base: &str, body: Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/cloudtalk/api/calls/create.json"))
+        .basic_auth("sandbox-key-id", Some("sandbox-key-secret"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn agents_availability_is_set_over_http_and_every_dial_is_recorded() {
+    let (base, sandbox, _) = dialling_sandbox().await;
+    let franco = json!({"availability_status": "online"});
+    let (status, body) = put_availability(&base, "44", franco.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["agent"]["availability_status"], "online");
+    let (_, listed) = cloudtalk_get(&base, "/agents/index.json?id=44").await;
+    assert_eq!(
+        listed["responseData"]["data"][0]["Agent"]["availability_status"],
+        "online"
+    );
+    let busy = json!({"availability_status": "busy"});
+    assert_eq!(put_availability(&base, "44", busy).await.0, 400);
+    assert_eq!(put_availability(&base, "44", json!({})).await.0, 400);
+    let (status, body) = put_availability(&base, "99", franco).await;
+    assert_eq!((status, &body["error"]), (404, &json!("unknown_agent")));
+
+    // Franco dials: exactly CloudTalk's answer, and he is calling until he is set otherwise.
+    let dial = json!({"agent_id": 44, "callee_number": "+393501234567"});
+    let (status, body) = dial_raw(&base, dial.clone()).await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"responseData": {"status": 200}}))
+    );
+    assert_eq!(availability(&sandbox, "44"), AgentStatus::Calling);
+    assert!(sandbox.set_agent_availability("44", AgentStatus::Paused));
+    assert_eq!(availability(&sandbox, "44"), AgentStatus::Paused);
+    assert!(!sandbox.set_agent_availability("99", AgentStatus::Online));
+    assert!(sandbox.set_agent_availability("44", AgentStatus::Online));
+
+    // A body without a callee breaks CloudTalk's contract: refused with 406, and recorded.
+    let (status, _) = dial_raw(&base, json!({"agent_id": 44})).await;
+    assert_eq!(status, 406);
+    let planted = sandbox.take_violations();
+    assert_eq!(planted.len(), 1, "{planted:?}");
+    assert_eq!(planted[0].path, "/calls/create.json");
+    // Fault knobs apply as elsewhere: the dial fails and makes no call.
+    sandbox.set_faults(Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    });
+    let (status, _) = dial_raw(&base, dial).await;
+    assert_eq!(status, 500);
+    sandbox.set_faults(Faults::default());
+    assert_eq!(availability(&sandbox, "44"), AgentStatus::Online);
+
+    let state = sandbox.state_json();
+    let dials = state["cloudtalk"]["dials"].as_array().unwrap();
+    let answers: Vec<&Value> = dials.iter().map(|d| &d["answer"]).collect();
+    assert_eq!(answers, ["ringing", "invalid input", "server error"]);
+    assert_eq!(dials[0]["agent_name"], "Franco Neri");
+    assert!(dials[0]["call_id"].is_string(), "{}", dials[0]);
+    assert!(dials[1]["callee"].is_null(), "{}", dials[1]);
+    assert_eq!(state["cloudtalk"]["calls"].as_array().unwrap().len(), 1);
+    // A reset forgets the dials and brings back the agents as configured.
+    sandbox.reset();
+    assert!(sandbox.dials().is_empty());
+    assert_eq!(availability(&sandbox, "44"), AgentStatus::Offline);
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+#[tokio::test]
+async fn the_call_history_filters_by_number_and_agent() {
+    let (base, sandbox, _) = calls_in_rome_summer().await;
+    sandbox.record_call(CallSpec {
+        external_number: "+393409998877".into(),
+        agent: Some(CallAgent {
+            id: "43".into(),
+            first_name: "Anna".into(),
+            last_name: "Verdi".into(),
+        }),
+        answered_ms: None,
+        direction: CallDirection::Incoming,
+        ..call_at(None, EIGHT_UTC_MS)
+    });
+    let count = |query: &'static str| {
+        let base = base.clone();
+        async move {
+            let (status, body) = cloudtalk_get(&base, &format!("/calls/index.json?{query}")).await;
+            assert_eq!(status, 200, "{query}: {body}");
+            body["responseData"]["itemsCount"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    assert_eq!(count("limit=30").await, "6");
+    assert_eq!(count("public_external=393501234567").await, "5");
+    assert_eq!(count("public_external=%2B393501234567").await, "5");
+    assert_eq!(count("public_external=%2B393409998877").await, "1");
+    assert_eq!(count("public_external=393400000000").await, "0");
+    assert_eq!(count("user_id=42").await, "5");
+    assert_eq!(count("user_id=43&public_external=393409998877").await, "1");
+    assert_eq!(count("user_id=43&public_external=393501234567").await, "0");
+    assert_eq!(count("type=incoming").await, "1");
+    assert_eq!(count("status=missed").await, "1");
+    assert_eq!(count("status=answered&user_id=42").await, "5");
     assert!(
         sandbox.violations().is_empty(),
         "{:?}",

@@ -367,6 +367,7 @@ pub(crate) fn parse_contact(row: &Value) -> Option<CloudTalkContact> {
         tags,
         company: contact.get("company").and_then(scalar_string),
         owner: None,
+        source: None,
     })
 }
 

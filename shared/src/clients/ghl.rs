@@ -330,6 +330,7 @@ pub(crate) fn parse_contact(value: &Value) -> Option<GhlContactRecord> {
             .unwrap_or_default(),
         company: value.get("companyName").and_then(scalar_string),
         owner: value.get("assignedTo").and_then(scalar_string),
+        source: value.get("source").and_then(scalar_string),
     })
 }
 

@@ -25,6 +25,8 @@ pub struct ContactRecord {
     pub company: Option<String>,
     /// Who owns the contact: GHL's `assignedTo` (a user id); none for CloudTalk's.
     pub owner: Option<String>,
+    /// Where the contact came from: GHL's `source`; none for CloudTalk's.
+    pub source: Option<String>,
 }
 
 /// The id a lookup found (a tag, a note, an activity), if any.

@@ -31,6 +31,28 @@ pub fn handler(id: EndpointId) -> &'static dyn Endpoint {
     }
 }
 
+/// A GHL note written once (step `step`), carrying the step's marker, so that a write whose
+/// answer was lost is found again (`GET /contacts/{id}/notes`) before any retry.
+pub(crate) async fn marked_note_once(
+    deps: &Deps,
+    contact: &str,
+    step: &str,
+    text: &str,
+    user: Option<&str>,
+    steps: &mut crate::idempotency::Steps,
+) -> Result<String, BridgeError> {
+    let marker = steps.marker(step);
+    let text = steps.marked(step, text);
+    let read_back = || async {
+        match &marker {
+            Some(m) => Ok(deps.ghl.find_note(contact, m).await?),
+            None => Ok(None),
+        }
+    };
+    let write = || async { Ok(deps.ghl.add_note(contact, &text, user).await?) };
+    steps.run_checked(step, read_back, write).await
+}
+
 /// GHL → CloudTalk endpoints need the CloudTalk API key; checked after the request has been
 /// authenticated and parsed, before any upstream call.
 pub(crate) fn require_cloudtalk(deps: &Deps) -> Result<(), BridgeError> {

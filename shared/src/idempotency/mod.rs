@@ -144,6 +144,10 @@ pub fn event_key(id: EndpointId, body: &Value) -> String {
     let name = entry.name;
     let root = crate::payload::cloudtalk::unwrap_envelope(body);
     let sent_id = match entry.keys {
+        // The bridge's own dial job: one per lead and trigger, whichever event asked for it.
+        EventKeys::WebhookId if crate::payload::ghl::is_dial_job(body) => {
+            crate::payload::ghl::dial_job_key(body)
+        }
         EventKeys::WebhookId => {
             find_id(body, &["webhookId", "webhook_id"]).map(|id| format!("ghl-webhook#{id}"))
         }

@@ -28,6 +28,10 @@ pub struct GhlContact {
     pub phones: Vec<String>,
     pub tags: Vec<String>,
     pub company: Option<String>,
+    /// Where the lead came from (`source`: a form, an import, …).
+    pub source: Option<String>,
+    /// The contact's owner, a GHL user id (`assignedTo`).
+    pub owner: Option<String>,
 }
 
 /// Delivery metadata common to every GHL event.
@@ -282,6 +286,24 @@ pub fn parse_contact(root: &Value) -> Result<GhlContact, PayloadError> {
                 "company",
             ],
         ),
+        source: find_string(
+            root,
+            &[
+                "contact.source",
+                "contact_source",
+                "contactSource",
+                "source",
+            ],
+        ),
+        owner: find_string(
+            root,
+            &[
+                "contact.assignedTo",
+                "contact.assigned_to",
+                "assignedTo",
+                "assigned_to",
+            ],
+        ),
     })
 }
 
@@ -295,6 +317,45 @@ fn check_tags(tags: &[String]) -> Result<(), PayloadError> {
         ))),
         None => Ok(()),
     }
+}
+
+/// The key of the bridge's own speed-to-lead job in a new-contact body (see
+/// [`crate::handlers::ghl::speed_to_lead`]); a webhook carrying it is refused.
+pub const DIAL_JOB_KEY: &str = "_bridge_dial";
+
+/// A lead to dial: the contact as the triggering event gave it, why, and since when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DialJob {
+    pub contact: GhlContact,
+    /// `new-contact`, or `tag:<tag>`.
+    pub trigger: String,
+    pub created_ms: i64,
+}
+
+/// Whether a new-contact body is the bridge's dial job.
+pub fn is_dial_job(body: &Value) -> bool {
+    body.get(DIAL_JOB_KEY).is_some()
+}
+
+/// The idempotency key of a dial job: one per contact and trigger, whoever asks.
+pub fn dial_job_key(body: &Value) -> Option<String> {
+    let job = body.get(DIAL_JOB_KEY)?;
+    let contact = find_id(body, &["contact.id"])?;
+    let trigger = job.get("trigger").and_then(Value::as_str)?;
+    Some(format!("speed-to-lead#{contact}#{trigger}"))
+}
+
+pub fn parse_dial_job(root: &Value) -> Result<DialJob, PayloadError> {
+    let job = root.get(DIAL_JOB_KEY).unwrap_or(&Value::Null);
+    let trigger = job
+        .get("trigger")
+        .and_then(Value::as_str)
+        .ok_or_else(|| PayloadError::missing_fields("a dial job", &["_bridge_dial.trigger"]))?;
+    Ok(DialJob {
+        contact: parse_contact(root)?,
+        trigger: trigger.to_string(),
+        created_ms: job.get("created_ms").and_then(Value::as_i64).unwrap_or(0),
+    })
 }
 
 pub fn parse_new_contact(root: &Value) -> Result<NewContactEvent, PayloadError> {

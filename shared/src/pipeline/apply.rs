@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::deps::Deps;
 use crate::endpoint::{Outcome, Prepared};
 use crate::error::BridgeError;
-use crate::idempotency::{completed_expiry_secs, Claim, Steps};
+use crate::idempotency::{completed_expiry_secs, event_key, tenant_key, Claim, Steps};
 use crate::registry::EndpointId;
 use crate::retry_queue::{
     failure_delay_secs, wait_delay_secs, QueuedEvent, MAX_QUEUE_DELAY_SECS, MAX_WAITING_SECS,
@@ -105,6 +105,56 @@ pub async fn apply_once(
     }
 }
 
+/// Runs the jobs an applied event asked for (see [`crate::endpoint::FollowUp`]), each as its
+/// own event: claimed under its own key, applied, or queued or parked like any event when it
+/// cannot be done now. `origin` is the tenant and credential of the event that asked. Each
+/// job's result becomes a detail of the outcome under its label (`"dial": "dialled"`).
+pub async fn run_follow_ups(
+    deps: &Deps,
+    outcome: &mut Outcome,
+    origin: (Option<String>, Option<crate::signature::Credential>),
+    lock_until_ms: i64,
+) {
+    for job in std::mem::take(&mut outcome.follow_ups) {
+        let key = tenant_key(origin.0.as_deref(), event_key(job.endpoint, &job.body));
+        let result = match crate::handlers::handler(job.endpoint).prepare(&job.body) {
+            Ok(prepared) => {
+                match apply_once(deps, job.endpoint, prepared.as_ref(), &key, lock_until_ms).await {
+                    Ok(Handled::Applied(done)) => Ok(json!(done.result)),
+                    Ok(Handled::Duplicate(_)) => Ok(json!("duplicate")),
+                    Ok(_) => Ok(json!("applied")),
+                    Err(error) => {
+                        let event = QueuedEvent::fresh(
+                            job.endpoint,
+                            job.body.to_string(),
+                            key,
+                            origin.0.clone(),
+                            origin.1,
+                            deps.clock.now_ms(),
+                        );
+                        match defer(deps, event, error).await {
+                            Ok(Handled::Queued { .. }) => Ok(json!("queued")),
+                            Ok(Handled::Parked { .. }) => Ok(json!("parked")),
+                            Ok(_) => Ok(json!("applied")),
+                            Err(e) => Err(e.code()),
+                        }
+                    }
+                }
+            }
+            Err(e) => Err(BridgeError::from(e).code()),
+        };
+        let answer = result.unwrap_or_else(|code| {
+            tracing::warn!(
+                job = job.label,
+                error = code,
+                "a follow-up job could not be run or queued"
+            );
+            json!("failed")
+        });
+        outcome.details.insert(job.label.to_string(), answer);
+    }
+}
+
 /// After a failed attempt: a permanent failure is parked with its reason; a retryable one is
 /// queued, after the failure schedule's delay when it used up an attempt, or after the wait the
 /// rate limit gave when it only has to wait. When neither can be done the error is returned
@@ -132,6 +182,10 @@ pub async fn defer(
             return park(deps, &event, why, error).await;
         }
         failure_delay_secs(event.attempt, error.retry_after_secs(), &event.key)
+    } else if let BridgeError::Waiting { wait_secs, .. } = &error {
+        // A wait the event itself asked for (a call's AI data, a lead's opening hour): at
+        // that time, and bounded by the event, not by the time it has waited so far.
+        (*wait_secs).max(1)
     } else {
         if waited_too_long(&event, now_ms) {
             let why = format!(

@@ -30,7 +30,7 @@ use crate::payload::{named_contacts, NamedContacts};
 use crate::registry::{self, EndpointId, Sender};
 use crate::retry_queue::QueuedEvent;
 use answer::{json_response, respond, Cost};
-use apply::{apply_once, defer, Handled};
+use apply::{apply_once, defer, run_follow_ups, Handled};
 use auth::{authenticate, check_freshness, check_install_origin, check_origin, Authenticated};
 
 /// Time kept at the end of a request to queue the event and answer.
@@ -64,21 +64,14 @@ fn lock_until_ms(deps: &Deps, deadline: Deadline) -> i64 {
 /// The first queued copy of an event received now, for `tenant` (none: the deployment's own),
 /// with the credential it was received with.
 fn first_attempt(deps: &Deps, id: EndpointId, raw: &[u8], accepted: &Accepted) -> QueuedEvent {
-    QueuedEvent {
-        endpoint: id,
-        body: String::from_utf8_lossy(raw).into_owned(),
-        body_ref: None,
-        key: accepted.key.clone(),
-        attempt: 0,
-        first_received_at: chrono::DateTime::from_timestamp_millis(deps.clock.now_ms())
-            .unwrap_or_default()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        last_error: None,
-        parked_at: None,
-        not_before_ms: None,
-        tenant: accepted.tenant.clone(),
-        credential: Some(accepted.credential),
-    }
+    QueuedEvent::fresh(
+        id,
+        String::from_utf8_lossy(raw).into_owned(),
+        accepted.key.clone(),
+        accepted.tenant.clone(),
+        Some(accepted.credential),
+        deps.clock.now_ms(),
+    )
 }
 
 /// An event that passed every check and is being applied: what the pipeline needs to queue it
@@ -158,7 +151,14 @@ async fn receive(
     let applied = match admission::deployment(deps, &tenancy).await {
         Ok(tenant_deps) => {
             let deps = tenant_deps.as_ref().unwrap_or(deps);
-            apply_once(deps, target, event.as_ref(), &key, lock_until).await
+            match apply_once(deps, target, event.as_ref(), &key, lock_until).await {
+                Ok(Handled::Applied(mut outcome)) => {
+                    let origin = (this.tenant.clone(), Some(this.credential));
+                    run_follow_ups(deps, &mut outcome, origin, lock_until).await;
+                    Ok(Handled::Applied(outcome))
+                }
+                other => other,
+            }
         }
         Err(error) => Err(error),
     };

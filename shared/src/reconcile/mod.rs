@@ -20,7 +20,7 @@
 //! webhooks, so reconciliation lives on what the webhooks leave and never starves them.
 
 pub mod calls;
-pub mod company_time;
+pub use crate::company_time;
 pub mod contacts;
 
 use std::time::Duration;

@@ -44,6 +44,34 @@ pub async fn agent(deps: &Deps, agent_id: &str) -> Agent {
     }
 }
 
+/// The agent whose GHL user is `user_id`: the agent map first, else the directory (refreshed
+/// when a day old). `None` when no agent is that user.
+pub async fn agent_of_user(deps: &Deps, user_id: &str) -> Option<String> {
+    let mapped = deps
+        .config
+        .people
+        .agent_map
+        .iter()
+        .find(|(_, u)| *u == user_id);
+    if let Some((agent, _)) = mapped {
+        return Some(agent.clone());
+    }
+    let location = deps.location_for(None);
+    let now = deps.clock.now_ms();
+    let mut directory = directory(deps, &location, now).await;
+    let tried = now - directory.tried_at_ms <= UNKNOWN_AGENT_RETRY_MS;
+    if now - directory.refreshed_at_ms > REFRESH_MS && !tried {
+        if let Some(fresh) = refresh(deps, &location, now).await {
+            directory = fresh;
+        }
+    }
+    directory
+        .agents
+        .into_iter()
+        .find(|(_, entry)| entry.user_id.as_deref() == Some(user_id))
+        .map(|(agent, _)| agent)
+}
+
 /// The directory from this container's memory, else the state table.
 async fn directory(deps: &Deps, location: &str, now: i64) -> AgentDirectory {
     if let Some(cached) = deps.people.get(location) {

@@ -70,6 +70,32 @@ pub struct QueuedEvent {
     pub credential: Option<crate::signature::Credential>,
 }
 
+impl QueuedEvent {
+    /// An event about to get its first attempt, received (or started by the bridge) now.
+    pub fn fresh(
+        endpoint: EndpointId,
+        body: String,
+        key: String,
+        tenant: Option<String>,
+        credential: Option<crate::signature::Credential>,
+        now_ms: i64,
+    ) -> Self {
+        Self {
+            endpoint,
+            body,
+            body_ref: None,
+            key,
+            attempt: 0,
+            first_received_at: crate::clock::rfc3339(now_ms),
+            last_error: None,
+            parked_at: None,
+            not_before_ms: None,
+            tenant,
+            credential,
+        }
+    }
+}
+
 /// A number in `[0, 1)` that differs from event to event and attempt to attempt, so that the
 /// retries of a burst are spread instead of coming back in waves.
 fn spread(key: &str, salt: i64) -> f64 {

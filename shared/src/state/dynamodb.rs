@@ -99,6 +99,19 @@ impl StateStore for DynamoStateStore {
         self.table.put(item).await
     }
 
+    async fn next_turn(&self, name: &str) -> Result<u64, StoreError> {
+        // One atomic ADD: concurrent containers each get their own turn.
+        let update = dynamo::Expr::update("ADD #turns :one")
+            .name("#turns", "turns")
+            .value(":one", n(1));
+        let item = self
+            .table
+            .update_and_get(super::value_key(&format!("turn#{name}")), update)
+            .await?;
+        let after = item.number("turns").unwrap_or(1);
+        Ok(u64::try_from(after - 1).unwrap_or(0))
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.table.ping().await
     }

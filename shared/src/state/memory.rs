@@ -72,6 +72,17 @@ impl StateStore for MemoryStateStore {
         Ok(())
     }
 
+    async fn next_turn(&self, name: &str) -> Result<u64, StoreError> {
+        let mut values = self.values.lock().map_err(poisoned)?;
+        let key = format!("turn#{name}");
+        let turn = values
+            .get(&key)
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0u64);
+        values.insert(key, (turn + 1).to_string());
+        Ok(turn)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }

@@ -78,6 +78,8 @@ pub trait StateStore: Send + Sync {
     async fn get_value(&self, name: &str) -> Result<Option<String>, StoreError>;
     /// Replaces the named value.
     async fn put_value(&self, name: &str, value: &str) -> Result<(), StoreError>;
+    /// Takes the next turn of the named counter, atomically across containers: 0, 1, 2, …
+    async fn next_turn(&self, name: &str) -> Result<u64, StoreError>;
     /// Cheap reachability check for the health route.
     async fn ping(&self) -> Result<(), StoreError>;
     fn kind(&self) -> &'static str;

@@ -121,6 +121,10 @@ pub struct TenantOptions {
     /// GHL custom field id for the last call's disposition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_disposition_field: Option<String>,
+    /// Speed to lead, as the `SPEED_TO_LEAD_*` settings (name → value); the deployment's are
+    /// not inherited (agents and hours are the tenant's own).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub speed_to_lead: BTreeMap<String, String>,
 }
 
 /// How the bridge authenticates to GHL for a tenant.

@@ -11,6 +11,7 @@ use super::{
 use crate::config::{CampaignStageMap, Config};
 use crate::error::BridgeError;
 use crate::secrets::Secrets;
+use crate::speed_to_lead::SpeedToLeadOptions;
 use crate::store::StoreError;
 
 /// A tenant record opened: its plain secrets, in memory only.
@@ -116,6 +117,21 @@ impl Tenant {
         people.callback_sla_minutes = o
             .callback_sla_minutes
             .unwrap_or(people.callback_sla_minutes);
+        let insights = &mut config.insights;
+        insights.summaries = o.call_summaries.unwrap_or(insights.summaries);
+        insights.transcripts = o.call_transcripts.unwrap_or(insights.transcripts);
+        if let Some(prefix) = &o.call_tag_prefix {
+            insights.tag_prefix = prefix.clone();
+        }
+        // Custom field ids are a location's own: the deployment's are not the tenant's.
+        insights.rating_field = o.call_rating_field.clone();
+        insights.disposition_field = o.call_disposition_field.clone();
+        config.speed_to_lead = SpeedToLeadOptions::from_settings(&o.speed_to_lead)
+            .unwrap_or_else(|e| {
+                let location = &self.record.location_id;
+                tracing::error!(location = %location, detail = %e, "speed to lead is off for the tenant: its settings are invalid");
+                SpeedToLeadOptions::default()
+            });
         config
     }
 

@@ -80,7 +80,7 @@ pub(crate) async fn handle<A: Api>(
     let received = sandbox.inner.config.clock.now_secs();
     let req = Incoming::new(method, uri, headers, body, A::PREFIX, received);
     let inner = &sandbox.inner;
-    let ((status, value), quota) = match inner.fault().await {
+    let (reply, quota) = match inner.fault().await {
         Some(fault) => A::fault(&req, fault),
         None => match A::admit(inner, &req) {
             Ok(quota) => match contract::<A>(inner, &req) {
@@ -94,8 +94,7 @@ pub(crate) async fn handle<A: Api>(
             Err(refusal) => refusal,
         },
     };
-    inner.log_request(A::NAME, &req.method, &req.path, status);
-    let reply = (status, value);
+    inner.log_request(A::NAME, &req.method, &req.path, reply.0);
     A::answered(inner, &req, &reply);
     let (status, value) = reply;
     if let Some(late) = (status < 300).then(|| inner.late_answer()).flatten() {

@@ -223,23 +223,79 @@ pub(crate) fn modified_body(call: &CtCall) -> Value {
     body
 }
 
-/// `GET /calls/index.json`: `date_from`, `date_to`, `contact_id`, `limit`, `page`.
+/// `GET /calls/index.json`: `date_from`, `date_to`, `contact_id`, `public_external`,
+/// `public_internal`, `user_id`, `type`, `status`, `limit`, `page` (see [`Filters`]).
 pub(crate) fn list_calls(call: &mut Call) -> Outcome {
     let offset = call.inner.config.cloudtalk_utc_offset;
     let from = bound(call, "date_from", offset)?;
     let to = bound(call, "date_to", offset)?;
-    let contact = call.req.query("contact_id").filter(|c| !c.is_empty());
+    let filters = Filters::read(call);
     let mut calls: Vec<&CtCall> = call
         .state
         .ct_calls
         .iter()
         .filter(|c| within(started_second(c), from, to))
-        .filter(|c| contact.is_none_or(|id| c.spec.contact_id.as_deref() == Some(id)))
+        .filter(|c| filters.keep(c))
         .collect();
     calls.sort_by(|a, b| (a.spec.started_ms, &a.id).cmp(&(b.spec.started_ms, &b.id)));
     let rows = calls.iter().map(|c| row(call.state, c, offset)).collect();
     let (page, limit) = paging(call);
     Ok((200, envelope(rows, page, limit)))
+}
+
+/// The call history's filters besides the dates; an empty one filters nothing. Numbers are
+/// compared by their digits, so `+393501234567` and `393501234567` name the same one.
+#[derive(Debug, Default)]
+struct Filters {
+    contact_id: Option<String>,
+    public_external: Option<String>,
+    public_internal: Option<String>,
+    user_id: Option<String>,
+    direction: Option<String>,
+    /// `answered` or `missed`.
+    status: Option<String>,
+}
+
+impl Filters {
+    fn read(call: &Call) -> Self {
+        let query = |name: &str| {
+            let value = call.req.query(name).map(str::trim);
+            value.filter(|v| !v.is_empty()).map(str::to_string)
+        };
+        let number = |name: &str| query(name).map(|n| digits(&n)).filter(|n| !n.is_empty());
+        Self {
+            contact_id: query("contact_id"),
+            public_external: number("public_external"),
+            public_internal: number("public_internal"),
+            user_id: query("user_id"),
+            direction: query("type"),
+            status: query("status"),
+        }
+    }
+
+    fn keep(&self, call: &CtCall) -> bool {
+        let spec = &call.spec;
+        let same = |wanted: &Option<String>, value: Option<&str>| {
+            wanted.as_deref().is_none_or(|w| value == Some(w))
+        };
+        let agent = spec.agent.as_ref().map(|a| a.id.as_str());
+        let direction = serde_json::to_value(spec.direction).unwrap_or_default();
+        let status = if spec.answered_ms.is_some() {
+            "answered"
+        } else {
+            "missed"
+        };
+        same(&self.contact_id, spec.contact_id.as_deref())
+            && same(&self.public_external, Some(&digits(&spec.external_number)))
+            && same(&self.public_internal, Some(&digits(&spec.internal_number)))
+            && same(&self.user_id, agent)
+            && same(&self.direction, direction.as_str())
+            && same(&self.status, Some(status))
+    }
+}
+
+fn digits(number: &str) -> String {
+    number.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// A `date_from` / `date_to` bound in epoch milliseconds; 406 when it cannot be read.

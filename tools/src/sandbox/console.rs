@@ -1,7 +1,8 @@
 //! The local console at `/`: one server-rendered page with a little script. Side by side, the
 //! sandbox's CloudTalk and GoHighLevel contacts (tags, notes, activities, a GHL contact's owner
 //! and tasks, its latest `[CloudTalk AI summary]` note as a "Summary" block and its `call: …`
-//! tags apart, and the links between them), the live event feed (each webhook, its endpoint,
+//! tags apart, and the links between them), CloudTalk's click-to-call dials (newest first:
+//! time, agent, number, answer), the live event feed (each webhook, its endpoint,
 //! outcome, upstream calls and duration, newest first; the loop-prevention line when the bridge
 //! ignored an echo of its own write), and the parked events (answers that said `parked`, and
 //! the dead-letter queue when one is configured). One click sends any sample of `events/` to the
@@ -25,7 +26,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::feed::{FeedEntry, Source};
-use super::Sandbox;
+use super::{Dial, Sandbox};
 use crate::redrive::{group, DeadLetterQueue, ParkedMessage};
 use crate::sender::{self, SendOptions};
 
@@ -124,6 +125,9 @@ ul { margin: 2px 0; padding-left: 18px; }
 .event .head { display: flex; gap: 8px; flex-wrap: wrap; align-items: baseline; }
 .event .outcome { font-weight: 600; }
 .loop-line { color: #8250df; font-weight: 600; }
+.dial { border-left: 4px solid #99a; padding: 2px 8px; margin-bottom: 4px; background: #fafbfc; font-size: 13px; }
+.dial.ok { border-color: #2da44e; } .dial.refused { border-color: #d4a72c; } .dial.failed { border-color: #cf222e; }
+.dial .outcome { font-weight: 600; }
 .parked { border-left: 4px solid #cf222e; padding: 4px 8px; margin-bottom: 6px; background: #fff5f5; }
 .empty { color: #889; font-style: italic; }
 #status { color: #ccd; }
@@ -453,6 +457,7 @@ pub(crate) fn live(sandbox: &Sandbox) -> String {
     if ghl_html.is_empty() {
         ghl_html.push_str(r#"<p class="empty">no contacts yet</p>"#);
     }
+    let dials = dials_html(&state.ct_dials);
     drop(state);
 
     let mut feed_html = String::new();
@@ -464,12 +469,55 @@ pub(crate) fn live(sandbox: &Sandbox) -> String {
     }
 
     format!(
-        r#"<section id="cloudtalk"><h2>CloudTalk contacts</h2>{ct_html}</section>
+        r#"<section id="cloudtalk"><h2>CloudTalk contacts</h2>{ct_html}
+<h2 id="dials-title">Dials <span class="id">newest first</span></h2><div id="dials">{dials}</div></section>
 <section id="ghl"><h2>GoHighLevel contacts</h2>{ghl_html}</section>
 <section id="events"><h2>Event feed <span class="id">newest first</span></h2>{feed_html}
 <h2 id="parked-title">Parked events</h2>{parked}</section>"#,
         parked = parked_html(sandbox, &feed),
     )
+}
+
+/// Dials the console lists, newest first.
+const DIALS_SHOWN: usize = 30;
+
+/// The click-to-call requests, newest first: time (UTC), agent, number, answer.
+fn dials_html(dials: &[Dial]) -> String {
+    let mut html = String::new();
+    for d in dials.iter().rev().take(DIALS_SHOWN) {
+        let class = match d.status {
+            200 => "ok",
+            s if s < 500 => "refused",
+            _ => "failed",
+        };
+        let agent = match (&d.agent_name, &d.agent_id) {
+            (Some(name), _) => name.clone(),
+            (None, Some(id)) => format!("agent {id}"),
+            (None, None) => "no agent".into(),
+        };
+        let call = d
+            .call_id
+            .as_deref()
+            .map(|id| format!(r#" <span class="id">call {}</span>"#, esc(id)))
+            .unwrap_or_default();
+        let _ = write!(
+            html,
+            r#"<div class="dial {class}" data-status="{status}"><span class="id">{time}</span> <b>{agent}</b> → {callee} · <span class="outcome">{answer}</span> <span class="id">{status}</span>{call}</div>"#,
+            time = esc(d.at.get(11..19).unwrap_or(&d.at)),
+            agent = esc(&agent),
+            callee = esc(d.callee.as_deref().unwrap_or("(no number)")),
+            answer = esc(&d.answer),
+            status = d.status,
+        );
+    }
+    if dials.len() > DIALS_SHOWN {
+        let more = dials.len() - DIALS_SHOWN;
+        let _ = write!(html, r#"<p class="id">… and {more} earlier</p>"#);
+    }
+    if html.is_empty() {
+        html.push_str(r#"<p class="empty">no click-to-call yet</p>"#);
+    }
+    html
 }
 
 /// How the bridge marks the note of a call's Conversation Intelligence summary.

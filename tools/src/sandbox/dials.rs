@@ -226,7 +226,9 @@ pub(crate) fn record_refused(inner: &Inner, req: &Incoming, (status, body): &Rep
         let agent = state.ct_agents.iter().find(|a| a.id == id);
         agent.map(Agent::full_name)
     });
-    let message = body.pointer("/responseData/message").and_then(Value::as_str);
+    let message = body
+        .pointer("/responseData/message")
+        .and_then(Value::as_str);
     let dial = Dial {
         at: millis_iso(now),
         agent_id,
@@ -259,7 +261,8 @@ pub(crate) async fn availability_route(
     let change = match serde_json::from_slice::<AvailabilityChange>(&body) {
         Ok(change) => change,
         Err(e) => {
-            let message = format!("{e}: availability_status is one of online, offline, paused, calling");
+            let message =
+                format!("{e}: availability_status is one of online, offline, paused, calling");
             return super::control_error(StatusCode::BAD_REQUEST, "invalid_body", message);
         }
     };

@@ -4,7 +4,10 @@
 //! - CloudTalk under `/cloudtalk/api` (Basic auth, `responseData` envelopes, ids as strings,
 //!   406 validation errors, bulk per-command results inside HTTP 200, `addTags` appends while
 //!   sending `ContactsTag` replaces, `X-CloudTalkAPI-*` rate-limit headers), and the
-//!   company's agents, `GET /agents/index.json` (`id`, `associated_number`, `limit`, `page`);
+//!   company's agents, `GET /agents/index.json` (`id`, `associated_number`, `limit`, `page`),
+//!   and click-to-call, `POST /calls/create.json` (see `dials.rs`: 403 for an agent not online,
+//!   409 for one already calling, 404, 406; a dial that rings is a call of the history and
+//!   makes the agent `calling` until it ends);
 //! - GoHighLevel under `/ghl` (Bearer auth, required `Version` header, duplicate-contact 400 with
 //!   `meta.contactId`, upsert, the contact's owner `assignedTo` (set by a create, upsert or
 //!   update that carries it), notes, tags, tasks (`GET|POST /contacts/{id}/tasks`,
@@ -24,10 +27,13 @@
 //!   and optionally the `INSTALL` webhooks), `POST /sandbox/oauth/expire`,
 //!   `GET /sandbox/webhook-public-key`, `PUT /sandbox/calls/{id}` (a call's tags, rating and
 //!   notes, [`CallChange`]: CloudTalk's "Call Modified" webhook to the bridge),
-//!   `PUT /sandbox/calls/{id}/ai` (its Conversation Intelligence content, [`CallAi`]);
+//!   `PUT /sandbox/calls/{id}/ai` (its Conversation Intelligence content, [`CallAi`]),
+//!   `PUT /sandbox/agents/{id}` (`{"availability_status": "online|offline|paused|calling"}`,
+//!   [`Sandbox::set_agent_availability`]); click-to-call requests are `cloudtalk.dials` of the
+//!   state ([`Dial`], [`Sandbox::dials`]);
 //! - the local console at `/` (see [`console`]): both sides' contacts (a GHL contact with its
-//!   owner and tasks), the live event feed, parked events, and a button per sample of
-//!   `events/`.
+//!   owner and tasks), the click-to-call dials, the live event feed, parked events, and a
+//!   button per sample of `events/`.
 //!
 //! GHL's Marketplace side: OAuth (code exchange, single-use rotating refresh tokens with reuse
 //! detection, agency location tokens, reconnect) and Conversations (Call messages and their
@@ -59,6 +65,7 @@ mod calls;
 mod cloudtalk;
 mod cloudtalk_ai;
 pub mod console;
+mod dials;
 pub mod feed;
 mod ghl;
 mod ghl_conversations;
@@ -73,6 +80,7 @@ mod team;
 pub use calls::{CallAgent, CallChange, CallChangeError, CallDirection, CallSpec};
 pub use cloudtalk_ai::{CallAi, Sentiment, Speaker, TranscriptSegment};
 pub use console::ConsoleConfig;
+pub use dials::Dial;
 pub use ghl_oauth::Authorization;
 pub use seed::{Seed, SeedRequest, SeedSummary, SeededPair};
 pub use team::{default_agents, default_users, Agent, AgentStatus, User};
@@ -164,6 +172,10 @@ pub struct SandboxClock(pub std::sync::Arc<dyn bridge::clock::Clock>);
 impl SandboxClock {
     pub fn now_secs(&self) -> i64 {
         self.0.now_secs()
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.0.now_ms()
     }
 }
 
@@ -366,6 +378,7 @@ impl Sandbox {
             .route("/sandbox/webhook-public-key", get(public_key_route))
             .route("/sandbox/calls/{id}", put(modify_call_route))
             .route("/sandbox/calls/{id}/ai", put(call_ai_route))
+            .route("/sandbox/agents/{id}", put(dials::availability_route))
             .route("/", get(console::page_route))
             .route("/console/live", get(console::live_route))
             .route("/console/feed", get(console::feed_route))
@@ -397,10 +410,11 @@ impl Sandbox {
 
     /// Everything the sandbox holds, as `GET /sandbox/state` shows it.
     pub fn state_json(&self) -> Value {
+        let now = self.inner.config.clock.now_ms();
         self.inner
             .state
             .lock()
-            .map(|s| s.to_json())
+            .map(|s| s.to_json(now))
             .unwrap_or(Value::Null)
     }
 
@@ -528,12 +542,39 @@ impl Sandbox {
         }
     }
 
-    /// The CloudTalk agents the sandbox holds.
+    /// The CloudTalk agents the sandbox holds, with their availability now (`calling` while
+    /// a call a dial of theirs made lasts).
     pub fn agents(&self) -> Vec<Agent> {
+        let now = self.inner.config.clock.now_ms();
         self.inner
             .state
             .lock()
-            .map(|s| s.ct_agents.clone())
+            .map(|s| s.agents_now(now))
+            .unwrap_or_default()
+    }
+
+    /// Sets CloudTalk agent `id`'s availability, as the agent does in CloudTalk's app (what
+    /// click-to-call and the agents list see); a dial's hold on the agent ends. False for an
+    /// unknown agent.
+    pub fn set_agent_availability(&self, id: &str, status: AgentStatus) -> bool {
+        let set = match self.inner.state.lock() {
+            Ok(mut state) => dials::set_availability(&mut state, id, status),
+            Err(_) => false,
+        };
+        if set {
+            self.inner
+                .say(format!("CloudTalk ← agent {id} is now {}", json!(status)));
+        }
+        set
+    }
+
+    /// The click-to-call requests so far, oldest first (`cloudtalk.dials` of
+    /// `GET /sandbox/state`).
+    pub fn dials(&self) -> Vec<Dial> {
+        self.inner
+            .state
+            .lock()
+            .map(|s| s.ct_dials.clone())
             .unwrap_or_default()
     }
 

@@ -179,8 +179,11 @@ pub(crate) struct State {
     pub ct_activities: Vec<CtActivity>,
     /// The call history, in the order calls were recorded.
     pub ct_calls: Vec<CtCall>,
-    /// The company's agents, in the order they were added.
+    /// The company's agents, in the order they were added, with the availability set for
+    /// them (a dial makes one `calling` for a while: [`super::dials::availability`]).
     pub ct_agents: Vec<Agent>,
+    /// Every click-to-call request, oldest first.
+    pub ct_dials: Vec<super::dials::Dial>,
     pub ghl_contacts: BTreeMap<String, GhlContact>,
     pub ghl_notes: Vec<GhlNote>,
     /// Tasks on GHL contacts, in the order they were created.
@@ -277,6 +280,7 @@ impl State {
             ct_activities: Vec::new(),
             ct_calls: Vec::new(),
             ct_agents: Vec::new(),
+            ct_dials: Vec::new(),
             ghl_contacts: BTreeMap::new(),
             ghl_notes: Vec::new(),
             ghl_tasks: Vec::new(),
@@ -350,9 +354,10 @@ impl State {
         }
     }
 
-    pub fn to_json(&self) -> Value {
+    /// Everything, the agents' availability as of `now_ms` (the sandbox's clock).
+    pub fn to_json(&self, now_ms: i64) -> Value {
         json!({
-            "cloudtalk": self.cloudtalk_json(),
+            "cloudtalk": self.cloudtalk_json(now_ms),
             "ghl": self.ghl_json(),
             "counters": {
                 "cloudtalkRequests": self.cloudtalk_requests,
@@ -365,8 +370,8 @@ impl State {
     }
 
     /// CloudTalk's contacts, each with its notes and activities, the tag catalogue, the call
-    /// history and the agents.
-    fn cloudtalk_json(&self) -> Value {
+    /// history, the agents (as of `now_ms`) and the click-to-call requests.
+    fn cloudtalk_json(&self, now_ms: i64) -> Value {
         let contacts: Vec<Value> = self
             .ct_contacts
             .values()
@@ -382,8 +387,15 @@ impl State {
             "contacts": contacts,
             "tags": self.ct_tags.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
             "calls": self.ct_calls,
-            "agents": self.ct_agents,
+            "agents": self.agents_now(now_ms),
+            "dials": self.ct_dials,
         })
+    }
+
+    /// The agents with their availability as of `now_ms`.
+    pub fn agents_now(&self, now_ms: i64) -> Vec<Agent> {
+        let now = |a: &Agent| super::dials::agent_now(self, a, now_ms);
+        self.ct_agents.iter().map(now).collect()
     }
 
     /// The name of the user `id`, else the id itself.

@@ -197,7 +197,8 @@ pub(crate) fn put_users(state: &mut State, location: &str, users: &[User]) -> Ve
     users.iter().map(|u| u.id.clone()).collect()
 }
 
-/// `GET /agents/index.json`: `id` and `associated_number` filter; `limit`, `page`.
+/// `GET /agents/index.json`: `id` and `associated_number` filter; `limit`, `page`; each
+/// agent's availability as of now (`calling` while a dial's call lasts).
 pub(crate) fn list_agents(call: &mut Call) -> Outcome {
     let id = call.req.query("id");
     let number = call.req.query("associated_number").map(digits);
@@ -216,7 +217,11 @@ pub(crate) fn list_agents(call: &mut Call) -> Outcome {
         })
         .collect();
     agents.sort_by_key(|a| (a.id.parse::<u64>().unwrap_or(u64::MAX), a.id.clone()));
-    let rows = agents.into_iter().map(agent_row).collect();
+    let now = call.inner.config.clock.now_ms();
+    let rows = agents
+        .into_iter()
+        .map(|a| agent_row(&super::dials::agent_now(call.state, a, now)))
+        .collect();
     let (page, limit) = calls::paging(call);
     Ok((200, calls::envelope(rows, page, limit)))
 }

@@ -227,27 +227,6 @@ pub fn transcript_notes(turns: &[Turn], call_id: &str) -> Vec<String> {
         .collect()
 }
 
-/// A note written once, found again by its marker if an earlier try's answer was lost.
-async fn note_once(
-    deps: &Deps,
-    contact: &str,
-    step: &str,
-    text: &str,
-    user: Option<&str>,
-    steps: &mut Steps,
-) -> Result<String, BridgeError> {
-    let marker = steps.marker(step);
-    let text = steps.marked(step, text);
-    let read_back = || async {
-        match &marker {
-            Some(m) => Ok(deps.ghl.find_note(contact, m).await?),
-            None => Ok(None),
-        }
-    };
-    let write = || async { Ok(deps.ghl.add_note(contact, &text, user).await?) };
-    steps.run_checked(step, read_back, write).await
-}
-
 /// Runs the AI job of a call for its GHL contact.
 pub(crate) async fn apply(
     deps: &Deps,
@@ -267,7 +246,9 @@ pub(crate) async fn apply(
         match settle(answer, job, now, &call_id)? {
             Ok(insights) => {
                 let note = summary_note(&insights, call);
-                let id = note_once(deps, contact, "summary", &note, user, steps).await?;
+                let id =
+                    crate::handlers::marked_note_once(deps, contact, "summary", &note, user, steps)
+                        .await?;
                 outcome = outcome.detail("ghlSummaryNoteId", id);
             }
             Err(result) => return Ok(Outcome::with_result(result)),
@@ -280,7 +261,8 @@ pub(crate) async fn apply(
                 let notes = transcript_notes(&turns, &call_id);
                 for (i, note) in notes.iter().enumerate() {
                     let step = format!("transcript:{i}");
-                    note_once(deps, contact, &step, note, user, steps).await?;
+                    crate::handlers::marked_note_once(deps, contact, &step, note, user, steps)
+                        .await?;
                 }
                 outcome = outcome.detail("transcriptNotes", notes.len());
             }

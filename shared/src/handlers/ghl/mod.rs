@@ -7,6 +7,7 @@ pub mod new_contact;
 pub mod new_note;
 pub mod new_tag;
 pub mod pipeline_change;
+pub mod speed_to_lead;
 pub mod status_change;
 
 pub use app_install::AppInstall;

@@ -1,9 +1,12 @@
 //! `POST /api/ghl-webhooks/new-tag`: a tag was added in GHL → append it to the CloudTalk
-//! contact. The contact's other tags are never touched (CloudTalk's `addTags` appends).
+//! contact. The contact's other tags are never touched (CloudTalk's `addTags` appends). The
+//! speed-to-lead tag (`SPEED_TO_LEAD_TAG`) also dials the contact (see
+//! [`super::speed_to_lead`]).
 
 use async_trait::async_trait;
 use serde_json::Value;
 
+use super::speed_to_lead::{self, Trigger};
 use super::{add_tags_once, cloudtalk_contact_of};
 use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
@@ -39,6 +42,18 @@ impl Handler for NewTag {
         if !resolved.created_with_tags {
             add_tags_once(deps, &resolved.cloudtalk_id, &event.tags, steps).await?;
         }
-        Ok(super::outcome(&contact.id, &resolved).detail("tags", &event.tags))
+        let trigger = event
+            .tags
+            .iter()
+            .find(|t| deps.config.speed_to_lead.is_trigger_tag(t));
+        let dial = match trigger {
+            Some(tag) => {
+                let trigger = Trigger::Tag(tag.clone());
+                speed_to_lead::start(deps, contact, trigger, steps).await?
+            }
+            None => None,
+        };
+        let outcome = super::outcome(&contact.id, &resolved).detail("tags", &event.tags);
+        Ok(outcome.follow_up(dial))
     }
 }

@@ -32,6 +32,13 @@ pub fn parse_offset(text: &str) -> Option<FixedOffset> {
     FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
 }
 
+/// The company's offset as configured (`CLOUDTALK_UTC_OFFSET`): UTC when unset or unreadable.
+pub fn offset(configured: Option<&str>) -> FixedOffset {
+    configured
+        .and_then(parse_offset)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero is a valid offset"))
+}
+
 /// `ms` (UTC) as the company's local time.
 pub fn format(ms: i64, offset: FixedOffset) -> String {
     let utc = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
