@@ -1,19 +1,34 @@
 #!/usr/bin/env bash
-# Makes sure a Chromium is installed for the console's browser test (tools/tests/console.rs):
-# nothing when one is on PATH (or CHROMIUM names one); otherwise installs Debian's `chromium`
-# with apt-get, as root or through passwordless sudo, non-interactively. Without the rights to
-# install, it says what to run and returns 1 (the browser test would fail).
+# Makes sure Chromium and its WebDriver, chromedriver, are installed for the console's browser
+# test (tools/local/tests/console.rs, which drives Chromium through chromedriver): nothing for
+# one that is on PATH (or that CHROMIUM, resp. CHROMEDRIVER, names); otherwise installs Debian's
+# `chromium` and/or `chromium-driver` with apt-get, as root or through passwordless sudo,
+# non-interactively. Without the rights to install, it says what to run and returns 1 (the
+# browser test would fail).
 set -euo pipefail
 
-for name in "${CHROMIUM:-}" chromium chromium-browser google-chrome google-chrome-stable; do
-  if [ -n "$name" ] && command -v "$name" >/dev/null 2>&1; then
-    exit 0
-  fi
-done
+found() {
+  for name in "$@"; do
+    if [ -n "$name" ] && command -v "$name" >/dev/null 2>&1; then
+      return 0
+    fi
+  done
+  return 1
+}
+
+packages=()
+found "${CHROMIUM:-}" chromium chromium-browser google-chrome google-chrome-stable ||
+  packages+=(chromium)
+found "${CHROMEDRIVER:-}" chromedriver || packages+=(chromium-driver)
+if [ "${#packages[@]}" = 0 ]; then
+  exit 0
+fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "chromium.sh: Chromium is missing and this is not a Debian-like system: install Chromium" \
-    "and put it on PATH (or set CHROMIUM=/path/to/chromium) for the console's browser test" >&2
+  echo "chromium.sh: missing ${packages[*]} and this is not a Debian-like system: install" \
+    "Chromium and chromedriver (of the same version) and put them on PATH (or set" \
+    "CHROMIUM=/path/to/chromium, CHROMEDRIVER=/path/to/chromedriver) for the console's" \
+    "browser test" >&2
   exit 1
 fi
 if [ "$(id -u)" = 0 ]; then
@@ -21,15 +36,17 @@ if [ "$(id -u)" = 0 ]; then
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
   as_root=(sudo -n)
 else
-  echo "chromium.sh: Chromium is missing and this user cannot install packages." >&2
-  echo "  run: sudo apt-get install -y chromium   (or set CHROMIUM=/path/to/chromium)" >&2
-  echo "  the console's browser test (tools/tests/console.rs) fails without it" >&2
+  echo "chromium.sh: missing ${packages[*]} and this user cannot install packages." >&2
+  echo "  run: sudo apt-get install -y ${packages[*]}" \
+    "  (or set CHROMIUM=/path/to/chromium, CHROMEDRIVER=/path/to/chromedriver)" >&2
+  echo "  the console's browser test (tools/local/tests/console.rs) fails without them" >&2
   exit 1
 fi
-echo "==> installing chromium (apt-get, for the console's browser test)"
+echo "==> installing ${packages[*]} (apt-get, for the console's browser test)"
 export DEBIAN_FRONTEND=noninteractive
-if ! "${as_root[@]}" apt-get install -y -q --no-install-recommends chromium >/dev/null; then
+if ! "${as_root[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null; then
   "${as_root[@]}" apt-get update -q >/dev/null
-  "${as_root[@]}" apt-get install -y -q --no-install-recommends chromium >/dev/null
+  "${as_root[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null
 fi
-command -v chromium >/dev/null 2>&1
+found "${CHROMIUM:-}" chromium chromium-browser google-chrome google-chrome-stable
+found "${CHROMEDRIVER:-}" chromedriver

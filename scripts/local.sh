@@ -48,7 +48,7 @@ export DEFAULT_PHONE_REGION="${DEFAULT_PHONE_REGION:-IT}"
 export LOCAL_STORE_PATH="${LOCAL_STORE_PATH:-$PWD/.local/bridge-store.json}"
 
 echo "==> building (the first build takes a few minutes)"
-cargo build --quiet -p functions -p bridge-tools
+cargo build --quiet -p functions -p bridge-local -p bridge-operator
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs moto (a DynamoDB-compatible server)
-# into .venv and Chromium (for the console's browser test) when they are missing, starts moto
+# into .venv and Chromium with chromedriver (for the console's browser test) when they are missing, starts moto
 # on a free local port (with DynamoDB's per-item atomicity: scripts/moto_server.py), runs every
 # Rust test against it, stops it.
 # Extra arguments go to `cargo test` (e.g. `scripts/test.sh new_contact`).
@@ -14,7 +14,7 @@ if [ ! -x "$venv/bin/moto_server" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]>=5,<6"
 fi
 
-# The console's browser test needs Chromium; without the rights to install it, say so and go on
+# The console's browser test needs Chromium and chromedriver; without the rights to install it, say so and go on
 # (that test then fails with the same advice).
 scripts/chromium.sh || true
 

@@ -5,8 +5,8 @@
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use bridge_local::runtime_api::{Reply, RuntimeApi};
 use bridge_testkit::{aws_endpoint, secrets_client};
-use bridge_tools::runtime_api::{Reply, RuntimeApi};
 use serde_json::{json, Value};
 use wiremock::MockServer;
 

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml_ng::{Mapping, Value};
 
+mod language_extensions;
+
 /// One route as this test sees it.
 struct Endpoint {
     function: &'static str,
@@ -67,6 +69,7 @@ fn every_function_is_a_binary() {
 // ---------------------------------------------------------------------------------------------
 // template.yaml, parsed. CloudFormation's short forms (`!Ref X`, `!GetAtt X.Arn`, `!Sub "…"`)
 // arrive as tagged values, the long forms (`Ref: X`, `Fn::GetAtt: [X, Arn]`) as one-key maps.
+// Its `Fn::ForEach` loops are expanded first (language_extensions), as the stack gets them.
 // ---------------------------------------------------------------------------------------------
 
 struct Template {
@@ -77,8 +80,10 @@ struct Template {
 
 impl Template {
     fn load() -> Self {
-        let doc = serde_yaml_ng::from_str(&read("template.yaml"))
-            .unwrap_or_else(|e| panic!("template.yaml does not parse: {e}"));
+        let doc = language_extensions::expand(
+            serde_yaml_ng::from_str(&read("template.yaml"))
+                .unwrap_or_else(|e| panic!("template.yaml does not parse: {e}")),
+        );
         Template {
             doc,
             make_targets: make_targets(
@@ -658,4 +663,71 @@ fn the_queues_state_a_message_size_the_bridge_fits_in() {
             "{id}: {size} bytes leave no room for the bridge's messages and their attributes"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `Fn::ForEach` expansion every template test above reads through.
+// ---------------------------------------------------------------------------------------------
+
+const LOOP: &str = r#"
+Transform: [AWS::LanguageExtensions, AWS::Serverless-2016-10-31]
+Resources:
+  Fn::ForEach::Alarms:
+    - Fn
+    - [First, Second]
+    - ${Fn}ErrorRateAlarm:
+        Type: AWS::CloudWatch::Alarm
+        Properties:
+          AlarmDescription: !Sub ["${Fn}: ${Name} of ${AWS::StackName}, not ${!Fn}", {Name: !Ref {Fn::Sub: "${Fn}Function"}}]
+          Dimension: {Ref: {"Fn::Sub": "${Fn}Function"}}
+          Arn: !GetAtt [{Fn::Sub: "${Fn}Function"}, Arn]
+          Label: !Ref Fn
+          Plain: ${Fn} outside a Fn::Sub
+          Key&{Fn}: kept
+  Other: {Type: AWS::SNS::Topic}
+"#;
+
+fn expand_loop(text: &str) -> Value {
+    language_extensions::expand(serde_yaml_ng::from_str(text).unwrap())
+}
+
+#[test]
+fn for_each_expands_as_the_language_extensions_transform_does() {
+    let doc = expand_loop(LOOP);
+    let resources = doc["Resources"].as_mapping().unwrap();
+    let ids: Vec<&str> = resources.keys().filter_map(Value::as_str).collect();
+    assert_eq!(
+        ids,
+        ["FirstErrorRateAlarm", "SecondErrorRateAlarm", "Other"]
+    );
+    let p = &resources["SecondErrorRateAlarm"]["Properties"];
+    let (name, arg) = intrinsic(&p["AlarmDescription"]).unwrap();
+    assert_eq!(name, "Sub");
+    assert_eq!(
+        arg[0].as_str(),
+        Some("Second: ${Name} of ${AWS::StackName}, not ${!Fn}")
+    );
+    assert_eq!(ref_target(&arg[1]["Name"]), Some("SecondFunction"));
+    assert_eq!(ref_target(&p["Dimension"]), Some("SecondFunction"));
+    let mut names = BTreeSet::new();
+    references(&p["Arn"], &mut names);
+    assert_eq!(names, BTreeSet::from(["SecondFunction".to_string()]));
+    assert_eq!(p["Label"].as_str(), Some("Second"));
+    assert_eq!(p["Plain"].as_str(), Some("${Fn} outside a Fn::Sub"));
+    assert_eq!(p["KeySecond"].as_str(), Some("kept"));
+}
+
+#[test]
+#[should_panic(expected = "AWS::LanguageExtensions transform, listed before")]
+fn for_each_needs_the_language_extensions_transform_first() {
+    expand_loop(&LOOP.replace(
+        "[AWS::LanguageExtensions, AWS::Serverless-2016-10-31]",
+        "[AWS::Serverless-2016-10-31, AWS::LanguageExtensions]",
+    ));
+}
+
+#[test]
+#[should_panic(expected = "makes FirstErrorRateAlarm twice")]
+fn for_each_copies_may_not_collide() {
+    expand_loop(&LOOP.replace("[First, Second]", "[First, First]"));
 }

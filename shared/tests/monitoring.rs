@@ -13,6 +13,8 @@ use serde_yaml_ng::{Mapping, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
+mod language_extensions;
+
 const NAMESPACE: &str = "test-stack/Bridge";
 
 fn repo() -> PathBuf {
@@ -23,8 +25,11 @@ fn read(file: &str) -> String {
     std::fs::read_to_string(repo().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
+/// template.yaml with its `Fn::ForEach` loops expanded, as the stack gets it.
 fn template() -> Value {
-    serde_yaml_ng::from_str(&read("template.yaml")).expect("template.yaml parses")
+    language_extensions::expand(
+        serde_yaml_ng::from_str(&read("template.yaml")).expect("template.yaml parses"),
+    )
 }
 
 fn resources(doc: &Value) -> &Mapping {

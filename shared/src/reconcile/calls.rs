@@ -68,10 +68,15 @@ pub struct CallsCheckpoint {
 
 const CHECKPOINT: &str = "reconcile#calls";
 
-/// The calls checkpoint of `deps`'s tenant (the default tenant keeps the plain name, so a
-/// single-location deployment's checkpoint is the one it always had).
+/// The calls checkpoint of `deps`'s tenant.
 fn checkpoint_name(deps: &Deps) -> String {
-    match deps.config.tenant_id.as_deref() {
+    checkpoint_of(deps.config.tenant_id.as_deref())
+}
+
+/// The calls checkpoint of a tenant, by its id, or of the deployment's own location (`None`:
+/// the plain name, so a single-location deployment's checkpoint is the one it always had).
+pub fn checkpoint_of(tenant: Option<&str>) -> String {
+    match tenant {
         Some(tenant) => format!("{CHECKPOINT}#{tenant}"),
         None => CHECKPOINT.to_string(),
     }

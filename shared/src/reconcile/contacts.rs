@@ -34,7 +34,8 @@ pub struct ContactsCheckpoint {
     pub caught_up_at_ms: Option<i64>,
 }
 
-fn checkpoint_name(location: &str) -> String {
+/// The contacts checkpoint of a location.
+pub fn checkpoint_name(location: &str) -> String {
     format!("reconcile#contacts#{location}")
 }
 

@@ -359,7 +359,7 @@ async fn in_share<F: std::future::Future<Output = RunSummary>>(work: F, left: us
 }
 
 /// The registered tenants reconciliation serves: active, with a CloudTalk key (by location).
-async fn served_tenants(deps: &Deps) -> Result<Vec<String>, String> {
+pub async fn served_tenants(deps: &Deps) -> Result<Vec<String>, String> {
     let Some(registry) = deps.tenants.as_deref() else {
         return Ok(Vec::new());
     };

@@ -92,10 +92,9 @@ impl BusinessHours {
             .split(';')
             .filter(|w| !w.trim().is_empty())
             .map(window)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("{}: {e}", super::options::name::HOURS))?;
+            .collect::<Result<Vec<_>, _>>()?;
         if windows.is_empty() {
-            return Err(format!("{}: no opening hours", super::options::name::HOURS));
+            return Err("no opening hours".to_string());
         }
         Ok(Self { zone, windows })
     }

@@ -184,7 +184,11 @@ impl SpeedToLeadOptions {
         }
         if let Some(v) = get(name::HOURS) {
             let zone = get(name::TIME_ZONE).unwrap_or_else(|| "UTC".to_string());
-            o.hours = Some(BusinessHours::parse(&v, &zone)?);
+            let hours = BusinessHours::parse(&v, &zone);
+            o.hours = Some(hours.map_err(|e| match e.contains("time zone") {
+                true => format!("{}: {e}", name::TIME_ZONE),
+                false => format!("{}: {e}", name::HOURS),
+            })?);
         } else if get(name::TIME_ZONE).is_some() {
             return Err(format!("{} needs {}", name::TIME_ZONE, name::HOURS));
         }
@@ -291,7 +295,7 @@ mod tests {
             (name::HOURS, "mon 09:00-10:00"),
             (name::TIME_ZONE, "Mars/Base"),
         ]);
-        assert!(error.unwrap_err().contains("time zone"));
+        assert!(error.unwrap_err().contains(name::TIME_ZONE));
     }
 
     #[test]

@@ -1,0 +1,373 @@
+//! Load simulations in virtual time: bursts of webhooks through the real pipeline, the real
+//! REST clients and shared budget, a retry queue with SQS's delays and the real retry worker,
+//! against the sandbox served in the same process. Tokio's clock is paused, so an hour of
+//! traffic runs in seconds and every wait (deadlines, timeouts, backoff, rate limits, queue
+//! delays) is the real code's.
+//!
+//! Run with [`run`] inside a runtime whose time is paused (`tools/src/bin/load-sim.rs`, and a
+//! small version in `tools/tests/load.rs`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::body::Body as AxumBody;
+use bridge::clock::{Clock, TokioClock};
+use bridge::deadline::Deadline;
+use bridge::retry_queue::{QueuedEvent, RetryQueue};
+use bridge::store::StoreError;
+use bridge::Deps;
+use lambda_http::tower::ServiceExt;
+use serde_json::json;
+
+use bridge_local::sandbox::{Faults, Sandbox, SandboxClock, SandboxConfig};
+
+const LOCATION: &str = "sim-location";
+const GHL_SECRET: &str = "sim-ghl-secret";
+const CLOUDTALK_SECRET: &str = "sim-cloudtalk-secret";
+/// SQS's visibility timeout for a message the worker hands back (the template's).
+const VISIBILITY_SECS: i64 = 360;
+/// How many messages one worker invocation takes (the template's batch size).
+const BATCH: usize = 5;
+/// The worker's Lambda timeout (the template's).
+const WORKER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What kind of events a run sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Traffic {
+    /// GHL workflow new-contact events: CloudTalk is the upstream.
+    GhlNewContacts,
+    /// CloudTalk call-ended events: GoHighLevel is the upstream.
+    CloudTalkCallsEnded,
+}
+
+/// One run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub traffic: Traffic,
+    pub events: usize,
+    /// The events arrive evenly over this.
+    pub spread: Duration,
+    /// The sandbox's faults while the burst arrives, and until `recovery_after`.
+    pub faults: Faults,
+    /// When the faults stop (from the start).
+    pub recovery_after: Duration,
+    /// Probability that an attempt (a webhook or a worker invocation) is cut off at a random
+    /// point, as a killed Lambda would be; a cut-off webhook is delivered again a minute later.
+    pub abandon_rate: f64,
+    /// Every Nth store call fails (0: never).
+    pub store_failure_every: u64,
+    /// The deployment's budgets.
+    pub cloudtalk_rate_per_min: u32,
+    pub ghl_rate_per_10s: u32,
+    /// Give up (and count what is left as lost) after this much virtual time.
+    pub horizon: Duration,
+}
+
+impl Plan {
+    pub fn burst(traffic: Traffic, events: usize) -> Self {
+        Self {
+            traffic,
+            events,
+            spread: Duration::from_secs(10),
+            faults: Faults::default(),
+            recovery_after: Duration::ZERO,
+            abandon_rate: 0.0,
+            store_failure_every: 0,
+            cloudtalk_rate_per_min: 50,
+            ghl_rate_per_10s: 100,
+            horizon: Duration::from_secs(48 * 3600),
+        }
+    }
+}
+
+/// What a run measured.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Report {
+    pub events: usize,
+    /// Answered 200 (applied, duplicate) or 202 (queued).
+    pub answered_ok: usize,
+    /// Answered anything else.
+    pub answered_other: usize,
+    /// The slowest answer, in virtual milliseconds.
+    pub slowest_answer_ms: u64,
+    /// Written upstream exactly once.
+    pub applied: usize,
+    pub parked: usize,
+    /// Written upstream more than once.
+    pub duplicated: usize,
+    /// Neither written nor parked by the horizon.
+    pub lost: usize,
+    /// From the first event until every event was applied or parked.
+    pub drain_secs: f64,
+    /// The least time the upstream calls made could take within the budget.
+    pub floor_secs: f64,
+    pub upstream_calls: usize,
+    /// The most calls to the budgeted upstream in any window of its limit.
+    pub peak_in_window: usize,
+    pub window_secs: u64,
+    pub worker_invocations: usize,
+    pub faults_injected: u64,
+    pub store_failures: u64,
+    pub abandoned: usize,
+}
+
+/// The retry queue as SQS keeps it: each message invisible until its delay is over.
+#[derive(Default)]
+pub struct SimQueue {
+    messages: Mutex<Vec<(i64, QueuedEvent)>>,
+    parked: Mutex<Vec<(QueuedEvent, String)>>,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl SimQueue {
+    fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock: Some(clock),
+            ..Self::default()
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.as_ref().map_or(0, |c| c.now_ms())
+    }
+
+    fn push(&self, visible_at: i64, event: QueuedEvent) {
+        if let Ok(mut m) = self.messages.lock() {
+            m.push((visible_at, event));
+        }
+    }
+
+    /// Up to `max` messages visible now; they stay invisible for the visibility timeout.
+    fn receive(&self, max: usize) -> Vec<QueuedEvent> {
+        let now = self.now();
+        let Ok(mut m) = self.messages.lock() else {
+            return vec![];
+        };
+        m.sort_by_key(|(at, _)| *at);
+        let ready = m.iter().take_while(|(at, _)| *at <= now).count().min(max);
+        m.drain(..ready).map(|(_, e)| e).collect()
+    }
+
+    /// When the next message becomes visible.
+    fn next_visible(&self) -> Option<i64> {
+        self.messages.lock().ok()?.iter().map(|(at, _)| *at).min()
+    }
+
+    fn parked(&self) -> Vec<(QueuedEvent, String)> {
+        self.parked.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl RetryQueue for SimQueue {
+    async fn enqueue(&self, event: &QueuedEvent, delay_secs: u32) -> Result<(), StoreError> {
+        self.push(self.now() + i64::from(delay_secs) * 1000, event.clone());
+        Ok(())
+    }
+
+    async fn park(&self, event: &QueuedEvent, reason: &str) -> Result<(), StoreError> {
+        if let Ok(mut p) = self.parked.lock() {
+            p.push((event.clone(), reason.to_string()));
+        }
+        Ok(())
+    }
+
+    /// The simulated queue carries typed events only, so the worker never meets a message it
+    /// cannot read; one would be a fault of the simulation, reported as a failure.
+    async fn park_raw(&self, _: &str, reason: &str) -> Result<(), StoreError> {
+        Err(StoreError::new(format!(
+            "the simulated queue holds only queued events: {reason}"
+        )))
+    }
+
+    fn kind(&self) -> &'static str {
+        "simulated-sqs"
+    }
+}
+
+/// Upstream calls as they left the bridge: when, and to which API.
+#[derive(Default)]
+struct CallLog(Mutex<Vec<(i64, bool)>>);
+
+/// The sandbox, answering in this process, with every call logged.
+fn upstream(
+    sandbox: &Sandbox,
+    clock: Arc<dyn Clock>,
+    log: Arc<CallLog>,
+) -> bridge::clients::rest::InProcess {
+    let router = sandbox.router();
+    Arc::new(move |req: lambda_http::http::Request<Vec<u8>>| {
+        let router = router.clone();
+        let log = log.clone();
+        let at = clock.now_ms();
+        Box::pin(async move {
+            let cloudtalk = req.uri().path().starts_with("/cloudtalk/");
+            if let Ok(mut l) = log.0.lock() {
+                l.push((at, cloudtalk));
+            }
+            let (parts, body) = req.into_parts();
+            let req = axum::http::Request::from_parts(parts, AxumBody::from(body));
+            let answer = match router.oneshot(req).await {
+                Ok(answer) => answer,
+                Err(never) => match never {},
+            };
+            let (parts, body) = answer.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            lambda_http::http::Response::from_parts(parts, bytes.to_vec())
+        })
+    })
+}
+
+fn settings(plan: &Plan) -> bridge::config::Settings {
+    let vars: HashMap<&str, String> = HashMap::from([
+        (
+            "CLOUDTALK_API_BASE",
+            "http://sandbox/cloudtalk/api".to_string(),
+        ),
+        (
+            "CLOUDTALK_AI_API_BASE",
+            "http://sandbox/cloudtalk/ai/v1".to_string(),
+        ),
+        ("CLOUDTALK_API_KEY_ID", "sandbox-key-id".into()),
+        ("CLOUDTALK_API_KEY_SECRET", "sandbox-key-secret".into()),
+        ("GHL_API_BASE", "http://sandbox/ghl".into()),
+        ("GHL_API_TOKEN", "sandbox-ghl-token".into()),
+        ("GHL_LOCATION_ID", LOCATION.into()),
+        ("GHL_WEBHOOK_SECRET", GHL_SECRET.into()),
+        ("CLOUDTALK_WEBHOOK_SECRET", CLOUDTALK_SECRET.into()),
+        ("DEFAULT_PHONE_REGION", "IT".into()),
+        (
+            "CLOUDTALK_RATE_PER_MIN",
+            plan.cloudtalk_rate_per_min.to_string(),
+        ),
+        ("GHL_RATE_PER_10S", plan.ghl_rate_per_10s.to_string()),
+    ]);
+    bridge::config::Settings::from_lookup(|k| vars.get(k).cloned())
+}
+
+/// The phone of event `i`: distinct for every event.
+fn phone(i: usize) -> String {
+    format!("+39351{:07}", 1_000_000 + i)
+}
+
+/// The webhook of event `i`.
+fn request(traffic: Traffic, i: usize) -> lambda_http::Request {
+    let (path, secret, body) = match traffic {
+        Traffic::GhlNewContacts => (
+            "/api/ghl-webhooks/new-contact",
+            GHL_SECRET,
+            json!({"contact_id": format!("sim-{i}"), "first_name": "Sim", "last_name": format!("{i}"),
+                "phone": phone(i), "location": {"id": LOCATION}}),
+        ),
+        Traffic::CloudTalkCallsEnded => (
+            "/api/cloudtalk-webhooks/call-ended",
+            CLOUDTALK_SECRET,
+            json!({"call_id": 9_000_000 + i, "external_number": phone(i), "status": "answered",
+                "talking_time": 42, "agent_name": "Sim"}),
+        ),
+    };
+    lambda_http::http::Request::builder()
+        .method("POST")
+        .uri(format!("https://bridge.sim{path}"))
+        .header("authorization", format!("Bearer {secret}"))
+        .body(lambda_http::Body::Text(body.to_string()))
+        .unwrap_or_default()
+}
+
+/// A number in [0, 1) from a counter (deterministic runs).
+fn roll(n: u64) -> f64 {
+    let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    x ^= x >> 31;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 29;
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+mod flaky;
+mod judge;
+mod workers;
+
+pub use flaky::Flaky;
+
+/// Runs a plan; tokio's time must be paused.
+pub async fn run(plan: Plan) -> Report {
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_now());
+    let sandbox = Sandbox::new(SandboxConfig {
+        ghl_location_id: LOCATION.into(),
+        enforce_cloudtalk_limit: true,
+        faults: plan.faults.clone(),
+        quiet: true,
+        clock: SandboxClock(clock.clone()),
+        ..SandboxConfig::default()
+    });
+    let log = Arc::new(CallLog::default());
+    let queue = Arc::new(SimQueue::new(clock.clone()));
+    let failures = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut backends = bridge::Backends::in_memory();
+    backends.retry_queue = queue.clone();
+    if plan.store_failure_every > 0 {
+        backends.idempotency = Arc::new(Flaky::new(
+            backends.idempotency.clone(),
+            plan.store_failure_every,
+            failures.clone(),
+        ));
+        backends.contacts = Arc::new(Flaky::new(
+            backends.contacts.clone(),
+            plan.store_failure_every + 6,
+            failures.clone(),
+        ));
+    }
+    let deps = Deps::simulated(
+        settings(&plan),
+        backends,
+        clock.clone(),
+        upstream(&sandbox, clock.clone(), log.clone()),
+    )
+    .map(Arc::new)
+    .expect("simulated deps");
+    let started = clock.now_ms();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let burst = {
+        let (deps, plan, done) = (deps.clone(), plan.clone(), done.clone());
+        tokio::spawn(async move { workers::send_burst(&deps, &plan, done).await })
+    };
+    let finished = workers::drain(&deps, &queue, &sandbox, &plan, done).await;
+    let answers = burst.await.unwrap_or_default();
+    let mut report = judge::judge(
+        &plan,
+        &sandbox,
+        &queue,
+        &answers,
+        &log.0.lock().map(|l| l.clone()).unwrap_or_default(),
+    );
+    report.drain_secs = (finished.last_done_ms - started) as f64 / 1000.0;
+    report.worker_invocations = finished.invocations;
+    report.abandoned = answers.abandoned + finished.abandoned;
+    report.store_failures = failures.load(std::sync::atomic::Ordering::Relaxed);
+    report
+}
+
+/// The answers to the burst.
+#[derive(Debug, Default)]
+struct Answers {
+    statuses: BTreeMap<u16, usize>,
+    slowest_ms: u64,
+    abandoned: usize,
+}
+
+/// How draining went.
+#[derive(Debug, Default)]
+struct Drained {
+    last_done_ms: i64,
+    invocations: usize,
+    abandoned: usize,
+}
+
+/// The invocation deadline of a worker run.
+fn worker_deadline() -> Deadline {
+    Deadline::after(WORKER_TIMEOUT)
+}

@@ -1,0 +1,175 @@
+//! The senders of a burst and the retry worker's invocations, in virtual time.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bridge::worker::SqsEvent;
+use bridge::Deps;
+
+use super::{
+    request, roll, worker_deadline, Answers, Drained, Plan, SimQueue, BATCH, VISIBILITY_SECS,
+};
+use bridge_local::sandbox::{Faults, Sandbox};
+
+/// A cut-off attempt is abandoned at a random point of its first two seconds.
+fn cut_after(n: u64) -> Duration {
+    Duration::from_millis((roll(n ^ 0xA5A5) * 2_000.0) as u64)
+}
+
+/// Delivers event `i`: once, or, when the attempt is cut off, again a minute later.
+async fn deliver(deps: Arc<Deps>, plan: Plan, i: usize, answers: Arc<Mutex<Answers>>) {
+    let cut = roll(i as u64) < plan.abandon_rate;
+    if cut {
+        let attempt = bridge::route(&deps, request(plan.traffic, i));
+        if tokio::time::timeout(cut_after(i as u64), attempt)
+            .await
+            .is_err()
+        {
+            if let Ok(mut a) = answers.lock() {
+                a.abandoned += 1;
+            }
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        } else {
+            // It finished before the cut: count it as answered.
+        }
+    }
+    let started = tokio::time::Instant::now();
+    let status = bridge::route(&deps, request(plan.traffic, i))
+        .await
+        .status()
+        .as_u16();
+    let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if let Ok(mut a) = answers.lock() {
+        *a.statuses.entry(status).or_default() += 1;
+        a.slowest_ms = a.slowest_ms.max(took);
+    }
+}
+
+/// Sends the burst, evenly over the plan's spread; returns when every sender is done.
+pub(super) async fn send_burst(deps: &Arc<Deps>, plan: &Plan, done: Arc<AtomicBool>) -> Answers {
+    let answers = Arc::new(Mutex::new(Answers::default()));
+    let mut tasks = Vec::new();
+    for i in 0..plan.events {
+        let offset = plan.spread.mul_f64(i as f64 / plan.events.max(1) as f64);
+        let (deps, plan, answers) = (deps.clone(), plan.clone(), answers.clone());
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(offset).await;
+            deliver(deps, plan, i, answers).await;
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    done.store(true, Ordering::SeqCst);
+    let taken = answers.lock().map(|mut a| std::mem::take(&mut *a));
+    taken.unwrap_or_default()
+}
+
+/// One worker invocation on a batch; what it hands back returns after the visibility timeout.
+async fn invoke(
+    deps: &Deps,
+    queue: &SimQueue,
+    batch: Vec<bridge::retry_queue::QueuedEvent>,
+    n: u64,
+    abandon_rate: f64,
+) -> bool {
+    let records = batch
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut record = bridge::worker::SqsMessage::default();
+            record.message_id = Some(i.to_string());
+            record.body = serde_json::to_string(e).ok();
+            record
+        })
+        .collect();
+    let mut event = SqsEvent::default();
+    event.records = records;
+    let back_at = queue.now() + VISIBILITY_SECS * 1000;
+    let run = bridge::worker::handle_batch(deps, event, Some(worker_deadline()));
+    let answer = if roll(n ^ 0x5A5A) < abandon_rate {
+        match tokio::time::timeout(cut_after(n), run).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                // Killed: SQS delivers the whole batch again after the visibility timeout.
+                for e in batch {
+                    queue.push(back_at, e);
+                }
+                return true;
+            }
+        }
+    } else {
+        run.await
+    };
+    for failure in answer.batch_item_failures {
+        if let Some(e) = failure
+            .item_identifier
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| batch.get(i))
+        {
+            queue.push(back_at, e.clone());
+        }
+    }
+    false
+}
+
+/// Two concurrent workers (the template's maximum concurrency) drain the queue until the
+/// burst is over and nothing is left, or the horizon passes.
+pub(super) async fn drain(
+    deps: &Arc<Deps>,
+    queue: &Arc<SimQueue>,
+    sandbox: &Sandbox,
+    plan: &Plan,
+    senders_done: Arc<AtomicBool>,
+) -> Drained {
+    let recovery = plan.recovery_after;
+    let sandbox_for_recovery = sandbox.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(recovery).await;
+        sandbox_for_recovery.set_faults(Faults::default());
+    });
+    let invocations = Arc::new(AtomicUsize::new(0));
+    let abandoned = Arc::new(AtomicUsize::new(0));
+    let until = tokio::time::Instant::now() + plan.horizon;
+    let mut workers = Vec::new();
+    for w in 0..2u64 {
+        let (deps, queue, done) = (deps.clone(), queue.clone(), senders_done.clone());
+        let (invocations, abandoned) = (invocations.clone(), abandoned.clone());
+        let abandon_rate = plan.abandon_rate;
+        workers.push(tokio::spawn(async move {
+            let mut last_done = queue.now();
+            while tokio::time::Instant::now() < until {
+                let batch = queue.receive(BATCH);
+                if batch.is_empty() {
+                    if done.load(Ordering::SeqCst) && queue.next_visible().is_none() {
+                        break;
+                    }
+                    let wait = queue
+                        .next_visible()
+                        .map_or(1_000, |at| (at - queue.now()).clamp(10, 1_000));
+                    tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+                    continue;
+                }
+                let n = invocations.fetch_add(1, Ordering::SeqCst) as u64 * 2 + w;
+                if invoke(&deps, &queue, batch, n, abandon_rate).await {
+                    abandoned.fetch_add(1, Ordering::SeqCst);
+                }
+                last_done = queue.now();
+            }
+            last_done
+        }));
+    }
+    let mut last_done_ms = queue.now();
+    for w in workers {
+        if let Ok(t) = w.await {
+            last_done_ms = last_done_ms.max(t);
+        }
+    }
+    Drained {
+        last_done_ms,
+        invocations: invocations.load(Ordering::SeqCst),
+        abandoned: abandoned.load(Ordering::SeqCst),
+    }
+}

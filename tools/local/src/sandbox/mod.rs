@@ -1,0 +1,149 @@
+//! A stateful simulator of the parts of the CloudTalk and GoHighLevel APIs the bridge uses, for
+//! local runs, end-to-end tests and fault injection.
+//!
+//! - CloudTalk under `/cloudtalk/api` (Basic auth, `responseData` envelopes, ids as strings,
+//!   406 validation errors, bulk per-command results inside HTTP 200, `addTags` appends while
+//!   sending `ContactsTag` replaces, `X-CloudTalkAPI-*` rate-limit headers), and the
+//!   company's agents, `GET /agents/index.json` (`id`, `associated_number`, `limit`, `page`),
+//!   and click-to-call, `POST /calls/create.json` (see `dials.rs`: 403 for an agent not online,
+//!   409 for one already calling, 404, 406; a dial that rings is a call of the history and
+//!   makes the agent `calling` until it ends);
+//! - GoHighLevel under `/ghl` (Bearer auth, required `Version` header, duplicate-contact 400 with
+//!   `meta.contactId`, upsert, the contact's owner `assignedTo` (set by a create, upsert or
+//!   update that carries it), notes, tags, tasks (`GET|POST /contacts/{id}/tasks`,
+//!   `GET|PUT|DELETE /contacts/{id}/tasks/{taskId}`, `PUT /contacts/{id}/tasks/{taskId}/completed`;
+//!   see `ghl_tasks.rs`), opportunities, pipelines, custom values, users (`GET
+//!   /users/?locationId=…`, `GET /users/{userId}`), `X-RateLimit-*` headers and 429 over 100
+//!   requests per 10 s);
+//! - CloudTalk's Conversation Intelligence API under `/cloudtalk/ai/v1` (`GET
+//!   /ai/calls/{callId}/summary`, `/smart-notes`, `/overall-sentiment`, `/transcription`,
+//!   `/topics`; see `cloudtalk_ai.rs`): content derived from the calls of the history, ready
+//!   [`SandboxConfig::ai_ready_after_secs`] after a call ends, 403 without
+//!   [`SandboxConfig::ai_enabled`], or set by a test ([`Sandbox::set_call_ai`]);
+//! - control under `/sandbox`: `GET /sandbox/state`, `POST /sandbox/reset`,
+//!   `GET|PUT /sandbox/faults`, `GET /sandbox/requests`, `POST /sandbox/seed` (contacts, calls,
+//!   agents and users a customer already has, see [`Seed`] and [`SeedRequest`]),
+//!   `POST /sandbox/oauth/authorize` (a user approving the Marketplace app's install: a code,
+//!   and optionally the `INSTALL` webhooks), `POST /sandbox/oauth/expire`,
+//!   `GET /sandbox/webhook-public-key`, `PUT /sandbox/calls/{id}` (a call's tags, rating and
+//!   notes, [`CallChange`]: CloudTalk's "Call Modified" webhook to the bridge),
+//!   `PUT /sandbox/calls/{id}/ai` (its Conversation Intelligence content, [`CallAi`]),
+//!   `PUT /sandbox/agents/{id}` (`{"availability_status": "online|offline|paused|calling"}`,
+//!   [`Sandbox::set_agent_availability`]); click-to-call requests are `cloudtalk.dials` of the
+//!   state ([`Dial`], [`Sandbox::dials`]);
+//! - the local console at `/` (see [`console`]): both sides' contacts (a GHL contact with its
+//!   owner and tasks), the click-to-call dials, the live event feed, parked events, and a
+//!   button per sample of `events/`.
+//!
+//! GHL's Marketplace side: OAuth (code exchange, single-use rotating refresh tokens with reuse
+//! detection, agency location tokens, reconnect) and Conversations (Call messages and their
+//! attachments); see `ghl_oauth.rs` and `ghl_conversations.rs`.
+//!
+//! The people of both accounts (`team.rs`): CloudTalk's agents and the GHL location's users,
+//! [`SandboxConfig::cloudtalk_agents`] and [`SandboxConfig::ghl_users`], by default
+//! [`default_agents`] (ids `42` Roberto Bianchi, `43` Anna Verdi, `44` Franco Neri, `45` Lucia
+//! Esposito) and [`default_users`] (`usr_roberto`, `usr_anna`, `usr_franco` with Franco's email
+//! in another case, and `usr_giulia`, who is no agent; Lucia has no user). Seeded calls are made
+//! by these agents.
+//!
+//! Feeds for reconciliation and backfills: CloudTalk's call history (`GET
+//! /calls/index.json`, times in the company's zone, [`SandboxConfig::cloudtalk_utc_offset`];
+//! calls come from [`Sandbox::record_call`] and seeding) and GoHighLevel's contact search
+//! (`POST /contacts/search` by `dateUpdated` with `searchAfter` paging).
+//!
+//! It prints a readable line per write (`CloudTalk ← add contact "Mario Rossi" (…567)`), and can
+//! call the bridge back the way CloudTalk workflow automation would: a contact added through the
+//! API triggers a contact-created webhook, so sync loops show up locally; a call's tags, rating
+//! or notes changed ([`Sandbox::modify_call`]) trigger a call-modified webhook.
+//!
+//! Each API is a route table (`ROUTES` in `cloudtalk.rs` and `ghl.rs`: method + path pattern →
+//! one handler per operation) behind one shared pipeline in `api.rs` (faults, auth, rate limits,
+//! request log, headers); adding an operation is a table line and a `fn(&mut Call) -> Outcome`.
+//!
+//! The modules, from the bottom up (each names only those below it): `routes.rs` (route
+//! matching), `call_spec.rs`, `call_ai.rs`, `team.rs` (the people), `config.rs`,
+//! `ghl_oauth_state.rs`, `state.rs` (what the sandbox holds), `feed.rs`, `base.rs` (the
+//! [`Sandbox`] handle and what its parts share), `api.rs` (the pipeline and what a handler
+//! sees), `cloudtalk_common.rs` and `ghl_common.rs` (each vendor's answers and checks), the
+//! operations (`calls.rs`, `dials.rs`, `team_routes.rs`, `ghl_tasks.rs`, `ghl_search.rs`,
+//! `ghl_conversations.rs`, `ghl_oauth.rs`, `seed.rs`), the APIs with their route tables
+//! (`cloudtalk.rs`, `cloudtalk_ai.rs`, `ghl.rs`), `control.rs` (`/sandbox/…`), the console's
+//! templates (`console_page.rs`) and [`console`], and this file, which assembles the router.
+
+mod api;
+mod base;
+mod call_ai;
+mod call_spec;
+mod calls;
+mod cloudtalk;
+mod cloudtalk_ai;
+mod cloudtalk_common;
+mod config;
+pub mod console;
+mod console_page;
+mod control;
+mod dials;
+pub mod feed;
+mod ghl;
+mod ghl_common;
+mod ghl_conversations;
+mod ghl_oauth;
+mod ghl_oauth_state;
+mod ghl_search;
+mod ghl_tasks;
+mod routes;
+mod seed;
+mod state;
+mod team;
+mod team_routes;
+
+pub use base::Sandbox;
+pub use call_ai::{CallAi, Sentiment, Speaker, TranscriptSegment};
+pub use call_spec::{CallAgent, CallChange, CallChangeError, CallDirection, CallSpec};
+pub use config::{ConsoleConfig, Faults, SandboxClock, SandboxConfig};
+pub use ghl_oauth_state::Authorization;
+pub use seed::{Seed, SeedRequest, SeedSummary, SeededPair};
+pub use state::Dial;
+pub use team::{default_agents, default_users, Agent, AgentStatus, User};
+
+use std::net::SocketAddr;
+
+use axum::routing::any;
+use axum::Router;
+
+use api::handle;
+use cloudtalk::CloudTalk;
+use cloudtalk_ai::CloudTalkAi;
+use ghl::Ghl;
+
+impl Sandbox {
+    /// Both APIs, the control routes and the console.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/cloudtalk/api/{*rest}", any(handle::<CloudTalk>))
+            .route("/cloudtalk/ai/v1/{*rest}", any(handle::<CloudTalkAi>))
+            .route("/ghl/{*rest}", any(handle::<Ghl>))
+            .merge(control::routes())
+            .merge(console::routes())
+            .with_state(self.clone())
+    }
+
+    pub async fn serve(self, addr: SocketAddr) -> std::io::Result<()> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        axum::serve(listener, self.router()).await
+    }
+
+    /// Starts on a free local port in the background; returns its base URL.
+    pub async fn spawn(config: SandboxConfig) -> (String, Sandbox) {
+        let sandbox = Sandbox::new(config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a local port");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        let router = sandbox.router();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        (url, sandbox)
+    }
+}

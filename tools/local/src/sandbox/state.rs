@@ -1,0 +1,572 @@
+//! What the sandbox holds: CloudTalk contacts, tags, notes, activities, call history, agents
+//! and click-to-call requests; GoHighLevel contacts (and their owners), notes, tasks,
+//! opportunities, pipelines, custom values, users, conversations and OAuth; the request log
+//! and counters.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::call_ai::CallAi;
+use super::call_spec::CallSpec;
+use super::config::SandboxConfig;
+use super::ghl_oauth_state::OAuthState;
+use super::team::{Agent, AgentStatus, User};
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct CtContact {
+    pub id: String,
+    pub name: String,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub numbers: Vec<String>,
+    pub emails: Vec<String>,
+    pub tags: Vec<String>,
+    pub external_urls: Vec<Value>,
+    pub created: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CtNote {
+    pub id: String,
+    pub contact_id: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CtActivity {
+    pub id: String,
+    pub contact_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GhlContact {
+    pub id: String,
+    pub location_id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company_name: Option<String>,
+    pub source: Option<String>,
+    /// The contact's owner: a user's id.
+    pub assigned_to: Option<String>,
+    pub tags: Vec<String>,
+    pub custom_fields: Vec<Value>,
+    pub date_added: String,
+    /// Moved on every change (create, upsert, update, tags); what contact search sorts by.
+    pub date_updated: String,
+}
+
+impl GhlContact {
+    /// Records a change now.
+    pub fn touch(&mut self) {
+        self.date_updated = now_millis();
+    }
+
+    /// `dateUpdated` in epoch milliseconds (0 when unreadable).
+    pub fn updated_ms(&self) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(&self.date_updated)
+            .map(|t| t.timestamp_millis())
+            .unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GhlNote {
+    pub id: String,
+    pub contact_id: String,
+    pub body: String,
+    /// Left out when unset, as GHL does (the spec types it as a string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    pub date_added: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Opportunity {
+    pub id: String,
+    pub name: String,
+    pub pipeline_id: String,
+    pub pipeline_stage_id: Option<String>,
+    pub status: String,
+    pub contact_id: String,
+    pub location_id: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CustomValue {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "fieldKey")]
+    pub field_key: String,
+    pub value: String,
+}
+
+/// A task on a GHL contact.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Task {
+    pub id: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assigned_to: Option<String>,
+    pub due_date: String,
+    pub completed: bool,
+    pub contact_id: String,
+}
+
+/// A contact's conversation in GHL (Conversations).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Conversation {
+    pub id: String,
+    pub location_id: String,
+    pub contact_id: String,
+    pub date_added: String,
+    /// Moves when a message is added.
+    pub date_updated: String,
+    /// When the last message was added; when the conversation was created until then.
+    pub last_message_date: String,
+    pub deleted: bool,
+}
+
+/// A message of a conversation: a Call message a conversation provider added.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Message {
+    pub id: String,
+    pub conversation_id: String,
+    pub contact_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub direction: String,
+    pub conversation_provider_id: Option<String>,
+    pub alt_id: Option<String>,
+    pub body: Option<String>,
+    pub call: Value,
+    pub attachments: Vec<String>,
+    pub date_added: String,
+}
+
+/// One click-to-call request and how it was answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dial {
+    /// When it arrived, RFC 3339 UTC with milliseconds (the sandbox's clock).
+    pub at: String,
+    /// The body's `agent_id`, as text; `None` when it had none.
+    pub agent_id: Option<String>,
+    /// The agent's name, when the sandbox knows the agent.
+    pub agent_name: Option<String>,
+    /// The body's `callee_number`; `None` when it had none.
+    pub callee: Option<String>,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// What the answer means: `ringing`, `not online`, `already calling`, `unknown agent`,
+    /// `invalid input`, `unauthorized`, `rate limited`, `server error`, else `status N`.
+    pub answer: String,
+    /// The answer's `responseData.message`, when it had one.
+    pub message: Option<String>,
+    /// The call a dial that rang made in the history.
+    pub call_id: Option<String>,
+    /// Until when (epoch ms) the agent is `calling` because of this dial.
+    #[serde(skip)]
+    pub(crate) busy_until_ms: Option<i64>,
+}
+
+/// A row that belongs to one contact: a note, an activity, an opportunity.
+pub(crate) trait OfContact {
+    fn contact_id(&self) -> &str;
+}
+
+macro_rules! of_contact {
+    ($($row:ty),*) => {
+        $(impl OfContact for $row {
+            fn contact_id(&self) -> &str {
+                &self.contact_id
+            }
+        })*
+    };
+}
+
+of_contact!(CtNote, CtActivity, GhlNote, Opportunity, Task);
+
+/// The rows that belong to a contact, in order.
+pub(crate) fn of_contact<'s, T: OfContact + 's>(
+    rows: impl IntoIterator<Item = &'s T>,
+    contact_id: &str,
+) -> Vec<&'s T> {
+    rows.into_iter()
+        .filter(|r| r.contact_id() == contact_id)
+        .collect()
+}
+
+/// A call in CloudTalk's call history.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CtCall {
+    pub id: String,
+    #[serde(flatten)]
+    pub spec: CallSpec,
+    /// The ids of the call's agent notes (`spec.notes`), in order.
+    #[serde(skip)]
+    pub note_ids: Vec<String>,
+    /// The id of the call's rating, once it has one.
+    #[serde(skip)]
+    pub rating_id: Option<String>,
+    /// Conversation Intelligence content a test set (`Sandbox::set_call_ai`); `None`: derived
+    /// from the call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ai: Option<CallAi>,
+    /// Requests to the AI API for this call so far (since its content was last set).
+    pub ai_requests: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RequestLog {
+    pub api: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+}
+
+pub(crate) struct State {
+    next_id: u64,
+    pub ct_contacts: BTreeMap<String, CtContact>,
+    /// Tag catalogue: id → name.
+    pub ct_tags: BTreeMap<String, String>,
+    pub ct_notes: Vec<CtNote>,
+    pub ct_activities: Vec<CtActivity>,
+    /// The call history, in the order calls were recorded.
+    pub ct_calls: Vec<CtCall>,
+    /// The company's agents, in the order they were added, with the availability set for
+    /// them (a dial makes one `calling` for a while: [`State::availability`]).
+    pub ct_agents: Vec<Agent>,
+    /// Every click-to-call request, oldest first.
+    pub ct_dials: Vec<Dial>,
+    pub ghl_contacts: BTreeMap<String, GhlContact>,
+    pub ghl_notes: Vec<GhlNote>,
+    /// Tasks on GHL contacts, in the order they were created.
+    pub ghl_tasks: Vec<Task>,
+    /// The users of GHL locations (each with its location), in the order they were added.
+    pub ghl_users: Vec<User>,
+    pub opportunities: BTreeMap<String, Opportunity>,
+    pub pipelines: Vec<Value>,
+    pub custom_values: BTreeMap<String, CustomValue>,
+    pub conversations: Vec<Conversation>,
+    pub messages: Vec<Message>,
+    pub oauth: OAuthState,
+    pub requests: Vec<RequestLog>,
+    pub cloudtalk_requests: u64,
+    pub ghl_requests: u64,
+    /// Requests that could change something (not reads, not searches).
+    pub cloudtalk_writes: u64,
+    pub ghl_writes: u64,
+    pub faults_injected: u64,
+    /// Recent requests, for the rate limits.
+    pub ct_window: RateWindow,
+    pub ghl_window: RateWindow,
+}
+
+/// The times of recent requests, for a rate limit.
+#[derive(Default)]
+pub(crate) struct RateWindow(VecDeque<tokio::time::Instant>);
+
+impl RateWindow {
+    /// Counts a request now; returns how many the last `span` saw, this one included.
+    pub fn hit(&mut self, span: Duration) -> usize {
+        // tokio's clock: virtual time in simulations.
+        let now = tokio::time::Instant::now();
+        while self
+            .0
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) > span)
+        {
+            self.0.pop_front();
+        }
+        self.0.push_back(now);
+        self.0.len()
+    }
+
+    /// Requests counted, as of the last [`RateWindow::hit`].
+    pub fn count(&self) -> usize {
+        self.0.len()
+    }
+}
+
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Now as RFC 3339 with milliseconds, as GHL gives `dateAdded` and `dateUpdated`.
+pub(crate) fn now_millis() -> String {
+    millis_iso(chrono::Utc::now().timestamp_millis())
+}
+
+/// Epoch milliseconds as RFC 3339 UTC with milliseconds.
+pub(crate) fn millis_iso(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Whether a request only reads: a `GET`, or GHL's contact search (a `POST` that changes
+/// nothing).
+pub(crate) fn is_read(api: &str, method: &str, path: &str) -> bool {
+    method == "GET"
+        || (api == "ghl" && method == "POST" && path.trim_matches('/') == "contacts/search")
+}
+
+impl State {
+    /// An empty state but for the pipeline, and the agents and users `config` names.
+    pub fn new(config: &SandboxConfig) -> Self {
+        let location = config.ghl_location_id.as_str();
+        let stages = [
+            ("new", "New Lead"),
+            ("qualified", "Qualified Lead"),
+            ("proposal", "Proposal Sent"),
+            ("won", "Won"),
+            ("campaign-done", "Campaign Completed"),
+        ];
+        let pipeline = json!({
+            "id": "sandbox-pipeline", "name": "Sales Pipeline", "locationId": location,
+            "stages": stages.iter().enumerate().map(|(i, (id, name))| json!({"id": id, "name": name, "position": i})).collect::<Vec<_>>(),
+        });
+        let mut state = Self {
+            next_id: 1,
+            ct_contacts: BTreeMap::new(),
+            ct_tags: BTreeMap::new(),
+            ct_notes: Vec::new(),
+            ct_activities: Vec::new(),
+            ct_calls: Vec::new(),
+            ct_agents: Vec::new(),
+            ct_dials: Vec::new(),
+            ghl_contacts: BTreeMap::new(),
+            ghl_notes: Vec::new(),
+            ghl_tasks: Vec::new(),
+            ghl_users: Vec::new(),
+            opportunities: BTreeMap::new(),
+            pipelines: vec![pipeline],
+            custom_values: BTreeMap::new(),
+            conversations: Vec::new(),
+            messages: Vec::new(),
+            oauth: Default::default(),
+            requests: Vec::new(),
+            cloudtalk_requests: 0,
+            ghl_requests: 0,
+            cloudtalk_writes: 0,
+            ghl_writes: 0,
+            faults_injected: 0,
+            ct_window: RateWindow::default(),
+            ghl_window: RateWindow::default(),
+        };
+        state.put_agents(&config.cloudtalk_agents);
+        state.put_users(location, &config.ghl_users);
+        state
+    }
+
+    /// CloudTalk ids: numeric strings from 1000001.
+    pub fn ct_id(&mut self) -> String {
+        self.next_id += 1;
+        (1_000_000 + self.next_id - 1).to_string()
+    }
+
+    /// GHL ids: `<prefix>-000001`.
+    pub fn ghl_id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        format!("{prefix}-{:06}", self.next_id - 1)
+    }
+
+    /// The catalogue id of a tag, created on first use.
+    pub fn tag_id(&mut self, name: &str) -> String {
+        if let Some((id, _)) = self
+            .ct_tags
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+        {
+            return id.clone();
+        }
+        let id = self.ct_id();
+        self.ct_tags.insert(id.clone(), name.to_string());
+        id
+    }
+
+    pub fn log(&mut self, api: &str, method: &str, path: &str, status: u16) {
+        let write = u64::from(!is_read(api, method, path));
+        match api {
+            "cloudtalk" | "cloudtalk-ai" => {
+                self.cloudtalk_requests += 1;
+                self.cloudtalk_writes += write;
+            }
+            _ => {
+                self.ghl_requests += 1;
+                self.ghl_writes += write;
+            }
+        }
+        self.requests.push(RequestLog {
+            api: api.to_string(),
+            method: method.to_string(),
+            path: path.to_string(),
+            status,
+        });
+        if self.requests.len() > 2000 {
+            self.requests.drain(..500);
+        }
+    }
+
+    /// Everything, the agents' availability as of `now_ms` (the sandbox's clock).
+    pub fn to_json(&self, now_ms: i64) -> Value {
+        json!({
+            "cloudtalk": self.cloudtalk_json(now_ms),
+            "ghl": self.ghl_json(),
+            "counters": {
+                "cloudtalkRequests": self.cloudtalk_requests,
+                "ghlRequests": self.ghl_requests,
+                "cloudtalkWrites": self.cloudtalk_writes,
+                "ghlWrites": self.ghl_writes,
+                "faultsInjected": self.faults_injected,
+            },
+        })
+    }
+
+    /// CloudTalk's contacts, each with its notes and activities, the tag catalogue, the call
+    /// history, the agents (as of `now_ms`) and the click-to-call requests.
+    fn cloudtalk_json(&self, now_ms: i64) -> Value {
+        let contacts: Vec<Value> = self
+            .ct_contacts
+            .values()
+            .map(|c| {
+                let mut v = json!(c);
+                let notes = of_contact(&self.ct_notes, &c.id);
+                v["notes"] = json!(notes.iter().map(|n| &n.note).collect::<Vec<_>>());
+                v["activities"] = json!(of_contact(&self.ct_activities, &c.id));
+                v
+            })
+            .collect();
+        json!({
+            "contacts": contacts,
+            "tags": self.ct_tags.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
+            "calls": self.ct_calls,
+            "agents": self.agents_now(now_ms),
+            "dials": self.ct_dials,
+        })
+    }
+
+    /// The agents with their availability as of `now_ms`.
+    pub fn agents_now(&self, now_ms: i64) -> Vec<Agent> {
+        let now = |a: &Agent| self.agent_now(a, now_ms);
+        self.ct_agents.iter().map(now).collect()
+    }
+
+    /// The agent's availability as of `now_ms`: `calling` while a dial of theirs lasts, else
+    /// what is set.
+    pub fn availability(&self, agent: &Agent, now_ms: i64) -> AgentStatus {
+        let dialling = self.ct_dials.iter().any(|d| {
+            d.agent_id.as_deref() == Some(agent.id.as_str())
+                && d.busy_until_ms.is_some_and(|until| now_ms < until)
+        });
+        match dialling {
+            true => AgentStatus::Calling,
+            false => agent.availability_status,
+        }
+    }
+
+    /// The agent as it is as of `now_ms` (see [`State::availability`]).
+    pub fn agent_now(&self, agent: &Agent, now_ms: i64) -> Agent {
+        Agent {
+            availability_status: self.availability(agent, now_ms),
+            ..agent.clone()
+        }
+    }
+
+    /// Adds agents, each replacing the one with its id; returns their ids.
+    pub fn put_agents(&mut self, agents: &[Agent]) -> Vec<String> {
+        for agent in agents {
+            match self.ct_agents.iter_mut().find(|a| a.id == agent.id) {
+                Some(known) => *known = agent.clone(),
+                None => self.ct_agents.push(agent.clone()),
+            }
+        }
+        agents.iter().map(|a| a.id.clone()).collect()
+    }
+
+    /// Adds users, each replacing the one with its id, in `location` unless they name one;
+    /// returns their ids.
+    pub fn put_users(&mut self, location: &str, users: &[User]) -> Vec<String> {
+        for user in users {
+            let mut user = user.clone();
+            user.location_id.get_or_insert_with(|| location.to_string());
+            match self.ghl_users.iter_mut().find(|u| u.id == user.id) {
+                Some(known) => *known = user,
+                None => self.ghl_users.push(user),
+            }
+        }
+        users.iter().map(|u| u.id.clone()).collect()
+    }
+
+    /// The name of the user with this id, when the sandbox knows one.
+    pub fn user_name(&self, id: &str) -> Option<String> {
+        self.ghl_users
+            .iter()
+            .find(|u| u.id == id)
+            .map(User::name)
+            .filter(|n| !n.is_empty())
+    }
+
+    /// The name of the user `id`, else the id itself.
+    pub fn user_label(&self, id: &str) -> String {
+        self.user_name(id).unwrap_or_else(|| id.to_string())
+    }
+
+    /// GHL's contacts, each with its owner (`owner`: the user's name, else the id `assignedTo`
+    /// holds), notes, tasks (each with its assignee's name) and opportunities; pipelines,
+    /// custom values, users.
+    fn ghl_json(&self) -> Value {
+        let contacts: Vec<Value> = self
+            .ghl_contacts
+            .values()
+            .map(|c| {
+                let mut v = json!(c);
+                v["owner"] = json!(c.assigned_to.as_deref().map(|u| self.user_label(u)));
+                let notes = of_contact(&self.ghl_notes, &c.id);
+                v["notes"] = json!(notes.iter().map(|n| &n.body).collect::<Vec<_>>());
+                let tasks: Vec<Value> = of_contact(&self.ghl_tasks, &c.id)
+                    .into_iter()
+                    .map(|t| {
+                        let mut task = json!(t);
+                        task["assignee"] =
+                            json!(t.assigned_to.as_deref().map(|u| self.user_label(u)));
+                        task
+                    })
+                    .collect();
+                v["tasks"] = json!(tasks);
+                v["opportunities"] = json!(of_contact(self.opportunities.values(), &c.id));
+                v
+            })
+            .collect();
+        json!({
+            "contacts": contacts,
+            "pipelines": self.pipelines,
+            "customValues": self.custom_values.values().collect::<Vec<_>>(),
+            "conversations": self.conversations.iter().map(|c| {
+                let mut v = json!(c);
+                v["messages"] = json!(self.messages.iter().filter(|m| m.conversation_id == c.id).collect::<Vec<_>>());
+                v
+            }).collect::<Vec<_>>(),
+            "oauth": self.oauth.to_json(),
+            "users": self.ghl_users,
+        })
+    }
+}

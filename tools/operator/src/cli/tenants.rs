@@ -1,0 +1,366 @@
+//! `bridge tenants`: agency mode's registry (see [`crate::tenants`]).
+
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+
+use super::{confirmed, print_json, stack_or_exit, Target};
+use crate::backfill::setup::{self, Sources};
+use crate::tenants::{self, Action, OptionChanges};
+
+const AFTER: &str = "\
+Secret values come from the environment only, never from arguments (shells keep those in their
+history): TENANT_CLOUDTALK_KEY_SECRET, TENANT_GHL_TOKEN, TENANT_GHL_WEBHOOK_SECRET and
+TENANT_CLOUDTALK_WEBHOOK_SECRET (each webhook secret generated when not set, and printed once).
+The registry and its seal key come from the stack (TenantsTableName, BridgeSecretsArn), else
+TENANTS_TABLE and TENANT_SEAL_KEY; without a table, the local store file.
+
+Examples:
+  bridge --stack ghl-cloudtalk-bridge tenants list
+  bridge --stack ghl-cloudtalk-bridge tenants show loc_123 --json
+  TENANT_GHL_TOKEN=pit-… TENANT_CLOUDTALK_KEY_SECRET=… \\
+    bridge --stack ghl-cloudtalk-bridge tenants add loc_123 --cloudtalk-key-id 4f2a…
+  bridge --stack ghl-cloudtalk-bridge tenants set-options loc_123 --missed-call-tasks off
+  bridge --stack ghl-cloudtalk-bridge tenants disable loc_123 --yes";
+
+#[derive(Debug, Args)]
+#[command(after_help = AFTER)]
+pub struct TenantsArgs {
+    /// The tenants table (else the stack's, else TENANTS_TABLE).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub tenants_table: Option<String>,
+    #[command(subcommand)]
+    pub command: TenantsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// Every tenant, one line each.
+    List,
+    /// One tenant in full (secret values are never shown).
+    #[command(alias = "status")]
+    Show { location: String },
+    /// Register a location served with a private integration token (TENANT_GHL_TOKEN,
+    /// TENANT_CLOUDTALK_KEY_SECRET).
+    Add {
+        location: String,
+        #[arg(long, value_name = "ID")]
+        cloudtalk_key_id: String,
+        #[command(flatten)]
+        options: OptionFlags,
+    },
+    /// Give a tenant its CloudTalk key (TENANT_CLOUDTALK_KEY_SECRET) and a new CloudTalk
+    /// webhook secret.
+    SetCloudtalk {
+        location: String,
+        #[arg(long, value_name = "ID")]
+        cloudtalk_key_id: String,
+    },
+    /// Change a tenant's options (unset options fall back to the deployment's).
+    SetOptions {
+        location: String,
+        #[command(flatten)]
+        options: OptionFlags,
+    },
+    /// Switch a tenant off: its webhooks are refused and its queued events dropped.
+    Disable {
+        location: String,
+        /// Do not ask first.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Switch a tenant on again.
+    Enable { location: String },
+}
+
+/// `on` / `off` (also `true` / `false`, `yes` / `no`).
+fn switch(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Ok(true),
+        "off" | "false" | "no" | "0" => Ok(false),
+        _ => Err(format!("takes on or off, not {text:?}")),
+    }
+}
+
+fn json_value(text: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("takes JSON: {e}"))
+}
+
+fn agent_map(text: &str) -> Result<std::collections::BTreeMap<String, String>, String> {
+    bridge::config::PeopleOptions::parse_agent_map(text).map_err(|e| e.to_string())
+}
+
+/// A tenant's options.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OptionFlags {
+    /// A name to show.
+    #[arg(long, help_heading = "Tenant options")]
+    pub name: Option<String>,
+    /// The region of numbers without a country code (IT, US, …).
+    #[arg(long, value_name = "CC", help_heading = "Tenant options")]
+    pub phone_region: Option<String>,
+    /// The GHL tag a missed call adds.
+    #[arg(long, value_name = "TAG", help_heading = "Tenant options")]
+    pub missed_call_tag: Option<String>,
+    /// Calls as GHL Conversations entries of this provider; `none` for notes.
+    #[arg(long, value_name = "ID", help_heading = "Tenant options")]
+    pub call_provider: Option<String>,
+    /// Campaign status (or name → status) → GHL pipeline stage, as CAMPAIGN_STAGE_MAP.
+    #[arg(long, value_name = "JSON", value_parser = json_value, help_heading = "Tenant options")]
+    pub campaign_stage_map: Option<serde_json::Value>,
+    /// GHL custom field ids for the last call's date, outcome and duration.
+    #[arg(long, value_name = "ID", help_heading = "Tenant options")]
+    pub last_call_date_field: Option<String>,
+    #[arg(long, value_name = "ID", help_heading = "Tenant options")]
+    pub last_call_outcome_field: Option<String>,
+    #[arg(long, value_name = "ID", help_heading = "Tenant options")]
+    pub last_call_duration_field: Option<String>,
+    /// CloudTalk agent id → GHL user id, winning over the match by email (`{}` clears it).
+    #[arg(long, value_name = "JSON", value_parser = agent_map, help_heading = "People")]
+    pub agent_map: Option<std::collections::BTreeMap<String, String>>,
+    #[arg(long, value_name = "on|off", value_parser = switch, help_heading = "People")]
+    pub assign_owner: Option<bool>,
+    #[arg(long, value_name = "on|off", value_parser = switch, help_heading = "People")]
+    pub missed_call_tasks: Option<bool>,
+    #[arg(long, value_name = "on|off", value_parser = switch, help_heading = "People")]
+    pub close_callback_tasks: Option<bool>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "People")]
+    pub callback_sla_minutes: Option<u32>,
+    #[arg(long, value_name = "on|off", value_parser = switch, help_heading = "Calls in GHL")]
+    pub call_summaries: Option<bool>,
+    #[arg(long, value_name = "on|off", value_parser = switch, help_heading = "Calls in GHL")]
+    pub call_transcripts: Option<bool>,
+    #[arg(long, value_name = "TEXT", help_heading = "Calls in GHL")]
+    pub call_tag_prefix: Option<String>,
+    #[arg(long, value_name = "ID", help_heading = "Calls in GHL")]
+    pub call_rating_field: Option<String>,
+    #[arg(long, value_name = "ID", help_heading = "Calls in GHL")]
+    pub call_disposition_field: Option<String>,
+    #[command(flatten)]
+    pub dial: DialFlags,
+}
+
+/// Speed to lead: the tenant's own settings (an empty value clears one).
+#[derive(Debug, Clone, Default, Args)]
+pub struct DialFlags {
+    #[arg(long, value_name = "on|off", help_heading = "Speed to lead")]
+    pub speed_to_lead: Option<String>,
+    #[arg(long, value_name = "on|off", help_heading = "Speed to lead")]
+    pub dial_on_new_contact: Option<String>,
+    /// The tag that starts a dial (call-now, …).
+    #[arg(long, value_name = "TAG", help_heading = "Speed to lead")]
+    pub dial_tag: Option<String>,
+    #[arg(long, value_name = "LIST", help_heading = "Speed to lead")]
+    pub dial_exclude_sources: Option<String>,
+    #[arg(long, value_name = "LIST", help_heading = "Speed to lead")]
+    pub dial_exclude_tags: Option<String>,
+    /// all, owner, or agent ids (42,43).
+    #[arg(long, value_name = "WHO", help_heading = "Speed to lead")]
+    pub dial_agents: Option<String>,
+    /// When dials may ring: 'mon-fri 09:00-18:00; sat 10:00-13:00'.
+    #[arg(long, value_name = "HOURS", help_heading = "Speed to lead")]
+    pub dial_hours: Option<String>,
+    /// The hours' IANA zone (Europe/Rome, …).
+    #[arg(long, value_name = "ZONE", help_heading = "Speed to lead")]
+    pub dial_time_zone: Option<String>,
+    /// queue (wait for the opening) or task.
+    #[arg(long, value_name = "queue|task", help_heading = "Speed to lead")]
+    pub dial_after_hours: Option<String>,
+    #[arg(long, value_name = "N", help_heading = "Speed to lead")]
+    pub dial_window_minutes: Option<String>,
+    #[arg(long, value_name = "N", help_heading = "Speed to lead")]
+    pub dial_retry_seconds: Option<String>,
+}
+
+impl DialFlags {
+    /// The settings given, by their `SPEED_TO_LEAD_*` name.
+    fn settings(&self) -> std::collections::BTreeMap<String, String> {
+        use bridge::speed_to_lead::options::name;
+        let given = [
+            (name::ENABLED, &self.speed_to_lead),
+            (name::ON_NEW_CONTACT, &self.dial_on_new_contact),
+            (name::TAG, &self.dial_tag),
+            (name::EXCLUDE_SOURCES, &self.dial_exclude_sources),
+            (name::EXCLUDE_TAGS, &self.dial_exclude_tags),
+            (name::AGENTS, &self.dial_agents),
+            (name::HOURS, &self.dial_hours),
+            (name::TIME_ZONE, &self.dial_time_zone),
+            (name::AFTER_HOURS, &self.dial_after_hours),
+            (name::WINDOW_MINUTES, &self.dial_window_minutes),
+            (name::RETRY_SECONDS, &self.dial_retry_seconds),
+        ];
+        given
+            .into_iter()
+            .filter_map(|(name, value)| value.clone().map(|v| (name.to_string(), v)))
+            .collect()
+    }
+}
+
+impl From<OptionFlags> for OptionChanges {
+    fn from(f: OptionFlags) -> Self {
+        OptionChanges {
+            speed_to_lead: f.dial.settings(),
+            name: f.name,
+            phone_region: f.phone_region,
+            missed_call_tag: f.missed_call_tag,
+            call_provider: f.call_provider.map(|id| (id != "none").then_some(id)),
+            campaign_stage_map: f.campaign_stage_map,
+            last_call_date_field: f.last_call_date_field,
+            last_call_outcome_field: f.last_call_outcome_field,
+            last_call_duration_field: f.last_call_duration_field,
+            agent_map: f.agent_map,
+            assign_owner: f.assign_owner,
+            missed_call_tasks: f.missed_call_tasks,
+            close_callback_tasks: f.close_callback_tasks,
+            callback_sla_minutes: f.callback_sla_minutes,
+            call_summaries: f.call_summaries,
+            call_transcripts: f.call_transcripts,
+            call_tag_prefix: f.call_tag_prefix,
+            call_rating_field: f.call_rating_field,
+            call_disposition_field: f.call_disposition_field,
+        }
+    }
+}
+
+impl TenantsCommand {
+    /// The registry action the command asks for.
+    pub fn action(self) -> Action {
+        match self {
+            TenantsCommand::List => Action::List,
+            TenantsCommand::Show { location } => Action::Show(location),
+            TenantsCommand::Add {
+                location,
+                cloudtalk_key_id,
+                options,
+            } => Action::Add {
+                location,
+                cloudtalk_key_id,
+                options: options.into(),
+            },
+            TenantsCommand::SetCloudtalk {
+                location,
+                cloudtalk_key_id,
+            } => Action::SetCloudTalk {
+                location,
+                cloudtalk_key_id,
+            },
+            TenantsCommand::SetOptions { location, options } => Action::SetOptions {
+                location,
+                options: options.into(),
+            },
+            TenantsCommand::Disable { location, .. } => Action::Enable(location, false),
+            TenantsCommand::Enable { location } => Action::Enable(location, true),
+        }
+    }
+}
+
+pub async fn run(target: &Target, args: TenantsArgs, json: bool) -> i32 {
+    if let TenantsCommand::Disable { location, yes } = &args.command {
+        if let Err(code) = confirmed(&format!("disable tenant {location}"), *yes) {
+            return code;
+        }
+    }
+    let stack = match stack_or_exit(target).await {
+        Ok(stack) => stack,
+        Err(code) => return code,
+    };
+    let sources = Sources {
+        flags: args
+            .tenants_table
+            .clone()
+            .map(|t| vec![("TENANTS_TABLE", t)])
+            .unwrap_or_default(),
+        stack,
+        local_store: target.local_store.clone(),
+    };
+    let env: bridge::secrets::Lookup = Arc::new(|k: &str| std::env::var(k).ok());
+    let deps = match setup::deps(&sources, env.clone()).await {
+        Ok(deps) => deps,
+        Err(e) => {
+            eprintln!("bridge tenants: {e}");
+            return 1;
+        }
+    };
+    let Some(registry) = deps.tenants.as_deref() else {
+        eprintln!("bridge tenants: no tenant registry: name the stack (--stack), or set TENANTS_TABLE and the seal key (TENANT_SEAL_KEY)");
+        return 1;
+    };
+    let action = args.command.action();
+    let result = match (json, &action) {
+        (true, Action::List | Action::Show(_)) => tenants::json(registry, &action)
+            .await
+            .map(|v| print_json(&v)),
+        _ => tenants::run(registry, &action, &env)
+            .await
+            .map(|text| println!("{text}")),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("bridge tenants: {e}");
+            1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{parse, Command};
+    use super::*;
+
+    fn tenants(line: &str) -> Result<TenantsArgs, clap::Error> {
+        let args = std::iter::once("bridge").chain(line.split_whitespace());
+        match parse(args)?.command {
+            Command::Tenants(t) => Ok(*t),
+            other => panic!("not tenants: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn commands_and_their_flags_are_read() {
+        let args = tenants(
+            "tenants --tenants-table T add loc_1 --cloudtalk-key-id K --phone-region IT --call-provider prov_1 --dial-tag call-now",
+        )
+        .unwrap();
+        assert_eq!(args.tenants_table.as_deref(), Some("T"));
+        let Action::Add {
+            location,
+            cloudtalk_key_id,
+            options,
+        } = args.command.action()
+        else {
+            panic!("not an add");
+        };
+        assert_eq!(
+            (location.as_str(), cloudtalk_key_id.as_str()),
+            ("loc_1", "K")
+        );
+        assert_eq!(options.phone_region.as_deref(), Some("IT"));
+        assert_eq!(options.call_provider, Some(Some("prov_1".into())));
+        assert_eq!(
+            options
+                .speed_to_lead
+                .get("SPEED_TO_LEAD_TAG")
+                .map(String::as_str),
+            Some("call-now")
+        );
+        assert!(tenants("tenants add loc_1").is_err(), "add needs a key id");
+        assert!(
+            tenants("tenants disable").is_err(),
+            "disable needs a location"
+        );
+        assert!(tenants("tenants").is_err(), "a command is needed");
+        let Action::SetOptions { options, .. } =
+            tenants("tenants set-options loc_1 --call-provider none --assign-owner off")
+                .unwrap()
+                .command
+                .action()
+        else {
+            panic!("not set-options");
+        };
+        assert_eq!(options.call_provider, Some(None));
+        assert_eq!(options.assign_owner, Some(false));
+        assert!(tenants("tenants add loc --cloudtalk-key-id K --campaign-stage-map {").is_err());
+        assert!(tenants("tenants set-options loc --assign-owner maybe").is_err());
+    }
+}

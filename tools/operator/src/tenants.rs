@@ -1,0 +1,451 @@
+//! `tenants`: the operator's view of agency mode's registry (see the README's *Agency mode*).
+//!
+//! - `list` and `show` print each tenant's status, GHL auth, CloudTalk key id and options, and
+//!   which secrets it holds, never their values;
+//! - `add` registers a location served with a private integration token;
+//! - `set-cloudtalk` gives a tenant (an app install, say) its CloudTalk key and webhook secret;
+//! - `set-options` changes its options; `disable` / `enable` switch it off and on.
+//!
+//! The command line is `bridge tenants …` ([`crate::cli`]).
+//!
+//! Secret values are read from the environment (`TENANT_CLOUDTALK_KEY_SECRET`,
+//! `TENANT_GHL_TOKEN`, `TENANT_GHL_WEBHOOK_SECRET`, `TENANT_CLOUDTALK_WEBHOOK_SECRET`), never
+//! from arguments, which shells keep in their history. A webhook secret not given is generated
+//! and printed once, for the tenant's GHL workflows and CloudTalk workflows.
+
+use bridge::config::CallLogging;
+use bridge::secrets::Lookup;
+use bridge::tenants::registry::{private_token_tenant, TenantError};
+use bridge::tenants::seal::random_secret;
+use bridge::tenants::{
+    GhlAuth, Tenant, TenantOptions, TenantRecord, TenantSecrets, TenantStatus, Tenants,
+};
+
+/// Option changes; each `None` leaves the option as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionChanges {
+    pub name: Option<String>,
+    pub phone_region: Option<String>,
+    pub missed_call_tag: Option<String>,
+    /// `Some(None)`: back to notes.
+    pub call_provider: Option<Option<String>>,
+    pub campaign_stage_map: Option<serde_json::Value>,
+    pub last_call_date_field: Option<String>,
+    pub last_call_outcome_field: Option<String>,
+    pub last_call_duration_field: Option<String>,
+    /// `Some(map)`: the agent map (an empty map clears it).
+    pub agent_map: Option<std::collections::BTreeMap<String, String>>,
+    pub assign_owner: Option<bool>,
+    pub missed_call_tasks: Option<bool>,
+    pub close_callback_tasks: Option<bool>,
+    pub callback_sla_minutes: Option<u32>,
+    pub call_summaries: Option<bool>,
+    pub call_transcripts: Option<bool>,
+    pub call_tag_prefix: Option<String>,
+    pub call_rating_field: Option<String>,
+    pub call_disposition_field: Option<String>,
+    /// Speed-to-lead settings to change, by their `SPEED_TO_LEAD_*` name (empty: cleared).
+    pub speed_to_lead: std::collections::BTreeMap<String, String>,
+}
+
+fn on_off(value: Option<bool>) -> &'static str {
+    match value {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "(deployment's)",
+    }
+}
+
+/// What to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    List,
+    Show(String),
+    Add {
+        location: String,
+        cloudtalk_key_id: String,
+        options: OptionChanges,
+    },
+    SetCloudTalk {
+        location: String,
+        cloudtalk_key_id: String,
+    },
+    SetOptions {
+        location: String,
+        options: OptionChanges,
+    },
+    Enable(String, bool),
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantsError {
+    #[error(transparent)]
+    Store(#[from] TenantError),
+    #[error("no tenant {0} is registered")]
+    Unknown(String),
+    #[error("tenant {0} is registered already (use set-cloudtalk or set-options)")]
+    Exists(String),
+    #[error("{0} is not set in the environment")]
+    MissingSecret(&'static str),
+    #[error("{0}")]
+    InvalidOption(String),
+}
+
+fn apply_options(tenant: &mut Tenant, changes: &OptionChanges) -> Result<(), TenantsError> {
+    let o: &mut TenantOptions = &mut tenant.record.options;
+    for (name, value) in &changes.speed_to_lead {
+        match value.trim() {
+            "" => o.speed_to_lead.remove(name),
+            v => o.speed_to_lead.insert(name.clone(), v.to_string()),
+        };
+    }
+    bridge::speed_to_lead::SpeedToLeadOptions::from_settings(&o.speed_to_lead)
+        .map_err(TenantsError::InvalidOption)?;
+    if let Some(name) = &changes.name {
+        tenant.record.name = Some(name.clone());
+    }
+    let set = |slot: &mut Option<String>, value: &Option<String>| {
+        if let Some(v) = value {
+            *slot = (!v.is_empty()).then(|| v.clone());
+        }
+    };
+    set(&mut o.phone_region, &changes.phone_region);
+    set(&mut o.missed_call_tag, &changes.missed_call_tag);
+    set(&mut o.last_call_date_field, &changes.last_call_date_field);
+    set(
+        &mut o.last_call_outcome_field,
+        &changes.last_call_outcome_field,
+    );
+    set(
+        &mut o.last_call_duration_field,
+        &changes.last_call_duration_field,
+    );
+    if let Some(map) = &changes.campaign_stage_map {
+        o.campaign_stage_map = Some(map.clone());
+    }
+    if let Some(map) = &changes.agent_map {
+        o.agent_map = (!map.is_empty()).then(|| map.clone());
+    }
+    o.assign_owner = changes.assign_owner.or(o.assign_owner);
+    o.missed_call_tasks = changes.missed_call_tasks.or(o.missed_call_tasks);
+    o.close_callback_tasks = changes.close_callback_tasks.or(o.close_callback_tasks);
+    o.callback_sla_minutes = changes.callback_sla_minutes.or(o.callback_sla_minutes);
+    o.call_summaries = changes.call_summaries.or(o.call_summaries);
+    o.call_transcripts = changes.call_transcripts.or(o.call_transcripts);
+    set(&mut o.call_tag_prefix, &changes.call_tag_prefix);
+    set(&mut o.call_rating_field, &changes.call_rating_field);
+    set(
+        &mut o.call_disposition_field,
+        &changes.call_disposition_field,
+    );
+    if let Some(provider) = &changes.call_provider {
+        o.call_logging = match provider {
+            Some(id) => CallLogging::Conversations {
+                provider_id: id.clone(),
+            },
+            None => CallLogging::Notes,
+        };
+    }
+    Ok(())
+}
+
+/// A secret value from `env`, required.
+fn secret(env: &Lookup, name: &'static str) -> Result<String, TenantsError> {
+    env(name)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(TenantsError::MissingSecret(name))
+}
+
+/// The tenant of `location`, which must be registered.
+async fn existing(tenants: &Tenants, location: &str) -> Result<Tenant, TenantsError> {
+    tenants
+        .get(location)
+        .await?
+        .ok_or_else(|| TenantsError::Unknown(location.to_string()))
+}
+
+/// Runs `action` on `tenants`, reading secret values from `env`; what to print.
+pub async fn run(tenants: &Tenants, action: &Action, env: &Lookup) -> Result<String, TenantsError> {
+    match action {
+        Action::List => list(tenants).await,
+        Action::Show(location) => Ok(describe(&existing(tenants, location).await?)),
+        Action::Add {
+            location,
+            cloudtalk_key_id,
+            options,
+        } => add(tenants, location, cloudtalk_key_id, options, env).await,
+        Action::SetCloudTalk {
+            location,
+            cloudtalk_key_id,
+        } => set_cloudtalk(tenants, location, cloudtalk_key_id, env).await,
+        Action::SetOptions { location, options } => {
+            let mut tenant = existing(tenants, location).await?;
+            apply_options(&mut tenant, options)?;
+            tenants.save(&tenant, Some(tenant.version)).await?;
+            let saved = existing(tenants, location).await?;
+            Ok(format!("updated\n{}", describe(&saved)))
+        }
+        Action::Enable(location, on) => enable(tenants, location, *on).await,
+    }
+}
+
+async fn list(tenants: &Tenants) -> Result<String, TenantsError> {
+    // The records say all a line shows: no secret needs opening.
+    let mut lines: Vec<String> = tenants
+        .list()
+        .await?
+        .iter()
+        .map(|(record, _)| summary_line(record))
+        .collect();
+    lines.sort();
+    match lines.is_empty() {
+        true => Ok("no tenants registered".into()),
+        false => Ok(lines.join("\n")),
+    }
+}
+
+async fn add(
+    tenants: &Tenants,
+    location: &str,
+    cloudtalk_key_id: &str,
+    options: &OptionChanges,
+    env: &Lookup,
+) -> Result<String, TenantsError> {
+    if tenants.get(location).await?.is_some() {
+        return Err(TenantsError::Exists(location.to_string()));
+    }
+    let ghl_hook = given_or_new(env, "TENANT_GHL_WEBHOOK_SECRET");
+    let cloudtalk_hook = given_or_new(env, "TENANT_CLOUDTALK_WEBHOOK_SECRET");
+    let secrets = TenantSecrets {
+        cloudtalk_key_secret: Some(secret(env, "TENANT_CLOUDTALK_KEY_SECRET")?),
+        ghl_access_token: Some(secret(env, "TENANT_GHL_TOKEN")?),
+        ghl_webhook_secrets: vec![ghl_hook.0.clone()],
+        cloudtalk_webhook_secrets: vec![cloudtalk_hook.0.clone()],
+        ghl_refresh_token: None,
+    };
+    let mut tenant = private_token_tenant(location, cloudtalk_key_id, secrets);
+    apply_options(&mut tenant, options)?;
+    tenants.save(&tenant, None).await?;
+    let saved = existing(tenants, location).await?;
+    let ghl_route = "/api/ghl-webhooks/<event>";
+    let cloudtalk_route = format!("/api/cloudtalk-webhooks/{location}/<event>");
+    Ok(format!(
+        "added\n{}\n{}{}",
+        describe(&saved),
+        webhook_note("GHL workflow webhooks", ghl_route, &ghl_hook),
+        webhook_note("CloudTalk workflows", &cloudtalk_route, &cloudtalk_hook)
+    ))
+}
+
+async fn set_cloudtalk(
+    tenants: &Tenants,
+    location: &str,
+    cloudtalk_key_id: &str,
+    env: &Lookup,
+) -> Result<String, TenantsError> {
+    let mut tenant = existing(tenants, location).await?;
+    let cloudtalk_hook = given_or_new(env, "TENANT_CLOUDTALK_WEBHOOK_SECRET");
+    tenant.record.cloudtalk_key_id = Some(cloudtalk_key_id.to_string());
+    tenant.secrets.cloudtalk_key_secret = Some(secret(env, "TENANT_CLOUDTALK_KEY_SECRET")?);
+    tenant.secrets.cloudtalk_webhook_secrets = vec![cloudtalk_hook.0.clone()];
+    tenants.save(&tenant, Some(tenant.version)).await?;
+    let saved = existing(tenants, location).await?;
+    let route = format!("/api/cloudtalk-webhooks/{location}/<event>");
+    Ok(format!(
+        "updated\n{}\n{}",
+        describe(&saved),
+        webhook_note("CloudTalk workflows", &route, &cloudtalk_hook)
+    ))
+}
+
+async fn enable(tenants: &Tenants, location: &str, on: bool) -> Result<String, TenantsError> {
+    let mut tenant = existing(tenants, location).await?;
+    tenant.record.status = match (on, tenant.record.ghl_auth) {
+        (false, _) => TenantStatus::Disabled,
+        (true, GhlAuth::LocationInstall) if tenant.secrets.ghl_access_token.is_none() => {
+            TenantStatus::AwaitingAuthorization
+        }
+        (true, _) => TenantStatus::Active,
+    };
+    tenants.save(&tenant, Some(tenant.version)).await?;
+    Ok(summary_line(&existing(tenants, location).await?.record))
+}
+
+/// The webhook secret in `name`, else a new one (and whether it is new).
+fn given_or_new(env: &Lookup, name: &str) -> (String, bool) {
+    match env(name).filter(|s| !s.trim().is_empty()) {
+        Some(given) => (given, false),
+        None => (random_secret(), true),
+    }
+}
+
+/// Where a sender posts, and with which secret: a generated one is shown this once.
+fn webhook_note(senders: &str, route: &str, (secret, generated): &(String, bool)) -> String {
+    match generated {
+        true => format!(
+            "\n{senders} post to {route} with the header\n  Authorization: Bearer {secret}\n(generated; shown once: it is stored sealed and never printed again)"
+        ),
+        false => format!("\n{senders} post to {route} with the secret you gave"),
+    }
+}
+
+fn auth_name(auth: GhlAuth) -> &'static str {
+    match auth {
+        GhlAuth::PrivateToken => "private integration",
+        GhlAuth::LocationInstall => "app install (location)",
+        GhlAuth::AgencyInstall => "app install (agency)",
+    }
+}
+
+fn summary_line(r: &TenantRecord) -> String {
+    format!(
+        "{}  {}  {}  cloudtalk key {}{}",
+        r.location_id,
+        r.status.as_str(),
+        auth_name(r.ghl_auth),
+        r.cloudtalk_key_id
+            .as_deref()
+            .filter(|k| !k.is_empty())
+            .unwrap_or("(none)"),
+        r.name
+            .as_deref()
+            .map(|n| format!("  \"{n}\""))
+            .unwrap_or_default()
+    )
+}
+
+/// One tenant in full: everything but secret values (only whether each is held).
+pub fn describe(tenant: &Tenant) -> String {
+    let mut lines = account_lines(tenant);
+    lines.extend(option_lines(&tenant.record.options));
+    lines.push(format!(
+        "updated:               {}",
+        tenant.record.updated_at
+    ));
+    lines.join("\n")
+}
+
+/// Who the tenant is and which credentials it holds (never their values).
+fn account_lines(tenant: &Tenant) -> Vec<String> {
+    let (r, s) = (&tenant.record, &tenant.secrets);
+    let held = |present: bool| if present { "set" } else { "not set" };
+    let when = |ms: Option<i64>| {
+        ms.and_then(chrono::DateTime::<chrono::Utc>::from_timestamp_millis)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_else(|| "-".into())
+    };
+    vec![
+        format!("location:              {}", r.location_id),
+        format!(
+            "name:                  {}",
+            r.name.as_deref().unwrap_or("-")
+        ),
+        format!("status:                {}", r.status.as_str()),
+        format!("ghl auth:              {}", auth_name(r.ghl_auth)),
+        format!(
+            "agency (company):      {}",
+            r.company_id.as_deref().unwrap_or("-")
+        ),
+        format!(
+            "ghl token:             {}",
+            held(s.ghl_access_token.is_some())
+        ),
+        format!(
+            "ghl refresh token:     {}",
+            held(s.ghl_refresh_token.is_some())
+        ),
+        format!("ghl token expires:     {}", when(r.token_expires_at_ms)),
+        format!(
+            "cloudtalk key:         {} (secret {})",
+            r.cloudtalk_key_id.as_deref().unwrap_or("(none)"),
+            held(s.cloudtalk_key_secret.is_some())
+        ),
+        format!("ghl webhook secrets:   {}", s.ghl_webhook_secrets.len()),
+        format!(
+            "ct webhook secrets:    {}",
+            s.cloudtalk_webhook_secrets.len()
+        ),
+    ]
+}
+
+/// The tenant's options; those it does not set are the deployment's.
+fn option_lines(o: &TenantOptions) -> Vec<String> {
+    let option = |v: &Option<String>| v.clone().unwrap_or_else(|| "(deployment's)".into());
+    let logging = match &o.call_logging {
+        CallLogging::Notes => "notes".to_string(),
+        CallLogging::Conversations { provider_id } => {
+            format!("conversations (provider {provider_id})")
+        }
+    };
+    let agent_map = o.agent_map.as_ref().map_or("(by email only)".into(), |m| {
+        serde_json::to_string(m).unwrap_or_default()
+    });
+    let sla = o
+        .callback_sla_minutes
+        .map_or("(deployment's)".into(), |m| m.to_string());
+    let stage_map = o
+        .campaign_stage_map
+        .as_ref()
+        .map_or("(deployment's)".into(), |m| m.to_string());
+    let dial: Vec<String> = o
+        .speed_to_lead
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    vec![
+        format!("phone region:          {}", option(&o.phone_region)),
+        format!("missed-call tag:       {}", option(&o.missed_call_tag)),
+        format!("call logging:          {logging}"),
+        format!("agent map:             {agent_map}"),
+        format!(
+            "owners, tasks:         assign owner {}, missed-call tasks {}, close tasks {}, due after {sla} min",
+            on_off(o.assign_owner),
+            on_off(o.missed_call_tasks),
+            on_off(o.close_callback_tasks),
+        ),
+        format!("campaign stage map:    {stage_map}"),
+        format!(
+            "calls in GHL:          summaries {}, transcripts {}, tag prefix {:?}, rating field {}, disposition field {}",
+            on_off(o.call_summaries),
+            on_off(o.call_transcripts),
+            o.call_tag_prefix.as_deref().unwrap_or("(deployment's)"),
+            option(&o.call_rating_field),
+            option(&o.call_disposition_field)
+        ),
+        format!(
+            "speed to lead:         {}",
+            if dial.is_empty() { "off".to_string() } else { dial.join(" ") }
+        ),
+    ]
+}
+
+/// A tenant's record as JSON: everything but its sealed secrets, of which only the names of
+/// those held are given.
+pub fn record_json(record: &TenantRecord) -> serde_json::Value {
+    let mut value = serde_json::to_value(record).unwrap_or_default();
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("sealed");
+        let held: Vec<&String> = record.sealed.keys().collect();
+        fields.insert("secrets_held".into(), serde_json::json!(held));
+    }
+    value
+}
+
+/// `list` and `show` as JSON (the other actions answer in text).
+pub async fn json(tenants: &Tenants, action: &Action) -> Result<serde_json::Value, TenantsError> {
+    match action {
+        Action::Show(location) => {
+            let tenant = tenants
+                .get(location)
+                .await?
+                .ok_or_else(|| TenantsError::Unknown(location.clone()))?;
+            Ok(record_json(&tenant.record))
+        }
+        _ => {
+            let mut records = tenants.list().await?;
+            records.sort_by(|a, b| a.0.location_id.cmp(&b.0.location_id));
+            Ok(records.iter().map(|(r, _)| record_json(r)).collect())
+        }
+    }
+}
