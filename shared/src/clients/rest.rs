@@ -178,6 +178,21 @@ struct Call<'a> {
     version: Option<&'static str>,
 }
 
+impl<'a> Call<'a> {
+    /// `POST path` with a JSON body; `safe` when repeating it changes nothing (a search).
+    fn post(operation: &'static str, path: &'a str, body: &'a Value, safe: bool) -> Self {
+        Call {
+            operation,
+            method: Method::POST,
+            path,
+            query: &[],
+            body: Some(body),
+            safe,
+            version: None,
+        }
+    }
+}
+
 /// An upstream's REST API, spoken in dialect `D`.
 #[derive(Clone)]
 pub struct RestClient<D> {
@@ -269,15 +284,7 @@ impl<D: Dialect> RestClient<D> {
         body: &B,
     ) -> Result<Value, UpstreamError> {
         let body = serde_json::to_value(body).unwrap_or_default();
-        let call = Call {
-            operation,
-            method: Method::POST,
-            path,
-            query: &[],
-            body: Some(&body),
-            safe: false,
-            version: None,
-        };
+        let call = Call::post(operation, path, &body, false);
         self.run_within(call, Duration::ZERO).await
     }
 
@@ -290,16 +297,7 @@ impl<D: Dialect> RestClient<D> {
         body: &B,
     ) -> Result<Value, UpstreamError> {
         let body = serde_json::to_value(body).unwrap_or_default();
-        let call = Call {
-            operation,
-            method: Method::POST,
-            path,
-            query: &[],
-            body: Some(&body),
-            safe: true,
-            version: None,
-        };
-        self.run(call).await
+        self.run(Call::post(operation, path, &body, true)).await
     }
 
     /// A write under API `version` (GHL's conversations endpoints use `2021-04-15`).

@@ -89,19 +89,14 @@ pub(crate) async fn schedule(
                 crate::idempotency::event_key(id, &body),
             );
             let first_wait = CHECKS_AFTER_MINUTES[0] * 60;
-            let event = QueuedEvent {
-                endpoint: id,
-                body: body.to_string(),
-                body_ref: None,
+            let event = QueuedEvent::fresh(
+                id,
+                body.to_string(),
                 key,
-                attempt: 0,
-                first_received_at: crate::clock::rfc3339(deps.clock.now_ms()),
-                last_error: None,
-                parked_at: None,
-                not_before_ms: None,
-                tenant: deps.config.tenant_id.clone(),
-                credential: None,
-            };
+                deps.config.tenant_id.clone(),
+                None,
+                deps.clock.now_ms(),
+            );
             if let Err(e) = deps.retry_queue.enqueue(&event, first_wait as u32).await {
                 tracing::warn!(detail = %e, "the call's AI summary could not be scheduled");
             }

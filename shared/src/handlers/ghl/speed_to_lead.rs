@@ -115,19 +115,14 @@ pub(crate) async fn start(
     let queued = body.clone();
     steps
         .run(&step, || async {
-            let event = QueuedEvent {
+            let event = QueuedEvent::fresh(
                 endpoint,
-                body: queued.to_string(),
-                body_ref: None,
-                key: key.clone(),
-                attempt: 0,
-                first_received_at: crate::clock::rfc3339(deps.clock.now_ms()),
-                last_error: None,
-                parked_at: None,
-                not_before_ms: None,
-                tenant: deps.config.tenant_id.clone(),
-                credential: None,
-            };
+                queued.to_string(),
+                key.clone(),
+                deps.config.tenant_id.clone(),
+                None,
+                deps.clock.now_ms(),
+            );
             if let Err(e) = deps
                 .retry_queue
                 .enqueue(&event, SAFETY_COPY_DELAY_SECS)
