@@ -92,19 +92,19 @@ impl Tenant {
         let mut config = base.clone();
         config.ghl_location_id = Some(self.record.location_id.clone());
         config.tenant_id = Some(self.record.location_id.clone());
-        let or = |own: &Option<String>, theirs: &Option<String>| own.clone().or(theirs.clone());
-        config.default_phone_region = or(&o.phone_region, &base.default_phone_region);
+        config.default_phone_region = o.phone_region.clone().or(base.default_phone_region.clone());
         if let Some(tag) = &o.missed_call_tag {
             config.missed_call_tag = tag.clone();
         }
-        config.last_call_fields.date = or(&o.last_call_date_field, &base.last_call_fields.date);
-        config.last_call_fields.outcome =
-            or(&o.last_call_outcome_field, &base.last_call_fields.outcome);
-        config.last_call_fields.duration =
-            or(&o.last_call_duration_field, &base.last_call_fields.duration);
-        if let Some(map) = &o.campaign_stage_map {
-            config.campaign_stage_map = CampaignStageMap::parse(&map.to_string());
-        }
+        // Custom field ids and pipeline stages are a location's own: another location's would
+        // be refused by GHL (or, worse, name a field or stage of the same id there).
+        config.last_call_fields.date = o.last_call_date_field.clone();
+        config.last_call_fields.outcome = o.last_call_outcome_field.clone();
+        config.last_call_fields.duration = o.last_call_duration_field.clone();
+        config.campaign_stage_map = match &o.campaign_stage_map {
+            Some(map) => CampaignStageMap::parse(&map.to_string()),
+            None => Ok(CampaignStageMap::default()),
+        };
         config.call_logging = o.call_logging.clone();
         let people = &mut config.people;
         // Agent ids are a CloudTalk account's own: the deployment's map is not the tenant's.
@@ -123,7 +123,6 @@ impl Tenant {
         if let Some(prefix) = &o.call_tag_prefix {
             insights.tag_prefix = prefix.clone();
         }
-        // Custom field ids are a location's own: the deployment's are not the tenant's.
         insights.rating_field = o.call_rating_field.clone();
         insights.disposition_field = o.call_disposition_field.clone();
         config.speed_to_lead = SpeedToLeadOptions::from_settings(&o.speed_to_lead)
@@ -348,6 +347,33 @@ pub fn private_token_tenant(
 mod tests {
     use super::*;
     use crate::tenants::MemoryTenantStore;
+
+    #[test]
+    fn a_location_s_own_ids_are_never_another_tenant_s() {
+        let mut base = Config::from_lookup(|k| match k {
+            "GHL_FIELD_LAST_CALL_DATE" => Some("field_of_the_deployment".into()),
+            "CALL_RATING_FIELD" => Some("rating_of_the_deployment".into()),
+            "CAMPAIGN_STAGE_MAP" => {
+                Some(r#"{"completed": {"pipelineId": "p", "stageId": "s"}}"#.into())
+            }
+            "AGENT_MAP" => Some(r#"{"493933": "user_of_the_deployment"}"#.into()),
+            "DEFAULT_PHONE_REGION" => Some("IT".into()),
+            _ => None,
+        });
+        base.ghl_location_id = Some("loc_default".into());
+        let tenant = private_token_tenant("loc_b", "key", TenantSecrets::default());
+        let config = tenant.config(&base);
+        assert_eq!(config.last_call_fields.date, None);
+        assert_eq!(config.insights.rating_field, None);
+        assert_eq!(config.campaign_stage_map, Ok(CampaignStageMap::default()));
+        assert!(config.people.agent_map.is_empty());
+        // Settings that are not ids do fall back to the deployment's.
+        assert_eq!(config.default_phone_region.as_deref(), Some("IT"));
+        let mut own = tenant.clone();
+        own.record.options.last_call_date_field = Some("field_of_b".into());
+        let config = own.config(&base);
+        assert_eq!(config.last_call_fields.date.as_deref(), Some("field_of_b"));
+    }
 
     #[tokio::test]
     async fn secrets_are_sealed_in_the_store_and_open_on_read() {

@@ -369,9 +369,11 @@ fn account_lines(tenant: &Tenant) -> Vec<String> {
     ]
 }
 
-/// The tenant's options; those it does not set are the deployment's.
+/// The tenant's options. Those it does not set are the deployment's, except the ids that are a
+/// location's own (custom fields, pipeline stages, agents), which are then none.
 fn option_lines(o: &TenantOptions) -> Vec<String> {
     let option = |v: &Option<String>| v.clone().unwrap_or_else(|| "(deployment's)".into());
+    let own = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
     let logging = match &o.call_logging {
         CallLogging::Notes => "notes".to_string(),
         CallLogging::Conversations { provider_id } => {
@@ -387,7 +389,7 @@ fn option_lines(o: &TenantOptions) -> Vec<String> {
     let stage_map = o
         .campaign_stage_map
         .as_ref()
-        .map_or("(deployment's)".into(), |m| m.to_string());
+        .map_or("(none)".into(), |m| m.to_string());
     let dial: Vec<String> = o
         .speed_to_lead
         .iter()
@@ -406,12 +408,18 @@ fn option_lines(o: &TenantOptions) -> Vec<String> {
         ),
         format!("campaign stage map:    {stage_map}"),
         format!(
+            "last-call fields:      date {}, outcome {}, duration {}",
+            own(&o.last_call_date_field),
+            own(&o.last_call_outcome_field),
+            own(&o.last_call_duration_field)
+        ),
+        format!(
             "calls in GHL:          summaries {}, transcripts {}, tag prefix {:?}, rating field {}, disposition field {}",
             on_off(o.call_summaries),
             on_off(o.call_transcripts),
             o.call_tag_prefix.as_deref().unwrap_or("(deployment's)"),
-            option(&o.call_rating_field),
-            option(&o.call_disposition_field)
+            own(&o.call_rating_field),
+            own(&o.call_disposition_field)
         ),
         format!(
             "speed to lead:         {}",
