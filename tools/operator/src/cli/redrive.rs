@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{confirmed, print_json, stack_or_exit, Target};
 use crate::redrive::{self, describe, group, DeadLetterQueue, Filter, Progress, SqsDestination};
 use crate::stack::Stack;
+use crate::status::{self, Deployment};
 
 const AFTER: &str = "\
 The queue URLs come from the flags, then the stack's outputs (DeadLetterQueueUrl,
@@ -82,21 +83,28 @@ pub struct MoveArgs {
     pub yes: bool,
 }
 
-/// The queue URLs: flags, then the stack's outputs, then `env`.
+/// The queue URLs: flags, then the stack's outputs, then `env` (as `bridge status` finds them).
 pub fn resolve(
     queues: &Queues,
     stack: Option<&Stack>,
     env: impl Fn(&str) -> Option<String>,
 ) -> (Option<String>, Option<String>) {
-    let (stack_dlq, stack_retry) = stack.map(redrive::stack_queue_urls).unwrap_or_default();
-    let set = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let deployment = match stack {
+        Some(stack) => Deployment::Stack(stack.clone()),
+        None => Deployment::Local,
+    };
+    let url = |flag: &Option<String>, output: &str, var: &str| {
+        status::resolve(flag.as_deref(), &deployment, output, env(var))
+            .ok()
+            .flatten()
+    };
     (
-        set(queues.dead_letter_queue_url.clone())
-            .or(stack_dlq)
-            .or_else(|| set(env("DEAD_LETTER_QUEUE_URL"))),
-        set(queues.retry_queue_url.clone())
-            .or(stack_retry)
-            .or_else(|| set(env("RETRY_QUEUE_URL"))),
+        url(
+            &queues.dead_letter_queue_url,
+            "DeadLetterQueueUrl",
+            "DEAD_LETTER_QUEUE_URL",
+        ),
+        url(&queues.retry_queue_url, "RetryQueueUrl", "RETRY_QUEUE_URL"),
     )
 }
 

@@ -603,13 +603,6 @@ pub async fn redrive(
     Ok(report)
 }
 
-/// The queues' URLs from flags, then a stack's outputs (`DeadLetterQueueUrl`,
-/// `RetryQueueUrl`), then the environment (`DEAD_LETTER_QUEUE_URL`, `RETRY_QUEUE_URL`).
-pub fn stack_queue_urls(stack: &crate::stack::Stack) -> (Option<String>, Option<String>) {
-    let output = |key: &str| stack.output(key).map(str::to_string);
-    (output("DeadLetterQueueUrl"), output("RetryQueueUrl"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -688,20 +681,5 @@ mod tests {
             (2, Some("2026-01-01T00:00:00Z"))
         );
         assert!(describe(&groups).starts_with("3 parked event(s), 2 reason(s)"));
-    }
-
-    #[test]
-    fn stack_outputs_name_the_queues() {
-        let outputs = r#"[{"OutputKey": "DeadLetterQueueUrl", "OutputValue": "https://dlq"},
-            {"OutputKey": "RetryQueueUrl", "OutputValue": "https://retry"}]"#;
-        let stack = crate::stack::Stack {
-            outputs: crate::stack::read_outputs(outputs).unwrap(),
-            ..Default::default()
-        };
-        assert_eq!(
-            stack_queue_urls(&stack),
-            (Some("https://dlq".into()), Some("https://retry".into()))
-        );
-        assert_eq!(stack_queue_urls(&Default::default()), (None, None));
     }
 }
