@@ -177,8 +177,9 @@ where
 /// Which deployment.
 #[derive(Debug, Clone, Default, Args)]
 pub struct Target {
-    /// The deployment's CloudFormation stack name.
-    #[arg(long, env = "BRIDGE_STACK", global = true)]
+    /// The deployment's CloudFormation stack name (else BRIDGE_STACK, unless --stack-outputs is
+    /// given: a saved copy named on the command line wins over the environment).
+    #[arg(long, global = true)]
     pub stack: Option<String>,
     /// The stack's AWS region (else the profile's or AWS_REGION).
     #[arg(long, global = true)]
@@ -193,15 +194,28 @@ pub struct Target {
 }
 
 impl Target {
+    /// The stack to describe: `--stack`, else the environment's `BRIDGE_STACK`; none when a
+    /// saved copy of the outputs is named (the environment never overrides a flag).
+    pub fn stack_name(&self, environment: Option<String>) -> Option<String> {
+        if self.stack_outputs.is_some() {
+            return None;
+        }
+        self.stack
+            .clone()
+            .or(environment)
+            .filter(|n| !n.trim().is_empty())
+    }
+
     /// The stack the flags name, if any: described through CloudFormation, or read from the
     /// saved outputs.
     pub async fn stack(&self) -> Result<Option<Stack>, StackError> {
         if let Some(path) = &self.stack_outputs {
             return Stack::from_file(path).map(Some);
         }
-        let Some(name) = self.stack.as_deref().filter(|n| !n.trim().is_empty()) else {
+        let Some(name) = self.stack_name(std::env::var("BRIDGE_STACK").ok()) else {
             return Ok(None);
         };
+        let name = name.as_str();
         let config = aws_config(self.region.as_deref()).await;
         let client = aws_sdk_cloudformation::Client::new(&config);
         Stack::describe(&client, name).await.map(Some)
@@ -222,5 +236,23 @@ mod tests {
         assert_eq!(read_outputs(&whole).unwrap(), read);
         assert!(read_outputs("{").is_err());
         assert!(read_outputs(r#"{"a": 1}"#).is_err());
+    }
+
+    #[test]
+    fn the_flag_wins_over_the_environment_and_a_saved_copy_over_both() {
+        let env = || Some("from-env".to_string());
+        let none = Target::default();
+        assert_eq!(none.stack_name(env()).as_deref(), Some("from-env"));
+        assert_eq!(none.stack_name(Some("  ".into())), None);
+        let flag = Target {
+            stack: Some("from-flag".into()),
+            ..Target::default()
+        };
+        assert_eq!(flag.stack_name(env()).as_deref(), Some("from-flag"));
+        let saved = Target {
+            stack_outputs: Some(PathBuf::from("o.json")),
+            ..Target::default()
+        };
+        assert_eq!(saved.stack_name(env()), None);
     }
 }
