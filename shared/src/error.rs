@@ -32,6 +32,10 @@ pub enum BridgeError {
     Config(String),
     #[error("this event is being applied by another delivery right now")]
     InProgress,
+    /// The tenant's GoHighLevel token could not be had just now (GHL's OAuth unavailable, its
+    /// answer lost, another container renewing it): the event waits, using no attempt.
+    #[error("the tenant's GoHighLevel token: {0}")]
+    TokenUnavailable(String),
     /// Authenticated, but not for this deployment (another location or app).
     #[error("{message}")]
     Forbidden { code: &'static str, message: String },
@@ -69,6 +73,7 @@ impl BridgeError {
             BridgeError::Store(_) => "store_unavailable",
             BridgeError::Config(_) => "not_configured",
             BridgeError::InProgress => "in_progress",
+            BridgeError::TokenUnavailable(_) => "token_unavailable",
             BridgeError::Forbidden { code, .. } => code,
             BridgeError::TenantUnavailable { code, .. } => code,
             BridgeError::Waiting { .. } => "waiting",
@@ -89,7 +94,9 @@ impl BridgeError {
             BridgeError::Store(_) => StatusCode::TOO_MANY_REQUESTS,
             BridgeError::Upstream(_) => StatusCode::BAD_GATEWAY,
             BridgeError::Config(_) => StatusCode::SERVICE_UNAVAILABLE,
-            BridgeError::InProgress => StatusCode::TOO_MANY_REQUESTS,
+            BridgeError::InProgress | BridgeError::TokenUnavailable(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             BridgeError::Forbidden { .. } => StatusCode::FORBIDDEN,
             BridgeError::TenantUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             BridgeError::Waiting { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -101,7 +108,10 @@ impl BridgeError {
     pub fn is_retryable(&self) -> bool {
         match self {
             BridgeError::Upstream(e) => e.is_retryable(),
-            BridgeError::Store(_) | BridgeError::InProgress | BridgeError::Waiting { .. } => true,
+            BridgeError::Store(_)
+            | BridgeError::InProgress
+            | BridgeError::TokenUnavailable(_)
+            | BridgeError::Waiting { .. } => true,
             _ => false,
         }
     }
@@ -128,6 +138,7 @@ impl BridgeError {
             BridgeError::Upstream(e) => !e.is_a_wait(),
             BridgeError::InProgress
             | BridgeError::Store(StoreError::Contended(_))
+            | BridgeError::TokenUnavailable(_)
             | BridgeError::Waiting { .. } => false,
             _ => true,
         }
@@ -137,6 +148,9 @@ impl BridgeError {
     pub fn public_message(&self) -> String {
         match self {
             BridgeError::Store(_) => "the contact map is unavailable; retry later".to_string(),
+            BridgeError::TokenUnavailable(_) => {
+                "the tenant's GoHighLevel authorization is being renewed; retry later".to_string()
+            }
             other => other.to_string(),
         }
     }

@@ -275,7 +275,9 @@ impl From<OAuthError> for BridgeError {
                 code: "oauth_refused",
                 message: e.to_string(),
             },
-            other => BridgeError::Store(StoreError::contended(other.to_string())),
+            OAuthError::OutcomeUnknown(_) | OAuthError::Unavailable(_) => {
+                BridgeError::TokenUnavailable(e.to_string())
+            }
         }
     }
 }
@@ -362,10 +364,9 @@ async fn renew(deps: &Deps, tenant: &Tenant) -> Result<String, BridgeError> {
             }
         }
         if tokio::time::Instant::now() + Duration::from_millis(200) >= until {
-            return Err(StoreError::contended(
-                "another container is refreshing the tenant's token",
-            )
-            .into());
+            return Err(BridgeError::TokenUnavailable(
+                "another container is renewing it".into(),
+            ));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -542,6 +542,13 @@ async fn an_event_waiting_for_another_containers_token_renewal_is_queued() {
     let waiting = run.queue.drain();
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0].0.tenant.as_deref(), Some("loc_app"));
+    // It waits for the token, and says so (not that the contact map is unavailable).
+    let why = waiting[0].0.last_error.as_deref().unwrap_or_default();
+    assert!(why.starts_with("token_unavailable:"), "{why}");
+    assert_eq!(
+        waiting[0].0.attempt, 0,
+        "a wait for a token uses no attempt"
+    );
     assert!(token_requests(&received(&run.fakes.ghl).await).is_empty());
 }
 

@@ -143,7 +143,14 @@ pub fn respond(
         }
         Err(err) => {
             let status = err.status().as_u16();
-            if status >= 500 || matches!(err, BridgeError::Upstream(_) | BridgeError::Store(_)) {
+            if status >= 500
+                || matches!(
+                    err,
+                    BridgeError::Upstream(_)
+                        | BridgeError::Store(_)
+                        | BridgeError::TokenUnavailable(_)
+                )
+            {
                 webhook_line!(error, id, ids, cost, metrics, outcome = "failed", status, error = err.code(), detail = %err,);
             } else {
                 webhook_line!(warn, id, ids, cost, metrics, outcome = "refused", status, error = err.code(), detail = %err.public_message(),);
