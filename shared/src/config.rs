@@ -136,6 +136,25 @@ impl Default for PeopleOptions {
 }
 
 impl PeopleOptions {
+    /// The deployment's people options, from its settings (`AGENT_MAP`, `ASSIGN_CONTACT_OWNER`,
+    /// `MISSED_CALL_TASKS`, `CLOSE_CALLBACK_TASKS`, `CALLBACK_TASK_SLA_MINUTES`).
+    fn read(get: &impl Fn(&str) -> Option<String>) -> Self {
+        PeopleOptions {
+            agent_map: match get("AGENT_MAP").map(|t| PeopleOptions::parse_agent_map(&t)) {
+                Some(Ok(map)) => map,
+                Some(Err(e)) => {
+                    tracing::warn!(detail = %e, "AGENT_MAP is ignored");
+                    Default::default()
+                }
+                None => Default::default(),
+            },
+            assign_owner: get("ASSIGN_CONTACT_OWNER").is_none_or(|v| truthy(&v)),
+            missed_call_tasks: get("MISSED_CALL_TASKS").is_none_or(|v| truthy(&v)),
+            close_callback_tasks: get("CLOSE_CALLBACK_TASKS").is_none_or(|v| truthy(&v)),
+            callback_sla_minutes: positive(get("CALLBACK_TASK_SLA_MINUTES"), 15),
+        }
+    }
+
     /// Reads `AGENT_MAP` (`{"<agent id>": "<GHL user id>"}`; ids as strings or numbers).
     pub fn parse_agent_map(
         text: &str,
@@ -171,6 +190,20 @@ pub struct InsightOptions {
     /// The GHL contact custom field the last call's disposition (its tags) goes into
     /// (`CALL_DISPOSITION_FIELD`), for GHL workflows to trigger on.
     pub disposition_field: Option<String>,
+}
+
+impl InsightOptions {
+    /// The deployment's insight options, from its settings (`CALL_SUMMARIES`,
+    /// `CALL_TRANSCRIPTS`, `CALL_TAG_PREFIX`, `CALL_RATING_FIELD`, `CALL_DISPOSITION_FIELD`).
+    fn read(get: &impl Fn(&str) -> Option<String>) -> Self {
+        InsightOptions {
+            summaries: get("CALL_SUMMARIES").is_none_or(|v| truthy(&v)),
+            transcripts: get("CALL_TRANSCRIPTS").is_some_and(|v| truthy(&v)),
+            tag_prefix: get("CALL_TAG_PREFIX").unwrap_or_else(|| "call: ".to_string()),
+            rating_field: get("CALL_RATING_FIELD"),
+            disposition_field: get("CALL_DISPOSITION_FIELD"),
+        }
+    }
 }
 
 impl Default for InsightOptions {
@@ -310,9 +343,18 @@ fn non_empty(v: Option<String>) -> Option<String> {
 pub const DEFAULT_REQUEST_DEADLINE_MS: u64 = 10_000;
 
 fn positive(value: Option<String>, default: u32) -> u32 {
+    number(value, |n| n > 0, default)
+}
+
+/// A number setting: its value when it reads as a number that `valid` accepts, else `default`.
+fn number<N: std::str::FromStr + Copy>(
+    value: Option<String>,
+    valid: impl Fn(N) -> bool,
+    default: N,
+) -> N {
     value
         .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
+        .filter(|n| valid(*n))
         .unwrap_or(default)
 }
 
@@ -352,14 +394,11 @@ impl Config {
                 .unwrap_or_else(|| Ok(CampaignStageMap::default())),
             retry_queue_url: get("RETRY_QUEUE_URL"),
             dead_letter_queue_url: get("DEAD_LETTER_QUEUE_URL"),
-            max_attempts: get("RETRY_MAX_ATTEMPTS")
-                .and_then(|v| v.parse().ok())
-                .filter(|n| *n > 0)
-                .unwrap_or(crate::retry_queue::DEFAULT_MAX_ATTEMPTS),
-            generic_retention_days: get("GENERIC_RETENTION_DAYS")
-                .and_then(|v| v.parse().ok())
-                .filter(|d| *d > 0)
-                .unwrap_or(14),
+            max_attempts: positive(
+                get("RETRY_MAX_ATTEMPTS"),
+                crate::retry_queue::DEFAULT_MAX_ATTEMPTS,
+            ),
+            generic_retention_days: number(get("GENERIC_RETENTION_DAYS"), |d| d > 0, 14),
             ghl_webhook_public_key: get("GHL_WEBHOOK_PUBLIC_KEY"),
             ghl_webhook_rsa_public_key: get("GHL_WEBHOOK_RSA_PUBLIC_KEY"),
             insecure_local_no_auth: get("BRIDGE_LOCAL_INSECURE_NO_AUTH")
@@ -369,37 +408,31 @@ impl Config {
                 .and_then(|v| v.parse().ok())
                 .map(Duration::from_secs)
                 .unwrap_or(crate::secrets::DEFAULT_TTL),
-            upstream_retry_budget: Duration::from_millis(
-                get("UPSTREAM_RETRY_BUDGET_MS")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(6_000),
-            ),
-            upstream_timeout: Duration::from_millis(
-                get("UPSTREAM_TIMEOUT_MS")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(8_000),
-            ),
-            request_deadline: Duration::from_millis(
-                get("REQUEST_DEADLINE_MS")
-                    .and_then(|v| v.parse().ok())
-                    .filter(|ms| *ms >= 2_000)
-                    .unwrap_or(DEFAULT_REQUEST_DEADLINE_MS),
-            ),
+            upstream_retry_budget: Duration::from_millis(number(
+                get("UPSTREAM_RETRY_BUDGET_MS"),
+                |_| true,
+                6_000,
+            )),
+            upstream_timeout: Duration::from_millis(number(
+                get("UPSTREAM_TIMEOUT_MS"),
+                |_| true,
+                8_000,
+            )),
+            request_deadline: Duration::from_millis(number(
+                get("REQUEST_DEADLINE_MS"),
+                |ms| ms >= 2_000,
+                DEFAULT_REQUEST_DEADLINE_MS,
+            )),
             cloudtalk_rate_per_min: positive(get("CLOUDTALK_RATE_PER_MIN"), 50),
             ghl_rate_per_10s: positive(get("GHL_RATE_PER_10S"), 100),
-            body_key_ttl_secs: get("BODY_KEY_TTL_SECS")
-                .and_then(|v| v.parse::<i64>().ok())
-                .filter(|secs| *secs > 0)
-                .map(|secs| secs.min(crate::idempotency::RECORD_TTL_SECS))
-                .unwrap_or(crate::idempotency::DEFAULT_BODY_KEY_TTL_SECS),
-            reconcile_overlap_secs: get("RECONCILE_OVERLAP_SECS")
-                .and_then(|v| v.parse::<i64>().ok())
-                .filter(|secs| *secs >= 0)
-                .unwrap_or(900),
-            reconcile_lookback_hours: get("RECONCILE_LOOKBACK_HOURS")
-                .and_then(|v| v.parse::<i64>().ok())
-                .filter(|hours| *hours > 0)
-                .unwrap_or(24),
+            body_key_ttl_secs: number(
+                get("BODY_KEY_TTL_SECS"),
+                |secs| secs > 0,
+                crate::idempotency::DEFAULT_BODY_KEY_TTL_SECS,
+            )
+            .min(crate::idempotency::RECORD_TTL_SECS),
+            reconcile_overlap_secs: number(get("RECONCILE_OVERLAP_SECS"), |secs| secs >= 0, 900),
+            reconcile_lookback_hours: number(get("RECONCILE_LOOKBACK_HOURS"), |h| h > 0, 24),
             cloudtalk_utc_offset: get("CLOUDTALK_UTC_OFFSET"),
             ghl_search_dates_as_epoch_ms: get("GHL_SEARCH_DATE_FORMAT")
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("epoch_ms")),
@@ -412,29 +445,10 @@ impl Config {
             ghl_app_client_id: get("GHL_APP_CLIENT_ID"),
             ghl_oauth_redirect_uri: get("GHL_OAUTH_REDIRECT_URI"),
             metrics_namespace: get("METRICS_NAMESPACE"),
-            people: PeopleOptions {
-                agent_map: match get("AGENT_MAP").map(|t| PeopleOptions::parse_agent_map(&t)) {
-                    Some(Ok(map)) => map,
-                    Some(Err(e)) => {
-                        tracing::warn!(detail = %e, "AGENT_MAP is ignored");
-                        Default::default()
-                    }
-                    None => Default::default(),
-                },
-                assign_owner: get("ASSIGN_CONTACT_OWNER").is_none_or(|v| truthy(&v)),
-                missed_call_tasks: get("MISSED_CALL_TASKS").is_none_or(|v| truthy(&v)),
-                close_callback_tasks: get("CLOSE_CALLBACK_TASKS").is_none_or(|v| truthy(&v)),
-                callback_sla_minutes: positive(get("CALLBACK_TASK_SLA_MINUTES"), 15),
-            },
+            people: PeopleOptions::read(&get),
             cloudtalk_ai_api_base: get("CLOUDTALK_AI_API_BASE")
                 .unwrap_or_else(|| DEFAULT_CLOUDTALK_AI_API_BASE.to_string()),
-            insights: InsightOptions {
-                summaries: get("CALL_SUMMARIES").is_none_or(|v| truthy(&v)),
-                transcripts: get("CALL_TRANSCRIPTS").is_some_and(|v| truthy(&v)),
-                tag_prefix: get("CALL_TAG_PREFIX").unwrap_or_else(|| "call: ".to_string()),
-                rating_field: get("CALL_RATING_FIELD"),
-                disposition_field: get("CALL_DISPOSITION_FIELD"),
-            },
+            insights: InsightOptions::read(&get),
             speed_to_lead: crate::speed_to_lead::SpeedToLeadOptions::parse(get).unwrap_or_else(
                 |e| {
                     tracing::error!(detail = %e, "speed to lead is off: its settings are invalid");

@@ -72,84 +72,32 @@ impl Handler for CallModified {
             .await?
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default();
-        let options = &deps.config.insights;
-        let prefix = options.tag_prefix.as_str();
-        let mut done = written.clone();
-
-        let new_tags: Vec<String> = event
-            .tags
-            .iter()
-            .filter(|t| !written.tags.iter().any(|w| w.eq_ignore_ascii_case(t)))
-            .cloned()
-            .collect();
-        if !new_tags.is_empty() {
-            let ghl_tags: Vec<String> = new_tags.iter().map(|t| format!("{prefix}{t}")).collect();
-            let step = format!("tags:{}", hash(&ghl_tags.join("\n")));
-            steps
-                .run(&step, || async {
-                    deps.ghl.add_tags(contact, &ghl_tags).await?;
-                    Ok(String::new())
-                })
-                .await?;
-            done.tags.extend(new_tags.iter().cloned());
-        }
-        let mut fields = Vec::new();
-        let new_rating = event.rating.filter(|r| written.rating != Some(*r));
-        if let Some(rating) = new_rating {
-            match &options.rating_field {
-                Some(field) => fields.push(json!({"id": field, "field_value": rating})),
-                None => {
-                    let tag = vec![format!("{prefix}rating {rating}")];
-                    steps
-                        .run(&format!("rating:{rating}"), || async {
-                            deps.ghl.add_tags(contact, &tag).await?;
-                            Ok(String::new())
-                        })
-                        .await?;
-                }
-            }
-            done.rating = Some(rating);
-        }
-        if let (Some(field), false) = (&options.disposition_field, new_tags.is_empty()) {
-            fields.push(json!({"id": field, "field_value": event.tags.join(", ")}));
-        }
-        if !fields.is_empty() {
-            let update = json!({ "customFields": fields });
-            let step = format!("fields:{}", hash(&update.to_string()));
-            steps
-                .run(&step, || async {
-                    deps.ghl.update_contact(contact, &update).await?;
-                    Ok(String::new())
-                })
-                .await?;
-        }
-        let mut notes_added = 0;
-        for note in &event.notes {
-            let key = hash(note);
-            if written.notes.contains(&key) {
-                continue;
-            }
+        let mut writer = Writer {
+            deps,
+            contact,
+            steps,
+            done: written.clone(),
+            written: &written,
+        };
+        let new_tags = writer.tags(event).await?;
+        let new_rating = writer
+            .rating_and_fields(event, !new_tags.is_empty())
+            .await?;
+        let note = |text: &str| {
             let agent = call
                 .agent_name
                 .as_deref()
                 .map(|a| format!(" by {a}"))
                 .unwrap_or_default();
-            let text = format!(
+            format!(
                 "[CloudTalk call note] {}{agent} - Call ID: {call_id}",
-                note.trim()
-            );
-            let user = user_id.as_deref();
-            steps
-                .run(&format!("note:{key}"), || async {
-                    Ok(deps.ghl.add_note(contact, &text, user).await?)
-                })
-                .await?;
-            done.notes.push(key);
-            notes_added += 1;
-        }
-        let changed = done != written;
+                text.trim()
+            )
+        };
+        let notes_added = writer.notes(event, note, user_id.as_deref()).await?;
+        let changed = writer.done != written;
         if changed {
-            let text = serde_json::to_string(&done).unwrap_or_default();
+            let text = serde_json::to_string(&writer.done).unwrap_or_default();
             deps.state.put_value(&name, &text).await?;
         }
         let outcome = match changed {
@@ -164,5 +112,114 @@ impl Handler for CallModified {
             None => outcome,
         };
         Ok(super::with_call(outcome, &call))
+    }
+}
+
+/// Writes what is new on a call to its GHL contact, each write a step named after its content,
+/// and keeps in `done` what has been written.
+struct Writer<'a> {
+    deps: &'a Deps,
+    contact: &'a str,
+    steps: &'a mut Steps,
+    /// What was written before this event.
+    written: &'a Written,
+    done: Written,
+}
+
+impl Writer<'_> {
+    fn prefix(&self) -> &str {
+        self.deps.config.insights.tag_prefix.as_str()
+    }
+
+    async fn add_tags(&mut self, step: &str, tags: Vec<String>) -> Result<(), BridgeError> {
+        let (deps, contact) = (self.deps, self.contact);
+        self.steps
+            .run(step, || async {
+                deps.ghl.add_tags(contact, &tags).await?;
+                Ok(String::new())
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The call's tags not written yet, as prefixed GHL tags; returns them.
+    async fn tags(&mut self, event: &CallModifiedEvent) -> Result<Vec<String>, BridgeError> {
+        let new_tags: Vec<String> = event
+            .tags
+            .iter()
+            .filter(|t| !self.written.tags.iter().any(|w| w.eq_ignore_ascii_case(t)))
+            .cloned()
+            .collect();
+        if !new_tags.is_empty() {
+            let prefix = self.prefix().to_string();
+            let ghl_tags: Vec<String> = new_tags.iter().map(|t| format!("{prefix}{t}")).collect();
+            let step = format!("tags:{}", hash(&ghl_tags.join("\n")));
+            self.add_tags(&step, ghl_tags).await?;
+            self.done.tags.extend(new_tags.iter().cloned());
+        }
+        Ok(new_tags)
+    }
+
+    /// A new rating (a custom field, else a tag) and, when the tags changed, the disposition
+    /// field; returns the new rating.
+    async fn rating_and_fields(
+        &mut self,
+        event: &CallModifiedEvent,
+        tags_changed: bool,
+    ) -> Result<Option<u8>, BridgeError> {
+        let options = &self.deps.config.insights;
+        let mut fields = Vec::new();
+        let new_rating = event.rating.filter(|r| self.written.rating != Some(*r));
+        if let Some(rating) = new_rating {
+            match &options.rating_field {
+                Some(field) => fields.push(json!({"id": field, "field_value": rating})),
+                None => {
+                    let tag = vec![format!("{}rating {rating}", self.prefix())];
+                    self.add_tags(&format!("rating:{rating}"), tag).await?;
+                }
+            }
+            self.done.rating = Some(rating);
+        }
+        if let (Some(field), true) = (&options.disposition_field, tags_changed) {
+            fields.push(json!({"id": field, "field_value": event.tags.join(", ")}));
+        }
+        if !fields.is_empty() {
+            let update = json!({ "customFields": fields });
+            let step = format!("fields:{}", hash(&update.to_string()));
+            let (deps, contact) = (self.deps, self.contact);
+            self.steps
+                .run(&step, || async {
+                    deps.ghl.update_contact(contact, &update).await?;
+                    Ok(String::new())
+                })
+                .await?;
+        }
+        Ok(new_rating)
+    }
+
+    /// The agent notes not written yet, each a GHL note by `user`; returns how many.
+    async fn notes(
+        &mut self,
+        event: &CallModifiedEvent,
+        text_of: impl Fn(&str) -> String,
+        user: Option<&str>,
+    ) -> Result<usize, BridgeError> {
+        let mut added = 0;
+        for note in &event.notes {
+            let key = hash(note);
+            if self.written.notes.contains(&key) {
+                continue;
+            }
+            let text = text_of(note);
+            let (deps, contact) = (self.deps, self.contact);
+            self.steps
+                .run(&format!("note:{key}"), || async {
+                    Ok(deps.ghl.add_note(contact, &text, user).await?)
+                })
+                .await?;
+            self.done.notes.push(key);
+            added += 1;
+        }
+        Ok(added)
     }
 }
