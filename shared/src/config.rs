@@ -339,6 +339,14 @@ fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
+/// The speed-to-lead options; off, and said so, when its settings are invalid.
+fn speed_to_lead(get: impl Fn(&str) -> Option<String>) -> crate::speed_to_lead::SpeedToLeadOptions {
+    crate::speed_to_lead::SpeedToLeadOptions::parse(get).unwrap_or_else(|e| {
+        tracing::error!(detail = %e, "speed to lead is off: its settings are invalid");
+        Default::default()
+    })
+}
+
 /// The default `REQUEST_DEADLINE_MS`.
 pub const DEFAULT_REQUEST_DEADLINE_MS: u64 = 10_000;
 
@@ -372,6 +380,9 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
         let environment = Environment::detect(&get);
         let get = |k: &str| non_empty(get(k));
+        let millis = |key: &str, least: u64, default: u64| {
+            Duration::from_millis(number(get(key), |ms| ms >= least, default))
+        };
         Config {
             cloudtalk_api_base: get("CLOUDTALK_API_BASE")
                 .unwrap_or_else(|| DEFAULT_CLOUDTALK_API_BASE.to_string()),
@@ -408,21 +419,9 @@ impl Config {
                 .and_then(|v| v.parse().ok())
                 .map(Duration::from_secs)
                 .unwrap_or(crate::secrets::DEFAULT_TTL),
-            upstream_retry_budget: Duration::from_millis(number(
-                get("UPSTREAM_RETRY_BUDGET_MS"),
-                |_| true,
-                6_000,
-            )),
-            upstream_timeout: Duration::from_millis(number(
-                get("UPSTREAM_TIMEOUT_MS"),
-                |_| true,
-                8_000,
-            )),
-            request_deadline: Duration::from_millis(number(
-                get("REQUEST_DEADLINE_MS"),
-                |ms| ms >= 2_000,
-                DEFAULT_REQUEST_DEADLINE_MS,
-            )),
+            upstream_retry_budget: millis("UPSTREAM_RETRY_BUDGET_MS", 0, 6_000),
+            upstream_timeout: millis("UPSTREAM_TIMEOUT_MS", 0, 8_000),
+            request_deadline: millis("REQUEST_DEADLINE_MS", 2_000, DEFAULT_REQUEST_DEADLINE_MS),
             cloudtalk_rate_per_min: positive(get("CLOUDTALK_RATE_PER_MIN"), 50),
             ghl_rate_per_10s: positive(get("GHL_RATE_PER_10S"), 100),
             body_key_ttl_secs: number(
@@ -449,12 +448,7 @@ impl Config {
             cloudtalk_ai_api_base: get("CLOUDTALK_AI_API_BASE")
                 .unwrap_or_else(|| DEFAULT_CLOUDTALK_AI_API_BASE.to_string()),
             insights: InsightOptions::read(&get),
-            speed_to_lead: crate::speed_to_lead::SpeedToLeadOptions::parse(get).unwrap_or_else(
-                |e| {
-                    tracing::error!(detail = %e, "speed to lead is off: its settings are invalid");
-                    Default::default()
-                },
-            ),
+            speed_to_lead: speed_to_lead(get),
         }
     }
 

@@ -115,38 +115,10 @@ pub async fn run(deps: &Deps, settings: &Settings, now_ms: i64) -> PassSummary {
             }
         };
         for found in &page {
-            summary.scanned += 1;
-            match sync_contact(deps, &location, found).await {
-                Ok(true) => summary.applied += 1,
-                Ok(false) => summary.already_applied += 1,
-                Err(e) if e.is_retryable() => {
-                    let why = format!("contact {}: {}", found.record.id, e.public_message());
-                    return summary
-                        .stopped(why)
-                        .lagging(checkpoint.caught_up_at_ms, now_ms);
-                }
-                Err(e) => {
-                    // Refused for good: parked with its reason, like every accepted event, as
-                    // the new-contact event it amounts to (a redrive applies it through that
-                    // endpoint's handler).
-                    let body = new_contact_body(found, &location);
-                    let key = crate::idempotency::tenant_key(
-                        deps.config.tenant_id.as_deref(),
-                        crate::idempotency::event_key(EndpointId::GhlNewContact, &body),
-                    );
-                    tracing::warn!(ghl_contact_id = %found.record.id, error = e.code(), detail = %e.public_message(), "reconcile: contact refused; parked");
-                    match super::park(deps, EndpointId::GhlNewContact, &body, &key, e).await {
-                        super::Applied::Parked => summary.failed += 1,
-                        other => {
-                            // Not even parked: the pass stops here and the next run reads
-                            // this contact again.
-                            let why = format!("contact {}: {other:?}", found.record.id);
-                            return summary
-                                .stopped(why)
-                                .lagging(checkpoint.caught_up_at_ms, now_ms);
-                        }
-                    }
-                }
+            if let Err(why) = reconcile_one(deps, &location, found, &mut summary).await {
+                return summary
+                    .stopped(why)
+                    .lagging(checkpoint.caught_up_at_ms, now_ms);
             }
         }
         let last = page.last();
@@ -168,6 +140,51 @@ pub async fn run(deps: &Deps, settings: &Settings, now_ms: i64) -> PassSummary {
             Some(cursor) => query.search_after = Some(cursor),
             None => return summary.lagging(checkpoint.caught_up_at_ms, now_ms),
         }
+    }
+}
+
+/// Applies one searched contact and counts it; `Err` says why the pass must stop here (the
+/// next run reads this contact again).
+async fn reconcile_one(
+    deps: &Deps,
+    location: &str,
+    found: &SearchedContact,
+    summary: &mut PassSummary,
+) -> Result<(), String> {
+    summary.scanned += 1;
+    let e = match sync_contact(deps, location, found).await {
+        Ok(true) => {
+            summary.applied += 1;
+            return Ok(());
+        }
+        Ok(false) => {
+            summary.already_applied += 1;
+            return Ok(());
+        }
+        Err(e) if e.is_retryable() => {
+            return Err(format!(
+                "contact {}: {}",
+                found.record.id,
+                e.public_message()
+            ))
+        }
+        Err(e) => e,
+    };
+    // Refused for good: parked with its reason, like every accepted event, as the new-contact
+    // event it amounts to (a redrive applies it through that endpoint's handler).
+    let body = new_contact_body(found, location);
+    let key = crate::idempotency::tenant_key(
+        deps.config.tenant_id.as_deref(),
+        crate::idempotency::event_key(EndpointId::GhlNewContact, &body),
+    );
+    tracing::warn!(ghl_contact_id = %found.record.id, error = e.code(), detail = %e.public_message(), "reconcile: contact refused; parked");
+    match super::park(deps, EndpointId::GhlNewContact, &body, &key, e).await {
+        super::Applied::Parked => {
+            summary.failed += 1;
+            Ok(())
+        }
+        // Not even parked.
+        other => Err(format!("contact {}: {other:?}", found.record.id)),
     }
 }
 

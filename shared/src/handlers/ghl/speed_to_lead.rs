@@ -470,23 +470,7 @@ pub(crate) async fn dial(
     let now = deps.clock.now_ms();
     if let Some(opening) = options.hours.as_ref().and_then(|h| h.next_opening_ms(now)) {
         if opening > now {
-            if options.after_hours == AfterHours::Task {
-                let why = format!("New lead outside business hours; opening {}", when(opening));
-                return hand_over(
-                    deps,
-                    &job,
-                    Some(&phone),
-                    "after_hours_task",
-                    &why,
-                    opening,
-                    steps,
-                )
-                .await;
-            }
-            return Err(BridgeError::Waiting {
-                message: "outside business hours: the lead is dialled at the opening".into(),
-                wait_secs: ((opening - now) as u64).div_ceil(1000),
-            });
+            return after_hours(deps, &job, &phone, (now, opening), steps).await;
         }
     }
     let window_from: i64 = steps
@@ -531,6 +515,25 @@ pub(crate) async fn dial(
         options.window_minutes
     );
     hand_over(deps, &job, Some(&phone), "no_agent_task", &why, now, steps).await
+}
+
+/// A lead outside business hours: a task for the opening time, or a wait until it.
+async fn after_hours(
+    deps: &Deps,
+    job: &DialJob,
+    phone: &str,
+    (now, opening): (i64, i64),
+    steps: &mut Steps,
+) -> Result<Outcome, BridgeError> {
+    if deps.config.speed_to_lead.after_hours == AfterHours::Task {
+        let why = format!("New lead outside business hours; opening {}", when(opening));
+        let result = "after_hours_task";
+        return hand_over(deps, job, Some(phone), result, &why, opening, steps).await;
+    }
+    Err(BridgeError::Waiting {
+        message: "outside business hours: the lead is dialled at the opening".into(),
+        wait_secs: ((opening - now) as u64).div_ceil(1000),
+    })
 }
 
 /// The lead was dialled (`agent` took it, or the history showed the lost dial): the note.
