@@ -581,6 +581,24 @@ pub(crate) fn check_request(vendor: Vendor, request: &Request) -> Result<(), Fai
         ));
     };
     let fail = |kind: Kind, problems: Vec<String>| Err((Some(op.template.clone()), kind, problems));
+    let problems = parameter_problems(vendor, op, &captured, request);
+    if !problems.is_empty() {
+        return fail(Kind::Parameters, problems);
+    }
+    match body_problems(vendor, op, request) {
+        problems if problems.is_empty() => Ok(()),
+        problems => fail(Kind::Body, problems),
+    }
+}
+
+/// The path, query and header parameters' problems, and the query parameters the operation
+/// does not declare.
+fn parameter_problems(
+    vendor: Vendor,
+    op: &Operation,
+    captured: &[(String, String)],
+    request: &Request,
+) -> Vec<String> {
     let copy = Copy::of(vendor);
     let mut problems = Vec::new();
     for param in &op.params {
@@ -599,11 +617,8 @@ pub(crate) fn check_request(vendor: Vendor, request: &Request) -> Result<(), Fai
             "header" => request.header(&param.name).into_iter().collect(),
             _ => continue,
         };
-        if values.is_empty() {
-            if param.required {
-                problems.push(format!("{} {} is required", param.location, param.name));
-            }
-            continue;
+        if values.is_empty() && param.required {
+            problems.push(format!("{} {} is required", param.location, param.name));
         }
         for value in values {
             let at = format!("{} {}", param.location, param.name);
@@ -622,16 +637,19 @@ pub(crate) fn check_request(vendor: Vendor, request: &Request) -> Result<(), Fai
             problems.push(format!("query {name} should not exist"));
         }
     }
-    if !problems.is_empty() {
-        return fail(Kind::Parameters, problems);
-    }
+    problems
+}
+
+/// The request body's problems: required and absent, a content type the operation does not
+/// take, not JSON, or against its schema.
+fn body_problems(vendor: Vendor, op: &Operation, request: &Request) -> Vec<String> {
     let Some((required, media)) = &op.body else {
-        return Ok(());
+        return Vec::new();
     };
     if request.body.iter().all(u8::is_ascii_whitespace) {
         return match required {
-            true => fail(Kind::Body, vec!["a request body is required".into()]),
-            false => Ok(()),
+            true => vec!["a request body is required".into()],
+            false => Vec::new(),
         };
     }
     let content_type = request
@@ -644,12 +662,9 @@ pub(crate) fn check_request(vendor: Vendor, request: &Request) -> Result<(), Fai
         .to_ascii_lowercase();
     let Some((_, pointer)) = media.iter().find(|(kind, _)| *kind == content_type) else {
         let accepted: Vec<&str> = media.iter().map(|(k, _)| k.as_str()).collect();
-        return fail(
-            Kind::Body,
-            vec![format!(
-                "content type {content_type} is not one of {accepted:?}"
-            )],
-        );
+        return vec![format!(
+            "content type {content_type} is not one of {accepted:?}"
+        )];
     };
     let body = match content_type.as_str() {
         "application/x-www-form-urlencoded" => {
@@ -662,14 +677,10 @@ pub(crate) fn check_request(vendor: Vendor, request: &Request) -> Result<(), Fai
         }
         _ => match serde_json::from_slice::<Value>(request.body) {
             Ok(v) => v,
-            Err(_) => return fail(Kind::Body, vec!["the body is not JSON".into()]),
+            Err(_) => return vec!["the body is not JSON".into()],
         },
     };
-    let found = problems_of(copy, op, pointer, &body, "body");
-    match found.is_empty() {
-        true => Ok(()),
-        false => fail(Kind::Body, found),
-    }
+    problems_of(Copy::of(vendor), op, pointer, &body, "body")
 }
 
 /// The problems, less those the overrides list accepts.

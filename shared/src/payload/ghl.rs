@@ -221,6 +221,39 @@ fn gathered_tags(root: &Value) -> Vec<String> {
     tags
 }
 
+/// Where each GHL event shape carries a contact's fields.
+const FIRST_NAME_PATHS: [&str; 4] = [
+    "contact.firstName",
+    "contact.first_name",
+    "first_name",
+    "firstName",
+];
+const LAST_NAME_PATHS: [&str; 4] = [
+    "contact.lastName",
+    "contact.last_name",
+    "last_name",
+    "lastName",
+];
+const COMPANY_PATHS: [&str; 5] = [
+    "contact.companyName",
+    "contact.company",
+    "company_name",
+    "companyName",
+    "company",
+];
+const SOURCE_PATHS: [&str; 4] = [
+    "contact.source",
+    "contact_source",
+    "contactSource",
+    "source",
+];
+const OWNER_PATHS: [&str; 4] = [
+    "contact.assignedTo",
+    "contact.assigned_to",
+    "assignedTo",
+    "assigned_to",
+];
+
 /// Reads the contact of any GHL event shape; 422 when no contact id is present.
 pub fn parse_contact(root: &Value) -> Result<GhlContact, PayloadError> {
     let flat = top_level_is_contact(root);
@@ -254,56 +287,15 @@ pub fn parse_contact(root: &Value) -> Result<GhlContact, PayloadError> {
     Ok(GhlContact {
         id,
         location_id: event_location(root),
-        first_name: find_string(
-            root,
-            &[
-                "contact.firstName",
-                "contact.first_name",
-                "first_name",
-                "firstName",
-            ],
-        ),
-        last_name: find_string(
-            root,
-            &[
-                "contact.lastName",
-                "contact.last_name",
-                "last_name",
-                "lastName",
-            ],
-        ),
+        first_name: find_string(root, &FIRST_NAME_PATHS),
+        last_name: find_string(root, &LAST_NAME_PATHS),
         name: find_string(root, &name_paths),
         emails: list(root, &EMAIL_PATHS),
         phones: list(root, &PHONE_PATHS),
         tags,
-        company: find_string(
-            root,
-            &[
-                "contact.companyName",
-                "contact.company",
-                "company_name",
-                "companyName",
-                "company",
-            ],
-        ),
-        source: find_string(
-            root,
-            &[
-                "contact.source",
-                "contact_source",
-                "contactSource",
-                "source",
-            ],
-        ),
-        owner: find_string(
-            root,
-            &[
-                "contact.assignedTo",
-                "contact.assigned_to",
-                "assignedTo",
-                "assigned_to",
-            ],
-        ),
+        company: find_string(root, &COMPANY_PATHS),
+        source: find_string(root, &SOURCE_PATHS),
+        owner: find_string(root, &OWNER_PATHS),
     })
 }
 

@@ -141,21 +141,29 @@ pub fn respond(
                 &json!({ "error": code, "message": reason, "parked": true }),
             )
         }
-        Err(err) => {
-            let status = err.status().as_u16();
-            if status >= 500
-                || matches!(
-                    err,
-                    BridgeError::Upstream(_)
-                        | BridgeError::Store(_)
-                        | BridgeError::TokenUnavailable(_)
-                )
-            {
-                webhook_line!(error, id, ids, cost, metrics, outcome = "failed", status, error = err.code(), detail = %err,);
-            } else {
-                webhook_line!(warn, id, ids, cost, metrics, outcome = "refused", status, error = err.code(), detail = %err.public_message(),);
-            }
-            error_response(err)
-        }
+        Err(err) => answer_error(id, &ids, cost, metrics, err),
     }
+}
+
+/// A request that was neither applied nor queued: `failed` (an error line) when the bridge or
+/// an upstream failed, `refused` (a warning) when the request itself was at fault.
+fn answer_error(
+    id: EndpointId,
+    ids: &NamedContacts,
+    cost: Cost,
+    metrics: Option<&str>,
+    err: &BridgeError,
+) -> Response<Body> {
+    let status = err.status().as_u16();
+    let failed = status >= 500
+        || matches!(
+            err,
+            BridgeError::Upstream(_) | BridgeError::Store(_) | BridgeError::TokenUnavailable(_)
+        );
+    if failed {
+        webhook_line!(error, id, ids, cost, metrics, outcome = "failed", status, error = err.code(), detail = %err,);
+    } else {
+        webhook_line!(warn, id, ids, cost, metrics, outcome = "refused", status, error = err.code(), detail = %err.public_message(),);
+    }
+    error_response(err)
 }

@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 use lambda_http::{http::StatusCode, Body, Request, RequestExt, Response};
 use serde_json::json;
 
-use crate::admission::{self, Inbound, Named, Target};
+use crate::admission::{self, Inbound, Named, Target, Tenancy};
 use crate::deadline::Deadline;
 use crate::deps::Deps;
-use crate::endpoint::Outcome;
+use crate::endpoint::{Outcome, Prepared};
 use crate::error::BridgeError;
 use crate::idempotency::{event_key, tenant_key, DEFAULT_LOCK_MS};
 use crate::payload::{named_contacts, NamedContacts};
@@ -145,16 +145,28 @@ async fn receive(
     if let Ok(mut slot) = accepted.lock() {
         *slot = Some(this.clone());
     }
-    // Accepted: from here on the event is never only answered. What can succeed later (a token
-    // being renewed by another container, an upstream outage) is queued; what cannot is parked
-    // with its reason (and answered with its status, `parked: true`).
-    let applied = match admission::deployment(deps, &tenancy).await {
+    apply_accepted(deps, id, &tenancy, &this, event.as_ref(), raw).await
+}
+
+/// An accepted event: from here on it is never only answered. What can succeed later (a token
+/// being renewed by another container, an upstream outage) is queued; what cannot is parked
+/// with its reason (and answered with its status, `parked: true`).
+async fn apply_accepted(
+    deps: &Deps,
+    id: EndpointId,
+    tenancy: &Tenancy,
+    this: &Accepted,
+    event: &dyn Prepared,
+    raw: &[u8],
+) -> Result<Handled, BridgeError> {
+    let target = this.id;
+    let applied = match admission::deployment(deps, tenancy).await {
         Ok(tenant_deps) => {
             let deps = tenant_deps.as_ref().unwrap_or(deps);
-            match apply_once(deps, target, event.as_ref(), &key, lock_until).await {
+            match apply_once(deps, target, event, &this.key, this.lock_until_ms).await {
                 Ok(Handled::Applied(mut outcome)) => {
                     let origin = (this.tenant.clone(), Some(this.credential));
-                    run_follow_ups(deps, &mut outcome, origin, lock_until).await;
+                    run_follow_ups(deps, &mut outcome, origin, this.lock_until_ms).await;
                     Ok(Handled::Applied(outcome))
                 }
                 other => other,
@@ -167,7 +179,7 @@ async fn receive(
             Ok(Handled::Applied(outcome.detail("appliedBy", target)))
         }
         Ok(handled) => Ok(handled),
-        Err(error) => defer(deps, first_attempt(deps, target, raw, &this), error).await,
+        Err(error) => defer(deps, first_attempt(deps, target, raw, this), error).await,
     }
 }
 
