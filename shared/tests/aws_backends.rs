@@ -132,18 +132,8 @@ async fn retry_and_dead_letter_queues_on_sqs() {
 }
 
 /// The largest body a webhook may have (256 KiB), made of what grows most when escaped into the
-/// queued event's JSON (`\"`: two bytes become four), queued after an outage and then parked
-/// after a refusal, on queues that allow 256 KiB and 1 MiB: each message fits, and the body
-/// read back at each step is the one received, byte for byte.
-#[tokio::test]
-async fn the_largest_accepted_body_round_trips_through_retry_and_dead_letter_queues() {
-    use aws_sdk_sqs::types::QueueAttributeName;
-    use bridge::retry_queue::QueuedEvent;
-    use wiremock::matchers::any;
-    use wiremock::{Mock, ResponseTemplate};
-    let Some(ep) = aws_endpoint() else { return };
-    let sqs = sqs_client(&ep);
-    let dynamo = dynamodb_client(&ep);
+/// queued event's JSON (`\"`: two bytes become four).
+fn largest_escaping_body() -> String {
     let head = r#"{"contact":{"id":"g-big","phone":"+393331234567"},"note":{"body":""#;
     let tail = r#""}}"#;
     let mut body = String::from(head);
@@ -153,45 +143,107 @@ async fn the_largest_accepted_body_round_trips_through_retry_and_dead_letter_que
     body.push_str(tail);
     assert!(body.len() > bridge::payload::MAX_BODY_BYTES - 2);
     serde_json::from_str::<serde_json::Value>(&body).expect("a valid body");
+    body
+}
+
+/// A new queue that allows messages of `size` bytes.
+async fn queue_of_size(sqs: &aws_sdk_sqs::Client, name: String, size: usize) -> String {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    sqs.create_queue()
+        .queue_name(name)
+        .attributes(QueueAttributeName::MaximumMessageSize, size.to_string())
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap()
+}
+
+/// The messages on a queue, waiting up to about 15 s for the first (the first retry waits a few
+/// seconds: the failure schedule's first delay).
+async fn take(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    for _ in 0..15 {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap()
+            .messages
+            .unwrap_or_default();
+        if !got.is_empty() {
+            return got;
+        }
+    }
+    Vec::new()
+}
+
+/// A deployment on moto with its retry and dead-letter queues, whose CloudTalk is down.
+async fn deployment_with_queues(
+    ep: &str,
+    fakes: &Fakes,
+    retry_url: &str,
+    dlq_url: &str,
+) -> bridge::Deps {
+    let dynamo = dynamodb_client(ep);
     let sdk = bridge::aws::sdk_config(|k| match k {
-        "AWS_ENDPOINT_URL" => Some(ep.clone()),
+        "AWS_ENDPOINT_URL" => Some(ep.to_string()),
         "AWS_REGION" => Some("us-east-1".into()),
         "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("test".into()),
         _ => None,
     });
+    let mut settings = config(&fakes.cloudtalk, &fakes.ghl);
+    settings.config.state_table = Some(fresh_table(&dynamo, "big-state").await);
+    settings.config.contact_map_table = Some(fresh_table(&dynamo, "big-map").await);
+    settings.config.retry_queue_url = Some(retry_url.to_string());
+    settings.config.dead_letter_queue_url = Some(dlq_url.to_string());
+    let backends = bridge::Backends::from_config(
+        &settings.config,
+        Some(&sdk),
+        bridge::environment::Environment::Local,
+    );
+    bridge::Deps::build(settings, backends).unwrap()
+}
+
+/// A queued message's event, checked to fit on the queue, with its body read back.
+async fn read_back(
+    deps: &bridge::Deps,
+    message: &aws_sdk_sqs::types::Message,
+    size: usize,
+) -> bridge::retry_queue::QueuedEvent {
+    let text = message.body().unwrap();
+    assert!(
+        text.len() <= bridge::retry_queue::MAX_MESSAGE_BYTES,
+        "{size}"
+    );
+    let mut event: bridge::retry_queue::QueuedEvent = serde_json::from_str(text).unwrap();
+    assert!(event.body_ref.is_some() && event.body.is_empty(), "{size}");
+    bridge::retry_queue::load_body(deps.state.as_ref(), &mut event)
+        .await
+        .unwrap();
+    event
+}
+
+/// The largest body a webhook may have, queued after an outage and then parked after a
+/// refusal, on queues that allow 256 KiB and 1 MiB: each message fits, and the body read back
+/// at each step is the one received, byte for byte.
+#[tokio::test]
+async fn the_largest_accepted_body_round_trips_through_retry_and_dead_letter_queues() {
+    use wiremock::matchers::any;
+    use wiremock::{Mock, ResponseTemplate};
+    let Some(ep) = aws_endpoint() else { return };
+    let sqs = sqs_client(&ep);
+    let body = largest_escaping_body();
     for size in [262_144, 1_048_576] {
-        let queue = |name: String| {
-            let sqs = sqs.clone();
-            async move {
-                sqs.create_queue()
-                    .queue_name(name)
-                    .attributes(QueueAttributeName::MaximumMessageSize, size.to_string())
-                    .send()
-                    .await
-                    .unwrap()
-                    .queue_url
-                    .unwrap()
-            }
-        };
-        let retry_url = queue(unique_name("big-retry")).await;
-        let dlq_url = queue(unique_name("big-dlq")).await;
+        let retry_url = queue_of_size(&sqs, unique_name("big-retry"), size).await;
+        let dlq_url = queue_of_size(&sqs, unique_name("big-dlq"), size).await;
         let fakes = Fakes::start().await;
         let outage = Mock::given(any())
             .respond_with(ResponseTemplate::new(503))
             .mount_as_scoped(&fakes.cloudtalk)
             .await;
-        let mut settings = config(&fakes.cloudtalk, &fakes.ghl);
-        settings.config.state_table = Some(fresh_table(&dynamo, "big-state").await);
-        settings.config.contact_map_table = Some(fresh_table(&dynamo, "big-map").await);
-        settings.config.retry_queue_url = Some(retry_url.clone());
-        settings.config.dead_letter_queue_url = Some(dlq_url.clone());
-        let backends = bridge::Backends::from_config(
-            &settings.config,
-            Some(&sdk),
-            bridge::environment::Environment::Local,
-        );
-        let deps = bridge::Deps::build(settings, backends).unwrap();
-
+        let deps = deployment_with_queues(&ep, &fakes, &retry_url, &dlq_url).await;
         let res = bridge::route(
             &deps,
             post("/api/ghl-webhooks/new-note", &body, Some(GHL_SECRET)),
@@ -200,40 +252,9 @@ async fn the_largest_accepted_body_round_trips_through_retry_and_dead_letter_que
         let answer = response_json(&res);
         assert_eq!(res.status(), 202, "{size}: {answer}");
 
-        // The first retry waits a few seconds (the failure schedule's first delay).
-        let take = |url: String| {
-            let sqs = sqs.clone();
-            async move {
-                for _ in 0..15 {
-                    let got = sqs
-                        .receive_message()
-                        .queue_url(&url)
-                        .wait_time_seconds(1)
-                        .send()
-                        .await
-                        .unwrap()
-                        .messages
-                        .unwrap_or_default();
-                    if !got.is_empty() {
-                        return got;
-                    }
-                }
-                Vec::new()
-            }
-        };
-        let queued = take(retry_url.clone()).await;
+        let queued = take(&sqs, &retry_url).await;
         assert_eq!(queued.len(), 1, "{size}");
-        let text = queued[0].body().unwrap().to_string();
-        assert!(
-            text.len() <= bridge::retry_queue::MAX_MESSAGE_BYTES,
-            "{size}"
-        );
-        let mut event: QueuedEvent = serde_json::from_str(&text).unwrap();
-        assert!(event.body_ref.is_some() && event.body.is_empty(), "{size}");
-        let mut loaded = event.clone();
-        bridge::retry_queue::load_body(deps.state.as_ref(), &mut loaded)
-            .await
-            .unwrap();
+        let loaded = read_back(&deps, &queued[0], size).await;
         assert_eq!(loaded.body, body, "{size}: the body as received");
 
         // The worker's attempt is refused for good: the event is parked, body and all.
@@ -244,26 +265,17 @@ async fn the_largest_accepted_body_round_trips_through_retry_and_dead_letter_que
             ))
             .mount(&fakes.cloudtalk)
             .await;
-        event.not_before_ms = None;
         let mut message = bridge::worker::SqsMessage::default();
         message.message_id = queued[0].message_id.clone();
-        message.body = Some(text);
+        message.body = queued[0].body.clone();
         let mut batch = bridge::worker::SqsEvent::default();
         batch.records = vec![message];
         let answer = bridge::worker::handle_batch(&deps, batch, None).await;
         assert!(answer.batch_item_failures.is_empty(), "{size}");
-        let parked = take(dlq_url).await;
+        let parked = take(&sqs, &dlq_url).await;
         assert_eq!(parked.len(), 1, "{size}");
-        let text = parked[0].body().unwrap();
-        assert!(
-            text.len() <= bridge::retry_queue::MAX_MESSAGE_BYTES,
-            "{size}"
-        );
-        let mut parked: QueuedEvent = serde_json::from_str(text).unwrap();
+        let parked = read_back(&deps, &parked[0], size).await;
         assert!(parked.parked_at.is_some());
-        bridge::retry_queue::load_body(deps.state.as_ref(), &mut parked)
-            .await
-            .unwrap();
         assert_eq!(parked.body, body, "{size}: the parked body as received");
     }
 }

@@ -508,14 +508,13 @@ async fn campaign_status_creates_the_opportunity_when_there_is_none() {
     );
 }
 
-#[tokio::test]
-async fn a_campaign_without_a_contact_is_fanned_out_page_by_page_and_none_is_dropped() {
-    let s = setup(json!({"id": "ghl-found"}), json!([]), Some(STAGE_MAP)).await;
+/// CloudTalk's tag `Spring-2026` (id 12) with three contacts on two pages.
+async fn mount_a_tag_with_two_pages_of_contacts(cloudtalk: &wiremock::MockServer) {
     Mock::given(method("GET"))
         .and(path("/api/tags/index.json"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"responseData": {"pageCount": 1, "data": [
             {"Tag": {"id": "11", "name": "other"}}, {"Tag": {"id": "12", "name": "Spring-2026"}}]}})))
-        .mount(&s.fakes.cloudtalk)
+        .mount(cloudtalk)
         .await;
     // Two pages of tagged contacts; they override the empty search mounted by setup.
     for (page, rows) in [
@@ -538,9 +537,35 @@ async fn a_campaign_without_a_contact_is_fanned_out_page_by_page_and_none_is_dro
                     .set_body_json(json!({"responseData": {"pageCount": 2, "data": rows}})),
             )
             .with_priority(1)
-            .mount(&s.fakes.cloudtalk)
+            .mount(cloudtalk)
             .await;
     }
+}
+
+/// Each queued page is its own event: the worker moves every contact of every page.
+async fn the_worker_moves_every_contact_of_every_page(s: &Setup) {
+    let pages = s.queue.drain();
+    assert_eq!(pages.len(), 2);
+    assert_ne!(pages[0].0.key, pages[1].0.key);
+    for (page, _) in pages {
+        let result = bridge::worker::process(&s.deps, page).await;
+        assert_eq!(
+            result,
+            bridge::worker::WorkerResult::Done { duplicate: false }
+        );
+    }
+    let created = received(&s.fakes.ghl)
+        .await
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/opportunities/")
+        .count();
+    assert_eq!(created, 3, "all three contacts of both pages moved");
+}
+
+#[tokio::test]
+async fn a_campaign_without_a_contact_is_fanned_out_page_by_page_and_none_is_dropped() {
+    let s = setup(json!({"id": "ghl-found"}), json!([]), Some(STAGE_MAP)).await;
+    mount_a_tag_with_two_pages_of_contacts(&s.fakes.cloudtalk).await;
     let body =
         r#"{"campaign_name":"Spring","campaign_status":"completed","campaign_tag":"spring-2026"}"#;
     let res = handle(
@@ -559,23 +584,7 @@ async fn a_campaign_without_a_contact_is_fanned_out_page_by_page_and_none_is_dro
         received(&s.fakes.ghl).await.is_empty(),
         "nothing moved in the request"
     );
-    // Each page is its own event; the worker moves every contact of every page.
-    let pages = s.queue.drain();
-    assert_eq!(pages.len(), 2);
-    assert_ne!(pages[0].0.key, pages[1].0.key);
-    for (page, _) in pages {
-        let result = bridge::worker::process(&s.deps, page).await;
-        assert_eq!(
-            result,
-            bridge::worker::WorkerResult::Done { duplicate: false }
-        );
-    }
-    let created = received(&s.fakes.ghl)
-        .await
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path == "/opportunities/")
-        .count();
-    assert_eq!(created, 3, "all three contacts of both pages moved");
+    the_worker_moves_every_contact_of_every_page(&s).await;
     // The fake GHL matches every number to one contact: the first CloudTalk contact is linked
     // to it, the others cannot take the same GHL contact.
     let linked = s

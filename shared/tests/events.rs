@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use bridge::Deps;
 use bridge_testkit::*;
+use lambda_http::{Body, Response};
 use serde_json::json;
 
 const EVENTS_GHL_SECRET: &str = "local-dev-ghl-secret";
@@ -87,6 +88,146 @@ async fn deps_at_install(fakes: &Fakes) -> Deps {
     Deps::build_with_clock(settings, backends, clock).unwrap()
 }
 
+/// Fakes that answer every sample: empty feeds, no existing records, and ready summaries.
+async fn fakes_for_samples() -> Fakes {
+    let fakes = Fakes::start().await;
+    mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
+    mount_ghl(&fakes.ghl, json!(null), json!([])).await;
+    // The announcements of ready summaries find them ready.
+    bridge_testkit::mount_cloudtalk_ai(&fakes.cloudtalk, "The caller asked for a quote.").await;
+    fakes
+}
+
+/// An EventBridge scheduled event: one reconciliation run over the fakes' feeds.
+async fn runs_the_scheduled_reconciliation(deps: &Deps, fakes: &Fakes, file: &Path, text: &str) {
+    let event: serde_json::Value =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{file:?} is not JSON: {e}"));
+    assert_eq!(event["detail-type"], "Scheduled Event", "{file:?}");
+    let summary = bridge::reconcile::handle(deps, event, None)
+        .await
+        .unwrap_or_else(|e| panic!("{file:?}: {e}"));
+    assert_eq!(
+        summary["applied"], 2,
+        "{file:?}: the call and its recording: {summary}"
+    );
+    assert!(
+        !received(&fakes.ghl).await.is_empty(),
+        "{file:?} wrote nothing"
+    );
+}
+
+/// An SQS batch for the retry worker: every queued event is applied.
+async fn runs_the_worker_batch(deps: &Deps, fakes: &Fakes, file: &Path, text: &str) {
+    let batch: bridge::worker::SqsEvent =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{file:?} is not an SQS event: {e}"));
+    let records = batch.records.len();
+    let answer = bridge::worker::handle_batch(deps, batch, None).await;
+    assert!(
+        records > 0 && answer.batch_item_failures.is_empty(),
+        "{file:?}: {answer:?}"
+    );
+    assert!(
+        !received(&fakes.ghl).await.is_empty(),
+        "{file:?} wrote nothing"
+    );
+}
+
+/// An API Gateway HTTP API v2 event, checked to be one of its function's routes and answered.
+async fn answers_the_http_event(
+    deps: &Deps,
+    function: &str,
+    file: &Path,
+    text: &str,
+) -> Response<Body> {
+    let req = lambda_http::request::from_str(text)
+        .unwrap_or_else(|e| panic!("{file:?} is not an API Gateway HTTP API v2 event: {e}"));
+    let path = req.uri().path().to_string();
+    assert!(
+        bridge::registry::routes()
+            .iter()
+            .any(|e| e.function == function && e.route == path),
+        "{file:?}: {path} is not a route of {function}"
+    );
+    bridge::route(deps, req).await
+}
+
+/// The OAuth callback answers with a page for the installer's browser.
+async fn serves_the_oauth_callback_page(
+    deps: &Deps,
+    case: &str,
+    file: &Path,
+    res: &Response<Body>,
+) {
+    let status = res.status().as_u16();
+    assert_eq!(status, expected_status(case), "{file:?}");
+    let html = String::from_utf8_lossy(res.body().as_ref()).to_string();
+    assert!(html.starts_with("<!doctype html>"), "{file:?}: {html}");
+    assert!(!html.contains("granted-access"), "no token on the page");
+    if status == 200 {
+        let tenants = deps.tenants.as_ref().unwrap();
+        let tenant = tenants.get("loc_new456").await.unwrap().unwrap();
+        assert_eq!(
+            tenant.secrets.ghl_refresh_token.as_deref(),
+            Some("granted-refresh")
+        );
+    }
+}
+
+/// A webhook (or the app's install) answers with JSON: applied, stored or installed when it
+/// succeeds, and an error without a call upstream when it is refused.
+async fn answers_the_webhook(
+    deps: &Deps,
+    fakes: &Fakes,
+    function: &str,
+    case: &str,
+    file: &Path,
+    res: &Response<Body>,
+) {
+    let status = res.status().as_u16();
+    let body = response_json(res);
+    assert_eq!(status, expected_status(case), "{file:?} answered {body}");
+    if status == 200 && function == "ghl-app-install" {
+        assert_eq!(body["result"], "installed", "{file:?}: {body}");
+        let tenants = deps.tenants.as_ref().unwrap();
+        assert!(
+            tenants.get("loc_new456").await.unwrap().is_some(),
+            "{file:?}"
+        );
+        return;
+    }
+    if status == 200 && function.starts_with("ghl-") {
+        assert!(body["cloudtalkContactId"].is_string(), "{file:?}: {body}");
+        assert!(
+            !received(&fakes.cloudtalk).await.is_empty(),
+            "{file:?} wrote nothing"
+        );
+    }
+    if status == 200 && function.starts_with("cloudtalk-") && function != "cloudtalk-generic" {
+        assert_eq!(body["result"], "applied", "{file:?}: {body}");
+        assert!(
+            !received(&fakes.ghl).await.is_empty(),
+            "{file:?} wrote nothing"
+        );
+    }
+    if status == 200 && function == "cloudtalk-generic" {
+        assert_eq!(body["result"], "stored", "{file:?}: {body}");
+    }
+    if status != 200 {
+        assert!(
+            body["error"].is_string() && body["message"].is_string(),
+            "{file:?}: {body}"
+        );
+        assert!(
+            received(&fakes.cloudtalk).await.is_empty(),
+            "{file:?} was refused but called CloudTalk"
+        );
+        assert!(
+            received(&fakes.ghl).await.is_empty(),
+            "{file:?} was refused but called GoHighLevel"
+        );
+    }
+}
+
 #[tokio::test]
 async fn every_event_file_runs_through_its_handler() {
     let files = event_files();
@@ -96,118 +237,25 @@ async fn every_event_file_runs_through_its_handler() {
         files.len()
     );
     for (function, case, file) in files {
-        let fakes = Fakes::start().await;
-        mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
-        mount_ghl(&fakes.ghl, json!(null), json!([])).await;
-        // The announcements of ready summaries find them ready.
-        bridge_testkit::mount_cloudtalk_ai(&fakes.cloudtalk, "The caller asked for a quote.").await;
+        let fakes = fakes_for_samples().await;
         let deps = match function.as_str() {
             "ghl-app-install" => deps_at_install(&fakes).await,
             _ => deps(&fakes).await,
         };
         let text = std::fs::read_to_string(&file).unwrap();
         if function == bridge::reconcile::FUNCTION {
-            // An EventBridge scheduled event: one reconciliation run over the fakes' feeds.
-            let event: serde_json::Value =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file:?} is not JSON: {e}"));
-            assert_eq!(event["detail-type"], "Scheduled Event", "{file:?}");
-            let summary = bridge::reconcile::handle(&deps, event, None)
-                .await
-                .unwrap_or_else(|e| panic!("{file:?}: {e}"));
-            assert_eq!(
-                summary["applied"], 2,
-                "{file:?}: the call and its recording: {summary}"
-            );
-            assert!(
-                !received(&fakes.ghl).await.is_empty(),
-                "{file:?} wrote nothing"
-            );
+            runs_the_scheduled_reconciliation(&deps, &fakes, &file, &text).await;
             continue;
         }
         if function == bridge::worker::FUNCTION {
-            // An SQS batch for the retry worker: every queued event is applied.
-            let batch: bridge::worker::SqsEvent = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{file:?} is not an SQS event: {e}"));
-            let records = batch.records.len();
-            let answer = bridge::worker::handle_batch(&deps, batch, None).await;
-            assert!(
-                records > 0 && answer.batch_item_failures.is_empty(),
-                "{file:?}: {answer:?}"
-            );
-            assert!(
-                !received(&fakes.ghl).await.is_empty(),
-                "{file:?} wrote nothing"
-            );
+            runs_the_worker_batch(&deps, &fakes, &file, &text).await;
             continue;
         }
-        let req = lambda_http::request::from_str(&text)
-            .unwrap_or_else(|e| panic!("{file:?} is not an API Gateway HTTP API v2 event: {e}"));
-        let path = req.uri().path().to_string();
-        assert!(
-            bridge::registry::routes()
-                .iter()
-                .any(|e| e.function == function && e.route == path),
-            "{file:?}: {path} is not a route of {function}"
-        );
-        let res = bridge::route(&deps, req).await;
-        let status = res.status().as_u16();
+        let res = answers_the_http_event(&deps, &function, &file, &text).await;
         if function == bridge::registry::OAUTH_CALLBACK_FUNCTION {
-            // A page for the installer's browser.
-            assert_eq!(status, expected_status(&case), "{file:?}");
-            let html = String::from_utf8_lossy(res.body().as_ref()).to_string();
-            assert!(html.starts_with("<!doctype html>"), "{file:?}: {html}");
-            assert!(!html.contains("granted-access"), "no token on the page");
-            if status == 200 {
-                let tenants = deps.tenants.as_ref().unwrap();
-                let tenant = tenants.get("loc_new456").await.unwrap().unwrap();
-                assert_eq!(
-                    tenant.secrets.ghl_refresh_token.as_deref(),
-                    Some("granted-refresh")
-                );
-            }
-            continue;
-        }
-        let body = response_json(&res);
-        assert_eq!(status, expected_status(&case), "{file:?} answered {body}");
-        if status == 200 && function == "ghl-app-install" {
-            assert_eq!(body["result"], "installed", "{file:?}: {body}");
-            let tenants = deps.tenants.as_ref().unwrap();
-            assert!(
-                tenants.get("loc_new456").await.unwrap().is_some(),
-                "{file:?}"
-            );
-            continue;
-        }
-        if status == 200 && function.starts_with("ghl-") {
-            assert!(body["cloudtalkContactId"].is_string(), "{file:?}: {body}");
-            assert!(
-                !received(&fakes.cloudtalk).await.is_empty(),
-                "{file:?} wrote nothing"
-            );
-        }
-        if status == 200 && function.starts_with("cloudtalk-") && function != "cloudtalk-generic" {
-            assert_eq!(body["result"], "applied", "{file:?}: {body}");
-            assert!(
-                !received(&fakes.ghl).await.is_empty(),
-                "{file:?} wrote nothing"
-            );
-        }
-        if status == 200 && function == "cloudtalk-generic" {
-            assert_eq!(body["result"], "stored", "{file:?}: {body}");
-        }
-        if status != 200 {
-            assert!(
-                body["error"].is_string() && body["message"].is_string(),
-                "{file:?}: {body}"
-            );
-            assert!(
-                received(&fakes.cloudtalk).await.is_empty(),
-                "{file:?} was refused but called CloudTalk"
-            );
-            assert!(
-                received(&fakes.ghl).await.is_empty(),
-                "{file:?} was refused but called GoHighLevel"
-            );
+            serves_the_oauth_callback_page(&deps, &case, &file, &res).await;
+        } else {
+            answers_the_webhook(&deps, &fakes, &function, &case, &file, &res).await;
         }
     }
 }

@@ -265,22 +265,88 @@ fn every_alarm_notifies_the_alarm_topic_and_has_a_runbook_entry() {
     }
 }
 
-#[test]
-fn the_saved_queries_exist_over_the_functions_log_groups() {
-    let doc = template();
-    let queries = of_type(&doc, "AWS::Logs::QueryDefinition");
-    let monitoring = monitoring_section();
-    let all_groups: BTreeSet<String> = functions(&doc)
+/// Every function's log group, each checked to be a log group of the template.
+fn function_log_groups(doc: &Value) -> BTreeSet<String> {
+    let all_groups: BTreeSet<String> = functions(doc)
         .into_iter()
         .map(|(id, _)| format!("{id}LogGroup"))
         .collect();
     for group in &all_groups {
         assert_eq!(
-            resources(&doc)[group.as_str()]["Type"].as_str(),
+            resources(doc)[group.as_str()]["Type"].as_str(),
             Some("AWS::Logs::LogGroup"),
             "{group} is not a log group"
         );
     }
+    all_groups
+}
+
+/// The log groups the query `id` reads, by the logical ids it `!Ref`s.
+fn query_log_groups(id: &str, props: &Value) -> BTreeSet<String> {
+    props["LogGroupNames"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("{id} has no LogGroupNames"))
+        .iter()
+        .map(|g| {
+            let target = tagged(g, "Ref").and_then(Value::as_str);
+            target.unwrap_or_else(|| panic!("{id}: {g:?}")).to_string()
+        })
+        .collect()
+}
+
+/// The history and duration queries read every function's log group; the others read at
+/// least the groups of the functions that log events.
+fn assert_query_reads_its_groups(
+    doc: &Value,
+    (id, name): (&str, &str),
+    groups: &BTreeSet<String>,
+    all_groups: &BTreeSet<String>,
+) {
+    match name {
+        "contact-history" | "cold-and-warm-durations" => {
+            assert_eq!(
+                groups, all_groups,
+                "{id} must read every function's log group"
+            )
+        }
+        _ => {
+            for (fid, fname) in functions(doc) {
+                let logs_events = bridge::registry::REGISTRY.iter().any(|e| e.name == fname)
+                    || fname == bridge::worker::FUNCTION;
+                if logs_events {
+                    assert!(
+                        groups.contains(&format!("{fid}LogGroup")),
+                        "{id} does not read {fname}'s events"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The query named `name` looks for what it is about in the lines.
+fn assert_query_text(doc: &Value, name: &str, text: &str) {
+    if name == "contact-history" {
+        assert!(text.contains("ghl_contact_id") && text.contains("cloudtalk_contact_id"));
+    }
+    if name == "cold-and-warm-durations" {
+        assert!(text.contains("@initDuration") && text.contains("REPORT"));
+        assert!(text.contains("platform.report") && text.contains("initDurationMs"));
+        // Below INFO, Lambda writes no report records for the query to read.
+        let level = doc["Globals"]["Function"]["LoggingConfig"]["SystemLogLevel"].as_str();
+        assert!(
+            matches!(level, Some("INFO" | "DEBUG")),
+            "system logs at {level:?} leave out the REPORT lines"
+        );
+    }
+}
+
+#[test]
+fn the_saved_queries_exist_over_the_functions_log_groups() {
+    let doc = template();
+    let queries = of_type(&doc, "AWS::Logs::QueryDefinition");
+    let monitoring = monitoring_section();
+    let all_groups = function_log_groups(&doc);
     let mut found = BTreeSet::new();
     for (id, query) in &queries {
         let props = &query["Properties"];
@@ -292,54 +358,15 @@ fn the_saved_queries_exist_over_the_functions_log_groups() {
             monitoring.contains(&format!("`{name}`")),
             "the README's Monitoring does not describe the query {name}"
         );
-        let groups: BTreeSet<String> = props["LogGroupNames"]
-            .as_sequence()
-            .unwrap_or_else(|| panic!("{id} has no LogGroupNames"))
-            .iter()
-            .map(|g| {
-                let target = tagged(g, "Ref").and_then(Value::as_str);
-                target.unwrap_or_else(|| panic!("{id}: {g:?}")).to_string()
-            })
-            .collect();
+        let groups = query_log_groups(id, props);
         assert!(
             groups.is_subset(&all_groups),
             "{id} reads a group that is no function's"
         );
         let text = props["QueryString"].as_str().expect("QueryString");
         found.insert(name.to_string());
-        match name {
-            "contact-history" | "cold-and-warm-durations" => {
-                assert_eq!(
-                    groups, all_groups,
-                    "{id} must read every function's log group"
-                )
-            }
-            _ => {
-                for (fid, fname) in functions(&doc) {
-                    let logs_events = bridge::registry::REGISTRY.iter().any(|e| e.name == fname)
-                        || fname == bridge::worker::FUNCTION;
-                    if logs_events {
-                        assert!(
-                            groups.contains(&format!("{fid}LogGroup")),
-                            "{id} does not read {fname}'s events"
-                        );
-                    }
-                }
-            }
-        }
-        if name == "contact-history" {
-            assert!(text.contains("ghl_contact_id") && text.contains("cloudtalk_contact_id"));
-        }
-        if name == "cold-and-warm-durations" {
-            assert!(text.contains("@initDuration") && text.contains("REPORT"));
-            assert!(text.contains("platform.report") && text.contains("initDurationMs"));
-            // Below INFO, Lambda writes no report records for the query to read.
-            let level = doc["Globals"]["Function"]["LoggingConfig"]["SystemLogLevel"].as_str();
-            assert!(
-                matches!(level, Some("INFO" | "DEBUG")),
-                "system logs at {level:?} leave out the REPORT lines"
-            );
-        }
+        assert_query_reads_its_groups(&doc, (id, name), &groups, &all_groups);
+        assert_query_text(&doc, name, text);
     }
     let expected: BTreeSet<String> = [
         "outcomes-by-endpoint",
@@ -409,9 +436,8 @@ fn alarm_metric(doc: &Value, id: &str) -> (String, String, Vec<(String, String)>
     (namespace, metric, dims)
 }
 
-#[tokio::test]
-async fn a_webhook_writes_one_line_with_its_metrics_and_upstream_429s() {
-    let fakes = Fakes::start().await;
+/// CloudTalk refuses to tag contact 555 with a 429 and a one-second reset.
+async fn mount_cloudtalk_tagging_rate_limited(server: &wiremock::MockServer) {
     Mock::given(method("PUT"))
         .and(path("/api/contacts/addTags/555.json"))
         .respond_with(
@@ -421,8 +447,63 @@ async fn a_webhook_writes_one_line_with_its_metrics_and_upstream_429s() {
                     json!({"responseData":{"status":429,"message":"Too Many Requests"}}),
                 ),
         )
-        .mount(&fakes.cloudtalk)
+        .mount(server)
         .await;
+}
+
+/// The one `webhook` line of a request, which alone carries the metrics, its fields at the
+/// top level.
+fn the_webhook_line(lines: &[Json]) -> &Json {
+    let with_metrics: Vec<&Json> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
+    assert_eq!(
+        with_metrics.len(),
+        1,
+        "one line carries the metrics: {lines:?}"
+    );
+    let line = with_metrics[0];
+    assert_eq!(
+        line["message"], "webhook",
+        "fields at the top level: {line}"
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l["message"] == "webhook").count(),
+        1
+    );
+    line
+}
+
+/// What the dashboard and the rate-limit alarms read is what the line embeds: `upstream` is
+/// the metrics of its second directive, `dimensions` that directive's dimension sets.
+fn assert_the_alarms_and_dashboard_read_embedded(upstream: &BTreeSet<String>, dimensions: &Json) {
+    let doc = template();
+    for id in ["CloudTalkRateLimitedAlarm", "GhlRateLimitedAlarm"] {
+        let (namespace, metric, dims) = alarm_metric(&doc, id);
+        assert_eq!(namespace, NAMESPACE);
+        assert!(
+            upstream.contains(&metric),
+            "{id} reads {metric}, not embedded"
+        );
+        assert!(dims.is_empty() && *dimensions == json!([[]]));
+    }
+    let board = dashboard(&doc);
+    for row in metric_rows(&board) {
+        if row[0] == NAMESPACE
+            && row[1] != "ReconcileLagSeconds"
+            && row[1] != "ReauthorizationRequired"
+        {
+            let metric = row[1].as_str().unwrap();
+            assert!(
+                upstream.contains(metric),
+                "the dashboard reads {metric}, not embedded"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_writes_one_line_with_its_metrics_and_upstream_429s() {
+    let fakes = Fakes::start().await;
+    mount_cloudtalk_tagging_rate_limited(&fakes.cloudtalk).await;
     let (mut deps, map, _queue) = fakes.deps_with_queue();
     deps.config.metrics_namespace = Some(NAMESPACE.into());
     map.link(&bridge::contact_map::ContactLink::new(
@@ -446,21 +527,7 @@ async fn a_webhook_writes_one_line_with_its_metrics_and_upstream_429s() {
     assert_eq!(res.status(), 202);
 
     let lines = logs.lines();
-    let with_metrics: Vec<&Json> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
-    assert_eq!(
-        with_metrics.len(),
-        1,
-        "one line carries the metrics: {lines:?}"
-    );
-    let line = with_metrics[0];
-    assert_eq!(
-        line["message"], "webhook",
-        "fields at the top level: {line}"
-    );
-    assert_eq!(
-        lines.iter().filter(|l| l["message"] == "webhook").count(),
-        1
-    );
+    let line = the_webhook_line(&lines);
     assert_eq!(line["endpoint"], "ghl-new-tag");
     assert_eq!(line["outcome"], "queued");
     assert_eq!(
@@ -482,30 +549,7 @@ async fn a_webhook_writes_one_line_with_its_metrics_and_upstream_429s() {
         )
     );
     let upstream: BTreeSet<String> = directives[1].0.iter().cloned().collect();
-    // What the dashboard and the rate-limit alarms read is what the line embeds.
-    let doc = template();
-    for id in ["CloudTalkRateLimitedAlarm", "GhlRateLimitedAlarm"] {
-        let (namespace, metric, dims) = alarm_metric(&doc, id);
-        assert_eq!(namespace, NAMESPACE);
-        assert!(
-            upstream.contains(&metric),
-            "{id} reads {metric}, not embedded"
-        );
-        assert!(dims.is_empty() && directives[1].1 == json!([[]]));
-    }
-    let board = dashboard(&doc);
-    for row in metric_rows(&board) {
-        if row[0] == NAMESPACE
-            && row[1] != "ReconcileLagSeconds"
-            && row[1] != "ReauthorizationRequired"
-        {
-            let metric = row[1].as_str().unwrap();
-            assert!(
-                upstream.contains(metric),
-                "the dashboard reads {metric}, not embedded"
-            );
-        }
-    }
+    assert_the_alarms_and_dashboard_read_embedded(&upstream, &directives[1].1);
 }
 
 #[tokio::test]

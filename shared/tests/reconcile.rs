@@ -448,13 +448,16 @@ async fn each_run_logs_one_summary_line_and_a_stalled_pass_shows_its_lag() {
     assert_eq!(lines[1]["fields"]["run_failed"], true);
 }
 
-#[tokio::test]
-async fn each_tenant_is_reconciled_with_its_own_accounts_keys_and_checkpoints() {
-    use base64::Engine;
+/// Deps in agency mode with a hand-moved clock and the tenant `loc_t` saved with its own
+/// CloudTalk key and GHL token; the state store is returned to read the checkpoints.
+async fn start_with_a_tenant() -> (
+    Fakes,
+    Deps,
+    Arc<ManualClock>,
+    Arc<bridge::state::MemoryStateStore>,
+) {
     use bridge::tenants::registry::private_token_tenant;
     use bridge::tenants::{MemoryTenantStore, TenantSecrets};
-    use wiremock::matchers::header;
-    let _serial = SERIAL.lock().await;
     let fakes = Fakes::start().await;
     let clock = Arc::new(ManualClock::starting_now());
     let state = Arc::new(bridge::state::MemoryStateStore::new());
@@ -479,14 +482,20 @@ async fn each_tenant_is_reconciled_with_its_own_accounts_keys_and_checkpoints() 
         .save(&tenant, None)
         .await
         .unwrap();
-    // The same call id in both CloudTalk accounts: two calls, one per tenant.
+    (fakes, deps, clock, state)
+}
+
+/// The same call id in both CloudTalk accounts, each history answering only its own key:
+/// two calls, one per tenant.
+async fn mount_the_same_call_in_both_accounts(server: &MockServer, started: i64) {
+    use base64::Engine;
+    use wiremock::matchers::header;
     let basic = |pair: &str| {
         format!(
             "Basic {}",
             base64::engine::general_purpose::STANDARD.encode(pair)
         )
     };
-    let started = clock.now_ms() - 30 * MINUTE;
     for pair in [
         "ct-key-t:ct-secret-t",
         &format!("{CT_KEY_ID}:{CT_KEY_SECRET}"),
@@ -498,20 +507,14 @@ async fn each_tenant_is_reconciled_with_its_own_accounts_keys_and_checkpoints() 
             .and(header("authorization", basic(pair).as_str()))
             .respond_with(ResponseTemplate::new(200).set_body_json(history(vec![row])))
             .with_priority(1)
-            .mount(&fakes.cloudtalk)
+            .mount(server)
             .await;
     }
-    mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
-    mount_ghl(&fakes.ghl, json!({"id": "ghl-1"}), json!([])).await;
+}
 
-    let summary = bridge::reconcile::handle(&deps, json!({}), None)
-        .await
-        .unwrap_or_else(|e| panic!("reconcile failed: {e}"));
-    let runs = summary["runs"].as_array().expect("one run per tenant");
-    assert_eq!(runs.len(), 2, "{summary}");
-    assert_eq!(runs[1]["tenant"], "loc_t", "{summary}");
-    assert_eq!(summary["applied"], 2, "the call in each account: {summary}");
-    let notes: Vec<Seen> = received(&fakes.ghl)
+/// Each tenant's note and contact search went to GHL under its own token.
+async fn assert_each_tenant_wrote_with_its_own_token(ghl: &MockServer) {
+    let notes: Vec<Seen> = received(ghl)
         .await
         .into_iter()
         .filter(|r| r.path.ends_with("/notes"))
@@ -523,7 +526,7 @@ async fn each_tenant_is_reconciled_with_its_own_accounts_keys_and_checkpoints() 
     assert_eq!(tokens.len(), 2, "{notes:?}");
     assert!(tokens.contains(&"Bearer pit-t"), "{tokens:?}");
     assert!(tokens.contains(&format!("Bearer {GHL_TOKEN}").as_str()));
-    let searches: Vec<String> = received(&fakes.ghl)
+    let searches: Vec<String> = received(ghl)
         .await
         .into_iter()
         .filter(|r| r.path == "/contacts/search/duplicate")
@@ -542,6 +545,24 @@ async fn each_tenant_is_reconciled_with_its_own_accounts_keys_and_checkpoints() 
     assert!(!searches
         .iter()
         .any(|s| s.starts_with("loc_t") && !s.ends_with("pit-t")));
+}
+
+#[tokio::test]
+async fn each_tenant_is_reconciled_with_its_own_accounts_keys_and_checkpoints() {
+    let _serial = SERIAL.lock().await;
+    let (fakes, deps, clock, state) = start_with_a_tenant().await;
+    mount_the_same_call_in_both_accounts(&fakes.cloudtalk, clock.now_ms() - 30 * MINUTE).await;
+    mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
+    mount_ghl(&fakes.ghl, json!({"id": "ghl-1"}), json!([])).await;
+
+    let summary = bridge::reconcile::handle(&deps, json!({}), None)
+        .await
+        .unwrap_or_else(|e| panic!("reconcile failed: {e}"));
+    let runs = summary["runs"].as_array().expect("one run per tenant");
+    assert_eq!(runs.len(), 2, "{summary}");
+    assert_eq!(runs[1]["tenant"], "loc_t", "{summary}");
+    assert_eq!(summary["applied"], 2, "the call in each account: {summary}");
+    assert_each_tenant_wrote_with_its_own_token(&fakes.ghl).await;
     // Each tenant keeps its own checkpoint.
     use bridge::state::StateStore;
     assert!(state.get_value("reconcile#calls").await.unwrap().is_some());

@@ -490,16 +490,19 @@ async fn a_refresh_whose_answer_was_lost_is_recovered_by_reconnect_not_resent() 
 
 // --- Calls in GHL Conversations ------------------------------------------------------------
 
-#[tokio::test]
-async fn a_call_and_its_recording_become_one_conversation_message_with_its_attachment() {
-    let _serial = SERIAL.lock().await;
-    let run = agency().await;
+/// Tenant `loc_a` logs its calls as messages of GHL Conversations, by provider `prov-1`.
+async fn log_calls_of_loc_a_to_conversations(run: &Agency) {
     let tenants = run.deps.tenants.as_ref().unwrap();
     let mut a = tenants.get("loc_a").await.unwrap().unwrap();
     a.record.options.call_logging = bridge::tenants::CallLogging::Conversations {
         provider_id: "prov-1".into(),
     };
     tenants.save(&a, Some(a.version)).await.unwrap();
+}
+
+/// GHL Conversations: no conversation yet, a new one `conv-1`, the inbound message `msg-1`
+/// and its attachment.
+async fn mount_ghl_conversations(ghl: &MockServer) {
     for (verb, route, body) in [
         (
             "GET",
@@ -526,9 +529,17 @@ async fn a_call_and_its_recording_become_one_conversation_message_with_its_attac
             .and(path(route))
             .respond_with(ResponseTemplate::new(200).set_body_json(body))
             .with_priority(1)
-            .mount(&run.fakes.ghl)
+            .mount(ghl)
             .await;
     }
+}
+
+#[tokio::test]
+async fn a_call_and_its_recording_become_one_conversation_message_with_its_attachment() {
+    let _serial = SERIAL.lock().await;
+    let run = agency().await;
+    log_calls_of_loc_a_to_conversations(&run).await;
+    mount_ghl_conversations(&run.fakes.ghl).await;
     let ended = json!({"call_id": 7001, "contact_id": 88, "external_number": "+393335550001",
         "internal_number": "+390212345678", "direction": "incoming", "status": "answered",
         "talking_time": 42, "duration": 50, "agent_name": "Roberto"});
