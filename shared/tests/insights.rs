@@ -173,11 +173,7 @@ async fn the_summary_is_written_once_when_it_becomes_ready_on_the_third_try() {
     assert_eq!(answer["duplicate"], true, "{answer}");
     assert_eq!(run.notes("[CloudTalk AI summary]").await.len(), 1);
     assert_eq!(run.queue.queued_len(), 0);
-    let text = logs
-        .lines()
-        .iter()
-        .map(|l| l.to_string())
-        .collect::<String>();
+    let text = logs.text();
     assert!(
         !text.contains("spring offer") && !text.contains("Send the quote"),
         "no AI text in the logs"
@@ -362,15 +358,7 @@ async fn a_lost_call_is_reconciled_with_its_note_its_summary_and_its_tags_once()
     let mut row = history_call(run.clock.now_ms() - 30 * MINUTE);
     row["Tags"] = json!([{"id": "1", "name": "Interested"}]);
     row["Notes"] = json!([{"id": "5", "note": "Wants a quote"}]);
-    Mock::given(method("GET"))
-        .and(path("/api/calls/index.json"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"responseData": {
-            "itemsCount": 1, "pageCount": 1, "pageNumber": 1, "limit": 250, "data": [row]}})),
-        )
-        .with_priority(1)
-        .mount(&run.fakes.cloudtalk)
-        .await;
+    mount_call_history(&run.fakes.cloudtalk, vec![row]).await;
     for _ in 0..2 {
         bridge::reconcile::handle(&run.deps, json!({}), None)
             .await

@@ -246,15 +246,7 @@ async fn a_missed_call_opens_one_task_whatever_way_it_arrives_again() {
     row["Cdr"]["billsec"] = json!("0");
     row["Cdr"]["recorded"] = json!(false);
     row["Cdr"].as_object_mut().unwrap().remove("answered_at");
-    Mock::given(method("GET"))
-        .and(path("/api/calls/index.json"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"responseData": {
-            "itemsCount": 1, "pageCount": 1, "pageNumber": 1, "limit": 250, "data": [row]}})),
-        )
-        .with_priority(1)
-        .mount(&run.fakes.cloudtalk)
-        .await;
+    mount_call_history(&run.fakes.cloudtalk, vec![row]).await;
     let summary = bridge::reconcile::handle(&run.deps, json!({}), None)
         .await
         .unwrap();

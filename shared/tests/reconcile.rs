@@ -27,20 +27,6 @@ fn call(id: &str, started_ms: i64) -> Value {
     row
 }
 
-fn history(rows: Vec<Value>) -> Value {
-    json!({"responseData": {"itemsCount": rows.len(), "pageCount": 1, "pageNumber": 1,
-        "limit": 250, "data": rows}})
-}
-
-async fn mount_history(server: &MockServer, rows: Vec<Value>) {
-    Mock::given(method("GET"))
-        .and(path("/api/calls/index.json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(history(rows)))
-        .with_priority(1)
-        .mount(server)
-        .await;
-}
-
 struct Run {
     fakes: Fakes,
     deps: Deps,
@@ -98,7 +84,7 @@ async fn a_call_whose_webhook_never_came_is_applied_once_and_its_late_webhook_is
     let _serial = SERIAL.lock().await;
     let run = start(|_| {}).await;
     let started = run.clock.now_ms() - 30 * MINUTE;
-    mount_history(&run.fakes.cloudtalk, vec![call("1002409001", started)]).await;
+    mount_call_history(&run.fakes.cloudtalk, vec![call("1002409001", started)]).await;
     mount_cloudtalk(&run.fakes.cloudtalk, json!([])).await;
     mount_ghl(&run.fakes.ghl, json!({"id": "ghl-1"}), json!([])).await;
 
@@ -137,7 +123,7 @@ async fn a_call_its_webhook_applied_is_not_applied_again() {
     let started = run.clock.now_ms() - 30 * MINUTE;
     let mut row = call("1002409001", started);
     row["Cdr"]["recorded"] = json!(false);
-    mount_history(&run.fakes.cloudtalk, vec![row]).await;
+    mount_call_history(&run.fakes.cloudtalk, vec![row]).await;
     mount_cloudtalk(&run.fakes.cloudtalk, json!([])).await;
     mount_ghl(&run.fakes.ghl, json!({"id": "ghl-1"}), json!([])).await;
     let webhook = json!({"call_id": "1002409001", "contact_id": 1451646073,
@@ -172,7 +158,7 @@ async fn a_run_that_stops_mid_page_resumes_without_loss_or_duplicates() {
             row
         })
         .collect();
-    mount_history(&run.fakes.cloudtalk, rows).await;
+    mount_call_history(&run.fakes.cloudtalk, rows).await;
     mount_cloudtalk(&run.fakes.cloudtalk, json!([])).await;
     // GHL is down for the second call's note, for a while.
     Mock::given(method("POST"))
@@ -236,7 +222,7 @@ async fn the_window_is_read_in_the_company_time_zone_and_overlaps_the_last_run()
     row["Cdr"]["started_at"] = json!(local(now - 20 * MINUTE));
     row["Cdr"]["ended_at"] = json!(local(now - 18 * MINUTE));
     row["Cdr"]["recorded"] = json!(false);
-    mount_history(&run.fakes.cloudtalk, vec![row]).await;
+    mount_call_history(&run.fakes.cloudtalk, vec![row]).await;
     mount_cloudtalk(&run.fakes.cloudtalk, json!([])).await;
     mount_ghl(&run.fakes.ghl, json!({"id": "ghl-1"}), json!([])).await;
 
@@ -261,7 +247,7 @@ async fn the_window_is_read_in_the_company_time_zone_and_overlaps_the_last_run()
 
     // The next run starts 15 minutes before where this one stopped (2 minutes before now).
     run.fakes.reset_cloudtalk().await;
-    mount_history(&run.fakes.cloudtalk, vec![]).await;
+    mount_call_history(&run.fakes.cloudtalk, vec![]).await;
     run.clock.advance_ms(15 * MINUTE);
     run.reconcile().await;
     let second = received(&run.fakes.cloudtalk).await;
@@ -303,7 +289,7 @@ async fn tag_writes(cloudtalk: &MockServer) -> Vec<Value> {
 async fn contacts_new_to_the_map_are_linked_and_only_added_tags_are_appended() {
     let _serial = SERIAL.lock().await;
     let run = start(|_| {}).await;
-    mount_history(&run.fakes.cloudtalk, vec![]).await;
+    mount_call_history(&run.fakes.cloudtalk, vec![]).await;
     mount_cloudtalk(
         &run.fakes.cloudtalk,
         json!([{"Contact": {"id": "1451646073", "name": "M. Rossi"},
@@ -373,7 +359,7 @@ async fn contacts_new_to_the_map_are_linked_and_only_added_tags_are_appended() {
 async fn a_contact_already_linked_from_cloudtalk_is_not_created_again() {
     let _serial = SERIAL.lock().await;
     let run = start(|c| c.ghl_search_dates_as_epoch_ms = true).await;
-    mount_history(&run.fakes.cloudtalk, vec![]).await;
+    mount_call_history(&run.fakes.cloudtalk, vec![]).await;
     mount_cloudtalk(&run.fakes.cloudtalk, json!([])).await;
     let link = ContactLink::new(LOCATION, "ghl_123456", "555", LinkOrigin::CloudTalk);
     run.map.link(&link).await.unwrap();
@@ -407,7 +393,7 @@ async fn a_contact_already_linked_from_cloudtalk_is_not_created_again() {
 async fn each_run_logs_one_summary_line_and_a_stalled_pass_shows_its_lag() {
     let _serial = SERIAL.lock().await;
     let run = start(|_| {}).await;
-    mount_history(&run.fakes.cloudtalk, vec![]).await;
+    mount_call_history(&run.fakes.cloudtalk, vec![]).await;
     mount_cloudtalk(&run.fakes.cloudtalk, json!([])).await;
     mount_ghl(&run.fakes.ghl, json!(null), json!([])).await;
     let (_guard, logs) = capture_logs();
@@ -505,7 +491,7 @@ async fn mount_the_same_call_in_both_accounts(server: &MockServer, started: i64)
         Mock::given(method("GET"))
             .and(path("/api/calls/index.json"))
             .and(header("authorization", basic(pair).as_str()))
-            .respond_with(ResponseTemplate::new(200).set_body_json(history(vec![row])))
+            .respond_with(ResponseTemplate::new(200).set_body_json(history_page(vec![row])))
             .with_priority(1)
             .mount(server)
             .await;

@@ -489,15 +489,7 @@ async fn a_lost_answer_is_settled_from_the_call_history_not_by_a_second_dial() {
         "public_external": "393501234567", "public_internal": "390212345678",
         "user_id": "42", "started_at": started, "talking_time": "35", "recorded": false,
         "is_voicemail": false}, "Agent": {"id": "42", "firstname": "Roberto", "lastname": "Bianchi"}});
-    Mock::given(method("GET"))
-        .and(path("/api/calls/index.json"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"responseData": {
-            "itemsCount": 1, "pageCount": 1, "pageNumber": 1, "limit": 100, "data": [row]}})),
-        )
-        .with_priority(1)
-        .mount(&run.fakes.cloudtalk)
-        .await;
+    mount_call_history(&run.fakes.cloudtalk, vec![row]).await;
     for _ in 0..6 {
         run.clock.advance_ms(MINUTE);
         run.drain().await;

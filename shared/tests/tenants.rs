@@ -419,11 +419,7 @@ async fn a_refused_refresh_token_marks_the_tenant_for_reauthorization() {
         .iter()
         .any(|l| l["fields"]["error"] == "reauthorization_required");
     assert!(alarmed, "the line the stack alarms on");
-    let text = logs
-        .lines()
-        .iter()
-        .map(|l| l.to_string())
-        .collect::<String>();
+    let text = logs.text();
     assert!(
         !text.contains("old-refresh") && !text.contains("old-access"),
         "no token in the logs"

@@ -267,6 +267,24 @@ pub fn history_call(started_ms: i64) -> Value {
     })
 }
 
+/// One page of CloudTalk's call history (`GET /calls/index.json`) holding `rows`.
+pub fn history_page(rows: Vec<Value>) -> Value {
+    serde_json::json!({"responseData": {"itemsCount": rows.len(), "pageCount": 1,
+        "pageNumber": 1, "limit": 250, "data": rows}})
+}
+
+/// CloudTalk's call history answers `rows` (before the other CloudTalk mounts).
+pub async fn mount_call_history(server: &MockServer, rows: Vec<Value>) {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    Mock::given(method("GET"))
+        .and(path("/api/calls/index.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(history_page(rows)))
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
 /// Mounts CloudTalk answers for every call the GHL → CloudTalk endpoints make. `search_rows`
 /// is what `contacts/index.json` returns; created contacts get id `9001`.
 pub async fn mount_cloudtalk(server: &MockServer, search_rows: Value) {

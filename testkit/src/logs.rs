@@ -34,6 +34,11 @@ impl Captured {
             .collect()
     }
 
+    /// Everything written so far, as one text (to check what must never be logged).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).to_string()
+    }
+
     /// The `webhook` lines (one per request).
     pub fn webhook_lines(&self) -> Vec<Value> {
         self.lines()
