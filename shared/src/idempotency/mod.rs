@@ -184,9 +184,14 @@ pub fn event_key(id: EndpointId, body: &Value) -> String {
     })
 }
 
-/// An event key in its tenant's space; the deployment's own (default) tenant keeps its keys
-/// as they are, so a single-location deployment needs no migration.
-pub fn tenant_key(tenant: Option<&str>, key: String) -> String {
+/// The key an event for endpoint `id` is applied under, in `tenant`'s space: the one key of
+/// every way in (webhook, follow-up job, reconciliation, fan-out page), so that one event,
+/// whichever way it arrives, is applied once.
+///
+/// A tenant's keys carry its location; the deployment's own (default) tenant keeps its keys as
+/// they are, so a single-location deployment needs no migration.
+pub fn key_of(tenant: Option<&str>, id: EndpointId, body: &Value) -> String {
+    let key = event_key(id, body);
     match tenant {
         Some(tenant) => format!("tenant#{tenant}#{key}"),
         None => key,
@@ -406,6 +411,22 @@ impl Steps {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_tenants_key_carries_its_location_and_the_default_tenants_does_not() {
+        let body = json!({"call_id": 777, "status": "answered"});
+        let id = EndpointId::CloudtalkCallEnded;
+        let own = key_of(None, id, &body);
+        assert_eq!(own, event_key(id, &body));
+        assert_eq!(
+            key_of(Some("loc_b"), id, &body),
+            format!("tenant#loc_b#{own}")
+        );
+        assert_ne!(
+            key_of(Some("loc_a"), id, &body),
+            key_of(Some("loc_b"), id, &body)
+        );
+    }
 
     #[test]
     fn keys_prefer_sender_ids_and_are_never_random() {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::deps::Deps;
 use crate::endpoint::{Outcome, Prepared};
 use crate::error::BridgeError;
-use crate::idempotency::{completed_expiry_secs, event_key, tenant_key, Claim, Steps};
+use crate::idempotency::{completed_expiry_secs, key_of, Claim, Steps};
 use crate::registry::EndpointId;
 use crate::retry_queue::{
     failure_delay_secs, wait_delay_secs, QueuedEvent, MAX_QUEUE_DELAY_SECS, MAX_WAITING_SECS,
@@ -116,7 +116,7 @@ pub async fn run_follow_ups(
     lock_until_ms: i64,
 ) {
     for job in std::mem::take(&mut outcome.follow_ups) {
-        let key = tenant_key(origin.0.as_deref(), event_key(job.endpoint, &job.body));
+        let key = key_of(origin.0.as_deref(), job.endpoint, &job.body);
         let result = match crate::handlers::handler(job.endpoint).prepare(&job.body) {
             Ok(prepared) => {
                 match apply_once(deps, job.endpoint, prepared.as_ref(), &key, lock_until_ms).await {

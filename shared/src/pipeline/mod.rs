@@ -25,7 +25,7 @@ use crate::deadline::Deadline;
 use crate::deps::Deps;
 use crate::endpoint::{Outcome, Prepared};
 use crate::error::BridgeError;
-use crate::idempotency::{event_key, tenant_key, DEFAULT_LOCK_MS};
+use crate::idempotency::{key_of, DEFAULT_LOCK_MS};
 use crate::payload::{named_contacts, NamedContacts};
 use crate::registry::{self, EndpointId, Sender};
 use crate::retry_queue::QueuedEvent;
@@ -123,7 +123,7 @@ async fn receive(
     admission::check_credential(target, Some(authenticated))?;
     admission::may_act(&tenancy)?;
     let tenant = tenancy.location().map(str::to_string);
-    let key = tenant_key(tenant.as_deref(), event_key(target, &inbound.body));
+    let key = key_of(tenant.as_deref(), target, &inbound.body);
     if authenticated == Authenticated::Signature {
         check_freshness(deps, &key, &inbound.body).await?;
     }

@@ -173,12 +173,10 @@ async fn reconcile_one(
     // Refused for good: parked with its reason, like every accepted event, as the new-contact
     // event it amounts to (a redrive applies it through that endpoint's handler).
     let body = new_contact_body(found, location);
-    let key = crate::idempotency::tenant_key(
-        deps.config.tenant_id.as_deref(),
-        crate::idempotency::event_key(EndpointId::GhlNewContact, &body),
-    );
+    let endpoint = EndpointId::GhlNewContact;
+    let key = crate::idempotency::key_of(deps.config.tenant_id.as_deref(), endpoint, &body);
     tracing::warn!(ghl_contact_id = %found.record.id, error = e.code(), detail = %e.public_message(), "reconcile: contact refused; parked");
-    match super::park(deps, EndpointId::GhlNewContact, &body, &key, e).await {
+    match super::park(deps, endpoint, &body, &key, e).await {
         super::Applied::Parked => {
             summary.failed += 1;
             Ok(())

@@ -32,7 +32,6 @@ use serde_json::{json, Value};
 use crate::deadline::Deadline;
 use crate::deps::Deps;
 use crate::error::BridgeError;
-use crate::idempotency::event_key;
 use crate::pipeline::apply::{apply_once, defer, Handled};
 use crate::registry::EndpointId;
 use crate::retry_queue::QueuedEvent;
@@ -172,7 +171,7 @@ pub enum Applied {
 /// Applies one event as its webhook would be: parsed by the endpoint's handler and applied
 /// once under the webhook's idempotency key.
 pub async fn apply_event(deps: &Deps, id: EndpointId, body: &Value) -> Applied {
-    let key = crate::idempotency::tenant_key(deps.config.tenant_id.as_deref(), event_key(id, body));
+    let key = crate::idempotency::key_of(deps.config.tenant_id.as_deref(), id, body);
     let prepared = match crate::handlers::handler(id).prepare(body) {
         Ok(p) => p,
         Err(e) => return park(deps, id, body, &key, BridgeError::from(e)).await,
@@ -196,19 +195,14 @@ pub(crate) async fn park(
     key: &str,
     error: BridgeError,
 ) -> Applied {
-    let event = QueuedEvent {
-        endpoint: id,
-        body: body.to_string(),
-        body_ref: None,
-        key: key.to_string(),
-        attempt: 0,
-        first_received_at: company_time::rfc3339(deps.clock.now_ms()),
-        last_error: None,
-        parked_at: None,
-        not_before_ms: None,
-        tenant: deps.config.tenant_id.clone(),
-        credential: None,
-    };
+    let event = QueuedEvent::fresh(
+        id,
+        body.to_string(),
+        key.to_string(),
+        deps.config.tenant_id.clone(),
+        None,
+        deps.clock.now_ms(),
+    );
     match defer(deps, event, error).await {
         Ok(Handled::Parked { .. }) => Applied::Parked,
         Ok(_) => Applied::Later("queued".into()),

@@ -20,7 +20,7 @@ use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::handlers::require_ghl;
-use crate::idempotency::{event_key, Steps};
+use crate::idempotency::{key_of, Steps};
 use crate::payload::cloudtalk::{parse_campaign, CampaignEvent, ContactRef};
 use crate::payload::PayloadError;
 use crate::registry::EndpointId;
@@ -260,21 +260,8 @@ fn page_event(deps: &Deps, work: &CampaignWork, tag_id: &str, page: u32) -> Queu
     body[PAGE_KEY] = json!({ "tagId": tag_id, "page": page });
     let id = EndpointId::CloudtalkCampaignStatusChange;
     let tenant = deps.config.tenant_id.clone();
-    QueuedEvent {
-        endpoint: id,
-        key: crate::idempotency::tenant_key(tenant.as_deref(), event_key(id, &body)),
-        body: body.to_string(),
-        body_ref: None,
-        attempt: 0,
-        first_received_at: chrono::DateTime::from_timestamp_millis(deps.clock.now_ms())
-            .unwrap_or_default()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        last_error: None,
-        parked_at: None,
-        not_before_ms: None,
-        tenant,
-        credential: None,
-    }
+    let key = key_of(tenant.as_deref(), id, &body);
+    QueuedEvent::fresh(id, body.to_string(), key, tenant, None, deps.clock.now_ms())
 }
 
 /// Queues every page of the tag as its own event (once per event: the `fanout` step), or,

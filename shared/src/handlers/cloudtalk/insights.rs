@@ -84,10 +84,7 @@ pub(crate) async fn schedule(
         .run("insights", || async {
             let body = job_body(call, deps.clock.now_ms());
             let id = EndpointId::CloudtalkCallEnded;
-            let key = crate::idempotency::tenant_key(
-                deps.config.tenant_id.as_deref(),
-                crate::idempotency::event_key(id, &body),
-            );
+            let key = crate::idempotency::key_of(deps.config.tenant_id.as_deref(), id, &body);
             let first_wait = CHECKS_AFTER_MINUTES[0] * 60;
             let event = QueuedEvent::fresh(
                 id,

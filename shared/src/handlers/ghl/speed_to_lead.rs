@@ -107,10 +107,7 @@ pub(crate) async fn start(
     }
     let body = job_body(deps, contact, &trigger);
     let endpoint = EndpointId::GhlNewContact;
-    let key = crate::idempotency::tenant_key(
-        deps.config.tenant_id.as_deref(),
-        crate::idempotency::event_key(endpoint, &body),
-    );
+    let key = crate::idempotency::key_of(deps.config.tenant_id.as_deref(), endpoint, &body);
     let step = format!("dial-job:{}", trigger.as_text());
     let queued = body.clone();
     steps
