@@ -461,12 +461,6 @@ pub fn event_type(body: &Value) -> Option<String> {
         .map(|t| t.chars().take(64).collect())
 }
 
-/// True when `value` holds any scalar under `keys`.
-pub fn has_any(body: &Value, keys: &[&str]) -> bool {
-    keys.iter()
-        .any(|k| lookup(body, k).and_then(scalar_string).is_some())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

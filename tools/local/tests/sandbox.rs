@@ -327,27 +327,7 @@ type Received = (Option<String>, Value);
 
 #[tokio::test]
 async fn adding_a_contact_calls_the_bridge_back() {
-    let received: Arc<Mutex<Vec<Received>>> = Arc::default();
-    let sink = received.clone();
-    let app = axum::Router::new().route(
-        "/api/cloudtalk-webhooks/contact-created",
-        axum::routing::post(
-            move |headers: axum::http::HeaderMap, body: axum::Json<Value>| {
-                let sink = sink.clone();
-                async move {
-                    let auth = headers
-                        .get("authorization")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_string);
-                    sink.lock().unwrap().push((auth, body.0));
-                    axum::Json(json!({"result": "applied"}))
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let bridge_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (bridge_url, received) = bridge_sink("/api/cloudtalk-webhooks/contact-created").await;
     let config = SandboxConfig {
         bridge_url: Some(bridge_url),
         cloudtalk_webhook_secret: Some("s3cret".into()),
@@ -2003,12 +1983,12 @@ async fn a_call_without_contact_or_agent_has_ai_data_too() {
     );
 }
 
-/// A fake bridge taking CloudTalk's call-modified webhooks; its URL and what it received.
-async fn call_modified_sink() -> (String, Arc<Mutex<Vec<Received>>>) {
+/// A fake bridge taking the webhooks posted to `route`; its URL and what it received.
+async fn bridge_sink(route: &str) -> (String, Arc<Mutex<Vec<Received>>>) {
     let received: Arc<Mutex<Vec<Received>>> = Arc::default();
     let sink = received.clone();
     let app = axum::Router::new().route(
-        "/api/cloudtalk-webhooks/call-modified",
+        route,
         axum::routing::post(
             move |headers: axum::http::HeaderMap, body: axum::Json<Value>| {
                 let sink = sink.clone();
@@ -2121,7 +2101,7 @@ async fn refused_changes_call_nobody(
 
 #[tokio::test]
 async fn changing_a_calls_tags_rating_and_notes_shows_in_the_history_and_calls_the_bridge() {
-    let (bridge_url, received) = call_modified_sink().await;
+    let (bridge_url, received) = bridge_sink("/api/cloudtalk-webhooks/call-modified").await;
     let config = SandboxConfig {
         bridge_url: Some(bridge_url),
         cloudtalk_webhook_secret: Some("s3cret".into()),
