@@ -19,7 +19,7 @@ use crate::contact_map::{ContactLink, ContactMap, LinkOrigin, LinkOutcome};
 use crate::idempotency::memory::Record as IdempotencyRecord;
 use crate::idempotency::{Claim, IdempotencyStore};
 use crate::rate_limit::{Admission, Bucket, BucketState, RateLimiter};
-use crate::state::{AgentStatus, StateStore, StoredEvent};
+use crate::state::{AgentStatus, CountersRecord, StateStore, StoredEvent};
 use crate::store::StoreError;
 
 pub const DEFAULT_LOCAL_STORE_PATH: &str = ".local/bridge-store.json";
@@ -40,6 +40,8 @@ struct Data {
     values: BTreeMap<String, String>,
     #[serde(default)]
     tenants: BTreeMap<String, TenantDoc>,
+    #[serde(default)]
+    counters: BTreeMap<String, CountersRecord>,
 }
 
 /// A versioned tenant document as the file keeps it.
@@ -317,6 +319,26 @@ impl StateStore for LocalStore {
                 .unwrap_or(0u64);
             d.values.insert(key, (turn + 1).to_string());
             (turn, true)
+        })
+    }
+
+    async fn count(
+        &self,
+        name: &str,
+        field: &str,
+        limit: u64,
+        expires_at: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        self.with_data(|d| {
+            let counted = crate::state::count_in(&mut d.counters, (name, field), limit, expires_at);
+            (counted, counted.is_some())
+        })
+    }
+
+    async fn counters(&self, name: &str) -> Result<BTreeMap<String, u64>, StoreError> {
+        self.with_data(|d| {
+            let fields = d.counters.get(name).map(|r| r.fields.clone());
+            (fields.unwrap_or_default(), false)
         })
     }
 

@@ -163,6 +163,16 @@ pub fn retry_metrics(namespace: Option<&str>) -> Option<String> {
     ]))
 }
 
+/// The metrics of a `dial_refused` line: `dial_refused` by `rule`, and `dial_refused_by_cap`
+/// (1 when a cap stopped the dial, else 0) without dimensions, which the cap alarm watches.
+pub fn dial_refused_metrics(namespace: Option<&str>) -> Option<String> {
+    let namespace = namespace?;
+    Some(metadata(vec![
+        directive(namespace, json!([["rule"]]), &[("dial_refused", "Count")]),
+        directive(namespace, json!([[]]), &[("dial_refused_by_cap", "Count")]),
+    ]))
+}
+
 /// The metric of an `init failed` line: `init_failed` by `error` (the reported `errorType`).
 pub fn init_failed_metrics(namespace: Option<&str>) -> Option<String> {
     let namespace = namespace?;

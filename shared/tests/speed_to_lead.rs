@@ -6,215 +6,33 @@
 //! the call history, never by a second dial.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bridge::clock::{Clock, ManualClock};
-use bridge::retry_queue::MemoryRetryQueue;
-use bridge::worker::WorkerResult;
 use bridge::Deps;
 use bridge_testkit::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-const ROUTE: &str = "/api/ghl-webhooks/new-contact";
-const LEAD_PHONE: &str = "+393501234567";
-const MINUTE: i64 = 60_000;
-
-/// Agents 42, 43, 44 and what each click-to-call for them answers, in turn (the last again).
-type Answers = Arc<Mutex<HashMap<String, Vec<u16>>>>;
-
-struct Run {
-    fakes: Fakes,
-    deps: Deps,
-    clock: Arc<ManualClock>,
-    queue: Arc<MemoryRetryQueue>,
-    /// Each agent's availability in the agents list.
-    availability: Arc<Mutex<HashMap<String, String>>>,
-    answers: Answers,
-}
+const ROUTE: &str = NEW_CONTACT_ROUTE;
 
 fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut all = vec![("SPEED_TO_LEAD".to_string(), "on".to_string())];
-    all.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    all
+    dial_options(pairs)
 }
 
-async fn start(settings: Vec<(String, String)>) -> Run {
-    start_at(settings, ManualClock::starting_now()).await
+async fn start(settings: Vec<(String, String)>) -> Dialing {
+    Dialing::start(settings).await
 }
 
-async fn start_at(settings: Vec<(String, String)>, clock: ManualClock) -> Run {
-    let fakes = Fakes::start().await;
-    let availability = Arc::new(Mutex::new(HashMap::from([
-        ("42".to_string(), "online".to_string()),
-        ("43".to_string(), "online".to_string()),
-        ("44".to_string(), "online".to_string()),
-    ])));
-    let answers: Answers = Arc::default();
-    mount_agents(&fakes, availability.clone()).await;
-    mount_click_to_call(&fakes, answers.clone()).await;
-    mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
-    mount_ghl(&fakes.ghl, json!({"id": "ghl-found"}), json!([])).await;
-    let clock = Arc::new(clock);
-    let queue = Arc::new(MemoryRetryQueue::new());
-    let deps = build(
-        &fakes,
-        &settings,
-        clock.clone(),
-        queue.clone(),
-        bridge::Backends::in_memory(),
-    );
-    Run {
-        fakes,
-        deps,
-        clock,
-        queue,
-        availability,
-        answers,
-    }
-}
-
-/// Deps over the fakes with speed to lead `settings` and `backends` (the stores).
-fn build(
-    fakes: &Fakes,
-    settings: &[(String, String)],
-    clock: Arc<ManualClock>,
-    queue: Arc<MemoryRetryQueue>,
-    mut backends: bridge::Backends,
-) -> Deps {
-    backends.retry_queue = queue;
-    let mut config = config(&fakes.cloudtalk, &fakes.ghl);
-    let map: HashMap<String, String> = settings.iter().cloned().collect();
-    config.config.speed_to_lead =
-        bridge::speed_to_lead::SpeedToLeadOptions::parse(|k| map.get(k).cloned()).unwrap();
-    Deps::build_with_clock(config, backends, clock).unwrap()
-}
-
-async fn mount_agents(fakes: &Fakes, availability: Arc<Mutex<HashMap<String, String>>>) {
-    let names = [
-        ("42", "Roberto", "Bianchi"),
-        ("43", "Anna", "Verdi"),
-        ("44", "Marco", "Neri"),
-    ];
-    Mock::given(method("GET"))
-        .and(path("/api/agents/index.json"))
-        .respond_with(move |_: &wiremock::Request| {
-            let now = availability.lock().unwrap().clone();
-            let data: Vec<Value> = names
-                .iter()
-                .map(|(id, first, last)| {
-                    json!({"Agent": {"id": id, "firstname": first, "lastname": last,
-                        "email": format!("{}.{}@example.com", first.to_lowercase(), last.to_lowercase()),
-                        "availability_status": now.get(*id).cloned().unwrap_or("offline".into())}})
-                })
-                .collect();
-            ResponseTemplate::new(200).set_body_json(json!({"responseData": {
-                "itemsCount": data.len(), "pageCount": 1, "pageNumber": 1, "limit": 1000,
-                "data": data}}))
-        })
-        .with_priority(1)
-        .mount(&fakes.cloudtalk)
-        .await;
-}
-
-async fn mount_click_to_call(fakes: &Fakes, answers: Answers) {
-    Mock::given(method("POST"))
-        .and(path("/api/calls/create.json"))
-        .respond_with(move |req: &wiremock::Request| {
-            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
-            let agent = body["agent_id"].to_string();
-            let mut all = answers.lock().unwrap();
-            let queue = all.entry(agent).or_insert_with(|| vec![200]);
-            let status = if queue.len() > 1 {
-                queue.remove(0)
-            } else {
-                queue[0]
-            };
-            let message = match status {
-                403 => "Agent is not online.",
-                409 => "Agent is already calling.",
-                _ => "OK",
-            };
-            let mut answer = json!({"responseData": {"status": status}});
-            if status != 200 {
-                answer["responseData"]["message"] = json!(message);
-            }
-            ResponseTemplate::new(status).set_body_json(answer)
-        })
-        .with_priority(2)
-        .mount(&fakes.cloudtalk)
-        .await;
-}
-
-fn lead(id: &str) -> Value {
-    json!({"contact": {"id": id, "name": "Mario Rossi", "phone": LEAD_PHONE, "source": "Website form"}})
-}
-
-impl Run {
-    async fn send(&self, route: &str, body: &Value) -> Value {
-        send_to(&self.deps, route, body).await
-    }
-
-    /// Runs every queued event due by the manual clock through the worker.
-    async fn drain(&self) -> Vec<WorkerResult> {
-        let mut results = Vec::new();
-        for (event, _) in self.queue.drain() {
-            results.push(bridge::worker::process(&self.deps, event).await);
-        }
-        results
-    }
-
-    /// The agents dialled, in order, with the number each was asked to call.
-    async fn dials(&self) -> Vec<(String, String)> {
-        dials(&self.fakes).await
-    }
-
-    async fn ghl_posts(&self, suffix: &str) -> Vec<Value> {
-        received(&self.fakes.ghl)
-            .await
-            .into_iter()
-            .filter(|r| r.method == "POST" && r.path.ends_with(suffix))
-            .map(|r| r.body)
-            .collect()
-    }
-
-    fn set(&self, agent: &str, status: &str) {
-        self.availability
-            .lock()
-            .unwrap()
-            .insert(agent.into(), status.into());
-    }
-}
-
-async fn send_to(deps: &Deps, route: &str, body: &Value) -> Value {
-    let res = bridge::route(deps, post(route, &body.to_string(), Some(GHL_SECRET))).await;
-    let answer = response_json(&res);
-    assert!(res.status().is_success(), "{answer}");
-    answer
-}
-
-async fn dials(fakes: &Fakes) -> Vec<(String, String)> {
-    received(&fakes.cloudtalk)
-        .await
-        .into_iter()
-        .filter(|r| r.path == "/api/calls/create.json")
-        .map(|r| {
-            (
-                r.body["agent_id"].to_string(),
-                r.body["callee_number"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        })
-        .collect()
+async fn start_at(settings: Vec<(String, String)>, clock: ManualClock) -> Dialing {
+    Dialing::start_at(settings, clock).await
 }
 
 #[tokio::test]
 async fn a_new_contact_rings_an_agent_at_once_and_the_note_says_who() {
     let run = start(options(&[])).await;
-    let answer = run.send(ROUTE, &lead("lead-1")).await;
+    let answer = run.send(ROUTE, &run.lead("lead-1")).await;
     assert_eq!(answer["dial"], "dialled", "{answer}");
     assert_eq!(
         run.dials().await,
@@ -241,7 +59,7 @@ async fn a_new_contact_rings_an_agent_at_once_and_the_note_says_who() {
     );
     // Off: nothing rings.
     let off = start(vec![]).await;
-    let answer = off.send(ROUTE, &lead("lead-2")).await;
+    let answer = off.send(ROUTE, &off.lead("lead-2")).await;
     assert!(answer.get("dial").is_none(), "{answer}");
     assert!(off.dials().await.is_empty());
 }
@@ -253,16 +71,16 @@ async fn the_trigger_tag_dials_and_another_tag_does_not() {
         ("SPEED_TO_LEAD_TAG", "call-now"),
     ]))
     .await;
-    let created = run.send(ROUTE, &lead("lead-3")).await;
+    let created = run.send(ROUTE, &run.lead("lead-3")).await;
     assert!(
         created.get("dial").is_none(),
         "new contacts are not a trigger here: {created}"
     );
-    let mut other = lead("lead-3");
+    let mut other = run.lead("lead-3");
     other["tag"] = json!({"name": "newsletter"});
     run.send("/api/ghl-webhooks/new-tag", &other).await;
     assert!(run.dials().await.is_empty());
-    let mut tagged = lead("lead-3");
+    let mut tagged = run.lead("lead-3");
     tagged["tag"] = json!({"name": "Call-Now"});
     let answer = run.send("/api/ghl-webhooks/new-tag", &tagged).await;
     assert_eq!(answer["dial"], "dialled", "{answer}");
@@ -276,11 +94,14 @@ async fn an_excluded_source_or_tag_is_never_dialled() {
         ("SPEED_TO_LEAD_EXCLUDE_TAGS", "dnc"),
     ]))
     .await;
-    let answer = run.send(ROUTE, &lead("lead-4")).await;
+    let answer = run.send(ROUTE, &run.lead("lead-4")).await;
     assert_eq!(answer["dial"], "excluded_source", "{answer}");
-    let mut tagged = lead("lead-5");
-    tagged["contact"]["source"] = json!("Facebook ad");
-    tagged["contact"]["tags"] = json!(["DNC"]);
+    // What GHL holds decides, not what the webhook said.
+    let tagged = run.lead("lead-5");
+    run.edit_contact("lead-5", |c| {
+        c["source"] = json!("Facebook ad");
+        c["tags"] = json!(["DNC"]);
+    });
     let answer = run.send(ROUTE, &tagged).await;
     assert_eq!(answer["dial"], "excluded_tag", "{answer}");
     assert!(run.dials().await.is_empty());
@@ -301,7 +122,7 @@ async fn outside_business_hours_the_lead_waits_for_the_opening_then_rings() {
         ("SPEED_TO_LEAD_TIME_ZONE", "Europe/Rome"),
     ]);
     let run = start_at(settings, ManualClock::at_ms(saturday_evening)).await;
-    let answer = run.send(ROUTE, &lead("lead-6")).await;
+    let answer = run.send(ROUTE, &run.lead("lead-6")).await;
     assert_eq!(answer["dial"], "queued", "{answer}");
     assert!(
         run.dials().await.is_empty(),
@@ -328,7 +149,7 @@ async fn outside_business_hours_the_lead_waits_for_the_opening_then_rings() {
         ("SPEED_TO_LEAD_AFTER_HOURS", "task"),
     ]);
     let tasked = start_at(settings, ManualClock::at_ms(saturday_evening)).await;
-    let answer = tasked.send(ROUTE, &lead("lead-7")).await;
+    let answer = tasked.send(ROUTE, &tasked.lead("lead-7")).await;
     assert_eq!(answer["dial"], "after_hours_task", "{answer}");
     assert!(tasked.dials().await.is_empty());
     assert_eq!(tasked.ghl_posts("/tasks").await.len(), 1);
@@ -341,7 +162,7 @@ async fn not_online_then_already_calling_then_the_third_agent_takes_it() {
         .lock()
         .unwrap()
         .extend([("42".to_string(), vec![403]), ("43".to_string(), vec![409])]);
-    let answer = run.send(ROUTE, &lead("lead-8")).await;
+    let answer = run.send(ROUTE, &run.lead("lead-8")).await;
     assert_eq!(answer["dial"], "dialled", "{answer}");
     let agents: Vec<String> = run.dials().await.into_iter().map(|(a, _)| a).collect();
     assert_eq!(agents, vec!["42", "43", "44"]);
@@ -363,8 +184,8 @@ async fn nobody_free_for_the_window_ends_in_a_task_for_the_owner() {
     for agent in ["42", "43", "44"] {
         run.set(agent, "calling");
     }
-    let mut owned = lead("lead-9");
-    owned["contact"]["assignedTo"] = json!("ghl-user-other");
+    let owned = run.lead("lead-9");
+    run.edit_contact("lead-9", |c| c["assignedTo"] = json!("ghl-user-other"));
     let answer = run.send(ROUTE, &owned).await;
     assert_eq!(answer["dial"], "queued", "{answer}");
     let mut rounds = 0;
@@ -402,7 +223,7 @@ async fn ten_concurrent_deliveries_dial_once() {
     let run = start(options(&[])).await;
     let settings = options(&[]);
     let memory = bridge::Backends::in_memory();
-    let deps = Arc::new(build(
+    let deps = Arc::new(dial_deps(
         &run.fakes,
         &settings,
         run.clock.clone(),
@@ -411,13 +232,13 @@ async fn ten_concurrent_deliveries_dial_once() {
     ));
     let mut sends = tokio::task::JoinSet::new();
     for i in 0..10 {
-        let mut body = lead("lead-10");
+        let mut body = run.lead("lead-10");
         // Ten deliveries for one lead (a webhook and workflows, and their redeliveries).
         body["webhookId"] = json!(format!("hook-{}", i % 4));
         // Each delivery as sent at its own moment: the lead's data differs a little.
         body["contact"]["tags"] = json!([format!("visit-{i}")]);
         let deps = deps.clone();
-        sends.spawn(async move { send_to(&deps, ROUTE, &body).await });
+        sends.spawn(async move { send_dial(&deps, ROUTE, &body).await });
     }
     while let Some(sent) = sends.join_next().await {
         sent.unwrap();
@@ -434,17 +255,18 @@ async fn ten_concurrent_deliveries_dial_once() {
 
 #[tokio::test]
 async fn round_robin_spreads_nine_leads_three_three_three_across_two_containers() {
-    let run = start(options(&[])).await;
+    // Nine leads who share one number: its daily cap raised for the test.
+    let settings = options(&[("SPEED_TO_LEAD_MAX_PER_NUMBER_PER_DAY", "9")]);
+    let run = start(settings.clone()).await;
     // Two containers of one deployment: their own memory, one DynamoDB state table.
     let shared = dynamo_backends().await;
-    let settings = options(&[]);
     let containers: Vec<Deps> = (0..2)
         .map(|_| {
             let mut backends = bridge::Backends::in_memory();
             backends.state = shared.state.clone();
             backends.idempotency = shared.idempotency.clone();
             backends.contacts = shared.contacts.clone();
-            build(
+            dial_deps(
                 &run.fakes,
                 &settings,
                 run.clock.clone(),
@@ -454,7 +276,8 @@ async fn round_robin_spreads_nine_leads_three_three_three_across_two_containers(
         })
         .collect();
     for i in 0..9 {
-        send_to(&containers[i % 2], ROUTE, &lead(&format!("rr-{i}"))).await;
+        let lead = run.lead(&format!("rr-{i}"));
+        send_dial(&containers[i % 2], ROUTE, &lead).await;
     }
     let mut per_agent: HashMap<String, usize> = HashMap::new();
     for (agent, _) in run.dials().await {
@@ -477,7 +300,7 @@ async fn a_lost_answer_is_settled_from_the_call_history_not_by_a_second_dial() {
         .up_to_n_times(1)
         .mount(&run.fakes.cloudtalk)
         .await;
-    let answer = run.send(ROUTE, &lead("lead-11")).await;
+    let answer = run.send(ROUTE, &run.lead("lead-11")).await;
     assert_eq!(answer["dial"], "queued", "{answer}");
     assert_eq!(run.dials().await.len(), 1);
     // The history shows the call agent 42 made to the lead.

@@ -319,6 +319,12 @@ pub async fn mount_cloudtalk(server: &MockServer, search_rows: Value) {
             json!({"responseData": {"status": 200}}),
         ),
         ("GET", r"^/api/calls/index\.json$", 200, calls),
+        (
+            "GET",
+            r"^/api/blacklist/index\.json$",
+            200,
+            history_page(vec![]),
+        ),
         ("GET", r"^/api/contacts/index\.json$", 200, index),
         ("PUT", r"^/api/contacts/addTags/[^/]+\.json$", 200, tagged),
         ("PUT", r"^/api/notes/add/[^/]+\.json$", 201, note),

@@ -4,10 +4,12 @@
 
 pub mod aws;
 pub mod contract;
+pub mod dialing;
 pub mod e2e;
 pub mod fakes;
 pub mod logs;
 
 pub use aws::*;
+pub use dialing::*;
 pub use fakes::*;
 pub use logs::*;

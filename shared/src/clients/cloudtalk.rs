@@ -230,6 +230,43 @@ pub trait CloudTalkApi: Send + Sync {
         date_from: &str,
         date_to: &str,
     ) -> Result<Vec<CallRecord>, UpstreamError>;
+    /// The company's blacklist entries for `number` (E.164): `GET /blacklist/index.json`
+    /// filtered by `public_number`, the rows checked again against the number.
+    async fn blacklist_of(&self, number: &str) -> Result<Vec<BlacklistEntry>, UpstreamError>;
+    /// `PUT /blacklist/add.json`: `number` (E.164) may no longer be called out to
+    /// (`type: outgoing`); the new entry's id.
+    async fn blacklist_outgoing(&self, number: &str) -> Result<String, UpstreamError>;
+    /// `DELETE /blacklist/delete/{id}.json`; an entry already gone is not an error.
+    async fn remove_blacklist_entry(&self, id: &str) -> Result<(), UpstreamError>;
+}
+
+/// One number on the company's blacklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlacklistEntry {
+    pub id: String,
+    /// `all`, `incoming` or `outgoing`.
+    pub kind: String,
+    pub number: String,
+}
+
+impl BlacklistEntry {
+    /// Whether the entry stops calls out to its number (`outgoing` or `all`).
+    pub fn blocks_outgoing(&self) -> bool {
+        let kind = self.kind.trim();
+        kind.eq_ignore_ascii_case("outgoing") || kind.eq_ignore_ascii_case("all")
+    }
+}
+
+fn blacklist_entry(row: &Value) -> Option<BlacklistEntry> {
+    let entry = row.get("Blacklist").unwrap_or(row);
+    Some(BlacklistEntry {
+        id: entry.get("id").and_then(id_string)?,
+        kind: entry
+            .get("type")
+            .and_then(scalar_string)
+            .unwrap_or_else(|| "all".to_string()),
+        number: entry.get("public_number").and_then(scalar_string)?,
+    })
 }
 
 /// CloudTalk's REST dialect: Basic auth with the API key, the reset-time header, and the
@@ -366,8 +403,7 @@ pub(crate) fn parse_contact(row: &Value) -> Option<CloudTalkContact> {
         emails: many("ContactEmail", "email"),
         tags,
         company: contact.get("company").and_then(scalar_string),
-        owner: None,
-        source: None,
+        ..CloudTalkContact::default()
     })
 }
 
@@ -565,6 +601,39 @@ impl CloudTalkApi for CloudTalkClient {
         self.write_once("click to call", "/calls/create.json", &body)
             .await?;
         Ok(())
+    }
+
+    async fn blacklist_of(&self, number: &str) -> Result<Vec<BlacklistEntry>, UpstreamError> {
+        let query = [("public_number", number), ("limit", "100"), ("page", "1")];
+        let value = self
+            .get("blacklist", "/blacklist/index.json", &query)
+            .await?;
+        let digits = |n: &str| n.chars().filter(char::is_ascii_digit).collect::<String>();
+        let wanted = digits(number);
+        Ok(rows(&value)
+            .map(|rows| rows.iter().filter_map(blacklist_entry).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| digits(&e.number) == wanted)
+            .collect())
+    }
+
+    async fn blacklist_outgoing(&self, number: &str) -> Result<String, UpstreamError> {
+        let operation = "add to blacklist";
+        let body = json!({ "type": "outgoing", "public_number": number });
+        let answer = self
+            .write(operation, Method::PUT, "/blacklist/add.json", &body)
+            .await?;
+        Self::created_id(operation, &answer)
+    }
+
+    async fn remove_blacklist_entry(&self, id: &str) -> Result<(), UpstreamError> {
+        let path = record_path("/blacklist/delete", id);
+        match self.delete("remove from blacklist", &path).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.status() == Some(404) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     async fn calls_with(

@@ -331,7 +331,25 @@ pub(crate) fn parse_contact(value: &Value) -> Option<GhlContactRecord> {
         company: value.get("companyName").and_then(scalar_string),
         owner: value.get("assignedTo").and_then(scalar_string),
         source: value.get("source").and_then(scalar_string),
+        location_id: value.get("locationId").and_then(id_string),
+        consent: consent(value),
     })
+}
+
+/// A contact's `dnd` and `dndSettings.Call` (a `dnd` sent as the text `"true"` counts too).
+pub(crate) fn consent(value: &Value) -> crate::clients::Consent {
+    let dnd_all = match value.get("dnd") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.trim().eq_ignore_ascii_case("true"),
+        _ => false,
+    };
+    let call_status = value
+        .pointer("/dndSettings/Call/status")
+        .and_then(scalar_string);
+    crate::clients::Consent {
+        dnd_all,
+        call_status,
+    }
 }
 
 /// `/{segment}/…`, each segment (an id included) percent-encoded.

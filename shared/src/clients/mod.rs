@@ -27,6 +27,35 @@ pub struct ContactRecord {
     pub owner: Option<String>,
     /// Where the contact came from: GHL's `source`; none for CloudTalk's.
     pub source: Option<String>,
+    /// The GHL location (sub-account) holding the contact: GHL's `locationId`; none for
+    /// CloudTalk's.
+    pub location_id: Option<String>,
+    /// What the contact said about being contacted: GHL's `dnd` and `dndSettings`.
+    pub consent: Consent,
+}
+
+/// A GHL contact's "do not disturb" state, as GHL holds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Consent {
+    /// `dnd`: no channel at all.
+    pub dnd_all: bool,
+    /// `dndSettings.Call.status`: `active`, `inactive` or `permanent`.
+    pub call_status: Option<String>,
+}
+
+impl Consent {
+    /// Why the contact may not be called, if it may not: `dnd` (every channel) or `dnd_call`
+    /// (`dndSettings.Call` active or permanent).
+    pub fn refuses_calls(&self) -> Option<&'static str> {
+        if self.dnd_all {
+            return Some("dnd");
+        }
+        let call = self.call_status.as_deref().map(str::trim);
+        let blocked = call.is_some_and(|s| {
+            s.eq_ignore_ascii_case("active") || s.eq_ignore_ascii_case("permanent")
+        });
+        blocked.then_some("dnd_call")
+    }
 }
 
 /// The id a lookup found (a tag, a note, an activity), if any.

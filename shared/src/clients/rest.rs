@@ -275,6 +275,24 @@ impl<D: Dialect> RestClient<D> {
         self.call(operation, method, path, &[], Some(&body)).await
     }
 
+    /// A removal: `DELETE path` (repeating it changes nothing).
+    pub(crate) async fn delete(
+        &self,
+        operation: &'static str,
+        path: &str,
+    ) -> Result<Value, UpstreamError> {
+        let call = Call {
+            operation,
+            method: Method::DELETE,
+            path,
+            query: &[],
+            body: None,
+            safe: true,
+            version: None,
+        };
+        self.run(call).await
+    }
+
     /// A write sent once whatever its answer, never repeated by the client: one whose repeat
     /// would do it twice in a way no read-back can undo (a click-to-call rings again).
     pub(crate) async fn write_once<B: Serialize + ?Sized>(

@@ -5,5 +5,6 @@
 pub mod choose;
 pub mod hours;
 pub mod options;
+pub mod rules;
 
 pub use options::SpeedToLeadOptions;

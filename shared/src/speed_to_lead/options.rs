@@ -18,9 +18,14 @@ pub mod name {
     pub const AFTER_HOURS: &str = "SPEED_TO_LEAD_AFTER_HOURS";
     pub const WINDOW_MINUTES: &str = "SPEED_TO_LEAD_WINDOW_MINUTES";
     pub const RETRY_SECONDS: &str = "SPEED_TO_LEAD_RETRY_SECONDS";
+    pub const MAX_PER_HOUR: &str = "SPEED_TO_LEAD_MAX_PER_HOUR";
+    pub const MAX_PER_NUMBER_PER_DAY: &str = "SPEED_TO_LEAD_MAX_PER_NUMBER_PER_DAY";
+    pub const MAX_ATTEMPTS: &str = "SPEED_TO_LEAD_MAX_ATTEMPTS";
+    pub const HORIZON_HOURS: &str = "SPEED_TO_LEAD_HORIZON_HOURS";
+    pub const COUNTRIES: &str = "SPEED_TO_LEAD_COUNTRIES";
 
     /// Every name, in the order the documentation lists them.
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 16] = [
         ENABLED,
         ON_NEW_CONTACT,
         TAG,
@@ -32,7 +37,20 @@ pub mod name {
         AFTER_HOURS,
         WINDOW_MINUTES,
         RETRY_SECONDS,
+        MAX_PER_HOUR,
+        MAX_PER_NUMBER_PER_DAY,
+        MAX_ATTEMPTS,
+        HORIZON_HOURS,
+        COUNTRIES,
     ];
+}
+
+/// The bounds' defaults (see [`SpeedToLeadOptions`]).
+pub mod default {
+    pub const MAX_PER_HOUR: u32 = 60;
+    pub const MAX_PER_NUMBER_PER_DAY: u32 = 2;
+    pub const MAX_ATTEMPTS: u32 = 3;
+    pub const HORIZON_HOURS: u32 = 72;
 }
 
 /// Which agents may take a lead.
@@ -76,6 +94,22 @@ pub struct SpeedToLeadOptions {
     pub window_minutes: u32,
     /// The wait between tries when no agent is free (`SPEED_TO_LEAD_RETRY_SECONDS`, 30).
     pub retry_secs: u32,
+    /// Leads dialled per tenant per hour, counted across containers
+    /// (`SPEED_TO_LEAD_MAX_PER_HOUR`, 60); the next gets a task instead.
+    pub max_per_hour: u32,
+    /// Dial jobs per number per day (UTC), whatever triggered them
+    /// (`SPEED_TO_LEAD_MAX_PER_NUMBER_PER_DAY`, 2).
+    pub max_per_number_per_day: u32,
+    /// Click-to-calls per job that count (every answer but "not online" and "already calling",
+    /// a lost answer included) (`SPEED_TO_LEAD_MAX_ATTEMPTS`, 3); then a task.
+    pub max_attempts: u32,
+    /// A job ends with a task this long after its trigger, whatever it waits for
+    /// (`SPEED_TO_LEAD_HORIZON_HOURS`, 72: a lead of Friday evening still rings on Monday
+    /// morning).
+    pub horizon_hours: u32,
+    /// The countries whose numbers are dialled, ISO 3166 alpha-2 in upper case
+    /// (`SPEED_TO_LEAD_COUNTRIES`); empty: the country of `DEFAULT_PHONE_REGION` only.
+    pub countries: Vec<String>,
 }
 
 impl Default for SpeedToLeadOptions {
@@ -91,6 +125,11 @@ impl Default for SpeedToLeadOptions {
             after_hours: AfterHours::Queue,
             window_minutes: 10,
             retry_secs: 30,
+            max_per_hour: default::MAX_PER_HOUR,
+            max_per_number_per_day: default::MAX_PER_NUMBER_PER_DAY,
+            max_attempts: default::MAX_ATTEMPTS,
+            horizon_hours: default::HORIZON_HOURS,
+            countries: Vec::new(),
         }
     }
 }
@@ -124,6 +163,24 @@ fn bounded(name: &str, value: &str, range: std::ops::RangeInclusive<u32>) -> Res
                 range.end()
             )
         })
+}
+
+/// `IT, sm` → `["IT", "SM"]`; each must be a region libphonenumber knows.
+fn countries(value: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for code in value.split(',').map(|c| c.trim().to_ascii_uppercase()) {
+        if code.is_empty() {
+            continue;
+        }
+        if code.parse::<phonenumber::country::Id>().is_err() {
+            return Err(format!(
+                "{}: {code:?} is not an ISO 3166 country code (like IT or US)",
+                name::COUNTRIES
+            ));
+        }
+        out.push(code);
+    }
+    Ok(out)
 }
 
 impl Eligible {
@@ -208,7 +265,43 @@ impl SpeedToLeadOptions {
         if let Some(v) = get(name::RETRY_SECONDS) {
             o.retry_secs = bounded(name::RETRY_SECONDS, &v, 5..=900)?;
         }
+        o.read_bounds(&get)?;
         Ok(o)
+    }
+
+    /// The bounds: the caps, the attempts, the horizon and the countries.
+    fn read_bounds(&mut self, get: &impl Fn(&str) -> Option<String>) -> Result<(), String> {
+        let numbers: [(&str, &mut u32, std::ops::RangeInclusive<u32>); 4] = [
+            (name::MAX_PER_HOUR, &mut self.max_per_hour, 1..=10_000),
+            (
+                name::MAX_PER_NUMBER_PER_DAY,
+                &mut self.max_per_number_per_day,
+                1..=20,
+            ),
+            (name::MAX_ATTEMPTS, &mut self.max_attempts, 1..=10),
+            (name::HORIZON_HOURS, &mut self.horizon_hours, 1..=96),
+        ];
+        for (setting, field, range) in numbers {
+            if let Some(v) = get(setting) {
+                *field = bounded(setting, &v, range)?;
+            }
+        }
+        if let Some(v) = get(name::COUNTRIES) {
+            self.countries = countries(&v)?;
+        }
+        Ok(())
+    }
+
+    /// The countries dialled: the option's, else the country of `default_region`.
+    pub fn allowed_countries(&self, default_region: Option<&str>) -> Vec<String> {
+        if !self.countries.is_empty() {
+            return self.countries.clone();
+        }
+        default_region
+            .map(|r| r.trim().to_ascii_uppercase())
+            .filter(|r| !r.is_empty())
+            .into_iter()
+            .collect()
     }
 
     /// The options from a tenant's settings (a map of the same names).
@@ -263,8 +356,23 @@ mod tests {
             (name::AFTER_HOURS, "task"),
             (name::WINDOW_MINUTES, "5"),
             (name::RETRY_SECONDS, "20"),
+            (name::MAX_PER_HOUR, "30"),
+            (name::MAX_PER_NUMBER_PER_DAY, "1"),
+            (name::MAX_ATTEMPTS, "2"),
+            (name::HORIZON_HOURS, "24"),
+            (name::COUNTRIES, "it, sm"),
         ])
         .unwrap();
+        assert_eq!(
+            (
+                o.max_per_hour,
+                o.max_per_number_per_day,
+                o.max_attempts,
+                o.horizon_hours
+            ),
+            (30, 1, 2, 24)
+        );
+        assert_eq!(o.allowed_countries(Some("US")), vec!["IT", "SM"]);
         assert!(o.enabled && !o.on_new_contact);
         assert!(o.is_trigger_tag(" Call-Now"));
         assert_eq!(o.exclusion(Some("zapier"), &[]), Some("excluded_source"));
@@ -287,6 +395,11 @@ mod tests {
             (name::AFTER_HOURS, "later"),
             (name::WINDOW_MINUTES, "-1"),
             (name::RETRY_SECONDS, "1"),
+            (name::MAX_PER_HOUR, "0"),
+            (name::MAX_PER_NUMBER_PER_DAY, "21"),
+            (name::MAX_ATTEMPTS, "many"),
+            (name::HORIZON_HOURS, "97"),
+            (name::COUNTRIES, "Italy"),
         ] {
             let error = parse(&[(n, v)]).unwrap_err();
             assert!(error.contains(n), "{error}");
@@ -296,6 +409,22 @@ mod tests {
             (name::TIME_ZONE, "Mars/Base"),
         ]);
         assert!(error.unwrap_err().contains(name::TIME_ZONE));
+    }
+
+    #[test]
+    fn the_bounds_have_safe_defaults() {
+        let o = SpeedToLeadOptions::default();
+        assert_eq!(
+            (
+                o.max_per_hour,
+                o.max_per_number_per_day,
+                o.max_attempts,
+                o.horizon_hours
+            ),
+            (60, 2, 3, 72)
+        );
+        assert_eq!(o.allowed_countries(Some("it")), vec!["IT"]);
+        assert!(o.allowed_countries(None).is_empty());
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The DynamoDB state store (table `STATE_TABLE`, key `pk`, TTL attribute `expires_at`).
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 
@@ -18,6 +20,17 @@ impl DynamoStateStore {
             table: Table::new(client, table),
         }
     }
+}
+
+/// The attributes of a counters item are its fields, prefixed (never `pk` or `expires_at`).
+const COUNTER_PREFIX: &str = "count_";
+
+fn counter_field(field: &str) -> String {
+    format!("{COUNTER_PREFIX}{field}")
+}
+
+fn counters_key(name: &str) -> String {
+    format!("counters#{name}")
 }
 
 fn event_key(id: &str) -> String {
@@ -110,6 +123,41 @@ impl StateStore for DynamoStateStore {
             .await?;
         let after = item.number("turns").unwrap_or(1);
         Ok(u64::try_from(after - 1).unwrap_or(0))
+    }
+
+    async fn count(
+        &self,
+        name: &str,
+        field: &str,
+        limit: u64,
+        expires_at: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        // One conditional ADD: concurrent containers never count past the limit together.
+        let attribute = counter_field(field);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let update = dynamo::Expr::update("ADD #count :one SET expires_at = :expires")
+            .only_if("attribute_not_exists(#count) OR #count < :limit")
+            .name("#count", &attribute)
+            .value(":one", n(1))
+            .value(":limit", n(limit))
+            .value(":expires", n(expires_at));
+        match self.table.update_and_get(counters_key(name), update).await {
+            Ok(item) => Ok(item.number(&attribute).and_then(|c| u64::try_from(c).ok())),
+            Err(StoreError::Contended(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn counters(&self, name: &str) -> Result<BTreeMap<String, u64>, StoreError> {
+        let Some(item) = self.table.get(counters_key(name)).await? else {
+            return Ok(BTreeMap::new());
+        };
+        let fields = item.keys().filter_map(|k| {
+            let field = k.strip_prefix(COUNTER_PREFIX)?;
+            let count = u64::try_from(item.number(k)?).ok()?;
+            Some((field.to_string(), count))
+        });
+        Ok(fields.collect())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

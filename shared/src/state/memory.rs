@@ -1,11 +1,11 @@
 //! In-process state for unit tests and runs without `STATE_TABLE`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{AgentStatus, StateStore, StoredEvent};
+use super::{AgentStatus, CountersRecord, StateStore, StoredEvent};
 use crate::store::StoreError;
 
 #[derive(Debug, Default)]
@@ -13,6 +13,7 @@ pub struct MemoryStateStore {
     agents: Mutex<HashMap<String, AgentStatus>>,
     events: Mutex<HashMap<String, StoredEvent>>,
     values: Mutex<HashMap<String, String>>,
+    counters: Mutex<BTreeMap<String, CountersRecord>>,
 }
 
 impl MemoryStateStore {
@@ -81,6 +82,30 @@ impl StateStore for MemoryStateStore {
             .unwrap_or(0u64);
         values.insert(key, (turn + 1).to_string());
         Ok(turn)
+    }
+
+    async fn count(
+        &self,
+        name: &str,
+        field: &str,
+        limit: u64,
+        expires_at: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        let mut counters = self.counters.lock().map_err(poisoned)?;
+        Ok(super::count_in(
+            &mut counters,
+            (name, field),
+            limit,
+            expires_at,
+        ))
+    }
+
+    async fn counters(&self, name: &str) -> Result<BTreeMap<String, u64>, StoreError> {
+        let counters = self.counters.lock().map_err(poisoned)?;
+        Ok(counters
+            .get(name)
+            .map(|r| r.fields.clone())
+            .unwrap_or_default())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

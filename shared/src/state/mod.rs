@@ -9,7 +9,10 @@
 pub mod dynamodb;
 pub mod memory;
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 pub use dynamodb::DynamoStateStore;
 pub use memory::MemoryStateStore;
@@ -64,6 +67,32 @@ impl StoredEvent {
     }
 }
 
+/// A counters item as the in-process stores keep it (DynamoDB keeps one item per name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountersRecord {
+    pub fields: BTreeMap<String, u64>,
+    pub expires_at: i64,
+}
+
+/// [`StateStore::count`] over the in-process stores' counters.
+pub fn count_in(
+    all: &mut BTreeMap<String, CountersRecord>,
+    (name, field): (&str, &str),
+    limit: u64,
+    expires_at: i64,
+) -> Option<u64> {
+    let now = chrono::Utc::now().timestamp();
+    all.retain(|_, r| r.expires_at > now);
+    let record = all.entry(name.to_string()).or_default();
+    record.expires_at = record.expires_at.max(expires_at);
+    let count = record.fields.entry(field.to_string()).or_default();
+    if *count >= limit {
+        return None;
+    }
+    *count += 1;
+    Some(*count)
+}
+
 #[async_trait]
 pub trait StateStore: Send + Sync {
     async fn get_agent(
@@ -80,6 +109,18 @@ pub trait StateStore: Send + Sync {
     async fn put_value(&self, name: &str, value: &str) -> Result<(), StoreError>;
     /// Takes the next turn of the named counter, atomically across containers: 0, 1, 2, …
     async fn next_turn(&self, name: &str) -> Result<u64, StoreError>;
+    /// Adds one to `field` of the named counters (kept until `expires_at`, Unix seconds) unless
+    /// it has reached `limit`, atomically across containers: the count after, or `None` when
+    /// the field was already at its limit (nothing is added then).
+    async fn count(
+        &self,
+        name: &str,
+        field: &str,
+        limit: u64,
+        expires_at: i64,
+    ) -> Result<Option<u64>, StoreError>;
+    /// The named counters, field by field (empty when there are none).
+    async fn counters(&self, name: &str) -> Result<BTreeMap<String, u64>, StoreError>;
     /// Cheap reachability check for the health route.
     async fn ping(&self) -> Result<(), StoreError>;
     fn kind(&self) -> &'static str;
