@@ -14,6 +14,7 @@ build-GhlNewTagFunction:                     BIN := ghl-new-tag
 build-GhlNewNoteFunction:                    BIN := ghl-new-note
 build-GhlPipelineChangeFunction:             BIN := ghl-pipeline-change
 build-GhlStatusChangeFunction:               BIN := ghl-status-change
+build-GhlDndChangeFunction:                  BIN := ghl-dnd-change
 build-CloudTalkCallStartedFunction:          BIN := cloudtalk-call-started
 build-CloudTalkCallEndedFunction:            BIN := cloudtalk-call-ended
 build-CloudTalkCallModifiedFunction:         BIN := cloudtalk-call-modified

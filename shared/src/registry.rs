@@ -37,6 +37,7 @@ pub enum EndpointId {
     CloudtalkGeneric,
     GhlAppInstall,
     CloudtalkCallModified,
+    GhlDndChange,
 }
 
 /// What tells one event of an endpoint from another (see [`crate::idempotency::event_key`]).
@@ -121,7 +122,7 @@ use MapUse::{Heals, Links};
 
 /// Every webhook endpoint, in the order of the README's table (and of [`EndpointId`]).
 #[rustfmt::skip]
-pub static REGISTRY: [Entry; 14] = [
+pub static REGISTRY: [Entry; 15] = [
     ghl(E::GhlNewContact, "ghl-new-contact", "/api/ghl-webhooks/new-contact", &["ContactCreate"]),
     ghl(E::GhlNewTag, "ghl-new-tag", "/api/ghl-webhooks/new-tag", &["ContactTagUpdate"]),
     ghl(E::GhlNewNote, "ghl-new-note", "/api/ghl-webhooks/new-note", &["NoteCreate"]),
@@ -136,6 +137,7 @@ pub static REGISTRY: [Entry; 14] = [
     cloudtalk(E::CloudtalkGeneric, "cloudtalk-generic", "/api/cloudtalk-webhooks/generic", EventId, MapUse::None),
     APP_INSTALL,
     cloudtalk(E::CloudtalkCallModified, "cloudtalk-call-modified", "/api/cloudtalk-webhooks/call-modified", EventId, Heals),
+    ghl(E::GhlDndChange, "ghl-dnd-change", "/api/ghl-webhooks/dnd-change", &["ContactDndUpdate"]),
 ];
 
 /// The Marketplace app's install and uninstall events: they create and retire tenants, so

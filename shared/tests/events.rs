@@ -95,6 +95,15 @@ async fn fakes_for_samples() -> Fakes {
     mount_ghl(&fakes.ghl, json!(null), json!([])).await;
     // The announcements of ready summaries find them ready.
     bridge_testkit::mount_cloudtalk_ai(&fakes.cloudtalk, "The caller asked for a quote.").await;
+    // The contact of the Do Not Disturb samples, as GHL holds it: calls barred.
+    let barred = json!({"contact": {"id": "ghl_345678", "locationId": "loc_abc123",
+        "phone": "+393331234567", "dnd": false, "dndSettings": {"Call": {"status": "active"}}}});
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/contacts/ghl_345678"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(barred))
+        .with_priority(1)
+        .mount(&fakes.ghl)
+        .await;
     fakes
 }
 
@@ -192,6 +201,15 @@ async fn answers_the_webhook(
         assert!(
             tenants.get("loc_new456").await.unwrap().is_some(),
             "{file:?}"
+        );
+        return;
+    }
+    if status == 200 && function == "ghl-dnd-change" {
+        assert_eq!(body["blacklisted"], 1, "{file:?}: {body}");
+        let added = received(&fakes.cloudtalk).await;
+        assert!(
+            added.iter().any(|r| r.path == "/api/blacklist/add.json"),
+            "{file:?} barred nothing"
         );
         return;
     }

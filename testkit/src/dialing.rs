@@ -140,6 +140,36 @@ impl Dialing {
         results
     }
 
+    /// Runs the retry queue as SQS would, for `ms` of the manual clock: each queued event is
+    /// delivered when its delay is over (the clock jumps to it), through the real worker,
+    /// until nothing is queued or the time is up. Every result, in order.
+    pub async fn run_queue_for(&self, ms: i64) -> Vec<WorkerResult> {
+        use bridge::clock::Clock;
+        let end = self.clock.now_ms() + ms;
+        let mut pending: Vec<(i64, bridge::retry_queue::QueuedEvent)> = Vec::new();
+        let mut results = Vec::new();
+        loop {
+            let now = self.clock.now_ms();
+            for (event, delay) in self.queue.drain() {
+                pending.push((now + i64::from(delay) * 1000, event));
+            }
+            pending.sort_by_key(|(due, _)| *due);
+            if pending.is_empty() || pending[0].0 > end {
+                break;
+            }
+            let (due, event) = pending.remove(0);
+            self.clock.set_ms(due.max(now));
+            results.push(bridge::worker::process(&self.deps, event).await);
+        }
+        let now = self.clock.now_ms();
+        for (due, event) in pending {
+            let delay = u32::try_from((due - now).max(0) / 1000).unwrap_or(u32::MAX);
+            let kept = bridge::retry_queue::RetryQueue::enqueue(self.queue.as_ref(), &event, delay);
+            kept.await.expect("the memory queue takes it back");
+        }
+        results
+    }
+
     /// The agents dialled, in order, with the number each was asked to call.
     pub async fn dials(&self) -> Vec<(String, String)> {
         received(&self.fakes.cloudtalk)

@@ -325,6 +325,18 @@ pub async fn mount_cloudtalk(server: &MockServer, search_rows: Value) {
             200,
             history_page(vec![]),
         ),
+        (
+            "PUT",
+            r"^/api/blacklist/add\.json$",
+            201,
+            json!({"responseData": {"status": 201, "data": {"id": "950"}}}),
+        ),
+        (
+            "DELETE",
+            r"^/api/blacklist/delete/[^/]+\.json$",
+            200,
+            json!({"responseData": {"status": 200}}),
+        ),
         ("GET", r"^/api/contacts/index\.json$", 200, index),
         ("PUT", r"^/api/contacts/addTags/[^/]+\.json$", 200, tagged),
         ("PUT", r"^/api/notes/add/[^/]+\.json$", 201, note),

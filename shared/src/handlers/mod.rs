@@ -28,6 +28,7 @@ pub fn handler(id: EndpointId) -> &'static dyn Endpoint {
         E::CloudtalkGeneric => &cloudtalk::Generic,
         E::GhlAppInstall => &ghl::AppInstall,
         E::CloudtalkCallModified => &cloudtalk::CallModified,
+        E::GhlDndChange => &ghl::DndChange,
     }
 }
 

@@ -4,8 +4,9 @@
 //! history in the company's time, GHL's contact search with `searchAfter`), seeding, and the
 //! people and follow-ups: CloudTalk's agents, GHL's users, tasks and contact owners; calls'
 //! tags, ratings and notes (and CloudTalk's call-modified callback), and the Conversation
-//! Intelligence API; click-to-call (`POST /calls/create.json`) with the agents' availability,
-//! and the call history's number and agent filters.
+//! Intelligence API; click-to-call (`POST /calls/create.json`) with the agents' availability
+//! and its own fault, the call history's number and agent filters; CloudTalk's blacklist and
+//! GHL's Do Not Disturb.
 
 use std::sync::{Arc, Mutex};
 
@@ -17,8 +18,9 @@ use bridge::clients::cloudtalk_ai::{Ai, CloudTalkAiApi, CloudTalkAiClient};
 use bridge::clients::ghl::{ContactQuery, GhlApi, GhlClient, GhlContactInput, SearchedContact};
 use bridge::clients::CallCounter;
 use bridge_local::sandbox::{
-    AgentStatus, CallAgent, CallAi, CallChange, CallChangeError, CallDirection, CallSpec, Faults,
-    Sandbox, SandboxClock, SandboxConfig, Seed, SeedSummary, Sentiment, Speaker, TranscriptSegment,
+    AgentStatus, BlacklistType, CallAgent, CallAi, CallChange, CallChangeError, CallDirection,
+    CallSpec, DialFault, DndChange, DndSetting, DndSettings, DndStatus, Faults, Sandbox,
+    SandboxClock, SandboxConfig, Seed, SeedSummary, Sentiment, Speaker, TranscriptSegment,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -2501,6 +2503,418 @@ async fn the_call_history_filters_by_number_and_agent() {
     assert_eq!(count("type=incoming").await, "1");
     assert_eq!(count("status=missed").await, "1");
     assert_eq!(count("status=answered&user_id=42").await, "5");
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+/// A raw request to the sandbox's CloudTalk API: the status and JSON answer.
+async fn cloudtalk_raw(
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{base}/cloudtalk/api{path}"))
+        .basic_auth("sandbox-key-id", Some("sandbox-key-secret"));
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// A control route's answer: the status and JSON answer.
+async fn control(base: &str, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .request(method, format!("{base}{path}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// The numbers of a blacklist page, and its counts.
+fn blacklisted(page: &Value) -> (Vec<&str>, [&str; 4]) {
+    let data = &page["responseData"];
+    let numbers = data["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["Blacklist"]["public_number"].as_str().unwrap())
+        .collect();
+    let count = |k: &str| data[k].as_str().unwrap_or("not a string");
+    let counts = ["itemsCount", "pageCount", "pageNumber", "limit"].map(count);
+    (numbers, counts)
+}
+
+/// The bridge's client adds an outgoing entry, finds it by number in any writing, and removes
+/// it (twice: an entry already gone is no error).
+async fn the_bridge_client_adds_finds_and_removes(ct: &CloudTalkClient, sandbox: &Sandbox) {
+    assert!(ct.blacklist_of("+393501234567").await.unwrap().is_empty());
+    let id = ct.blacklist_outgoing("+393501234567").await.unwrap();
+    assert!(id.chars().all(|c| c.is_ascii_digit()), "{id}");
+    let found = ct.blacklist_of("+393501234567").await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (
+            found[0].id.as_str(),
+            found[0].kind.as_str(),
+            found[0].number.as_str()
+        ),
+        (id.as_str(), "outgoing", "+393501234567")
+    );
+    assert!(found[0].blocks_outgoing());
+    let held = sandbox.blacklist();
+    assert_eq!((held.len(), held[0].kind), (1, BlacklistType::Outgoing));
+    ct.remove_blacklist_entry(&id).await.unwrap();
+    ct.remove_blacklist_entry(&id).await.unwrap();
+    assert!(sandbox.blacklist().is_empty());
+}
+
+/// Seeded over HTTP: the ids come back, and the list filters and pages.
+async fn seeded_numbers_filter_and_page(base: &str) {
+    let (_, summary) = control(
+        base,
+        Method::POST,
+        "/sandbox/seed",
+        json!({"blacklist": [
+            {"public_number": "393409998877", "type": "all"},
+            {"public_number": "+14155552671", "type": "incoming"},
+            {"public_number": "+393501234567", "type": "outgoing"}
+        ]}),
+    )
+    .await;
+    assert_eq!(
+        summary["blacklist"].as_array().unwrap().len(),
+        3,
+        "{summary}"
+    );
+    let list = |query: &'static str| {
+        let base = base.to_string();
+        async move {
+            let (status, page) =
+                cloudtalk_get(&base, &format!("/blacklist/index.json?{query}")).await;
+            assert_eq!(status, 200, "{query}: {page}");
+            page
+        }
+    };
+    let all = list("limit=30").await;
+    assert_eq!(
+        blacklisted(&all).1,
+        ["3", "1", "1", "30"],
+        "counts as strings"
+    );
+    let row = &all["responseData"]["data"][0]["Blacklist"];
+    assert!(row["id"].is_string() && row["created"].is_string(), "{row}");
+    let by_number = list("public_number=%2B393409998877").await;
+    assert_eq!(
+        blacklisted(&by_number).0,
+        ["393409998877"],
+        "compared by digits"
+    );
+    let (outgoing, incoming) = (list("type=outgoing").await, list("type=incoming").await);
+    assert_eq!(
+        blacklisted(&outgoing).0,
+        ["+393501234567"],
+        "exactly the type"
+    );
+    assert_eq!(blacklisted(&incoming).0, ["+14155552671"]);
+    let both = list("public_number=393501234567&type=all").await;
+    assert!(blacklisted(&both).0.is_empty());
+    assert_eq!(
+        blacklisted(&list("country_code=1").await).0,
+        ["+14155552671"]
+    );
+    let second = list("limit=2&page=2").await;
+    assert_eq!(
+        blacklisted(&second),
+        (vec!["+393501234567"], ["3", "2", "2", "2"])
+    );
+}
+
+/// A number that is not E.164 is CloudTalk's 406; an unknown id 404; an unknown type breaks the
+/// contract (406, recorded).
+async fn what_cloudtalk_refuses_is_refused(base: &str, sandbox: &Sandbox) {
+    let add = |number: &str, kind: &str| json!({"public_number": number, "type": kind});
+    let (status, body) = cloudtalk_raw(
+        base,
+        Method::PUT,
+        "/blacklist/add.json",
+        Some(add("3501234567", "outgoing")),
+    )
+    .await;
+    assert_eq!(status, 406, "{body}");
+    assert_eq!(body["responseData"]["message"], "Invalid input data.");
+    assert_eq!(
+        body["responseData"]["data"]["public_number"][0],
+        "Please supply only valid numbers. Number 3501234567 is not valid."
+    );
+    assert!(
+        sandbox.violations().is_empty(),
+        "a valid request: {:?}",
+        sandbox.violations()
+    );
+    let (status, body) =
+        cloudtalk_raw(base, Method::DELETE, "/blacklist/delete/999.json", None).await;
+    assert_eq!(
+        (status, body),
+        (
+            404,
+            json!({"responseData": {"status": 404, "message": "Not found."}})
+        )
+    );
+    let blocked = Some(add("+393501234567", "blocked"));
+    let (status, _) = cloudtalk_raw(base, Method::PUT, "/blacklist/add.json", blocked).await;
+    assert_eq!(status, 406);
+    assert_eq!(sandbox.take_violations().len(), 1);
+}
+
+#[tokio::test]
+async fn the_blacklist_lists_adds_and_deletes_as_cloudtalk_does() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let ct = cloudtalk(&base);
+    the_bridge_client_adds_finds_and_removes(&ct, &sandbox).await;
+    seeded_numbers_filter_and_page(&base).await;
+    what_cloudtalk_refuses_is_refused(&base, &sandbox).await;
+    let (status, body) = cloudtalk_raw(
+        &base,
+        Method::PUT,
+        "/blacklist/add.json",
+        Some(json!({"public_number": "+393501234567", "type": "all"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["responseData"]["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(body["responseData"]["status"], 201);
+    let state = sandbox.state_json();
+    let listed = state["cloudtalk"]["blacklist"].as_array().unwrap();
+    assert_eq!(listed.len(), 4, "{listed:?}");
+    assert_eq!(listed[3]["id"], id.as_str());
+    assert_eq!(listed[3]["type"], "all");
+    let path = format!("/blacklist/delete/{id}.json");
+    let (status, body) = cloudtalk_raw(&base, Method::DELETE, &path, None).await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"responseData": {"status": 200}}))
+    );
+    assert_eq!(sandbox.blacklist().len(), 3);
+    sandbox.reset();
+    assert!(sandbox.blacklist().is_empty(), "a reset empties it");
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+/// A GHL contact made through the API, with a phone; its id.
+async fn lead(base: &str) -> String {
+    let body = json!({"locationId": "sandbox-location", "firstName": "Mario",
+        "phone": "+393501234567"});
+    let (status, created) = ghl_raw(base, Method::POST, "/contacts/", Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    created["contact"]["id"].as_str().unwrap().to_string()
+}
+
+/// `PUT /sandbox/contacts/{id}/dnd`: each change shows on `GET /contacts/{id}`, channels sent
+/// replace and the others stay; bad bodies and unknown contacts are refused.
+async fn dnd_set_by_the_control_route(base: &str, id: &str) {
+    let path = format!("/sandbox/contacts/{id}/dnd");
+    let call_active = json!({"dnd": false, "dndSettings": {"Call": {"status": "active"}}});
+    let (status, body) = control(base, Method::PUT, &path, call_active).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["contact"]["dndSettings"]["Call"]["status"], "active");
+    let (_, got) = ghl_raw(base, Method::GET, &format!("/contacts/{id}"), None).await;
+    let contact = &got["contact"];
+    assert_eq!(contact["dnd"], false);
+    assert_eq!(
+        contact["dndSettings"],
+        json!({"Call": {"status": "active"}})
+    );
+    let sms = json!({"dndSettings": {"SMS": {"status": "permanent", "message": "asked"}}});
+    control(base, Method::PUT, &path, sms).await;
+    let (_, body) = control(base, Method::PUT, &path, json!({"dnd": true})).await;
+    assert_eq!(body["contact"]["dnd"], true);
+    assert_eq!(
+        body["contact"]["dndSettings"],
+        json!({"Call": {"status": "active"}, "SMS": {"status": "permanent", "message": "asked"}})
+    );
+    for bad in [
+        json!({}),
+        json!({"dnd": "yes"}),
+        json!({"dndSettings": {"Call": {"status": "on"}}}),
+        json!({"dndSettings": {"Fax": {"status": "active"}}}),
+    ] {
+        let (status, body) = control(base, Method::PUT, &path, bad.clone()).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("invalid_body")),
+            "{bad}"
+        );
+    }
+    let unknown = "/sandbox/contacts/ghl-nobody/dnd";
+    let (status, body) = control(base, Method::PUT, unknown, json!({"dnd": true})).await;
+    assert_eq!((status, &body["error"]), (404, &json!("unknown_contact")));
+}
+
+#[tokio::test]
+async fn a_contacts_do_not_disturb_is_answered_as_ghl_does_and_set_by_a_control_route() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let g = ghl(&base);
+    let id = lead(&base).await;
+    let (_, got) = ghl_raw(&base, Method::GET, &format!("/contacts/{id}"), None).await;
+    assert_eq!(got["contact"]["locationId"], "sandbox-location");
+    assert_eq!(got["contact"]["dnd"], false, "GHL answers dnd, false too");
+    assert!(got["contact"].get("dndSettings").is_none(), "{got}");
+    let record = g.get_contact(&id).await.unwrap();
+    assert_eq!(record.location_id.as_deref(), Some("sandbox-location"));
+    assert_eq!(record.consent.refuses_calls(), None);
+
+    dnd_set_by_the_control_route(&base, &id).await;
+    let record = g.get_contact(&id).await.unwrap();
+    assert_eq!(record.consent.refuses_calls(), Some("dnd"));
+
+    // GHL's own update takes them too; the Rust handle sets them as the route does.
+    let lift = json!({"dnd": false, "dndSettings": {"Call": {"status": "inactive"}}});
+    let (status, updated) =
+        ghl_raw(&base, Method::PUT, &format!("/contacts/{id}"), Some(lift)).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(
+        updated["contact"]["dndSettings"]["Call"]["status"],
+        "inactive"
+    );
+    assert_eq!(
+        g.get_contact(&id).await.unwrap().consent.refuses_calls(),
+        None
+    );
+    let permanent = DndChange {
+        dnd_settings: Some(DndSettings {
+            call: Some(DndSetting::status(DndStatus::Permanent)),
+            ..DndSettings::default()
+        }),
+        ..DndChange::default()
+    };
+    let contact = sandbox.set_contact_dnd(&id, permanent).unwrap();
+    assert_eq!(contact["dndSettings"]["Call"]["status"], "permanent");
+    let record = g.get_contact(&id).await.unwrap();
+    assert_eq!(record.consent.refuses_calls(), Some("dnd_call"));
+    assert!(sandbox
+        .set_contact_dnd("ghl-nobody", DndChange::default())
+        .is_none());
+
+    // A create and an upsert carrying them.
+    let body = json!({"locationId": "sandbox-location", "firstName": "Anna",
+        "phone": "+393409998877", "dnd": true,
+        "dndSettings": {"Call": {"status": "permanent", "code": "x"}}});
+    let (status, created) = ghl_raw(&base, Method::POST, "/contacts/upsert", Some(body)).await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["contact"]["dnd"], true);
+    assert_eq!(
+        created["contact"]["dndSettings"],
+        json!({"Call": {"status": "permanent", "code": "x"}})
+    );
+    let state = sandbox.state_json();
+    let held = state["ghl"]["contacts"].as_array().unwrap();
+    assert!(held.iter().all(|c| c["dnd"].is_boolean()), "{held:?}");
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+/// `/sandbox/faults/click-to-call`: bodies it refuses, and what it answers.
+async fn dial_fault_bodies(base: &str) {
+    let path = "/sandbox/faults/click-to-call";
+    let (status, unset) = control(base, Method::GET, path, Value::Null).await;
+    assert_eq!(
+        (status, unset),
+        (200, json!({"failing": false, "agent_ids": []}))
+    );
+    for bad in [
+        json!({"failing": "yes"}),
+        json!({"agent_ids": [true]}),
+        json!({"failing": true, "agent": 42}),
+    ] {
+        let (status, body) = control(base, Method::PUT, path, bad.clone()).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("invalid_body")),
+            "{bad}"
+        );
+    }
+    let roberto = json!({"failing": true, "agent_ids": [42]});
+    let (status, set) = control(base, Method::PUT, path, roberto).await;
+    assert_eq!(
+        (status, set),
+        (200, json!({"failing": true, "agent_ids": ["42"]}))
+    );
+}
+
+#[tokio::test]
+async fn click_to_call_answers_500_while_its_fault_is_set() {
+    let (base, sandbox, _) = dialling_sandbox().await;
+    let ct = cloudtalk(&base);
+    let path = "/sandbox/faults/click-to-call";
+    assert!(sandbox.set_agent_availability("43", AgentStatus::Online));
+    // Roberto's dials fail; Anna's ring.
+    dial_fault_bodies(&base).await;
+    let (status, body) = dial_raw(
+        &base,
+        json!({"agent_id": 42, "callee_number": "+393501234567"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            500,
+            json!({"responseData": {"status": 500, "message": "Something went wrong."}})
+        )
+    );
+    ct.create_call("43", "+393501234567").await.unwrap();
+    // For every agent: before anything else, even Anna's being on a call.
+    control(&base, Method::PUT, path, json!({"failing": true})).await;
+    assert_eq!(refused(&ct, "43", "+393409998877").await, Some(500));
+    assert_eq!(refused(&ct, "99", "+393409998877").await, Some(500));
+    assert_eq!(
+        refused(&ct, "42", "3501234567").await,
+        Some(406),
+        "the body first"
+    );
+    let (status, _) = control(&base, Method::PUT, path, json!({"failing": false})).await;
+    assert_eq!(status, 200);
+    ct.create_call("42", "+393409998877").await.unwrap();
+
+    let answers: Vec<String> = sandbox.dials().into_iter().map(|d| d.answer).collect();
+    let expected = [
+        "server error",
+        "ringing",
+        "server error",
+        "server error",
+        "invalid input",
+        "ringing",
+    ];
+    assert_eq!(answers, expected);
+    assert_eq!(sandbox.faults_injected(), 3);
+    let state = sandbox.state_json();
+    assert_eq!(state["cloudtalk"]["calls"].as_array().unwrap().len(), 2);
+    assert_eq!(state["cloudtalk"]["dialFault"]["failing"], false);
+    // The Rust handle sets it as the route does; a reset clears it.
+    sandbox.set_dial_fault(DialFault {
+        failing: true,
+        agent_ids: vec!["44".into()],
+    });
+    assert!(sandbox.dial_fault().fails("44") && !sandbox.dial_fault().fails("42"));
+    sandbox.reset();
+    assert_eq!(sandbox.dial_fault(), DialFault::default());
     assert!(
         sandbox.violations().is_empty(),
         "{:?}",

@@ -14,6 +14,8 @@
 //! - **reconciliation**: each pass's lag (now − `caught_up_at_ms` of its checkpoint in the
 //!   state table), the deployment's own and each served tenant's;
 //! - **tenants**: the registry's tenants counted by status;
+//! - **dials**: speed to lead over the last 24 hours, per tenant: leads dialled, dials refused
+//!   by rule and leads handed over as tasks by why (the counters in the state table);
 //! - **alarms**: the state of each of the stack's `AWS::CloudWatch::Alarm` resources.
 //!
 //! The queues come from the flags, then the stack's outputs (`RetryQueueUrl`,
@@ -27,11 +29,13 @@
 //! needs attention (the report's `attention` list: a section that could not be read, a failed
 //! or rolled-back stack, health not `ok`, any parked event, a retry queue's oldest message
 //! older than 30 minutes, a reconciliation pass more than an hour behind, a tenant needing a
-//! new install, an alarm in `ALARM` or missing), so a script or a cron job can alert on it.
+//! new install, a dial refused by a cap, an alarm in `ALARM` or missing), so a script or a
+//! cron job can alert on it.
 //!
 //! `--json` prints one object with these fields (stable):
 //! - `generated_at`: RFC 3339;
-//! - `stack`, `health`, `retry_queue`, `parked`, `reconciliation`, `tenants`, `alarms`: each
+//! - `stack`, `health`, `retry_queue`, `parked`, `reconciliation`, `tenants`, `dials`, `alarms`:
+//!   each
 //!   `{"state": "ok", "data": …}`, `{"state": "unavailable", "reason": …}` or
 //!   `{"state": "not_configured", "reason": …}`, where `data` is
 //!   - stack: `{name, status, source}` (`source`: `cloudformation` or `outputs_file`);
@@ -44,6 +48,8 @@
 //!     note}], tenants_unlisted}` (`tenant` is `default` for the deployment's own location);
 //!   - tenants: `{total, by_status: {active, disabled, awaiting_authorization,
 //!     reauthorization_required}}`;
+//!   - dials: `{hours, tenants: [{tenant, dialled, refused: {rule: count}, tasks: {why:
+//!     count}}]}`;
 //!   - alarms: `[{logical_id, name, state, reason, since}]` (`state`: `OK`, `ALARM`,
 //!     `INSUFFICIENT_DATA` or `NOT_FOUND`);
 //! - `attention`: a list of sentences, empty when nothing needs attention.
@@ -163,19 +169,41 @@ async fn location(
     gather::stack_location(cfn, name).await
 }
 
-/// The reconciliation and tenants sections, both read from the bridge's stores.
+/// The sections read from the bridge's stores.
+struct StoreSections {
+    reconciliation: Section<Reconciliation>,
+    tenants: Section<TenantCounts>,
+    dials: Section<Dials>,
+}
+
+/// The reconciliation, tenants and dials sections, read from the bridge's stores.
 async fn store_sections(
     deps: Result<bridge::Deps, String>,
     on_stack: bool,
     now_ms: i64,
-) -> (Section<Reconciliation>, Section<TenantCounts>) {
+) -> StoreSections {
     let deps = match deps {
         Ok(deps) => deps,
-        Err(why) => return (Section::unavailable(why.clone()), Section::unavailable(why)),
+        Err(why) => {
+            return StoreSections {
+                reconciliation: Section::unavailable(why.clone()),
+                tenants: Section::unavailable(why.clone()),
+                dials: Section::unavailable(why),
+            }
+        }
     };
-    let reconciliation = match on_stack && deps.config.state_table.is_none() {
-        true => Section::not_configured("the stack has no StateTableName output (nor STATE_TABLE)"),
+    let no_state = on_stack && deps.config.state_table.is_none();
+    let unstated = "the stack has no StateTableName output (nor STATE_TABLE)";
+    let reconciliation = match no_state {
+        true => Section::not_configured(unstated),
         false => match gather::reconciliation(&deps, now_ms).await {
+            Ok(data) => Section::ok(data),
+            Err(why) => Section::unavailable(why),
+        },
+    };
+    let dials = match no_state {
+        true => Section::not_configured(unstated),
+        false => match gather::dials(&deps, now_ms).await {
             Ok(data) => Section::ok(data),
             Err(why) => Section::unavailable(why),
         },
@@ -193,7 +221,11 @@ async fn store_sections(
             Err(why) => Section::unavailable(why),
         },
     };
-    (reconciliation, tenants)
+    StoreSections {
+        reconciliation,
+        tenants,
+        dials,
+    }
 }
 
 /// The alarms section.
@@ -246,7 +278,7 @@ pub async fn collect(target: &Target, args: &StatusArgs) -> StatusReport {
         let deps = bridge_deps(target, &d, location).await;
         store_sections(deps, d.stack().is_some(), now.timestamp_millis()).await
     };
-    let (health, retry_queue, parked, (reconciliation, tenants), alarms) = tokio::join!(
+    let (health, retry_queue, parked, stored, alarms) = tokio::join!(
         gather::from_source(
             api,
             "no ApiUrl output, --api-url or BRIDGE_URL",
@@ -271,8 +303,9 @@ pub async fn collect(target: &Target, args: &StatusArgs) -> StatusReport {
         health,
         retry_queue,
         parked,
-        reconciliation,
-        tenants,
+        reconciliation: stored.reconciliation,
+        tenants: stored.tenants,
+        dials: stored.dials,
         alarms,
         attention: Vec::new(),
     };

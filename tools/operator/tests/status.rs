@@ -220,6 +220,28 @@ async fn checkpoints(state: &DynamoStateStore, which: &[(&str, bool, i64)]) {
 }
 
 /// A metric alarm (PutMetricAlarm) set to `state` (SetAlarmState).
+/// Speed to lead's counts, as the dial jobs keep them: for the stack's location this hour and
+/// two hours ago, and 30 hours ago (outside the section's 24 hours).
+async fn dial_outcomes(state: &DynamoStateStore) {
+    use bridge::handlers::ghl::speed_to_lead::stats_name;
+    let hour = 3_600_000;
+    let counts = [
+        (0, "dialled", 3),
+        (0, "refused_dnd_call", 1),
+        (2 * hour, "dialled", 2),
+        (2 * hour, "refused_cap_per_hour", 2),
+        (2 * hour, "task_no_agent_task", 1),
+        (30 * hour, "dialled", 7),
+    ];
+    for (ago, field, times) in counts {
+        let name = stats_name("loc_own", now_ms() - ago);
+        for _ in 0..times {
+            let until = now_ms() / 1000 + 86_400;
+            state.count(&name, field, u64::MAX, until).await.unwrap();
+        }
+    }
+}
+
 async fn alarm(cloudwatch: &aws_sdk_cloudwatch::Client, name: &str, state: &str, why: &str) {
     use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
     cloudwatch
@@ -361,6 +383,7 @@ async fn made(endpoint: &str) -> Made {
         ("reconcile#calls#loc_active", true, 60_000),
     ];
     checkpoints(&store, &checkpoints_made).await;
+    dial_outcomes(&store).await;
     let (firing, quiet, outside) = (
         unique_name("status-dlq-alarm"),
         unique_name("status-age-alarm"),
@@ -483,6 +506,14 @@ fn check_json_figures(d: &Made, r: &Value) {
     ] {
         assert_eq!(tenants["by_status"][status], 1, "{status}: {tenants}");
     }
+    let dials = &r["dials"]["data"];
+    assert_eq!(dials["hours"], 24);
+    assert_eq!(
+        dials["tenants"],
+        serde_json::json!([{"tenant": "loc_own", "dialled": 5,
+            "refused": {"cap_per_hour": 2, "dnd_call": 1}, "tasks": {"no_agent_task": 1}}]),
+        "the last 24 hours only: {dials}"
+    );
 }
 
 fn check_json_alarms_and_attention(d: &Made, r: &Value) {
@@ -516,6 +547,7 @@ fn check_json_alarms_and_attention(d: &Made, r: &Value) {
             "the retry queue's oldest message is 40m 0s old",
             "reconciliation (contacts of default) is 2h 0m behind",
             "1 tenant(s) need the app installed again",
+            "2 speed-to-lead dial(s) refused by a cap in the last 24 h",
             "alarm DeadLetterQueueAlarm is ALARM",
         ]
     );
@@ -536,13 +568,14 @@ fn check_text(d: &Made, text: &str) {
     has("                contacts  default              caught up 2h 0m ago (");
     has("                contacts  loc_active           no checkpoint yet\n");
     has("Tenants         4 tenant(s): 1 active, 1 awaiting_authorization, 1 disabled, 1 reauthorization_required\n");
+    has("Dials           last 24 h\n                loc_own              5 dialled; refused: 2 cap_per_hour, 1 dnd_call; tasks: 1 no_agent_task\n");
     has("Alarms          1 of 2 in ALARM\n");
     has(&format!("                ALARM             DeadLetterQueueAlarm ({}): 1 message on the dead-letter queue\n", d.firing));
     has(&format!(
         "                OK                RetryQueueAgeAlarm ({}): fine\n",
         d.quiet
     ));
-    has("\nNeeds attention (5):\n  - 1 parked event(s) on the dead-letter queue\n");
+    has("\nNeeds attention (6):\n  - 1 parked event(s) on the dead-letter queue\n");
     assert!(!text.contains(&d.outside));
 }
 
@@ -814,6 +847,15 @@ fn healthy() -> StatusReport {
             total: 3,
             by_status: by_status.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
         }),
+        dials: Section::ok(Dials {
+            hours: 24,
+            tenants: vec![TenantDials {
+                tenant: "default".into(),
+                dialled: 12,
+                refused: [("not_in_ghl".to_string(), 3)].into(),
+                tasks: BTreeMap::new(),
+            }],
+        }),
         alarms: Section::ok(vec![alarm_row("DeadLetterQueueAlarm", "OK", None)]),
         attention: vec![],
     };
@@ -836,6 +878,8 @@ Parked          none
 Reconciliation  calls     default              caught up 5m 0s ago (2026-05-01T09:55:00Z)
                 contacts  default              no checkpoint yet
 Tenants         3 tenant(s): 2 active, 0 awaiting_authorization, 1 disabled, 0 reauthorization_required
+Dials           last 24 h
+                default              12 dialled; refused: 3 not_in_ghl; tasks: none
 Alarms          0 of 1 in ALARM
                 OK                DeadLetterQueueAlarm (bridge-DeadLetterQueueAlarm-X1)
 
@@ -953,6 +997,7 @@ fn the_json_fields_are_stable() {
         [
             "alarms",
             "attention",
+            "dials",
             "generated_at",
             "health",
             "parked",

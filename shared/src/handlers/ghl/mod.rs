@@ -3,6 +3,7 @@
 //! ([`crate::resolve::resolve_cloudtalk_contact`]).
 
 pub mod app_install;
+pub mod dnd_change;
 pub mod new_contact;
 pub mod new_note;
 pub mod new_tag;
@@ -11,6 +12,7 @@ pub mod speed_to_lead;
 pub mod status_change;
 
 pub use app_install::AppInstall;
+pub use dnd_change::DndChange;
 pub use new_contact::NewContact;
 pub use new_note::NewNote;
 pub use new_tag::NewTag;

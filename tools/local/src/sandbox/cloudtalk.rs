@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::api::{self, text, texts, Api, Call, Headers, Incoming, Outcome, Reply, Route};
 use super::base::{Fault, Inner, Sandbox};
+use super::blacklist;
 use super::calls;
 use super::cloudtalk_common::{
     authorized, done, envelope, invalid, invalid_field, limit_headers, next_minute, not_found,
@@ -42,6 +43,9 @@ const ROUTES: &[Route] = &[
     get("/calls/index.json", calls::list_calls),
     get("/agents/index.json", team_routes::list_agents),
     post(dials::PATH, dials::create_call),
+    get("/blacklist/index.json", blacklist::list),
+    put("/blacklist/add.json", blacklist::add),
+    delete("/blacklist/delete/{id*}", blacklist::delete),
 ];
 
 /// The path whose DELETE carries a body, which is then required like a PUT's or a POST's.

@@ -1,5 +1,6 @@
 //! How the sandbox is set up: [`SandboxConfig`] (with [`SandboxConfig::from_env`]), its
-//! [`Faults`], its [`SandboxClock`] and the console's [`ConsoleConfig`].
+//! [`Faults`] (and click-to-call's own, [`DialFault`]), its [`SandboxClock`] and the console's
+//! [`ConsoleConfig`].
 
 use std::path::PathBuf;
 
@@ -24,6 +25,41 @@ pub struct Faults {
     /// `late_answer_ms`: past the client's timeout, the answer is lost but the write is done.
     pub late_answer_rate: f64,
     pub late_answer_ms: u64,
+}
+
+/// A fault of click-to-call alone (`GET|PUT /sandbox/faults/click-to-call`,
+/// [`super::base::Sandbox::set_dial_fault`]): while `failing`, `POST /calls/create.json`
+/// answers CloudTalk's 500 (`Something went wrong.`) without dialling, for the agents in
+/// `agent_ids` (ids as strings or numbers), or for every agent when it is empty. Until
+/// `{"failing": false}`, or a reset.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DialFault {
+    pub failing: bool,
+    #[serde(deserialize_with = "agent_ids")]
+    pub agent_ids: Vec<String>,
+}
+
+impl DialFault {
+    /// Whether a click-to-call by agent `agent_id` fails.
+    pub fn fails(&self, agent_id: &str) -> bool {
+        self.failing && (self.agent_ids.is_empty() || self.agent_ids.iter().any(|a| a == agent_id))
+    }
+}
+
+/// Agent ids as strings, from strings or numbers.
+fn agent_ids<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    use serde::de::Error;
+    let ids = Vec::<serde_json::Value>::deserialize(d)?;
+    ids.into_iter()
+        .map(|id| match id {
+            serde_json::Value::String(s) => Ok(s),
+            serde_json::Value::Number(n) => Ok(n.to_string()),
+            other => Err(D::Error::custom(format!(
+                "an agent id is a string or a number, not {other}"
+            ))),
+        })
+        .collect()
 }
 
 /// How the sandbox is set up; [`SandboxConfig::from_env`] reads `SANDBOX_*` variables.

@@ -1,12 +1,13 @@
 //! The local console at `/`: one server-rendered page with a little script. Side by side, the
-//! sandbox's CloudTalk and GoHighLevel contacts (tags, notes, activities, a GHL contact's owner
-//! and tasks, its latest `[CloudTalk AI summary]` note as a "Summary" block and its `call: …`
-//! tags apart, and the links between them), CloudTalk's click-to-call dials (newest first:
-//! time, agent, number, answer), the live event feed (each webhook, its endpoint,
-//! outcome, upstream calls and duration, newest first; the loop-prevention line when the bridge
-//! ignored an echo of its own write), and the parked events (answers that said `parked`, and
-//! the dead-letter queue when one is configured). One click sends any sample of `events/` to the
-//! bridge, with the credential `bridge send` would use.
+//! sandbox's CloudTalk and GoHighLevel contacts (tags, notes, activities, a GHL contact's owner,
+//! tasks and Do Not Disturb, its latest `[CloudTalk AI summary]` note as a "Summary" block and
+//! its `call: …` tags apart, and the links between them), CloudTalk's click-to-call dials
+//! (newest first: time, agent, number, answer) and blacklist (number, type, id), the live
+//! event feed (each webhook, its endpoint, outcome, upstream calls and duration, newest first;
+//! the loop-prevention line when the bridge ignored an echo of its own write), and the parked
+//! events (answers that said `parked`, and the dead-letter queue when one is configured). One
+//! click sends any sample of `events/` to the bridge, with the credential `bridge send` would
+//! use.
 //!
 //! The page is built in `console_page.rs`, with [`maud`] templates; this file serves it.
 //!

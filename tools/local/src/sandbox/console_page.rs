@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::base::Sandbox;
 use super::config::ConsoleConfig;
 use super::feed::{FeedEntry, ParkedView, Source};
-use super::state::{of_contact, CtContact, Dial, GhlContact, State, Task};
+use super::state::{of_contact, BlacklistEntry, CtContact, Dial, GhlContact, State, Task};
 use bridge_operator::redrive::group;
 
 const STYLE: &str = r#"
@@ -27,6 +27,7 @@ h3 { font-size: 12px; margin: 8px 0 4px; text-transform: uppercase; color: #667;
 .chip { display: inline-block; background: #e6eefc; color: #234; border-radius: 9px; padding: 0 7px; margin: 1px; font-size: 12px; }
 .link { color: #1a7f37; font-size: 12px; }
 .owner { color: #556; font-size: 12px; }
+.dnd { color: #cf222e; font-size: 12px; font-weight: 600; }
 .chip.call { background: #fff1d6; color: #5a3b00; }
 .summary { background: #f3f8ff; border-left: 3px solid #3b7ddd; padding: 2px 6px; margin: 4px 0; font-size: 13px; }
 ul { margin: 2px 0; padding-left: 18px; }
@@ -165,6 +166,7 @@ pub(crate) fn live(sandbox: &Sandbox) -> Markup {
     let cloudtalk = cloudtalk_contacts(&state, &links);
     let ghl = ghl_contacts(&state, &links);
     let dials = dials_html(&state.ct_dials);
+    let blacklist = blacklist_html(&state.ct_blacklist);
     drop(state);
     html! {
         section #cloudtalk {
@@ -172,6 +174,8 @@ pub(crate) fn live(sandbox: &Sandbox) -> Markup {
             (cloudtalk)
             h2 #dials-title { "Dials " span.id { "newest first" } }
             div #dials { (dials) }
+            h2 #blacklist-title { "Blacklist" }
+            div #blacklist { (blacklist) }
         }
         section #ghl {
             h2 { "GoHighLevel contacts" }
@@ -382,6 +386,9 @@ fn ghl_card(state: &State, c: &GhlContact, links: &[Link]) -> Markup {
             @if let Some(owner) = &c.assigned_to {
                 div.owner { "owner: " (state.user_label(owner)) }
             }
+            @if let Some(dnd) = dnd_line(c) {
+                div.dnd { "Do Not Disturb: " (dnd) }
+            }
             @for t in tags {
                 span.chip { (t) }
             }
@@ -396,6 +403,16 @@ fn ghl_card(state: &State, c: &GhlContact, links: &[Link]) -> Markup {
             }
         }
     }
+}
+
+/// `all channels · Call active · SMS permanent`: what the contact's Do Not Disturb bars;
+/// `None` when nothing.
+fn dnd_line(c: &GhlContact) -> Option<String> {
+    let all = c.dnd.then(|| "all channels".to_string());
+    let barred = c.dnd_settings.iter().flat_map(|s| s.barred());
+    let channels = barred.map(|(name, status)| format!("{name} {}", status.as_str()));
+    let parts: Vec<String> = all.into_iter().chain(channels).collect();
+    (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
 /// `Call back Giulia · due 2026-12-01 10:00 UTC · Anna Verdi · open`.
@@ -485,6 +502,21 @@ fn dial_html(d: &Dial) -> Markup {
             @if let Some(call) = &d.call_id {
                 " " span.id { "call " (call) }
             }
+        }
+    }
+}
+
+/// CloudTalk's blacklist, oldest first: number, type, id.
+fn blacklist_html(entries: &[BlacklistEntry]) -> Markup {
+    html! {
+        @for e in entries {
+            div.dial data-type=(e.kind.as_str()) {
+                b { (e.public_number) } " · " (e.kind.as_str()) " calls "
+                span.id { (e.id) }
+            }
+        }
+        @if entries.is_empty() {
+            p.empty { "no number blacklisted" }
         }
     }
 }
@@ -691,6 +723,35 @@ mod tests {
         assert!(
             card.contains(r#"<span class="chip">a&lt;b</span>"#),
             "{card}"
+        );
+    }
+
+    #[test]
+    fn do_not_disturb_and_the_blacklist_are_shown() {
+        use crate::sandbox::{BlacklistType, DndChange, DndSetting, DndSettings, DndStatus};
+        let mut contact = GhlContact::default();
+        assert_eq!(dnd_line(&contact), None);
+        contact.set_dnd(DndChange {
+            dnd: Some(true),
+            dnd_settings: Some(DndSettings {
+                call: Some(DndSetting::status(DndStatus::Permanent)),
+                sms: Some(DndSetting::status(DndStatus::Inactive)),
+                ..DndSettings::default()
+            }),
+        });
+        assert_eq!(
+            dnd_line(&contact).as_deref(),
+            Some("all channels · Call permanent")
+        );
+        let mut state = State::new(&crate::sandbox::SandboxConfig::default());
+        assert!(blacklist_html(&state.ct_blacklist)
+            .into_string()
+            .contains("no number blacklisted"));
+        state.blacklist_number("+39<350>", BlacklistType::Outgoing);
+        let shown = blacklist_html(&state.ct_blacklist).into_string();
+        assert!(
+            shown.contains("<b>+39&lt;350&gt;</b> · outgoing calls"),
+            "{shown}"
         );
     }
 

@@ -1,11 +1,12 @@
 //! What a test, or a developer through `/sandbox/…`, does to the sandbox: record and modify
 //! calls of CloudTalk's history, set their Conversation Intelligence content, seed contacts,
-//! calls, agents and users, set an agent's availability; and the control routes
-//! ([`routes`]): `GET /sandbox/state`, `GET /sandbox/requests`, `GET /sandbox/violations`,
-//! `POST /sandbox/reset`, `GET|PUT /sandbox/faults`, `POST /sandbox/seed`,
-//! `POST /sandbox/oauth/authorize`, `POST /sandbox/oauth/expire`,
-//! `GET /sandbox/webhook-public-key`, `PUT /sandbox/calls/{id}`, `PUT /sandbox/calls/{id}/ai`
-//! and `PUT /sandbox/agents/{id}`.
+//! calls, agents, users and blacklisted numbers, set an agent's availability, a GHL contact's
+//! Do Not Disturb and click-to-call's own fault; and the control routes ([`routes`]):
+//! `GET /sandbox/state`, `GET /sandbox/requests`, `GET /sandbox/violations`,
+//! `POST /sandbox/reset`, `GET|PUT /sandbox/faults`, `GET|PUT /sandbox/faults/click-to-call`,
+//! `POST /sandbox/seed`, `POST /sandbox/oauth/authorize`, `POST /sandbox/oauth/expire`,
+//! `GET /sandbox/webhook-public-key`, `PUT /sandbox/calls/{id}`, `PUT /sandbox/calls/{id}/ai`,
+//! `PUT /sandbox/agents/{id}` and `PUT /sandbox/contacts/{id}/dnd`.
 
 use axum::body::Bytes;
 use axum::extract::{Path as AxumPath, State as AxumState};
@@ -21,11 +22,13 @@ use super::call_ai::CallAi;
 use super::call_spec::{CallChange, CallChangeError, CallSpec};
 use super::calls;
 use super::cloudtalk::workflow_webhook;
-use super::config::Faults;
+use super::config::{DialFault, Faults};
 use super::dials;
+use super::ghl_common::contact_json;
+use super::ghl_dnd::DndChange;
 use super::ghl_oauth_state::Authorization;
-use super::seed::{self, Seed, SeedRequest, SeedSummary};
-use super::state::Dial;
+use super::seed::{self, BlacklistSeed, Seed, SeedRequest, SeedSummary};
+use super::state::{BlacklistEntry, Dial};
 use super::team::{Agent, AgentStatus, User};
 
 impl Sandbox {
@@ -165,6 +168,58 @@ impl Sandbox {
             .map(|s| s.ct_dials.clone())
             .unwrap_or_default()
     }
+
+    /// Sets click-to-call's own fault (see [`DialFault`]), replacing the one set before.
+    pub fn set_dial_fault(&self, fault: DialFault) {
+        if let Ok(mut state) = self.inner.state.lock() {
+            state.dial_fault = fault.clone();
+        }
+        self.inner
+            .say(format!("sandbox ← click-to-call fault {}", json!(fault)));
+    }
+
+    /// Click-to-call's own fault as it is set.
+    pub fn dial_fault(&self) -> DialFault {
+        self.inner
+            .state
+            .lock()
+            .map(|s| s.dial_fault.clone())
+            .unwrap_or_default()
+    }
+
+    /// Puts numbers on CloudTalk's blacklist, as someone did in CloudTalk; their entries' ids.
+    pub fn seed_blacklist(&self, numbers: &[BlacklistSeed]) -> Vec<String> {
+        match self.inner.state.lock() {
+            Ok(mut state) => seed::seed_blacklist(&mut state, numbers),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// CloudTalk's blacklist, in the order numbers were added (`cloudtalk.blacklist` of
+    /// `GET /sandbox/state`).
+    pub fn blacklist(&self) -> Vec<BlacklistEntry> {
+        self.inner
+            .state
+            .lock()
+            .map(|s| s.ct_blacklist.clone())
+            .unwrap_or_default()
+    }
+
+    /// Sets GHL contact `id`'s Do Not Disturb as someone does in GHL (see [`DndChange`]); its
+    /// `dateUpdated` moves. The contact as `GET /contacts/{id}` now answers it; `None` for an
+    /// unknown contact.
+    pub fn set_contact_dnd(&self, id: &str, change: DndChange) -> Option<Value> {
+        let line = format!("GHL ← Do Not Disturb of {id}: {}", json!(change));
+        let contact = {
+            let mut state = self.inner.state.lock().ok()?;
+            let contact = state.ghl_contacts.get_mut(id)?;
+            contact.set_dnd(change);
+            contact.touch();
+            contact_json(contact)
+        };
+        self.inner.say(line);
+        Some(contact)
+    }
 }
 
 /// The control routes, `/sandbox/…`.
@@ -175,6 +230,10 @@ pub(crate) fn routes() -> Router<Sandbox> {
         .route("/sandbox/violations", get(violations_route))
         .route("/sandbox/reset", post(reset_route))
         .route("/sandbox/faults", get(get_faults).put(put_faults))
+        .route(
+            "/sandbox/faults/click-to-call",
+            get(get_dial_fault).put(put_dial_fault),
+        )
         .route("/sandbox/seed", post(seed_route))
         .route("/sandbox/oauth/authorize", post(authorize_route))
         .route("/sandbox/oauth/expire", post(expire_route))
@@ -182,6 +241,7 @@ pub(crate) fn routes() -> Router<Sandbox> {
         .route("/sandbox/calls/{id}", put(modify_call_route))
         .route("/sandbox/calls/{id}/ai", put(call_ai_route))
         .route("/sandbox/agents/{id}", put(availability_route))
+        .route("/sandbox/contacts/{id}/dnd", put(dnd_route))
 }
 
 async fn state_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
@@ -210,7 +270,8 @@ async fn reset_route(AxumState(sandbox): AxumState<Sandbox>) -> Json<Value> {
     Json(json!({"reset": true}))
 }
 
-/// Agents and users first (seeded calls are made by the agents), then the contacts and calls.
+/// Agents and users first (seeded calls are made by the agents), then the contacts and calls,
+/// then the blacklist.
 async fn seed_route(
     AxumState(sandbox): AxumState<Sandbox>,
     Json(request): Json<SeedRequest>,
@@ -220,6 +281,7 @@ async fn seed_route(
     let mut summary = sandbox.seed(&request.seed);
     summary.agents = agents;
     summary.users = users;
+    summary.blacklist = sandbox.seed_blacklist(&request.blacklist);
     Json(summary)
 }
 
@@ -340,4 +402,56 @@ pub(crate) async fn availability_route(
     }
     let agent = sandbox.agents().into_iter().find(|a| a.id == id);
     Json(json!({ "agent": agent })).into_response()
+}
+
+async fn get_dial_fault(AxumState(sandbox): AxumState<Sandbox>) -> Json<DialFault> {
+    Json(sandbox.dial_fault())
+}
+
+/// `PUT /sandbox/faults/click-to-call` with a [`DialFault`] (`{"failing": true}`, optionally
+/// `"agent_ids": ["42"]`; `{"failing": false}` clears it): answers it; 400 for another body.
+async fn put_dial_fault(AxumState(sandbox): AxumState<Sandbox>, body: Bytes) -> Response {
+    match serde_json::from_slice::<DialFault>(&body) {
+        Ok(fault) => {
+            sandbox.set_dial_fault(fault.clone());
+            Json(fault).into_response()
+        }
+        Err(e) => {
+            let message = format!("{e}: the body is {{\"failing\": bool, \"agent_ids\": [ids]}}");
+            control_error(StatusCode::BAD_REQUEST, "invalid_body", message)
+        }
+    }
+}
+
+/// `PUT /sandbox/contacts/{id}/dnd` with a [`DndChange`] (`{"dnd": false, "dndSettings":
+/// {"Call": {"status": "active"}}}`: `dnd`, `dndSettings` or both): answers
+/// `{"contact": …}` as `GET /contacts/{id}` now does; 400 for another body (or an empty one),
+/// 404 for an unknown contact.
+async fn dnd_route(
+    AxumState(sandbox): AxumState<Sandbox>,
+    AxumPath(id): AxumPath<String>,
+    body: Bytes,
+) -> Response {
+    let change = serde_json::from_slice::<DndChange>(&body)
+        .map_err(|e| e.to_string())
+        .and_then(|c| match c.is_empty() {
+            true => Err("nothing to set".to_string()),
+            false => Ok(c),
+        });
+    let change = match change {
+        Ok(change) => change,
+        Err(e) => {
+            let message = format!(
+                "{e}: the body sets dnd (a boolean), dndSettings ({{\"Call\": {{\"status\": \"active|inactive|permanent\"}}, …}}) or both"
+            );
+            return control_error(StatusCode::BAD_REQUEST, "invalid_body", message);
+        }
+    };
+    match sandbox.set_contact_dnd(&id, change) {
+        Some(contact) => Json(json!({ "contact": contact })).into_response(),
+        None => {
+            let message = format!("no GHL contact {id}");
+            control_error(StatusCode::NOT_FOUND, "unknown_contact", message)
+        }
+    }
 }

@@ -9,6 +9,11 @@
 //! not E.164 406 "Invalid input data." (fields missing or mistyped are refused by the contract
 //! check before the handler).
 //!
+//! Click-to-call's own fault ([`super::config::DialFault`], `PUT /sandbox/faults/click-to-call`,
+//! [`super::base::Sandbox::set_dial_fault`]): while it is on for the body's agent (or for every
+//! agent), a dial with a valid body answers CloudTalk's 500 `Something went wrong.` before the
+//! agent is even looked up, and dials nothing (it counts as an injected fault).
+//!
 //! A dial that rings becomes a call of the history: outgoing, by the agent, to the callee
 //! (`public_external`), the CloudTalk contact with that number if the sandbox holds one,
 //! started now on the sandbox's clock, answered [`RING_MS`] later and ended [`CALL_MS`] after
@@ -92,6 +97,10 @@ fn dial_request(data: &Value) -> Result<(String, String), Reply> {
 /// `POST /calls/create.json`: see the module's documentation.
 pub(crate) fn create_call(call: &mut Call) -> Outcome {
     let (agent_id, callee) = dial_request(&call.data)?;
+    if call.state.dial_fault.fails(&agent_id) {
+        call.state.faults_injected += 1;
+        return Err((500, envelope(500, "Something went wrong.")));
+    }
     let now = call.inner.config.clock.now_ms();
     let agent = call.state.ct_agents.iter().find(|a| a.id == agent_id);
     let agent = agent.cloned().ok_or_else(not_found)?;

@@ -12,6 +12,7 @@ use super::ghl_common::{
     contact_json, error, not_found, require_fields, require_query, too_many_requests, unprocessable,
 };
 use super::ghl_conversations as conversations;
+use super::ghl_dnd::DndChange;
 use super::ghl_oauth as oauth;
 use super::ghl_search as search;
 use super::ghl_tasks as tasks;
@@ -512,7 +513,8 @@ fn find_match(
 }
 
 /// Applies the fields a create, upsert or update sends (`assignedTo`, the owner, among them);
-/// `tags` replace. The contact's `dateUpdated` moves.
+/// `tags` replace; `dnd` and `dndSettings` as [`GhlContact::set_dnd`] does. The contact's
+/// `dateUpdated` moves.
 fn apply(contact: &mut GhlContact, data: &Value) {
     let set = |slot: &mut Option<String>, key: &str| {
         if let Some(v) = data.get(key) {
@@ -544,6 +546,12 @@ fn apply(contact: &mut GhlContact, data: &Value) {
             apply_custom_field(contact, f);
         }
     }
+    contact.set_dnd(DndChange {
+        dnd: data.get("dnd").and_then(Value::as_bool),
+        dnd_settings: data
+            .get("dndSettings")
+            .and_then(|s| serde_json::from_value(s.clone()).ok()),
+    });
     contact.touch();
 }
 

@@ -5,12 +5,14 @@
 //!   406 validation errors, bulk per-command results inside HTTP 200, `addTags` appends while
 //!   sending `ContactsTag` replaces, `X-CloudTalkAPI-*` rate-limit headers), and the
 //!   company's agents, `GET /agents/index.json` (`id`, `associated_number`, `limit`, `page`),
-//!   and click-to-call, `POST /calls/create.json` (see `dials.rs`: 403 for an agent not online,
+//!   click-to-call, `POST /calls/create.json` (see `dials.rs`: 403 for an agent not online,
 //!   409 for one already calling, 404, 406; a dial that rings is a call of the history and
-//!   makes the agent `calling` until it ends);
+//!   makes the agent `calling` until it ends), and the blacklist, `GET /blacklist/index.json`,
+//!   `PUT /blacklist/add.json`, `DELETE /blacklist/delete/{id}.json` (see `blacklist.rs`);
 //! - GoHighLevel under `/ghl` (Bearer auth, required `Version` header, duplicate-contact 400 with
 //!   `meta.contactId`, upsert, the contact's owner `assignedTo` (set by a create, upsert or
-//!   update that carries it), notes, tags, tasks (`GET|POST /contacts/{id}/tasks`,
+//!   update that carries it), Do Not Disturb (`dnd` and `dndSettings`, see `ghl_dnd.rs`),
+//!   notes, tags, tasks (`GET|POST /contacts/{id}/tasks`,
 //!   `GET|PUT|DELETE /contacts/{id}/tasks/{taskId}`, `PUT /contacts/{id}/tasks/{taskId}/completed`;
 //!   see `ghl_tasks.rs`), opportunities, pipelines, custom values, users (`GET
 //!   /users/?locationId=…`, `GET /users/{userId}`), `X-RateLimit-*` headers and 429 over 100
@@ -21,19 +23,23 @@
 //!   [`SandboxConfig::ai_ready_after_secs`] after a call ends, 403 without
 //!   [`SandboxConfig::ai_enabled`], or set by a test ([`Sandbox::set_call_ai`]);
 //! - control under `/sandbox`: `GET /sandbox/state`, `POST /sandbox/reset`,
-//!   `GET|PUT /sandbox/faults`, `GET /sandbox/requests`, `POST /sandbox/seed` (contacts, calls,
-//!   agents and users a customer already has, see [`Seed`] and [`SeedRequest`]),
+//!   `GET|PUT /sandbox/faults`, `GET|PUT /sandbox/faults/click-to-call` (`{"failing": true,
+//!   "agent_ids": ["42"]}`: click-to-call answers 500, [`DialFault`]), `GET /sandbox/requests`,
+//!   `POST /sandbox/seed` (contacts, calls, agents, users and blacklisted numbers a customer
+//!   already has, see [`Seed`] and [`SeedRequest`]),
 //!   `POST /sandbox/oauth/authorize` (a user approving the Marketplace app's install: a code,
 //!   and optionally the `INSTALL` webhooks), `POST /sandbox/oauth/expire`,
 //!   `GET /sandbox/webhook-public-key`, `PUT /sandbox/calls/{id}` (a call's tags, rating and
 //!   notes, [`CallChange`]: CloudTalk's "Call Modified" webhook to the bridge),
 //!   `PUT /sandbox/calls/{id}/ai` (its Conversation Intelligence content, [`CallAi`]),
 //!   `PUT /sandbox/agents/{id}` (`{"availability_status": "online|offline|paused|calling"}`,
-//!   [`Sandbox::set_agent_availability`]); click-to-call requests are `cloudtalk.dials` of the
-//!   state ([`Dial`], [`Sandbox::dials`]);
+//!   [`Sandbox::set_agent_availability`]), `PUT /sandbox/contacts/{id}/dnd` (a GHL contact's
+//!   `dnd` and `dndSettings`, [`DndChange`], [`Sandbox::set_contact_dnd`]); click-to-call
+//!   requests are `cloudtalk.dials` of the state ([`Dial`], [`Sandbox::dials`]), the blacklist
+//!   `cloudtalk.blacklist` ([`BlacklistEntry`], [`Sandbox::blacklist`]);
 //! - the local console at `/` (see [`console`]): both sides' contacts (a GHL contact with its
-//!   owner and tasks), the click-to-call dials, the live event feed, parked events, and a
-//!   button per sample of `events/`.
+//!   owner, tasks and Do Not Disturb), the click-to-call dials, the blacklist, the live event
+//!   feed, parked events, and a button per sample of `events/`.
 //!
 //! GHL's Marketplace side: OAuth (code exchange, single-use rotating refresh tokens with reuse
 //! detection, agency location tokens, reconnect) and Conversations (Call messages and their
@@ -62,16 +68,17 @@
 //!
 //! The modules, from the bottom up (each names only those below it): `routes.rs` (route
 //! matching), `call_spec.rs`, `call_ai.rs`, `team.rs` (the people), `config.rs`,
-//! `ghl_oauth_state.rs`, `state.rs` (what the sandbox holds), `feed.rs`, `base.rs` (the
+//! `ghl_oauth_state.rs`, `ghl_dnd.rs`, `state.rs` (what the sandbox holds), `feed.rs`, `base.rs` (the
 //! [`Sandbox`] handle and what its parts share), `api.rs` (the pipeline and what a handler
 //! sees), `cloudtalk_common.rs` and `ghl_common.rs` (each vendor's answers and checks), the
-//! operations (`calls.rs`, `dials.rs`, `team_routes.rs`, `ghl_tasks.rs`, `ghl_search.rs`,
+//! operations (`calls.rs`, `dials.rs`, `blacklist.rs`, `team_routes.rs`, `ghl_tasks.rs`, `ghl_search.rs`,
 //! `ghl_conversations.rs`, `ghl_oauth.rs`, `seed.rs`), the APIs with their route tables
 //! (`cloudtalk.rs`, `cloudtalk_ai.rs`, `ghl.rs`), `control.rs` (`/sandbox/…`), the console's
 //! templates (`console_page.rs`) and [`console`], and this file, which assembles the router.
 
 mod api;
 mod base;
+mod blacklist;
 mod call_ai;
 mod call_spec;
 mod calls;
@@ -87,6 +94,7 @@ pub mod feed;
 mod ghl;
 mod ghl_common;
 mod ghl_conversations;
+mod ghl_dnd;
 mod ghl_oauth;
 mod ghl_oauth_state;
 mod ghl_search;
@@ -100,10 +108,11 @@ mod team_routes;
 pub use base::Sandbox;
 pub use call_ai::{CallAi, Sentiment, Speaker, TranscriptSegment};
 pub use call_spec::{CallAgent, CallChange, CallChangeError, CallDirection, CallSpec};
-pub use config::{ConsoleConfig, Faults, SandboxClock, SandboxConfig};
+pub use config::{ConsoleConfig, DialFault, Faults, SandboxClock, SandboxConfig};
+pub use ghl_dnd::{DndChange, DndSetting, DndSettings, DndStatus};
 pub use ghl_oauth_state::Authorization;
-pub use seed::{Seed, SeedRequest, SeedSummary, SeededPair};
-pub use state::Dial;
+pub use seed::{BlacklistSeed, Seed, SeedRequest, SeedSummary, SeededPair};
+pub use state::{BlacklistEntry, BlacklistType, Dial};
 pub use team::{default_agents, default_users, Agent, AgentStatus, User};
 
 use std::net::SocketAddr;

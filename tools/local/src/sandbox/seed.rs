@@ -10,7 +10,10 @@
 //!   has none);
 //! - `agents`, `users` (`POST /sandbox/seed` only, [`SeedRequest`]): CloudTalk agents and GHL
 //!   users ([`super::team::Agent`], [`super::team::User`]) added before the rest, each replacing the one
-//!   with its id.
+//!   with its id;
+//! - `blacklist` (`POST /sandbox/seed` only): numbers on CloudTalk's blacklist
+//!   ([`BlacklistSeed`]: `{"public_number", "type"}`), as someone put them there, the number as
+//!   given (E.164 or not).
 //!
 //! Seeded contacts are written straight into the state: no console line each, and no
 //! contact-created callback to the bridge. Phones are `+39 347 …` numbers in a block chosen by
@@ -21,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::call_spec::{CallDirection, CallSpec};
 use super::calls;
-use super::state::{millis_iso, now, CtContact, GhlContact, State};
+use super::state::{millis_iso, now, BlacklistType, CtContact, GhlContact, State};
 use super::team::{Agent, User, COMPANY_NUMBER};
 
 /// The most contacts (or calls) of each kind one seeding makes.
@@ -48,7 +51,8 @@ pub struct Seed {
     pub calls: usize,
 }
 
-/// `POST /sandbox/seed`'s body: a [`Seed`]'s counts, and agents and users to add first.
+/// `POST /sandbox/seed`'s body: a [`Seed`]'s counts, agents and users to add first, and
+/// numbers to put on CloudTalk's blacklist.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct SeedRequest {
     #[serde(flatten)]
@@ -57,6 +61,17 @@ pub struct SeedRequest {
     pub agents: Vec<Agent>,
     #[serde(default)]
     pub users: Vec<User>,
+    #[serde(default)]
+    pub blacklist: Vec<BlacklistSeed>,
+}
+
+/// A number on CloudTalk's blacklist, seeded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlacklistSeed {
+    pub public_number: String,
+    #[serde(rename = "type")]
+    pub kind: BlacklistType,
 }
 
 /// A contact seeded on both sides.
@@ -79,6 +94,8 @@ pub struct SeedSummary {
     /// The ids of the agents and users added or replaced.
     pub agents: Vec<String>,
     pub users: Vec<String>,
+    /// The ids of the blacklist entries added.
+    pub blacklist: Vec<String>,
 }
 
 impl SeedSummary {
@@ -177,6 +194,14 @@ fn person(dice: &mut Dice, seed: u64, index: usize) -> Person {
         last,
         email,
     }
+}
+
+/// Puts the numbers on CloudTalk's blacklist; their entries' ids.
+pub(crate) fn seed_blacklist(state: &mut State, numbers: &[BlacklistSeed]) -> Vec<String> {
+    numbers
+        .iter()
+        .map(|n| state.blacklist_number(&n.public_number, n.kind))
+        .collect()
 }
 
 /// Fills the state; see the module documentation.

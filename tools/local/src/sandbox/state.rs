@@ -1,17 +1,19 @@
-//! What the sandbox holds: CloudTalk contacts, tags, notes, activities, call history, agents
-//! and click-to-call requests; GoHighLevel contacts (and their owners), notes, tasks,
+//! What the sandbox holds: CloudTalk contacts, tags, notes, activities, call history, agents,
+//! click-to-call requests (and their fault) and the blacklist; GoHighLevel contacts (their
+//! owners and Do Not Disturb), notes, tasks,
 //! opportunities, pipelines, custom values, users, conversations and OAuth; the request log
 //! and counters.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::call_ai::CallAi;
 use super::call_spec::CallSpec;
-use super::config::SandboxConfig;
+use super::config::{DialFault, SandboxConfig};
+use super::ghl_dnd::{DndChange, DndSettings};
 use super::ghl_oauth_state::OAuthState;
 use super::team::{Agent, AgentStatus, User};
 
@@ -62,6 +64,10 @@ pub(crate) struct GhlContact {
     pub assigned_to: Option<String>,
     pub tags: Vec<String>,
     pub custom_fields: Vec<Value>,
+    /// Do Not Disturb on every channel; GHL answers it, `false` too.
+    pub dnd: bool,
+    /// Do Not Disturb by channel (`dndSettings`), once set.
+    pub dnd_settings: Option<DndSettings>,
     pub date_added: String,
     /// Moved on every change (create, upsert, update, tags); what contact search sorts by.
     pub date_updated: String,
@@ -71,6 +77,17 @@ impl GhlContact {
     /// Records a change now.
     pub fn touch(&mut self) {
         self.date_updated = now_millis();
+    }
+
+    /// Sets what `change` carries of `dnd` and `dndSettings` (sent channels replace); the
+    /// others stay.
+    pub fn set_dnd(&mut self, change: DndChange) {
+        if let Some(dnd) = change.dnd {
+            self.dnd = dnd;
+        }
+        if let Some(sent) = change.dnd_settings {
+            self.dnd_settings.get_or_insert_default().merge(sent);
+        }
     }
 
     /// `dateUpdated` in epoch milliseconds (0 when unreadable).
@@ -187,6 +204,40 @@ pub struct Dial {
     pub(crate) busy_until_ms: Option<i64>,
 }
 
+/// Which calls a blacklist entry stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlacklistType {
+    All,
+    Incoming,
+    Outgoing,
+}
+
+impl BlacklistType {
+    /// As CloudTalk writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Incoming => "incoming",
+            Self::Outgoing => "outgoing",
+        }
+    }
+}
+
+/// A number on CloudTalk's blacklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlacklistEntry {
+    /// A numeric string.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: BlacklistType,
+    /// As it was added (E.164 through the API).
+    pub public_number: String,
+    /// RFC 3339 UTC.
+    pub created: String,
+    pub modified: String,
+}
+
 /// A row that belongs to one contact: a note, an activity, an opportunity.
 pub(crate) trait OfContact {
     fn contact_id(&self) -> &str;
@@ -256,6 +307,10 @@ pub(crate) struct State {
     pub ct_agents: Vec<Agent>,
     /// Every click-to-call request, oldest first.
     pub ct_dials: Vec<Dial>,
+    /// Click-to-call's own fault, until cleared.
+    pub dial_fault: DialFault,
+    /// The company's blacklist, in the order numbers were added.
+    pub ct_blacklist: Vec<BlacklistEntry>,
     pub ghl_contacts: BTreeMap<String, GhlContact>,
     pub ghl_notes: Vec<GhlNote>,
     /// Tasks on GHL contacts, in the order they were created.
@@ -353,6 +408,8 @@ impl State {
             ct_calls: Vec::new(),
             ct_agents: Vec::new(),
             ct_dials: Vec::new(),
+            dial_fault: DialFault::default(),
+            ct_blacklist: Vec::new(),
             ghl_contacts: BTreeMap::new(),
             ghl_notes: Vec::new(),
             ghl_tasks: Vec::new(),
@@ -387,6 +444,20 @@ impl State {
     pub fn ghl_id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}-{:06}", self.next_id - 1)
+    }
+
+    /// Puts `number` on the blacklist for `kind` calls; the entry's id.
+    pub fn blacklist_number(&mut self, number: &str, kind: BlacklistType) -> String {
+        let id = self.ct_id();
+        let now = now();
+        self.ct_blacklist.push(BlacklistEntry {
+            id: id.clone(),
+            kind,
+            public_number: number.to_string(),
+            created: now.clone(),
+            modified: now,
+        });
+        id
     }
 
     /// The catalogue id of a tag, created on first use.
@@ -442,7 +513,8 @@ impl State {
     }
 
     /// CloudTalk's contacts, each with its notes and activities, the tag catalogue, the call
-    /// history, the agents (as of `now_ms`) and the click-to-call requests.
+    /// history, the agents (as of `now_ms`), the click-to-call requests and fault, and the
+    /// blacklist.
     fn cloudtalk_json(&self, now_ms: i64) -> Value {
         let contacts: Vec<Value> = self
             .ct_contacts
@@ -461,6 +533,8 @@ impl State {
             "calls": self.ct_calls,
             "agents": self.agents_now(now_ms),
             "dials": self.ct_dials,
+            "dialFault": self.dial_fault,
+            "blacklist": self.ct_blacklist,
         })
     }
 

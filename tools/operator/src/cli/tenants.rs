@@ -170,6 +170,21 @@ pub struct DialFlags {
     pub dial_window_minutes: Option<String>,
     #[arg(long, value_name = "N", help_heading = "Speed to lead")]
     pub dial_retry_seconds: Option<String>,
+    /// Leads dialled per hour at most (60); the next get a task.
+    #[arg(long, value_name = "N", help_heading = "Speed to lead")]
+    pub dial_max_per_hour: Option<String>,
+    /// Dials of one number per day at most, whatever the trigger (2).
+    #[arg(long, value_name = "N", help_heading = "Speed to lead")]
+    pub dial_max_per_number: Option<String>,
+    /// Click-to-calls per lead that count (3); then a task.
+    #[arg(long, value_name = "N", help_heading = "Speed to lead")]
+    pub dial_max_attempts: Option<String>,
+    /// A lead not dialled this many hours after its trigger gets a task (72).
+    #[arg(long, value_name = "N", help_heading = "Speed to lead")]
+    pub dial_horizon_hours: Option<String>,
+    /// The countries dialled (IT,SM; default: the tenant's phone region).
+    #[arg(long, value_name = "LIST", help_heading = "Speed to lead")]
+    pub dial_countries: Option<String>,
 }
 
 impl DialFlags {
@@ -188,6 +203,11 @@ impl DialFlags {
             (name::AFTER_HOURS, &self.dial_after_hours),
             (name::WINDOW_MINUTES, &self.dial_window_minutes),
             (name::RETRY_SECONDS, &self.dial_retry_seconds),
+            (name::MAX_PER_HOUR, &self.dial_max_per_hour),
+            (name::MAX_PER_NUMBER_PER_DAY, &self.dial_max_per_number),
+            (name::MAX_ATTEMPTS, &self.dial_max_attempts),
+            (name::HORIZON_HOURS, &self.dial_horizon_hours),
+            (name::COUNTRIES, &self.dial_countries),
         ];
         given
             .into_iter()

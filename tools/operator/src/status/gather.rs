@@ -13,11 +13,12 @@ use bridge::tenants::TenantStatus;
 use bridge::Deps;
 
 use super::report::{
-    Alarm, Health, OldestAge, Parked, PassLag, Reconciliation, RetryQueue, Section, StackInfo,
-    TenantCounts, STACK_UNREAD,
+    Alarm, Dials, Health, OldestAge, Parked, PassLag, Reconciliation, RetryQueue, Section,
+    StackInfo, TenantCounts, TenantDials, DIAL_WINDOW_HOURS, STACK_UNREAD,
 };
 use crate::redrive::{group, DeadLetterQueue};
 use crate::stack::{error_text, Stack};
+use bridge::handlers::ghl::speed_to_lead::recent_outcomes;
 
 /// The deployment the flags name.
 #[derive(Debug, Clone)]
@@ -330,6 +331,44 @@ pub async fn reconciliation(deps: &Deps, now_ms: i64) -> Result<Reconciliation, 
     Ok(Reconciliation {
         passes,
         tenants_unlisted,
+    })
+}
+
+/// Speed to lead's outcomes of the last [`DIAL_WINDOW_HOURS`] hours, for the deployment's own
+/// location and each served tenant, from the counters in the state table.
+pub async fn dials(deps: &Deps, now_ms: i64) -> Result<Dials, String> {
+    let own = deps.location_for(None);
+    let served = bridge::reconcile::served_tenants(deps)
+        .await
+        .unwrap_or_default();
+    let mut tenants = Vec::new();
+    for location in std::iter::once(own.clone()).chain(served) {
+        let state = deps.state.as_ref();
+        let sums = recent_outcomes(state, &location, now_ms, DIAL_WINDOW_HOURS)
+            .await
+            .map_err(|e| format!("reading the dial counts of {location}: {e}"))?;
+        if sums.is_empty() {
+            continue;
+        }
+        let pick = |prefix: &str| -> BTreeMap<String, u64> {
+            sums.iter()
+                .filter_map(|(k, n)| Some((k.strip_prefix(prefix)?.to_string(), *n)))
+                .collect()
+        };
+        let tenant = match location == own && deps.config.ghl_location_id.is_none() {
+            true => "default".to_string(),
+            false => location.clone(),
+        };
+        tenants.push(TenantDials {
+            tenant,
+            dialled: sums.get("dialled").copied().unwrap_or(0),
+            refused: pick("refused_"),
+            tasks: pick("task_"),
+        });
+    }
+    Ok(Dials {
+        hours: DIAL_WINDOW_HOURS,
+        tenants,
     })
 }
 

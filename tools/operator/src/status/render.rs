@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use super::report::{
-    duration, Alarm, Health, OldestAge, Parked, Reconciliation, RetryQueue, Section, StackInfo,
-    StatusReport, TenantCounts,
+    duration, Alarm, Dials, Health, OldestAge, Parked, Reconciliation, RetryQueue, Section,
+    StackInfo, StatusReport, TenantCounts,
 };
 
 const LABEL: usize = 16;
@@ -93,6 +93,36 @@ fn tenants(t: &TenantCounts) -> String {
     format!("{} tenant(s): {}", t.total, counts.join(", "))
 }
 
+/// `by` as `3 not_in_ghl, 1 dnd_call`, or `none`.
+fn counted(by: &std::collections::BTreeMap<String, u64>) -> String {
+    match by.is_empty() {
+        true => "none".to_string(),
+        false => by
+            .iter()
+            .map(|(what, n)| format!("{n} {what}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+fn dials(d: &Dials) -> String {
+    if d.tenants.is_empty() {
+        return format!("no dials in the last {} h", d.hours);
+    }
+    let mut text = format!("last {} h\n", d.hours);
+    for t in &d.tenants {
+        let _ = writeln!(
+            text,
+            "{:<20} {} dialled; refused: {}; tasks: {}",
+            t.tenant,
+            t.dialled,
+            counted(&t.refused),
+            counted(&t.tasks)
+        );
+    }
+    text
+}
+
 fn alarms(list: &Vec<Alarm>) -> String {
     if list.is_empty() {
         return "none in the stack".to_string();
@@ -128,6 +158,7 @@ pub fn render(report: &StatusReport) -> String {
         reconciliation,
     );
     section(&mut out, "Tenants", &report.tenants, tenants);
+    section(&mut out, "Dials", &report.dials, dials);
     section(&mut out, "Alarms", &report.alarms, alarms);
     match report.attention.len() {
         0 => out.push_str("\nNothing needs attention.\n"),

@@ -148,6 +148,41 @@ pub struct TenantCounts {
     pub by_status: BTreeMap<String, usize>,
 }
 
+/// One tenant's speed-to-lead dials of the last [`DIAL_WINDOW_HOURS`] hours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TenantDials {
+    /// `default` (the deployment's own location) or the tenant's location id.
+    pub tenant: String,
+    pub dialled: u64,
+    /// Dials refused, by rule (`not_in_ghl`, `dnd_call`, `cap_per_hour`, …).
+    pub refused: BTreeMap<String, u64>,
+    /// Leads handed to their owner as a task, by why (`no_agent_task`, `attempts_task`, …).
+    pub tasks: BTreeMap<String, u64>,
+}
+
+/// The hours the dials section covers.
+pub const DIAL_WINDOW_HOURS: i64 = 24;
+
+/// Speed to lead over the last [`DIAL_WINDOW_HOURS`] hours, tenant by tenant (only those with
+/// any).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dials {
+    pub hours: i64,
+    pub tenants: Vec<TenantDials>,
+}
+
+impl Dials {
+    /// Dials refused by a cap, over every tenant.
+    pub fn refused_by_cap(&self) -> u64 {
+        self.tenants
+            .iter()
+            .flat_map(|t| t.refused.iter())
+            .filter(|(rule, _)| rule.starts_with("cap_"))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
 /// One of the stack's CloudWatch alarms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Alarm {
@@ -171,6 +206,7 @@ pub struct StatusReport {
     pub parked: Section<Parked>,
     pub reconciliation: Section<Reconciliation>,
     pub tenants: Section<TenantCounts>,
+    pub dials: Section<Dials>,
     pub alarms: Section<Vec<Alarm>>,
     /// What needs someone's attention (see [`attention`]); `--check` exits 1 when not empty.
     pub attention: Vec<String>,
@@ -190,8 +226,8 @@ fn unreadable<T>(what: &str, section: &Section<T>, out: &mut Vec<String>) {
 /// What needs attention: a section that could not be read, a stack that failed or rolled
 /// back, a health answer that is not `ok`, any parked event, a retry queue older than
 /// [`RETRY_AGE_LIMIT_SECS`], a reconciliation pass behind by more than
-/// [`RECONCILE_LAG_LIMIT_SECS`], a tenant waiting for a new install, an alarm in `ALARM` or
-/// missing from CloudWatch. `INSUFFICIENT_DATA` alarms and sections not configured do not.
+/// [`RECONCILE_LAG_LIMIT_SECS`], a tenant waiting for a new install, a dial refused by a cap, an
+/// alarm in `ALARM` or missing from CloudWatch. `INSUFFICIENT_DATA` alarms and sections not configured do not.
 pub fn attention(report: &StatusReport) -> Vec<String> {
     let mut out = Vec::new();
     let r = report;
@@ -205,6 +241,7 @@ pub fn attention(report: &StatusReport) -> Vec<String> {
         &mut out,
     );
     unreadable("the tenants", &r.tenants, &mut out);
+    unreadable("the dials", &r.dials, &mut out);
     unreadable("the alarms", &r.alarms, &mut out);
     let status = r.stack.data().and_then(|s| s.status.as_deref());
     if let Some(status) = status.filter(|s| s.contains("FAILED") || s.contains("ROLLBACK")) {
@@ -242,6 +279,11 @@ pub fn attention(report: &StatusReport) -> Vec<String> {
         .and_then(|t| t.by_status.get("reauthorization_required"));
     if let Some(n) = reauth.filter(|n| **n > 0) {
         out.push(format!("{n} tenant(s) need the app installed again"));
+    }
+    if let Some(n) = r.dials.data().map(Dials::refused_by_cap).filter(|n| *n > 0) {
+        out.push(format!(
+            "{n} speed-to-lead dial(s) refused by a cap in the last {DIAL_WINDOW_HOURS} h"
+        ));
     }
     for a in r.alarms.data().into_iter().flatten() {
         if a.state == "ALARM" || a.state == "NOT_FOUND" {

@@ -1,0 +1,8 @@
+//! Lambda `ghl-dnd-change`: see [`bridge::handlers::ghl::DndChange`].
+
+use bridge::EndpointId;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    bridge::pipeline::run(EndpointId::GhlDndChange).await
+}
