@@ -49,6 +49,10 @@ pub struct Outcome {
     /// Jobs the event asks for, each its own event under its own key, run by the way the
     /// event came in (the webhook route, the retry worker) once it is applied.
     pub follow_ups: Vec<FollowUp>,
+    /// The work the key names is not done yet (what it needs is not there, and another event
+    /// brings it later): the key is released with its steps, never completed, so the event
+    /// that does the work is not answered as a duplicate of this one.
+    pub not_yet: bool,
 }
 
 /// A job an applied event asks for (a lead's dial): an event body for `endpoint`, whose
@@ -69,6 +73,16 @@ impl Outcome {
     pub fn with_result(result: &'static str) -> Self {
         Self {
             result,
+            ..Self::default()
+        }
+    }
+
+    /// Nothing was done **yet**, for the reason `result` names: the key stays open for the
+    /// event that does the work (see [`Outcome::not_yet`]).
+    pub fn not_yet(result: &'static str) -> Self {
+        Self {
+            result,
+            not_yet: true,
             ..Self::default()
         }
     }

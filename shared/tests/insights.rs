@@ -203,6 +203,32 @@ async fn an_announcement_writes_the_summary_at_once() {
 }
 
 #[tokio::test]
+async fn an_announcement_before_the_summary_is_ready_leaves_the_call_s_job_its_key() {
+    let _serial = SERIAL.lock().await;
+    let run = start(|_| {}).await;
+    // The summary is not ready when the transcript is announced, and is two minutes later.
+    mount_ai(&run, 779, vec![404, 200]).await;
+    run.post("/api/cloudtalk-webhooks/call-ended", &ended(779))
+        .await;
+    let early = json!({"event_id": "evt_tr_9", "type": "transcript.ready",
+        "data": {"call_id": 779, "contact_id": 1451646073, "external_number": "+393513416607"}});
+    let answer = run.post("/api/cloudtalk-webhooks/call-ended", &early).await;
+    assert_eq!(answer["result"], "not_ready", "{answer}");
+    assert!(run.notes("[CloudTalk AI summary]").await.is_empty());
+    // The call's own job is not a duplicate of the early announcement: it writes the note.
+    run.clock.advance_ms(2 * MINUTE);
+    assert_eq!(
+        run.drain().await,
+        vec![WorkerResult::Done { duplicate: false }]
+    );
+    assert_eq!(run.notes("[CloudTalk AI summary]").await.len(), 1);
+    // Announced again now: done, a duplicate.
+    let late = run.post("/api/cloudtalk-webhooks/call-ended", &early).await;
+    assert_eq!(late["duplicate"], true, "{late}");
+    assert_eq!(run.notes("[CloudTalk AI summary]").await.len(), 1);
+}
+
+#[tokio::test]
 async fn a_plan_without_ai_and_the_end_of_the_wait_stop_quietly() {
     let _serial = SERIAL.lock().await;
     let run = start(|_| {}).await;

@@ -80,6 +80,14 @@ pub async fn apply_once(
         }
     }
     match result {
+        Ok(outcome) if outcome.not_yet => {
+            // "Not yet" never spends the key: it is released, with its steps, for the event
+            // that does the work.
+            if let Err(release) = deps.idempotency.release(key, &owner).await {
+                tracing::warn!(endpoint = %id, detail = %release, "could not release the event; its lock will expire");
+            }
+            Ok(Handled::Applied(outcome))
+        }
         Ok(mut outcome) => {
             outcome.relinked += steps.relinked();
             let answer = outcome_body(id, &outcome);

@@ -7,7 +7,9 @@
 //! queue until 5, 15 and 60 minutes after the call, then stops quietly (logged, not parked).
 //! A plan without Conversation Intelligence (403) stops at once. CloudTalk's `cidata.ready` /
 //! `transcript.ready` announcements, sent to the call-ended route, run the same job at once
-//! under the same key, so whichever comes first writes and the other is a duplicate. Notes are
+//! under the same key, so whichever comes first writes and the other is a duplicate; an
+//! announcement that finds the data not ready yet leaves the key open (it never stands in for
+//! the job). Notes are
 //! steps with a marker read back before any retry: exactly once. No AI text is logged.
 
 use serde_json::{json, Map, Value};
@@ -142,8 +144,9 @@ fn settle<T>(
                 );
                 Ok(Err("insights_unavailable"))
             }
-            // An announcement read too early: the call's own job still comes.
-            None => Ok(Err("not_ready")),
+            // An announcement read too early: the call's own job still comes, under the same
+            // key, which this answer leaves open.
+            None => Ok(Err(NOT_READY)),
         },
     }
 }
@@ -243,7 +246,7 @@ pub(crate) async fn apply(
                         .await?;
                 outcome = outcome.detail("ghlSummaryNoteId", id);
             }
-            Err(result) => return Ok(Outcome::with_result(result)),
+            Err(result) => return Ok(stopped(result)),
         }
     }
     if options.transcripts {
@@ -258,11 +261,27 @@ pub(crate) async fn apply(
                 }
                 outcome = outcome.detail("transcriptNotes", notes.len());
             }
-            Err(result) if !options.summaries => return Ok(Outcome::with_result(result)),
+            // An announcement read before the transcript is ready leaves the key open even
+            // when the summary is written: the call's own job writes the transcript.
+            Err(result) if !options.summaries || result == NOT_READY => {
+                return Ok(stopped(result));
+            }
             Err(_) => {}
         }
     }
     Ok(outcome)
+}
+
+/// The result of an announcement read before the AI data is ready: not the job's end.
+const NOT_READY: &str = "not_ready";
+
+/// The outcome of a job that stopped for `result`: the end of the job, or, for an announcement
+/// read too early, not yet (the key stays open for the call's own job).
+fn stopped(result: &'static str) -> Outcome {
+    match result {
+        NOT_READY => Outcome::not_yet(result),
+        _ => Outcome::with_result(result),
+    }
 }
 
 #[cfg(test)]
