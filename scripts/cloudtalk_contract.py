@@ -27,6 +27,7 @@ OPERATIONS = {
     "/bulk/contacts.json": ["post"],
     "/calls/index.json": ["get"],
     "/calls/create.json": ["post"],
+    "/calls/{callId}": ["get"],
     "/agents/index.json": ["get"],
     "/blacklist/index.json": ["get"],
     "/blacklist/add.json": ["put"],

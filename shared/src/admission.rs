@@ -28,7 +28,7 @@ use crate::payload::{parse_body, PayloadError};
 use crate::registry::{self, EndpointId, Entry, Sender};
 use crate::signature::Credential;
 pub use crate::tenants::registry::disabled;
-use crate::tenants::Tenant;
+use crate::tenants::{Tenant, WebhookSecretKind};
 
 /// What applies an inbound event.
 #[derive(Debug, Clone, PartialEq)]
@@ -187,17 +187,20 @@ impl Tenancy {
         }
     }
 
-    /// The webhook secrets that authenticate `sender`'s requests for it.
+    /// The webhook secrets that authenticate `sender`'s requests for it: a registered
+    /// tenant's current ones and, until they retire by the deployment's clock, those a rotation
+    /// replaced (see [`crate::tenants::rotation`]).
     pub fn webhook_secrets(&self, deps: &Deps, sender: Sender) -> Vec<String> {
+        let kind = match sender {
+            Sender::GoHighLevel => WebhookSecretKind::Ghl,
+            Sender::CloudTalk => WebhookSecretKind::Cloudtalk,
+        };
         match (self, sender) {
             (Tenancy::Default, Sender::GoHighLevel) => deps.secrets().ghl_webhook_secrets.clone(),
             (Tenancy::Default, Sender::CloudTalk) => {
                 deps.secrets().cloudtalk_webhook_secrets.clone()
             }
-            (Tenancy::Registered(t), Sender::GoHighLevel) => t.secrets.ghl_webhook_secrets.clone(),
-            (Tenancy::Registered(t), Sender::CloudTalk) => {
-                t.secrets.cloudtalk_webhook_secrets.clone()
-            }
+            (Tenancy::Registered(t), _) => t.secrets.accepted(kind, deps.clock.now_ms()),
         }
     }
 }

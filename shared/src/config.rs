@@ -11,6 +11,7 @@ use crate::secrets::Secrets;
 
 pub const DEFAULT_CLOUDTALK_API_BASE: &str = "https://my.cloudtalk.io/api";
 pub const DEFAULT_CLOUDTALK_AI_API_BASE: &str = "https://api.cloudtalk.io/v1";
+pub const DEFAULT_CLOUDTALK_ANALYTICS_API_BASE: &str = "https://analytics-api.cloudtalk.io/api";
 pub const DEFAULT_GHL_API_BASE: &str = "https://services.leadconnectorhq.com";
 pub const DEFAULT_GHL_APP_BASE: &str = "https://app.gohighlevel.com";
 
@@ -182,7 +183,9 @@ pub struct InsightOptions {
     pub summaries: bool,
     /// The call's transcript becomes GHL notes too (`CALL_TRANSCRIPTS`, off: personal data).
     pub transcripts: bool,
-    /// The prefix of the GHL tags a call's CloudTalk tags become (`CALL_TAG_PREFIX`, `call: `).
+    /// The prefix of the GHL tags a call's CloudTalk tags become, its separator included:
+    /// `CALL_TAG_PREFIX` names the word (`call`, the default) and the bridge adds `: `, so that
+    /// whitespace a YAML editor or a console drops never changes it (see [`tag_prefix`]).
     pub tag_prefix: String,
     /// The GHL contact custom field a call's rating goes into (`CALL_RATING_FIELD`); without it
     /// the rating is a tag (`<prefix>rating <n>`).
@@ -199,7 +202,7 @@ impl InsightOptions {
         InsightOptions {
             summaries: get("CALL_SUMMARIES").is_none_or(|v| truthy(&v)),
             transcripts: get("CALL_TRANSCRIPTS").is_some_and(|v| truthy(&v)),
-            tag_prefix: get("CALL_TAG_PREFIX").unwrap_or_else(|| "call: ".to_string()),
+            tag_prefix: tag_prefix(get("CALL_TAG_PREFIX").as_deref().unwrap_or("call")),
             rating_field: get("CALL_RATING_FIELD"),
             disposition_field: get("CALL_DISPOSITION_FIELD"),
         }
@@ -211,10 +214,22 @@ impl Default for InsightOptions {
         Self {
             summaries: true,
             transcripts: false,
-            tag_prefix: "call: ".to_string(),
+            tag_prefix: tag_prefix("call"),
             rating_field: None,
             disposition_field: None,
         }
+    }
+}
+
+/// The prefix of a call's tags in GHL from `CALL_TAG_PREFIX`: the word, then `: ` (`call` →
+/// `call: Interested`). A separator given with the word is the same (`call:`, `call: `), and
+/// `none` means no prefix at all. So the meaning never depends on trailing whitespace.
+pub fn tag_prefix(raw: &str) -> String {
+    let word = raw.trim().trim_end_matches(':').trim_end();
+    match word {
+        "" => "call: ".to_string(),
+        w if w.eq_ignore_ascii_case("none") => String::new(),
+        w => format!("{w}: "),
     }
 }
 
@@ -316,6 +331,8 @@ pub struct Config {
     pub people: PeopleOptions,
     /// CloudTalk's Conversation Intelligence API (`CLOUDTALK_AI_API_BASE`).
     pub cloudtalk_ai_api_base: String,
+    /// CloudTalk's analytics API, its record of each call (`CLOUDTALK_ANALYTICS_API_BASE`).
+    pub cloudtalk_analytics_api_base: String,
     /// Summaries, transcripts, dispositions.
     pub insights: InsightOptions,
     /// New leads dialled through CloudTalk's click-to-call (`SPEED_TO_LEAD_*`).
@@ -447,6 +464,8 @@ impl Config {
             people: PeopleOptions::read(&get),
             cloudtalk_ai_api_base: get("CLOUDTALK_AI_API_BASE")
                 .unwrap_or_else(|| DEFAULT_CLOUDTALK_AI_API_BASE.to_string()),
+            cloudtalk_analytics_api_base: get("CLOUDTALK_ANALYTICS_API_BASE")
+                .unwrap_or_else(|| DEFAULT_CLOUDTALK_ANALYTICS_API_BASE.to_string()),
             insights: InsightOptions::read(&get),
             speed_to_lead: speed_to_lead(get),
         }
@@ -539,6 +558,22 @@ mod tests {
         assert!(CampaignStageMap::parse("[]").is_err());
         assert!(CampaignStageMap::parse("{").is_err());
         assert!(CampaignStageMap::parse(r#"{"x":{"y":{"pipelineId":"p"}}}"#).is_err());
+    }
+
+    #[test]
+    fn the_call_tag_prefix_never_depends_on_whitespace() {
+        for raw in ["call", "call:", "call: ", " call : ", "call:  "] {
+            assert_eq!(tag_prefix(raw), "call: ", "{raw:?}");
+        }
+        assert_eq!(tag_prefix("esito"), "esito: ");
+        assert_eq!(tag_prefix("none"), "");
+        // As a deployed stack passes the template's default, trimmed by the config.
+        let vars = HashMap::from([("CALL_TAG_PREFIX", "call")]);
+        let cfg = Config::from_lookup(|k| vars.get(k).map(|v| v.to_string()));
+        assert_eq!(
+            format!("{}Interested", cfg.insights.tag_prefix),
+            "call: Interested"
+        );
     }
 
     #[test]

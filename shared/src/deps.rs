@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::clients::cloudtalk::{CloudTalkApi, CloudTalkClient};
 use crate::clients::cloudtalk_ai::{CloudTalkAiApi, CloudTalkAiClient};
+use crate::clients::cloudtalk_calls::{CallRecordsApi, CloudTalkCallsClient};
 use crate::clients::ghl::{GhlApi, GhlClient};
 use crate::clients::rest::{BucketOf, InProcess, Throttle};
 use crate::clients::{build_http_client, CallCounter};
@@ -127,7 +128,7 @@ impl Wiring {
         secrets: &Arc<SecretStore>,
         clock: &Arc<dyn Clock>,
         calls: &CallCounter,
-    ) -> (CloudTalkClient, GhlClient, CloudTalkAiClient) {
+    ) -> Clients {
         let throttle = |bucket: BucketOf| Throttle {
             limiter: self.limiter.clone(),
             clock: clock.clone(),
@@ -161,13 +162,36 @@ impl Wiring {
         .with_retry_budget(config.upstream_retry_budget)
         .with_timeout(config.upstream_timeout)
         .with_throttle(throttle(cloudtalk_bucket(config)));
+        let mut records = CloudTalkCallsClient::new(
+            self.http.clone(),
+            &config.cloudtalk_analytics_api_base,
+            secrets.clone(),
+            calls.clone(),
+        )
+        .with_retry_budget(config.upstream_retry_budget)
+        .with_timeout(config.upstream_timeout)
+        .with_throttle(throttle(cloudtalk_bucket(config)));
         if let Some(upstream) = &self.upstream {
             cloudtalk = cloudtalk.with_in_process(upstream.clone());
             ghl = ghl.with_in_process(upstream.clone());
             ai = ai.with_in_process(upstream.clone());
+            records = records.with_in_process(upstream.clone());
         }
-        (cloudtalk, ghl, ai)
+        Clients {
+            cloudtalk: Arc::new(cloudtalk),
+            ghl: Arc::new(ghl),
+            ai: Arc::new(ai),
+            records: Arc::new(records),
+        }
     }
+}
+
+/// The upstream clients of one tenant.
+struct Clients {
+    cloudtalk: Arc<dyn CloudTalkApi>,
+    ghl: Arc<dyn GhlApi>,
+    ai: Arc<dyn CloudTalkAiApi>,
+    records: Arc<dyn CallRecordsApi>,
 }
 
 /// CloudTalk's budget is per company account: one bucket per API key (named by a hash of its
@@ -204,6 +228,8 @@ pub struct Deps {
     pub cloudtalk: Arc<dyn CloudTalkApi>,
     /// CloudTalk's Conversation Intelligence (summaries, transcripts).
     pub cloudtalk_ai: Arc<dyn CloudTalkAiApi>,
+    /// CloudTalk's record of each call (its analytics API).
+    pub cloudtalk_calls: Arc<dyn CallRecordsApi>,
     pub ghl: Arc<dyn GhlApi>,
     pub contacts: Arc<dyn ContactMap>,
     pub state: Arc<dyn StateStore>,
@@ -334,15 +360,16 @@ impl Deps {
             limiter,
             upstream,
         };
-        let (cloudtalk, ghl, cloudtalk_ai) = wiring.clients(&config, &secrets, &clock, &calls);
+        let clients = wiring.clients(&config, &secrets, &clock, &calls);
         let tenants = match (tenants, secrets.current().tenant_seal_key.clone()) {
-            (Some(store), Some(key)) => Some(Arc::new(crate::tenants::Tenants::new(store, &key))),
+            (Some(store), Some(key)) => Some(Arc::new(
+                crate::tenants::Tenants::new(store, &key).with_clock(clock.clone()),
+            )),
             (Some(store), None) if !crate::environment::Environment::current().is_lambda() => {
                 // Locally the store file is sealed with a fixed development key.
-                Some(Arc::new(crate::tenants::Tenants::new(
-                    store,
-                    LOCAL_SEAL_KEY,
-                )))
+                Some(Arc::new(
+                    crate::tenants::Tenants::new(store, LOCAL_SEAL_KEY).with_clock(clock.clone()),
+                ))
             }
             (Some(_), None) => {
                 // A single-location deployment: the stack names a tenants table, but without
@@ -358,9 +385,10 @@ impl Deps {
             config,
             secrets,
             clock,
-            cloudtalk: Arc::new(cloudtalk),
-            cloudtalk_ai: Arc::new(cloudtalk_ai),
-            ghl: Arc::new(ghl),
+            cloudtalk: clients.cloudtalk,
+            cloudtalk_ai: clients.ai,
+            cloudtalk_calls: clients.records,
+            ghl: clients.ghl,
             contacts,
             state,
             idempotency,
@@ -379,16 +407,17 @@ impl Deps {
     pub fn for_tenant(&self, tenant: &crate::tenants::Tenant, ghl_token: Option<String>) -> Deps {
         let config = tenant.config(&self.config);
         let secrets = Arc::new(SecretStore::fixed(tenant.client_secrets(ghl_token)));
-        let (cloudtalk, ghl, cloudtalk_ai) =
-            self.wiring
-                .clients(&config, &secrets, &self.clock, &self.calls);
+        let clients = self
+            .wiring
+            .clients(&config, &secrets, &self.clock, &self.calls);
         Deps {
             config,
             secrets,
             clock: self.clock.clone(),
-            cloudtalk: Arc::new(cloudtalk),
-            cloudtalk_ai: Arc::new(cloudtalk_ai),
-            ghl: Arc::new(ghl),
+            cloudtalk: clients.cloudtalk,
+            cloudtalk_ai: clients.ai,
+            cloudtalk_calls: clients.records,
+            ghl: clients.ghl,
             contacts: self.contacts.clone(),
             state: self.state.clone(),
             idempotency: self.idempotency.clone(),
@@ -525,6 +554,35 @@ impl Deps {
     /// The GHL location this deployment serves.
     pub fn serves_location(&self, location: &str) -> bool {
         self.config.ghl_location_id.as_deref() == Some(location)
+    }
+
+    /// Work the bridge starts itself for this tenant (a dial job, a call's summary job, a
+    /// campaign page): a fresh queued event under the key its body gives (the one key of every
+    /// way in), with no credential.
+    pub fn own_event(
+        &self,
+        id: crate::registry::EndpointId,
+        body: &serde_json::Value,
+    ) -> crate::retry_queue::QueuedEvent {
+        let key = crate::idempotency::key_of(self.config.tenant_id.as_deref(), id, body);
+        self.own_event_keyed(id, body, key)
+    }
+
+    /// [`Deps::own_event`] under a key given by the caller.
+    pub fn own_event_keyed(
+        &self,
+        id: crate::registry::EndpointId,
+        body: &serde_json::Value,
+        key: String,
+    ) -> crate::retry_queue::QueuedEvent {
+        crate::retry_queue::QueuedEvent::fresh(
+            id,
+            body.to_string(),
+            key,
+            self.config.tenant_id.clone(),
+            None,
+            self.clock.now_ms(),
+        )
     }
 
     /// The GHL location an event is applied to: the configured one, else the event's (events

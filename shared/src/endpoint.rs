@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::deps::Deps;
 use crate::error::BridgeError;
 use crate::idempotency::Steps;
+use crate::identity::CallIdentity;
 use crate::payload::PayloadError;
 pub use crate::registry::Sender;
 
@@ -122,6 +123,12 @@ pub trait Handler: Send + Sync + 'static {
     /// Reads the event, or says what is missing (422) or malformed (400).
     fn parse(&self, body: &Value) -> Result<Self::Event, PayloadError>;
 
+    /// What matters about the event beyond its key, compared when a second version arrives
+    /// under the same key (see [`crate::pipeline::conflict`]); none for most events.
+    fn identity(&self, _deps: &Deps, _event: &Self::Event) -> Option<CallIdentity> {
+        None
+    }
+
     /// Applies the event. Expected failures are errors with a 4xx mapping, never panics. Each
     /// upstream write goes through `steps`, so a retried event resumes where it failed.
     async fn apply(
@@ -136,6 +143,8 @@ pub trait Handler: Send + Sync + 'static {
 #[async_trait]
 pub trait Prepared: Send + Sync {
     async fn apply(&self, deps: &Deps, steps: &mut Steps) -> Result<Outcome, BridgeError>;
+    /// See [`Handler::identity`].
+    fn identity(&self, deps: &Deps) -> Option<CallIdentity>;
 }
 
 /// A [`Handler`] as the pipeline sees it, usable as `&dyn Endpoint`.
@@ -152,6 +161,10 @@ struct PreparedEvent<'a, H: Handler> {
 impl<H: Handler> Prepared for PreparedEvent<'_, H> {
     async fn apply(&self, deps: &Deps, steps: &mut Steps) -> Result<Outcome, BridgeError> {
         self.handler.apply(deps, &self.event, steps).await
+    }
+
+    fn identity(&self, deps: &Deps) -> Option<CallIdentity> {
+        self.handler.identity(deps, &self.event)
     }
 }
 

@@ -46,6 +46,10 @@ pub enum BridgeError {
     /// the call): it waits on the retry queue `wait_secs`, using no attempt.
     #[error("{message}")]
     Waiting { message: String, wait_secs: u64 },
+    /// A second version of one event (a call) that disagrees with the first on what matters,
+    /// and that the system of record does not bear out: parked, never answered as the first.
+    #[error("{0}")]
+    ConflictingDuplicate(String),
 }
 
 impl BridgeError {
@@ -77,6 +81,7 @@ impl BridgeError {
             BridgeError::Forbidden { code, .. } => code,
             BridgeError::TenantUnavailable { code, .. } => code,
             BridgeError::Waiting { .. } => "waiting",
+            BridgeError::ConflictingDuplicate(_) => "conflicting_duplicate",
         }
     }
 
@@ -100,6 +105,7 @@ impl BridgeError {
             BridgeError::Forbidden { .. } => StatusCode::FORBIDDEN,
             BridgeError::TenantUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             BridgeError::Waiting { .. } => StatusCode::TOO_MANY_REQUESTS,
+            BridgeError::ConflictingDuplicate(_) => StatusCode::CONFLICT,
         }
     }
 

@@ -37,6 +37,7 @@ pub mod environment;
 pub mod error;
 pub mod handlers;
 pub mod idempotency;
+pub mod identity;
 pub mod local_store;
 pub mod mapping;
 pub mod oauth;

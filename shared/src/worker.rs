@@ -89,6 +89,10 @@ async fn deferred(deps: &Deps, event: QueuedEvent, error: BridgeError) -> Worker
 /// dropped, so that it can be redriven once its tenant is served again.
 pub async fn process(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
     let (id, attempt) = (event.endpoint, event.attempt);
+    if let Some(reason) = event.binding_error() {
+        let result = park_unreadable(deps, &event, reason).await;
+        return logged(deps, id, attempt, &event.body, result);
+    }
     if let Err(reason) = crate::retry_queue::load_body(deps.state.as_ref(), &mut event).await {
         let result = park_unreadable(deps, &event, reason).await;
         return logged(deps, id, attempt, &event.body, result);

@@ -43,6 +43,7 @@ fn secrets_of(name: &str) -> TenantSecrets {
         cloudtalk_webhook_secrets: vec![format!("ct-hook-{name}")],
         ghl_access_token: Some(format!("pit-{name}")),
         ghl_refresh_token: None,
+        retiring: Vec::new(),
     }
 }
 
@@ -247,10 +248,20 @@ async fn a_disabled_tenants_queued_and_redriven_events_are_parked_not_applied() 
     let _serial = SERIAL.lock().await;
     let run = agency().await;
     set_status(&run.deps, "loc_b", TenantStatus::Disabled).await;
-    let mut redriven = queued("ghl-new-note", Some("loc_b"), note("loc_b"), "loc_b#k2");
+    let mut redriven = queued(
+        "ghl-new-note",
+        Some("loc_b"),
+        note("loc_b"),
+        "tenant#loc_b#k2",
+    );
     redriven.parked_at = Some(now_text());
     for event in [
-        queued("ghl-new-note", Some("loc_b"), note("loc_b"), "loc_b#k1"),
+        queued(
+            "ghl-new-note",
+            Some("loc_b"),
+            note("loc_b"),
+            "tenant#loc_b#k1",
+        ),
         redriven,
     ] {
         let result = bridge::worker::process(&run.deps, event).await;
@@ -284,7 +295,7 @@ async fn a_token_renewal_never_enables_a_disabled_tenant() {
         "ghl-new-note",
         Some("loc_app"),
         note("loc_app"),
-        "loc_app#k",
+        "tenant#loc_app#k",
     );
     let result = bridge::worker::process(&run.deps, event).await;
     assert!(matches!(result, WorkerResult::Parked { .. }), "{result:?}");
@@ -340,7 +351,7 @@ async fn an_uninstalled_tenants_queued_event_is_parked_and_raises_no_reauthoriza
         "ghl-new-note",
         Some("loc_app"),
         note("loc_app"),
-        "loc_app#k",
+        "tenant#loc_app#k",
     );
     let result = bridge::worker::process(&run.deps, event).await;
     match result {

@@ -1,10 +1,12 @@
 //! The Marketplace app's install through the real handlers: the OAuth callback for a location
 //! and for an agency, location tokens minted on demand from the agency's, the signed
-//! `INSTALL` / `UNINSTALL` webhooks creating and retiring tenants, and what is refused.
+//! `INSTALL` / `UNINSTALL` webhooks creating and retiring tenants, what is refused, and an
+//! operator's disable outliving a re-install (recorded and reported, not applied) where an
+//! uninstall's does not.
 
 use std::sync::Arc;
 
-use bridge::tenants::{GhlAuth, MemoryTenantStore, TenantStatus, Tenants};
+use bridge::tenants::{DisabledBy, GhlAuth, InstallVia, MemoryTenantStore, TenantStatus, Tenants};
 use bridge::Deps;
 use bridge_testkit::*;
 use ed25519_dalek::pkcs8::DecodePrivateKey;
@@ -101,8 +103,20 @@ async fn call_ended(deps: &Deps, location: &str, call_id: u64) -> (u16, Value) {
 
 /// A signed install webhook, as GHL sends it to the app's webhook URL.
 fn install_webhook(kind: &str, location: Option<&str>, company: &str, app: &str) -> Request {
+    let id = format!("wh-{kind}-{}", location.unwrap_or("agency"));
+    signed_install(kind, location, company, app, &id)
+}
+
+/// A signed install webhook with its own `webhookId` (a second install is another event).
+fn signed_install(
+    kind: &str,
+    location: Option<&str>,
+    company: &str,
+    app: &str,
+    webhook_id: &str,
+) -> Request {
     let mut body = json!({"type": kind, "appId": app, "companyId": company,
-        "webhookId": format!("wh-{kind}-{}", location.unwrap_or("agency")),
+        "webhookId": webhook_id,
         "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)});
     if let Some(location) = location {
         body["locationId"] = json!(location);
@@ -341,4 +355,171 @@ async fn the_apps_webhook_url_applies_every_event_type_by_its_endpoint() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["appliedBy"], "ghl-new-contact", "{answer}");
     assert!(answer["cloudtalkContactId"].is_string(), "{answer}");
+}
+
+/// What `bridge tenants disable` writes: the operator's decision.
+async fn operator_disables(deps: &Deps, location: &str) {
+    let registry = tenants(deps);
+    let mut tenant = registry.get(location).await.unwrap().unwrap();
+    tenant.record.disable(DisabledBy::Operator);
+    registry.save(&tenant, Some(tenant.version)).await.unwrap();
+}
+
+/// The `reinstall_refused` log lines.
+fn refusal_lines(logs: &Captured) -> Vec<Value> {
+    logs.lines()
+        .into_iter()
+        .filter(|l| l["fields"]["message"] == "reinstall_refused")
+        .collect()
+}
+
+#[tokio::test]
+async fn a_reinstall_webhook_does_not_undo_an_operators_disable_but_undoes_an_uninstall() {
+    let _serial = SERIAL.lock().await;
+    let fakes = Fakes::start().await;
+    mount_oauth(&fakes, "agency-code", agency_grant()).await;
+    mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
+    mount_ghl(&fakes.ghl, json!(null), json!([])).await;
+    let deps = app_deployment(&fakes);
+    let registry = tenants(&deps);
+    let (status, _) = callback(&deps, "?code=agency-code").await;
+    assert_eq!(status, 200);
+    set_cloudtalk(&deps, "loc_a").await;
+    operator_disables(&deps, "loc_a").await;
+    let (logs_guard, logs) = capture_logs();
+
+    // GHL sends INSTALL again: recorded and reported, not applied.
+    let reinstall = signed_install("INSTALL", Some("loc_a"), "comp_9", APP_ID, "wh-again-1");
+    let (status, answer) = send(&deps, reinstall).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["result"], "reinstall_refused", "{answer}");
+    let kept = registry.get("loc_a").await.unwrap().unwrap();
+    assert_eq!(kept.record.status, TenantStatus::Disabled);
+    assert!(kept.record.disabled_by_operator());
+    let refused = &kept.record.reinstalls_refused;
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].via, InstallVia::InstallWebhook);
+    assert_eq!(refused[0].company_id.as_deref(), Some("comp_9"));
+    let (status, answer) = call_ended(&deps, "loc_a", 7101).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (403, Some("tenant_disabled"))
+    );
+
+    // An uninstall then leaves it the operator's: the next install is refused too.
+    let uninstall = signed_install("UNINSTALL", Some("loc_a"), "comp_9", APP_ID, "wh-off-1");
+    assert_eq!(send(&deps, uninstall).await.0, 200);
+    let reinstall = signed_install("INSTALL", Some("loc_a"), "comp_9", APP_ID, "wh-again-2");
+    assert_eq!(
+        send(&deps, reinstall).await.1["result"],
+        "reinstall_refused"
+    );
+    let kept = registry.get("loc_a").await.unwrap().unwrap();
+    assert_eq!(kept.record.status, TenantStatus::Disabled);
+    assert_eq!(kept.record.reinstalls_refused.len(), 2);
+
+    // A tenant only uninstalled is enabled again by the next install, as before.
+    let uninstall = signed_install("UNINSTALL", Some("loc_b"), "comp_9", APP_ID, "wh-off-b");
+    assert_eq!(send(&deps, uninstall).await.0, 200);
+    let off = registry.get("loc_b").await.unwrap().unwrap();
+    assert_eq!(off.record.disabled_by, Some(DisabledBy::Uninstall));
+    let reinstall = signed_install("INSTALL", Some("loc_b"), "comp_9", APP_ID, "wh-again-b");
+    let (status, answer) = send(&deps, reinstall).await;
+    assert_eq!(
+        (status, answer["result"].as_str()),
+        (200, Some("reinstalled"))
+    );
+    let back = registry.get("loc_b").await.unwrap().unwrap();
+    assert_eq!(back.record.status, TenantStatus::Active);
+    assert_eq!(back.record.disabled_by, None);
+
+    drop(logs_guard);
+    let lines = refusal_lines(&logs);
+    assert_eq!(lines.len(), 2, "one line per refused re-install");
+    assert_eq!(lines[0]["fields"]["tenant"], "loc_a");
+    assert_eq!(lines[0]["fields"]["via"], "install_webhook");
+    assert_eq!(lines[0]["fields"]["company"], "comp_9");
+    for token in ["agency-access", "agency-refresh", "ct-hook-loc_a"] {
+        assert!(!logs.text().contains(token), "{token} in the log");
+    }
+}
+
+/// GHL's OAuth token endpoint: each code answers a location install of `location` whose
+/// access token is `access`.
+async fn mount_location_codes(fakes: &Fakes, codes: &[(&str, &str, &str)]) {
+    for (code, location, access) in codes {
+        let grant = json!({"access_token": access, "refresh_token": format!("{access}-refresh"),
+            "expires_in": 86399, "token_type": "Bearer", "userType": "Location",
+            "companyId": "comp_s", "locationId": location});
+        Mock::given(method("POST"))
+            .and(path("/oauth/token"))
+            .and(body_string_contains(format!("code={code}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(grant))
+            .mount(&fakes.ghl)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn the_oauth_callback_does_not_undo_an_operators_disable_but_undoes_an_uninstall() {
+    let _serial = SERIAL.lock().await;
+    let fakes = Fakes::start().await;
+    let codes = [
+        ("solo-1", "loc_solo", "solo-access-1"),
+        ("solo-2", "loc_solo", "solo-access-2"),
+        ("two-1", "loc_two", "two-access-1"),
+        ("two-2", "loc_two", "two-access-2"),
+    ];
+    mount_location_codes(&fakes, &codes).await;
+    let deps = app_deployment(&fakes);
+    let registry = tenants(&deps);
+    assert_eq!(callback(&deps, "?code=solo-1").await.0, 200);
+    operator_disables(&deps, "loc_solo").await;
+    let (logs_guard, logs) = capture_logs();
+
+    // The installer comes back: the page says it is not served, the tenant keeps what it had.
+    let (status, html) = callback(&deps, "?code=solo-2").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Not installed") && html.contains("Not served: loc_solo"),
+        "{html}"
+    );
+    let kept = registry.get("loc_solo").await.unwrap().unwrap();
+    assert_eq!(kept.record.status, TenantStatus::Disabled);
+    assert!(kept.record.disabled_by_operator());
+    assert_eq!(
+        kept.secrets.ghl_access_token.as_deref(),
+        Some("solo-access-1"),
+        "the refused install's tokens are not kept"
+    );
+    let refused = &kept.record.reinstalls_refused;
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].via, InstallVia::OauthCallback);
+    assert_eq!(refused[0].company_id.as_deref(), Some("comp_s"));
+    drop(logs_guard);
+    let lines = refusal_lines(&logs);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["fields"]["via"], "oauth_callback");
+    assert_eq!(lines[0]["fields"]["tenant"], "loc_solo");
+    for token in ["solo-access-1", "solo-access-2"] {
+        assert!(!logs.text().contains(token), "{token} in the log");
+    }
+
+    // Uninstalled, a location installed again through the callback is served again.
+    assert_eq!(callback(&deps, "?code=two-1").await.0, 200);
+    let uninstall = signed_install("UNINSTALL", Some("loc_two"), "comp_s", APP_ID, "wh-off-2");
+    assert_eq!(send(&deps, uninstall).await.0, 200);
+    let off = registry.get("loc_two").await.unwrap().unwrap();
+    assert_eq!(off.record.status, TenantStatus::Disabled);
+    assert_eq!(off.secrets.ghl_access_token, None);
+    let (status, html) = callback(&deps, "?code=two-2").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(!html.contains("Not served"), "{html}");
+    let back = registry.get("loc_two").await.unwrap().unwrap();
+    assert_eq!(back.record.status, TenantStatus::Active);
+    assert_eq!(back.record.disabled_by, None);
+    assert_eq!(
+        back.secrets.ghl_access_token.as_deref(),
+        Some("two-access-2")
+    );
 }

@@ -731,3 +731,55 @@ fn for_each_needs_the_language_extensions_transform_first() {
 fn for_each_copies_may_not_collide() {
     expand_loop(&LOOP.replace("[First, Second]", "[First, First]"));
 }
+
+/// A stack deployed with the template's defaults: each function's environment as Lambda gives
+/// it (the template's `Globals` variables, each parameter at its default).
+fn deployed_environment(t: &Template) -> BTreeMap<String, String> {
+    let params = t.doc.get("Parameters").and_then(Value::as_mapping);
+    let default_of = |name: &str| -> Option<String> {
+        let p = params?.get(name)?.get("Default")?;
+        match p {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    };
+    let vars = t
+        .doc
+        .get("Globals")
+        .and_then(|g| g.get("Function"))
+        .and_then(|f| f.get("Environment"))
+        .and_then(|e| e.get("Variables"))
+        .and_then(Value::as_mapping)
+        .expect("Globals.Function.Environment.Variables");
+    vars.iter()
+        .filter_map(|(k, v)| {
+            let name = ref_target(v)?;
+            Some((k.as_str()?.to_string(), default_of(name)?))
+        })
+        .collect()
+}
+
+#[test]
+fn a_stack_with_the_templates_defaults_writes_what_the_readme_promises() {
+    let env = deployed_environment(&Template::load());
+    let config = bridge::config::Config::from_lookup(|k| env.get(k).cloned());
+    assert_eq!(
+        format!("{}Interested", config.insights.tag_prefix),
+        "call: Interested",
+        "CALL_TAG_PREFIX = {:?}",
+        env.get("CALL_TAG_PREFIX")
+    );
+    assert!(read("README.md").contains("`call: Interested`"));
+    let dials = &config.speed_to_lead;
+    assert_eq!(
+        (
+            dials.max_per_hour,
+            dials.max_per_number_per_day,
+            dials.max_attempts
+        ),
+        (60, 2, 3),
+        "the bounds README's What it will never dial states"
+    );
+}

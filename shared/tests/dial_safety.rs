@@ -12,6 +12,10 @@ const ROUTE: &str = NEW_CONTACT_ROUTE;
 const DND_ROUTE: &str = "/api/ghl-webhooks/dnd-change";
 const HOUR: i64 = 60 * MINUTE;
 
+/// One test at a time: several read the log lines their requests wrote, and a test on another
+/// thread can leave tracing's cached interest in a callsite without their subscriber.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The `dial_refused` lines logged, each with its rule.
 fn refusals(logs: &Captured) -> Vec<Value> {
     logs.lines()
@@ -22,6 +26,7 @@ fn refusals(logs: &Captured) -> Vec<Value> {
 
 #[tokio::test]
 async fn twenty_forged_leads_with_a_premium_number_ring_nobody_and_write_nothing() {
+    let _serial = SERIAL.lock().await;
     let (_guard, logs) = capture_logs();
     let run = Dialing::start(dial_options(&[])).await;
     for i in 0..20 {
@@ -52,6 +57,7 @@ async fn twenty_forged_leads_with_a_premium_number_ring_nobody_and_write_nothing
 
 #[tokio::test]
 async fn the_number_dialled_is_ghls_not_the_webhooks() {
+    let _serial = SERIAL.lock().await;
     let run = Dialing::start(dial_options(&[])).await;
     let mut body = run.lead("lead-1");
     body["contact"]["phone"] = json!("+393519999999");
@@ -66,6 +72,7 @@ async fn the_number_dialled_is_ghls_not_the_webhooks() {
 
 #[tokio::test]
 async fn a_contact_of_another_location_is_neither_dialled_nor_written_to() {
+    let _serial = SERIAL.lock().await;
     let run = Dialing::start(dial_options(&[])).await;
     let body = run.lead("lead-2");
     run.edit_contact("lead-2", |c| c["locationId"] = json!("loc-someone-else"));
@@ -77,6 +84,7 @@ async fn a_contact_of_another_location_is_neither_dialled_nor_written_to() {
 
 #[tokio::test]
 async fn do_not_disturb_in_any_form_stops_the_dial_and_the_note_says_why() {
+    let _serial = SERIAL.lock().await;
     let forms = [
         ("dnd", json!(true), json!(null), "Do Not Disturb in GHL"),
         (
@@ -127,6 +135,7 @@ async fn do_not_disturb_in_any_form_stops_the_dial_and_the_note_says_why() {
 
 #[tokio::test]
 async fn do_not_disturb_set_while_the_lead_waits_for_the_opening_stops_it_at_the_opening() {
+    let _serial = SERIAL.lock().await;
     // Saturday 5 December 2026, 20:00 in Rome; the office opens Monday at 09:00.
     let saturday_evening = chrono::DateTime::parse_from_rfc3339("2026-12-05T19:00:00Z")
         .unwrap()
@@ -156,6 +165,7 @@ async fn do_not_disturb_set_while_the_lead_waits_for_the_opening_stops_it_at_the
 
 #[tokio::test]
 async fn a_number_on_cloudtalks_outgoing_blacklist_is_never_dialled() {
+    let _serial = SERIAL.lock().await;
     for kind in ["outgoing", "all"] {
         let run = Dialing::start(dial_options(&[])).await;
         run.blacklist_number(LEAD_PHONE, kind);
@@ -173,6 +183,7 @@ async fn a_number_on_cloudtalks_outgoing_blacklist_is_never_dialled() {
 
 #[tokio::test]
 async fn only_mobiles_and_fixed_lines_of_the_allowed_countries_are_dialled() {
+    let _serial = SERIAL.lock().await;
     let cases = [
         ("+39892123456", "premium-rate"),
         ("+14155552671", "not in a country"),
@@ -197,6 +208,7 @@ async fn only_mobiles_and_fixed_lines_of_the_allowed_countries_are_dialled() {
 
 #[tokio::test]
 async fn a_click_to_call_that_always_fails_is_tried_the_configured_times_then_one_task() {
+    let _serial = SERIAL.lock().await;
     let run = Dialing::start(dial_options(&[])).await;
     for agent in ["42", "43", "44"] {
         run.answers.lock().unwrap().insert(agent.into(), vec![500]);
@@ -226,6 +238,7 @@ async fn a_click_to_call_that_always_fails_is_tried_the_configured_times_then_on
 
 #[tokio::test]
 async fn a_job_never_waits_past_its_horizon() {
+    let _serial = SERIAL.lock().await;
     // Nobody is ever online, and the window is a day: the horizon (6 hours) ends it.
     let settings = dial_options(&[
         ("SPEED_TO_LEAD_WINDOW_MINUTES", "1440"),
@@ -252,6 +265,7 @@ async fn a_job_never_waits_past_its_horizon() {
 
 #[tokio::test]
 async fn the_sixty_first_lead_of_an_hour_gets_a_task_not_a_dial() {
+    let _serial = SERIAL.lock().await;
     let (_guard, logs) = capture_logs();
     let run = Dialing::start(dial_options(&[])).await;
     for i in 0..61 {
@@ -277,6 +291,7 @@ async fn the_sixty_first_lead_of_an_hour_gets_a_task_not_a_dial() {
 
 #[tokio::test]
 async fn a_third_trigger_for_one_number_in_a_day_does_not_dial() {
+    let _serial = SERIAL.lock().await;
     let settings = dial_options(&[("SPEED_TO_LEAD_TAG", "call-now")]);
     let run = Dialing::start(settings).await;
     // A new contact, then the tag: two dials of one number.
@@ -322,6 +337,7 @@ fn listed(run: &Dialing) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn call_dnd_in_ghl_puts_every_number_on_the_blacklist_once() {
+    let _serial = SERIAL.lock().await;
     let run = Dialing::start(dial_options(&[])).await;
     let mut record = ghl_lead("opted-out", LEAD_PHONE);
     record["additionalPhones"] = json!(["+39 02 1234 5678"]);
@@ -370,6 +386,7 @@ fn run_lead_body(id: &str) -> Value {
 
 #[tokio::test]
 async fn a_dnd_event_for_a_contact_ghl_does_not_hold_bars_nothing() {
+    let _serial = SERIAL.lock().await;
     let run = Dialing::start(dial_options(&[])).await;
     let answer = run.send(DND_ROUTE, &dnd_update("ghost", "wh-9")).await;
     assert_eq!(answer["result"], "not_in_ghl", "{answer}");

@@ -1,6 +1,7 @@
 //! Agency mode through the real handlers: tenants side by side with no cross-talk, each with
 //! its own CloudTalk account, GHL token and webhook secrets; unknown and disabled tenants
-//! refused before anything is written; the deployment's own location unchanged.
+//! refused before anything is written; the deployment's own location unchanged; a rotated
+//! webhook secret accepted beside the new one for the overlap only.
 
 use std::sync::Arc;
 
@@ -9,9 +10,10 @@ use std::sync::Arc;
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 use base64::Engine;
+use bridge::clock::ManualClock;
 use bridge::contact_map::{ContactMap, MemoryContactMap};
 use bridge::tenants::registry::private_token_tenant;
-use bridge::tenants::{MemoryTenantStore, TenantSecrets, TenantStatus};
+use bridge::tenants::{MemoryTenantStore, TenantSecrets, TenantStatus, WebhookSecretKind};
 use bridge::Deps;
 use bridge_testkit::*;
 use serde_json::{json, Value};
@@ -29,11 +31,17 @@ fn secrets_of(name: &str) -> TenantSecrets {
         cloudtalk_webhook_secrets: vec![format!("ct-hook-{name}")],
         ghl_access_token: Some(format!("pit-{name}")),
         ghl_refresh_token: None,
+        retiring: Vec::new(),
     }
 }
 
 /// The deployment (default tenant `loc-test`) and two registered tenants, `loc_a` and `loc_b`.
 async fn agency() -> Agency {
+    agency_on(Arc::new(bridge::clock::SystemClock)).await
+}
+
+/// [`agency`], its time read from `clock`.
+async fn agency_on(clock: Arc<dyn bridge::clock::Clock>) -> Agency {
     let fakes = Fakes::start().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
     mount_ghl(&fakes.ghl, json!(null), json!([])).await;
@@ -43,7 +51,7 @@ async fn agency() -> Agency {
     backends.tenants = Some(Arc::new(MemoryTenantStore::new()));
     let mut settings = config(&fakes.cloudtalk, &fakes.ghl);
     settings.secrets.tenant_seal_key = Some("test-seal-key".into());
-    let deps = Deps::build(settings, backends).unwrap();
+    let deps = Deps::build_with_clock(settings, backends, clock).unwrap();
     let tenants = deps.tenants.as_ref().unwrap();
     for name in ["a", "b"] {
         let tenant = private_token_tenant(
@@ -258,6 +266,85 @@ async fn the_deployments_own_location_works_as_before() {
         .await
         .unwrap()
         .is_some());
+}
+
+// --- Rotating a tenant's webhook secrets ------------------------------------------------------
+
+/// The statuses `loc_a`'s routes answer `secrets`, in order (each event a new one).
+async fn answers(run: &Agency, sender: WebhookSecretKind, secrets: &[&str]) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for secret in secrets {
+        let n = NEXT_EVENT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let (path, body) = match sender {
+            WebhookSecretKind::Cloudtalk => (
+                "/api/cloudtalk-webhooks/loc_a/call-ended",
+                json!({"call_id": 7000 + n, "external_number": "+393334444444",
+                    "status": "answered", "talking_time": 10}),
+            ),
+            WebhookSecretKind::Ghl => (
+                "/api/ghl-webhooks/new-contact",
+                contact("loc_a", &format!("g-rot-{n}"), &format!("+3933310{n:05}")),
+            ),
+        };
+        statuses.push(send(&run.deps, path, secret, body).await.0);
+    }
+    statuses
+}
+
+static NEXT_EVENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+#[tokio::test]
+async fn a_rotated_webhook_secret_is_accepted_beside_the_new_one_for_the_overlap_only() {
+    let _serial = SERIAL.lock().await;
+    let clock = Arc::new(ManualClock::starting_now());
+    let run = agency_on(clock.clone()).await;
+    let tenants = run.deps.tenants.as_ref().unwrap();
+    const HOUR: i64 = 3_600_000;
+    // What `bridge tenants set-cloudtalk --overlap 24h` and `set-ghl-secret --overlap 90m` do.
+    let mut a = tenants.get("loc_a").await.unwrap().unwrap();
+    let now = tenants.now_ms();
+    let (ct, ghl) = (WebhookSecretKind::Cloudtalk, WebhookSecretKind::Ghl);
+    let retires = a.secrets.rotate(ct, "ct-hook-a2", now, 24 * HOUR);
+    assert_eq!(retires, Some(now + 24 * HOUR));
+    a.secrets.rotate(ghl, "ghl-hook-a2", now, 90 * 60_000);
+    tenants.save(&a, Some(a.version)).await.unwrap();
+
+    // During the overlap both open loc_a's routes; neither opens another tenant's.
+    assert_eq!(
+        answers(&run, ct, &["ct-hook-a", "ct-hook-a2"]).await,
+        [200, 200]
+    );
+    assert_eq!(
+        answers(&run, ghl, &["ghl-hook-a", "ghl-hook-a2"]).await,
+        [200, 200]
+    );
+    let crossed = json!({"call_id": 6999, "external_number": "+393334444444"});
+    let path = "/api/cloudtalk-webhooks/loc_b/call-ended";
+    assert_eq!(send(&run.deps, path, "ct-hook-a", crossed).await.0, 401);
+
+    // After 90 minutes the old GHL secret is retired; the CloudTalk one still has its day.
+    clock.advance_ms(90 * 60_000);
+    assert_eq!(
+        answers(&run, ghl, &["ghl-hook-a", "ghl-hook-a2"]).await,
+        [401, 200]
+    );
+    assert_eq!(
+        answers(&run, ct, &["ct-hook-a", "ct-hook-a2"]).await,
+        [200, 200]
+    );
+    clock.advance_ms(24 * HOUR - 90 * 60_000);
+    assert_eq!(
+        answers(&run, ct, &["ct-hook-a", "ct-hook-a2"]).await,
+        [401, 200]
+    );
+
+    // The next write of the record drops them.
+    let a = tenants.get("loc_a").await.unwrap().unwrap();
+    assert_eq!(a.secrets.retiring.len(), 2, "kept until a write");
+    tenants.save(&a, Some(a.version)).await.unwrap();
+    let a = tenants.get("loc_a").await.unwrap().unwrap();
+    assert!(a.secrets.retiring.is_empty(), "{:?}", a.secrets);
+    assert!(a.record.retiring_secrets.is_empty());
 }
 
 // --- Marketplace installs: token renewal -------------------------------------------------------

@@ -7,11 +7,11 @@ use bridge_contracts::Request;
 pub use bridge_contracts::Vendor;
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
-/// Where each API is served on its fake: CloudTalk's base is `<fake>/api` (and its AI API's
-/// `<fake>/v1`), GHL's the fake itself.
+/// Where each API is served on its fake: CloudTalk's base is `<fake>/api` (its AI API's
+/// `<fake>/v1`, its analytics API's `<fake>/analytics`), GHL's the fake itself.
 fn prefixes(vendor: Vendor) -> &'static [&'static str] {
     match vendor {
-        Vendor::CloudTalk => &["/api", "/v1"],
+        Vendor::CloudTalk => &["/api", "/v1", "/analytics"],
         Vendor::GoHighLevel => &[],
     }
 }

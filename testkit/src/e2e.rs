@@ -1,6 +1,7 @@
 //! The bridge over HTTP, for end-to-end runs against the sandbox: every route through
 //! `bridge::route` (the same handlers as the Lambdas) on a local port, settings pointing both
-//! APIs at the sandbox, and a JSON request helper.
+//! vendors' APIs (CloudTalk's API, AI and analytics APIs, GoHighLevel's) at the sandbox, and a
+//! JSON request helper.
 
 use std::sync::Arc;
 
@@ -36,13 +37,17 @@ pub async fn serve_bridge(deps: Arc<Deps>) -> String {
     url
 }
 
-/// Configuration pointing both APIs at the sandbox.
+/// Configuration pointing every API the bridge calls at the sandbox.
 pub fn settings(sandbox_url: &str) -> Settings {
     let vars = [
         ("CLOUDTALK_API_BASE", format!("{sandbox_url}/cloudtalk/api")),
         (
             "CLOUDTALK_AI_API_BASE",
             format!("{sandbox_url}/cloudtalk/ai/v1"),
+        ),
+        (
+            "CLOUDTALK_ANALYTICS_API_BASE",
+            format!("{sandbox_url}/cloudtalk/analytics"),
         ),
         ("CLOUDTALK_API_KEY_ID", "sandbox-key-id".into()),
         ("CLOUDTALK_API_KEY_SECRET", "sandbox-key-secret".into()),

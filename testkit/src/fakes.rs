@@ -26,6 +26,10 @@ pub fn config(cloudtalk: &MockServer, ghl: &MockServer) -> Settings {
     let vars: HashMap<&str, String> = HashMap::from([
         ("CLOUDTALK_API_BASE", format!("{}/api", cloudtalk.uri())),
         ("CLOUDTALK_AI_API_BASE", format!("{}/v1", cloudtalk.uri())),
+        (
+            "CLOUDTALK_ANALYTICS_API_BASE",
+            format!("{}/analytics", cloudtalk.uri()),
+        ),
         ("CLOUDTALK_API_KEY_ID", CT_KEY_ID.to_string()),
         ("CLOUDTALK_API_KEY_SECRET", CT_KEY_SECRET.to_string()),
         ("GHL_API_BASE", ghl.uri()),

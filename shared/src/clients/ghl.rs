@@ -452,7 +452,7 @@ impl GhlApi for GhlClient {
         user_id: Option<&str>,
     ) -> Result<String, UpstreamError> {
         let path = path(&["contacts", contact_id, "notes"]);
-        let mut note = json!({ "body": body });
+        let mut note = json!({ "body": crate::clients::notes::fit(body) });
         if let Some(user) = user_id {
             note["userId"] = json!(user);
         }

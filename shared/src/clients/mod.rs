@@ -4,7 +4,9 @@
 
 pub mod cloudtalk;
 pub mod cloudtalk_ai;
+pub mod cloudtalk_calls;
 pub mod ghl;
+pub mod notes;
 pub mod rest;
 pub mod stage_names;
 pub mod tls;

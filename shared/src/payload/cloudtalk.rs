@@ -207,6 +207,27 @@ pub struct CallModifiedEvent {
     pub notes: Vec<String>,
 }
 
+/// The most notes one Call Modified event may write (a call's agent notes).
+pub const MAX_CALL_NOTES: usize = 20;
+/// The most tags one Call Modified event may write.
+pub const MAX_CALL_TAGS: usize = 50;
+
+/// One request writes within bounds: a body over them is refused whole (422), nothing written.
+fn check_fan_out(tags: &[String], notes: &[String]) -> Result<(), PayloadError> {
+    let over = |what: &str, n: usize, max: usize| {
+        PayloadError::Invalid(format!(
+            "the call carries {n} {what}; one event writes at most {max}"
+        ))
+    };
+    if notes.len() > MAX_CALL_NOTES {
+        return Err(over("notes", notes.len(), MAX_CALL_NOTES));
+    }
+    if tags.len() > MAX_CALL_TAGS {
+        return Err(over("tags", tags.len(), MAX_CALL_TAGS));
+    }
+    Ok(())
+}
+
 /// Reads a Call Modified body (the workflow's keys, or the call history's `Tags`, `Ratings`,
 /// `Notes`); 422 without a call id or a contact.
 pub fn parse_call_modified(body: &Value) -> Result<CallModifiedEvent, PayloadError> {
@@ -244,11 +265,13 @@ pub fn parse_call_modified(body: &Value) -> Result<CallModifiedEvent, PayloadErr
         Some(other) => scalar_string(other).into_iter().collect(),
         None => Vec::new(),
     };
+    let notes: Vec<String> = notes.into_iter().filter(|n| !n.trim().is_empty()).collect();
+    check_fan_out(&tags, &notes)?;
     Ok(CallModifiedEvent {
         call,
         tags,
         rating,
-        notes: notes.into_iter().filter(|n| !n.trim().is_empty()).collect(),
+        notes,
     })
 }
 
@@ -299,17 +322,35 @@ pub fn parse_call(body: &Value) -> CallEvent {
             &["status", "call_status", "outcome", "result", "disposition"],
         ),
         is_voicemail: boolean(root, &["is_voicemail", "voicemail"]),
-        recording_url: find_string(
-            root,
-            &[
-                "recording_url",
-                "recording_link",
-                "recording",
-                "recordingUrl",
-            ],
-        )
-        .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        recording_url: sent_recording_link(root).filter(|u| is_cloudtalk_link(u)),
     }
+}
+
+/// The recording link a call body carries, whatever its host.
+pub fn sent_recording_link(root: &Value) -> Option<String> {
+    let keys = [
+        "recording_url",
+        "recording_link",
+        "recording",
+        "recordingUrl",
+    ];
+    find_string(unwrap_envelope(root), &keys)
+}
+
+/// Whether `url` is a link CloudTalk gives to a recording: `https` on CloudTalk's own domain
+/// (`my.cloudtalk.io/r/play/…`, `my.cloudtalk.io/pub/r/…` and its other hosts under
+/// `cloudtalk.io`), with no credentials or port. A link anywhere else is never written into
+/// GHL, where an agent would click it.
+pub fn is_cloudtalk_link(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url.trim()) else {
+        return false;
+    };
+    let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
+    parsed.scheme() == "https"
+        && parsed.username().is_empty()
+        && parsed.password().is_none()
+        && parsed.port().is_none()
+        && (host == "cloudtalk.io" || host.ends_with(".cloudtalk.io"))
 }
 
 /// An agent's availability changed.
@@ -479,6 +520,29 @@ mod tests {
         assert_eq!(c.contact.phone.as_deref(), Some("393513416607"));
         assert_eq!(c.agent_id.as_deref(), Some("493933"));
         assert_eq!(c.internal_number.as_deref(), Some("40312296109"));
+    }
+
+    #[test]
+    fn recording_links_only_from_cloudtalk() {
+        for ok in [
+            "https://my.cloudtalk.io/r/play/27",
+            "https://my.cloudtalk.io/pub/r/MTAw/abc.wav",
+        ] {
+            assert!(is_cloudtalk_link(ok), "{ok}");
+        }
+        for refused in [
+            "http://my.cloudtalk.io/r/play/27",
+            "https://my.cloudtalk.io.evil.example/r/play/27",
+            "https://evilcloudtalk.io/r",
+            "https://user:pw@my.cloudtalk.io/r/play/27",
+            "https://my.cloudtalk.io:8443/r/play/27",
+            "javascript:alert(1)",
+            "https://example.com/my.cloudtalk.io/r",
+        ] {
+            assert!(!is_cloudtalk_link(refused), "{refused}");
+        }
+        let call = parse_call(&json!({"call_id": 1, "recording_url": "https://example.com/x.wav"}));
+        assert_eq!(call.recording_url, None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::deps::Deps;
 use crate::endpoint::{Outcome, Prepared};
 use crate::error::BridgeError;
 use crate::idempotency::{completed_expiry_secs, key_of, Claim, Steps};
+use crate::identity::CallIdentity;
 use crate::registry::EndpointId;
 use crate::retry_queue::{
     failure_delay_secs, wait_delay_secs, QueuedEvent, MAX_QUEUE_DELAY_SECS, MAX_WAITING_SECS,
@@ -64,7 +65,9 @@ pub async fn apply_once(
 ) -> Result<Handled, BridgeError> {
     let now = deps.clock.now_ms();
     let (done, lease) = match deps.idempotency.claim(key, now, lock_until_ms).await? {
-        Claim::Completed { response } => return Ok(Handled::Duplicate(response)),
+        Claim::Completed { response } => {
+            return duplicate(deps, (id, event), key, lock_until_ms, response).await
+        }
         Claim::InProgress => return Err(BridgeError::InProgress),
         Claim::Acquired { steps, lease } => (steps, lease),
     };
@@ -90,6 +93,11 @@ pub async fn apply_once(
         }
         Ok(mut outcome) => {
             outcome.relinked += steps.relinked();
+            if let Some(identity) = event.identity(deps) {
+                outcome
+                    .details
+                    .insert("identity".into(), identity.to_json());
+            }
             let answer = outcome_body(id, &outcome);
             let completed_at = deps.clock.now_ms();
             let expires_at =
@@ -111,6 +119,31 @@ pub async fn apply_once(
             Err(e)
         }
     }
+}
+
+/// A completed event's key again: a duplicate, answered as the first, unless the two disagree
+/// on what matters (see [`super::conflict`]).
+async fn duplicate(
+    deps: &Deps,
+    (id, event): (EndpointId, &dyn Prepared),
+    key: &str,
+    lock_until_ms: i64,
+    response: Value,
+) -> Result<Handled, BridgeError> {
+    let recorded = response.get("identity").and_then(CallIdentity::from_json);
+    let Some((recorded, received)) = recorded.zip(event.identity(deps)) else {
+        return Ok(Handled::Duplicate(response));
+    };
+    if recorded.disagreements(&received).is_empty() {
+        return Ok(Handled::Duplicate(response));
+    }
+    let settled = super::conflict::settle(deps, id, key, (recorded, received)).await?;
+    let applied = Box::pin(apply_once(deps, id, event, &settled.key, lock_until_ms)).await?;
+    // Reported once: when the genuine version is applied, not at each of its copies.
+    if matches!(applied, Handled::Applied(_)) {
+        super::conflict::report_superseded(deps, id, key, &settled.both).await;
+    }
+    Ok(applied)
 }
 
 /// Runs the jobs an applied event asked for (see [`crate::endpoint::FollowUp`]), each as its

@@ -11,6 +11,7 @@
 pub mod answer;
 pub mod apply;
 pub mod auth;
+pub mod conflict;
 pub mod health;
 pub mod oauth_callback;
 

@@ -3,7 +3,10 @@
 //!
 //! - a location install becomes (or renews) that location's tenant, served at once;
 //! - an agency install keeps the agency's tokens, and each location it approved becomes a
-//!   tenant whose location tokens are minted from them on demand (`POST /oauth/locationToken`).
+//!   tenant whose location tokens are minted from them on demand (`POST /oauth/locationToken`);
+//! - a location an operator disabled stays disabled and keeps what it had: the install is
+//!   recorded on it and logged (`reinstall_refused`), not applied, and the page says so (see
+//!   [`crate::tenants::lifecycle`]).
 //!
 //! The page answered says what was installed and what is left to set (the tenant's CloudTalk
 //! key and webhook secrets, with the `tenants` tool). Tokens never appear in it or in the log.
@@ -14,7 +17,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use crate::deps::Deps;
 use crate::oauth::{company_record, Grant, OAuthClient, OAuthError};
 use crate::tenants::registry::{private_token_tenant, TenantError};
-use crate::tenants::{GhlAuth, Tenant, TenantSecrets, TenantStatus, Tenants};
+use crate::tenants::{GhlAuth, InstallVia, Tenant, TenantSecrets, TenantStatus, Tenants};
 
 pub use crate::registry::{OAUTH_CALLBACK_FUNCTION as FUNCTION, OAUTH_CALLBACK_ROUTE as ROUTE};
 
@@ -74,19 +77,16 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         );
     };
     match install(deps, tenants, &code).await {
-        Ok(Installed { kind, locations }) => {
+        Ok(installed) => {
             tracing::info!(
                 outcome = "installed",
-                user_type = kind,
-                locations = locations.len(),
+                user_type = installed.kind,
+                locations = installed.locations.len(),
+                refused = installed.refused.len(),
                 "oauth_callback"
             );
-            let text = format!(
-                "The app is installed for {} location(s): {}. Set each location's CloudTalk key and webhook secrets with the tenants tool (`tenants set-cloudtalk`).",
-                locations.len(),
-                locations.join(", ")
-            );
-            page(StatusCode::OK, "Installed", &text)
+            let (title, text) = installed.page();
+            page(StatusCode::OK, title, &text)
         }
         Err(Failure::Grant(OAuthError::InvalidGrant)) => {
             tracing::warn!(
@@ -129,6 +129,44 @@ fn url_parameter(query: &str, name: &str) -> Option<String> {
 struct Installed {
     kind: &'static str,
     locations: Vec<String>,
+    /// Locations an operator of this deployment disabled: recorded, not installed.
+    refused: Vec<String>,
+}
+
+impl Installed {
+    /// The locations of an install and whether each is served.
+    fn of(kind: &'static str, outcomes: impl IntoIterator<Item = (String, bool)>) -> Self {
+        let (served, refused): (Vec<_>, Vec<_>) =
+            outcomes.into_iter().partition(|(_, served)| *served);
+        Installed {
+            kind,
+            locations: served.into_iter().map(|(l, _)| l).collect(),
+            refused: refused.into_iter().map(|(l, _)| l).collect(),
+        }
+    }
+
+    /// The page's title and text.
+    fn page(&self) -> (&'static str, String) {
+        let mut parts = Vec::new();
+        if !self.locations.is_empty() || self.refused.is_empty() {
+            parts.push(format!(
+                "The app is installed for {} location(s): {}. Set each location's CloudTalk key and webhook secrets with the tenants tool (`tenants set-cloudtalk`).",
+                self.locations.len(),
+                self.locations.join(", ")
+            ));
+        }
+        if !self.refused.is_empty() {
+            parts.push(format!(
+                "Not served: {}: this deployment's operator has switched it off; the installation was recorded, and only the operator can switch it on again.",
+                self.refused.join(", ")
+            ));
+        }
+        let title = match self.locations.is_empty() && !self.refused.is_empty() {
+            true => "Not installed",
+            false => "Installed",
+        };
+        (title, parts.join(" "))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -149,11 +187,8 @@ async fn install(deps: &Deps, tenants: &Tenants, code: &str) -> Result<Installed
     let company = grant.user_type.as_deref() == Some("Company");
     match (company, &grant.location_id, &grant.company_id) {
         (false, Some(location), _) => {
-            keep_location_grant(tenants, location, &grant, now).await?;
-            Ok(Installed {
-                kind: "location",
-                locations: vec![location.clone()],
-            })
+            let served = keep_location_grant(tenants, location, &grant, now).await?;
+            Ok(Installed::of("location", [(location.clone(), served)]))
         }
         (true, _, Some(company_id)) => {
             let record = company_record(company_id, &grant, now);
@@ -161,44 +196,54 @@ async fn install(deps: &Deps, tenants: &Tenants, code: &str) -> Result<Installed
             let tokens = (grant.access_token.as_str(), refresh.as_str());
             let expected = tenants.company(company_id).await?.map(|(_, v, _, _)| v);
             tenants.save_company(&record, tokens, expected).await?;
+            let mut outcomes = Vec::new();
             for location in &grant.approved_locations {
-                agency_tenant(tenants, location, company_id).await?;
+                let served = agency_tenant(tenants, location, company_id).await?;
+                outcomes.push((location.clone(), served));
             }
-            Ok(Installed {
-                kind: "company",
-                locations: grant.approved_locations.clone(),
-            })
+            Ok(Installed::of("company", outcomes))
         }
         _ => Err(Failure::Unnamed),
     }
 }
 
 /// The location's tenant as registered (and its version), else a new one with no CloudTalk
-/// settings yet.
+/// settings yet; `None` when an operator disabled it: the install (from `company`) is then
+/// recorded on it, not applied.
 async fn tenant_to_install(
     tenants: &Tenants,
     location: &str,
-) -> Result<(Tenant, Option<i64>), TenantError> {
+    company: Option<&str>,
+) -> Result<Option<(Tenant, Option<i64>)>, TenantError> {
     let existing = tenants.get(location).await?;
+    if let Some(disabled) = existing.clone().filter(|t| t.record.disabled_by_operator()) {
+        tenants
+            .refuse_reinstall(disabled, InstallVia::OauthCallback, company)
+            .await?;
+        return Ok(None);
+    }
     let expected = existing.as_ref().map(|t| t.version);
     let mut tenant =
         existing.unwrap_or_else(|| private_token_tenant(location, "", TenantSecrets::default()));
     if tenant.record.cloudtalk_key_id.as_deref() == Some("") {
         tenant.record.cloudtalk_key_id = None;
     }
-    tenant.record.status = TenantStatus::Active;
-    Ok((tenant, expected))
+    tenant.record.reinstate(TenantStatus::Active);
+    Ok(Some((tenant, expected)))
 }
 
 /// The location's tenant, created or renewed with the install's tokens (its CloudTalk
-/// settings, if any, are kept).
+/// settings, if any, are kept); whether it is served (not when an operator disabled it).
 async fn keep_location_grant(
     tenants: &Tenants,
     location: &str,
     grant: &Grant,
     now: i64,
-) -> Result<(), TenantError> {
-    let (mut tenant, expected) = tenant_to_install(tenants, location).await?;
+) -> Result<bool, TenantError> {
+    let company = grant.company_id.as_deref();
+    let Some((mut tenant, expected)) = tenant_to_install(tenants, location, company).await? else {
+        return Ok(false);
+    };
     tenant.record.ghl_auth = GhlAuth::LocationInstall;
     tenant.record.company_id = grant.company_id.clone();
     tenant.record.token_expires_at_ms = Some(now + grant.expires_in_secs * 1000);
@@ -206,20 +251,25 @@ async fn keep_location_grant(
     tenant.record.refresh_unknown_since_ms = None;
     tenant.secrets.ghl_access_token = Some(grant.access_token.clone());
     tenant.secrets.ghl_refresh_token = grant.refresh_token.clone();
-    tenants.save(&tenant, expected).await.map(drop)
+    tenants.save(&tenant, expected).await.map(|_| true)
 }
 
-/// A location approved by an agency install: served with tokens minted from the agency's.
+/// A location approved by an agency install: served with tokens minted from the agency's;
+/// whether it is served (not when an operator disabled it).
 async fn agency_tenant(
     tenants: &Tenants,
     location: &str,
     company_id: &str,
-) -> Result<(), TenantError> {
-    let (mut tenant, expected) = tenant_to_install(tenants, location).await?;
+) -> Result<bool, TenantError> {
+    let Some((mut tenant, expected)) =
+        tenant_to_install(tenants, location, Some(company_id)).await?
+    else {
+        return Ok(false);
+    };
     tenant.record.ghl_auth = GhlAuth::AgencyInstall;
     tenant.record.company_id = Some(company_id.to_string());
     tenant.record.token_expires_at_ms = None;
     tenant.secrets.ghl_access_token = None;
     tenant.secrets.ghl_refresh_token = None;
-    tenants.save(&tenant, expected).await.map(drop)
+    tenants.save(&tenant, expected).await.map(|_| true)
 }

@@ -34,7 +34,6 @@ use crate::deps::Deps;
 use crate::error::BridgeError;
 use crate::pipeline::apply::{apply_once, defer, Handled};
 use crate::registry::EndpointId;
-use crate::retry_queue::QueuedEvent;
 
 /// The Lambda function's name.
 pub const FUNCTION: &str = "reconcile";
@@ -195,14 +194,7 @@ pub(crate) async fn park(
     key: &str,
     error: BridgeError,
 ) -> Applied {
-    let event = QueuedEvent::fresh(
-        id,
-        body.to_string(),
-        key.to_string(),
-        deps.config.tenant_id.clone(),
-        None,
-        deps.clock.now_ms(),
-    );
+    let event = deps.own_event_keyed(id, body, key.to_string());
     match defer(deps, event, error).await {
         Ok(Handled::Parked { .. }) => Applied::Parked,
         Ok(_) => Applied::Later("queued".into()),

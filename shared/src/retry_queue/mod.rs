@@ -168,9 +168,7 @@ impl Offloading {
         if size <= MAX_MESSAGE_BYTES || event.body.is_empty() {
             return Ok(event.clone());
         }
-        let digest = crate::digest::sha256(format!("{}\n{}", event.key, event.body).as_bytes());
-        let id: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        let id = format!("queued-body#{id}");
+        let id = kept_body_id(&event.key, &event.body);
         let now = chrono::Utc::now();
         self.state
             .put_event(&crate::state::StoredEvent {
@@ -206,6 +204,34 @@ impl RetryQueue for Offloading {
     }
 }
 
+/// Where the body of the event keyed `key` is kept aside: a hash of the key and the body, so
+/// the reference binds the body to its event (and its tenant, which the key carries).
+fn kept_body_id(key: &str, body: &str) -> String {
+    let digest = crate::digest::sha256(format!("{key}\n{body}").as_bytes());
+    let id: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("queued-body#{id}")
+}
+
+impl QueuedEvent {
+    /// Why the event's key and tenant disagree, if they do: a tenant's keys carry its location
+    /// (`tenant#<location>#…`), the deployment's own never do. Such an event is never applied.
+    pub fn binding_error(&self) -> Option<String> {
+        let in_key = self
+            .key
+            .strip_prefix("tenant#")
+            .and_then(|rest| rest.split_once('#'))
+            .map(|(tenant, _)| tenant);
+        match (in_key, self.tenant.as_deref()) {
+            (a, b) if a == b => None,
+            (a, b) => Some(format!(
+                "the queued event's key is {}'s, its tenant {}",
+                a.unwrap_or("the deployment"),
+                b.unwrap_or("the deployment")
+            )),
+        }
+    }
+}
+
 /// Puts back the body of an event whose body was kept aside. `Err` says why it cannot be read
 /// (the event is then parked with that reason).
 pub async fn load_body(
@@ -216,6 +242,15 @@ pub async fn load_body(
         return Ok(());
     };
     match state.get_event(&id).await {
+        // The reference names a hash of the event's key and the body: a body kept for another
+        // event (another key, so another tenant) is never read as this one's.
+        Ok(Some(kept)) if kept_body_id(&event.key, &kept.body) != id => Err(format!(
+            "the queued body {id} does not belong to this event's key"
+        )),
+        Ok(Some(kept)) if kept.route != event.endpoint.name() => Err(format!(
+            "the queued body {id} was kept for {}, not {}",
+            kept.route, event.endpoint
+        )),
         Ok(Some(kept)) => {
             event.body = kept.body;
             event.body_ref = None;
@@ -260,6 +295,34 @@ impl RetryQueue for NoRetryQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_queued_event_s_key_and_tenant_agree() {
+        let event = |key: &str, tenant: Option<&str>| {
+            QueuedEvent::fresh(
+                EndpointId::GhlNewNote,
+                "{}".into(),
+                key.into(),
+                tenant.map(str::to_string),
+                None,
+                0,
+            )
+        };
+        assert_eq!(event("ghl-webhook#1", None).binding_error(), None);
+        assert_eq!(
+            event("tenant#loc_a#ghl-webhook#1", Some("loc_a")).binding_error(),
+            None
+        );
+        assert!(event("tenant#loc_a#ghl-webhook#1", Some("loc_b"))
+            .binding_error()
+            .is_some());
+        assert!(event("tenant#loc_a#ghl-webhook#1", None)
+            .binding_error()
+            .is_some());
+        assert!(event("ghl-webhook#1", Some("loc_a"))
+            .binding_error()
+            .is_some());
+    }
 
     #[test]
     fn backoff_grows_and_respects_hints_and_the_sqs_cap() {

@@ -12,8 +12,10 @@
 //!   location and CloudTalk's per account: tenants never share state.
 
 pub mod dynamodb;
+pub mod lifecycle;
 pub mod memory;
 pub mod registry;
+pub mod rotation;
 pub mod seal;
 
 use std::collections::BTreeMap;
@@ -23,8 +25,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use dynamodb::DynamoTenantStore;
+pub use lifecycle::{DisabledBy, InstallVia, RefusedReinstall};
 pub use memory::MemoryTenantStore;
 pub use registry::{Tenant, TenantSecrets, Tenants};
+pub use rotation::{RetiringSecret, SealedRetiring, WebhookSecretKind};
 
 pub use crate::config::CallLogging;
 use crate::store::StoreError;
@@ -54,7 +58,8 @@ pub trait TenantStore: Send + Sync {
 #[serde(rename_all = "snake_case")]
 pub enum TenantStatus {
     Active,
-    /// Switched off by an operator, or the app was uninstalled: events are refused.
+    /// Switched off by an operator, or the app was uninstalled (which one:
+    /// [`TenantRecord::disabled_by`]): events are refused.
     Disabled,
     /// Installed, but no GHL token yet (an agency install that has not minted one).
     AwaitingAuthorization,
@@ -175,6 +180,18 @@ pub struct TenantRecord {
     /// Field name (see [`secret`]) → sealed value.
     #[serde(default)]
     pub sealed: BTreeMap<String, String>,
+    /// Who disabled a [`TenantStatus::Disabled`] tenant. A record written before the field
+    /// existed has none, and counts as an operator's (see [`lifecycle`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_by: Option<DisabledBy>,
+    /// Re-installs refused while an operator had the tenant disabled, the latest last (at most
+    /// [`lifecycle::REFUSALS_KEPT`]); `bridge tenants enable` clears them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reinstalls_refused: Vec<RefusedReinstall>,
+    /// Webhook secrets a rotation replaced, sealed, each accepted until it retires (see
+    /// [`rotation`]); dropped by the first write after that.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retiring_secrets: Vec<SealedRetiring>,
     pub updated_at: String,
 }
 

@@ -3,11 +3,14 @@
 
 use std::sync::Arc;
 
+use super::lifecycle::InstallVia;
+use super::rotation::{self, RetiringSecret, SealedRetiring, WebhookSecretKind};
 use super::seal::{Sealer, Unsealable};
 use super::{
     company_key, now_text, secret, tenant_key, CompanyRecord, GhlAuth, TenantRecord, TenantStatus,
     TenantStore,
 };
+use crate::clock::{Clock, SystemClock};
 use crate::config::{CampaignStageMap, Config};
 use crate::error::BridgeError;
 use crate::secrets::Secrets;
@@ -30,6 +33,41 @@ pub struct TenantSecrets {
     pub cloudtalk_webhook_secrets: Vec<String>,
     pub ghl_access_token: Option<String>,
     pub ghl_refresh_token: Option<String>,
+    /// Webhook secrets a rotation replaced, each accepted until it retires (see
+    /// [`rotation`]).
+    pub retiring: Vec<RetiringSecret>,
+}
+
+impl TenantSecrets {
+    /// The current webhook secrets of `kind`.
+    pub fn current(&self, kind: WebhookSecretKind) -> &[String] {
+        match kind {
+            WebhookSecretKind::Ghl => &self.ghl_webhook_secrets,
+            WebhookSecretKind::Cloudtalk => &self.cloudtalk_webhook_secrets,
+        }
+    }
+
+    /// The webhook secrets of `kind` that authenticate a request at `now_ms`: the current ones
+    /// and those replaced by a rotation that have not retired yet.
+    pub fn accepted(&self, kind: WebhookSecretKind, now_ms: i64) -> Vec<String> {
+        rotation::accepted(self.current(kind), &self.retiring, kind, now_ms)
+    }
+
+    /// Makes `new` the webhook secret of `kind`, the ones it replaces accepted `overlap_ms`
+    /// after `now_ms` (none with 0); when they retire, `None` when none stays accepted.
+    pub fn rotate(
+        &mut self,
+        kind: WebhookSecretKind,
+        new: &str,
+        now_ms: i64,
+        overlap_ms: i64,
+    ) -> Option<i64> {
+        let current = match kind {
+            WebhookSecretKind::Ghl => &mut self.ghl_webhook_secrets,
+            WebhookSecretKind::Cloudtalk => &mut self.cloudtalk_webhook_secrets,
+        };
+        rotation::rotate(current, &mut self.retiring, kind, new, (now_ms, overlap_ms))
+    }
 }
 
 impl std::fmt::Debug for TenantSecrets {
@@ -43,6 +81,7 @@ impl std::fmt::Debug for TenantSecrets {
             )
             .field("ghl_access_token", &self.ghl_access_token.is_some())
             .field("ghl_refresh_token", &self.ghl_refresh_token.is_some())
+            .field("retiring", &self.retiring)
             .finish()
     }
 }
@@ -121,7 +160,7 @@ impl Tenant {
         insights.summaries = o.call_summaries.unwrap_or(insights.summaries);
         insights.transcripts = o.call_transcripts.unwrap_or(insights.transcripts);
         if let Some(prefix) = &o.call_tag_prefix {
-            insights.tag_prefix = prefix.clone();
+            insights.tag_prefix = crate::config::tag_prefix(prefix);
         }
         insights.rating_field = o.call_rating_field.clone();
         insights.disposition_field = o.call_disposition_field.clone();
@@ -168,10 +207,11 @@ pub enum TenantError {
     Invalid(String, String),
 }
 
-/// The registry: the store and the sealer.
+/// The registry: the store, the sealer and the clock retired secrets are judged by.
 pub struct Tenants {
     pub store: Arc<dyn TenantStore>,
     sealer: Sealer,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Tenants {
@@ -194,7 +234,20 @@ impl Tenants {
         Self {
             store,
             sealer: Sealer::new(seal_key),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The registry judging retired secrets and dating refused re-installs by `clock` (the
+    /// deployment's).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by the registry's clock (epoch ms).
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     fn open(&self, record: &TenantRecord, name: &str) -> Result<Option<String>, Unsealable> {
@@ -219,12 +272,26 @@ impl Tenants {
             cloudtalk_webhook_secrets: list(self.open(&record, secret::CLOUDTALK_WEBHOOK_SECRET)?),
             ghl_access_token: self.open(&record, secret::GHL_ACCESS_TOKEN)?,
             ghl_refresh_token: self.open(&record, secret::GHL_REFRESH_TOKEN)?,
+            retiring: self.open_retiring(&record.retiring_secrets)?,
         };
         Ok(Some(Tenant {
             record,
             version: stored.version,
             secrets,
         }))
+    }
+
+    fn open_retiring(&self, sealed: &[SealedRetiring]) -> Result<Vec<RetiringSecret>, Unsealable> {
+        sealed
+            .iter()
+            .map(|r| {
+                Ok(RetiringSecret {
+                    kind: r.kind,
+                    value: self.sealer.open(&r.sealed)?,
+                    retires_at_ms: r.retires_at_ms,
+                })
+            })
+            .collect()
     }
 
     /// Every registered tenant's record (secrets still sealed).
@@ -238,8 +305,8 @@ impl Tenants {
         Ok(out)
     }
 
-    /// Writes `tenant` over version `expected` (`None`: a new tenant), sealing its secrets;
-    /// the new version.
+    /// Writes `tenant` over version `expected` (`None`: a new tenant), sealing its secrets
+    /// (webhook secrets retired by now are dropped); the new version.
     pub async fn save(&self, tenant: &Tenant, expected: Option<i64>) -> Result<i64, TenantError> {
         let mut record = tenant.record.clone();
         record.updated_at = now_text();
@@ -263,6 +330,16 @@ impl Tenants {
                     .insert(name.to_string(), self.sealer.seal(&value));
             }
         }
+        let mut retiring = s.retiring.clone();
+        rotation::drop_retired(&mut retiring, self.now_ms());
+        record.retiring_secrets = retiring
+            .iter()
+            .map(|r| SealedRetiring {
+                kind: r.kind,
+                sealed: self.sealer.seal(&r.value),
+                retires_at_ms: r.retires_at_ms,
+            })
+            .collect();
         let doc = serde_json::to_string(&record)
             .map_err(|e| TenantError::Invalid(record.location_id.clone(), e.to_string()))?;
         let key = tenant_key(&record.location_id);
@@ -317,6 +394,43 @@ impl Tenants {
     }
 }
 
+impl Tenants {
+    /// A re-install of `tenant`, which an operator disabled: not applied, but logged (one
+    /// `reinstall_refused` line, ids only) and recorded on the tenant (when, `via`, `company`)
+    /// for `bridge status` and `bridge tenants show`. A concurrent write is met by reading the
+    /// record again; one no longer disabled by an operator is left as it is.
+    pub async fn refuse_reinstall(
+        &self,
+        tenant: Tenant,
+        via: InstallVia,
+        company: Option<&str>,
+    ) -> Result<(), TenantError> {
+        tracing::warn!(
+            tenant = %tenant.location_id(),
+            via = via.as_str(),
+            company = company.unwrap_or("-"),
+            "reinstall_refused"
+        );
+        let at = crate::clock::rfc3339(self.now_ms());
+        let mut tenant = tenant;
+        for _ in 0..3 {
+            let mut changed = tenant.clone();
+            changed
+                .record
+                .refuse_reinstall(at.clone(), via, company.map(str::to_string));
+            match self.save(&changed, Some(tenant.version)).await {
+                Err(TenantError::Store(StoreError::Contended(_))) => {}
+                done => return done.map(drop),
+            }
+            match self.get(tenant.location_id()).await? {
+                Some(again) if again.record.disabled_by_operator() => tenant = again,
+                _ => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A new private-integration tenant (the `tenants add` command, tests).
 pub fn private_token_tenant(
     location_id: &str,
@@ -336,6 +450,9 @@ pub fn private_token_tenant(
             refresh_started_at_ms: None,
             refresh_unknown_since_ms: None,
             sealed: Default::default(),
+            disabled_by: None,
+            reinstalls_refused: Vec::new(),
+            retiring_secrets: Vec::new(),
             updated_at: now_text(),
         },
         version: 0,
@@ -403,5 +520,42 @@ mod tests {
             wrong.get("loc_a").await,
             Err(TenantError::Unsealable(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_replaced_secret_is_kept_sealed_until_it_retires_then_dropped_by_a_write() {
+        use crate::clock::ManualClock;
+        let store = Arc::new(MemoryTenantStore::new());
+        let clock = Arc::new(ManualClock::at_ms(1_000_000));
+        let tenants = Tenants::new(store.clone(), "seal-key").with_clock(clock.clone());
+        let secrets = TenantSecrets {
+            cloudtalk_webhook_secrets: vec!["ct-old".into()],
+            ..TenantSecrets::default()
+        };
+        let mut tenant = private_token_tenant("loc_a", "key", secrets);
+        let kind = WebhookSecretKind::Cloudtalk;
+        let retires = tenant
+            .secrets
+            .rotate(kind, "ct-new", clock.now_ms(), 60_000);
+        assert_eq!(retires, Some(1_060_000));
+        tenants.save(&tenant, None).await.unwrap();
+        let raw = store.get("tenant#loc_a").await.unwrap().unwrap().doc;
+        assert!(
+            !raw.contains("ct-old") && raw.contains("retiring_secrets"),
+            "{raw}"
+        );
+        let back = tenants.get("loc_a").await.unwrap().unwrap();
+        assert_eq!(
+            back.secrets.accepted(kind, clock.now_ms()),
+            ["ct-new", "ct-old"]
+        );
+        // Retired: no longer accepted, and the next write drops it.
+        clock.advance_ms(60_000);
+        assert_eq!(back.secrets.accepted(kind, clock.now_ms()), ["ct-new"]);
+        tenants.save(&back, Some(back.version)).await.unwrap();
+        let raw = store.get("tenant#loc_a").await.unwrap().unwrap().doc;
+        assert!(!raw.contains("retiring_secrets"), "{raw}");
+        let again = tenants.get("loc_a").await.unwrap().unwrap();
+        assert!(again.secrets.retiring.is_empty());
     }
 }

@@ -232,6 +232,10 @@ fn settings(plan: &Plan) -> bridge::config::Settings {
             "CLOUDTALK_AI_API_BASE",
             "http://sandbox/cloudtalk/ai/v1".to_string(),
         ),
+        (
+            "CLOUDTALK_ANALYTICS_API_BASE",
+            "http://sandbox/cloudtalk/analytics".to_string(),
+        ),
         ("CLOUDTALK_API_KEY_ID", "sandbox-key-id".into()),
         ("CLOUDTALK_API_KEY_SECRET", "sandbox-key-secret".into()),
         ("GHL_API_BASE", "http://sandbox/ghl".into()),

@@ -3,8 +3,8 @@
 //! semantics, duplicates, faults, the contact-created callback), the feeds (CloudTalk's call
 //! history in the company's time, GHL's contact search with `searchAfter`), seeding, and the
 //! people and follow-ups: CloudTalk's agents, GHL's users, tasks and contact owners; calls'
-//! tags, ratings and notes (and CloudTalk's call-modified callback), and the Conversation
-//! Intelligence API; click-to-call (`POST /calls/create.json`) with the agents' availability
+//! tags, ratings and notes (and CloudTalk's call-modified callback), the Conversation
+//! Intelligence API, and the analytics API's record of a call; click-to-call (`POST /calls/create.json`) with the agents' availability
 //! and its own fault, the call history's number and agent filters; CloudTalk's blacklist and
 //! GHL's Do Not Disturb.
 
@@ -15,6 +15,7 @@ use bridge::clients::cloudtalk::{
     ContactTag,
 };
 use bridge::clients::cloudtalk_ai::{Ai, CloudTalkAiApi, CloudTalkAiClient};
+use bridge::clients::cloudtalk_calls::{CallFacts, CallRecordsApi, CloudTalkCallsClient};
 use bridge::clients::ghl::{ContactQuery, GhlApi, GhlClient, GhlContactInput, SearchedContact};
 use bridge::clients::CallCounter;
 use bridge_local::sandbox::{
@@ -1983,6 +1984,267 @@ async fn a_call_without_contact_or_agent_has_ai_data_too() {
         "{:?}",
         sandbox.violations()
     );
+}
+
+/// A GET of the sandbox's analytics API (`/cloudtalk/analytics`) with `key_secret`: status and
+/// body.
+async fn analytics_get_with(base: &str, path: &str, key_secret: &str) -> (u16, Value) {
+    let answer = reqwest::Client::new()
+        .get(format!("{base}/cloudtalk/analytics{path}"))
+        .basic_auth("sandbox-key-id", Some(key_secret))
+        .send()
+        .await
+        .unwrap();
+    (answer.status().as_u16(), answer.json().await.unwrap())
+}
+
+async fn analytics_get(base: &str, path: &str) -> (u16, Value) {
+    analytics_get_with(base, path, "sandbox-key-secret").await
+}
+
+/// An answered outgoing call with Mario (tagged, rated, with a note) and a voicemail nobody
+/// answered, incoming, with no contact's name known; their ids and the contact's.
+async fn an_answered_and_a_missed_call(base: &str, sandbox: &Sandbox) -> (String, String, String) {
+    let contact = cloudtalk(base).add_contact(&mario()).await.unwrap();
+    let answered = sandbox.record_call(CallSpec {
+        tags: vec!["Interested".into()],
+        rating: Some(4),
+        notes: vec!["Call back on Friday".into()],
+        ..call_at(Some(&contact), EIGHT_UTC_MS)
+    });
+    let missed = sandbox.record_call(CallSpec {
+        direction: CallDirection::Incoming,
+        external_number: "+39 02 8765 4321".into(),
+        answered_ms: None,
+        talking_secs: 0,
+        voicemail: true,
+        recording_link: None,
+        ..call_at(Some("1999999"), EIGHT_UTC_MS + 600_000)
+    });
+    (answered, missed, contact)
+}
+
+/// The uuid the sandbox holds for call `id` (`GET /sandbox/state`).
+fn uuid_in_state(sandbox: &Sandbox, id: &str) -> Value {
+    let state = sandbox.state_json();
+    let calls = state["cloudtalk"]["calls"].as_array().unwrap().clone();
+    let call = calls.into_iter().find(|c| c["id"] == id).expect("the call");
+    call["uuid"].clone()
+}
+
+/// The answered call's record: ids as numbers, its uuid, contact, times, tags, rating, notes
+/// and agent, plain JSON.
+async fn the_record_of_the_answered_call(base: &str, sandbox: &Sandbox, id: &str, contact: &str) {
+    let (status, record) = analytics_get(base, &format!("/calls/{id}")).await;
+    assert_eq!(status, 200, "{record}");
+    assert!(
+        record.get("responseData").is_none(),
+        "not wrapped: {record}"
+    );
+    assert_eq!(record["cdr_id"], json!(id.parse::<u64>().unwrap()));
+    let uuid = record["uuid"].as_str().unwrap();
+    let parts: Vec<usize> = uuid.split('-').map(str::len).collect();
+    assert_eq!(parts, [8, 4, 4, 4, 12], "{uuid}");
+    assert_eq!(record["uuid"], uuid_in_state(sandbox, id), "the call's own");
+    let (_, again) = analytics_get(base, &format!("/calls/{id}")).await;
+    assert_eq!(again, record, "stable");
+    assert_eq!(
+        record["contact"],
+        json!({"id": contact.parse::<u64>().unwrap(), "name": "Mario Rossi", "country": null,
+            "number": "+393501234567"})
+    );
+    assert_eq!(
+        (&record["direction"], &record["status"], &record["type"]),
+        (&json!("outgoing"), &json!("answered"), &json!("regular"))
+    );
+    assert_eq!(record["date"], "2026-12-01T08:00:00.000Z");
+    assert_eq!(record["call_times"]["talking_time"], 60);
+    assert_eq!(record["call_times"]["ringing_time"], 5);
+    assert_eq!(record["call_times"]["total_time"], 65);
+    assert_eq!(record["internal_number"]["number"], "+390212345678");
+    assert_eq!(record["call_tags"][0]["label"], "Interested");
+    assert!(record["call_tags"][0]["id"].is_u64(), "{record}");
+    assert_eq!(record["call_rating"], 4);
+    assert_eq!(record["notes"], json!(["Call back on Friday"]));
+    assert_eq!(record["recorded"], true);
+    let step = &record["call_steps"][0];
+    assert_eq!(
+        (&step["type"], &step["id"], &step["name"], &step["status"]),
+        (
+            &json!("agent"),
+            &json!(42),
+            &json!("Roberto Bianchi"),
+            &json!("answered")
+        )
+    );
+}
+
+/// The voicemail's record: missed (the spec has no other word), incoming, its number in
+/// E.164, no contact's name, its agent's step missed.
+async fn the_record_of_the_missed_call(base: &str, id: &str) {
+    let (status, record) = analytics_get(base, &format!("/calls/{id}")).await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(
+        record["contact"],
+        json!({"id": 1_999_999, "name": null, "country": null, "number": "+390287654321"})
+    );
+    assert_eq!(
+        (&record["direction"], &record["status"]),
+        (&json!("incoming"), &json!("missed"))
+    );
+    assert_eq!(record["call_times"]["talking_time"], 0);
+    assert_eq!(record["call_times"]["ringing_time"], 65);
+    assert_eq!(record["recorded"], false);
+    assert_eq!(record["call_tags"], json!([]));
+    assert_eq!(record["call_rating"], Value::Null);
+    let step = &record["call_steps"][0];
+    assert_eq!(
+        (&step["status"], &step["reason"]),
+        (&json!("missed"), &json!("not_picked_up"))
+    );
+}
+
+#[tokio::test]
+async fn the_analytics_api_answers_cloudtalks_record_of_a_call() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let (answered, missed, contact) = an_answered_and_a_missed_call(&base, &sandbox).await;
+    the_record_of_the_answered_call(&base, &sandbox, &answered, &contact).await;
+    the_record_of_the_missed_call(&base, &missed).await;
+    let (_, one) = analytics_get(&base, &format!("/calls/{answered}")).await;
+    let (_, other) = analytics_get(&base, &format!("/calls/{missed}")).await;
+    assert_ne!(one["uuid"], other["uuid"], "a uuid per call");
+
+    // A call the company does not have: the spec's 404.
+    let (status, body) = analytics_get(&base, "/calls/999999999").await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        (&body["statusCode"], &body["error"]),
+        (&json!(404), &json!("Not Found"))
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("'999999999'"),
+        "{body}"
+    );
+    // The CloudTalk API's credentials, and only them.
+    let (status, refused) = analytics_get_with(&base, &format!("/calls/{answered}"), "wrong").await;
+    assert_eq!((status, &refused["statusCode"]), (401, &json!(401)));
+    let log = &sandbox.state_json()["counters"];
+    assert_eq!(
+        log["cloudtalkWrites"], 1,
+        "records are CloudTalk reads: {log}"
+    );
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+#[tokio::test]
+async fn a_call_keeps_the_uuid_it_was_recorded_with_and_an_id_that_is_no_number_is_refused() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let uuid = "44fe27cd-5268-4670-993e-01293c9f8833";
+    let id = sandbox.record_call(CallSpec {
+        uuid: Some(uuid.into()),
+        ..call_at(None, EIGHT_UTC_MS)
+    });
+    let (status, record) = analytics_get(&base, &format!("/calls/{id}")).await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["uuid"], uuid);
+    assert_eq!(uuid_in_state(&sandbox, &id), json!(uuid));
+    assert_eq!(record["contact"]["id"], Value::Null, "{record}");
+    assert_eq!(record["contact"]["number"], "+393501234567");
+
+    // Seeded calls have one too.
+    sandbox.seed(&Seed {
+        seed: 3,
+        both: 2,
+        calls: 2,
+        ..Seed::default()
+    });
+    let state = sandbox.state_json();
+    let calls = state["cloudtalk"]["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    for call in calls {
+        let (status, record) =
+            analytics_get(&base, &format!("/calls/{}", call["id"].as_str().unwrap())).await;
+        assert_eq!(status, 200, "{record}");
+        assert_eq!(record["uuid"], call["uuid"], "{record}");
+    }
+
+    // A call id that is no number breaks the spec (`callId`: number): the spec's 400, recorded.
+    let (status, refused) = analytics_get(&base, "/calls/abc").await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(
+        (&refused["statusCode"], &refused["error"]),
+        (&json!(400), &json!("Bad Request"))
+    );
+    let planted = sandbox.take_violations();
+    assert_eq!(planted.len(), 1, "{planted:?}");
+    assert_eq!(planted[0].path, "/calls/abc");
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+fn cloudtalk_calls(base: &str) -> CloudTalkCallsClient {
+    CloudTalkCallsClient::new(
+        reqwest::Client::new(),
+        &format!("{base}/cloudtalk/analytics"),
+        secrets(),
+        CallCounter::default(),
+    )
+    .with_retry_budget(std::time::Duration::from_millis(0))
+}
+
+#[tokio::test]
+async fn the_bridge_calls_client_reads_the_sandbox() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let (answered, missed, contact) = an_answered_and_a_missed_call(&base, &sandbox).await;
+    let calls = cloudtalk_calls(&base);
+    let facts = calls.call_facts(&answered).await.unwrap();
+    let uuid = uuid_in_state(&sandbox, &answered)
+        .as_str()
+        .map(str::to_string);
+    assert_eq!(
+        facts,
+        Some(CallFacts {
+            uuid,
+            contact_id: Some(contact),
+            number: Some("+393501234567".into()),
+            direction: Some("outgoing".into()),
+            status: Some("answered".into()),
+        })
+    );
+    let facts = calls.call_facts(&missed).await.unwrap().expect("a record");
+    assert_eq!(
+        (facts.contact_id.as_deref(), facts.number.as_deref()),
+        (Some("1999999"), Some("+390287654321"))
+    );
+    assert_eq!(
+        (facts.direction.as_deref(), facts.status.as_deref()),
+        (Some("incoming"), Some("missed"))
+    );
+    assert_eq!(calls.call_facts("999999999").await.unwrap(), None);
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+    // A 400 is no such call too (the id breaks the spec: recorded, and taken back here).
+    assert_eq!(calls.call_facts("abc").await.unwrap(), None);
+    assert_eq!(sandbox.take_violations().len(), 1);
+
+    // CloudTalk failing is not "no such call".
+    sandbox.set_faults(Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    });
+    let err = calls.call_facts(&answered).await.unwrap_err();
+    assert_eq!(err.status(), Some(500));
+    sandbox.set_faults(Faults::default());
 }
 
 /// A fake bridge taking the webhooks posted to `route`; its URL and what it received.

@@ -1,12 +1,69 @@
 //! Posts sample events (API Gateway HTTP API v2 event files, as in `events/`) to a running
 //! bridge, local or deployed, with the right credential for each route, and reports the status
 //! of each against what its file name expects.
+//!
+//! The webhook secrets it sends are never arguments (shells keep those in their history, and
+//! every user of the machine sees a process's arguments): each comes from a file named by a
+//! flag (`-` for standard input), else from the environment (`GHL_WEBHOOK_SECRET`,
+//! `CLOUDTALK_WEBHOOK_SECRET`, their first value, as the local run sets them), else the
+//! sample's own credential is sent ([`read_secret`]).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::Value;
+
+/// Why a webhook secret could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("reading the {what} secret from {path}: {reason}")]
+    Unreadable {
+        what: &'static str,
+        path: String,
+        reason: String,
+    },
+    #[error("the {what} secret in {path} is empty")]
+    Empty { what: &'static str, path: String },
+    #[error("only one secret can come from standard input (-)")]
+    TwoFromStdin,
+}
+
+/// The first of a comma-separated list of secrets (as `GHL_WEBHOOK_SECRET` may hold during a
+/// rotation), trimmed; none when empty.
+fn first_of(list: &str) -> Option<String> {
+    list.split(',')
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// The `what` (`GHL`, `CloudTalk`) webhook secret to send: the first value of the file `file`
+/// (`-`: `stdin`), else of the variable `variable` in `env`, else none (the samples' own).
+pub fn read_secret(
+    what: &'static str,
+    file: Option<&Path>,
+    variable: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    stdin: &mut dyn FnMut() -> std::io::Result<String>,
+) -> Result<Option<String>, SecretError> {
+    let Some(file) = file else {
+        return Ok(env(variable).as_deref().and_then(first_of));
+    };
+    let path = file.display().to_string();
+    let text = match path.as_str() {
+        "-" => stdin(),
+        _ => std::fs::read_to_string(file),
+    }
+    .map_err(|e| SecretError::Unreadable {
+        what,
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    first_of(&text)
+        .map(Some)
+        .ok_or(SecretError::Empty { what, path })
+}
 
 /// Where and how to send.
 #[derive(Debug, Clone)]
@@ -312,6 +369,49 @@ mod tests {
             assert_eq!(sent.body, body.as_bytes());
             assert_eq!(signature(&sent).as_deref(), Some("old"));
         }
+    }
+
+    #[test]
+    fn secrets_come_from_a_file_or_stdin_else_the_environment() {
+        let env = |k: &str| (k == "GHL_WEBHOOK_SECRET").then(|| " old , new ".to_string());
+        let mut stdin = || Ok("from-stdin\n".to_string());
+        let read = |file: Option<&str>, stdin: &mut dyn FnMut() -> std::io::Result<String>| {
+            read_secret(
+                "GHL",
+                file.map(Path::new),
+                "GHL_WEBHOOK_SECRET",
+                &env,
+                stdin,
+            )
+        };
+        assert_eq!(read(None, &mut stdin).unwrap().as_deref(), Some("old"));
+        assert_eq!(
+            read(Some("-"), &mut stdin).unwrap().as_deref(),
+            Some("from-stdin")
+        );
+        let file = std::env::temp_dir().join(format!("send-secret-{}", std::process::id()));
+        std::fs::write(&file, "from-file\n").unwrap();
+        let path = file.to_str().unwrap();
+        assert_eq!(
+            read(Some(path), &mut stdin).unwrap().as_deref(),
+            Some("from-file")
+        );
+        std::fs::write(&file, "  \n").unwrap();
+        let empty = read(Some(path), &mut stdin).unwrap_err().to_string();
+        assert!(
+            empty.contains("is empty") && !empty.contains("from-file"),
+            "{empty}"
+        );
+        let _ = std::fs::remove_file(&file);
+        assert!(read(Some(path), &mut stdin).is_err(), "a missing file");
+        let none = read_secret(
+            "CloudTalk",
+            None,
+            "CLOUDTALK_WEBHOOK_SECRET",
+            &env,
+            &mut stdin,
+        );
+        assert_eq!(none.unwrap(), None, "the samples' own credential");
     }
 
     #[test]

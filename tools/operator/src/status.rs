@@ -13,7 +13,8 @@
 //! - **parked**: the dead-letter queue's events by reason, as `bridge redrive` lists them;
 //! - **reconciliation**: each pass's lag (now − `caught_up_at_ms` of its checkpoint in the
 //!   state table), the deployment's own and each served tenant's;
-//! - **tenants**: the registry's tenants counted by status;
+//! - **tenants**: the registry's tenants counted by status (the disabled ones by who disabled
+//!   them), and each tenant an operator disabled that was installed again since (refused);
 //! - **dials**: speed to lead over the last 24 hours, per tenant: leads dialled, dials refused
 //!   by rule and leads handed over as tasks by why (the counters in the state table);
 //! - **alarms**: the state of each of the stack's `AWS::CloudWatch::Alarm` resources.
@@ -29,8 +30,8 @@
 //! needs attention (the report's `attention` list: a section that could not be read, a failed
 //! or rolled-back stack, health not `ok`, any parked event, a retry queue's oldest message
 //! older than 30 minutes, a reconciliation pass more than an hour behind, a tenant needing a
-//! new install, a dial refused by a cap, an alarm in `ALARM` or missing), so a script or a
-//! cron job can alert on it.
+//! new install, a re-install refused because an operator disabled the tenant, a dial refused by
+//! a cap, an alarm in `ALARM` or missing), so a script or a cron job can alert on it.
 //!
 //! `--json` prints one object with these fields (stable):
 //! - `generated_at`: RFC 3339;
@@ -47,7 +48,9 @@
 //!   - reconciliation: `{passes: [{tenant, pass, checkpoint, caught_up_at, lag_seconds,
 //!     note}], tenants_unlisted}` (`tenant` is `default` for the deployment's own location);
 //!   - tenants: `{total, by_status: {active, disabled, awaiting_authorization,
-//!     reauthorization_required}}`;
+//!     reauthorization_required}, disabled_by: {operator, uninstall} (those with any),
+//!     reinstalls_refused: [{tenant, at, via, company_id, count}]}` (`via`: `install_webhook`
+//!     or `oauth_callback`; the latest refusal of each tenant an operator disabled);
 //!   - dials: `{hours, tenants: [{tenant, dialled, refused: {rule: count}, tasks: {why:
 //!     count}}]}`;
 //!   - alarms: `[{logical_id, name, state, reason, since}]` (`state`: `OK`, `ALARM`,
@@ -74,7 +77,8 @@ Exit code 1 when the stack named cannot be read; else 0 when the report is print
 says; with --check, 1 when anything needs
 attention (a section that could not be read, health not ok, any parked event, an alarm in
 ALARM, a retry queue older than 30 minutes, reconciliation more than an hour behind, a tenant
-to install again). --json prints the same report as one object.
+to install again, a tenant an operator disabled that was installed again). --json prints the
+same report as one object.
 
 Examples:
   bridge --stack ghl-cloudtalk-bridge status

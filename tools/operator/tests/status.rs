@@ -19,7 +19,7 @@ use bridge::registry::EndpointId;
 use bridge::retry_queue::{QueuedEvent, RetryQueue as _, SqsRetryQueue};
 use bridge::state::{DynamoStateStore, StateStore};
 use bridge::tenants::registry::private_token_tenant;
-use bridge::tenants::{DynamoTenantStore, TenantSecrets, TenantStatus, Tenants};
+use bridge::tenants::{DynamoTenantStore, InstallVia, TenantSecrets, TenantStatus, Tenants};
 use bridge_operator::redrive::Group;
 use bridge_operator::status::*;
 use bridge_testkit::aws::{aws_endpoint, dynamodb_client, fresh_table, sqs_client, unique_name};
@@ -176,7 +176,8 @@ async fn queue_events(sqs: &aws_sdk_sqs::Client, retry: &str, dlq: &str) {
     bridge.park(&parked, INVALID_PHONE).await.unwrap();
 }
 
-/// A tenant of each status in the registry, saved with the bridge's own registry.
+/// A tenant of each status in the registry, saved with the bridge's own registry; the
+/// disabled one (a record of before `disabled_by`: the operator's) was installed again since.
 async fn tenants_of_every_status(dynamo: &aws_sdk_dynamodb::Client, table: &str) {
     let store = Arc::new(DynamoTenantStore::new(dynamo.clone(), table));
     let registry = Tenants::new(store, SEAL_KEY);
@@ -192,6 +193,12 @@ async fn tenants_of_every_status(dynamo: &aws_sdk_dynamodb::Client, table: &str)
         };
         let mut tenant = private_token_tenant(location, "KEY", secrets);
         tenant.record.status = status;
+        if status == TenantStatus::Disabled {
+            let (at, via) = ("2026-05-01T10:00:00Z".into(), InstallVia::OauthCallback);
+            tenant
+                .record
+                .refuse_reinstall(at, via, Some("comp_9".into()));
+        }
         registry.save(&tenant, None).await.unwrap();
     }
 }
@@ -506,6 +513,12 @@ fn check_json_figures(d: &Made, r: &Value) {
     ] {
         assert_eq!(tenants["by_status"][status], 1, "{status}: {tenants}");
     }
+    assert_eq!(tenants["disabled_by"], serde_json::json!({"operator": 1}));
+    assert_eq!(
+        tenants["reinstalls_refused"],
+        serde_json::json!([{"tenant": "loc_off", "at": "2026-05-01T10:00:00Z",
+            "via": "oauth_callback", "company_id": "comp_9", "count": 1}])
+    );
     let dials = &r["dials"]["data"];
     assert_eq!(dials["hours"], 24);
     assert_eq!(
@@ -547,6 +560,7 @@ fn check_json_alarms_and_attention(d: &Made, r: &Value) {
             "the retry queue's oldest message is 40m 0s old",
             "reconciliation (contacts of default) is 2h 0m behind",
             "1 tenant(s) need the app installed again",
+            "tenant loc_off was installed again (oauth_callback at 2026-05-01T10:00:00Z) while disabled by an operator: not applied; `bridge tenants enable loc_off` serves it, `bridge tenants disable loc_off --yes` keeps it off",
             "2 speed-to-lead dial(s) refused by a cap in the last 24 h",
             "alarm DeadLetterQueueAlarm is ALARM",
         ]
@@ -567,7 +581,8 @@ fn check_text(d: &Made, text: &str) {
     has("Reconciliation  calls     default              caught up 5m ");
     has("                contacts  default              caught up 2h 0m ago (");
     has("                contacts  loc_active           no checkpoint yet\n");
-    has("Tenants         4 tenant(s): 1 active, 1 awaiting_authorization, 1 disabled, 1 reauthorization_required\n");
+    has("Tenants         4 tenant(s): 1 active, 1 awaiting_authorization, 1 disabled (1 by operator), 1 reauthorization_required\n");
+    has("                loc_off              re-install refused at 2026-05-01T10:00:00Z (oauth_callback, company comp_9): disabled by an operator\n");
     has("Dials           last 24 h\n                loc_own              5 dialled; refused: 2 cap_per_hour, 1 dnd_call; tasks: 1 no_agent_task\n");
     has("Alarms          1 of 2 in ALARM\n");
     has(&format!("                ALARM             DeadLetterQueueAlarm ({}): 1 message on the dead-letter queue\n", d.firing));
@@ -575,7 +590,7 @@ fn check_text(d: &Made, text: &str) {
         "                OK                RetryQueueAgeAlarm ({}): fine\n",
         d.quiet
     ));
-    has("\nNeeds attention (6):\n  - 1 parked event(s) on the dead-letter queue\n");
+    has("\nNeeds attention (7):\n  - 1 parked event(s) on the dead-letter queue\n");
     assert!(!text.contains(&d.outside));
 }
 
@@ -846,6 +861,8 @@ fn healthy() -> StatusReport {
         tenants: Section::ok(TenantCounts {
             total: 3,
             by_status: by_status.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
+            disabled_by: [("uninstall".to_string(), 1)].into(),
+            reinstalls_refused: vec![],
         }),
         dials: Section::ok(Dials {
             hours: 24,
@@ -877,7 +894,7 @@ Parked          none
                 https://sqs/dlq
 Reconciliation  calls     default              caught up 5m 0s ago (2026-05-01T09:55:00Z)
                 contacts  default              no checkpoint yet
-Tenants         3 tenant(s): 2 active, 0 awaiting_authorization, 1 disabled, 0 reauthorization_required
+Tenants         3 tenant(s): 2 active, 0 awaiting_authorization, 1 disabled (1 by uninstall), 0 reauthorization_required
 Dials           last 24 h
                 default              12 dialled; refused: 3 not_in_ghl; tasks: none
 Alarms          0 of 1 in ALARM

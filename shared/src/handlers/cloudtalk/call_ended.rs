@@ -16,6 +16,7 @@ use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::idempotency::Steps;
+use crate::identity::CallIdentity;
 use crate::mapping::cloudtalk_to_ghl::{
     call_ended_note, call_outcome, last_call_custom_fields, CallOutcome,
 };
@@ -48,6 +49,14 @@ impl Handler for CallEnded {
             return Ok(CallEndedEvent::Insights(call, insights::job(body)));
         }
         Ok(CallEndedEvent::Ended(call))
+    }
+
+    fn identity(&self, deps: &Deps, event: &CallEndedEvent) -> Option<CallIdentity> {
+        let region = deps.config.default_phone_region.as_deref();
+        match event {
+            CallEndedEvent::Ended(call) => CallIdentity::of_call(call, region, true),
+            CallEndedEvent::Insights(..) => None,
+        }
     }
 
     async fn apply(

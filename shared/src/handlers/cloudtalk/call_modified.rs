@@ -5,8 +5,9 @@
 //! disposition, the `CALL_DISPOSITION_FIELD` custom field, for GHL workflows to trigger on.
 //!
 //! The trigger fires several times for one call with what the call has **now**, so only the
-//! difference is written: what was written for each call is kept in the state table
-//! (`value#call-modified#<location>#<call id>`), and each write is a step named after its
+//! difference is written: what was written for each call on each contact is kept in the state
+//! table (`value#call-modified#<location>#<call id>#<GHL contact>`; at most 50 tags and 20
+//! notes an event, so the item stays small), and each write is a step named after its
 //! content. The same body twice is a duplicate (its key is its hash); the same tags after that
 //! window write nothing; a new tag writes only itself. Reconciliation sends the same data from
 //! the call history (`Tags`, `Ratings`, `Notes`).
@@ -35,8 +36,10 @@ struct Written {
     notes: Vec<String>,
 }
 
-fn state_name(location: &str, call_id: &str) -> String {
-    format!("call-modified#{location}#{call_id}")
+/// What was written for a call on one contact: the tenant's, the call's and the contact's, so
+/// that an event about another contact (a forged one, say) can never make this one a no-op.
+fn state_name(location: &str, call_id: &str, contact: &str) -> String {
+    format!("call-modified#{location}#{call_id}#{contact}")
 }
 
 fn hash(text: &str) -> String {
@@ -65,7 +68,7 @@ impl Handler for CallModified {
         let resolved = ghl_contact_of(deps, &call, user_id.as_deref(), steps).await?;
         let contact = resolved.ghl_id.as_str();
         let call_id = call.call_id.clone().unwrap_or_default();
-        let name = state_name(&deps.location_for(None), &call_id);
+        let name = state_name(&deps.location_for(None), &call_id, contact);
         let written: Written = deps
             .state
             .get_value(&name)

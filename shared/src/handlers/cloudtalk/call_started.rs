@@ -9,6 +9,7 @@ use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::idempotency::Steps;
+use crate::identity::CallIdentity;
 use crate::mapping::cloudtalk_to_ghl::call_started_note;
 use crate::payload::cloudtalk::{parse_call, CallEvent};
 use crate::payload::PayloadError;
@@ -23,6 +24,11 @@ impl Handler for CallStarted {
         let call = parse_call(body);
         call.contact.require_identifiable()?;
         Ok(call)
+    }
+
+    fn identity(&self, deps: &Deps, call: &CallEvent) -> Option<CallIdentity> {
+        let region = deps.config.default_phone_region.as_deref();
+        CallIdentity::of_call(call, region, false)
     }
 
     async fn apply(

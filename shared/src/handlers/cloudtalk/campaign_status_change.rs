@@ -20,7 +20,7 @@ use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::handlers::require_ghl;
-use crate::idempotency::{key_of, Steps};
+use crate::idempotency::Steps;
 use crate::payload::cloudtalk::{parse_campaign, CampaignEvent, ContactRef};
 use crate::payload::PayloadError;
 use crate::registry::EndpointId;
@@ -258,10 +258,7 @@ async fn move_page(
 fn page_event(deps: &Deps, work: &CampaignWork, tag_id: &str, page: u32) -> QueuedEvent {
     let mut body = work.body.clone();
     body[PAGE_KEY] = json!({ "tagId": tag_id, "page": page });
-    let id = EndpointId::CloudtalkCampaignStatusChange;
-    let tenant = deps.config.tenant_id.clone();
-    let key = key_of(tenant.as_deref(), id, &body);
-    QueuedEvent::fresh(id, body.to_string(), key, tenant, None, deps.clock.now_ms())
+    deps.own_event(EndpointId::CloudtalkCampaignStatusChange, &body)
 }
 
 /// Queues every page of the tag as its own event (once per event: the `fanout` step), or,

@@ -22,12 +22,11 @@ use crate::idempotency::Steps;
 use crate::payload::cloudtalk::{CallEvent, INSIGHTS_JOB_KEY};
 use crate::registry::EndpointId;
 use crate::resolve::ResolvedGhlContact;
-use crate::retry_queue::QueuedEvent;
 
 /// When the job reads the AI API again, in minutes after the call ended.
 pub const CHECKS_AFTER_MINUTES: [i64; 4] = [2, 5, 15, 60];
-/// The longest GHL note the bridge writes; a longer transcript is split.
-pub const MAX_NOTE_CHARS: usize = 8_000;
+use crate::clients::notes::MARKER_CHARS;
+pub use crate::clients::notes::MAX_NOTE_CHARS;
 
 /// A job for a call's AI data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,17 +84,8 @@ pub(crate) async fn schedule(
     steps
         .run("insights", || async {
             let body = job_body(call, deps.clock.now_ms());
-            let id = EndpointId::CloudtalkCallEnded;
-            let key = crate::idempotency::key_of(deps.config.tenant_id.as_deref(), id, &body);
             let first_wait = CHECKS_AFTER_MINUTES[0] * 60;
-            let event = QueuedEvent::fresh(
-                id,
-                body.to_string(),
-                key,
-                deps.config.tenant_id.clone(),
-                None,
-                deps.clock.now_ms(),
-            );
+            let event = deps.own_event(EndpointId::CloudtalkCallEnded, &body);
             if let Err(e) = deps.retry_queue.enqueue(&event, first_wait as u32).await {
                 tracing::warn!(detail = %e, "the call's AI summary could not be scheduled");
             }
@@ -180,7 +170,8 @@ pub fn summary_note(insights: &CallInsights, call: &CallEvent) -> String {
     text
 }
 
-/// The transcript as notes of at most [`MAX_NOTE_CHARS`], one line per turn.
+/// The transcript as notes of at most [`MAX_NOTE_CHARS`] each, headers and the `[ref …]` marker
+/// the note gets included: one line per turn, a turn longer than a note split across notes.
 pub fn transcript_notes(turns: &[Turn], call_id: &str) -> Vec<String> {
     let lines: Vec<String> = turns
         .iter()
@@ -193,33 +184,52 @@ pub fn transcript_notes(turns: &[Turn], call_id: &str) -> Vec<String> {
             format!("{who}: {}", t.text.trim())
         })
         .collect();
-    let mut chunks: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for line in lines {
-        if !current.is_empty()
-            && current.chars().count() + line.chars().count() + 1 > MAX_NOTE_CHARS
-        {
-            chunks.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push('\n');
-        }
-        current.push_str(&line);
-    }
-    if !current.is_empty() {
-        chunks.push(current);
-    }
+    // The header with the widest part numbers a transcript this long can have.
+    let total_chars: usize = lines.iter().map(|l| l.chars().count() + 1).sum();
+    let widest = header(call_id, total_chars + 1, total_chars + 1)
+        .chars()
+        .count();
+    let room = MAX_NOTE_CHARS.saturating_sub(widest + MARKER_CHARS).max(1);
+    let chunks = pack(&lines, room);
     let parts = chunks.len();
     chunks
         .into_iter()
         .enumerate()
-        .map(|(i, body)| {
-            format!(
-                "[CloudTalk transcript] Call {call_id} ({}/{parts})\n{body}",
-                i + 1
-            )
-        })
+        .map(|(i, body)| format!("{}{body}", header(call_id, i + 1, parts)))
         .collect()
+}
+
+fn header(call_id: &str, part: usize, parts: usize) -> String {
+    format!("[CloudTalk transcript] Call {call_id} ({part}/{parts})\n")
+}
+
+/// `lines` joined by newlines into chunks of at most `room` characters; a line longer than
+/// `room` is cut into pieces that fill chunks of their own.
+fn pack(lines: &[String], room: usize) -> Vec<String> {
+    let mut chunks: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut used = 0;
+    for line in lines {
+        let chars: Vec<char> = line.chars().collect();
+        for piece in chars.chunks(room) {
+            let len = piece.len();
+            let needed = if used == 0 { len } else { len + 1 };
+            if used > 0 && used + needed > room {
+                chunks.push(std::mem::take(&mut current));
+                used = 0;
+            }
+            if used > 0 {
+                current.push('\n');
+                used += 1;
+            }
+            current.extend(piece);
+            used += len;
+        }
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    chunks
 }
 
 /// Runs the AI job of a call for its GHL contact.
@@ -287,6 +297,41 @@ fn stopped(result: &'static str) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Every part of any transcript, header and marker included, is within the limit, and
+        /// nothing of the transcript is lost or reordered.
+        #[test]
+        fn every_transcript_note_is_within_the_limit_with_its_marker(
+            sizes in proptest::collection::vec(0usize..12_000, 0..60),
+        ) {
+            let turns: Vec<Turn> = sizes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| Turn {
+                    speaker: if i % 2 == 0 { "agent".into() } else { "contact".into() },
+                    text: "é".repeat(*n),
+                })
+                .collect();
+            let notes = transcript_notes(&turns, "1002402487");
+            let mut text = String::new();
+            for (i, note) in notes.iter().enumerate() {
+                prop_assert!(note.chars().count() + MARKER_CHARS <= MAX_NOTE_CHARS);
+                let head = header("1002402487", i + 1, notes.len());
+                prop_assert!(note.starts_with(&head));
+                text.push_str(&note[head.len()..]);
+            }
+            let all: String = turns
+                .iter()
+                .map(|t| format!("{}: ", if t.speaker == "agent" { "Agent" } else { "Contact" }) + &t.text)
+                .collect();
+            let kept: String = text.chars().filter(|c| *c != '\n').collect();
+            prop_assert_eq!(kept, all.replace('\n', ""));
+        }
+    }
 
     #[test]
     fn checks_come_at_2_5_15_and_60_minutes_then_stop() {
@@ -320,7 +365,7 @@ mod tests {
         assert!(notes.len() >= 2);
         assert!(notes
             .iter()
-            .all(|n| n.chars().count() <= MAX_NOTE_CHARS + 60));
+            .all(|n| n.chars().count() + MARKER_CHARS <= MAX_NOTE_CHARS));
         assert!(notes[0].starts_with("[CloudTalk transcript] Call 77 (1/"));
         assert!(notes[0].contains("\nAgent: ") && notes[0].contains("\nContact: "));
     }

@@ -12,8 +12,9 @@ use crate::deps::Deps;
 use crate::endpoint::{Handler, Outcome};
 use crate::error::BridgeError;
 use crate::idempotency::Steps;
+use crate::identity::CallIdentity;
 use crate::mapping::cloudtalk_to_ghl::recording_note;
-use crate::payload::cloudtalk::{parse_call, CallEvent};
+use crate::payload::cloudtalk::{parse_call, sent_recording_link, CallEvent};
 use crate::payload::PayloadError;
 
 pub struct RecordingAvailable;
@@ -30,11 +31,21 @@ impl Handler for RecordingAvailable {
 
     fn parse(&self, body: &Value) -> Result<RecordingEvent, PayloadError> {
         let call = parse_call(body);
+        if call.recording_url.is_none() && sent_recording_link(body).is_some() {
+            return Err(PayloadError::Invalid(
+                "the recording link is not a CloudTalk link (https on cloudtalk.io)".into(),
+            ));
+        }
         let url = call.recording_url.clone().ok_or_else(|| {
             PayloadError::missing_fields("no recording link", &["recording_url", "recording_link"])
         })?;
         call.contact.require_identifiable()?;
         Ok(RecordingEvent { call, url })
+    }
+
+    fn identity(&self, deps: &Deps, event: &RecordingEvent) -> Option<CallIdentity> {
+        let region = deps.config.default_phone_region.as_deref();
+        CallIdentity::of_call(&event.call, region, false)
     }
 
     async fn apply(

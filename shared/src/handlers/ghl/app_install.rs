@@ -4,8 +4,9 @@
 //!
 //! - `INSTALL` for a location: a new tenant; with its agency's install on record it is served
 //!   at once (its location tokens are minted from the agency's), otherwise it waits for the
-//!   install's authorization, which the OAuth callback brings. A tenant that was retired is
-//!   enabled again.
+//!   install's authorization, which the OAuth callback brings. A tenant an uninstall retired
+//!   is enabled again; one an operator disabled stays disabled: the re-install is recorded
+//!   on it and logged (`reinstall_refused`), not applied (see [`crate::tenants::lifecycle`]).
 //! - `UNINSTALL` for a location: the tenant is disabled and its GHL tokens dropped; for an
 //!   agency (no location), its install and every tenant served through it.
 //!
@@ -22,7 +23,7 @@ use crate::idempotency::Steps;
 use crate::payload::ghl::install_event;
 use crate::payload::PayloadError;
 use crate::tenants::registry::{private_token_tenant, TenantError};
-use crate::tenants::{GhlAuth, TenantSecrets, TenantStatus, Tenants};
+use crate::tenants::{DisabledBy, GhlAuth, InstallVia, TenantSecrets, TenantStatus, Tenants};
 
 pub struct AppInstall;
 
@@ -93,12 +94,19 @@ async fn install(
         None => false,
     };
     match tenants.get(location).await.map_err(store_error)? {
+        Some(tenant) if tenant.record.disabled_by_operator() => {
+            tenants
+                .refuse_reinstall(tenant, InstallVia::InstallWebhook, company)
+                .await
+                .map_err(store_error)?;
+            Ok("reinstall_refused")
+        }
         Some(mut tenant) => {
             let has_token = tenant.secrets.ghl_access_token.is_some() || agency;
-            tenant.record.status = match has_token {
+            tenant.record.reinstate(match has_token {
                 true => TenantStatus::Active,
                 false => TenantStatus::AwaitingAuthorization,
-            };
+            });
             if agency {
                 tenant.record.ghl_auth = GhlAuth::AgencyInstall;
                 tenant.record.company_id = company.map(str::to_string);
@@ -134,7 +142,7 @@ async fn retire(tenants: &Tenants, location: &str) -> Result<&'static str, Bridg
     let Some(mut tenant) = tenants.get(location).await.map_err(store_error)? else {
         return Ok("not_installed");
     };
-    tenant.record.status = TenantStatus::Disabled;
+    tenant.record.disable(DisabledBy::Uninstall);
     tenant.record.token_expires_at_ms = None;
     tenant.secrets.ghl_access_token = None;
     tenant.secrets.ghl_refresh_token = None;

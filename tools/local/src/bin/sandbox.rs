@@ -47,6 +47,7 @@ async fn main() {
         config.cloudtalk_key_id
     );
     println!("  CloudTalk AI    http://{addr}/cloudtalk/ai/v1");
+    println!("  CloudTalk calls http://{addr}/cloudtalk/analytics   (analytics API)");
     println!(
         "  GoHighLevel API http://{addr}/ghl             (location {})",
         config.ghl_location_id

@@ -51,6 +51,10 @@ pub struct CallSpec {
     /// The agent's notes on the call.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// CloudTalk's unguessable id of the call (its webhooks' `call_uuid`, the analytics API's
+    /// `uuid`); `None` when recorded: one derived from the call ([`CallSpec::derived_uuid`]).
+    #[serde(default)]
+    pub uuid: Option<String>,
 }
 
 /// New tags, rating and notes of a call (`PUT /sandbox/calls/{id}`'s body): they replace the
@@ -95,6 +99,26 @@ impl CallSpec {
     pub(crate) fn waiting_secs(&self) -> u64 {
         Self::secs_between(self.started_ms, self.answered_ms.unwrap_or(self.ended_ms))
     }
+
+    /// A uuid for call `id` that has none: deterministic (the same call, the same uuid), and
+    /// different for another id, start or number (a call id a reset sandbox gives again is
+    /// another call). Shaped as CloudTalk's, `8-4-4-4-12` lower-case hex.
+    pub fn derived_uuid(&self, id: &str) -> String {
+        let seed = format!("{id}|{}|{}", self.started_ms, self.external_number);
+        let hex: String = bridge::digest::sha256(seed.as_bytes())
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
+    }
 }
 
 #[cfg(test)]
@@ -115,5 +139,25 @@ mod tests {
             ..spec
         };
         assert_eq!(missed.waiting_secs(), 60, "a missed call waits to its end");
+    }
+
+    #[test]
+    fn a_derived_uuid_is_stable_per_call() {
+        let spec = CallSpec {
+            external_number: "+393501234567".into(),
+            started_ms: 10_000,
+            ..CallSpec::default()
+        };
+        let uuid = spec.derived_uuid("1000001");
+        assert_eq!(uuid, spec.derived_uuid("1000001"));
+        assert_ne!(uuid, spec.derived_uuid("1000002"));
+        let later = CallSpec {
+            started_ms: 20_000,
+            ..spec.clone()
+        };
+        assert_ne!(uuid, later.derived_uuid("1000001"));
+        let parts: Vec<usize> = uuid.split('-').map(str::len).collect();
+        assert_eq!(parts, [8, 4, 4, 4, 12], "{uuid}");
+        assert!(uuid.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
     }
 }

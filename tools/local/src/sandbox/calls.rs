@@ -21,9 +21,13 @@ use super::call_spec::{CallAgent, CallChange, CallChangeError, CallSpec};
 use super::cloudtalk_common::{invalid_field, list_envelope, paging};
 use super::state::{CtCall, State};
 
-/// Adds a call to the history; returns its id.
-pub(crate) fn record(state: &mut State, spec: CallSpec) -> String {
+/// Adds a call to the history, with a uuid when it has none ([`CallSpec::derived_uuid`]);
+/// returns its id.
+pub(crate) fn record(state: &mut State, mut spec: CallSpec) -> String {
     let id = state.ct_id();
+    if spec.uuid.as_deref().is_none_or(|u| u.trim().is_empty()) {
+        spec.uuid = Some(spec.derived_uuid(&id));
+    }
     let mut call = CtCall {
         id: id.clone(),
         spec: CallSpec::default(),

@@ -33,7 +33,8 @@ use super::team::{Agent, AgentStatus, User};
 
 impl Sandbox {
     /// Adds a call to CloudTalk's call history (one that happened in CloudTalk, whose webhook
-    /// may never have reached the bridge); returns its id.
+    /// may never have reached the bridge), with its [`CallSpec::uuid`] or, without one, a
+    /// derived one ([`CallSpec::derived_uuid`]); returns its id.
     pub fn record_call(&self, spec: CallSpec) -> String {
         let line = format!(
             "CloudTalk ← call with {} ({:?}, {} s talking)",

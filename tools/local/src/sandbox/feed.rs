@@ -194,6 +194,7 @@ impl Feed {
         let name = match api {
             "cloudtalk" => "CloudTalk",
             "cloudtalk-ai" => "CloudTalk AI",
+            "cloudtalk-analytics" => "CloudTalk analytics",
             _ => "GHL",
         };
         let line = format!("{name} {method} {path} → {status}");

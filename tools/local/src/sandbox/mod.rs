@@ -22,6 +22,12 @@
 //!   `/topics`; see `cloudtalk_ai.rs`): content derived from the calls of the history, ready
 //!   [`SandboxConfig::ai_ready_after_secs`] after a call ends, 403 without
 //!   [`SandboxConfig::ai_enabled`], or set by a test ([`Sandbox::set_call_ai`]);
+//! - CloudTalk's analytics API under `/cloudtalk/analytics` (`GET /calls/{callId}`, see
+//!   `cloudtalk_analytics.rs`): CloudTalk's record of a call of the history, the spec's `Call`
+//!   (plain JSON: `cdr_id`, `uuid`, `contact` {id, name, number}, `direction`, `status`
+//!   `answered`/`missed`, `date`, `call_times`, …), `404` `{"statusCode", "message", "error"}`
+//!   for a call it does not have; each call has a `uuid`, the one it was recorded with
+//!   ([`CallSpec::uuid`]) or one derived from it ([`CallSpec::derived_uuid`]);
 //! - control under `/sandbox`: `GET /sandbox/state`, `POST /sandbox/reset`,
 //!   `GET|PUT /sandbox/faults`, `GET|PUT /sandbox/faults/click-to-call` (`{"failing": true,
 //!   "agent_ids": ["42"]}`: click-to-call answers 500, [`DialFault`]), `GET /sandbox/requests`,
@@ -73,8 +79,9 @@
 //! sees), `cloudtalk_common.rs` and `ghl_common.rs` (each vendor's answers and checks), the
 //! operations (`calls.rs`, `dials.rs`, `blacklist.rs`, `team_routes.rs`, `ghl_tasks.rs`, `ghl_search.rs`,
 //! `ghl_conversations.rs`, `ghl_oauth.rs`, `seed.rs`), the APIs with their route tables
-//! (`cloudtalk.rs`, `cloudtalk_ai.rs`, `ghl.rs`), `control.rs` (`/sandbox/…`), the console's
-//! templates (`console_page.rs`) and [`console`], and this file, which assembles the router.
+//! (`cloudtalk.rs`, `cloudtalk_ai.rs`, `cloudtalk_analytics.rs`, `ghl.rs`), `control.rs`
+//! (`/sandbox/…`), the console's templates (`console_page.rs`) and [`console`], and this file,
+//! which assembles the router.
 
 mod api;
 mod base;
@@ -84,6 +91,7 @@ mod call_spec;
 mod calls;
 mod cloudtalk;
 mod cloudtalk_ai;
+mod cloudtalk_analytics;
 mod cloudtalk_common;
 mod config;
 pub mod console;
@@ -123,14 +131,19 @@ use axum::Router;
 use api::handle;
 use cloudtalk::CloudTalk;
 use cloudtalk_ai::CloudTalkAi;
+use cloudtalk_analytics::CloudTalkAnalytics;
 use ghl::Ghl;
 
 impl Sandbox {
-    /// Both APIs, the control routes and the console.
+    /// Both vendors' APIs, the control routes and the console.
     pub fn router(&self) -> Router {
         Router::new()
             .route("/cloudtalk/api/{*rest}", any(handle::<CloudTalk>))
             .route("/cloudtalk/ai/v1/{*rest}", any(handle::<CloudTalkAi>))
+            .route(
+                "/cloudtalk/analytics/{*rest}",
+                any(handle::<CloudTalkAnalytics>),
+            )
             .route("/ghl/{*rest}", any(handle::<Ghl>))
             .merge(control::routes())
             .merge(console::routes())

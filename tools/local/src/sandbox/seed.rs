@@ -386,6 +386,7 @@ fn call_spec(
         tags: Vec::new(),
         rating: None,
         notes: Vec::new(),
+        uuid: None,
     }
 }
 

@@ -477,7 +477,7 @@ impl State {
     pub fn log(&mut self, api: &str, method: &str, path: &str, status: u16) {
         let write = u64::from(!is_read(api, method, path));
         match api {
-            "cloudtalk" | "cloudtalk-ai" => {
+            "cloudtalk" | "cloudtalk-ai" | "cloudtalk-analytics" => {
                 self.cloudtalk_requests += 1;
                 self.cloudtalk_writes += write;
             }

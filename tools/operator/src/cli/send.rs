@@ -9,17 +9,21 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::print_json;
-use crate::sender::{collect, line, send, SendOptions};
+use crate::sender::{collect, line, read_secret, send, SecretError, SendOptions};
 
 const AFTER: &str = "\
-The credentials default to GHL_WEBHOOK_SECRET / CLOUDTALK_WEBHOOK_SECRET (their first value),
-else the samples' own. Samples signed by GHL get a current timestamp and are signed again with
-the samples' test key, which the local run trusts. Exits 1 when any event did not get the
-status its file name expects.
+The webhook secrets are never arguments: each comes from the file its flag names (- for
+standard input), else from GHL_WEBHOOK_SECRET / CLOUDTALK_WEBHOOK_SECRET (their first value, as
+the local run sets them), else the samples' own credentials are sent. Samples signed by GHL get
+a current timestamp and are signed again with the samples' test key, which the local run
+trusts. Exits 1 when any event did not get the status its file name expects.
 
 Examples:
   bridge send                                       # every sample under events/
-  bridge send events/ghl-new-contact --base-url http://127.0.0.1:8787/bridge";
+  bridge send events/ghl-new-contact --base-url http://127.0.0.1:8787/bridge
+  GHL_WEBHOOK_SECRET=\"$(cat ghl.secret)\" bridge send --base-url \"$API_URL\" \\
+    --cloudtalk-secret-file cloudtalk.secret
+  pass show bridge/ghl | bridge send --ghl-secret-file - --base-url \"$API_URL\"";
 
 #[derive(Debug, Args)]
 #[command(after_help = AFTER)]
@@ -29,22 +33,43 @@ pub struct SendArgs {
     /// The bridge's base URL.
     #[arg(long, env = "BRIDGE_URL", default_value = "http://127.0.0.1:9000")]
     pub base_url: String,
-    /// The GHL webhook secret to send (default: GHL_WEBHOOK_SECRET's first value).
-    #[arg(long, value_name = "SECRET")]
-    pub ghl_secret: Option<String>,
-    /// The CloudTalk webhook secret to send (default: CLOUDTALK_WEBHOOK_SECRET's first value).
-    #[arg(long, value_name = "SECRET")]
-    pub cloudtalk_secret: Option<String>,
+    /// A file holding the GHL webhook secret to send, or - for standard input (else
+    /// GHL_WEBHOOK_SECRET's first value).
+    #[arg(long, value_name = "FILE|-")]
+    pub ghl_secret_file: Option<PathBuf>,
+    /// A file holding the CloudTalk webhook secret to send, or - for standard input (else
+    /// CLOUDTALK_WEBHOOK_SECRET's first value).
+    #[arg(long, value_name = "FILE|-")]
+    pub cloudtalk_secret_file: Option<PathBuf>,
     /// Send GHL-signed samples as they are, without signing them again.
     #[arg(long)]
     pub keep_signatures: bool,
 }
 
-fn first_secret(var: &str) -> Option<String> {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.split(',').next().map(|s| s.trim().to_string()))
-        .filter(|s| !s.is_empty())
+/// The GHL and CloudTalk secrets to send: from the files the flags name (`-`: standard input,
+/// for one of them), else the environment.
+fn secrets(args: &SendArgs) -> Result<(Option<String>, Option<String>), SecretError> {
+    let stdin = |f: &Option<PathBuf>| f.as_deref() == Some(std::path::Path::new("-"));
+    if stdin(&args.ghl_secret_file) && stdin(&args.cloudtalk_secret_file) {
+        return Err(SecretError::TwoFromStdin);
+    }
+    let env = |k: &str| std::env::var(k).ok();
+    let mut read_stdin = || std::io::read_to_string(std::io::stdin());
+    let ghl = read_secret(
+        "GHL",
+        args.ghl_secret_file.as_deref(),
+        "GHL_WEBHOOK_SECRET",
+        &env,
+        &mut read_stdin,
+    )?;
+    let cloudtalk = read_secret(
+        "CloudTalk",
+        args.cloudtalk_secret_file.as_deref(),
+        "CLOUDTALK_WEBHOOK_SECRET",
+        &env,
+        &mut read_stdin,
+    )?;
+    Ok((ghl, cloudtalk))
 }
 
 fn bar(files: usize, interactive: bool) -> ProgressBar {
@@ -58,14 +83,17 @@ fn bar(files: usize, interactive: bool) -> ProgressBar {
 }
 
 pub async fn run(args: SendArgs, json: bool) -> i32 {
+    let (ghl_secret, cloudtalk_secret) = match secrets(&args) {
+        Ok(secrets) => secrets,
+        Err(e) => {
+            eprintln!("bridge send: {e}");
+            return 2;
+        }
+    };
     let options = SendOptions {
         base_url: args.base_url,
-        ghl_secret: args
-            .ghl_secret
-            .or_else(|| first_secret("GHL_WEBHOOK_SECRET")),
-        cloudtalk_secret: args
-            .cloudtalk_secret
-            .or_else(|| first_secret("CLOUDTALK_WEBHOOK_SECRET")),
+        ghl_secret,
+        cloudtalk_secret,
         timeout: Duration::from_secs(120),
         resign: !args.keep_signatures,
     };

@@ -6,7 +6,8 @@ use clap::{Args, Subcommand};
 
 use super::{confirmed, print_json, stack_or_exit, Target};
 use crate::backfill::setup::{self, Sources};
-use crate::tenants::{self, Action, OptionChanges};
+use crate::stack::Stack;
+use crate::tenants::{self, Action, OptionChanges, Overlap};
 
 const AFTER: &str = "\
 Secret values come from the environment only, never from arguments (shells keep those in their
@@ -15,11 +16,21 @@ TENANT_CLOUDTALK_WEBHOOK_SECRET (each webhook secret generated when not set, and
 The registry and its seal key come from the stack (TenantsTableName, BridgeSecretsArn), else
 TENANTS_TABLE and TENANT_SEAL_KEY; without a table, the local store file.
 
+set-cloudtalk and set-ghl-secret replace a webhook secret: the previous one stays accepted for
+--overlap (default 24h; 90m, 1h30m, 7d, at most 30d; 0 retires it at once), then retires.
+They, and disable, name the stack (or the local store) and the tenant and ask first on a
+terminal; --yes skips the question, and without a terminal they are refused unless --yes is
+given. An operator's disable sticks: a Marketplace re-install is recorded, not applied, until
+enable.
+
 Examples:
   bridge --stack ghl-cloudtalk-bridge tenants list
   bridge --stack ghl-cloudtalk-bridge tenants show loc_123 --json
   TENANT_GHL_TOKEN=pit-… TENANT_CLOUDTALK_KEY_SECRET=… \\
     bridge --stack ghl-cloudtalk-bridge tenants add loc_123 --cloudtalk-key-id 4f2a…
+  TENANT_CLOUDTALK_KEY_SECRET=… \\
+    bridge --stack ghl-cloudtalk-bridge tenants set-cloudtalk loc_123 --cloudtalk-key-id 4f2a… --overlap 48h
+  bridge --stack ghl-cloudtalk-bridge tenants set-ghl-secret loc_123 --overlap 90m
   bridge --stack ghl-cloudtalk-bridge tenants set-options loc_123 --missed-call-tasks off
   bridge --stack ghl-cloudtalk-bridge tenants disable loc_123 --yes";
 
@@ -50,11 +61,21 @@ pub enum TenantsCommand {
         options: OptionFlags,
     },
     /// Give a tenant its CloudTalk key (TENANT_CLOUDTALK_KEY_SECRET) and a new CloudTalk
-    /// webhook secret.
+    /// webhook secret (TENANT_CLOUDTALK_WEBHOOK_SECRET, else generated); the previous one stays
+    /// accepted for --overlap.
     SetCloudtalk {
         location: String,
         #[arg(long, value_name = "ID")]
         cloudtalk_key_id: String,
+        #[command(flatten)]
+        rotation: RotationFlags,
+    },
+    /// Give a tenant a new GHL workflow webhook secret (TENANT_GHL_WEBHOOK_SECRET, else
+    /// generated); the previous one stays accepted for --overlap.
+    SetGhlSecret {
+        location: String,
+        #[command(flatten)]
+        rotation: RotationFlags,
     },
     /// Change a tenant's options (unset options fall back to the deployment's).
     SetOptions {
@@ -62,15 +83,29 @@ pub enum TenantsCommand {
         #[command(flatten)]
         options: OptionFlags,
     },
-    /// Switch a tenant off: its webhooks are refused and its queued events dropped.
+    /// Switch a tenant off: its webhooks are refused and its queued events parked. The
+    /// operator's decision sticks: a Marketplace re-install is recorded, not applied, until
+    /// enable (disabling again acknowledges the re-installs refused).
     Disable {
         location: String,
         /// Do not ask first.
         #[arg(long, short)]
         yes: bool,
     },
-    /// Switch a tenant on again.
+    /// Switch a tenant on again (also after a re-install it refused).
     Enable { location: String },
+}
+
+/// How a webhook secret is replaced.
+#[derive(Debug, Clone, Args)]
+pub struct RotationFlags {
+    /// How long the replaced secret stays accepted: 24h, 90m, 1h30m, 7d (at most 30d), or 0 to
+    /// retire it at once.
+    #[arg(long, value_name = "DURATION", default_value = tenants::DEFAULT_OVERLAP, value_parser = Overlap::parse)]
+    pub overlap: Overlap,
+    /// Do not ask first.
+    #[arg(long, short)]
+    pub yes: bool,
 }
 
 /// `on` / `off` (also `true` / `false`, `yes` / `no`).
@@ -260,9 +295,15 @@ impl TenantsCommand {
             TenantsCommand::SetCloudtalk {
                 location,
                 cloudtalk_key_id,
+                rotation,
             } => Action::SetCloudTalk {
                 location,
                 cloudtalk_key_id,
+                overlap: rotation.overlap,
+            },
+            TenantsCommand::SetGhlSecret { location, rotation } => Action::SetGhlSecret {
+                location,
+                overlap: rotation.overlap,
             },
             TenantsCommand::SetOptions { location, options } => Action::SetOptions {
                 location,
@@ -272,14 +313,69 @@ impl TenantsCommand {
             TenantsCommand::Enable { location } => Action::Enable(location, true),
         }
     }
+
+    /// The question a command asks before it changes a tenant, naming `place` (the stack or
+    /// the local store) and the tenant, and whether `--yes` answered it; `None` for the others.
+    pub fn question(&self, place: &str) -> Option<(String, bool)> {
+        let replaced = |what: &str, r: &RotationFlags| match r.overlap.secs() {
+            0 => format!("{what}; the previous one is retired at once (--overlap 0)"),
+            _ => format!(
+                "{what}; the previous one stays accepted for {} (--overlap), then retires",
+                r.overlap
+            ),
+        };
+        match self {
+            TenantsCommand::Disable { location, yes } => {
+                Some((format!("{place}: disable tenant {location}"), *yes))
+            }
+            TenantsCommand::SetCloudtalk { location, cloudtalk_key_id, rotation } => Some((
+                format!(
+                    "{place}: tenant {location}: {}",
+                    replaced(
+                        &format!("set CloudTalk key {cloudtalk_key_id} and a new CloudTalk webhook secret"),
+                        rotation
+                    )
+                ),
+                rotation.yes,
+            )),
+            TenantsCommand::SetGhlSecret { location, rotation } => Some((
+                format!(
+                    "{place}: tenant {location}: {}",
+                    replaced("a new GHL workflow webhook secret", rotation)
+                ),
+                rotation.yes,
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Where the registry is, as questions and answers name it: `stack <name>` (or its saved
+/// outputs), `table <name>`, or `local store <path>`.
+pub fn place(target: &Target, stack: Option<&Stack>, deps: &bridge::Deps) -> String {
+    let table = deps.config.tenants_table.as_deref();
+    match (table, stack, &target.stack_outputs) {
+        (
+            Some(_),
+            Some(Stack {
+                name: Some(name), ..
+            }),
+            _,
+        ) => format!("stack {name}"),
+        (Some(_), Some(_), Some(file)) => format!("the stack of {}", file.display()),
+        (Some(table), _, _) => format!("table {table}"),
+        (None, _, _) => {
+            let path = target.local_store.clone().unwrap_or_else(|| {
+                bridge::local_store::LocalStore::from_env()
+                    .path()
+                    .to_path_buf()
+            });
+            format!("local store {}", path.display())
+        }
+    }
 }
 
 pub async fn run(target: &Target, args: TenantsArgs, json: bool) -> i32 {
-    if let TenantsCommand::Disable { location, yes } = &args.command {
-        if let Err(code) = confirmed(&format!("disable tenant {location}"), *yes) {
-            return code;
-        }
-    }
     let stack = match stack_or_exit(target).await {
         Ok(stack) => stack,
         Err(code) => return code,
@@ -290,7 +386,7 @@ pub async fn run(target: &Target, args: TenantsArgs, json: bool) -> i32 {
             .clone()
             .map(|t| vec![("TENANTS_TABLE", t)])
             .unwrap_or_default(),
-        stack,
+        stack: stack.clone(),
         local_store: target.local_store.clone(),
     };
     let env: bridge::secrets::Lookup = Arc::new(|k: &str| std::env::var(k).ok());
@@ -305,12 +401,18 @@ pub async fn run(target: &Target, args: TenantsArgs, json: bool) -> i32 {
         eprintln!("bridge tenants: no tenant registry: name the stack (--stack), or set TENANTS_TABLE and the seal key (TENANT_SEAL_KEY)");
         return 1;
     };
+    let place = place(target, stack.as_ref(), &deps);
+    if let Some((question, yes)) = args.command.question(&place) {
+        if let Err(code) = confirmed(&question, yes) {
+            return code;
+        }
+    }
     let action = args.command.action();
     let result = match (json, &action) {
         (true, Action::List | Action::Show(_)) => tenants::json(registry, &action)
             .await
             .map(|v| print_json(&v)),
-        _ => tenants::run(registry, &action, &env)
+        _ => tenants::run_at(registry, &action, &env, &place)
             .await
             .map(|text| println!("{text}")),
     };
@@ -382,5 +484,61 @@ mod tests {
         assert_eq!(options.assign_owner, Some(false));
         assert!(tenants("tenants add loc --cloudtalk-key-id K --campaign-stage-map {").is_err());
         assert!(tenants("tenants set-options loc --assign-owner maybe").is_err());
+    }
+
+    #[test]
+    fn rotations_take_an_overlap_and_name_the_place_and_the_tenant_when_asking() {
+        let Action::SetCloudTalk { overlap, .. } =
+            tenants("tenants set-cloudtalk loc_1 --cloudtalk-key-id K")
+                .unwrap()
+                .command
+                .action()
+        else {
+            panic!("not set-cloudtalk");
+        };
+        assert_eq!(overlap, Overlap::default(), "24h unless told");
+        assert_eq!(overlap.to_string(), "24h");
+        let args = tenants("tenants set-ghl-secret loc_1 --overlap 90m").unwrap();
+        let question = args.command.question("stack ghl-cloudtalk-bridge");
+        assert_eq!(
+            question,
+            Some((
+                "stack ghl-cloudtalk-bridge: tenant loc_1: a new GHL workflow webhook secret; the previous one stays accepted for 1h30m (--overlap), then retires".to_string(),
+                false
+            ))
+        );
+        assert_eq!(
+            args.command.action(),
+            Action::SetGhlSecret {
+                location: "loc_1".into(),
+                overlap: Overlap::from_secs(5_400)
+            }
+        );
+        let args =
+            tenants("tenants set-cloudtalk loc_1 --cloudtalk-key-id K --overlap 0 -y").unwrap();
+        let (question, yes) = args.command.question("local store s.json").unwrap();
+        assert!(yes);
+        assert_eq!(question, "local store s.json: tenant loc_1: set CloudTalk key K and a new CloudTalk webhook secret; the previous one is retired at once (--overlap 0)");
+        let (question, _) = tenants("tenants disable loc_1")
+            .unwrap()
+            .command
+            .question("stack s")
+            .unwrap();
+        assert_eq!(question, "stack s: disable tenant loc_1");
+        assert_eq!(
+            tenants("tenants enable loc_1")
+                .unwrap()
+                .command
+                .question("stack s"),
+            None
+        );
+        for wrong in ["24", "1h 30m", "-1h", "31d"] {
+            let line = format!("tenants set-ghl-secret loc_1 --overlap {wrong}");
+            assert!(tenants(&line).is_err(), "{wrong}");
+        }
+        assert!(
+            tenants("tenants set-ghl-secret").is_err(),
+            "a location is needed"
+        );
     }
 }

@@ -13,8 +13,8 @@ use bridge::tenants::TenantStatus;
 use bridge::Deps;
 
 use super::report::{
-    Alarm, Dials, Health, OldestAge, Parked, PassLag, Reconciliation, RetryQueue, Section,
-    StackInfo, TenantCounts, TenantDials, DIAL_WINDOW_HOURS, STACK_UNREAD,
+    Alarm, Dials, Health, OldestAge, Parked, PassLag, Reconciliation, ReinstallRefused, RetryQueue,
+    Section, StackInfo, TenantCounts, TenantDials, DIAL_WINDOW_HOURS, STACK_UNREAD,
 };
 use crate::redrive::{group, DeadLetterQueue};
 use crate::stack::{error_text, Stack};
@@ -372,9 +372,11 @@ pub async fn dials(deps: &Deps, now_ms: i64) -> Result<Dials, String> {
     })
 }
 
-/// The registry's tenants, counted by status.
+/// The registry's tenants, counted by status (the disabled ones by who disabled them), and
+/// the re-installs refused of those an operator disabled.
 pub async fn tenants(registry: &bridge::tenants::Tenants) -> Result<TenantCounts, String> {
-    let list = registry.list().await.map_err(|e| e.to_string())?;
+    let mut list = registry.list().await.map_err(|e| e.to_string())?;
+    list.sort_by(|a, b| a.0.location_id.cmp(&b.0.location_id));
     let every = [
         TenantStatus::Active,
         TenantStatus::Disabled,
@@ -383,14 +385,35 @@ pub async fn tenants(registry: &bridge::tenants::Tenants) -> Result<TenantCounts
     ];
     let mut by_status: BTreeMap<String, usize> =
         every.iter().map(|s| (s.as_str().to_string(), 0)).collect();
+    let mut disabled_by: BTreeMap<String, usize> = BTreeMap::new();
+    let mut reinstalls_refused = Vec::new();
     for (record, _) in &list {
         *by_status
             .entry(record.status.as_str().to_string())
             .or_default() += 1;
+        if record.status == TenantStatus::Disabled {
+            let by = match record.disabled_by_operator() {
+                true => "operator",
+                false => "uninstall",
+            };
+            *disabled_by.entry(by.to_string()).or_default() += 1;
+        }
+        let last = record.reinstalls_refused.last();
+        if let Some(last) = last.filter(|_| record.disabled_by_operator()) {
+            reinstalls_refused.push(ReinstallRefused {
+                tenant: record.location_id.clone(),
+                at: last.at.clone(),
+                via: last.via.as_str().to_string(),
+                company_id: last.company_id.clone(),
+                count: record.reinstalls_refused.len(),
+            });
+        }
     }
     Ok(TenantCounts {
         total: list.len(),
         by_status,
+        disabled_by,
+        reinstalls_refused,
     })
 }
 

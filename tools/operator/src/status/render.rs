@@ -85,12 +85,33 @@ fn reconciliation(r: &Reconciliation) -> String {
 }
 
 fn tenants(t: &TenantCounts) -> String {
+    let by: Vec<String> = t
+        .disabled_by
+        .iter()
+        .map(|(who, n)| format!("{n} by {who}"))
+        .collect();
     let counts: Vec<String> = t
         .by_status
         .iter()
-        .map(|(status, n)| format!("{n} {status}"))
+        .map(|(status, n)| match (status.as_str(), by.is_empty()) {
+            ("disabled", false) => format!("{n} {status} ({})", by.join(", ")),
+            _ => format!("{n} {status}"),
+        })
         .collect();
-    format!("{} tenant(s): {}", t.total, counts.join(", "))
+    let mut text = format!("{} tenant(s): {}", t.total, counts.join(", "));
+    for r in &t.reinstalls_refused {
+        let company = r
+            .company_id
+            .as_deref()
+            .map(|c| format!(", company {c}"))
+            .unwrap_or_default();
+        let _ = write!(
+            text,
+            "\n{:<20} re-install refused at {} ({}{company}): disabled by an operator",
+            r.tenant, r.at, r.via
+        );
+    }
+    text
 }
 
 /// `by` as `3 not_in_ghl, 1 dnd_call`, or `none`.

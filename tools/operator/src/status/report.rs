@@ -146,6 +146,26 @@ pub struct TenantCounts {
     /// Every status, 0 included: `active`, `disabled`, `awaiting_authorization`,
     /// `reauthorization_required`.
     pub by_status: BTreeMap<String, usize>,
+    /// The disabled tenants by who disabled them: `operator` (a record written before the two
+    /// were told apart counts as the operator's), `uninstall`; only those with any.
+    pub disabled_by: BTreeMap<String, usize>,
+    /// The tenants an operator disabled that were installed again since (not applied), by
+    /// location.
+    pub reinstalls_refused: Vec<ReinstallRefused>,
+}
+
+/// A tenant an operator disabled, installed again since: the latest re-install refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReinstallRefused {
+    pub tenant: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// `install_webhook` or `oauth_callback`.
+    pub via: String,
+    /// The company (agency) that installed, when named.
+    pub company_id: Option<String>,
+    /// The refused re-installs the record keeps (the latest few).
+    pub count: usize,
 }
 
 /// One tenant's speed-to-lead dials of the last [`DIAL_WINDOW_HOURS`] hours.
@@ -226,8 +246,9 @@ fn unreadable<T>(what: &str, section: &Section<T>, out: &mut Vec<String>) {
 /// What needs attention: a section that could not be read, a stack that failed or rolled
 /// back, a health answer that is not `ok`, any parked event, a retry queue older than
 /// [`RETRY_AGE_LIMIT_SECS`], a reconciliation pass behind by more than
-/// [`RECONCILE_LAG_LIMIT_SECS`], a tenant waiting for a new install, a dial refused by a cap, an
-/// alarm in `ALARM` or missing from CloudWatch. `INSUFFICIENT_DATA` alarms and sections not configured do not.
+/// [`RECONCILE_LAG_LIMIT_SECS`], a tenant waiting for a new install, a tenant an operator
+/// disabled that was installed again, a dial refused by a cap, an alarm in `ALARM` or missing
+/// from CloudWatch. `INSUFFICIENT_DATA` alarms and sections not configured do not.
 pub fn attention(report: &StatusReport) -> Vec<String> {
     let mut out = Vec::new();
     let r = report;
@@ -279,6 +300,12 @@ pub fn attention(report: &StatusReport) -> Vec<String> {
         .and_then(|t| t.by_status.get("reauthorization_required"));
     if let Some(n) = reauth.filter(|n| **n > 0) {
         out.push(format!("{n} tenant(s) need the app installed again"));
+    }
+    for t in r.tenants.data().map_or(&[][..], |t| &t.reinstalls_refused) {
+        out.push(format!(
+            "tenant {} was installed again ({} at {}) while disabled by an operator: not applied; `bridge tenants enable {}` serves it, `bridge tenants disable {} --yes` keeps it off",
+            t.tenant, t.via, t.at, t.tenant, t.tenant
+        ));
     }
     if let Some(n) = r.dials.data().map(Dials::refused_by_cap).filter(|n| *n > 0) {
         out.push(format!(

@@ -48,7 +48,6 @@ use crate::error::BridgeError;
 use crate::idempotency::Steps;
 use crate::payload::ghl::{DialJob, GhlContact, DIAL_JOB_KEY};
 use crate::registry::EndpointId;
-use crate::retry_queue::QueuedEvent;
 use crate::speed_to_lead::options::AfterHours;
 
 use ending::job_outcome;
@@ -103,19 +102,10 @@ pub(crate) async fn start(
     }
     let body = job_body(deps, contact, &trigger);
     let endpoint = EndpointId::GhlNewContact;
-    let key = crate::idempotency::key_of(deps.config.tenant_id.as_deref(), endpoint, &body);
     let step = format!("dial-job:{}", trigger.as_text());
-    let queued = body.clone();
     steps
         .run(&step, || async {
-            let event = QueuedEvent::fresh(
-                endpoint,
-                queued.to_string(),
-                key.clone(),
-                deps.config.tenant_id.clone(),
-                None,
-                deps.clock.now_ms(),
-            );
+            let event = deps.own_event(endpoint, &body);
             if let Err(e) = deps
                 .retry_queue
                 .enqueue(&event, SAFETY_COPY_DELAY_SECS)

@@ -3,8 +3,12 @@
 //! - `list` and `show` print each tenant's status, GHL auth, CloudTalk key id and options, and
 //!   which secrets it holds, never their values;
 //! - `add` registers a location served with a private integration token;
-//! - `set-cloudtalk` gives a tenant (an app install, say) its CloudTalk key and webhook secret;
-//! - `set-options` changes its options; `disable` / `enable` switch it off and on.
+//! - `set-cloudtalk` gives a tenant (an app install, say) its CloudTalk key and a new CloudTalk
+//!   webhook secret, `set-ghl-secret` a new GHL workflow webhook secret; the secret replaced
+//!   stays accepted for `--overlap` (24 h by default), then retires ([`rotate`]);
+//! - `set-options` changes its options; `disable` / `enable` switch it off and on. An operator's
+//!   disable sticks: a Marketplace re-install does not undo it (it is recorded on the tenant and
+//!   shown by `show`, `list` and `bridge status`); `enable` does, and clears those records.
 //!
 //! The command line is `bridge tenants …` ([`crate::cli`]).
 //!
@@ -13,13 +17,22 @@
 //! from arguments, which shells keep in their history. A webhook secret not given is generated
 //! and printed once, for the tenant's GHL workflows and CloudTalk workflows.
 
+mod overlap;
+mod rotate;
+mod show;
+
 use bridge::config::CallLogging;
 use bridge::secrets::Lookup;
 use bridge::tenants::registry::{private_token_tenant, TenantError};
 use bridge::tenants::seal::random_secret;
 use bridge::tenants::{
-    GhlAuth, Tenant, TenantOptions, TenantRecord, TenantSecrets, TenantStatus, Tenants,
+    DisabledBy, GhlAuth, Tenant, TenantOptions, TenantSecrets, TenantStatus, Tenants,
+    WebhookSecretKind,
 };
+
+pub use overlap::{Overlap, DEFAULT_OVERLAP, MAX_OVERLAP_SECS};
+pub use rotate::Rotation;
+pub use show::{describe, record_json, status_text, summary_line};
 
 /// Option changes; each `None` leaves the option as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -48,14 +61,6 @@ pub struct OptionChanges {
     pub speed_to_lead: std::collections::BTreeMap<String, String>,
 }
 
-fn on_off(value: Option<bool>) -> &'static str {
-    match value {
-        Some(true) => "on",
-        Some(false) => "off",
-        None => "(deployment's)",
-    }
-}
-
 /// What to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -69,6 +74,11 @@ pub enum Action {
     SetCloudTalk {
         location: String,
         cloudtalk_key_id: String,
+        overlap: Overlap,
+    },
+    SetGhlSecret {
+        location: String,
+        overlap: Overlap,
     },
     SetOptions {
         location: String,
@@ -167,6 +177,22 @@ async fn existing(tenants: &Tenants, location: &str) -> Result<Tenant, TenantsEr
 
 /// Runs `action` on `tenants`, reading secret values from `env`; what to print.
 pub async fn run(tenants: &Tenants, action: &Action, env: &Lookup) -> Result<String, TenantsError> {
+    run_at(tenants, action, env, "this registry").await
+}
+
+/// [`run`], the answer naming where the registry is (`place`: `stack …`, `local store …`).
+pub async fn run_at(
+    tenants: &Tenants,
+    action: &Action,
+    env: &Lookup,
+    place: &str,
+) -> Result<String, TenantsError> {
+    let rotation = |location, kind, overlap| Rotation {
+        location,
+        kind,
+        overlap,
+        place,
+    };
     match action {
         Action::List => list(tenants).await,
         Action::Show(location) => Ok(describe(&existing(tenants, location).await?)),
@@ -178,7 +204,15 @@ pub async fn run(tenants: &Tenants, action: &Action, env: &Lookup) -> Result<Str
         Action::SetCloudTalk {
             location,
             cloudtalk_key_id,
-        } => set_cloudtalk(tenants, location, cloudtalk_key_id, env).await,
+            overlap,
+        } => {
+            let rotation = rotation(location, WebhookSecretKind::Cloudtalk, *overlap);
+            rotate::set_cloudtalk(tenants, &rotation, cloudtalk_key_id, env).await
+        }
+        Action::SetGhlSecret { location, overlap } => {
+            let rotation = rotation(location, WebhookSecretKind::Ghl, *overlap);
+            rotate::rotate(tenants, &rotation, env, |_| {}).await
+        }
         Action::SetOptions { location, options } => {
             let mut tenant = existing(tenants, location).await?;
             apply_options(&mut tenant, options)?;
@@ -186,7 +220,7 @@ pub async fn run(tenants: &Tenants, action: &Action, env: &Lookup) -> Result<Str
             let saved = existing(tenants, location).await?;
             Ok(format!("updated\n{}", describe(&saved)))
         }
-        Action::Enable(location, on) => enable(tenants, location, *on).await,
+        Action::Enable(location, on) => enable(tenants, location, *on, place).await,
     }
 }
 
@@ -223,6 +257,7 @@ async fn add(
         ghl_webhook_secrets: vec![ghl_hook.0.clone()],
         cloudtalk_webhook_secrets: vec![cloudtalk_hook.0.clone()],
         ghl_refresh_token: None,
+        retiring: Vec::new(),
     };
     let mut tenant = private_token_tenant(location, cloudtalk_key_id, secrets);
     apply_options(&mut tenant, options)?;
@@ -238,38 +273,26 @@ async fn add(
     ))
 }
 
-async fn set_cloudtalk(
+/// `enable` / `disable`. Disabling is the operator's decision, which a re-install does not
+/// undo (and acknowledges the re-installs refused before it); enabling clears it.
+async fn enable(
     tenants: &Tenants,
     location: &str,
-    cloudtalk_key_id: &str,
-    env: &Lookup,
+    on: bool,
+    place: &str,
 ) -> Result<String, TenantsError> {
     let mut tenant = existing(tenants, location).await?;
-    let cloudtalk_hook = given_or_new(env, "TENANT_CLOUDTALK_WEBHOOK_SECRET");
-    tenant.record.cloudtalk_key_id = Some(cloudtalk_key_id.to_string());
-    tenant.secrets.cloudtalk_key_secret = Some(secret(env, "TENANT_CLOUDTALK_KEY_SECRET")?);
-    tenant.secrets.cloudtalk_webhook_secrets = vec![cloudtalk_hook.0.clone()];
+    let awaiting = tenant.record.ghl_auth == GhlAuth::LocationInstall
+        && tenant.secrets.ghl_access_token.is_none();
+    match (on, awaiting) {
+        (false, _) => tenant.record.disable(DisabledBy::Operator),
+        (true, true) => tenant.record.reinstate(TenantStatus::AwaitingAuthorization),
+        (true, false) => tenant.record.reinstate(TenantStatus::Active),
+    }
     tenants.save(&tenant, Some(tenant.version)).await?;
-    let saved = existing(tenants, location).await?;
-    let route = format!("/api/cloudtalk-webhooks/{location}/<event>");
-    Ok(format!(
-        "updated\n{}\n{}",
-        describe(&saved),
-        webhook_note("CloudTalk workflows", &route, &cloudtalk_hook)
-    ))
-}
-
-async fn enable(tenants: &Tenants, location: &str, on: bool) -> Result<String, TenantsError> {
-    let mut tenant = existing(tenants, location).await?;
-    tenant.record.status = match (on, tenant.record.ghl_auth) {
-        (false, _) => TenantStatus::Disabled,
-        (true, GhlAuth::LocationInstall) if tenant.secrets.ghl_access_token.is_none() => {
-            TenantStatus::AwaitingAuthorization
-        }
-        (true, _) => TenantStatus::Active,
-    };
-    tenants.save(&tenant, Some(tenant.version)).await?;
-    Ok(summary_line(&existing(tenants, location).await?.record))
+    let line = summary_line(&existing(tenants, location).await?.record);
+    let done = if on { "enabled" } else { "disabled" };
+    Ok(format!("{done} tenant {location} on {place}\n{line}"))
 }
 
 /// The webhook secret in `name`, else a new one (and whether it is new).
@@ -288,156 +311,6 @@ fn webhook_note(senders: &str, route: &str, (secret, generated): &(String, bool)
         ),
         false => format!("\n{senders} post to {route} with the secret you gave"),
     }
-}
-
-fn auth_name(auth: GhlAuth) -> &'static str {
-    match auth {
-        GhlAuth::PrivateToken => "private integration",
-        GhlAuth::LocationInstall => "app install (location)",
-        GhlAuth::AgencyInstall => "app install (agency)",
-    }
-}
-
-fn summary_line(r: &TenantRecord) -> String {
-    format!(
-        "{}  {}  {}  cloudtalk key {}{}",
-        r.location_id,
-        r.status.as_str(),
-        auth_name(r.ghl_auth),
-        r.cloudtalk_key_id
-            .as_deref()
-            .filter(|k| !k.is_empty())
-            .unwrap_or("(none)"),
-        r.name
-            .as_deref()
-            .map(|n| format!("  \"{n}\""))
-            .unwrap_or_default()
-    )
-}
-
-/// One tenant in full: everything but secret values (only whether each is held).
-pub fn describe(tenant: &Tenant) -> String {
-    let mut lines = account_lines(tenant);
-    lines.extend(option_lines(&tenant.record.options));
-    lines.push(format!(
-        "updated:               {}",
-        tenant.record.updated_at
-    ));
-    lines.join("\n")
-}
-
-/// Who the tenant is and which credentials it holds (never their values).
-fn account_lines(tenant: &Tenant) -> Vec<String> {
-    let (r, s) = (&tenant.record, &tenant.secrets);
-    let held = |present: bool| if present { "set" } else { "not set" };
-    let when = |ms: Option<i64>| {
-        ms.and_then(chrono::DateTime::<chrono::Utc>::from_timestamp_millis)
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_else(|| "-".into())
-    };
-    vec![
-        format!("location:              {}", r.location_id),
-        format!(
-            "name:                  {}",
-            r.name.as_deref().unwrap_or("-")
-        ),
-        format!("status:                {}", r.status.as_str()),
-        format!("ghl auth:              {}", auth_name(r.ghl_auth)),
-        format!(
-            "agency (company):      {}",
-            r.company_id.as_deref().unwrap_or("-")
-        ),
-        format!(
-            "ghl token:             {}",
-            held(s.ghl_access_token.is_some())
-        ),
-        format!(
-            "ghl refresh token:     {}",
-            held(s.ghl_refresh_token.is_some())
-        ),
-        format!("ghl token expires:     {}", when(r.token_expires_at_ms)),
-        format!(
-            "cloudtalk key:         {} (secret {})",
-            r.cloudtalk_key_id.as_deref().unwrap_or("(none)"),
-            held(s.cloudtalk_key_secret.is_some())
-        ),
-        format!("ghl webhook secrets:   {}", s.ghl_webhook_secrets.len()),
-        format!(
-            "ct webhook secrets:    {}",
-            s.cloudtalk_webhook_secrets.len()
-        ),
-    ]
-}
-
-/// The tenant's options. Those it does not set are the deployment's, except the ids that are a
-/// location's own (custom fields, pipeline stages, agents), which are then none.
-fn option_lines(o: &TenantOptions) -> Vec<String> {
-    let option = |v: &Option<String>| v.clone().unwrap_or_else(|| "(deployment's)".into());
-    let own = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
-    let logging = match &o.call_logging {
-        CallLogging::Notes => "notes".to_string(),
-        CallLogging::Conversations { provider_id } => {
-            format!("conversations (provider {provider_id})")
-        }
-    };
-    let agent_map = o.agent_map.as_ref().map_or("(by email only)".into(), |m| {
-        serde_json::to_string(m).unwrap_or_default()
-    });
-    let sla = o
-        .callback_sla_minutes
-        .map_or("(deployment's)".into(), |m| m.to_string());
-    let stage_map = o
-        .campaign_stage_map
-        .as_ref()
-        .map_or("(none)".into(), |m| m.to_string());
-    let dial: Vec<String> = o
-        .speed_to_lead
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    vec![
-        format!("phone region:          {}", option(&o.phone_region)),
-        format!("missed-call tag:       {}", option(&o.missed_call_tag)),
-        format!("call logging:          {logging}"),
-        format!("agent map:             {agent_map}"),
-        format!(
-            "owners, tasks:         assign owner {}, missed-call tasks {}, close tasks {}, due after {sla} min",
-            on_off(o.assign_owner),
-            on_off(o.missed_call_tasks),
-            on_off(o.close_callback_tasks),
-        ),
-        format!("campaign stage map:    {stage_map}"),
-        format!(
-            "last-call fields:      date {}, outcome {}, duration {}",
-            own(&o.last_call_date_field),
-            own(&o.last_call_outcome_field),
-            own(&o.last_call_duration_field)
-        ),
-        format!(
-            "calls in GHL:          summaries {}, transcripts {}, tag prefix {:?}, rating field {}, disposition field {}",
-            on_off(o.call_summaries),
-            on_off(o.call_transcripts),
-            o.call_tag_prefix.as_deref().unwrap_or("(deployment's)"),
-            own(&o.call_rating_field),
-            own(&o.call_disposition_field)
-        ),
-        format!(
-            "speed to lead:         {}",
-            if dial.is_empty() { "off".to_string() } else { dial.join(" ") }
-        ),
-    ]
-}
-
-/// A tenant's record as JSON: everything but its sealed secrets, of which only the names of
-/// those held are given.
-pub fn record_json(record: &TenantRecord) -> serde_json::Value {
-    let mut value = serde_json::to_value(record).unwrap_or_default();
-    if let Some(fields) = value.as_object_mut() {
-        fields.remove("sealed");
-        let held: Vec<&String> = record.sealed.keys().collect();
-        fields.insert("secrets_held".into(), serde_json::json!(held));
-    }
-    value
 }
 
 /// `list` and `show` as JSON (the other actions answer in text).
