@@ -7,6 +7,7 @@ use crate::clients::cloudtalk::{CloudTalkApi, CloudTalkClient};
 use crate::clients::cloudtalk_ai::{CloudTalkAiApi, CloudTalkAiClient};
 use crate::clients::cloudtalk_calls::{CallRecordsApi, CloudTalkCallsClient};
 use crate::clients::ghl::{GhlApi, GhlClient};
+use crate::clients::rest::AccountMeter;
 use crate::clients::rest::{BucketOf, InProcess, Throttle};
 use crate::clients::{build_http_client, CallCounter};
 use crate::clock::{Clock, SystemClock};
@@ -142,7 +143,8 @@ impl Wiring {
         )
         .with_retry_budget(config.upstream_retry_budget)
         .with_timeout(config.upstream_timeout)
-        .with_throttle(throttle(cloudtalk_bucket(config)));
+        .with_throttle(throttle(cloudtalk_bucket(config)))
+        .with_account_meter(self.meter(&cloudtalk_account(&secrets.current())));
         let mut ghl = GhlClient::new(
             self.http.clone(),
             &config.ghl_api_base,
@@ -186,6 +188,16 @@ impl Wiring {
     }
 }
 
+impl Wiring {
+    /// The readings of CloudTalk account `account` in this container.
+    fn meter(&self, account: &str) -> Arc<AccountMeter> {
+        match self.meters.lock() {
+            Ok(mut meters) => meters.entry(account.to_string()).or_default().clone(),
+            Err(_) => Arc::default(),
+        }
+    }
+}
+
 /// The upstream clients of one tenant.
 struct Clients {
     cloudtalk: Arc<dyn CloudTalkApi>,
@@ -194,14 +206,18 @@ struct Clients {
     records: Arc<dyn CallRecordsApi>,
 }
 
-/// CloudTalk's budget is per company account: one bucket per API key (named by a hash of its
-/// id, never the id itself).
+/// A CloudTalk company account, named by a hash of its API key id (never the id itself).
+pub fn cloudtalk_account(secrets: &Secrets) -> String {
+    let id = secrets.cloudtalk_api_key_id.as_deref().unwrap_or_default();
+    let digest = crate::digest::sha256(id.as_bytes());
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// CloudTalk's budget is per company account: one bucket per API key.
 fn cloudtalk_bucket(config: &Config) -> BucketOf {
     let limit = config.cloudtalk_rate_per_min;
     Arc::new(move |secrets: &Secrets| {
-        let id = secrets.cloudtalk_api_key_id.as_deref().unwrap_or_default();
-        let digest = crate::digest::sha256(id.as_bytes());
-        let account: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        let account = cloudtalk_account(secrets);
         Bucket::new(
             format!("cloudtalk#{account}"),
             limit,
@@ -243,6 +259,8 @@ pub struct Deps {
     pub stage_names: Arc<crate::clients::stage_names::StageNames>,
     /// The agent directories (CloudTalk agents as GHL users), cached per container.
     pub people: Arc<crate::people::Directories>,
+    /// Each CloudTalk account's number index, for imports (see [`crate::import::index`]).
+    pub number_indexes: crate::number_index::Indexes,
     /// The tenant registry of an agency deployment.
     pub tenants: Option<Arc<crate::tenants::Tenants>>,
     /// What a tenant's clients are built from.
@@ -279,6 +297,9 @@ struct Wiring {
     http: reqwest::Client,
     limiter: Arc<dyn RateLimiter>,
     upstream: Option<InProcess>,
+    /// Each CloudTalk account's rate-limit readings, shared by every client of the account in
+    /// this container (a tenant's clients are built per event).
+    meters: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<AccountMeter>>>>,
 }
 
 impl Deps {
@@ -359,6 +380,7 @@ impl Deps {
             http,
             limiter,
             upstream,
+            meters: Arc::default(),
         };
         let clients = wiring.clients(&config, &secrets, &clock, &calls);
         let tenants = match (tenants, secrets.current().tenant_seal_key.clone()) {
@@ -397,6 +419,7 @@ impl Deps {
             ghl_signatures,
             stage_names: Default::default(),
             people: Default::default(),
+            number_indexes: Default::default(),
             tenants,
             wiring,
         })
@@ -426,6 +449,7 @@ impl Deps {
             ghl_signatures: self.ghl_signatures.clone(),
             stage_names: self.stage_names.clone(),
             people: self.people.clone(),
+            number_indexes: self.number_indexes.clone(),
             tenants: self.tenants.clone(),
             wiring: self.wiring.clone(),
         }
@@ -554,6 +578,11 @@ impl Deps {
     /// The GHL location this deployment serves.
     pub fn serves_location(&self, location: &str) -> bool {
         self.config.ghl_location_id.as_deref() == Some(location)
+    }
+
+    /// The shared upstream budget (the import lane takes its turns from it).
+    pub fn limiter(&self) -> &Arc<dyn RateLimiter> {
+        &self.wiring.limiter
     }
 
     /// Work the bridge starts itself for this tenant (a dial job, a call's summary job, a

@@ -174,7 +174,7 @@ async fn process_for(deps: &Deps, mut event: QueuedEvent) -> WorkerResult {
     let mut applied = apply_once(deps, id, prepared.as_ref(), &key, lock_until).await;
     if let Ok(Handled::Applied(outcome)) = &mut applied {
         let origin = (event.tenant.clone(), event.credential);
-        run_follow_ups(deps, outcome, origin, lock_until).await;
+        run_follow_ups(deps, outcome, origin, (lock_until, crate::handlers::every)).await;
     }
     let named = crate::payload::named_contacts(id, &body);
     let ids = match &applied {
@@ -255,6 +255,52 @@ fn log(id: crate::registry::EndpointId, attempt: u32, result: &WorkerResult, lin
     }
 }
 
+/// The leads of an import in this batch (several new contacts of one tenant, due now): their
+/// contacts are made together first ([`crate::import::prepare`]), within one message's
+/// deadline; each lead's event is then applied as ever.
+async fn prepare_imports(deps: &Deps, records: &[SqsMessage], until: Option<Deadline>) {
+    let now_ms = deps.clock.now_ms();
+    let mut by_tenant: std::collections::BTreeMap<Option<String>, Vec<QueuedEvent>> =
+        Default::default();
+    for record in records {
+        let body = record.body.as_deref().unwrap_or_default();
+        let Ok(event) = serde_json::from_str::<QueuedEvent>(body) else {
+            continue;
+        };
+        let due = event.not_before_ms.is_none_or(|t| t <= now_ms + 1_000);
+        if due && event.binding_error().is_none() && crate::import::is_lead(&event) {
+            by_tenant
+                .entry(event.tenant.clone())
+                .or_default()
+                .push(event);
+        }
+    }
+    for (tenant, leads) in by_tenant.into_iter().filter(|(_, l)| l.len() >= 2) {
+        let deadline =
+            Deadline::after(deps.config.request_deadline.saturating_sub(REQUEUE_RESERVE));
+        let deadline = until.map_or(deadline, |u| deadline.min(u));
+        let work = async {
+            let Ok(tenancy) = crate::admission::readmit(deps, tenant.as_deref()).await else {
+                return None;
+            };
+            match crate::admission::deployment(deps, &tenancy).await {
+                Ok(Some(tenant_deps)) => Some(crate::import::prepare(&tenant_deps, &leads).await),
+                Ok(None) => Some(crate::import::prepare(deps, &leads).await),
+                Err(_) => None,
+            }
+        };
+        if let Some(done) = deadline.scope(work).await {
+            tracing::info!(
+                leads = leads.len(),
+                found = done.found,
+                created = done.created,
+                bulk_requests = done.bulk_requests,
+                "import"
+            );
+        }
+    }
+}
+
 /// Runs an SQS batch one message at a time (the shared budget paces the upstream calls), each
 /// under a webhook's deadline, reporting the messages SQS must deliver again: those that could
 /// not be queued or parked, and those left when the invocation (ending at `until`) had too
@@ -268,6 +314,7 @@ pub async fn handle_batch(
     let per_message = deps.config.request_deadline;
     let mut response = SqsBatchResponse::default();
     let mut unreached = 0;
+    prepare_imports(deps, &batch.records, until).await;
     for record in batch.records {
         let id = record.message_id.clone().unwrap_or_default();
         let enough_time = until.is_none_or(|u| u.remaining() >= per_message + REQUEUE_RESERVE);

@@ -517,8 +517,8 @@ async fn a_webhook_writes_one_line_with_its_metrics_and_upstream_429s() {
 
     let (guard, logs) = capture_lambda_logs();
     let body = r#"{"contact":{"id":"ghl_123456"},"tag":"x"}"#;
-    let res = bridge::pipeline::handle(
-        EndpointId::GhlNewTag,
+    let res = bridge::pipeline::handle_with(
+        (EndpointId::GhlNewTag, bridge::handlers::bound::ghl_new_tag),
         &deps,
         post("/api/ghl-webhooks/new-tag", body, Some(GHL_SECRET)),
     )
@@ -557,8 +557,8 @@ async fn without_a_namespace_lines_carry_no_metrics() {
     let fakes = Fakes::start().await;
     let deps = fakes.deps_with_memory_map().0;
     let (guard, logs) = capture_lambda_logs();
-    let res = bridge::pipeline::handle(
-        EndpointId::GhlNewTag,
+    let res = bridge::pipeline::handle_with(
+        (EndpointId::GhlNewTag, bridge::handlers::bound::ghl_new_tag),
         &deps,
         post("/api/ghl-webhooks/new-tag", "{}", Some(GHL_SECRET)),
     )

@@ -4,5 +4,9 @@ use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::pipeline::run(EndpointId::CloudtalkAgentStatusChange).await
+    bridge::pipeline::run(
+        EndpointId::CloudtalkAgentStatusChange,
+        bridge::handlers::bound::cloudtalk_agent_status_change,
+    )
+    .await
 }

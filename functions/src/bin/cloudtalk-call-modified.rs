@@ -4,5 +4,9 @@ use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::pipeline::run(EndpointId::CloudtalkCallModified).await
+    bridge::pipeline::run(
+        EndpointId::CloudtalkCallModified,
+        bridge::handlers::bound::cloudtalk_call_modified,
+    )
+    .await
 }

@@ -4,5 +4,9 @@ use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::pipeline::run(EndpointId::CloudtalkCampaignStatusChange).await
+    bridge::pipeline::run(
+        EndpointId::CloudtalkCampaignStatusChange,
+        bridge::handlers::bound::cloudtalk_campaign_status_change,
+    )
+    .await
 }

@@ -4,5 +4,9 @@ use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::pipeline::run(EndpointId::CloudtalkContactCreated).await
+    bridge::pipeline::run(
+        EndpointId::CloudtalkContactCreated,
+        bridge::handlers::bound::cloudtalk_contact_created,
+    )
+    .await
 }

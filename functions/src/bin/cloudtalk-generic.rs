@@ -4,5 +4,9 @@ use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::pipeline::run(EndpointId::CloudtalkGeneric).await
+    bridge::pipeline::run(
+        EndpointId::CloudtalkGeneric,
+        bridge::handlers::bound::cloudtalk_generic,
+    )
+    .await
 }

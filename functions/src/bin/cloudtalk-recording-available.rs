@@ -4,5 +4,9 @@ use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::pipeline::run(EndpointId::CloudtalkRecordingAvailable).await
+    bridge::pipeline::run(
+        EndpointId::CloudtalkRecordingAvailable,
+        bridge::handlers::bound::cloudtalk_recording_available,
+    )
+    .await
 }

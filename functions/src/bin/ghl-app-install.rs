@@ -4,5 +4,9 @@ use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::pipeline::run(EndpointId::GhlAppInstall).await
+    bridge::pipeline::run(
+        EndpointId::GhlAppInstall,
+        bridge::handlers::bound::ghl_app_install,
+    )
+    .await
 }

@@ -4,5 +4,9 @@ use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::pipeline::run(EndpointId::GhlDndChange).await
+    bridge::pipeline::run(
+        EndpointId::GhlDndChange,
+        bridge::handlers::bound::ghl_dnd_change,
+    )
+    .await
 }

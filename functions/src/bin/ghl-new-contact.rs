@@ -4,5 +4,9 @@ use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::pipeline::run(EndpointId::GhlNewContact).await
+    bridge::pipeline::run(
+        EndpointId::GhlNewContact,
+        bridge::handlers::bound::ghl_new_contact,
+    )
+    .await
 }

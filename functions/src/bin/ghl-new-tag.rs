@@ -4,5 +4,5 @@ use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::pipeline::run(EndpointId::GhlNewTag).await
+    bridge::pipeline::run(EndpointId::GhlNewTag, bridge::handlers::bound::ghl_new_tag).await
 }

@@ -4,5 +4,9 @@ use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::pipeline::run(EndpointId::GhlPipelineChange).await
+    bridge::pipeline::run(
+        EndpointId::GhlPipelineChange,
+        bridge::handlers::bound::ghl_pipeline_change,
+    )
+    .await
 }

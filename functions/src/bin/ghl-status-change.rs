@@ -4,5 +4,9 @@ use bridge::EndpointId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bridge::pipeline::run(EndpointId::GhlStatusChange).await
+    bridge::pipeline::run(
+        EndpointId::GhlStatusChange,
+        bridge::handlers::bound::ghl_status_change,
+    )
+    .await
 }

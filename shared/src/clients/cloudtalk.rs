@@ -192,7 +192,14 @@ pub trait CloudTalkApi: Send + Sync {
         activity: &ActivityInput,
     ) -> Result<String, UpstreamError>;
     /// Runs up to 10 commands; a command failure is reported in its result, not as an error.
+    /// It takes what a bulk request costs of the shared budget ([`CloudTalkApi::bulk_cost`]),
+    /// and measures that cost from `X-CloudTalkAPI-Remaining` across the request.
     async fn bulk(&self, commands: &[BulkCommand]) -> Result<Vec<BulkResult>, UpstreamError>;
+    /// What one bulk request costs of the company's per-minute limit, as measured (CloudTalk
+    /// does not document whether it is 1 or 10); `None` until measured.
+    fn bulk_cost(&self) -> Option<u32>;
+    /// A cost measured elsewhere (another container, kept in the state table).
+    fn know_bulk_cost(&self, cost: u32);
     /// The id of the tag with this name (`GET /tags/index.json`, compared case-insensitively).
     async fn find_tag(&self, name: &str) -> FoundId;
     /// One page of the contacts carrying a tag, and the number of pages.
@@ -492,11 +499,28 @@ impl CloudTalkApi for CloudTalkClient {
     }
 
     async fn bulk(&self, commands: &[BulkCommand]) -> Result<Vec<BulkResult>, UpstreamError> {
+        let meter = self.meter();
+        let cost = meter.bulk_cost().unwrap_or(1);
+        let before = meter.last();
         let value = self
-            .write("bulk", Method::POST, "/bulk/contacts.json", commands)
+            .write_costing("bulk", "/bulk/contacts.json", commands, cost)
             .await?;
+        // The drop of `Remaining` across the request, in one window, is what it cost.
+        if let (Some((was, window)), Some((now, same))) = (before, meter.last()) {
+            if window == same && was > now {
+                meter.observe_bulk_cost(u32::try_from(was - now).unwrap_or(u32::MAX));
+            }
+        }
         let rows = Self::expect("bulk", rows(&value), "per-command results")?;
         Ok(rows.iter().map(bulk_row).collect())
+    }
+
+    fn bulk_cost(&self) -> Option<u32> {
+        self.meter().bulk_cost()
+    }
+
+    fn know_bulk_cost(&self, cost: u32) {
+        self.meter().observe_bulk_cost(cost);
     }
 
     async fn find_tag(&self, name: &str) -> FoundId {

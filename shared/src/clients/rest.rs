@@ -176,6 +176,8 @@ struct Call<'a> {
     safe: bool,
     /// The API version this endpoint needs, when not the dialect's.
     version: Option<&'static str>,
+    /// Tokens of the shared budget it takes (see [`crate::rate_limit::Bucket::cost`]).
+    cost: u32,
 }
 
 impl<'a> Call<'a> {
@@ -189,6 +191,7 @@ impl<'a> Call<'a> {
             body: Some(body),
             safe,
             version: None,
+            cost: 1,
         }
     }
 }
@@ -206,7 +209,61 @@ pub struct RestClient<D> {
     timeout: Duration,
     throttle: Option<Throttle>,
     in_process: Option<InProcess>,
+    /// What the upstream's rate-limit headers said last (CloudTalk's `Remaining`), shared by
+    /// every client of the same account in this container.
+    account: Arc<AccountMeter>,
     dialect: PhantomData<D>,
+}
+
+/// One upstream account's rate-limit readings in this container: the last
+/// `X-CloudTalkAPI-Remaining` seen (with its window's reset time), and what a bulk request was
+/// measured to cost (the drop of `Remaining` across it; the least seen, since another
+/// caller's request in between can only make the drop larger).
+#[derive(Debug, Default)]
+pub struct AccountMeter {
+    last: std::sync::Mutex<Option<(u64, Option<i64>)>>,
+    bulk_cost: std::sync::atomic::AtomicU32,
+}
+
+impl AccountMeter {
+    /// The last reading of `Remaining` and its reset time.
+    pub fn last(&self) -> Option<(u64, Option<i64>)> {
+        self.last.lock().ok().and_then(|l| *l)
+    }
+
+    fn note(&self, remaining: Option<u64>, reset: Option<i64>) {
+        if let (Some(remaining), Ok(mut last)) = (remaining, self.last.lock()) {
+            *last = Some((remaining, reset));
+        }
+    }
+
+    /// What a bulk request costs, once measured (or learned from another container).
+    pub fn bulk_cost(&self) -> Option<u32> {
+        match self.bulk_cost.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => None,
+            n => Some(n),
+        }
+    }
+
+    /// Keeps `cost` when it is the least seen so far.
+    pub fn observe_bulk_cost(&self, cost: u32) {
+        if cost == 0 {
+            return;
+        }
+        let cell = &self.bulk_cost;
+        let mut seen = cell.load(std::sync::atomic::Ordering::Relaxed);
+        while seen == 0 || cost < seen {
+            match cell.compare_exchange(
+                seen,
+                cost,
+                std::sync::atomic::Ordering::Relaxed,
+                std::sync::atomic::Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(now) => seen = now,
+            }
+        }
+    }
 }
 
 impl<D: Dialect> RestClient<D> {
@@ -225,8 +282,20 @@ impl<D: Dialect> RestClient<D> {
             timeout: super::DEFAULT_TIMEOUT,
             throttle: None,
             in_process: None,
+            account: Arc::default(),
             dialect: PhantomData,
         }
+    }
+
+    /// Shares `meter` with every client of the same account.
+    pub fn with_account_meter(mut self, meter: Arc<AccountMeter>) -> Self {
+        self.account = meter;
+        self
+    }
+
+    /// This client's account readings.
+    pub fn meter(&self) -> &AccountMeter {
+        &self.account
     }
 
     /// The per-request timeout (the HTTP client's own, at most).
@@ -275,6 +344,20 @@ impl<D: Dialect> RestClient<D> {
         self.call(operation, method, path, &[], Some(&body)).await
     }
 
+    /// A write that the upstream counts as `cost` requests (a CloudTalk bulk request).
+    pub(crate) async fn write_costing<B: Serialize + ?Sized>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        body: &B,
+        cost: u32,
+    ) -> Result<Value, UpstreamError> {
+        let body = serde_json::to_value(body).unwrap_or_default();
+        let mut call = Call::post(operation, path, &body, false);
+        call.cost = cost.max(1);
+        self.run(call).await
+    }
+
     /// A removal: `DELETE path` (repeating it changes nothing).
     pub(crate) async fn delete(
         &self,
@@ -289,6 +372,7 @@ impl<D: Dialect> RestClient<D> {
             body: None,
             safe: true,
             version: None,
+            cost: 1,
         };
         self.run(call).await
     }
@@ -337,6 +421,7 @@ impl<D: Dialect> RestClient<D> {
             body: Some(&body),
             safe,
             version: Some(version),
+            cost: 1,
         };
         self.run(call).await
     }
@@ -357,6 +442,7 @@ impl<D: Dialect> RestClient<D> {
             body: None,
             safe: true,
             version: Some(version),
+            cost: 1,
         };
         self.run(call).await
     }
@@ -388,6 +474,7 @@ impl<D: Dialect> RestClient<D> {
             query,
             body,
             version: None,
+            cost: 1,
         };
         self.run(call).await
     }
@@ -428,7 +515,7 @@ impl<D: Dialect> RestClient<D> {
             tokio::time::sleep(pause).await;
         }
         let secrets = self.secrets.current();
-        self.admit(call.operation, &secrets).await?;
+        self.admit(call.operation, &secrets, call.cost).await?;
         if Deadline::time_left().is_some_and(|left| left < MIN_CALL_TIME) {
             return Err(UpstreamError::OutOfTime {
                 service: D::SERVICE,
@@ -499,7 +586,12 @@ impl<D: Dialect> RestClient<D> {
     /// Takes a token from the shared budget: at once, after a reserved wait that fits the
     /// deadline, or not at all (the event is told when its turn comes). A budget that cannot
     /// be read does not stop the call; the upstream's own limit still answers 429.
-    async fn admit(&self, operation: &'static str, secrets: &Secrets) -> Result<(), UpstreamError> {
+    async fn admit(
+        &self,
+        operation: &'static str,
+        secrets: &Secrets,
+        cost: u32,
+    ) -> Result<(), UpstreamError> {
         let Some(throttle) = &self.throttle else {
             return Ok(());
         };
@@ -507,7 +599,8 @@ impl<D: Dialect> RestClient<D> {
         let bucket = match background {
             true => (throttle.bucket)(secrets).for_background(),
             false => (throttle.bucket)(secrets),
-        };
+        }
+        .costing(cost);
         loop {
             let may_wait = Deadline::time_left()
                 .map_or(MAX_TOKEN_WAIT, |left| {
@@ -557,6 +650,10 @@ impl<D: Dialect> RestClient<D> {
     ) -> Result<Value, UpstreamError> {
         let status = response.status();
         let limit = D::RATE_LIMIT.read(response.headers());
+        if let RateLimit::ResetAt(reset) = limit {
+            let remaining = header_number(response.headers(), "x-cloudtalkapi-remaining");
+            self.account.note(remaining, reset);
+        }
         let text = response
             .text()
             .await

@@ -1,6 +1,12 @@
 //! One module per endpoint. GoHighLevel → CloudTalk endpoints are in [`ghl`], CloudTalk →
 //! GoHighLevel endpoints in [`cloudtalk`]. [`handler`] binds
 //! each [`EndpointId`] of the registry to its handler.
+//!
+//! A function carries only the handlers it can run ([`Bind`]): its own endpoint's, and those of
+//! the jobs that handler starts ([`bound`]); the retry worker and reconciliation, which apply
+//! any event, carry [`every`]. A function asked for an event it does not carry (a Marketplace
+//! event of another type on the app's URL) hands it to the retry worker. So the linker leaves
+//! out of each function the code of every other endpoint.
 
 pub mod cloudtalk;
 pub mod ghl;
@@ -30,6 +36,59 @@ pub fn handler(id: EndpointId) -> &'static dyn Endpoint {
         E::CloudtalkCallModified => &cloudtalk::CallModified,
         E::GhlDndChange => &ghl::DndChange,
     }
+}
+
+/// The handlers a function carries: the handler of an endpoint, when this function can run it.
+pub type Bind = fn(EndpointId) -> Option<&'static dyn Endpoint>;
+
+/// Every handler: the retry worker, reconciliation, and a process serving every route.
+pub fn every(id: EndpointId) -> Option<&'static dyn Endpoint> {
+    Some(handler(id))
+}
+
+/// The handlers of each webhook function, named after it: its own endpoint's, and the
+/// endpoints of the jobs its handler starts (a tag's dial job is a new-contact event; the app's
+/// URL receives every Marketplace event type).
+pub mod bound {
+    use super::{cloudtalk, ghl};
+    use crate::endpoint::Endpoint;
+    use crate::registry::EndpointId;
+
+    macro_rules! binder {
+        ($name:ident: $($id:ident => $handler:expr),+ $(,)?) => {
+            pub fn $name(id: EndpointId) -> Option<&'static dyn Endpoint> {
+                match id {
+                    $(EndpointId::$id => Some($handler),)+
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        };
+    }
+
+    binder!(ghl_new_contact: GhlNewContact => &ghl::NewContact);
+    binder!(ghl_new_tag: GhlNewTag => &ghl::NewTag, GhlNewContact => &ghl::NewContact);
+    binder!(ghl_new_note: GhlNewNote => &ghl::NewNote);
+    binder!(ghl_pipeline_change: GhlPipelineChange => &ghl::PipelineChange);
+    binder!(ghl_status_change: GhlStatusChange => &ghl::StatusChange);
+    binder!(ghl_dnd_change: GhlDndChange => &ghl::DndChange);
+    binder!(ghl_app_install:
+        GhlAppInstall => &ghl::AppInstall,
+        GhlNewContact => &ghl::NewContact,
+        GhlNewTag => &ghl::NewTag,
+        GhlNewNote => &ghl::NewNote,
+        GhlPipelineChange => &ghl::PipelineChange,
+        GhlStatusChange => &ghl::StatusChange,
+        GhlDndChange => &ghl::DndChange,
+    );
+    binder!(cloudtalk_call_started: CloudtalkCallStarted => &cloudtalk::CallStarted);
+    binder!(cloudtalk_call_ended: CloudtalkCallEnded => &cloudtalk::CallEnded);
+    binder!(cloudtalk_call_modified: CloudtalkCallModified => &cloudtalk::CallModified);
+    binder!(cloudtalk_recording_available: CloudtalkRecordingAvailable => &cloudtalk::RecordingAvailable);
+    binder!(cloudtalk_agent_status_change: CloudtalkAgentStatusChange => &cloudtalk::AgentStatusChange);
+    binder!(cloudtalk_contact_created: CloudtalkContactCreated => &cloudtalk::ContactCreated);
+    binder!(cloudtalk_campaign_status_change: CloudtalkCampaignStatusChange => &cloudtalk::CampaignStatusChange);
+    binder!(cloudtalk_generic: CloudtalkGeneric => &cloudtalk::Generic);
 }
 
 /// A GHL note written once (step `step`), carrying the step's marker, so that a write whose

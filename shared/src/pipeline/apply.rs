@@ -148,41 +148,40 @@ async fn duplicate(
 
 /// Runs the jobs an applied event asked for (see [`crate::endpoint::FollowUp`]), each as its
 /// own event: claimed under its own key, applied, or queued or parked like any event when it
-/// cannot be done now. `origin` is the tenant and credential of the event that asked. Each
-/// job's result becomes a detail of the outcome under its label (`"dial": "dialled"`).
+/// cannot be done now; a job whose handler this function does not carry (`bind`) is handed to
+/// the retry worker at once. `origin` is the tenant and credential of the event that asked.
+/// Each job's result becomes a detail of the outcome under its label (`"dial": "dialled"`).
 pub async fn run_follow_ups(
     deps: &Deps,
     outcome: &mut Outcome,
     origin: (Option<String>, Option<crate::signature::Credential>),
-    lock_until_ms: i64,
+    (lock_until_ms, bind): (i64, crate::handlers::Bind),
 ) {
     for job in std::mem::take(&mut outcome.follow_ups) {
         let key = key_of(origin.0.as_deref(), job.endpoint, &job.body);
-        let result = match crate::handlers::handler(job.endpoint).prepare(&job.body) {
-            Ok(prepared) => {
-                match apply_once(deps, job.endpoint, prepared.as_ref(), &key, lock_until_ms).await {
-                    Ok(Handled::Applied(done)) => Ok(json!(done.result)),
-                    Ok(Handled::Duplicate(_)) => Ok(json!("duplicate")),
-                    Ok(_) => Ok(json!("applied")),
-                    Err(error) => {
-                        let event = QueuedEvent::fresh(
-                            job.endpoint,
-                            job.body.to_string(),
-                            key,
-                            origin.0.clone(),
-                            origin.1,
-                            deps.clock.now_ms(),
-                        );
-                        match defer(deps, event, error).await {
-                            Ok(Handled::Queued { .. }) => Ok(json!("queued")),
-                            Ok(Handled::Parked { .. }) => Ok(json!("parked")),
-                            Ok(_) => Ok(json!("applied")),
-                            Err(e) => Err(e.code()),
-                        }
-                    }
-                }
+        let event = || {
+            let (tenant, credential) = origin.clone();
+            let now = deps.clock.now_ms();
+            QueuedEvent::fresh(
+                job.endpoint,
+                job.body.to_string(),
+                key.clone(),
+                tenant,
+                credential,
+                now,
+            )
+        };
+        let result = match bind(job.endpoint).map(|h| h.prepare(&job.body)) {
+            None => match deps.retry_queue.enqueue(&event(), 0).await {
+                Ok(()) => Ok(json!("queued")),
+                Err(e) => Err(BridgeError::Store(e).code()),
+            },
+            Some(Ok(prepared)) => {
+                let applied =
+                    apply_once(deps, job.endpoint, prepared.as_ref(), &key, lock_until_ms).await;
+                follow_up_result(deps, applied, event).await
             }
-            Err(e) => Err(BridgeError::from(e).code()),
+            Some(Err(e)) => Err(BridgeError::from(e).code()),
         };
         let answer = result.unwrap_or_else(|code| {
             tracing::warn!(
@@ -193,6 +192,26 @@ pub async fn run_follow_ups(
             json!("failed")
         });
         outcome.details.insert(job.label.to_string(), answer);
+    }
+}
+
+/// What became of a follow-up job, as its detail says it; a failure queued or parked as the
+/// event `event` makes.
+async fn follow_up_result(
+    deps: &Deps,
+    applied: Result<Handled, BridgeError>,
+    event: impl FnOnce() -> QueuedEvent,
+) -> Result<Value, &'static str> {
+    match applied {
+        Ok(Handled::Applied(done)) => Ok(json!(done.result)),
+        Ok(Handled::Duplicate(_)) => Ok(json!("duplicate")),
+        Ok(_) => Ok(json!("applied")),
+        Err(error) => match defer(deps, event(), error).await {
+            Ok(Handled::Queued { .. }) => Ok(json!("queued")),
+            Ok(Handled::Parked { .. }) => Ok(json!("parked")),
+            Ok(_) => Ok(json!("applied")),
+            Err(e) => Err(e.code()),
+        },
     }
 }
 
@@ -235,10 +254,15 @@ pub async fn defer(
             );
             return park(deps, &event, why, error).await;
         }
-        let hint = error
-            .retry_after_secs()
-            .unwrap_or_else(|| default_wait_secs(&error));
-        wait_delay_secs(hint, &event.key, now_ms)
+        if throttled_by_cloudtalk(&error) && crate::import::is_lead(&event) {
+            // A lead of an import: its turn in the lane, with the leads of its bulk request.
+            crate::import::lane::delay_secs(deps).await
+        } else {
+            let hint = error
+                .retry_after_secs()
+                .unwrap_or_else(|| default_wait_secs(&error));
+            wait_delay_secs(hint, &event.key, now_ms)
+        }
     };
     // SQS delays a message 15 minutes at most: a longer wait is a chain of delays.
     event.not_before_ms =
@@ -253,6 +277,18 @@ pub async fn defer(
             tracing::warn!(endpoint = %event.endpoint, detail = %queue_error, "event could not be queued");
             Err(error)
         }
+    }
+}
+
+/// Whether CloudTalk's budget (the deployment's, or CloudTalk's own 429) held the event back.
+fn throttled_by_cloudtalk(error: &BridgeError) -> bool {
+    match error {
+        BridgeError::Upstream(e) => {
+            e.service() == crate::clients::Service::CloudTalk
+                && e.is_a_wait()
+                && !matches!(e, crate::clients::UpstreamError::OutOfTime { .. })
+        }
+        _ => false,
     }
 }
 

@@ -26,6 +26,7 @@ use crate::deadline::Deadline;
 use crate::deps::Deps;
 use crate::endpoint::{Outcome, Prepared};
 use crate::error::BridgeError;
+use crate::handlers::Bind;
 use crate::idempotency::{key_of, DEFAULT_LOCK_MS};
 use crate::payload::{named_contacts, NamedContacts};
 use crate::registry::{self, EndpointId, Sender};
@@ -90,7 +91,7 @@ struct Accepted {
 /// tenant's record, authentication, the origin fences, whether the tenant may act; see
 /// [`crate::admission`]), then the event applied once, queued or parked.
 async fn receive(
-    id: EndpointId,
+    (id, bind): (EndpointId, Bind),
     deps: &Deps,
     req: &Request,
     accepted: &Mutex<Option<Accepted>>,
@@ -131,7 +132,21 @@ async fn receive(
     if inbound.target == Target::Ignored {
         return Ok(Handled::Applied(Outcome::with_result("ignored")));
     }
-    let event = crate::handlers::handler(target).prepare(&inbound.body)?;
+    let Some(handler) = bind(target) else {
+        // Not this function's work (a Marketplace event of another type on the app's URL): the
+        // retry worker, which carries every handler, applies it.
+        let raw = req.body().as_ref();
+        let event = QueuedEvent::fresh(
+            target,
+            String::from_utf8_lossy(raw).into_owned(),
+            key,
+            tenant,
+            Some(authenticated),
+            deps.clock.now_ms(),
+        );
+        return hand_to_worker(deps, event).await;
+    };
+    let event = handler.prepare(&inbound.body)?;
     let lock_until = lock_until_ms(
         deps,
         Deadline::current().unwrap_or(Deadline::after(Duration::ZERO)),
@@ -146,7 +161,18 @@ async fn receive(
     if let Ok(mut slot) = accepted.lock() {
         *slot = Some(this.clone());
     }
-    apply_accepted(deps, id, &tenancy, &this, event.as_ref(), raw).await
+    apply_accepted(deps, (id, bind), &tenancy, &this, event.as_ref(), raw).await
+}
+
+/// Queues an accepted event for the retry worker at once.
+async fn hand_to_worker(deps: &Deps, event: QueuedEvent) -> Result<Handled, BridgeError> {
+    match deps.retry_queue.enqueue(&event, 0).await {
+        Ok(()) => Ok(Handled::Queued {
+            delay_secs: 0,
+            reason: "applied by the retry worker".into(),
+        }),
+        Err(e) => Err(BridgeError::Store(e)),
+    }
 }
 
 /// An accepted event: from here on it is never only answered. What can succeed later (a token
@@ -154,7 +180,7 @@ async fn receive(
 /// with its reason (and answered with its status, `parked: true`).
 async fn apply_accepted(
     deps: &Deps,
-    id: EndpointId,
+    (id, bind): (EndpointId, Bind),
     tenancy: &Tenancy,
     this: &Accepted,
     event: &dyn Prepared,
@@ -167,7 +193,7 @@ async fn apply_accepted(
             match apply_once(deps, target, event, &this.key, this.lock_until_ms).await {
                 Ok(Handled::Applied(mut outcome)) => {
                     let origin = (this.tenant.clone(), Some(this.credential));
-                    run_follow_ups(deps, &mut outcome, origin, this.lock_until_ms).await;
+                    run_follow_ups(deps, &mut outcome, origin, (this.lock_until_ms, bind)).await;
                     Ok(Handled::Applied(outcome))
                 }
                 other => other,
@@ -187,13 +213,22 @@ async fn apply_accepted(
 /// Runs one webhook request for endpoint `id` through the pipeline. Never fails: every failure
 /// is a JSON answer, and every request logs exactly one `webhook` line.
 pub async fn handle(id: EndpointId, deps: &Deps, req: Request) -> Response<Body> {
+    handle_with((id, crate::handlers::every), deps, req).await
+}
+
+/// [`handle`] with the handlers `bind` gives (a function's own: [`crate::handlers::bound`]).
+pub async fn handle_with(
+    (id, bind): (EndpointId, Bind),
+    deps: &Deps,
+    req: Request,
+) -> Response<Body> {
     let started = Instant::now();
     let calls_before = deps.calls.counts();
     deps.secrets.refresh_if_due().await;
     let deadline = work_deadline(deps, &req);
     let accepted = Mutex::new(None);
     let named = Mutex::new(NamedContacts::default());
-    let work = deadline.scope(receive(id, deps, &req, &accepted, &named));
+    let work = deadline.scope(receive((id, bind), deps, &req, &accepted, &named));
     let hard_stop = deadline.instant() + ANSWER_RESERVE / 3;
     let result = match tokio::time::timeout_at(hard_stop, work).await {
         Ok(result) => result,
@@ -278,19 +313,20 @@ pub async fn route(deps: &Deps, req: Request) -> Response<Body> {
 }
 
 /// The `main` of a webhook function: starts (or refuses to, see [`crate::startup`]), then runs
-/// endpoint `id` for every invocation.
-pub async fn run(id: EndpointId) -> Result<(), lambda_http::Error> {
+/// endpoint `id` for every invocation with the handlers `bind` gives (see
+/// [`crate::handlers::bound`]).
+pub async fn run(id: EndpointId, bind: Bind) -> Result<(), lambda_http::Error> {
     let needs = crate::startup::Needs {
         contact_map: id.entry().uses_contact_map,
     };
     let deps = Deps::start(id.name(), needs).await?;
-    serve(&deps, id).await
+    serve(&deps, (id, bind)).await
 }
 
 /// Serves endpoint `id` for every invocation.
-pub async fn serve(deps: &Deps, id: EndpointId) -> Result<(), lambda_http::Error> {
+pub async fn serve(deps: &Deps, (id, bind): (EndpointId, Bind)) -> Result<(), lambda_http::Error> {
     lambda_http::run(lambda_http::service_fn(|req: Request| async move {
-        Ok::<_, std::convert::Infallible>(handle(id, deps, req).await)
+        Ok::<_, std::convert::Infallible>(handle_with((id, bind), deps, req).await)
     }))
     .await
 }

@@ -38,6 +38,9 @@ pub struct Bucket {
     /// Tokens a background caller must leave in the bucket (0 for live callers): background
     /// work takes a token only above them, and books none ahead.
     pub reserve: u32,
+    /// Tokens this call takes (1; more for a request the upstream counts as several, such as
+    /// a CloudTalk bulk request: see [`crate::import::bulk_cost`]).
+    pub cost: u32,
 }
 
 impl Bucket {
@@ -50,7 +53,14 @@ impl Bucket {
             window_ms: i64::try_from(window.as_millis()).unwrap_or(i64::MAX).max(1),
             capacity: (limit / 10).max(1),
             reserve: 0,
+            cost: 1,
         }
+    }
+
+    /// The bucket for a call that takes `cost` tokens.
+    pub fn costing(mut self, cost: u32) -> Self {
+        self.cost = cost.max(1);
+        self
     }
 
     /// The bucket as background work sees it: half the burst is kept for live callers.
@@ -87,23 +97,26 @@ impl Bucket {
         s.tokens_milli = (s.tokens_milli + (elapsed * self.refill_rate()) as i64).min(full);
         s.updated_ms = now_ms.max(s.updated_ms);
         let reserve = i64::from(self.reserve) * 1000;
-        if s.tokens_milli >= 1000 + reserve {
-            s.tokens_milli -= 1000;
+        let need = i64::from(self.cost.max(1)) * 1000;
+        if s.tokens_milli >= need + reserve {
+            s.tokens_milli -= need;
             return (s, Admission::Now);
         }
         if reserve > 0 {
             // Background: come back when the bucket is above the reserve again; nothing booked.
-            let wait_ms = ((1000 + reserve - s.tokens_milli) as f64 / self.refill_rate()).ceil();
+            let wait_ms = ((need + reserve - s.tokens_milli) as f64 / self.refill_rate()).ceil();
             let turn_in = Duration::from_millis(wait_ms as u64);
             return (s, Admission::Throttled { turn_in });
         }
-        let wait_ms = ((1000 - s.tokens_milli) as f64 / self.refill_rate()).ceil() as i64;
+        // A call costing more than the burst borrows: it waits until its tokens have come in.
+        let wait_ms = ((need - s.tokens_milli) as f64 / self.refill_rate()).ceil() as i64;
         if wait_ms <= may_wait_ms {
-            // Reserved: the token is taken now and comes back by then.
-            s.tokens_milli -= 1000;
+            // Reserved: the tokens are taken now and come back by then.
+            s.tokens_milli -= need;
             return (s, Admission::After(Duration::from_millis(wait_ms as u64)));
         }
-        s.turn_ms = s.turn_ms.max(now_ms + wait_ms) + self.interval_ms();
+        s.turn_ms =
+            s.turn_ms.max(now_ms + wait_ms) + self.interval_ms() * i64::from(self.cost.max(1));
         let turn_in = Duration::from_millis((s.turn_ms - now_ms).max(0) as u64);
         (s, Admission::Throttled { turn_in })
     }
@@ -189,6 +202,26 @@ mod tests {
             assert_eq!(admission, Admission::Now);
         }
         assert_eq!(state.unwrap().turn_ms, 0, "background moved no live turn");
+    }
+
+    #[test]
+    fn a_call_costing_ten_takes_ten_tokens() {
+        let bucket = Bucket::new("ct", 50, Duration::from_secs(60));
+        let bulk = bucket.clone().costing(10);
+        // The burst is 5: a bulk request waits for the 5 more it needs, reserved.
+        let (state, admission) = bulk.decide(None, 0, 60_000);
+        let Admission::After(wait) = admission else {
+            panic!("{admission:?}");
+        };
+        // 45 tokens a minute come back: 5 of them take 6.67 s.
+        assert!(
+            (6_600..6_700).contains(&(wait.as_millis() as i64)),
+            "{wait:?}"
+        );
+        assert_eq!(state.tokens_milli, -5_000);
+        // Nobody else gets a token before those 10 are paid for.
+        let (_, next) = bucket.decide(Some(state), 0, 0);
+        assert!(matches!(next, Admission::Throttled { .. }), "{next:?}");
     }
 
     #[test]

@@ -114,6 +114,27 @@ pub async fn resolve_cloudtalk_contact(
         .await
 }
 
+/// The creation claim's key of a contact: its first phone, else its first email, else its GHL
+/// id; a replacement of a gone contact has a claim of its own. One key for every way a contact
+/// is created (an event, an import's bulk request).
+pub(crate) fn creation_key(
+    location: &str,
+    ghl_id: &str,
+    reach: &Reachable,
+    replacing: Option<&str>,
+) -> String {
+    let who = match (reach.phones.first(), reach.emails.first()) {
+        (Some(phone), _) => format!("phone#{}", digest(phone)),
+        (None, Some(email)) => format!("email#{}", digest(email)),
+        (None, None) => format!("ghl#{ghl_id}"),
+    };
+    let key = format!("create-cloudtalk#{location}#{who}");
+    match replacing {
+        Some(gone) => format!("{key}#replacing#{gone}"),
+        None => key,
+    }
+}
+
 /// What searching or creating gave.
 enum Found {
     /// A contact to link, and how it was found.
@@ -239,16 +260,7 @@ impl Subject<'_> {
     /// The creation claim's key: the contact's first phone, else its first email, else its
     /// GHL id; a replacement of a gone contact has a claim of its own.
     fn creation_key(&self, reach: &Reachable, replacing: Option<&str>) -> String {
-        let who = match (reach.phones.first(), reach.emails.first()) {
-            (Some(phone), _) => format!("phone#{}", digest(phone)),
-            (None, Some(email)) => format!("email#{}", digest(email)),
-            (None, None) => format!("ghl#{}", self.contact.id),
-        };
-        let key = format!("create-cloudtalk#{}#{who}", self.location);
-        match replacing {
-            Some(gone) => format!("{key}#replacing#{gone}"),
-            None => key,
-        }
+        creation_key(self.location, &self.contact.id, reach, replacing)
     }
 
     /// Creates the contact under the creation claim, or takes the contact that the event

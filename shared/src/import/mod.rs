@@ -1,0 +1,287 @@
+//! A lead import at the rate limit's pace. Agencies import lead lists into GHL; GHL then sends
+//! one new-contact webhook per lead. One by one, each lead costs a CloudTalk search and a
+//! create: 25 leads a minute on a 50-a-minute budget. So when leads come faster than the budget
+//! drains them:
+//! - a lead whose CloudTalk call is throttled waits in the import lane ([`lane`]), whose turns
+//!   come ten leads per bulk request, so the leads of one turn reach one worker invocation
+//!   together;
+//! - the worker, given several new-contact events of one tenant, looks their numbers and emails
+//!   up in the account's index ([`index`]: the contact list, 1,000 a request, instead of one
+//!   search per lead) and creates the ones CloudTalk does not have through one
+//!   `POST /bulk/contacts.json` of up to 10 commands ([`prepare`]), budgeted at what a bulk
+//!   request was measured to cost ([`bulk_cost`]);
+//! - then each lead's own event is applied as ever, under its own key: it finds the contact
+//!   its step recorded (or the link) and links it, with no other CloudTalk request.
+//!
+//! Exactly once still holds per lead: each lead's key is claimed while its contact is made,
+//! the contact is a step of that lead's event, and one contact per phone is guarded by the same
+//! creation claims as a lone event's. A bulk command that fails is that lead's alone: its event
+//! then creates its contact by itself, and is retried or parked on its own. A lone lead, with
+//! the budget free, never waits for a batch.
+
+pub mod bulk_cost;
+pub mod index;
+pub mod lane;
+
+use serde_json::Value;
+
+use crate::clients::cloudtalk::{bulk_result, BulkCommand};
+use crate::contact_map::{ContactLink, LinkOrigin};
+use crate::deps::Deps;
+use crate::idempotency::{Claim, Steps};
+use crate::mapping::ghl_to_cloudtalk::{cloudtalk_contact, ghl_contact_url, reachable, Reachable};
+use crate::payload::ghl::{is_dial_job, parse_new_contact, GhlContact};
+use crate::registry::EndpointId;
+use crate::resolve::cloudtalk_contact::creation_key;
+use crate::retry_queue::QueuedEvent;
+
+/// How long the import holds a lead's key while it makes the lead's contact.
+const LEAD_LOCK_MS: i64 = 30_000;
+/// How long it holds the right to create a contact (as a lone event does).
+const CREATION_LOCK_MS: i64 = 20_000;
+/// Commands in one bulk request (CloudTalk's most).
+pub const BULK_COMMANDS: usize = 10;
+
+/// A lead of the batch whose contact the import makes: its claimed event and what it knows.
+struct Lead {
+    contact: GhlContact,
+    reach: Reachable,
+    steps: Steps,
+    owner: String,
+    key: String,
+}
+
+/// What [`prepare`] did, for the worker's log line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prepared {
+    /// Leads whose contact was found in the account's index and linked.
+    pub found: usize,
+    /// Leads whose contact a bulk request created.
+    pub created: usize,
+    pub bulk_requests: usize,
+}
+
+/// Whether a queued event is a lead the import can batch: a new contact (not a dial job).
+pub fn is_lead(event: &QueuedEvent) -> bool {
+    event.endpoint == EndpointId::GhlNewContact
+        && serde_json::from_str::<Value>(&event.body).is_ok_and(|b| !is_dial_job(&b))
+}
+
+/// Makes the CloudTalk contacts of several leads of one tenant at once (see the module):
+/// found in the index and linked, or created in bulk and recorded as each lead's `contact`
+/// step. Whatever it cannot do is left to each lead's event; it never fails the batch.
+pub async fn prepare(deps: &Deps, events: &[QueuedEvent]) -> Prepared {
+    let mut done = Prepared::default();
+    let mut leads = Vec::new();
+    for event in events {
+        if let Some(lead) = claim(deps, event).await {
+            leads.push(lead);
+        }
+    }
+    if leads.is_empty() {
+        return done;
+    }
+    // What a bulk request costs, as another container may have measured it.
+    bulk_cost::known(deps).await;
+    let mut index = match index::current(deps).await {
+        Ok(Some(index)) => index,
+        other => {
+            if let Err(e) = other {
+                tracing::warn!(detail = %e, "import: the account's contacts could not be read");
+            }
+            for lead in &leads {
+                release(deps, lead).await;
+            }
+            return done;
+        }
+    };
+    let mut to_create = link_found(deps, &mut index, leads, &mut done).await;
+    for chunk in to_create.chunks_mut(BULK_COMMANDS) {
+        create(deps, chunk, &mut index, &mut done).await;
+    }
+    let account = crate::deps::cloudtalk_account(&deps.secrets.current());
+    index::store(deps, &account, index);
+    bulk_cost::keep(deps).await;
+    done
+}
+
+/// Claims a lead's event for the import, when it is one whose contact is still to be made.
+async fn claim(deps: &Deps, event: &QueuedEvent) -> Option<Lead> {
+    let body: Value = serde_json::from_str(&event.body).ok()?;
+    let contact = parse_new_contact(&body).ok()?.contact;
+    let region = deps.config.default_phone_region.as_deref();
+    let reach = reachable(&contact, region);
+    if reach.is_empty() {
+        return None;
+    }
+    let now = deps.clock.now_ms();
+    let claimed = deps
+        .idempotency
+        .claim(&event.key, now, now + LEAD_LOCK_MS)
+        .await;
+    let Ok(Claim::Acquired { steps, lease }) = claimed else {
+        return None;
+    };
+    let owner = lease.owner.clone();
+    let steps = Steps::new(&event.key, steps, lease, deps.idempotency.clone());
+    let lead = Lead {
+        contact,
+        reach,
+        steps,
+        owner,
+        key: event.key.clone(),
+    };
+    let location = deps.location_for(lead.contact.location_id.as_deref());
+    let linked = deps.contacts.find_by_ghl(&location, &lead.contact.id).await;
+    let made = lead.steps.get(crate::resolve::CONTACT_STEP).is_some();
+    if made || !matches!(linked, Ok(None)) {
+        release(deps, &lead).await;
+        return None;
+    }
+    Some(lead)
+}
+
+async fn release(deps: &Deps, lead: &Lead) {
+    if let Err(e) = deps.idempotency.release(&lead.key, &lead.owner).await {
+        tracing::warn!(detail = %e, "import: a lead's claim could not be released; it expires");
+    }
+}
+
+/// Links the leads whose contact the index knows; returns the others.
+async fn link_found(
+    deps: &Deps,
+    index: &mut index::NumberIndex,
+    leads: Vec<Lead>,
+    done: &mut Prepared,
+) -> Vec<Lead> {
+    let mut left = Vec::new();
+    for lead in leads {
+        let Some(id) = index.find(&lead.reach) else {
+            left.push(lead);
+            continue;
+        };
+        let location = deps.location_for(lead.contact.location_id.as_deref());
+        let link = ContactLink::new(&location, &lead.contact.id, &id, LinkOrigin::GoHighLevel);
+        if deps.contacts.link(&link).await.is_ok() {
+            done.found += 1;
+        }
+        release(deps, &lead).await;
+    }
+    left
+}
+
+/// Creates up to [`BULK_COMMANDS`] leads' contacts with one bulk request, each under its
+/// creation claim; every lead of `chunk` is released at the end.
+async fn create(
+    deps: &Deps,
+    chunk: &mut [Lead],
+    index: &mut index::NumberIndex,
+    done: &mut Prepared,
+) {
+    let mut claimed = Vec::new();
+    for (i, lead) in chunk.iter_mut().enumerate() {
+        if let Some(claim) = creation_claim(deps, lead).await {
+            claimed.push((i, claim));
+        }
+    }
+    let commands: Vec<BulkCommand> = claimed
+        .iter()
+        .map(|(i, _)| command(deps, &chunk[*i]))
+        .collect();
+    let answer = match commands.is_empty() {
+        true => Ok(Vec::new()),
+        false => deps.cloudtalk.bulk(&commands).await,
+    };
+    done.bulk_requests += usize::from(!commands.is_empty());
+    match answer {
+        Ok(results) => {
+            for ((i, (key, owner)), command) in claimed.iter().zip(&commands) {
+                let lead = &mut chunk[*i];
+                let made = bulk_result(&results, &command.command_id)
+                    .filter(|r| r.succeeded())
+                    .and_then(|r| r.id.clone());
+                settle(deps, lead, (key, owner), made.as_deref(), index).await;
+                done.created += usize::from(made.is_some());
+            }
+        }
+        Err(e) => {
+            // The request may have been applied (a lost answer): the creation claims are left
+            // to expire, so each lead's event takes one over and searches before it creates.
+            tracing::warn!(detail = %e, "import: a bulk request failed; each lead goes on alone");
+            if !e.outcome_unknown() {
+                for (_, (key, owner)) in &claimed {
+                    let _ = deps.idempotency.release(key, owner).await;
+                }
+            }
+        }
+    }
+    for lead in chunk.iter() {
+        release(deps, lead).await;
+    }
+}
+
+/// The right to create a lead's contact: (claim key, owner), or `None` when another event
+/// holds it or made the contact already (its id is then the lead's `contact` step).
+async fn creation_claim(deps: &Deps, lead: &mut Lead) -> Option<(String, String)> {
+    let location = deps.location_for(lead.contact.location_id.as_deref());
+    let key = creation_key(&location, &lead.contact.id, &lead.reach, None);
+    let now = deps.clock.now_ms();
+    match deps
+        .idempotency
+        .claim(&key, now, now + CREATION_LOCK_MS)
+        .await
+    {
+        Ok(Claim::Acquired { lease, .. }) => Some((key, lease.owner)),
+        Ok(Claim::Completed { response }) => {
+            if let Some(id) = response.get("cloudtalkContactId").and_then(Value::as_str) {
+                let _ = lead.steps.record(crate::resolve::CONTACT_STEP, id).await;
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// The bulk command that creates a lead's contact, as a lone event creates it.
+fn command(deps: &Deps, lead: &Lead) -> BulkCommand {
+    let location = deps.location_for(lead.contact.location_id.as_deref());
+    let link_back = ghl_contact_url(&deps.config.ghl_app_base, &location, &lead.contact.id);
+    let input = cloudtalk_contact(
+        &lead.contact,
+        &lead.reach,
+        &lead.contact.tags,
+        Some(link_back),
+    );
+    BulkCommand {
+        action: "add_contact",
+        command_id: format!("ghl_contact_{}_{}", lead.contact.id, deps.clock.now_secs()),
+        data: serde_json::to_value(&input).unwrap_or_default(),
+    }
+}
+
+/// After the bulk request: a created contact becomes the lead's `contact` step and completes
+/// its creation claim; a failed command releases the claim, and the lead's event creates the
+/// contact by itself (its failure, if any, is that lead's alone).
+async fn settle(
+    deps: &Deps,
+    lead: &mut Lead,
+    (key, owner): (&str, &str),
+    made: Option<&str>,
+    index: &mut index::NumberIndex,
+) {
+    let Some(id) = made else {
+        let _ = deps.idempotency.release(key, owner).await;
+        return;
+    };
+    let recorded = lead.steps.record(crate::resolve::CONTACT_STEP, id).await;
+    let answer = serde_json::json!({ "cloudtalkContactId": id });
+    let keep = deps.clock.now_secs() + crate::resolve::cloudtalk_contact::CREATION_CLAIM_KEEP_SECS;
+    let completed = deps.idempotency.complete(key, owner, &answer, keep).await;
+    if let Err(e) = recorded
+        .map_err(|e| e.to_string())
+        .and(completed.map_err(|e| e.to_string()))
+    {
+        tracing::warn!(detail = %e, "import: a created contact could not be recorded");
+    }
+    index.learn(&lead.reach, id);
+}
