@@ -17,7 +17,7 @@
 //! [`record`]). Where a spec is known to be wrong or silent, [`overrides`] says so, each entry
 //! with its evidence.
 //!
-//! The specs live in `contracts/specs/` (see the README's *Contract check*): GoHighLevel's,
+//! The specs live in `contracts/specs/` (see the manual's `docs/src/developer/contract-check.md`): GoHighLevel's,
 //! copied whole (CC0), and the CloudTalk operations the bridge and the sandbox use, written from
 //! CloudTalk's published spec by `scripts/cloudtalk_contract.py`.
 

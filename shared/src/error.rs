@@ -125,12 +125,7 @@ impl BridgeError {
     /// How long the upstream (or the shared budget) asked to wait, when it said.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            BridgeError::Upstream(UpstreamError::Status {
-                retry_after_secs, ..
-            }) => *retry_after_secs,
-            BridgeError::Upstream(UpstreamError::Throttled {
-                retry_after_secs, ..
-            }) => Some(*retry_after_secs),
+            BridgeError::Upstream(e) => e.retry_after_secs(),
             BridgeError::Waiting { wait_secs, .. } => Some(*wait_secs),
             _ => None,
         }

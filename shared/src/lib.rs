@@ -22,6 +22,7 @@
 //!   and log line; health) and [`worker`] (the retry queue's consumer).
 
 pub mod admission;
+pub mod arrivals;
 pub mod aws;
 pub mod clients;
 pub mod clock;
@@ -49,6 +50,7 @@ pub mod phone;
 pub mod pipeline;
 pub mod rate_limit;
 pub mod reconcile;
+pub mod reference;
 pub mod registry;
 pub mod resolve;
 pub mod retry_queue;

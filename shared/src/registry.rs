@@ -120,7 +120,7 @@ use EndpointId as E;
 use EventKeys::{CallIds, EventId};
 use MapUse::{Heals, Links};
 
-/// Every webhook endpoint, in the order of the README's table (and of [`EndpointId`]).
+/// Every webhook endpoint, in the order of the manual's endpoint table (`docs/src/sales/endpoints.md`) (and of [`EndpointId`]).
 #[rustfmt::skip]
 pub static REGISTRY: [Entry; 15] = [
     ghl(E::GhlNewContact, "ghl-new-contact", "/api/ghl-webhooks/new-contact", &["ContactCreate"]),

@@ -9,8 +9,8 @@
 //! `maxReceiveCount`, moves it to the dead-letter queue itself).
 //!
 //! Before each message the worker checks the time left in its invocation: the messages it
-//! cannot finish in time are returned as batch item failures, untouched, so the Lambda timeout
-//! never cuts a batch in half.
+//! cannot finish in time go back on the retry queue at once, untouched (a batch item failure
+//! only if that fails), so the Lambda timeout never cuts a batch in half.
 
 pub use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 
@@ -31,6 +31,10 @@ use crate::retry_queue::{QueuedEvent, MAX_QUEUE_DELAY_SECS};
 const LOCK_MARGIN_MS: i64 = 5_000;
 /// Time kept after a message for queueing it again.
 const REQUEUE_RESERVE: Duration = Duration::from_millis(1_500);
+/// The most an invocation spends making an import's contacts together.
+const IMPORT_TIME: Duration = Duration::from_secs(30);
+/// What it keeps after that, to apply each lead's event (each quick by then).
+const AFTER_IMPORT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorkerResult {
@@ -256,9 +260,14 @@ fn log(id: crate::registry::EndpointId, attempt: u32, result: &WorkerResult, lin
 }
 
 /// The leads of an import in this batch (several new contacts of one tenant, due now): their
-/// contacts are made together first ([`crate::import::prepare`]), within one message's
-/// deadline; each lead's event is then applied as ever.
-async fn prepare_imports(deps: &Deps, records: &[SqsMessage], until: Option<Deadline>) {
+/// contacts are made together first ([`crate::import::prepare`]), within a bounded time; each
+/// lead's event is then applied as ever. Returns the keys of the leads sent back to the lane
+/// together (their bulk request must wait or failed), which are not applied alone now.
+async fn prepare_imports(
+    deps: &Deps,
+    records: &[SqsMessage],
+    until: Option<Deadline>,
+) -> std::collections::BTreeSet<String> {
     let now_ms = deps.clock.now_ms();
     let mut by_tenant: std::collections::BTreeMap<Option<String>, Vec<QueuedEvent>> =
         Default::default();
@@ -275,29 +284,100 @@ async fn prepare_imports(deps: &Deps, records: &[SqsMessage], until: Option<Dead
                 .push(event);
         }
     }
-    for (tenant, leads) in by_tenant.into_iter().filter(|(_, l)| l.len() >= 2) {
-        let deadline =
-            Deadline::after(deps.config.request_deadline.saturating_sub(REQUEUE_RESERVE));
-        let deadline = until.map_or(deadline, |u| deadline.min(u));
+    let mut sent_back = std::collections::BTreeSet::new();
+    for (tenant, leads) in by_tenant {
+        // Long enough for a bulk request to wait for what it costs (see `rest::admit`), and
+        // leaving the invocation time to apply each lead's event after.
+        let deadline = Deadline::after(IMPORT_TIME);
+        let deadline = until.map_or(deadline, |u| {
+            deadline.min(Deadline::after(u.remaining().saturating_sub(AFTER_IMPORT)))
+        });
         let work = async {
             let Ok(tenancy) = crate::admission::readmit(deps, tenant.as_deref()).await else {
                 return None;
             };
-            match crate::admission::deployment(deps, &tenancy).await {
-                Ok(Some(tenant_deps)) => Some(crate::import::prepare(&tenant_deps, &leads).await),
-                Ok(None) => Some(crate::import::prepare(deps, &leads).await),
-                Err(_) => None,
+            let own;
+            let tenant_deps = match crate::admission::deployment(deps, &tenancy).await {
+                Ok(Some(tenant_deps)) => {
+                    own = tenant_deps;
+                    &own
+                }
+                Ok(None) => deps,
+                Err(_) => return None,
+            };
+            // One lead alone is looked up through the index only when it is already read.
+            if leads.len() < 2 && !crate::import::index::is_current(tenant_deps) {
+                return None;
             }
+            let done = crate::import::prepare(tenant_deps, &leads).await;
+            let back = send_back(tenant_deps, &leads, &done.later).await;
+            Some((done, back))
         };
-        if let Some(done) = deadline.scope(work).await {
+        if let Some((done, back)) = deadline.scope(work).await {
             tracing::info!(
                 leads = leads.len(),
                 found = done.found,
                 created = done.created,
                 bulk_requests = done.bulk_requests,
+                sent_back = back.len(),
                 "import"
             );
+            sent_back.extend(back);
         }
+    }
+    sent_back
+}
+
+/// Queues the leads [`crate::import::prepare`] sent back, for their turn in the lane (and at
+/// least as long as they were told); the keys of those queued.
+async fn send_back(
+    deps: &Deps,
+    leads: &[QueuedEvent],
+    later: &std::collections::BTreeMap<String, crate::import::Later>,
+) -> Vec<String> {
+    if later.is_empty() {
+        return Vec::new();
+    }
+    let lane = crate::import::lane::delay_secs(deps).await;
+    let mut queued = Vec::new();
+    for event in leads {
+        let Some(why) = later.get(&event.key) else {
+            continue;
+        };
+        let mut event = event.clone();
+        event.last_error = Some(why.reason.clone());
+        let mut wait_secs = why.wait_secs.max(lane);
+        if why.failed {
+            event.attempt += 1;
+            if event.attempt >= deps.config.max_attempts {
+                // Its last attempt is its own, alone: parked if that fails too.
+                continue;
+            }
+            let first = crate::retry_queue::failure_delay_secs(1, None, &event.key);
+            wait_secs = wait_secs.max(first);
+        }
+        event.not_before_ms = (wait_secs > MAX_QUEUE_DELAY_SECS)
+            .then(|| deps.clock.now_ms() + (wait_secs as i64) * 1000);
+        let delay = wait_secs.min(MAX_QUEUE_DELAY_SECS) as u32;
+        if deps.retry_queue.enqueue(&event, delay).await.is_ok() {
+            queued.push(event.key.clone());
+        }
+    }
+    queued
+}
+
+/// Whether the message is a lead the import queued again (this message is then done).
+fn lead_sent_back(record: &SqsMessage, sent_back: &std::collections::BTreeSet<String>) -> bool {
+    !sent_back.is_empty()
+        && serde_json::from_str::<QueuedEvent>(record.body.as_deref().unwrap_or_default())
+            .is_ok_and(|e| sent_back.contains(&e.key))
+}
+
+/// Queues a message the invocation has no time for again, at once; whether it could.
+async fn requeue_unread(deps: &Deps, body: &str) -> bool {
+    match serde_json::from_str::<QueuedEvent>(body) {
+        Ok(event) => deps.retry_queue.enqueue(&event, 0).await.is_ok(),
+        Err(_) => false,
     }
 }
 
@@ -314,13 +394,18 @@ pub async fn handle_batch(
     let per_message = deps.config.request_deadline;
     let mut response = SqsBatchResponse::default();
     let mut unreached = 0;
-    prepare_imports(deps, &batch.records, until).await;
+    let sent_back = prepare_imports(deps, &batch.records, until).await;
     for record in batch.records {
         let id = record.message_id.clone().unwrap_or_default();
+        if lead_sent_back(&record, &sent_back) {
+            continue;
+        }
         let enough_time = until.is_none_or(|u| u.remaining() >= per_message + REQUEUE_RESERVE);
         let failed = if !enough_time {
+            // Back on the retry queue at once, rather than handed back to SQS, which would
+            // hold it for the whole visibility timeout.
             unreached += 1;
-            true
+            !requeue_unread(deps, record.body.as_deref().unwrap_or_default()).await
         } else {
             let body = record.body.as_deref().unwrap_or_default();
             match serde_json::from_str::<QueuedEvent>(body) {

@@ -1,5 +1,5 @@
 //! Every endpoint has its Lambda binary, template function and route, watch route, sample events
-//! and README row, and nothing exists that has no endpoint.
+//! and row in the manual's endpoint table, and nothing exists that has no endpoint.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -33,6 +33,30 @@ fn repo() -> PathBuf {
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn markdown_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            markdown_under(&path, out);
+        } else if path.extension().is_some_and(|e| e == "md") {
+            out.push(path);
+        }
+    }
+}
+
+/// The manual: README.md, then every chapter under docs/.
+fn manual() -> String {
+    let mut files = Vec::new();
+    markdown_under(&repo().join("docs"), &mut files);
+    files.sort();
+    let mut text = read("README.md");
+    for file in files {
+        text.push('\n');
+        text.push_str(&std::fs::read_to_string(&file).expect("a chapter of the manual"));
+    }
+    text
 }
 
 /// Every Lambda: one per endpoint, plus the retry worker and reconciliation.
@@ -547,7 +571,7 @@ fn every_route_is_served_by_cargo_lambda_watch() {
 
 #[test]
 fn every_endpoint_has_events_and_a_readme_row() {
-    let readme = read("README.md");
+    let readme = manual();
     for f in functions() {
         assert!(
             repo().join("events").join(f).is_dir(),
@@ -555,17 +579,17 @@ fn every_endpoint_has_events_and_a_readme_row() {
         );
         assert!(
             readme.contains(&format!("`{f}`")),
-            "README.md never names {f}"
+            "the manual never names {f}"
         );
     }
-    // The per-tenant CloudTalk routes are one pattern in the README, not a row each.
+    // The per-tenant CloudTalk routes are one pattern in the manual, not a row each.
     assert!(readme.contains("/api/cloudtalk-webhooks/{tenant}/<event>"));
     for e in endpoints().iter().filter(|e| !e.route.contains("{tenant}")) {
         assert!(
             readme
                 .lines()
                 .any(|l| l.starts_with('|') && l.contains(e.route) && l.contains(e.function)),
-            "README.md has no table row with {} and {}",
+            "the manual has no table row with {} and {}",
             e.route,
             e.function
         );
@@ -771,7 +795,7 @@ fn a_stack_with_the_templates_defaults_writes_what_the_readme_promises() {
         "CALL_TAG_PREFIX = {:?}",
         env.get("CALL_TAG_PREFIX")
     );
-    assert!(read("README.md").contains("`call: Interested`"));
+    assert!(manual().contains("`call: Interested`"));
     let dials = &config.speed_to_lead;
     assert_eq!(
         (
@@ -780,6 +804,6 @@ fn a_stack_with_the_templates_defaults_writes_what_the_readme_promises() {
             dials.max_attempts
         ),
         (60, 2, 3),
-        "the bounds README's What it will never dial states"
+        "the bounds the manual's What it will never dial states"
     );
 }

@@ -1,5 +1,5 @@
 //! What the stack watches: the dashboard, the alarms and the saved queries in `template.yaml`
-//! cover every function and endpoint and every alarm has its README runbook entry; the metrics
+//! cover every function and endpoint and every alarm has its runbook entry in the manual; the metrics
 //! they read are the ones the functions' log lines really embed, in the shape Lambda writes them.
 
 use std::collections::BTreeSet;
@@ -209,15 +209,26 @@ fn the_dashboard_is_json_and_shows_every_function_and_endpoint() {
     );
 }
 
-/// The README's Monitoring section.
+fn markdown_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            markdown_under(&path, out);
+        } else if path.extension().is_some_and(|e| e == "md") {
+            out.push(path);
+        }
+    }
+}
+
+/// The manual's Monitoring chapter (under docs/, the file whose title is `# Monitoring`).
 fn monitoring_section() -> String {
-    let readme = read("README.md");
-    let start = readme
-        .find("\n## Monitoring\n")
-        .expect("README has a Monitoring section");
-    let rest = &readme[start + 1..];
-    let end = rest[3..].find("\n## ").map_or(rest.len(), |e| e + 3);
-    rest[..end].to_string()
+    let mut files = Vec::new();
+    markdown_under(&repo().join("docs"), &mut files);
+    files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).expect("a chapter of the manual"))
+        .find(|text| text.lines().next() == Some("# Monitoring"))
+        .expect("the manual has a Monitoring chapter")
 }
 
 #[test]
@@ -237,7 +248,7 @@ fn every_alarm_notifies_the_alarm_topic_and_has_a_runbook_entry() {
         let row = monitoring
             .lines()
             .find(|l| l.starts_with('|') && l.contains(&format!("`{id}`")))
-            .unwrap_or_else(|| panic!("the README's Monitoring has no runbook row for {id}"));
+            .unwrap_or_else(|| panic!("the manual's Monitoring has no runbook row for {id}"));
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         assert!(
             cells.len() >= 4 && cells[2].len() > 10 && cells[3].len() > 10,
@@ -356,7 +367,7 @@ fn the_saved_queries_exist_over_the_functions_log_groups() {
             .unwrap_or_else(|| panic!("{id}'s name does not start with the stack's"));
         assert!(
             monitoring.contains(&format!("`{name}`")),
-            "the README's Monitoring does not describe the query {name}"
+            "the manual's Monitoring does not describe the query {name}"
         );
         let groups = query_log_groups(id, props);
         assert!(

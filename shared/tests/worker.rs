@@ -1,5 +1,5 @@
 //! The retry worker never outruns its invocation: with too little time left for another
-//! message, it hands the rest back untouched.
+//! message, it puts the rest back on the retry queue untouched.
 
 use bridge::deadline::Deadline;
 use bridge::retry_queue::QueuedEvent;
@@ -39,16 +39,30 @@ fn batch(n: usize) -> SqsEvent {
 async fn messages_it_has_no_time_for_go_back_untouched() {
     let fakes = Fakes::start().await;
     mount_cloudtalk(&fakes.cloudtalk, json!([])).await;
-    let (deps, _map) = fakes.deps_with_memory_map();
+    let (deps, _map, queue) = fakes.deps_with_queue();
     // 5 s left: less than one message's 10 s deadline.
     let until = Deadline::after(std::time::Duration::from_secs(5));
     let answer = handle_batch(&deps, batch(3), Some(until)).await;
-    let handed_back: Vec<&str> = answer
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.as_str())
-        .collect();
-    assert_eq!(handed_back, ["m0", "m1", "m2"]);
+    assert!(
+        answer.batch_item_failures.is_empty(),
+        "queued again at once, not handed back to SQS (which would hold them for the visibility timeout)"
+    );
+    let requeued = queue.drain();
+    let keys: Vec<&str> = requeued.iter().map(|(e, _)| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "ghl-new-note#body#0",
+            "ghl-new-note#body#1",
+            "ghl-new-note#body#2"
+        ]
+    );
+    assert!(
+        requeued
+            .iter()
+            .all(|(e, delay)| *delay == 0 && e.attempt == 0),
+        "untouched: no delay, no attempt counted"
+    );
     assert!(
         received(&fakes.cloudtalk).await.is_empty(),
         "nothing was started"

@@ -121,6 +121,18 @@ pub struct CustomValue {
     pub value: Option<String>,
 }
 
+/// A custom field of a location (`GET /locations/{locationId}/customFields`): what a setting
+/// naming a field id (`GHL_FIELD_LAST_CALL_*`, `CALL_RATING_FIELD`, …) must name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomField {
+    pub id: String,
+    pub name: String,
+    /// `contact.<key>`, as merge fields name it.
+    pub field_key: Option<String>,
+    /// `contact` or `opportunity`.
+    pub model: Option<String>,
+}
+
 /// A contact found by `POST /contacts/search`, with when it last changed and the cursor that
 /// continues the search after it.
 #[derive(Debug, Clone, PartialEq)]
@@ -246,6 +258,13 @@ pub trait GhlApi: Send + Sync {
         &self,
         location_id: &str,
     ) -> Result<Vec<CustomValue>, UpstreamError>;
+    /// The location's custom fields, of contacts and opportunities (`GET
+    /// /locations/{locationId}/customFields?model=all`; a read, with the token's
+    /// `locations/customFields.readonly` scope). `bridge doctor` checks the settings naming one.
+    async fn list_custom_fields(
+        &self,
+        location_id: &str,
+    ) -> Result<Vec<CustomField>, UpstreamError>;
     async fn create_custom_value(
         &self,
         location_id: &str,
@@ -397,6 +416,15 @@ fn custom_value(v: &Value) -> Option<CustomValue> {
         id: v.get("id").and_then(id_string)?,
         name: v.get("name").and_then(scalar_string)?,
         value: v.get("value").and_then(scalar_string),
+    })
+}
+
+fn custom_field(f: &Value) -> Option<CustomField> {
+    Some(CustomField {
+        id: f.get("id").and_then(id_string)?,
+        name: f.get("name").and_then(scalar_string).unwrap_or_default(),
+        field_key: f.get("fieldKey").and_then(scalar_string),
+        model: f.get("model").and_then(scalar_string),
     })
 }
 
@@ -693,6 +721,16 @@ impl GhlApi for GhlClient {
         let path = path(&["locations", location_id, "customValues"]);
         let value = self.get("list custom values", &path, &[]).await?;
         Ok(list(&value, "customValues", custom_value))
+    }
+
+    async fn list_custom_fields(
+        &self,
+        location_id: &str,
+    ) -> Result<Vec<CustomField>, UpstreamError> {
+        let path = path(&["locations", location_id, "customFields"]);
+        let query = [("model", "all")];
+        let value = self.get("list custom fields", &path, &query).await?;
+        Ok(list(&value, "customFields", custom_field))
     }
 
     async fn create_custom_value(

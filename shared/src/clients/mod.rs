@@ -142,6 +142,29 @@ impl UpstreamError {
         }
     }
 
+    /// How long the upstream (or the shared budget) asked to wait, when it said.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            UpstreamError::Status {
+                retry_after_secs, ..
+            } => *retry_after_secs,
+            UpstreamError::Throttled {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
+    /// A write that was sent and may have been applied all the same: no answer (or one that
+    /// could not be read), or a server error. Not a refusal (4xx), and not a call never made.
+    pub fn may_have_applied(&self) -> bool {
+        match self {
+            UpstreamError::Status { status, .. } => *status >= 500,
+            UpstreamError::Transport { .. } | UpstreamError::InvalidResponse { .. } => true,
+            UpstreamError::Throttled { .. } | UpstreamError::OutOfTime { .. } => false,
+        }
+    }
+
     /// A write that timed out after it was sent: it may have been applied.
     pub fn outcome_unknown(&self) -> bool {
         matches!(

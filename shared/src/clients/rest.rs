@@ -231,9 +231,19 @@ impl AccountMeter {
         self.last.lock().ok().and_then(|l| *l)
     }
 
+    /// Keeps a reading when it is the newest: of a later window, or lower in the same one.
+    /// `Remaining` only falls within a window, so an answer that arrives late (sent before
+    /// others, its reading older) never undoes a newer one, and a bulk request's drop is
+    /// never read smaller than it was.
     fn note(&self, remaining: Option<u64>, reset: Option<i64>) {
         if let (Some(remaining), Ok(mut last)) = (remaining, self.last.lock()) {
-            *last = Some((remaining, reset));
+            let newer = match *last {
+                None => true,
+                Some((was, window)) => reset > window || (reset == window && remaining < was),
+            };
+            if newer {
+                *last = Some((remaining, reset));
+            }
         }
     }
 
@@ -602,11 +612,12 @@ impl<D: Dialect> RestClient<D> {
         }
         .costing(cost);
         loop {
+            // A call that costs several tokens (a bulk request) may wait for as many to come
+            // in: it reserves them, so that single calls cannot starve it.
+            let most = MAX_TOKEN_WAIT * cost.clamp(1, 4);
             let may_wait = Deadline::time_left()
-                .map_or(MAX_TOKEN_WAIT, |left| {
-                    left.saturating_sub(TOKEN_WAIT_RESERVE)
-                })
-                .min(MAX_TOKEN_WAIT);
+                .map_or(most, |left| left.saturating_sub(TOKEN_WAIT_RESERVE))
+                .min(most);
             let now_ms = throttle.clock.now_ms();
             let may_wait_ms = i64::try_from(may_wait.as_millis()).unwrap_or(0);
             let admission = throttle.limiter.acquire(&bucket, now_ms, may_wait_ms).await;

@@ -39,6 +39,29 @@ pub async fn current(deps: &Deps) -> Result<Option<NumberIndex>, BridgeError> {
     Ok((!index.too_large).then_some(index))
 }
 
+/// Whether this container holds a current index of this tenant's account.
+pub fn is_current(deps: &Deps) -> bool {
+    let account = cloudtalk_account(&deps.secrets.current());
+    let now = deps.clock.now_ms();
+    deps.number_indexes
+        .lock()
+        .ok()
+        .and_then(|all| {
+            all.get(&account)
+                .map(|i| now - i.built_ms < KEEP_MS && !i.too_large)
+        })
+        .unwrap_or(false)
+}
+
+/// The index of this tenant's account read now (kept for the next batches); `None` for an
+/// account too large to list.
+pub async fn fresh(deps: &Deps) -> Result<Option<NumberIndex>, BridgeError> {
+    let account = cloudtalk_account(&deps.secrets.current());
+    let index = read(deps, deps.clock.now_ms()).await?;
+    store(deps, &account, index.clone());
+    Ok((!index.too_large).then_some(index))
+}
+
 /// Keeps `index` as this account's.
 pub fn store(deps: &Deps, account: &str, index: NumberIndex) {
     if let Ok(mut all) = deps.number_indexes.lock() {

@@ -10,6 +10,10 @@ use std::time::Duration;
 use crate::deps::{cloudtalk_account, Deps};
 use crate::rate_limit::{Admission, Bucket};
 
+/// A lead's failed attempts retried in the lane (see [`crate::pipeline::apply::defer`]) before
+/// it waits out the failure schedule like any other event.
+pub const LANE_ATTEMPTS: u32 = 3;
+
 /// How long a throttled lead waits, in seconds, for its turn in the lane.
 pub async fn delay_secs(deps: &Deps) -> u64 {
     let cost = u64::from(super::bulk_cost::known(deps).await);

@@ -32,7 +32,7 @@ use crate::idempotency::{Claim, Steps};
 use crate::mapping::ghl_to_cloudtalk::{cloudtalk_contact, ghl_contact_url, reachable, Reachable};
 use crate::payload::ghl::{is_dial_job, parse_new_contact, GhlContact};
 use crate::registry::EndpointId;
-use crate::resolve::cloudtalk_contact::creation_key;
+use crate::resolve::cloudtalk_contact::{creation_key, CREATE_UNSURE_STEP};
 use crate::retry_queue::QueuedEvent;
 
 /// How long the import holds a lead's key while it makes the lead's contact.
@@ -51,15 +51,32 @@ struct Lead {
     key: String,
 }
 
-/// What [`prepare`] did, for the worker's log line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What [`prepare`] did, for the worker's log line, and the leads it sends back to the lane.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Prepared {
     /// Leads whose contact was found in the account's index and linked.
     pub found: usize,
     /// Leads whose contact a bulk request created.
     pub created: usize,
     pub bulk_requests: usize,
+    /// Leads (by event key) to queue again together rather than apply alone now: their bulk
+    /// request had to wait or failed, or a create of theirs that may have been applied is too
+    /// recent for the account's list to show it.
+    pub later: std::collections::BTreeMap<String, Later>,
 }
+
+/// Why a lead goes back to the lane, and for how long at least.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Later {
+    pub wait_secs: u64,
+    pub reason: String,
+    /// The failure uses one of the lead's attempts (a server error, no answer), unlike a wait.
+    pub failed: bool,
+}
+
+/// How long after a create that may have been applied the account's contact list is trusted
+/// to show it: longer than a request's timeout.
+const SETTLE_MS: i64 = 30_000;
 
 /// Whether a queued event is a lead the import can batch: a new contact (not a dial job).
 pub fn is_lead(event: &QueuedEvent) -> bool {
@@ -83,7 +100,8 @@ pub async fn prepare(deps: &Deps, events: &[QueuedEvent]) -> Prepared {
     }
     // What a bulk request costs, as another container may have measured it.
     bulk_cost::known(deps).await;
-    let mut index = match index::current(deps).await {
+    let index = index::current(deps).await;
+    let mut index = match index {
         Ok(Some(index)) => index,
         other => {
             if let Err(e) = other {
@@ -171,7 +189,8 @@ async fn link_found(
 }
 
 /// Creates up to [`BULK_COMMANDS`] leads' contacts with one bulk request, each under its
-/// creation claim; every lead of `chunk` is released at the end.
+/// creation claim; every lead of `chunk` is released at the end. When the request itself
+/// fails or must wait, its leads go back to the lane together (`done.later`).
 async fn create(
     deps: &Deps,
     chunk: &mut [Lead],
@@ -180,8 +199,14 @@ async fn create(
 ) {
     let mut claimed = Vec::new();
     for (i, lead) in chunk.iter_mut().enumerate() {
-        if let Some(claim) = creation_claim(deps, lead).await {
-            claimed.push((i, claim));
+        match creation_claim(deps, lead).await {
+            Creation::Claimed(key, owner) => claimed.push((i, (key, owner))),
+            Creation::Unsure(key, owner, since) => {
+                if settled(deps, lead, (&key, &owner, since), index, done).await {
+                    claimed.push((i, (key, owner)));
+                }
+            }
+            Creation::Not => {}
         }
     }
     let commands: Vec<BulkCommand> = claimed
@@ -205,13 +230,27 @@ async fn create(
             }
         }
         Err(e) => {
-            // The request may have been applied (a lost answer): the creation claims are left
-            // to expire, so each lead's event takes one over and searches before it creates.
-            tracing::warn!(detail = %e, "import: a bulk request failed; each lead goes on alone");
-            if !e.outcome_unknown() {
-                for (_, (key, owner)) in &claimed {
-                    let _ = deps.idempotency.release(key, owner).await;
+            // The leads go back to the lane together. When the request may have been applied
+            // (no answer, a server error), their claims say so and when: the contact list is
+            // read again before they are created.
+            tracing::warn!(detail = %e, "import: a bulk request failed; its leads wait for another turn");
+            let unsure = e.may_have_applied();
+            let at = deps.clock.now_ms().to_string();
+            let wait_secs = e.retry_after_secs().unwrap_or(1);
+            for (i, (key, owner)) in &claimed {
+                if unsure {
+                    let _ = deps
+                        .idempotency
+                        .record_step(key, owner, CREATE_UNSURE_STEP, &at)
+                        .await;
                 }
+                let _ = deps.idempotency.release(key, owner).await;
+                let later = Later {
+                    wait_secs,
+                    reason: e.to_string(),
+                    failed: !e.is_a_wait(),
+                };
+                done.later.insert(chunk[*i].key.clone(), later);
             }
         }
     }
@@ -220,9 +259,18 @@ async fn create(
     }
 }
 
-/// The right to create a lead's contact: (claim key, owner), or `None` when another event
-/// holds it or made the contact already (its id is then the lead's `contact` step).
-async fn creation_claim(deps: &Deps, lead: &mut Lead) -> Option<(String, String)> {
+/// What taking a lead's creation claim gave.
+enum Creation {
+    /// The right to create it: (claim key, owner).
+    Claimed(String, String),
+    /// The right, but an earlier create may have been applied at `since` (Unix ms): the
+    /// contact list must be read after it has settled before creating.
+    Unsure(String, String, i64),
+    /// Another event holds it, or made the contact (its id is then the lead's `contact` step).
+    Not,
+}
+
+async fn creation_claim(deps: &Deps, lead: &mut Lead) -> Creation {
     let location = deps.location_for(lead.contact.location_id.as_deref());
     let key = creation_key(&location, &lead.contact.id, &lead.reach, None);
     let now = deps.clock.now_ms();
@@ -231,15 +279,89 @@ async fn creation_claim(deps: &Deps, lead: &mut Lead) -> Option<(String, String)
         .claim(&key, now, now + CREATION_LOCK_MS)
         .await
     {
-        Ok(Claim::Acquired { lease, .. }) => Some((key, lease.owner)),
+        Ok(Claim::Acquired { lease, steps }) => {
+            let unsure = steps
+                .get(CREATE_UNSURE_STEP)
+                .map(|v| v.parse().unwrap_or(0));
+            match (unsure, lease.takeover) {
+                (Some(since), false) => Creation::Unsure(key, lease.owner, since),
+                (unsure, true) => {
+                    // An earlier creator died holding it: its request may yet be applied.
+                    let since = unsure.unwrap_or(0).max(now);
+                    let at = since.to_string();
+                    let _ = deps
+                        .idempotency
+                        .record_step(&key, &lease.owner, CREATE_UNSURE_STEP, &at)
+                        .await;
+                    Creation::Unsure(key, lease.owner, since)
+                }
+                (None, false) => Creation::Claimed(key, lease.owner),
+            }
+        }
         Ok(Claim::Completed { response }) => {
             if let Some(id) = response.get("cloudtalkContactId").and_then(Value::as_str) {
                 let _ = lead.steps.record(crate::resolve::CONTACT_STEP, id).await;
             }
-            None
+            Creation::Not
         }
-        _ => None,
+        _ => Creation::Not,
     }
+}
+
+/// A lead whose earlier create may have been applied: found in a contact list read after it
+/// settled, or the right to create it after all (`true`); else it is sent back to the lane
+/// (`false`, with its claim released).
+async fn settled(
+    deps: &Deps,
+    lead: &mut Lead,
+    (key, owner, since): (&str, &str, i64),
+    index: &mut index::NumberIndex,
+    done: &mut Prepared,
+) -> bool {
+    let now = deps.clock.now_ms();
+    let settled_at = since + SETTLE_MS;
+    if now < settled_at {
+        let wait_secs = u64::try_from(settled_at - now).unwrap_or(0).div_ceil(1000);
+        let why = "an earlier create may yet show in CloudTalk";
+        send_back(deps, lead, (key, owner), done, wait_secs, why).await;
+        return false;
+    }
+    if index.built_ms < settled_at {
+        match index::fresh(deps).await {
+            Ok(Some(fresh)) => *index = fresh,
+            _ => {
+                let why = "the contact list could not be read";
+                send_back(deps, lead, (key, owner), done, 1, why).await;
+                return false;
+            }
+        }
+    }
+    if let Some(id) = index.find(&lead.reach) {
+        settle(deps, lead, (key, owner), Some(&id), index).await;
+        done.found += 1;
+        return false;
+    }
+    true
+}
+
+/// Releases a lead's creation claim (its steps kept) and sends the lead back to the lane.
+async fn send_back(
+    deps: &Deps,
+    lead: &Lead,
+    (key, owner): (&str, &str),
+    done: &mut Prepared,
+    wait_secs: u64,
+    reason: &str,
+) {
+    let _ = deps.idempotency.release(key, owner).await;
+    done.later.insert(
+        lead.key.clone(),
+        Later {
+            wait_secs,
+            reason: reason.to_string(),
+            failed: false,
+        },
+    );
 }
 
 /// The bulk command that creates a lead's contact, as a lone event creates it.

@@ -5,7 +5,7 @@
 //! regard to case, `_` or `-`: `call_id`, `Call_id` and `callId` are the same key). Ids and
 //! numbers may be strings or JSON numbers; numbers often lack the `+`. The signed
 //! "Account → Webhooks" envelope `{event_id, type, data: {...}}` is unwrapped to its `data`.
-//! README lists the exact keys each endpoint reads.
+//! The manual (`docs/src/sales/payloads.md`) lists the exact keys each endpoint reads.
 
 use serde_json::Value;
 

@@ -241,7 +241,16 @@ pub async fn defer(
             );
             return park(deps, &event, why, error).await;
         }
-        failure_delay_secs(event.attempt, error.retry_after_secs(), &event.key)
+        let scheduled = failure_delay_secs(event.attempt, error.retry_after_secs(), &event.key);
+        if crate::import::is_lead(&event) && event.attempt <= crate::import::lane::LANE_ATTEMPTS {
+            // A lead's first failures (a fault of one request, of the store) are retried in
+            // the import lane, with the leads of a bulk request, at least the schedule's
+            // first delay later; only a lead that keeps failing waits out the schedule.
+            let first = failure_delay_secs(1, error.retry_after_secs(), &event.key);
+            scheduled.min(first.max(crate::import::lane::delay_secs(deps).await))
+        } else {
+            scheduled
+        }
     } else if let BridgeError::Waiting { wait_secs, .. } = &error {
         // A wait the event itself asked for (a call's AI data, a lead's opening hour): at
         // that time, and bounded by the event, not by the time it has waited so far.

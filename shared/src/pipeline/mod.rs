@@ -125,6 +125,8 @@ async fn receive(
     admission::check_credential(target, Some(authenticated))?;
     admission::may_act(&tenancy)?;
     let tenant = tenancy.location().map(str::to_string);
+    let now = deps.clock.now_ms();
+    crate::arrivals::note(deps.state.as_ref(), tenant.as_deref(), target, now).await;
     let key = key_of(tenant.as_deref(), target, &inbound.body);
     if authenticated == Authenticated::Signature {
         check_freshness(deps, &key, &inbound.body).await?;

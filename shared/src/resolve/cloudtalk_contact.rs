@@ -75,6 +75,10 @@ const CREATION_POLL: std::time::Duration = std::time::Duration::from_millis(250)
 const CREATION_LOCK_MS: i64 = 20_000;
 /// How long a completed creation claim tells later events which contact was created.
 pub const CREATION_CLAIM_KEEP_SECS: i64 = 3600;
+/// The step a creation claim records when a create request failed in a way that may have
+/// applied it (its value: when, in Unix milliseconds): whoever creates next must look in
+/// CloudTalk first (as after a takeover).
+pub const CREATE_UNSURE_STEP: &str = "create-unsure";
 
 /// What an event about one GHL contact works with.
 struct Subject<'a> {
@@ -331,7 +335,19 @@ impl Subject<'_> {
                     return Ok(Found::Ready(id, FoundBy::Search));
                 }
             }
-            let id = self.create(full, reach, tags).await?;
+            let id = match self.create(full, reach, tags).await {
+                Ok(id) => id,
+                Err(e) => {
+                    if may_have_applied(&e) {
+                        // Kept with the claim when it is released: the next creator searches.
+                        let at = self.deps.clock.now_ms().to_string();
+                        let _ = store
+                            .record_step(key, &lease.owner, CREATE_UNSURE_STEP, &at)
+                            .await;
+                    }
+                    return Err(e);
+                }
+            };
             steps.record(CONTACT_STEP, &id).await?;
             Ok::<_, BridgeError>(Found::Ready(id, FoundBy::Created))
         };
@@ -438,6 +454,11 @@ impl Subject<'_> {
             }
         }
     }
+}
+
+/// Whether a failed create request may have created the contact all the same.
+pub(crate) fn may_have_applied(error: &BridgeError) -> bool {
+    matches!(error, BridgeError::Upstream(e) if e.may_have_applied())
 }
 
 fn matches_contact(candidate: &CloudTalkContact, reach: &Reachable, region: Option<&str>) -> bool {

@@ -4,8 +4,13 @@
 //! traffic runs in seconds and every wait (deadlines, timeouts, backoff, rate limits, queue
 //! delays) is the real code's.
 //!
-//! Run with [`run`] inside a runtime whose time is paused (`tools/src/bin/load-sim.rs`, and a
-//! small version in `tools/tests/load.rs`).
+//! The retry worker's event source is SQS's as the template sets it: up to [`BATCH`] (10)
+//! messages an invocation, gathered for up to [`BATCHING_WINDOW`] (1 s) while fewer are visible.
+//! The sandbox charges a bulk request [`Plan::bulk_request_cost`] requests of CloudTalk's 60 a
+//! minute (CloudTalk does not document whether it is 1 or 10).
+//!
+//! Run with [`run`] inside a runtime whose time is paused (`tools/bench/src/bin/load-sim.rs`,
+//! and a small version in `tools/bench/tests/load.rs`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -28,8 +33,13 @@ const GHL_SECRET: &str = "sim-ghl-secret";
 const CLOUDTALK_SECRET: &str = "sim-cloudtalk-secret";
 /// SQS's visibility timeout for a message the worker hands back (the template's).
 const VISIBILITY_SECS: i64 = 360;
-/// How many messages one worker invocation takes (the template's batch size).
-const BATCH: usize = 5;
+/// How many messages one worker invocation takes at most (the template's batch size).
+pub const BATCH: usize = 10;
+/// How long SQS's poller waits for more visible messages, up to [`BATCH`], before it invokes
+/// the worker with fewer (the template's batching window).
+pub const BATCHING_WINDOW: Duration = Duration::from_secs(1);
+/// The commands one `POST /bulk/contacts.json` carries at most.
+const BULK_COMMANDS: usize = 10;
 /// The worker's Lambda timeout (the template's).
 const WORKER_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -40,6 +50,17 @@ pub enum Traffic {
     GhlNewContacts,
     /// CloudTalk call-ended events: GoHighLevel is the upstream.
     CloudTalkCallsEnded,
+    /// A GHL CSV import: GHL workflow new-contact events of distinct leads, each with its own
+    /// phone, which the bridge may create in bulk (10 to a `POST /bulk/contacts.json`);
+    /// CloudTalk is the upstream. Its floor is that of the bulk requests the leads need.
+    GhlImport,
+}
+
+impl Traffic {
+    /// Whether CloudTalk is the budgeted upstream (else GoHighLevel).
+    fn to_cloudtalk(self) -> bool {
+        matches!(self, Traffic::GhlNewContacts | Traffic::GhlImport)
+    }
 }
 
 /// One run.
@@ -61,6 +82,9 @@ pub struct Plan {
     /// The deployment's budgets.
     pub cloudtalk_rate_per_min: u32,
     pub ghl_rate_per_10s: u32,
+    /// How many of CloudTalk's 60 requests a minute the sandbox charges one
+    /// `POST /bulk/contacts.json` (see `SandboxConfig::bulk_request_cost`): 1 or 10.
+    pub bulk_request_cost: u32,
     /// Give up (and count what is left as lost) after this much virtual time.
     pub horizon: Duration,
 }
@@ -77,7 +101,18 @@ impl Plan {
             store_failure_every: 0,
             cloudtalk_rate_per_min: 50,
             ghl_rate_per_10s: 100,
+            bulk_request_cost: 1,
             horizon: Duration::from_secs(48 * 3600),
+        }
+    }
+
+    /// A GHL CSV import of `leads` new contacts arriving over a minute, against a CloudTalk
+    /// that charges a bulk request `bulk_request_cost` requests.
+    pub fn import(leads: usize, bulk_request_cost: u32) -> Self {
+        Self {
+            spread: Duration::from_secs(60),
+            bulk_request_cost,
+            ..Self::burst(Traffic::GhlImport, leads)
         }
     }
 }
@@ -101,13 +136,30 @@ pub struct Report {
     pub lost: usize,
     /// From the first event until every event was applied or parked.
     pub drain_secs: f64,
-    /// The least time the upstream calls made could take within the budget.
+    /// The least time the upstream calls made could take within the budget. For an import
+    /// ([`Traffic::GhlImport`]), the least time its leads could take: ceil(leads / 10) bulk
+    /// requests at [`Plan::bulk_request_cost`] each, plus the contact list requests made (the
+    /// number index), within the budget.
     pub floor_secs: f64,
     pub upstream_calls: usize,
     /// The most calls to the budgeted upstream in any window of its limit.
     pub peak_in_window: usize,
+    /// The most CloudTalk counted against its limit in any minute, as the sandbox counts: a
+    /// bulk request at [`Plan::bulk_request_cost`] unless answered 429, any other request (a
+    /// refused one too) as one; so over 60 only with requests answered 429.
+    /// [`Report::peak_in_window`] for GHL.
+    pub peak_cost_in_window: usize,
     pub window_secs: u64,
+    /// `POST /bulk/contacts.json` requests made.
+    pub bulk_requests: usize,
+    /// Contact list requests made (`GET /contacts/index.json` without a `keyword`).
+    pub list_requests: usize,
+    /// Calls to the budgeted upstream answered 429.
+    pub rate_limited: usize,
     pub worker_invocations: usize,
+    /// Messages the worker handed back (batch item failures, as when it has no time left for
+    /// them): each is delivered again after SQS's visibility timeout (360 s).
+    pub handed_back: usize,
     pub faults_injected: u64,
     pub store_failures: u64,
     pub abandoned: usize,
@@ -163,11 +215,24 @@ impl SimQueue {
 #[async_trait]
 impl RetryQueue for SimQueue {
     async fn enqueue(&self, event: &QueuedEvent, delay_secs: u32) -> Result<(), StoreError> {
+        if std::env::var_os("SIM_TRACE").is_some() {
+            eprintln!(
+                "{} enqueue {} attempt {} delay {} {:?}",
+                self.now(),
+                event.key,
+                event.attempt,
+                delay_secs,
+                event.last_error
+            );
+        }
         self.push(self.now() + i64::from(delay_secs) * 1000, event.clone());
         Ok(())
     }
 
     async fn park(&self, event: &QueuedEvent, reason: &str) -> Result<(), StoreError> {
+        if std::env::var_os("SIM_TRACE").is_some() {
+            eprintln!("{} park {} {reason}", self.now(), event.key);
+        }
         if let Ok(mut p) = self.parked.lock() {
             p.push((event.clone(), reason.to_string()));
         }
@@ -187,9 +252,67 @@ impl RetryQueue for SimQueue {
     }
 }
 
-/// Upstream calls as they left the bridge: when, and to which API.
+/// What an upstream call was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallKind {
+    /// `POST /bulk/contacts.json`.
+    Bulk,
+    /// `GET /contacts/index.json` without a `keyword`: a page of the contact list.
+    List,
+    Other,
+}
+
+/// An upstream call as it left the bridge.
+#[derive(Debug, Clone, Copy)]
+struct Call {
+    at_ms: i64,
+    cloudtalk: bool,
+    kind: CallKind,
+    /// The answer's status; 0 when the bridge stopped waiting for it.
+    status: u16,
+}
+
+impl Call {
+    fn new(at_ms: i64, req: &lambda_http::http::Request<Vec<u8>>) -> Self {
+        let path = req.uri().path();
+        let method = req.method();
+        let searching = req
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p.starts_with("keyword=")));
+        let kind = match path {
+            "/cloudtalk/api/bulk/contacts.json" if method == "POST" => CallKind::Bulk,
+            "/cloudtalk/api/contacts/index.json" if method == "GET" && !searching => CallKind::List,
+            _ => CallKind::Other,
+        };
+        Self {
+            at_ms,
+            cloudtalk: path.starts_with("/cloudtalk/"),
+            kind,
+            status: 0,
+        }
+    }
+}
+
+/// Upstream calls as they left the bridge, with their answers' statuses.
 #[derive(Default)]
-struct CallLog(Mutex<Vec<(i64, bool)>>);
+struct CallLog(Mutex<Vec<Call>>);
+
+impl CallLog {
+    /// Logs a call; its index, for [`CallLog::answered`].
+    fn push(&self, call: Call) -> usize {
+        self.0.lock().map_or(usize::MAX, |mut l| {
+            l.push(call);
+            l.len() - 1
+        })
+    }
+
+    fn answered(&self, index: usize, status: u16) {
+        if let Some(call) = self.0.lock().ok().as_mut().and_then(|l| l.get_mut(index)) {
+            call.status = status;
+        }
+    }
+}
 
 /// The sandbox, answering in this process, with every call logged.
 fn upstream(
@@ -203,10 +326,7 @@ fn upstream(
         let log = log.clone();
         let at = clock.now_ms();
         Box::pin(async move {
-            let cloudtalk = req.uri().path().starts_with("/cloudtalk/");
-            if let Ok(mut l) = log.0.lock() {
-                l.push((at, cloudtalk));
-            }
+            let logged = log.push(Call::new(at, &req));
             let (parts, body) = req.into_parts();
             let req = axum::http::Request::from_parts(parts, AxumBody::from(body));
             let answer = match router.oneshot(req).await {
@@ -214,6 +334,7 @@ fn upstream(
                 Err(never) => match never {},
             };
             let (parts, body) = answer.into_parts();
+            log.answered(logged, parts.status.as_u16());
             let bytes = axum::body::to_bytes(body, usize::MAX)
                 .await
                 .unwrap_or_default();
@@ -261,7 +382,7 @@ fn phone(i: usize) -> String {
 /// The webhook of event `i`.
 fn request(traffic: Traffic, i: usize) -> lambda_http::Request {
     let (path, secret, body) = match traffic {
-        Traffic::GhlNewContacts => (
+        Traffic::GhlNewContacts | Traffic::GhlImport => (
             "/api/ghl-webhooks/new-contact",
             GHL_SECRET,
             json!({"contact_id": format!("sim-{i}"), "first_name": "Sim", "last_name": format!("{i}"),
@@ -303,6 +424,7 @@ pub async fn run(plan: Plan) -> Report {
     let sandbox = Sandbox::new(SandboxConfig {
         ghl_location_id: LOCATION.into(),
         enforce_cloudtalk_limit: true,
+        bulk_request_cost: plan.bulk_request_cost,
         faults: plan.faults.clone(),
         quiet: true,
         clock: SandboxClock(clock.clone()),
@@ -350,6 +472,7 @@ pub async fn run(plan: Plan) -> Report {
     );
     report.drain_secs = (finished.last_done_ms - started) as f64 / 1000.0;
     report.worker_invocations = finished.invocations;
+    report.handed_back = finished.handed_back;
     report.abandoned = answers.abandoned + finished.abandoned;
     report.store_failures = failures.load(std::sync::atomic::Ordering::Relaxed);
     report
@@ -369,6 +492,7 @@ struct Drained {
     last_done_ms: i64,
     invocations: usize,
     abandoned: usize,
+    handed_back: usize,
 }
 
 /// The invocation deadline of a worker run.

@@ -1,5 +1,6 @@
 //! The load simulations of `BENCHMARKS.md` (`load-sim`), smaller, as tests: bursts through the
-//! real pipeline, clients, shared budget, retry queue and worker, in virtual time.
+//! real pipeline, clients, shared budget, retry queue and worker, in virtual time; and a GHL
+//! CSV import against both costs a bulk request may have.
 
 use std::time::Duration;
 
@@ -84,4 +85,43 @@ async fn faults_of_every_kind_lose_nothing_and_write_nothing_twice() {
         injected >= 20,
         "at least 10% of the events met a fault: {injected}"
     );
+}
+
+/// A CSV import of 30 leads over a minute, against a CloudTalk charging a bulk request `cost`:
+/// every lead written once or parked. How fast is not asserted: that is the import lane's
+/// (`load-sim import-cost1`, `import-cost10`).
+async fn an_import(cost: u32) {
+    // Hours are plenty for 30 leads: a bridge that stalls fails within them.
+    let plan = Plan {
+        horizon: Duration::from_secs(6 * 3600),
+        ..Plan::import(30, cost)
+    };
+    let report = run(plan).await;
+    let name = format!("import at cost {cost}");
+    println!("{name}: {report:?}");
+    assert_eq!(
+        (report.lost, report.duplicated),
+        (0, 0),
+        "{name}: nothing lost, nothing twice"
+    );
+    assert_eq!(report.applied + report.parked, report.events, "{name}");
+    assert_eq!(
+        report.answered_ok, report.events,
+        "{name}: every webhook answered 2xx"
+    );
+    // The floor is the bulk requests' at least: 3 for 30 leads, at their cost, in 50 a minute.
+    assert!(
+        report.floor_secs >= 3.0 * f64::from(cost) * 60.0 / 50.0,
+        "{name}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_import_of_new_contacts_loses_nothing_when_a_bulk_request_costs_1() {
+    an_import(1).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_import_of_new_contacts_loses_nothing_when_a_bulk_request_costs_10() {
+    an_import(10).await;
 }

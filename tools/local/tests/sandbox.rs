@@ -6,7 +6,8 @@
 //! tags, ratings and notes (and CloudTalk's call-modified callback), the Conversation
 //! Intelligence API, and the analytics API's record of a call; click-to-call (`POST /calls/create.json`) with the agents' availability
 //! and its own fault, the call history's number and agent filters; CloudTalk's blacklist and
-//! GHL's Do Not Disturb.
+//! GHL's Do Not Disturb; CloudTalk's limit with a bulk request's cost (1 or 10 requests) seen
+//! in `X-CloudTalkAPI-Remaining`.
 
 use std::sync::{Arc, Mutex};
 
@@ -3182,4 +3183,148 @@ async fn click_to_call_answers_500_while_its_fault_is_set() {
         "{:?}",
         sandbox.violations()
     );
+}
+
+/// A sandbox enforcing CloudTalk's limit, a bulk request counting `cost` requests; its clock
+/// stands still in the middle of a minute (the limit counts per clock minute).
+async fn limited(cost: u32) -> (String, Sandbox) {
+    let clock = bridge::clock::ManualClock::at_ms(1_796_000_010_000);
+    Sandbox::spawn(SandboxConfig {
+        enforce_cloudtalk_limit: true,
+        bulk_request_cost: cost,
+        clock: SandboxClock(Arc::new(clock)),
+        ..quiet()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_limit_starts_again_each_minute_as_the_reset_time_says() {
+    let clock = Arc::new(bridge::clock::ManualClock::at_ms(1_796_000_010_000));
+    let (base, _) = Sandbox::spawn(SandboxConfig {
+        enforce_cloudtalk_limit: true,
+        bulk_request_cost: 10,
+        clock: SandboxClock(clock.clone()),
+        ..quiet()
+    })
+    .await;
+    for n in 0..6 {
+        assert_eq!(bulk_seen(&base, n).await.0, 200);
+    }
+    assert_eq!(
+        bulk_seen(&base, 6).await.0,
+        429,
+        "the minute's 60 are spent"
+    );
+    // The next minute: its own 60.
+    clock.advance_ms(30_000);
+    assert_eq!(bulk_seen(&base, 7).await, (200, 60, 50));
+}
+
+/// A CloudTalk answer's status and its `X-CloudTalkAPI-Limit` and `-Remaining`.
+async fn limit_seen(r: reqwest::Response) -> (u16, u32, u32) {
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in every CloudTalk answer"))
+    };
+    let (limit, remaining) = (
+        header("x-cloudtalkapi-limit"),
+        header("x-cloudtalkapi-remaining"),
+    );
+    assert!(r.headers().contains_key("x-cloudtalkapi-resettime"));
+    (r.status().as_u16(), limit, remaining)
+}
+
+/// `GET /contacts/index.json`: its status, limit and remaining.
+async fn list_seen(base: &str) -> (u16, u32, u32) {
+    let r = reqwest::Client::new()
+        .get(format!(
+            "{base}/cloudtalk/api/contacts/index.json?limit=1000"
+        ))
+        .basic_auth("sandbox-key-id", Some("sandbox-key-secret"))
+        .send()
+        .await
+        .unwrap();
+    limit_seen(r).await
+}
+
+/// `POST /bulk/contacts.json` adding lead `n`: its status, limit and remaining.
+async fn bulk_seen(base: &str, n: u32) -> (u16, u32, u32) {
+    let command = json!({"action": "add_contact", "command_id": format!("lead-{n}"),
+        "data": {"name": format!("Lead {n}"), "ContactNumber": [{"public_number": format!("+3935100{n:05}")}]}});
+    let r = reqwest::Client::new()
+        .post(format!("{base}/cloudtalk/api/bulk/contacts.json"))
+        .basic_auth("sandbox-key-id", Some("sandbox-key-secret"))
+        .json(&json!([command]))
+        .send()
+        .await
+        .unwrap();
+    limit_seen(r).await
+}
+
+#[tokio::test]
+async fn a_bulk_request_costs_what_the_sandbox_is_set_to_and_remaining_shows_it() {
+    for cost in [1, 10] {
+        let (base, sandbox) = limited(cost).await;
+        let (status, limit, before) = list_seen(&base).await;
+        assert_eq!((status, limit, before), (200, 60, 59), "a GET costs 1");
+        let (status, _, after) = bulk_seen(&base, 0).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            before - after,
+            cost,
+            "the drop across a bulk request is its cost"
+        );
+        let (_, _, next) = list_seen(&base).await;
+        assert_eq!(after - next, 1, "and a GET after it costs 1 again");
+        assert_eq!(
+            sandbox.state_json()["cloudtalk"]["contacts"][0]["name"],
+            "Lead 0"
+        );
+        assert!(
+            sandbox.violations().is_empty(),
+            "{:?}",
+            sandbox.violations()
+        );
+    }
+    // Unset, a bulk request is a request like any other.
+    assert_eq!(SandboxConfig::default().bulk_request_cost, 1);
+}
+
+#[tokio::test]
+async fn at_a_cost_of_10_the_limit_answers_429_after_6_bulk_requests() {
+    let (base, sandbox) = limited(10).await;
+    for n in 0..6 {
+        let (status, _, remaining) = bulk_seen(&base, n).await;
+        assert_eq!((status, remaining), (200, 50 - 10 * n), "bulk request {n}");
+    }
+    let (status, _, remaining) = bulk_seen(&base, 6).await;
+    assert_eq!((status, remaining), (429, 0), "the seventh is over the 60");
+    assert_eq!(list_seen(&base).await.0, 429, "and so is any request");
+    let contacts = sandbox.state_json()["cloudtalk"]["contacts"].clone();
+    assert_eq!(
+        contacts.as_array().unwrap().len(),
+        6,
+        "the refused one wrote nothing"
+    );
+
+    // At a cost of 1, 6 bulk requests leave 54 of the minute.
+    let (base, _) = limited(1).await;
+    for n in 0..6 {
+        assert_eq!(bulk_seen(&base, n).await, (200, 60, 59 - n));
+    }
+}
+
+#[tokio::test]
+async fn a_bulk_request_that_would_go_over_the_limit_is_refused_and_counts_one() {
+    let (base, _) = limited(10).await;
+    for _ in 0..55 {
+        assert_eq!(list_seen(&base).await.0, 200);
+    }
+    // 5 left: a bulk request costing 10 is refused, and takes 1 of them.
+    assert_eq!(bulk_seen(&base, 0).await.0, 429);
+    assert_eq!(list_seen(&base).await, (200, 60, 3));
 }

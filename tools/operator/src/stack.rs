@@ -28,6 +28,9 @@ pub struct Stack {
     /// `CREATE_COMPLETE`, `UPDATE_ROLLBACK_COMPLETE`, …; none from a file.
     pub status: Option<String>,
     pub outputs: BTreeMap<String, String>,
+    /// Its parameters, by key, when read from CloudFormation (a saved copy of the outputs has
+    /// none): the settings its functions run with (`GhlLocationId`, `CampaignStageMap`, …).
+    pub parameters: BTreeMap<String, String>,
     pub resources: Vec<Resource>,
 }
 
@@ -109,10 +112,19 @@ impl Stack {
             .iter()
             .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
             .collect();
+        let parameters = stack
+            .parameters()
+            .iter()
+            .filter_map(|p| {
+                let value = p.parameter_value().unwrap_or_default();
+                Some((p.parameter_key()?.to_string(), value.to_string()))
+            })
+            .collect();
         Ok(Self {
             name: Some(name.to_string()),
             status: stack.stack_status().map(|s| s.as_str().to_string()),
             outputs,
+            parameters,
             resources: Self::resources(client, name).await?,
         })
     }

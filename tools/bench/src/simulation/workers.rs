@@ -8,7 +8,8 @@ use bridge::worker::SqsEvent;
 use bridge::Deps;
 
 use super::{
-    request, roll, worker_deadline, Answers, Drained, Plan, SimQueue, BATCH, VISIBILITY_SECS,
+    request, roll, worker_deadline, Answers, Drained, Plan, SimQueue, BATCH, BATCHING_WINDOW,
+    VISIBILITY_SECS,
 };
 use bridge_local::sandbox::{Faults, Sandbox};
 
@@ -67,13 +68,14 @@ pub(super) async fn send_burst(deps: &Arc<Deps>, plan: &Plan, done: Arc<AtomicBo
 }
 
 /// One worker invocation on a batch; what it hands back returns after the visibility timeout.
+/// Whether it was cut off, and how many messages it handed back (batch item failures).
 async fn invoke(
     deps: &Deps,
     queue: &SimQueue,
     batch: Vec<bridge::retry_queue::QueuedEvent>,
     n: u64,
     abandon_rate: f64,
-) -> bool {
+) -> (bool, usize) {
     let records = batch
         .iter()
         .enumerate()
@@ -96,12 +98,13 @@ async fn invoke(
                 for e in batch {
                     queue.push(back_at, e);
                 }
-                return true;
+                return (true, 0);
             }
         }
     } else {
         run.await
     };
+    let handed_back = answer.batch_item_failures.len();
     for failure in answer.batch_item_failures {
         if let Some(e) = failure
             .item_identifier
@@ -112,7 +115,28 @@ async fn invoke(
             queue.push(back_at, e.clone());
         }
     }
-    false
+    (false, handed_back)
+}
+
+/// The batch of one worker invocation, as SQS's poller gathers it: the messages visible now, up
+/// to [`BATCH`]; when there are some but fewer, it waits up to [`BATCHING_WINDOW`] for more to
+/// become visible. Empty when none is visible.
+async fn gather(queue: &SimQueue) -> Vec<bridge::retry_queue::QueuedEvent> {
+    let mut batch = queue.receive(BATCH);
+    if batch.is_empty() {
+        return batch;
+    }
+    let window_ms = i64::try_from(BATCHING_WINDOW.as_millis()).unwrap_or(i64::MAX);
+    let until = queue.now().saturating_add(window_ms);
+    while batch.len() < BATCH && queue.now() < until {
+        let left = until - queue.now();
+        let wait = queue
+            .next_visible()
+            .map_or(left, |at| (at - queue.now()).clamp(1, left));
+        tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+        batch.extend(queue.receive(BATCH - batch.len()));
+    }
+    batch
 }
 
 /// Two concurrent workers (the template's maximum concurrency) drain the queue until the
@@ -132,16 +156,18 @@ pub(super) async fn drain(
     });
     let invocations = Arc::new(AtomicUsize::new(0));
     let abandoned = Arc::new(AtomicUsize::new(0));
+    let handed_back = Arc::new(AtomicUsize::new(0));
     let until = tokio::time::Instant::now() + plan.horizon;
     let mut workers = Vec::new();
     for w in 0..2u64 {
         let (deps, queue, done) = (deps.clone(), queue.clone(), senders_done.clone());
         let (invocations, abandoned) = (invocations.clone(), abandoned.clone());
+        let handed_back = handed_back.clone();
         let abandon_rate = plan.abandon_rate;
         workers.push(tokio::spawn(async move {
             let mut last_done = queue.now();
             while tokio::time::Instant::now() < until {
-                let batch = queue.receive(BATCH);
+                let batch = gather(&queue).await;
                 if batch.is_empty() {
                     if done.load(Ordering::SeqCst) && queue.next_visible().is_none() {
                         break;
@@ -153,9 +179,9 @@ pub(super) async fn drain(
                     continue;
                 }
                 let n = invocations.fetch_add(1, Ordering::SeqCst) as u64 * 2 + w;
-                if invoke(&deps, &queue, batch, n, abandon_rate).await {
-                    abandoned.fetch_add(1, Ordering::SeqCst);
-                }
+                let (cut, back) = invoke(&deps, &queue, batch, n, abandon_rate).await;
+                abandoned.fetch_add(usize::from(cut), Ordering::SeqCst);
+                handed_back.fetch_add(back, Ordering::SeqCst);
                 last_done = queue.now();
             }
             last_done
@@ -171,5 +197,6 @@ pub(super) async fn drain(
         last_done_ms,
         invocations: invocations.load(Ordering::SeqCst),
         abandoned: abandoned.load(Ordering::SeqCst),
+        handed_back: handed_back.load(Ordering::SeqCst),
     }
 }

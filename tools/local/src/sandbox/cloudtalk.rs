@@ -39,7 +39,7 @@ const ROUTES: &[Route] = &[
     get("/activity/index.json", list_activities),
     put("/activity/add/{id*}", add_activity),
     get("/tags/index.json", list_tags),
-    post("/bulk/contacts.json", bulk),
+    post(BULK_PATH, bulk),
     get("/calls/index.json", calls::list_calls),
     get("/agents/index.json", team_routes::list_agents),
     post(dials::PATH, dials::create_call),
@@ -47,6 +47,10 @@ const ROUTES: &[Route] = &[
     put("/blacklist/add.json", blacklist::add),
     delete("/blacklist/delete/{id*}", blacklist::delete),
 ];
+
+/// The bulk request's path: up to 10 commands in one request, which counts
+/// [`super::config::SandboxConfig::bulk_request_cost`] requests against the limit.
+const BULK_PATH: &str = "/bulk/contacts.json";
 
 /// The path whose DELETE carries a body, which is then required like a PUT's or a POST's.
 const DELETE_WITH_BODY: &str = "/contacts/removeTags/";
@@ -73,7 +77,7 @@ impl Api for CloudTalk {
         if !authorized(inner, req) {
             return Err(((401, envelope(401, "Unauthorized")), reset));
         }
-        if over_limit(inner) {
+        if over_limit(inner, req, cost(inner, req)) {
             return Err((too_many_requests(), reset));
         }
         Ok(reset)
@@ -109,6 +113,17 @@ impl Api for CloudTalk {
             req.method,
             axum::http::Method::PUT | axum::http::Method::POST
         ) || req.path.starts_with(DELETE_WITH_BODY)
+    }
+}
+
+/// What a request counts against the company's limit: a bulk request
+/// [`super::config::SandboxConfig::bulk_request_cost`] requests, any other one.
+fn cost(inner: &Inner, req: &Incoming) -> u32 {
+    let bulk = req.method == axum::http::Method::POST && req.path == BULK_PATH;
+    if bulk {
+        inner.config.bulk_request_cost
+    } else {
+        1
     }
 }
 

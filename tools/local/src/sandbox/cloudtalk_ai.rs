@@ -83,7 +83,7 @@ impl Api for CloudTalkAi {
             let message = "You are not authorized to access this resource.";
             return Err((error(401, "UNAUTHORIZED", message), reset));
         }
-        if over_limit(inner) {
+        if over_limit(inner, req, 1) {
             return Err((error(429, "TOO_MANY_REQUESTS", "Too many requests."), reset));
         }
         Ok(reset)

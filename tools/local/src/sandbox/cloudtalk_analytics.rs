@@ -53,7 +53,7 @@ impl Api for CloudTalkAnalytics {
         if !authorized(inner, req) {
             return Err((error(401, "Unauthorized", "Unauthorized"), reset));
         }
-        if over_limit(inner) {
+        if over_limit(inner, req, 1) {
             return Err((too_many_requests(), reset));
         }
         Ok(reset)

@@ -3,8 +3,6 @@
 //! answers (its `responseData` envelope, errors, 406 by field, the list envelope with counts
 //! as strings).
 
-use std::time::Duration;
-
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
@@ -25,22 +23,31 @@ pub(crate) fn next_minute(req: &Incoming) -> i64 {
     (req.received / 60 + 1) * 60
 }
 
-/// Counts a request against the company's limit (one for all its APIs, the AI API too);
-/// whether it is over, when the limit is enforced.
-pub(crate) fn over_limit(inner: &Inner) -> bool {
+/// Counts a request that costs `cost` requests against the company's limit (one for all its
+/// APIs, the AI API too) in the request's minute; whether it is over, when the limit is
+/// enforced. A request refused for being over counts as one, whatever it would have cost.
+/// The limit is counted per clock minute, as CloudTalk's `X-CloudTalkAPI-ResetTime` (the
+/// minute's end) says it is.
+pub(crate) fn over_limit(inner: &Inner, req: &Incoming, cost: u32) -> bool {
+    let minute = req.received.div_euclid(60);
     inner.config.enforce_cloudtalk_limit
         && inner
             .state
             .lock()
-            .is_ok_and(|mut s| s.ct_window.hit(Duration::from_secs(60)) > LIMIT_PER_MINUTE)
+            .is_ok_and(|mut s| !s.ct_window.admit(minute, cost, LIMIT_PER_MINUTE))
 }
 
-/// CloudTalk's `X-CloudTalkAPI-*` headers.
+/// CloudTalk's `X-CloudTalkAPI-*` headers: `Remaining` is the limit less what the minute
+/// ending at `reset_at` counted (a bulk request as
+/// [`super::config::SandboxConfig::bulk_request_cost`] requests), so the drop across a request
+/// is what it cost; 0 on a 429. Without the limit enforced nothing is counted and `Remaining`
+/// stays at the limit.
 pub(crate) fn limit_headers(inner: &Inner, status: u16, reset_at: i64) -> Headers {
+    let minute = (reset_at - 1).div_euclid(60);
     let remaining = inner
         .state
         .lock()
-        .map(|s| LIMIT_PER_MINUTE.saturating_sub(s.ct_window.count()))
+        .map(|s| LIMIT_PER_MINUTE.saturating_sub(s.ct_window.count(minute)))
         .unwrap_or(LIMIT_PER_MINUTE);
     let remaining = if status == 429 { 0 } else { remaining };
     vec![

@@ -81,6 +81,14 @@ pub struct SandboxConfig {
     pub callback_delay_ms: u64,
     /// Enforce CloudTalk's 60 requests per minute.
     pub enforce_cloudtalk_limit: bool,
+    /// How many requests one `POST /bulk/contacts.json` (up to 10 commands) counts against the
+    /// company's 60 a minute. CloudTalk does not document it: 1 (the default) if a bulk request
+    /// costs what any request costs, 10 if it costs one per command it may carry (a cost of 0
+    /// is taken as 1). Every CloudTalk answer's `X-CloudTalkAPI-Remaining` shows it, so a
+    /// client reads the cost as the drop in `Remaining` across a bulk request; a bulk request
+    /// that would take the minute over the limit is answered 429 (and counts as one request).
+    /// Only with [`SandboxConfig::enforce_cloudtalk_limit`]: without it nothing is counted.
+    pub bulk_request_cost: u32,
     pub faults: Faults,
     pub seed: u64,
     /// No console lines (tests).
@@ -145,6 +153,7 @@ impl Default for SandboxConfig {
             cloudtalk_webhook_secret: None,
             callback_delay_ms: 1000,
             enforce_cloudtalk_limit: false,
+            bulk_request_cost: 1,
             faults: Faults::default(),
             seed: 7,
             quiet: false,
@@ -169,7 +178,7 @@ impl SandboxConfig {
     /// `SANDBOX_GHL_LOCATION_ID`, `SANDBOX_GHL_APP_CLIENT_ID`, `SANDBOX_GHL_APP_CLIENT_SECRET`,
     /// `SANDBOX_GHL_APP_ID`, `SANDBOX_BRIDGE_URL`, `SANDBOX_CLOUDTALK_WEBHOOK_SECRET` (else
     /// `CLOUDTALK_WEBHOOK_SECRET`), `SANDBOX_CALLBACK_DELAY_MS`, `SANDBOX_ENFORCE_CLOUDTALK_LIMIT`,
-    /// `SANDBOX_LATENCY_MS`, `SANDBOX_ERROR_RATE`, `SANDBOX_RATE_LIMIT_EVERY`,
+    /// `SANDBOX_BULK_REQUEST_COST` (1 when absent or unreadable), `SANDBOX_LATENCY_MS`, `SANDBOX_ERROR_RATE`, `SANDBOX_RATE_LIMIT_EVERY`,
     /// `SANDBOX_RATE_LIMIT_BURST`, `SANDBOX_SEED`, `SANDBOX_CLOUDTALK_UTC_OFFSET` (`+01:00`; UTC
     /// when absent or unreadable), `SANDBOX_AI_ENABLED` (`0` or `false` turn it off),
     /// `SANDBOX_AI_READY_AFTER_SECS`; for the console, `SANDBOX_BRIDGE_URL` (else
@@ -198,6 +207,9 @@ impl SandboxConfig {
             callback_delay_ms: num("SANDBOX_CALLBACK_DELAY_MS").unwrap_or(d.callback_delay_ms),
             enforce_cloudtalk_limit: var("SANDBOX_ENFORCE_CLOUDTALK_LIMIT")
                 .is_some_and(|v| v == "1" || v == "true"),
+            bulk_request_cost: var("SANDBOX_BULK_REQUEST_COST")
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(d.bulk_request_cost),
             faults: Faults {
                 latency_ms: num("SANDBOX_LATENCY_MS").unwrap_or(0),
                 error_rate: var("SANDBOX_ERROR_RATE")

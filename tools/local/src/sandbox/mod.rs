@@ -3,7 +3,8 @@
 //!
 //! - CloudTalk under `/cloudtalk/api` (Basic auth, `responseData` envelopes, ids as strings,
 //!   406 validation errors, bulk per-command results inside HTTP 200, `addTags` appends while
-//!   sending `ContactsTag` replaces, `X-CloudTalkAPI-*` rate-limit headers), and the
+//!   sending `ContactsTag` replaces, `X-CloudTalkAPI-*` rate-limit headers, a bulk request
+//!   counting [`SandboxConfig::bulk_request_cost`] requests against the limit), and the
 //!   company's agents, `GET /agents/index.json` (`id`, `associated_number`, `limit`, `page`),
 //!   click-to-call, `POST /calls/create.json` (see `dials.rs`: 403 for an agent not online,
 //!   409 for one already calling, 404, 406; a dial that rings is a call of the history and

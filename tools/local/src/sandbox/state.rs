@@ -330,9 +330,42 @@ pub(crate) struct State {
     pub cloudtalk_writes: u64,
     pub ghl_writes: u64,
     pub faults_injected: u64,
-    /// Recent requests, for the rate limits.
-    pub ct_window: RateWindow,
+    /// The rate limits: CloudTalk's counts per minute (its `X-CloudTalkAPI-ResetTime` names
+    /// the minute's end), GHL's over the last 10 s.
+    pub ct_window: MinuteWindow,
     pub ghl_window: RateWindow,
+}
+
+/// What one clock minute has counted of a limit that resets at the minute's end.
+#[derive(Default)]
+pub(crate) struct MinuteWindow {
+    minute: i64,
+    count: usize,
+}
+
+impl MinuteWindow {
+    /// Counts a request that costs `cost` requests (at least one) in `minute` (Unix seconds /
+    /// 60), unless that would take the minute over `limit`: then it is refused and counts as
+    /// one request, as any refused request does. Whether it is admitted.
+    pub fn admit(&mut self, minute: i64, cost: u32, limit: usize) -> bool {
+        if minute != self.minute {
+            self.minute = minute;
+            self.count = 0;
+        }
+        let cost = usize::try_from(cost.max(1)).unwrap_or(usize::MAX);
+        let admitted = self.count.saturating_add(cost) <= limit;
+        self.count = self.count.saturating_add(if admitted { cost } else { 1 });
+        admitted
+    }
+
+    /// What `minute` has counted so far.
+    pub fn count(&self, minute: i64) -> usize {
+        if minute == self.minute {
+            self.count
+        } else {
+            0
+        }
+    }
 }
 
 /// The times of recent requests, for a rate limit.
@@ -342,7 +375,14 @@ pub(crate) struct RateWindow(VecDeque<tokio::time::Instant>);
 impl RateWindow {
     /// Counts a request now; returns how many the last `span` saw, this one included.
     pub fn hit(&mut self, span: Duration) -> usize {
-        // tokio's clock: virtual time in simulations.
+        let now = self.forget_older_than(span);
+        self.0.push_back(now);
+        self.0.len()
+    }
+
+    /// Drops the requests older than `span`; now, on tokio's clock (virtual time in
+    /// simulations).
+    fn forget_older_than(&mut self, span: Duration) -> tokio::time::Instant {
         let now = tokio::time::Instant::now();
         while self
             .0
@@ -351,13 +391,7 @@ impl RateWindow {
         {
             self.0.pop_front();
         }
-        self.0.push_back(now);
-        self.0.len()
-    }
-
-    /// Requests counted, as of the last [`RateWindow::hit`].
-    pub fn count(&self) -> usize {
-        self.0.len()
+        now
     }
 }
 
@@ -426,7 +460,7 @@ impl State {
             cloudtalk_writes: 0,
             ghl_writes: 0,
             faults_injected: 0,
-            ct_window: RateWindow::default(),
+            ct_window: MinuteWindow::default(),
             ghl_window: RateWindow::default(),
         };
         state.put_agents(&config.cloudtalk_agents);

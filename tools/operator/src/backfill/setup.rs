@@ -1,7 +1,7 @@
 //! The backfill's [`Deps`], wired the way a Lambda's are (see `Deps::from_env` in the bridge):
 //! the real clients with the deployment's shared budget, the contact map and the budget's store.
 //!
-//! Settings come from the environment (the README's configuration table), with two layers on
+//! Settings come from the environment (the manual's configuration table, `docs/src/operator/configuration.md`), with two layers on
 //! top, the first winning: flags (`--contact-map-table`, `--state-table`, `--location`), then a
 //! stack's outputs (`--stack-outputs`, the JSON of `aws cloudformation describe-stacks --query
 //! 'Stacks[0].Outputs'`: `ContactMapTableName`, `StateTableName` for the shared budget,

@@ -1,7 +1,8 @@
 //! The command line of `bridge`, the operator's command: its arguments (clap, derived), how it
 //! finds the deployment, and what each subcommand runs.
 //!
-//! Exit codes: 0 done; 1 failed (or, for `redrive move` and `send`, something was not done);
+//! Exit codes: 0 done; 1 failed (or, for `redrive move` and `send`, something was not done; for
+//! `doctor`, a check failed);
 //! 2 a usage error (clap's own, or a destructive action refused without `--yes` off a
 //! terminal); 3 `backfill --limit` stopped before the end.
 
@@ -26,14 +27,16 @@ pub use tenants::{TenantsArgs, TenantsCommand};
 const EXAMPLES: &str = "\
 Examples:
   bridge --stack ghl-cloudtalk-bridge status
+  bridge --stack ghl-cloudtalk-bridge doctor
   bridge --stack ghl-cloudtalk-bridge tenants list --json
   bridge --stack ghl-cloudtalk-bridge redrive move --reason 406 --dry-run
   bridge --stack ghl-cloudtalk-bridge backfill --report backfill.csv
   bridge send events/ghl-new-contact            # to the local run
   bridge completions bash > ~/.local/share/bash-completion/completions/bridge
 
-Exit codes: 0 done, 1 failed (or not everything was done), 2 usage error (or a destructive
-action refused without --yes off a terminal), 3 backfill stopped by --limit.";
+Exit codes: 0 done, 1 failed (or not everything was done; for doctor, a check failed), 2 usage
+error (or a destructive action refused without --yes off a terminal), 3 backfill stopped by
+--limit.";
 
 /// The GoHighLevel <-> CloudTalk bridge's operator command.
 ///
@@ -46,7 +49,8 @@ action refused without --yes off a terminal), 3 backfill stopped by --limit.";
 pub struct Cli {
     #[command(flatten)]
     pub target: Target,
-    /// Print JSON instead of text (status, tenants list/show, redrive list, backfill, send).
+    /// Print JSON instead of text (status, doctor, tenants list/show, redrive list, backfill,
+    /// send).
     #[arg(long, global = true)]
     pub json: bool,
     #[command(subcommand)]
@@ -65,6 +69,8 @@ pub enum Command {
     Send(SendArgs),
     /// One screen: the stack, its queues, parked events, reconciliation, tenants and alarms.
     Status(crate::status::StatusArgs),
+    /// Read-only checks, each ok/warn/fail with what to do; or each sender's setup.
+    Doctor(crate::doctor::DoctorArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -128,6 +134,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Redrive(args) => redrive::run(&cli.target, args, json).await,
         Command::Send(args) => send::run(args, json).await,
         Command::Status(args) => crate::status::run(&cli.target, args, json).await,
+        Command::Doctor(args) => crate::doctor::run(&cli.target, args, json).await,
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "bridge", &mut std::io::stdout());

@@ -438,6 +438,27 @@ mod tests {
         }
     }
 
+    /// Every tenant option is in the configuration reference (`bridge::reference`), and every
+    /// tenant option the reference names is a flag of `set-options`.
+    #[test]
+    fn the_tenant_options_are_the_reference_s() {
+        use clap::Args;
+        let flags: std::collections::BTreeSet<String> =
+            OptionFlags::augment_args(clap::Command::new("set-options"))
+                .get_arguments()
+                .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+                .filter(|f| f != "--name")
+                .collect();
+        let named: std::collections::BTreeSet<String> = bridge::reference::SETTINGS
+            .iter()
+            .flat_map(|s| s.tenant_flags.iter().map(|f| f.to_string()))
+            .collect();
+        assert_eq!(
+            flags, named,
+            "set-options flags against the reference's tenant options"
+        );
+    }
+
     #[test]
     fn commands_and_their_flags_are_read() {
         let args = tenants(

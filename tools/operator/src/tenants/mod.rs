@@ -1,4 +1,4 @@
-//! `tenants`: the operator's view of agency mode's registry (see the README's *Agency mode*).
+//! `tenants`: the operator's view of agency mode's registry (see the manual's `docs/src/operator/agency-mode.md`).
 //!
 //! - `list` and `show` print each tenant's status, GHL auth, CloudTalk key id and options, and
 //!   which secrets it holds, never their values;
