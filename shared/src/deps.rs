@@ -135,6 +135,8 @@ impl Wiring {
             clock: clock.clone(),
             bucket,
         };
+        // Every CloudTalk API of the account reads and spends the same limit.
+        let meter = self.meter(&cloudtalk_account(&secrets.current()));
         let mut cloudtalk = CloudTalkClient::new(
             self.http.clone(),
             &config.cloudtalk_api_base,
@@ -144,7 +146,7 @@ impl Wiring {
         .with_retry_budget(config.upstream_retry_budget)
         .with_timeout(config.upstream_timeout)
         .with_throttle(throttle(cloudtalk_bucket(config)))
-        .with_account_meter(self.meter(&cloudtalk_account(&secrets.current())));
+        .with_account_meter(meter.clone());
         let mut ghl = GhlClient::new(
             self.http.clone(),
             &config.ghl_api_base,
@@ -163,7 +165,8 @@ impl Wiring {
         )
         .with_retry_budget(config.upstream_retry_budget)
         .with_timeout(config.upstream_timeout)
-        .with_throttle(throttle(cloudtalk_bucket(config)));
+        .with_throttle(throttle(cloudtalk_bucket(config)))
+        .with_account_meter(meter.clone());
         let mut records = CloudTalkCallsClient::new(
             self.http.clone(),
             &config.cloudtalk_analytics_api_base,
@@ -172,7 +175,8 @@ impl Wiring {
         )
         .with_retry_budget(config.upstream_retry_budget)
         .with_timeout(config.upstream_timeout)
-        .with_throttle(throttle(cloudtalk_bucket(config)));
+        .with_throttle(throttle(cloudtalk_bucket(config)))
+        .with_account_meter(meter);
         if let Some(upstream) = &self.upstream {
             cloudtalk = cloudtalk.with_in_process(upstream.clone());
             ghl = ghl.with_in_process(upstream.clone());

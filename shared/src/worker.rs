@@ -328,8 +328,9 @@ async fn prepare_imports(
     sent_back
 }
 
-/// Queues the leads [`crate::import::prepare`] sent back, for their turn in the lane (and at
-/// least as long as they were told); the keys of those queued.
+/// Queues the leads [`crate::import::prepare`] sent back: those that must wait, after the wait
+/// they were given (together); those whose bulk request failed, for another turn in the lane
+/// (an attempt used). The keys of those queued.
 async fn send_back(
     deps: &Deps,
     leads: &[QueuedEvent],
@@ -338,7 +339,6 @@ async fn send_back(
     if later.is_empty() {
         return Vec::new();
     }
-    let lane = crate::import::lane::delay_secs(deps).await;
     let mut queued = Vec::new();
     for event in leads {
         let Some(why) = later.get(&event.key) else {
@@ -346,15 +346,20 @@ async fn send_back(
         };
         let mut event = event.clone();
         event.last_error = Some(why.reason.clone());
-        let mut wait_secs = why.wait_secs.max(lane);
+        // A wait keeps the leads together, at the turn they were given; a failure takes a
+        // turn in the lane again.
+        let mut wait_secs = why.wait_secs.max(1);
         if why.failed {
             event.attempt += 1;
-            if event.attempt >= deps.config.max_attempts {
+            let failures = crate::import::lane::scheduled_failures(&event);
+            if failures >= deps.config.max_attempts {
                 // Its last attempt is its own, alone: parked if that fails too.
                 continue;
             }
-            let first = crate::retry_queue::failure_delay_secs(1, None, &event.key);
-            wait_secs = wait_secs.max(first);
+            wait_secs = wait_secs.max(match failures {
+                0 => crate::import::lane::retry_delay_secs(deps, &event.key).await,
+                n => crate::retry_queue::failure_delay_secs(n, None, &event.key),
+            });
         }
         event.not_before_ms = (wait_secs > MAX_QUEUE_DELAY_SECS)
             .then(|| deps.clock.now_ms() + (wait_secs as i64) * 1000);

@@ -293,3 +293,118 @@ async fn a_burst_beyond_the_budget_waits_in_slots_of_a_bulk_request() {
         "40 leads in a few slots: {delays:?}"
     );
 }
+
+/// A bulk endpoint that creates every command's contact and adds it to the account's contact
+/// list, and then answers 500 the first time (applied, but the bridge cannot know); the list
+/// shows what was created.
+async fn mount_lossy_account(run: &Run) {
+    let created: Arc<std::sync::Mutex<Vec<Value>>> = Arc::default();
+    let calls = Arc::new(AtomicU64::new(0));
+    let listed = created.clone();
+    Mock::given(method("GET"))
+        .and(path("/api/contacts/index.json"))
+        .respond_with(move |_: &wiremock::Request| {
+            let rows = listed.lock().unwrap().clone();
+            ResponseTemplate::new(200).set_body_json(json!({"responseData": {
+                "itemsCount": rows.len(), "pageCount": 1, "pageNumber": 1, "limit": 1000,
+                "data": rows}}))
+        })
+        .with_priority(1)
+        .mount(&run.fakes.cloudtalk)
+        .await;
+    let (store, count) = (created.clone(), calls.clone());
+    Mock::given(method("POST"))
+        .and(path("/api/bulk/contacts.json"))
+        .respond_with(move |req: &wiremock::Request| {
+            let commands: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            let mut results = Vec::new();
+            for c in commands.as_array().into_iter().flatten() {
+                let mut rows = store.lock().unwrap();
+                let id = (8000 + rows.len()).to_string();
+                let phone = c["data"]["ContactNumber"][0]["public_number"].clone();
+                rows.push(json!({"Contact": {"id": id, "name": c["data"]["name"]},
+                    "ContactNumber": [{"public_number": phone}]}));
+                results.push(json!({"command_id": c["command_id"], "status": 201,
+                    "data": {"id": id}}));
+            }
+            match count.fetch_add(1, Ordering::SeqCst) {
+                0 => ResponseTemplate::new(500).set_body_json(
+                    json!({"responseData": {"status": 500, "message": "Something went wrong."}}),
+                ),
+                _ => ResponseTemplate::new(200)
+                    .set_body_json(json!({"responseData": {"status": 200, "data": results}})),
+            }
+        })
+        .with_priority(1)
+        .mount(&run.fakes.cloudtalk)
+        .await;
+    mount_cloudtalk(&run.fakes.cloudtalk, json!([])).await;
+    mount_ghl(&run.fakes.ghl, json!(null), json!([])).await;
+}
+
+#[tokio::test]
+async fn a_bulk_request_that_may_have_been_applied_sends_its_leads_back_and_creates_none_twice() {
+    let fakes = Fakes::start().await;
+    let queue = Arc::new(MemoryRetryQueue::new());
+    let mut backends = bridge::Backends::in_memory();
+    backends.retry_queue = queue.clone();
+    let mut settings = config(&fakes.cloudtalk, &fakes.ghl);
+    // One try per request: the 500 is the bulk request's answer.
+    settings.config.upstream_retry_budget = std::time::Duration::ZERO;
+    let clock = Arc::new(bridge::clock::ManualClock::at_ms(1_796_000_000_000));
+    let deps = Deps::build_with_clock(settings, backends, clock.clone()).unwrap();
+    let run = Run { fakes, deps, queue };
+    mount_lossy_account(&run).await;
+    let leads: Vec<Value> = (0..4).map(|i| lead(i, "Imported Lead")).collect();
+    let events = queued(&run, &leads);
+    let failed = bridge::worker::handle_batch(&run.deps, batch(&events), None).await;
+    assert!(failed.batch_item_failures.is_empty(), "{failed:?}");
+    // The leads went back to the lane together, an attempt used; none was applied alone (no
+    // search, no create of its own).
+    let back = run.queue.drain();
+    assert_eq!(back.len(), 4, "{back:?}");
+    assert!(back.iter().all(|(e, _)| e.attempt == 1), "{back:?}");
+    let paths = cloudtalk_paths(&run).await;
+    let count = |p: &str| paths.iter().filter(|x| x.as_str() == p).count();
+    assert_eq!(count("POST /api/bulk/contacts.json"), 1, "{paths:?}");
+    assert!(
+        !paths.iter().any(|p| p.contains("keyword")),
+        "no lead searched alone: {paths:?}"
+    );
+    // Too soon for the list to be trusted: back again, nothing created.
+    clock.advance_ms(5_000);
+    let again: Vec<QueuedEvent> = back.into_iter().map(|(e, _)| e).collect();
+    bridge::worker::handle_batch(&run.deps, batch(&again), None).await;
+    assert_eq!(
+        run.queue.drain().len(),
+        4,
+        "they wait for the list to settle"
+    );
+    assert_eq!(count_bulk(&run).await, 1);
+    // Settled: the list, read again, shows the contacts the lost answer created; they are
+    // linked, and none is created twice.
+    clock.advance_ms(30_000);
+    bridge::worker::handle_batch(&run.deps, batch(&again), None).await;
+    assert_eq!(count_bulk(&run).await, 1, "no second create");
+    for i in 0..4 {
+        let link = run
+            .deps
+            .contacts
+            .find_by_ghl(LOCATION, &format!("lead-{i}"))
+            .await
+            .unwrap();
+        assert!(
+            link.is_some_and(|l| l.cloudtalk_contact_id.starts_with("80")),
+            "lead-{i}"
+        );
+    }
+    assert!(run.queue.parked().is_empty());
+}
+
+async fn count_bulk(run: &Run) -> usize {
+    cloudtalk_paths(run)
+        .await
+        .iter()
+        .filter(|p| p.as_str() == "POST /api/bulk/contacts.json")
+        .count()
+}

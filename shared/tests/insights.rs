@@ -241,6 +241,16 @@ async fn a_plan_without_ai_and_the_end_of_the_wait_stop_quietly() {
         vec![WorkerResult::Done { duplicate: false }]
     );
     assert_eq!(asked.load(Ordering::SeqCst), 1, "asked once");
+    // The next call of the hour costs no AI request: the plan has none.
+    let next = mount_ai(&run, 790, vec![403]).await;
+    run.post("/api/cloudtalk-webhooks/call-ended", &ended(790))
+        .await;
+    run.clock.advance_ms(2 * MINUTE);
+    assert_eq!(
+        run.drain().await,
+        vec![WorkerResult::Done { duplicate: false }]
+    );
+    assert_eq!(next.load(Ordering::SeqCst), 0, "known: no AI on this plan");
 
     let run = start(|_| {}).await;
     mount_ai(&run, 780, vec![404]).await;

@@ -97,9 +97,12 @@ const MAX_TRANSCRIPT_PAGES: u32 = 50;
 #[async_trait]
 impl CloudTalkAiApi for CloudTalkAiClient {
     async fn insights(&self, call_id: &str) -> Result<Ai<CallInsights>, UpstreamError> {
-        let summary = match ai(self
+        if self.meter().knows_no_ai(self.now_ms()) {
+            return Ok(Ai::Unavailable);
+        }
+        let summary = match self.noted(ai(self
             .get("ai summary", &call_path(call_id, "summary"), &[])
-            .await)?
+            .await))?
         {
             Ai::Ready(value) => value,
             Ai::NotReady => return Ok(Ai::NotReady),
@@ -127,12 +130,15 @@ impl CloudTalkAiApi for CloudTalkAiClient {
     }
 
     async fn transcript(&self, call_id: &str) -> Result<Ai<Vec<Turn>>, UpstreamError> {
+        if self.meter().knows_no_ai(self.now_ms()) {
+            return Ok(Ai::Unavailable);
+        }
         let mut turns = Vec::new();
         let path = call_path(call_id, "transcription");
         for page in 0..MAX_TRANSCRIPT_PAGES {
             let offset = (page * 100).to_string();
             let query = [("limit", "100"), ("offset", offset.as_str())];
-            let value = match ai(self.get("ai transcript", &path, &query).await)? {
+            let value = match self.noted(ai(self.get("ai transcript", &path, &query).await))? {
                 Ai::Ready(value) => value,
                 other if page == 0 => return Ok(other.map_none()),
                 _ => break,
@@ -173,6 +179,17 @@ impl CloudTalkAiApi for CloudTalkAiClient {
             }
         }
         Ok(Ai::Ready(turns))
+    }
+}
+
+impl CloudTalkAiClient {
+    /// Notes an answer that the plan has no AI, so that the next reads for an hour are
+    /// answered without a request (each would cost one of the account's 60 a minute).
+    fn noted<T>(&self, answer: Result<Ai<T>, UpstreamError>) -> Result<Ai<T>, UpstreamError> {
+        if let Ok(Ai::Unavailable) = &answer {
+            self.meter().saw_no_ai(self.now_ms());
+        }
+        answer
     }
 }
 

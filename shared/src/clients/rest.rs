@@ -223,9 +223,27 @@ pub struct RestClient<D> {
 pub struct AccountMeter {
     last: std::sync::Mutex<Option<(u64, Option<i64>)>>,
     bulk_cost: std::sync::atomic::AtomicU32,
+    /// Until when (Unix ms) the account is known to have no Conversation Intelligence (the AI
+    /// API answered 403): its AI reads are answered without a request meanwhile.
+    no_ai_until_ms: std::sync::atomic::AtomicI64,
 }
 
 impl AccountMeter {
+    /// Whether the AI API said, less than an hour before `now_ms`, that the plan has no AI.
+    pub fn knows_no_ai(&self, now_ms: i64) -> bool {
+        now_ms
+            < self
+                .no_ai_until_ms
+                .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Notes that the AI API answered 403 (not on this plan) at `now_ms`.
+    pub fn saw_no_ai(&self, now_ms: i64) {
+        let until = now_ms + 3_600_000;
+        self.no_ai_until_ms
+            .store(until, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// The last reading of `Remaining` and its reset time.
     pub fn last(&self) -> Option<(u64, Option<i64>)> {
         self.last.lock().ok().and_then(|l| *l)
@@ -306,6 +324,14 @@ impl<D: Dialect> RestClient<D> {
     /// This client's account readings.
     pub fn meter(&self) -> &AccountMeter {
         &self.account
+    }
+
+    /// Now, on the clock the budget reads (the system clock without a budget).
+    pub fn now_ms(&self) -> i64 {
+        match &self.throttle {
+            Some(throttle) => throttle.clock.now_ms(),
+            None => chrono::Utc::now().timestamp_millis(),
+        }
     }
 
     /// The per-request timeout (the HTTP client's own, at most).
@@ -611,6 +637,16 @@ impl<D: Dialect> RestClient<D> {
             false => (throttle.bucket)(secrets),
         }
         .costing(cost);
+        // A lead waits in the import lane rather than book a turn; arriving, its single
+        // calls leave half the burst to the import's bulk requests (a lead alone finds the
+        // bucket full and goes at once; during an import it joins the lane).
+        let bucket = match crate::rate_limit::is_in_lane() {
+            true if cost == 1 && crate::rate_limit::is_arriving() => {
+                bucket.unbooked().for_background()
+            }
+            true => bucket.unbooked(),
+            false => bucket,
+        };
         loop {
             // A call that costs several tokens (a bulk request) may wait for as many to come
             // in: it reserves them, so that single calls cannot starve it.
@@ -669,7 +705,7 @@ impl<D: Dialect> RestClient<D> {
             .text()
             .await
             .map_err(|e| transport_error(D::SERVICE, operation, e))?;
-        let now_secs = chrono::Utc::now().timestamp();
+        let now_secs = self.now_ms().div_euclid(1000);
         Self::interpret(operation, status, limit, &text, now_secs)
     }
 
@@ -808,6 +844,23 @@ pub(crate) fn upstream_message(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_late_answer_never_undoes_a_newer_reading_of_remaining() {
+        let meter = AccountMeter::default();
+        meter.note(Some(40), Some(120));
+        // Sent earlier, answered later: its reading is older.
+        meter.note(Some(45), Some(120));
+        assert_eq!(meter.last(), Some((40, Some(120))));
+        meter.note(Some(30), Some(120));
+        assert_eq!(meter.last(), Some((30, Some(120))));
+        // A new window starts full again.
+        meter.note(Some(59), Some(180));
+        assert_eq!(meter.last(), Some((59, Some(180))));
+        // A reading of the old window, arriving late, is ignored.
+        meter.note(Some(10), Some(120));
+        assert_eq!(meter.last(), Some((59, Some(180))));
+    }
     use reqwest::header::{HeaderValue, AUTHORIZATION};
     use serde_json::json;
 

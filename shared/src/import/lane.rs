@@ -9,10 +9,28 @@ use std::time::Duration;
 
 use crate::deps::{cloudtalk_account, Deps};
 use crate::rate_limit::{Admission, Bucket};
+use crate::retry_queue::QueuedEvent;
 
 /// A lead's failed attempts retried in the lane (see [`crate::pipeline::apply::defer`]) before
-/// it waits out the failure schedule like any other event.
+/// it waits out the failure schedule like any other event. They are not counted by the
+/// schedule: a lead rides out an outage as long as any event, and a few quick retries more.
 pub const LANE_ATTEMPTS: u32 = 3;
+
+/// The failures the failure schedule counts for `event` (and parks it by): a lead's first
+/// [`LANE_ATTEMPTS`] are retried in the lane instead.
+pub fn scheduled_failures(event: &QueuedEvent) -> u32 {
+    match super::is_lead(event) {
+        true => event.attempt.saturating_sub(LANE_ATTEMPTS),
+        false => event.attempt,
+    }
+}
+
+/// When a lead that failed is retried in the lane: its turn, and at least the failure
+/// schedule's first delay.
+pub async fn retry_delay_secs(deps: &Deps, key: &str) -> u64 {
+    let first = crate::retry_queue::failure_delay_secs(1, None, key);
+    first.max(delay_secs(deps).await)
+}
 
 /// How long a throttled lead waits, in seconds, for its turn in the lane.
 pub async fn delay_secs(deps: &Deps) -> u64 {

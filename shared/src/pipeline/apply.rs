@@ -234,22 +234,19 @@ pub async fn defer(
     let now_ms = deps.clock.now_ms();
     let wait_secs = if error.uses_an_attempt() {
         event.attempt += 1;
-        if event.attempt >= deps.config.max_attempts {
+        let failures = crate::import::lane::scheduled_failures(&event);
+        if failures >= deps.config.max_attempts {
             let why = format!(
                 "gave up after {} attempts; last error {reason}",
                 event.attempt
             );
             return park(deps, &event, why, error).await;
         }
-        let scheduled = failure_delay_secs(event.attempt, error.retry_after_secs(), &event.key);
-        if crate::import::is_lead(&event) && event.attempt <= crate::import::lane::LANE_ATTEMPTS {
+        match failures {
             // A lead's first failures (a fault of one request, of the store) are retried in
-            // the import lane, with the leads of a bulk request, at least the schedule's
-            // first delay later; only a lead that keeps failing waits out the schedule.
-            let first = failure_delay_secs(1, error.retry_after_secs(), &event.key);
-            scheduled.min(first.max(crate::import::lane::delay_secs(deps).await))
-        } else {
-            scheduled
+            // the import lane, with the leads of a bulk request.
+            0 => crate::import::lane::retry_delay_secs(deps, &event.key).await,
+            n => failure_delay_secs(n, error.retry_after_secs(), &event.key),
         }
     } else if let BridgeError::Waiting { wait_secs, .. } = &error {
         // A wait the event itself asked for (a call's AI data, a lead's opening hour): at

@@ -192,7 +192,8 @@ async fn apply_accepted(
     let applied = match admission::deployment(deps, tenancy).await {
         Ok(tenant_deps) => {
             let deps = tenant_deps.as_ref().unwrap_or(deps);
-            match apply_once(deps, target, event, &this.key, this.lock_until_ms).await {
+            let attempt = apply_once(deps, target, event, &this.key, this.lock_until_ms);
+            match crate::rate_limit::arriving(attempt).await {
                 Ok(Handled::Applied(mut outcome)) => {
                     let origin = (this.tenant.clone(), Some(this.credential));
                     run_follow_ups(deps, &mut outcome, origin, (this.lock_until_ms, bind)).await;

@@ -41,6 +41,9 @@ pub struct Bucket {
     /// Tokens this call takes (1; more for a request the upstream counts as several, such as
     /// a CloudTalk bulk request: see [`crate::import::bulk_cost`]).
     pub cost: u32,
+    /// Whether a caller told to come back books its turn (advancing the turn of the next).
+    /// A lead of an import does not: it waits for its turn in the import lane instead.
+    pub books: bool,
 }
 
 impl Bucket {
@@ -54,7 +57,14 @@ impl Bucket {
             capacity: (limit / 10).max(1),
             reserve: 0,
             cost: 1,
+            books: true,
         }
+    }
+
+    /// The bucket for a caller that waits elsewhere when throttled (books no turn).
+    pub fn unbooked(mut self) -> Self {
+        self.books = false;
+        self
     }
 
     /// The bucket for a call that takes `cost` tokens.
@@ -115,6 +125,10 @@ impl Bucket {
             s.tokens_milli -= need;
             return (s, Admission::After(Duration::from_millis(wait_ms as u64)));
         }
+        if !self.books {
+            let turn_in = Duration::from_millis(wait_ms.max(0) as u64);
+            return (s, Admission::Throttled { turn_in });
+        }
         s.turn_ms =
             s.turn_ms.max(now_ms + wait_ms) + self.interval_ms() * i64::from(self.cost.max(1));
         let turn_in = Duration::from_millis((s.turn_ms - now_ms).max(0) as u64);
@@ -145,6 +159,29 @@ pub enum Admission {
 
 tokio::task_local! {
     static BACKGROUND: ();
+    static IN_LANE: ();
+    static ARRIVING: ();
+}
+
+/// Runs `work` as a webhook's own attempt (not the retry worker's).
+pub async fn arriving<F: std::future::Future>(work: F) -> F::Output {
+    ARRIVING.scope((), work).await
+}
+
+/// Whether the running task is a webhook's own attempt.
+pub fn is_arriving() -> bool {
+    ARRIVING.try_with(|_| ()).is_ok()
+}
+
+/// Runs `work` for a lead of an import: when its calls are throttled it waits in the import
+/// lane, so they book no turn in the budget (see [`Bucket::unbooked`]).
+pub async fn in_lane<F: std::future::Future>(work: F) -> F::Output {
+    IN_LANE.scope((), work).await
+}
+
+/// Whether the running task is a lead's, waiting in the import lane when throttled.
+pub fn is_in_lane() -> bool {
+    IN_LANE.try_with(|_| ()).is_ok()
 }
 
 /// Runs `work` as background work (reconciliation): its upstream calls use only what live
@@ -222,6 +259,36 @@ mod tests {
         // Nobody else gets a token before those 10 are paid for.
         let (_, next) = bucket.decide(Some(state), 0, 0);
         assert!(matches!(next, Admission::Throttled { .. }), "{next:?}");
+    }
+
+    #[test]
+    fn a_caller_that_waits_in_the_lane_books_no_turn() {
+        let bucket = Bucket::new("ct", 50, Duration::from_secs(60));
+        let mut state = None;
+        // The burst spent.
+        for _ in 0..5 {
+            let (s, a) = bucket.decide(state, 0, 0);
+            assert_eq!(a, Admission::Now);
+            state = Some(s);
+        }
+        // A hundred leads told to come back leave the next turn where it was.
+        for _ in 0..100 {
+            let (s, a) = bucket.clone().unbooked().decide(state, 0, 0);
+            assert!(matches!(a, Admission::Throttled { .. }), "{a:?}");
+            state = Some(s);
+        }
+        let (_, a) = bucket.decide(state, 0, 0);
+        let Admission::Throttled { turn_in } = a else {
+            panic!("{a:?}");
+        };
+        assert!(turn_in <= Duration::from_secs(3), "{turn_in:?}");
+        // A booking caller moves the next one's turn on.
+        let (s, _) = bucket.decide(state, 0, 0);
+        let (_, a) = bucket.decide(Some(s), 0, 0);
+        assert!(
+            matches!(a, Admission::Throttled { turn_in } if turn_in > Duration::from_secs(3)),
+            "{a:?}"
+        );
     }
 
     #[test]

@@ -141,6 +141,9 @@ pub struct Report {
     /// requests at [`Plan::bulk_request_cost`] each, plus the contact list requests made (the
     /// number index), within the budget.
     pub floor_secs: f64,
+    /// The budget the calls actually made took (their cost, at the budget's rate): with faults,
+    /// requests that failed and were made again count too.
+    pub spent_secs: f64,
     pub upstream_calls: usize,
     /// The most calls to the budgeted upstream in any window of its limit.
     pub peak_in_window: usize,
@@ -428,6 +431,10 @@ pub async fn run(plan: Plan) -> Report {
         faults: plan.faults.clone(),
         quiet: true,
         clock: SandboxClock(clock.clone()),
+        // The simulated calls are not in the sandbox's call history, so their AI data would
+        // never be ready and each summary job would wait out its hour: the company has no
+        // Conversation Intelligence here (the summary job has its own tests).
+        ai_enabled: false,
         ..SandboxConfig::default()
     });
     let log = Arc::new(CallLog::default());
@@ -463,6 +470,17 @@ pub async fn run(plan: Plan) -> Report {
     };
     let finished = workers::drain(&deps, &queue, &sandbox, &plan, done).await;
     let answers = burst.await.unwrap_or_default();
+    if std::env::var_os("SIM_TRACE").is_some() {
+        for call in log.0.lock().map(|l| l.clone()).unwrap_or_default() {
+            let kind = match call.kind {
+                CallKind::Bulk => "bulk",
+                CallKind::List => "list",
+                CallKind::Other => "other",
+            };
+            let side = if call.cloudtalk { "cloudtalk" } else { "ghl" };
+            eprintln!("{} call {side} {kind} {}", call.at_ms, call.status);
+        }
+    }
     let mut report = judge::judge(
         &plan,
         &sandbox,

@@ -52,26 +52,36 @@ impl Handler for NewContact {
             NewContactOrDial::Created(event) => event,
             NewContactOrDial::Dial(job) => return speed_to_lead::dial(deps, job, steps).await,
         };
-        let contact = &event.contact;
-        let location = deps.location_for(contact.location_id.as_deref());
-        // Loop prevention: a GHL contact the bridge itself created from a CloudTalk contact
-        // comes back as "contact created"; it is already linked and nothing is written.
-        if steps.is_fresh() {
-            if let Some(link) = deps.contacts.find_by_ghl(&location, &contact.id).await? {
-                if link.origin == LinkOrigin::CloudTalk {
-                    let mut outcome = Outcome::with_result("already_linked");
-                    outcome.ghl_contact_id = Some(link.ghl_contact_id);
-                    outcome.cloudtalk_contact_id = Some(link.cloudtalk_contact_id);
-                    return Ok(outcome.detail("linkOrigin", "cloudtalk"));
-                }
+        // A lead: when CloudTalk's budget is spent it waits in the import lane.
+        crate::rate_limit::in_lane(created(deps, event, steps)).await
+    }
+}
+
+/// A contact GHL created: linked to its CloudTalk contact (found or created).
+async fn created(
+    deps: &Deps,
+    event: &NewContactEvent,
+    steps: &mut Steps,
+) -> Result<Outcome, BridgeError> {
+    let contact = &event.contact;
+    let location = deps.location_for(contact.location_id.as_deref());
+    // Loop prevention: a GHL contact the bridge itself created from a CloudTalk contact
+    // comes back as "contact created"; it is already linked and nothing is written.
+    if steps.is_fresh() {
+        if let Some(link) = deps.contacts.find_by_ghl(&location, &contact.id).await? {
+            if link.origin == LinkOrigin::CloudTalk {
+                let mut outcome = Outcome::with_result("already_linked");
+                outcome.ghl_contact_id = Some(link.ghl_contact_id);
+                outcome.cloudtalk_contact_id = Some(link.cloudtalk_contact_id);
+                return Ok(outcome.detail("linkOrigin", "cloudtalk"));
             }
         }
-        let resolved = cloudtalk_contact_of(deps, contact, &contact.tags, steps).await?;
-        // An existing CloudTalk contact keeps its data; GHL's tags are appended to it.
-        if resolved.found_by != FoundBy::Created && !contact.tags.is_empty() {
-            add_tags_once(deps, &resolved.cloudtalk_id, &contact.tags, steps).await?;
-        }
-        let dial = speed_to_lead::start(deps, contact, Trigger::NewContact, steps).await?;
-        Ok(super::outcome(&contact.id, &resolved).follow_up(dial))
     }
+    let resolved = cloudtalk_contact_of(deps, contact, &contact.tags, steps).await?;
+    // An existing CloudTalk contact keeps its data; GHL's tags are appended to it.
+    if resolved.found_by != FoundBy::Created && !contact.tags.is_empty() {
+        add_tags_once(deps, &resolved.cloudtalk_id, &contact.tags, steps).await?;
+    }
+    let dial = speed_to_lead::start(deps, contact, Trigger::NewContact, steps).await?;
+    Ok(super::outcome(&contact.id, &resolved).follow_up(dial))
 }

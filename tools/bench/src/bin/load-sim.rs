@@ -79,12 +79,12 @@ fn plan(name: &str, events: usize) -> Option<Plan> {
 fn line(name: &str, r: &Report) -> String {
     format!(
         "{name}: events {}, answered 2xx {} (other {}), slowest answer {:.1} s, applied {}, parked {}, \
-         duplicated {}, lost {}, drained in {:.0} s (floor {:.0} s, {:.2}x), {} calls, peak {} in {} s, \
+         duplicated {}, lost {}, drained in {:.0} s (floor {:.0} s, {:.2}x; budget spent {:.0} s), {} calls, peak {} in {} s, \
          {} worker runs ({} handed back), {} faults, {} store failures, {} attempts cut off, {} bulk, {} list, \
          {} answered 429, peak cost {}",
         r.events, r.answered_ok, r.answered_other, r.slowest_answer_ms as f64 / 1000.0, r.applied,
         r.parked, r.duplicated, r.lost, r.drain_secs, r.floor_secs,
-        r.drain_secs / r.floor_secs.max(1.0), r.upstream_calls, r.peak_in_window, r.window_secs,
+        r.drain_secs / r.floor_secs.max(1.0), r.spent_secs, r.upstream_calls, r.peak_in_window, r.window_secs,
         r.worker_invocations, r.handed_back, r.faults_injected, r.store_failures, r.abandoned, r.bulk_requests,
         r.list_requests, r.rate_limited, r.peak_cost_in_window
     )

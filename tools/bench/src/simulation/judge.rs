@@ -104,6 +104,11 @@ fn budgeted(plan: &Plan, report: &mut Report, calls: &[Call]) {
         _ => times.len(),
     };
     report.floor_secs = needed as f64 * (window_ms as f64 / 1000.0) / f64::from(limit.max(1));
+    let spent: usize = match to_cloudtalk {
+        true => calls.iter().map(|c| cost(c, plan.bulk_request_cost)).sum(),
+        false => times.len(),
+    };
+    report.spent_secs = spent as f64 * (window_ms as f64 / 1000.0) / f64::from(limit.max(1));
 }
 
 pub(super) fn judge(
