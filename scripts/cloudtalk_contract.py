@@ -32,11 +32,14 @@ OPERATIONS = {
     "/blacklist/index.json": ["get"],
     "/blacklist/add.json": ["put"],
     "/blacklist/delete/{id}.json": ["delete"],
+    "/sms/send.json": ["post"],
+    "/numbers/index.json": ["get"],
     "/ai/calls/{callId}/summary": ["get"],
     "/ai/calls/{callId}/transcription": ["get"],
     "/ai/calls/{callId}/smart-notes": ["get"],
     "/ai/calls/{callId}/overall-sentiment": ["get"],
     "/ai/calls/{callId}/topics": ["get"],
+    "/cuecards": ["post"],
 }
 
 DROPPED = {"description", "example", "examples", "summary", "externalDocs", "x-codeSamples"}

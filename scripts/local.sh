@@ -27,6 +27,7 @@ if [ -z "${CLOUDTALK_API_KEY_ID:-}" ]; then
   export CLOUDTALK_API_BASE="$sandbox_url/cloudtalk/api"
   export CLOUDTALK_AI_API_BASE="$sandbox_url/cloudtalk/ai/v1"
   export CLOUDTALK_ANALYTICS_API_BASE="$sandbox_url/cloudtalk/analytics"
+  export CLOUDTALK_PLATFORM_API_BASE="$sandbox_url/cloudtalk/platform"
   export CLOUDTALK_API_KEY_ID=sandbox-key-id CLOUDTALK_API_KEY_SECRET=sandbox-key-secret
 fi
 if [ -z "${GHL_API_TOKEN:-}" ]; then

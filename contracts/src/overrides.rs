@@ -11,6 +11,7 @@
 //! | CloudTalk | `POST /bulk/contacts.json` | a command's `data` is `oneOf` overlapping shapes | accepts each shape its `action` names | the spec itself: its own example fails its `oneOf` (see [`PATCHES`]) |
 //! | CloudTalk | `GET /ai/calls/{callId}/smart-notes` | `CallDetailsNote` lists `required` among its `properties`, so the schema does not compile | requires `callDateTime` and `participants` | the spec itself: a property named `required` holding an array is a misplaced keyword (see [`PATCHES`]) |
 //! | GoHighLevel | `POST /oauth/reconnect` | nothing (not in `oauth.json`) | takes `clientKey`, `clientSecret` and `locationId` or `companyId`, answers `{authorizationCode, expiresAt}` | GHL's marketplace docs, quoted in `ghl-marketplace-oauth-and-calls.md` ("Recovery without asking the user again [C]") |
+//! | CloudTalk | `POST /sms/send.json` | the 200 answer is `{success, data}` with `data` an object | `{"responseData": {"success", "data"}}`, `data` the text sent or, when `success` is false, the provider's reason as a string | the spec itself: its example of this answer and its description ("data contains error message"); see [`PATCHES`] |
 
 use serde_json::{json, Value};
 
@@ -70,7 +71,31 @@ const PATCHES: &[(Vendor, &str, &str, Patch, &str)] = &[
          validator compiles it, so no smart-notes answer could be checked. The keyword is \
          moved up to the object, which is what the spec means.",
     ),
+    (
+        Vendor::CloudTalk,
+        "cloudtalk/openapi.json",
+        "/paths/~1sms~1send.json/post/responses/200/content/application~1json/schema",
+        Patch::Replace(sms_answer),
+        "The spec's schema of `POST /sms/send.json`'s 200 has `success` and `data` at the top, \
+         `data` an object; its own example wraps them in `responseData` (as every CloudTalk \
+         answer is), and its description says that when `success` is false `data` holds the \
+         provider's error message (`SMS send failed`, `Unknown number`, ...), a string. The \
+         example and the description win.",
+    ),
 ];
+
+/// `POST /sms/send.json`'s 200 as the spec's example and description give it (see
+/// [`PATCHES`]): the text sent, or the provider's reason.
+fn sms_answer() -> Value {
+    json!({"type": "object", "required": ["responseData"], "properties": {
+        "responseData": {"type": "object", "required": ["success", "data"], "properties": {
+            "success": {"type": "boolean"},
+            "data": {"type": ["object", "string"], "properties": {
+                "recipient": {"type": "string"}, "message": {"type": "string"},
+                "sender": {"type": "string"}, "country_code": {"type": "string"}}}
+        }}
+    }})
+}
 
 /// A CloudTalk status code as its documented answers carry it (see [`PATCHES`]).
 fn status_number() -> Value {

@@ -240,17 +240,22 @@ pub async fn tenancy(
 }
 
 /// Whether the credential a request was received with may do what it does: an install or
-/// uninstall changes the registry, which only GoHighLevel's signature may ask for.
+/// uninstall changes the registry, and a provider delivery sends a text to someone outside the
+/// agency, which only GoHighLevel's signature may ask for.
 pub fn check_credential(
     endpoint: EndpointId,
     credential: Option<Credential>,
 ) -> Result<(), BridgeError> {
-    if endpoint == EndpointId::GhlAppInstall && credential != Some(Credential::Signature) {
-        return Err(BridgeError::InvalidSignature(
+    let signed = credential == Some(Credential::Signature);
+    match endpoint {
+        EndpointId::GhlAppInstall if !signed => Err(BridgeError::InvalidSignature(
             "install events are accepted only with GoHighLevel's signature",
-        ));
+        )),
+        EndpointId::GhlSmsDelivery if !signed => Err(BridgeError::InvalidSignature(
+            "texts to deliver are accepted only with GoHighLevel's signature",
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Whether the tenant may act now: the one status rule of every way in.

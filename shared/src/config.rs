@@ -12,6 +12,7 @@ use crate::secrets::Secrets;
 pub const DEFAULT_CLOUDTALK_API_BASE: &str = "https://my.cloudtalk.io/api";
 pub const DEFAULT_CLOUDTALK_AI_API_BASE: &str = "https://api.cloudtalk.io/v1";
 pub const DEFAULT_CLOUDTALK_ANALYTICS_API_BASE: &str = "https://analytics-api.cloudtalk.io/api";
+pub const DEFAULT_CLOUDTALK_PLATFORM_API_BASE: &str = "https://platform-api.cloudtalk.io/api";
 pub const DEFAULT_GHL_API_BASE: &str = "https://services.leadconnectorhq.com";
 pub const DEFAULT_GHL_APP_BASE: &str = "https://app.gohighlevel.com";
 
@@ -333,10 +334,16 @@ pub struct Config {
     pub cloudtalk_ai_api_base: String,
     /// CloudTalk's analytics API, its record of each call (`CLOUDTALK_ANALYTICS_API_BASE`).
     pub cloudtalk_analytics_api_base: String,
+    /// CloudTalk's platform API, its cue cards (`CLOUDTALK_PLATFORM_API_BASE`).
+    pub cloudtalk_platform_api_base: String,
+    /// The GHL record on a cue card while the call rings (`CUE_CARD_FIELDS`).
+    pub cue_cards: crate::cue_card::CueCardOptions,
     /// Summaries, transcripts, dispositions.
     pub insights: InsightOptions,
     /// New leads dialled through CloudTalk's click-to-call (`SPEED_TO_LEAD_*`).
     pub speed_to_lead: crate::speed_to_lead::SpeedToLeadOptions,
+    /// Texts through CloudTalk as GHL's SMS provider (`SMS_*`, `GHL_SMS_PROVIDER_ID`).
+    pub sms: crate::sms::SmsOptions,
 }
 
 impl std::fmt::Debug for Config {
@@ -360,6 +367,15 @@ fn non_empty(v: Option<String>) -> Option<String> {
 fn speed_to_lead(get: impl Fn(&str) -> Option<String>) -> crate::speed_to_lead::SpeedToLeadOptions {
     crate::speed_to_lead::SpeedToLeadOptions::parse(get).unwrap_or_else(|e| {
         tracing::error!(detail = %e, "speed to lead is off: its settings are invalid");
+        Default::default()
+    })
+}
+
+/// The text options; with invalid settings, the defaults (no sender number: nothing is sent),
+/// and said so.
+fn sms(get: impl Fn(&str) -> Option<String>) -> crate::sms::SmsOptions {
+    crate::sms::SmsOptions::parse(get).unwrap_or_else(|e| {
+        tracing::error!(detail = %e, "texts are not sent: their settings are invalid");
         Default::default()
     })
 }
@@ -466,7 +482,11 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_CLOUDTALK_AI_API_BASE.to_string()),
             cloudtalk_analytics_api_base: get("CLOUDTALK_ANALYTICS_API_BASE")
                 .unwrap_or_else(|| DEFAULT_CLOUDTALK_ANALYTICS_API_BASE.to_string()),
+            cloudtalk_platform_api_base: get("CLOUDTALK_PLATFORM_API_BASE")
+                .unwrap_or_else(|| DEFAULT_CLOUDTALK_PLATFORM_API_BASE.to_string()),
+            cue_cards: crate::cue_card::CueCardOptions::read(get("CUE_CARD_FIELDS").as_deref()),
             insights: InsightOptions::read(&get),
+            sms: sms(get),
             speed_to_lead: speed_to_lead(get),
         }
     }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::clients::cloudtalk::{CloudTalkApi, CloudTalkClient};
 use crate::clients::cloudtalk_ai::{CloudTalkAiApi, CloudTalkAiClient};
 use crate::clients::cloudtalk_calls::{CallRecordsApi, CloudTalkCallsClient};
+use crate::clients::cloudtalk_platform::{CloudTalkPlatformClient, CueCardsApi};
 use crate::clients::ghl::{GhlApi, GhlClient};
 use crate::clients::rest::AccountMeter;
 use crate::clients::rest::{BucketOf, InProcess, Throttle};
@@ -176,23 +177,50 @@ impl Wiring {
         .with_retry_budget(config.upstream_retry_budget)
         .with_timeout(config.upstream_timeout)
         .with_throttle(throttle(cloudtalk_bucket(config)))
-        .with_account_meter(meter);
+        .with_account_meter(meter.clone());
+        let mut platform = self.platform(config, secrets, calls, throttle, meter);
         if let Some(upstream) = &self.upstream {
             cloudtalk = cloudtalk.with_in_process(upstream.clone());
             ghl = ghl.with_in_process(upstream.clone());
             ai = ai.with_in_process(upstream.clone());
             records = records.with_in_process(upstream.clone());
+            platform = platform.with_in_process(upstream.clone());
         }
         Clients {
             cloudtalk: Arc::new(cloudtalk),
             ghl: Arc::new(ghl),
             ai: Arc::new(ai),
             records: Arc::new(records),
+            platform: Arc::new(platform),
         }
     }
 }
 
 impl Wiring {
+    /// The platform API's client (cue cards): the account's budget and meter too (CloudTalk
+    /// documents no limit of its own for it), a card waiting for no turn (it books none).
+    fn platform(
+        &self,
+        config: &Config,
+        secrets: &Arc<SecretStore>,
+        calls: &CallCounter,
+        throttle: impl Fn(BucketOf) -> Throttle,
+        meter: Arc<AccountMeter>,
+    ) -> CloudTalkPlatformClient {
+        let bucket = cloudtalk_bucket(config);
+        let unbooked: BucketOf = Arc::new(move |s: &Secrets| bucket(s).unbooked());
+        CloudTalkPlatformClient::new(
+            self.http.clone(),
+            &config.cloudtalk_platform_api_base,
+            secrets.clone(),
+            calls.clone(),
+        )
+        .with_retry_budget(Duration::ZERO)
+        .with_timeout(config.upstream_timeout)
+        .with_throttle(throttle(unbooked))
+        .with_account_meter(meter)
+    }
+
     /// The readings of CloudTalk account `account` in this container.
     fn meter(&self, account: &str) -> Arc<AccountMeter> {
         match self.meters.lock() {
@@ -208,6 +236,7 @@ struct Clients {
     ghl: Arc<dyn GhlApi>,
     ai: Arc<dyn CloudTalkAiApi>,
     records: Arc<dyn CallRecordsApi>,
+    platform: Arc<dyn CueCardsApi>,
 }
 
 /// A CloudTalk company account, named by a hash of its API key id (never the id itself).
@@ -250,6 +279,8 @@ pub struct Deps {
     pub cloudtalk_ai: Arc<dyn CloudTalkAiApi>,
     /// CloudTalk's record of each call (its analytics API).
     pub cloudtalk_calls: Arc<dyn CallRecordsApi>,
+    /// CloudTalk's platform API: cue cards.
+    pub cloudtalk_platform: Arc<dyn CueCardsApi>,
     pub ghl: Arc<dyn GhlApi>,
     pub contacts: Arc<dyn ContactMap>,
     pub state: Arc<dyn StateStore>,
@@ -265,6 +296,8 @@ pub struct Deps {
     pub people: Arc<crate::people::Directories>,
     /// Each CloudTalk account's number index, for imports (see [`crate::import::index`]).
     pub number_indexes: crate::number_index::Indexes,
+    /// What cue cards remember between calls, per container.
+    pub card_cache: Arc<crate::cue_card::Cache>,
     /// The tenant registry of an agency deployment.
     pub tenants: Option<Arc<crate::tenants::Tenants>>,
     /// What a tenant's clients are built from.
@@ -414,6 +447,7 @@ impl Deps {
             cloudtalk: clients.cloudtalk,
             cloudtalk_ai: clients.ai,
             cloudtalk_calls: clients.records,
+            cloudtalk_platform: clients.platform,
             ghl: clients.ghl,
             contacts,
             state,
@@ -424,6 +458,7 @@ impl Deps {
             stage_names: Default::default(),
             people: Default::default(),
             number_indexes: Default::default(),
+            card_cache: Default::default(),
             tenants,
             wiring,
         })
@@ -444,6 +479,7 @@ impl Deps {
             cloudtalk: clients.cloudtalk,
             cloudtalk_ai: clients.ai,
             cloudtalk_calls: clients.records,
+            cloudtalk_platform: clients.platform,
             ghl: clients.ghl,
             contacts: self.contacts.clone(),
             state: self.state.clone(),
@@ -454,6 +490,7 @@ impl Deps {
             stage_names: self.stage_names.clone(),
             people: self.people.clone(),
             number_indexes: self.number_indexes.clone(),
+            card_cache: self.card_cache.clone(),
             tenants: self.tenants.clone(),
             wiring: self.wiring.clone(),
         }

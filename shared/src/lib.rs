@@ -17,7 +17,7 @@
 //!   contact on the other side), [`handlers`] (one per endpoint, bound to the registry),
 //!   [`admission`] (who an event is for and whether it may act: one decision for every way in),
 //!   [`people`] (CloudTalk agents as GHL users), [`speed_to_lead`] (what dials a new lead, and
-//!   in which order the agents are tried);
+//!   in which order the agents are tried), [`cue_card`] (what a call's cue card shows);
 //! - delivery: [`pipeline`] (auth, parse once, apply once, queue or park, the one HTTP answer
 //!   and log line; health) and [`worker`] (the retry queue's consumer).
 
@@ -29,6 +29,7 @@ pub mod clock;
 pub mod company_time;
 pub mod config;
 pub mod contact_map;
+pub mod cue_card;
 pub mod deadline;
 pub mod deps;
 pub mod digest;
@@ -56,6 +57,7 @@ pub mod resolve;
 pub mod retry_queue;
 pub mod secrets;
 pub mod signature;
+pub mod sms;
 pub mod speed_to_lead;
 pub mod startup;
 pub mod state;

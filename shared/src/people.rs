@@ -40,6 +40,9 @@ pub struct AgentEntry {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// The agent's default outbound number: its user's texts are sent from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 /// A location's agents, as last read.

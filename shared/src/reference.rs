@@ -399,6 +399,14 @@ pub static SETTINGS: &[Setting] = &[
         meaning: "CloudTalk's analytics API: its record of a call (`GET /calls/{callId}`), read only to settle two versions of one call.",
     },
     Setting {
+        variables: &["CLOUDTALK_PLATFORM_API_BASE"],
+        required: "no",
+        default: "`https://platform-api.cloudtalk.io/api`",
+        parameters: &[],
+        tenant_flags: &[],
+        meaning: "CloudTalk's platform API: the cue cards shown to the agent during a call (`POST /cuecards`).",
+    },
+    Setting {
         variables: &["CALL_SUMMARIES"],
         required: "no",
         default: "`true`",
@@ -437,6 +445,14 @@ pub static SETTINGS: &[Setting] = &[
         parameters: &["CallDispositionField"],
         tenant_flags: &["--call-disposition-field"],
         meaning: "GHL contact custom field id for the last call's disposition (its tags, comma-separated), for GHL workflows to trigger on (`CallDispositionField`).",
+    },
+    Setting {
+        variables: &["CUE_CARD_FIELDS"],
+        required: "no",
+        default: "`all`",
+        parameters: &["CueCardFields"],
+        tenant_flags: &["--cue-card-fields"],
+        meaning: "What a call's cue card shows the agent in CloudTalk while it rings, besides the GHL contact's name and link: `all`, `none` (no card), or a comma list of `owner`, `tags`, `opportunities`, `note`, `dnd` (`CueCardFields`; see *Cue cards*). An unreadable value turns cards off.",
     },
     Setting {
         variables: &["SPEED_TO_LEAD"],
@@ -541,6 +557,46 @@ pub static SETTINGS: &[Setting] = &[
         parameters: &["SpeedToLeadCountries"],
         tenant_flags: &["--dial-countries"],
         meaning: "ISO codes of the countries whose numbers are dialled, `IT,SM` (`SpeedToLeadCountries`).",
+    },
+    Setting {
+        variables: &["GHL_SMS_PROVIDER_ID"],
+        required: "for texts received",
+        default: "–",
+        parameters: &["GhlSmsProviderId"],
+        tenant_flags: &["--sms-provider"],
+        meaning: "The app's SMS conversation provider: texts received in CloudTalk become inbound SMS in GHL's conversations under it (see *Texts*).",
+    },
+    Setting {
+        variables: &["SMS_SENDER_NUMBER"],
+        required: "for texts sent",
+        default: "–",
+        parameters: &["SmsSenderNumber"],
+        tenant_flags: &["--sms-sender"],
+        meaning: "The CloudTalk number (E.164) texts are sent from, unless the sending GHL user's agent has a default number.",
+    },
+    Setting {
+        variables: &["SMS_MAX_PER_MINUTE"],
+        required: "no",
+        default: "`30`",
+        parameters: &["SmsMaxPerMinute"],
+        tenant_flags: &["--sms-max-per-minute"],
+        meaning: "Texts sent per tenant per minute, counted across containers; the next wait for the next minute.",
+    },
+    Setting {
+        variables: &["SMS_MAX_PER_NUMBER_PER_DAY"],
+        required: "no",
+        default: "`10`",
+        parameters: &["SmsMaxPerNumberPerDay"],
+        tenant_flags: &["--sms-max-per-number"],
+        meaning: "Texts sent to one number per day (UTC); the next are reported failed with the reason.",
+    },
+    Setting {
+        variables: &["SMS_STOP_WORDS", "SMS_START_WORDS"],
+        required: "no",
+        default: "`STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT,OPTOUT,REVOKE` / `START,UNSTOP,SUBSCRIBE`",
+        parameters: &[],
+        tenant_flags: &["--sms-stop-words", "--sms-start-words"],
+        meaning: "A received text that is one of these words alone sets (stop) or lifts (start) the contact's SMS Do Not Disturb in GHL.",
     },
     Setting {
         variables: &["METRICS_NAMESPACE"],
@@ -662,6 +718,8 @@ pub fn endpoint_doc(id: EndpointId) -> (&'static str, &'static str) {
         E::GhlAppInstall => ("GHL Marketplace app: `INSTALL` / `UNINSTALL`", "Agency mode: creates the location's tenant on install (served at once when its agency installed the app, else once the OAuth callback brings its tokens), enables it again on a reinstall after an uninstall, disables it and drops its tokens on uninstall (an agency's uninstall: every tenant served through it). A tenant an operator disabled stays disabled: the reinstall is recorded on it, logged (`reinstall_refused`) and shown by `bridge status`, not applied (`\"result\": \"reinstall_refused\"`). Only GHL-signed events for `GHL_APP_ID` are accepted."),
         E::CloudtalkCallModified => ("CloudTalk: Call Modified (tags, rating or notes of a call changed, wrap-up included)", "The call's tags become GHL contact tags with `CALL_TAG_PREFIX` (`call: Interested`), its rating a tag (`call: rating 4`) or the `CALL_RATING_FIELD` custom field, each agent note a GHL note, and the tags, as the call's disposition, the `CALL_DISPOSITION_FIELD` custom field (for GHL workflows). Only what is new for the call is written (see *What was said*)."),
         E::GhlDndChange => ("GHL: Do Not Disturb changed (Marketplace `ContactDndUpdate`, or a workflow)", "Reads the contact from GHL (the event only names it). Calls barred (`dnd`, or `dndSettings.Call` active or permanent): each of its numbers goes on CloudTalk's blacklist for outgoing calls, unless an entry already bars it. Lifted: the entries the bridge added for the contact are removed, never others. See *Speed to lead*."),
+        E::GhlSmsDelivery => ("GHL: a user, workflow or bulk action sends a text (the app's SMS provider Delivery URL; signed)", "Asks GHL first: the message must be pending, the contact in the location and not opted out of texts (`dnd`, `dndSettings.SMS`). Sends it through CloudTalk (`POST /sms/send.json`) from the user's agent's number or `SMS_SENDER_NUMBER`, within `SMS_MAX_PER_MINUTE` and `SMS_MAX_PER_NUMBER_PER_DAY`, split into at most three texts, pictures as `images_by_url`; reports `delivered` or `failed` with the reason on GHL's message. Once per `messageId`; a text whose answer was lost is reported failed, never sent twice (see *Texts*)."),
+        E::CloudtalkSmsReceived => ("CloudTalk: SMS received (workflow automation)", "Finds the GHL contact by number (created when missing) and adds the text as an inbound SMS to its conversation (under `GHL_SMS_PROVIDER_ID`), so GHL's inbox and \"Customer replied\" triggers fire. A lone opt-out word (`SMS_STOP_WORDS`) sets the contact's SMS Do Not Disturb, an opt-in word (`SMS_START_WORDS`) lifts it (see *Texts*)."),
     }
 }
 

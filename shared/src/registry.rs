@@ -38,6 +38,8 @@ pub enum EndpointId {
     GhlAppInstall,
     CloudtalkCallModified,
     GhlDndChange,
+    GhlSmsDelivery,
+    CloudtalkSmsReceived,
 }
 
 /// What tells one event of an endpoint from another (see [`crate::idempotency::event_key`]).
@@ -50,6 +52,9 @@ pub enum EventKeys {
     CallIds,
     /// CloudTalk's envelope `event_id`, else the body.
     EventId,
+    /// The message's own id (GHL's `messageId`, CloudTalk's `sms_id`), else the envelope's
+    /// `event_id`, else the body: one text, once.
+    MessageId,
 }
 
 /// One endpoint of the bridge.
@@ -117,12 +122,12 @@ enum MapUse {
 }
 
 use EndpointId as E;
-use EventKeys::{CallIds, EventId};
+use EventKeys::{CallIds, EventId, MessageId};
 use MapUse::{Heals, Links};
 
 /// Every webhook endpoint, in the order of the manual's endpoint table (`docs/src/sales/endpoints.md`) (and of [`EndpointId`]).
 #[rustfmt::skip]
-pub static REGISTRY: [Entry; 15] = [
+pub static REGISTRY: [Entry; 17] = [
     ghl(E::GhlNewContact, "ghl-new-contact", "/api/ghl-webhooks/new-contact", &["ContactCreate"]),
     ghl(E::GhlNewTag, "ghl-new-tag", "/api/ghl-webhooks/new-tag", &["ContactTagUpdate"]),
     ghl(E::GhlNewNote, "ghl-new-note", "/api/ghl-webhooks/new-note", &["NoteCreate"]),
@@ -138,7 +143,22 @@ pub static REGISTRY: [Entry; 15] = [
     APP_INSTALL,
     cloudtalk(E::CloudtalkCallModified, "cloudtalk-call-modified", "/api/cloudtalk-webhooks/call-modified", EventId, Heals),
     ghl(E::GhlDndChange, "ghl-dnd-change", "/api/ghl-webhooks/dnd-change", &["ContactDndUpdate"]),
+    SMS_DELIVERY,
+    cloudtalk(E::CloudtalkSmsReceived, "cloudtalk-sms-received", "/api/cloudtalk-webhooks/sms-received", MessageId, Links),
 ];
+
+/// The app's SMS provider Delivery URL: GHL posts each text sent to a contact of a location
+/// whose SMS provider is the app, signed (`X-GHL-Signature`) and keyed by its `messageId`.
+const SMS_DELIVERY: Entry = Entry {
+    id: EndpointId::GhlSmsDelivery,
+    name: "ghl-sms-delivery",
+    route: "/api/ghl-webhooks/sms-delivery",
+    sender: Sender::GoHighLevel,
+    keys: EventKeys::MessageId,
+    uses_contact_map: false,
+    heals_links: false,
+    marketplace_types: &[],
+};
 
 /// The Marketplace app's install and uninstall events: they create and retire tenants, so
 /// they are not for a tenant themselves (see [`crate::admission`]). Its route is the

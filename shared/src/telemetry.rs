@@ -173,6 +173,18 @@ pub fn dial_refused_metrics(namespace: Option<&str>) -> Option<String> {
     ]))
 }
 
+/// The metric of a `cue_card` line: `cue_card_ms`, from the call-started webhook's handler to
+/// the card's answer, by `cue_card` (what became of the card; its sample count is the number of
+/// calls).
+pub fn cue_card_metrics(namespace: Option<&str>) -> Option<String> {
+    let namespace = namespace?;
+    Some(metadata(vec![directive(
+        namespace,
+        json!([["cue_card"]]),
+        &[("cue_card_ms", "Milliseconds")],
+    )]))
+}
+
 /// The metric of an `init failed` line: `init_failed` by `error` (the reported `errorType`).
 pub fn init_failed_metrics(namespace: Option<&str>) -> Option<String> {
     let namespace = namespace?;

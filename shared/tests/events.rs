@@ -64,6 +64,9 @@ async fn deps(fakes: &Fakes) -> Deps {
     config.secrets.ghl_app_client_secret = Some("app-secret".to_string());
     config.config.ghl_app_id = Some("app_123".to_string());
     config.config.ghl_webhook_public_key = Some(ED_PUBLIC.to_string());
+    // Texts: sent from the company's number, received under the app's SMS provider.
+    config.config.sms.sender = Some("+442039960000".to_string());
+    config.config.sms.provider_id = Some("sms-provider-1".to_string());
     let mut backends = bridge::Backends::in_memory();
     backends.tenants = Some(std::sync::Arc::new(
         bridge::tenants::MemoryTenantStore::new(),
@@ -101,6 +104,15 @@ async fn fakes_for_samples() -> Fakes {
     wiremock::Mock::given(wiremock::matchers::method("GET"))
         .and(wiremock::matchers::path("/contacts/ghl_345678"))
         .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(barred))
+        .with_priority(1)
+        .mount(&fakes.ghl)
+        .await;
+    // The contact the text samples are for, as GHL holds it in the samples' location.
+    let texted = json!({"contact": {"id": "ghl_123456", "locationId": "loc_abc123",
+        "firstName": "Anna", "phone": "+393331234567"}});
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/contacts/ghl_123456"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(texted))
         .with_priority(1)
         .mount(&fakes.ghl)
         .await;
@@ -210,6 +222,15 @@ async fn answers_the_webhook(
         assert!(
             added.iter().any(|r| r.path == "/api/blacklist/add.json"),
             "{file:?} barred nothing"
+        );
+        return;
+    }
+    if status == 200 && function == "ghl-sms-delivery" {
+        assert_eq!(body["result"], "delivered", "{file:?}: {body}");
+        let sent = received(&fakes.cloudtalk).await;
+        assert!(
+            sent.iter().any(|r| r.path == "/api/sms/send.json"),
+            "{file:?} sent nothing"
         );
         return;
     }

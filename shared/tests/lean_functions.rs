@@ -15,7 +15,7 @@ use serde_json::json;
 
 #[test]
 fn every_function_binds_its_endpoint_and_the_jobs_it_starts_and_nothing_else() {
-    let binders: [(EndpointId, bridge::handlers::Bind); 15] = [
+    let binders: [(EndpointId, bridge::handlers::Bind); 17] = [
         (EndpointId::GhlNewContact, bound::ghl_new_contact),
         (EndpointId::GhlNewTag, bound::ghl_new_tag),
         (EndpointId::GhlNewNote, bound::ghl_new_note),
@@ -49,6 +49,11 @@ fn every_function_binds_its_endpoint_and_the_jobs_it_starts_and_nothing_else() {
             bound::cloudtalk_call_modified,
         ),
         (EndpointId::GhlDndChange, bound::ghl_dnd_change),
+        (EndpointId::GhlSmsDelivery, bound::ghl_sms_delivery),
+        (
+            EndpointId::CloudtalkSmsReceived,
+            bound::cloudtalk_sms_received,
+        ),
     ];
     assert_eq!(binders.len(), REGISTRY.len());
     for (id, bind) in binders {
@@ -60,10 +65,11 @@ fn every_function_binds_its_endpoint_and_the_jobs_it_starts_and_nothing_else() {
         let expected: Vec<EndpointId> = match id {
             // The tag's dial job is a new-contact event.
             EndpointId::GhlNewTag => vec![EndpointId::GhlNewContact, EndpointId::GhlNewTag],
-            // The app's one webhook URL receives every Marketplace event type.
+            // The app's one webhook URL receives every Marketplace event type (a text to
+            // deliver comes to the SMS provider's own Delivery URL).
             EndpointId::GhlAppInstall => REGISTRY
                 .iter()
-                .filter(|e| e.sender == Sender::GoHighLevel)
+                .filter(|e| e.sender == Sender::GoHighLevel && e.id != EndpointId::GhlSmsDelivery)
                 .map(|e| e.id)
                 .collect(),
             own => vec![own],

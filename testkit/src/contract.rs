@@ -8,10 +8,11 @@ pub use bridge_contracts::Vendor;
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
 /// Where each API is served on its fake: CloudTalk's base is `<fake>/api` (its AI API's
-/// `<fake>/v1`, its analytics API's `<fake>/analytics`), GHL's the fake itself.
+/// `<fake>/v1`, its analytics API's `<fake>/analytics`, its platform API's `<fake>/platform`),
+/// GHL's the fake itself.
 fn prefixes(vendor: Vendor) -> &'static [&'static str] {
     match vendor {
-        Vendor::CloudTalk => &["/api", "/v1", "/analytics"],
+        Vendor::CloudTalk => &["/api", "/v1", "/analytics", "/platform"],
         Vendor::GoHighLevel => &[],
     }
 }

@@ -49,6 +49,10 @@ pub fn settings(sandbox_url: &str) -> Settings {
             "CLOUDTALK_ANALYTICS_API_BASE",
             format!("{sandbox_url}/cloudtalk/analytics"),
         ),
+        (
+            "CLOUDTALK_PLATFORM_API_BASE",
+            format!("{sandbox_url}/cloudtalk/platform"),
+        ),
         ("CLOUDTALK_API_KEY_ID", "sandbox-key-id".into()),
         ("CLOUDTALK_API_KEY_SECRET", "sandbox-key-secret".into()),
         ("GHL_API_BASE", format!("{sandbox_url}/ghl")),

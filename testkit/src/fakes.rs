@@ -30,6 +30,10 @@ pub fn config(cloudtalk: &MockServer, ghl: &MockServer) -> Settings {
             "CLOUDTALK_ANALYTICS_API_BASE",
             format!("{}/analytics", cloudtalk.uri()),
         ),
+        (
+            "CLOUDTALK_PLATFORM_API_BASE",
+            format!("{}/platform", cloudtalk.uri()),
+        ),
         ("CLOUDTALK_API_KEY_ID", CT_KEY_ID.to_string()),
         ("CLOUDTALK_API_KEY_SECRET", CT_KEY_SECRET.to_string()),
         ("GHL_API_BASE", ghl.uri()),
@@ -147,6 +151,23 @@ pub fn post(path: &str, body: &str, secret: Option<&str>) -> Request {
         builder = builder.header("authorization", format!("Bearer {secret}"));
     }
     builder.body(Body::Text(body.to_string())).expect("request")
+}
+
+/// A POST of `body` signed as GoHighLevel signs its webhooks (`X-GHL-Signature`: Ed25519 over
+/// the raw body, base64) with the PKCS#8 PEM key `private_pem`.
+pub fn signed_post(path: &str, body: &str, private_pem: &str) -> Request {
+    use base64::Engine;
+    use ed25519_dalek::pkcs8::DecodePrivateKey;
+    use ed25519_dalek::Signer;
+    let key = ed25519_dalek::SigningKey::from_pkcs8_pem(private_pem).expect("a PKCS#8 Ed25519 key");
+    let signature =
+        base64::engine::general_purpose::STANDARD.encode(key.sign(body.as_bytes()).to_bytes());
+    let mut req = post(path, body, None);
+    req.headers_mut().insert(
+        "x-ghl-signature",
+        signature.parse().expect("a header value"),
+    );
+    req
 }
 
 pub fn get(path: &str) -> Request {
@@ -345,6 +366,21 @@ pub async fn mount_cloudtalk(server: &MockServer, search_rows: Value) {
         ("PUT", r"^/api/contacts/addTags/[^/]+\.json$", 200, tagged),
         ("PUT", r"^/api/notes/add/[^/]+\.json$", 201, note),
         ("PUT", r"^/api/activity/add/[^/]+\.json$", 201, activity),
+        // Texts: sent.
+        (
+            "POST",
+            r"^/api/sms/send\.json$",
+            200,
+            json!({"responseData": {"success": true, "data": {"recipient": "+393331234567",
+                "message": "sent", "sender": "+442039960000", "country_code": "IT"}}}),
+        ),
+        // Cue cards: shown, for every call.
+        (
+            "POST",
+            r"^/platform/cuecards$",
+            200,
+            json!({"success": true}),
+        ),
     ];
     mount_json(server, answers).await;
     Mock::given(method("POST"))
@@ -437,6 +473,7 @@ pub async fn mount_ghl(server: &MockServer, duplicate: Value, opportunities: Val
         ("GET", "^/contacts/search/duplicate$", 200, duplicate),
         ("POST", "^/contacts/upsert$", 200, upserted),
         ("POST", "^/contacts/[^/]+/notes$", 201, note),
+        ("GET", "^/contacts/[^/]+/notes$", 200, json!({"notes": []})),
         ("POST", "^/contacts/[^/]+/tags$", 201, tags),
         (
             "POST",
@@ -453,6 +490,34 @@ pub async fn mount_ghl(server: &MockServer, duplicate: Value, opportunities: Val
         ("GET", values, 200, no_values),
         ("POST", values, 201, value.clone()),
         ("PUT", "^/locations/[^/]+/customValues/[^/]+$", 200, value),
+    ];
+    mount_json(server, answers).await;
+    mount_ghl_conversations(server).await;
+}
+
+/// GoHighLevel's Conversations for texts: every message is pending, the contact's conversation
+/// is `conv-1`, an inbound text is added as `msg-in-1`, and the conversation has no texts yet.
+pub async fn mount_ghl_conversations(server: &MockServer) {
+    use serde_json::json;
+    let pending = json!({"id": "msg_sms_1", "type": 2, "messageType": "TYPE_SMS",
+        "locationId": LOCATION, "contactId": "ghl_123456", "conversationId": "conv-1",
+        "dateAdded": "2026-11-28T10:00:00.000Z", "direction": "outbound",
+        "contentType": "text/plain", "status": "pending", "body": "Ciao"});
+    let conversations = json!({"conversations": [{"id": "conv-1"}], "total": 1});
+    let added = json!({"success": true, "conversationId": "conv-1", "messageId": "msg-in-1",
+        "message": "Message added"});
+    let none = json!({"lastMessageId": "", "nextPage": false, "messages": []});
+    let answers = vec![
+        ("GET", "^/conversations/search$", 200, conversations),
+        ("POST", "^/conversations/messages/inbound$", 200, added),
+        (
+            "PUT",
+            "^/conversations/messages/[^/]+/status$",
+            200,
+            json!({"success": true}),
+        ),
+        ("GET", "^/conversations/messages/[^/]+$", 200, pending),
+        ("GET", "^/conversations/[^/]+/messages$", 200, none),
     ];
     mount_json(server, answers).await;
 }

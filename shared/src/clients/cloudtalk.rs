@@ -110,6 +110,8 @@ pub struct AgentRecord {
     pub email: Option<String>,
     /// `online`, `offline`, `paused` or `calling`.
     pub availability: Option<String>,
+    /// The agent's default outbound number (E.164), the sender of the texts its GHL user sends.
+    pub default_number: Option<String>,
 }
 
 fn agent_record(row: &Value) -> Option<AgentRecord> {
@@ -128,6 +130,7 @@ fn agent_record(row: &Value) -> Option<AgentRecord> {
         name,
         email: text("email").filter(|e| e.contains('@')),
         availability: text("availability_status"),
+        default_number: text("default_number").filter(|n| n.trim().starts_with('+')),
     })
 }
 
@@ -245,6 +248,67 @@ pub trait CloudTalkApi: Send + Sync {
     async fn blacklist_outgoing(&self, number: &str) -> Result<String, UpstreamError>;
     /// `DELETE /blacklist/delete/{id}.json`; an entry already gone is not an error.
     async fn remove_blacklist_entry(&self, id: &str) -> Result<(), UpstreamError>;
+    /// `POST /sms/send.json`: one text from one of the account's numbers. CloudTalk answers
+    /// 200 with `success: false` and the provider's reason when it could not send it.
+    async fn send_sms(&self, sms: &SmsInput) -> Result<SmsAnswer, UpstreamError>;
+    /// One page of the company's numbers (`GET /numbers/index.json`), each in E.164.
+    async fn list_numbers(&self, page: u32) -> Result<Page<String>, UpstreamError>;
+}
+
+/// A number of `GET /numbers/index.json` in E.164 (`CallNumber.caller_id_e164`, a number or
+/// a string, with or without its `+`).
+fn call_number(row: &Value) -> Option<String> {
+    let number = row.get("CallNumber").unwrap_or(row);
+    let digits: String = number
+        .get("caller_id_e164")
+        .and_then(scalar_string)?
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    (!digits.is_empty()).then(|| format!("+{digits}"))
+}
+
+/// A text to send (`POST /sms/send.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SmsInput {
+    /// E.164.
+    pub recipient: String,
+    /// E.164, one of the account's numbers.
+    pub sender: String,
+    pub message: String,
+    /// Pictures sent as MMS, downloaded by CloudTalk (at most 5).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images_by_url: Vec<String>,
+}
+
+/// What CloudTalk said of a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsAnswer {
+    Sent,
+    /// `success: false`, with the provider's reason ("Unknown number", "Limit exceeded", …).
+    Refused(String),
+}
+
+fn sms_answer(value: &Value) -> Option<SmsAnswer> {
+    let answer = value.get("responseData").unwrap_or(value);
+    let success = match answer.get("success")? {
+        Value::Bool(b) => *b,
+        Value::String(s) => s.trim().eq_ignore_ascii_case("true"),
+        _ => return None,
+    };
+    if success {
+        return Some(SmsAnswer::Sent);
+    }
+    let reason = match answer.get("data") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+        Some(data @ Value::Object(_)) => data
+            .get("message")
+            .or_else(|| data.get("error"))
+            .and_then(scalar_string)
+            .unwrap_or_else(|| "SMS send failed".to_string()),
+        _ => "SMS send failed".to_string(),
+    };
+    Some(SmsAnswer::Refused(reason))
 }
 
 /// One number on the company's blacklist.
@@ -649,6 +713,29 @@ impl CloudTalkApi for CloudTalkClient {
             .write(operation, Method::PUT, "/blacklist/add.json", &body)
             .await?;
         Self::created_id(operation, &answer)
+    }
+
+    async fn send_sms(&self, sms: &SmsInput) -> Result<SmsAnswer, UpstreamError> {
+        let operation = "send sms";
+        let answer = self
+            .write(operation, Method::POST, "/sms/send.json", sms)
+            .await?;
+        Self::expect(operation, sms_answer(&answer), "responseData.success")
+    }
+
+    async fn list_numbers(&self, page: u32) -> Result<Page<String>, UpstreamError> {
+        let page_text = page.to_string();
+        let query = [("limit", "1000"), ("page", page_text.as_str())];
+        let value = self
+            .get("list numbers", "/numbers/index.json", &query)
+            .await?;
+        Ok(Page {
+            items: rows(&value)
+                .map(|rows| rows.iter().filter_map(call_number).collect())
+                .unwrap_or_default(),
+            page,
+            page_count: page_count(&value),
+        })
     }
 
     async fn remove_blacklist_entry(&self, id: &str) -> Result<(), UpstreamError> {

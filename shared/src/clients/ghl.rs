@@ -40,6 +40,84 @@ pub struct CallMessage {
     pub attachments: Vec<String>,
 }
 
+/// The outcome of a text the bridge delivers as GHL's SMS provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageStatus {
+    /// `delivered` or `failed` (GHL's `pending` and `read` are not the bridge's to say).
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<MessageError>,
+}
+
+/// Why a text failed, as GHL shows it on the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageError {
+    pub code: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl MessageStatus {
+    pub fn delivered() -> Self {
+        Self {
+            status: "delivered",
+            error: None,
+        }
+    }
+
+    /// Failed with `code` (the bridge's rule or CloudTalk's status) and the reason.
+    pub fn failed(code: &str, message: &str) -> Self {
+        Self {
+            status: "failed",
+            error: Some(MessageError {
+                code: code.to_string(),
+                kind: "saas",
+                message: message.to_string(),
+            }),
+        }
+    }
+}
+
+/// A text received in CloudTalk, for a contact's GHL conversation.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboundSms {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub conversation_id: String,
+    pub contact_id: String,
+    pub conversation_provider_id: String,
+    pub message: String,
+    pub direction: &'static str,
+    pub date: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
+}
+
+/// A text of a conversation, as the messages list gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationText {
+    pub id: String,
+    pub body: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    pub date_added: Option<String>,
+}
+
+fn conversation_text(m: &Value) -> Option<ConversationText> {
+    Some(ConversationText {
+        id: m.get("id").and_then(id_string)?,
+        body: m.get("body").and_then(scalar_string).unwrap_or_default(),
+        direction: m
+            .get("direction")
+            .and_then(scalar_string)
+            .unwrap_or_default(),
+        date_added: m.get("dateAdded").and_then(scalar_string),
+    })
+}
+
 /// `call` of a [`CallMessage`].
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -98,6 +176,18 @@ pub struct Opportunity {
     pub pipeline_id: Option<String>,
     pub pipeline_stage_id: Option<String>,
     pub status: Option<String>,
+    pub name: Option<String>,
+    /// `monetaryValue`, in the location's currency.
+    pub monetary_value: Option<f64>,
+}
+
+/// A note on a GHL contact, as `GET /contacts/{id}/notes` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GhlNote {
+    pub id: String,
+    pub body: String,
+    /// `dateAdded` as GHL gives it (ISO 8601).
+    pub date_added: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -215,6 +305,8 @@ pub trait GhlApi: Send + Sync {
     async fn complete_task(&self, contact_id: &str, task_id: &str) -> Result<(), UpstreamError>;
     /// The id of the contact's note whose body holds `marker` (`GET /contacts/{id}/notes`).
     async fn find_note(&self, contact_id: &str, marker: &str) -> FoundId;
+    /// The contact's notes (`GET /contacts/{id}/notes`), as GHL lists them.
+    async fn list_notes(&self, contact_id: &str) -> Result<Vec<GhlNote>, UpstreamError>;
     /// `POST /contacts/{id}/tags`: appends, the contact's other tags are kept.
     async fn add_tags(&self, contact_id: &str, tags: &[String]) -> Result<(), UpstreamError>;
     async fn search_opportunities(
@@ -249,6 +341,25 @@ pub trait GhlApi: Send + Sync {
     /// Replaces a message's attachments (`PUT /conversations/messages/{id}/attachments`).
     async fn set_attachments(&self, message_id: &str, urls: &[String])
         -> Result<(), UpstreamError>;
+    /// Reports what became of a message the bridge delivers as the app's provider (`PUT
+    /// /conversations/messages/{id}/status`: `delivered`, `failed` with the reason, …).
+    async fn set_message_status(
+        &self,
+        message_id: &str,
+        status: &MessageStatus,
+    ) -> Result<(), UpstreamError>;
+    /// A message's status (`GET /conversations/messages/{id}`): `pending`, `delivered`, …;
+    /// `None` when GHL has no such message.
+    async fn message_status(&self, message_id: &str) -> Result<Option<String>, UpstreamError>;
+    /// Adds a received text to a conversation (`POST /conversations/messages/inbound`, `type:
+    /// SMS`); the message id.
+    async fn add_inbound_sms(&self, message: &InboundSms) -> Result<String, UpstreamError>;
+    /// The latest texts of a conversation (`GET /conversations/{id}/messages?type=TYPE_SMS`,
+    /// one page of 20), newest first.
+    async fn recent_texts(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<ConversationText>, UpstreamError>;
     /// One page of `POST /contacts/search` (see [`ContactQuery`]).
     async fn search_contacts(
         &self,
@@ -365,9 +476,33 @@ pub(crate) fn consent(value: &Value) -> crate::clients::Consent {
     let call_status = value
         .pointer("/dndSettings/Call/status")
         .and_then(scalar_string);
+    let sms_status = value
+        .pointer("/dndSettings/SMS/status")
+        .and_then(scalar_string);
+    let blocked = |status: &Value| {
+        let status = status.get("status").and_then(scalar_string);
+        status.is_some_and(|s| {
+            s.eq_ignore_ascii_case("active") || s.eq_ignore_ascii_case("permanent")
+        })
+    };
+    let blocked_channels = value
+        .get("dndSettings")
+        .and_then(Value::as_object)
+        .map(|channels| {
+            let mut names: Vec<String> = channels
+                .iter()
+                .filter(|(_, setting)| blocked(setting))
+                .map(|(channel, _)| channel.clone())
+                .collect();
+            names.sort();
+            names
+        })
+        .unwrap_or_default();
     crate::clients::Consent {
         dnd_all,
         call_status,
+        sms_status,
+        blocked_channels,
     }
 }
 
@@ -394,6 +529,11 @@ fn opportunity(o: &Value) -> Option<Opportunity> {
         pipeline_id: o.get("pipelineId").and_then(id_string),
         pipeline_stage_id: o.get("pipelineStageId").and_then(id_string),
         status: o.get("status").and_then(scalar_string),
+        name: o.get("name").and_then(scalar_string),
+        monetary_value: o.get("monetaryValue").and_then(|v| match v {
+            Value::String(s) => s.trim().parse().ok(),
+            other => other.as_f64(),
+        }),
     })
 }
 
@@ -557,6 +697,18 @@ impl GhlApi for GhlClient {
         }))
     }
 
+    async fn list_notes(&self, contact_id: &str) -> Result<Vec<GhlNote>, UpstreamError> {
+        let path = path(&["contacts", contact_id, "notes"]);
+        let value = self.get("list notes", &path, &[]).await?;
+        Ok(list(&value, "notes", |n| {
+            Some(GhlNote {
+                id: n.get("id").and_then(id_string)?,
+                body: n.get("body").and_then(scalar_string).unwrap_or_default(),
+                date_added: n.get("dateAdded").and_then(scalar_string),
+            })
+        }))
+    }
+
     async fn add_tags(&self, contact_id: &str, tags: &[String]) -> Result<(), UpstreamError> {
         let path = path(&["contacts", contact_id, "tags"]);
         let body = json!({ "tags": tags });
@@ -698,6 +850,79 @@ impl GhlApi for GhlClient {
         Ok(())
     }
 
+    async fn set_message_status(
+        &self,
+        message_id: &str,
+        status: &MessageStatus,
+    ) -> Result<(), UpstreamError> {
+        let path = format!(
+            "{}/status",
+            path(&["conversations", "messages", message_id])
+        );
+        self.write_versioned(
+            "set message status",
+            Method::PUT,
+            &path,
+            status,
+            VERSION_2021_04_15,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn message_status(&self, message_id: &str) -> Result<Option<String>, UpstreamError> {
+        let path = path(&["conversations", "messages", message_id]);
+        let found = self
+            .get_versioned("get message", &path, &[], VERSION_2021_04_15)
+            .await;
+        let value = match found {
+            Ok(value) => value,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let message = match value.get("message") {
+            Some(nested @ Value::Object(_)) => nested,
+            _ => &value,
+        };
+        let status = message.get("status").and_then(scalar_string);
+        Ok(Some(status.unwrap_or_else(|| "pending".to_string())))
+    }
+
+    async fn add_inbound_sms(&self, message: &InboundSms) -> Result<String, UpstreamError> {
+        let operation = "add inbound text";
+        let value = self
+            .write_versioned(
+                operation,
+                Method::POST,
+                "/conversations/messages/inbound",
+                message,
+                VERSION_2021_04_15,
+            )
+            .await?;
+        Self::expect(
+            operation,
+            value.get("messageId").and_then(id_string),
+            "messageId",
+        )
+    }
+
+    async fn recent_texts(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<ConversationText>, UpstreamError> {
+        let path = format!("{}/messages", path(&["conversations", conversation_id]));
+        let query = [("type", "TYPE_SMS"), ("limit", "20")];
+        let value = self
+            .get_versioned("list messages", &path, &query, VERSION_2021_04_15)
+            .await?;
+        // The spec puts the list at the top; GHL's answers nest it in `messages`.
+        let page = match value.get("messages") {
+            Some(nested @ Value::Object(_)) => nested.clone(),
+            _ => value,
+        };
+        Ok(list(&page, "messages", conversation_text))
+    }
+
     async fn search_contacts(
         &self,
         query: &ContactQuery<'_>,
@@ -766,6 +991,30 @@ impl GhlApi for GhlClient {
 mod tests {
     use super::*;
     use crate::clients::rest::RateLimit;
+
+    #[test]
+    fn do_not_disturb_names_each_blocked_channel() {
+        let contact = json!({"dnd": false, "dndSettings": {
+            "SMS": {"status": "active"}, "Call": {"status": "inactive"},
+            "Email": {"status": "permanent"}, "WhatsApp": {}}});
+        let found = consent(&contact);
+        assert_eq!(found.blocked_channels, ["Email", "SMS"]);
+        assert_eq!(found.refuses_calls(), None);
+        assert!(consent(&json!({})).blocked_channels.is_empty());
+    }
+
+    #[test]
+    fn an_opportunity_has_its_name_and_value() {
+        let found = opportunity(
+            &json!({"id": "o1", "name": "Website", "monetaryValue": 1200.5,
+            "status": "open", "pipelineId": "p", "pipelineStageId": "s"}),
+        )
+        .unwrap();
+        assert_eq!(found.name.as_deref(), Some("Website"));
+        assert_eq!(found.monetary_value, Some(1200.5));
+        let text = opportunity(&json!({"id": "o2", "monetaryValue": "300"})).unwrap();
+        assert_eq!(text.monetary_value, Some(300.0));
+    }
 
     #[test]
     fn the_message_is_a_string_a_list_the_error_or_the_reason() {

@@ -5,6 +5,7 @@
 pub mod cloudtalk;
 pub mod cloudtalk_ai;
 pub mod cloudtalk_calls;
+pub mod cloudtalk_platform;
 pub mod ghl;
 pub mod notes;
 pub mod rest;
@@ -43,9 +44,30 @@ pub struct Consent {
     pub dnd_all: bool,
     /// `dndSettings.Call.status`: `active`, `inactive` or `permanent`.
     pub call_status: Option<String>,
+    /// `dndSettings.SMS.status`.
+    pub sms_status: Option<String>,
+    /// The channels of `dndSettings` whose status is `active` or `permanent` (`Call`, `SMS`,
+    /// `Email`, `WhatsApp`, `GMB`, `FB`), as GHL names them.
+    pub blocked_channels: Vec<String>,
+}
+
+/// Whether a `dndSettings` channel's status bars it (`active` or `permanent`).
+fn barred(status: Option<&str>) -> bool {
+    status
+        .map(str::trim)
+        .is_some_and(|s| s.eq_ignore_ascii_case("active") || s.eq_ignore_ascii_case("permanent"))
 }
 
 impl Consent {
+    /// Why the contact may not be texted, if it may not: `dnd` (every channel) or `dnd_sms`
+    /// (`dndSettings.SMS` active or permanent).
+    pub fn refuses_texts(&self) -> Option<&'static str> {
+        if self.dnd_all {
+            return Some("dnd");
+        }
+        barred(self.sms_status.as_deref()).then_some("dnd_sms")
+    }
+
     /// Why the contact may not be called, if it may not: `dnd` (every channel) or `dnd_call`
     /// (`dndSettings.Call` active or permanent).
     pub fn refuses_calls(&self) -> Option<&'static str> {

@@ -35,6 +35,8 @@ pub fn handler(id: EndpointId) -> &'static dyn Endpoint {
         E::GhlAppInstall => &ghl::AppInstall,
         E::CloudtalkCallModified => &cloudtalk::CallModified,
         E::GhlDndChange => &ghl::DndChange,
+        E::GhlSmsDelivery => &ghl::SmsDelivery,
+        E::CloudtalkSmsReceived => &cloudtalk::SmsReceived,
     }
 }
 
@@ -72,6 +74,7 @@ pub mod bound {
     binder!(ghl_pipeline_change: GhlPipelineChange => &ghl::PipelineChange);
     binder!(ghl_status_change: GhlStatusChange => &ghl::StatusChange);
     binder!(ghl_dnd_change: GhlDndChange => &ghl::DndChange);
+    binder!(ghl_sms_delivery: GhlSmsDelivery => &ghl::SmsDelivery);
     binder!(ghl_app_install:
         GhlAppInstall => &ghl::AppInstall,
         GhlNewContact => &ghl::NewContact,
@@ -89,6 +92,7 @@ pub mod bound {
     binder!(cloudtalk_contact_created: CloudtalkContactCreated => &cloudtalk::ContactCreated);
     binder!(cloudtalk_campaign_status_change: CloudtalkCampaignStatusChange => &cloudtalk::CampaignStatusChange);
     binder!(cloudtalk_generic: CloudtalkGeneric => &cloudtalk::Generic);
+    binder!(cloudtalk_sms_received: CloudtalkSmsReceived => &cloudtalk::SmsReceived);
 }
 
 /// A GHL note written once (step `step`), carrying the step's marker, so that a write whose

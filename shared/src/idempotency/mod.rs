@@ -151,6 +151,11 @@ pub fn event_key(id: EndpointId, body: &Value) -> String {
         EventKeys::WebhookId => {
             find_id(body, &["webhookId", "webhook_id"]).map(|id| format!("ghl-webhook#{id}"))
         }
+        EventKeys::MessageId => {
+            let message = find_id(root, &["messageId", "message_id", "sms_id", "smsId"]);
+            let message = message.map(|id| format!("{name}#message#{id}"));
+            message.or_else(|| find_id(body, &["event_id"]).map(|id| format!("{name}#event#{id}")))
+        }
         EventKeys::EventId | EventKeys::CallIds => {
             let event = || find_id(body, &["event_id"]).map(|id| format!("{name}#event#{id}"));
             // One identity per call, whichever way it arrives (a workflow webhook, the signed

@@ -7,6 +7,7 @@ pub mod cloudtalk;
 pub mod error;
 pub mod fields;
 pub mod ghl;
+pub mod sms;
 
 use serde_json::Value;
 

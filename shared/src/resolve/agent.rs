@@ -72,6 +72,15 @@ pub async fn agent_of_user(deps: &Deps, user_id: &str) -> Option<String> {
         .map(|(agent, _)| agent)
 }
 
+/// The number the texts of GHL user `user_id` are sent from: the default number of the user's
+/// agent (the agent map first, else the directory), when it has one.
+pub async fn number_of_user(deps: &Deps, user_id: &str) -> Option<String> {
+    let agent = agent_of_user(deps, user_id).await?;
+    let location = deps.location_for(None);
+    let directory = directory(deps, &location, deps.clock.now_ms()).await;
+    directory.agents.get(&agent)?.number.clone()
+}
+
 /// The directory from this container's memory, else the state table.
 async fn directory(deps: &Deps, location: &str, now: i64) -> AgentDirectory {
     if let Some(cached) = deps.people.get(location) {
@@ -146,6 +155,7 @@ async fn refresh(deps: &Deps, location: &str, now: i64) -> Option<AgentDirectory
             AgentEntry {
                 name: agent.name,
                 user_id,
+                number: agent.default_number,
             },
         );
     }

@@ -126,10 +126,17 @@ pub struct TenantOptions {
     /// GHL custom field id for the last call's disposition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_disposition_field: Option<String>,
+    /// What a call's cue card shows, as `CUE_CARD_FIELDS` (`all`, `none`, or fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cue_card_fields: Option<String>,
     /// Speed to lead, as the `SPEED_TO_LEAD_*` settings (name → value); the deployment's are
     /// not inherited (agents and hours are the tenant's own).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub speed_to_lead: BTreeMap<String, String>,
+    /// Texts, as the `SMS_*` settings and `GHL_SMS_PROVIDER_ID` (name → value); the deployment's
+    /// are not inherited (the sender number is the tenant's CloudTalk account's own).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sms: BTreeMap<String, String>,
 }
 
 /// How the bridge authenticates to GHL for a tenant.

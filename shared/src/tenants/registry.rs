@@ -164,12 +164,20 @@ impl Tenant {
         }
         insights.rating_field = o.call_rating_field.clone();
         insights.disposition_field = o.call_disposition_field.clone();
+        if let Some(fields) = &o.cue_card_fields {
+            config.cue_cards = crate::cue_card::CueCardOptions::read(Some(fields));
+        }
         config.speed_to_lead = SpeedToLeadOptions::from_settings(&o.speed_to_lead)
             .unwrap_or_else(|e| {
                 let location = &self.record.location_id;
                 tracing::error!(location = %location, detail = %e, "speed to lead is off for the tenant: its settings are invalid");
                 SpeedToLeadOptions::default()
             });
+        config.sms = crate::sms::SmsOptions::from_settings(&o.sms).unwrap_or_else(|e| {
+            let location = &self.record.location_id;
+            tracing::error!(location = %location, detail = %e, "texts are not sent for the tenant: its settings are invalid");
+            crate::sms::SmsOptions::default()
+        });
         config
     }
 

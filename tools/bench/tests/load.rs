@@ -72,6 +72,7 @@ async fn faults_of_every_kind_lose_nothing_and_write_nothing_twice() {
             latency_ms: 20,
             late_answer_rate: 0.05,
             late_answer_ms: 15_000,
+            ..Faults::default()
         },
         recovery_after: Duration::from_secs(1_800),
         abandon_rate: 0.05,

@@ -7,7 +7,9 @@
 //! Intelligence API, and the analytics API's record of a call; click-to-call (`POST /calls/create.json`) with the agents' availability
 //! and its own fault, the call history's number and agent filters; CloudTalk's blacklist and
 //! GHL's Do Not Disturb; CloudTalk's limit with a bulk request's cost (1 or 10 requests) seen
-//! in `X-CloudTalkAPI-Remaining`.
+//! in `X-CloudTalkAPI-Remaining`; texts both ways (CloudTalk's `POST /sms/send.json`, GHL's SMS
+//! messages and their status, GHL's signed delivery to the SMS provider, CloudTalk's "SMS
+//! received" webhook).
 
 use std::sync::{Arc, Mutex};
 
@@ -21,8 +23,9 @@ use bridge::clients::ghl::{ContactQuery, GhlApi, GhlClient, GhlContactInput, Sea
 use bridge::clients::CallCounter;
 use bridge_local::sandbox::{
     AgentStatus, BlacklistType, CallAgent, CallAi, CallChange, CallChangeError, CallDirection,
-    CallSpec, DialFault, DndChange, DndSetting, DndSettings, DndStatus, Faults, Sandbox,
-    SandboxClock, SandboxConfig, Seed, SeedSummary, Sentiment, Speaker, TranscriptSegment,
+    CallSpec, CloudTalkSms, DialFault, DndChange, DndSetting, DndSettings, DndStatus, Faults,
+    GhlSms, Sandbox, SandboxClock, SandboxConfig, Seed, SeedSummary, Sentiment, SmsSettings,
+    Speaker, TranscriptSegment,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -3327,4 +3330,644 @@ async fn a_bulk_request_that_would_go_over_the_limit_is_refused_and_counts_one()
     // 5 left: a bulk request costing 10 is refused, and takes 1 of them.
     assert_eq!(bulk_seen(&base, 0).await.0, 429);
     assert_eq!(list_seen(&base).await, (200, 60, 3));
+}
+
+// --- Texts both ways ---------------------------------------------------------------------------
+
+/// `POST /sms/send.json` from the company's number to `recipient`: the status and answer.
+async fn text(base: &str, recipient: &str, message: &str) -> (u16, Value) {
+    let body = json!({"recipient": recipient, "message": message, "sender": "+390212345678"});
+    cloudtalk_raw(base, Method::POST, "/sms/send.json", Some(body)).await
+}
+
+/// A `success: false` answer's reason.
+fn provider_refusal(answer: &(u16, Value)) -> (u16, &Value, &Value) {
+    let data = &answer.1["responseData"];
+    (answer.0, &data["success"], &data["data"])
+}
+
+/// What CloudTalk's provider refuses inside a 200: an unknown sender, a recipient that is no
+/// phone, an undeliverable recipient; and without credit, 403.
+async fn the_provider_refuses_what_it_cannot_send(base: &str, sandbox: &Sandbox) {
+    let foreign = json!({"recipient": "+393501234567", "message": "Hi", "sender": "+442039960000"});
+    let answer = cloudtalk_raw(base, Method::POST, "/sms/send.json", Some(foreign)).await;
+    let failed = json!(false);
+    assert_eq!(
+        provider_refusal(&answer),
+        (200, &failed, &json!("Unknown number"))
+    );
+    let answer = text(base, "+99912345678", "Hi").await;
+    assert_eq!(
+        provider_refusal(&answer),
+        (200, &failed, &json!("Bad number configuration"))
+    );
+    let settings = json!({"undeliverable": ["+39 350 123 4567"]});
+    let (status, _) = control(
+        base,
+        Method::PUT,
+        "/sandbox/cloudtalk/sms-settings",
+        settings,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let answer = text(base, "+393501234567", "Hi").await;
+    assert_eq!(
+        provider_refusal(&answer),
+        (200, &failed, &json!("SMS send failed"))
+    );
+    sandbox.set_sms_settings(SmsSettings {
+        no_credit: true,
+        ..SmsSettings::default()
+    });
+    let answer = text(base, "+393501234567", "Hi").await;
+    assert_eq!(
+        answer,
+        (
+            403,
+            json!({"responseData": {"status": 403, "message": "Insufficient Funds"}})
+        )
+    );
+    sandbox.set_sms_settings(SmsSettings::default());
+}
+
+/// A body CloudTalk refuses: 406 by field (an empty message, a number not E.164, six images);
+/// a required field absent breaks the contract (406, recorded).
+async fn invalid_texts_are_refused_by_field(base: &str, sandbox: &Sandbox) {
+    let six: Vec<String> = (0..6).map(|i| format!("https://x.test/{i}.png")).collect();
+    let body = json!({"recipient": "3501234567", "message": " ", "sender": "+390212345678",
+        "images_by_url": six});
+    let (status, answer) = cloudtalk_raw(base, Method::POST, "/sms/send.json", Some(body)).await;
+    assert_eq!(status, 406, "{answer}");
+    let errors = &answer["responseData"]["data"];
+    assert_eq!(errors["message"][0], "This field is required.");
+    assert_eq!(
+        errors["recipient"][0],
+        "Please supply only valid numbers. Number 3501234567 is not valid."
+    );
+    assert_eq!(errors["images_by_url"][0], "Can contain up to 5 urls.");
+    assert!(errors.get("sender").is_none(), "{answer}");
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+    let missing = json!({"recipient": "+393501234567", "message": "Hi"});
+    let (status, _) = cloudtalk_raw(base, Method::POST, "/sms/send.json", Some(missing)).await;
+    assert_eq!(status, 406);
+    assert_eq!(
+        sandbox.take_violations().len(),
+        1,
+        "the contract refuses it"
+    );
+}
+
+#[tokio::test]
+async fn texts_go_out_from_the_companys_numbers_and_are_refused_as_cloudtalk_refuses() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let images = ["https://x.test/a.png"];
+    let body = json!({"recipient": "+393501234567", "message": "Ciao Mario",
+        "sender": "+390212345678", "images_by_url": images});
+    let answer = cloudtalk_raw(&base, Method::POST, "/sms/send.json", Some(body)).await;
+    assert_eq!(
+        answer,
+        (
+            200,
+            json!({"responseData": {"success": true, "data": {"recipient": "+393501234567",
+                "message": "Ciao Mario", "sender": "+390212345678", "country_code": "39"}}})
+        )
+    );
+    the_provider_refuses_what_it_cannot_send(&base, &sandbox).await;
+    invalid_texts_are_refused_by_field(&base, &sandbox).await;
+    let sent = sandbox.sent_sms();
+    let results: Vec<(&str, bool)> = sent.iter().map(|s| (s.result.as_str(), s.sent)).collect();
+    assert_eq!(
+        results,
+        [
+            ("sent", true),
+            ("Unknown number", false),
+            ("Bad number configuration", false),
+            ("SMS send failed", false),
+            ("Insufficient Funds", false),
+            ("invalid input", false),
+        ],
+        "every text the operation answered; the one the contract refused is not one"
+    );
+    assert_eq!(sent[0].images, images);
+    assert_eq!(sent[0].message.as_deref(), Some("Ciao Mario"));
+    let state = sandbox.state_json();
+    assert_eq!(state["counters"]["cloudtalkSmsSent"], 1);
+    assert_eq!(
+        state["cloudtalk"]["sms"]["sent"].as_array().unwrap().len(),
+        6
+    );
+    // An agent's own number is the company's too.
+    sandbox.seed_agents(&[bridge_local::sandbox::Agent {
+        id: "46".into(),
+        default_number: Some("+442039960000".into()),
+        ..Default::default()
+    }]);
+    let body = json!({"recipient": "+14155552671", "message": "Hi", "sender": "+442039960000"});
+    let answer = cloudtalk_raw(&base, Method::POST, "/sms/send.json", Some(body)).await;
+    assert_eq!(
+        answer.1["responseData"]["data"]["country_code"], "1",
+        "{answer:?}"
+    );
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+/// `POST /sms/send.json` seen with its limit headers.
+async fn text_seen(base: &str) -> (u16, u32, u32) {
+    let body = json!({"recipient": "+393501234567", "message": "Hi", "sender": "+390212345678"});
+    let r = reqwest::Client::new()
+        .post(format!("{base}/cloudtalk/api/sms/send.json"))
+        .basic_auth("sandbox-key-id", Some("sandbox-key-secret"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    limit_seen(r).await
+}
+
+#[tokio::test]
+async fn a_text_needs_the_api_key_and_counts_against_the_companys_limit() {
+    let (base, sandbox) = limited(1).await;
+    assert_eq!(text_seen(&base).await, (200, 60, 59));
+    let r = reqwest::Client::new()
+        .post(format!("{base}/cloudtalk/api/sms/send.json"))
+        .basic_auth("sandbox-key-id", Some("wrong"))
+        .json(&json!({"recipient": "+393501234567", "message": "Hi", "sender": "+390212345678"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    for _ in 0..58 {
+        assert_eq!(list_seen(&base).await.0, 200);
+    }
+    assert_eq!(text_seen(&base).await, (200, 60, 0), "the 60th request");
+    assert_eq!(text_seen(&base).await, (429, 60, 0), "over the limit");
+    let sent: Vec<u16> = sandbox.sent_sms().iter().map(|s| s.status).collect();
+    assert_eq!(
+        sent,
+        [200, 200],
+        "refused before the operation: in the request log only"
+    );
+}
+
+/// Sets `POST /sms/send.json`'s fault over HTTP; answers it.
+async fn put_sms_fault(base: &str, fault: Value) -> Value {
+    let (status, body) = control(base, Method::PUT, "/sandbox/faults/sms", fault).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn the_sms_fault_fails_a_text_or_sends_it_and_answers_too_late() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    // Once libphonenumber's metadata is loaded (its first use takes a while in a debug build),
+    // a text is answered at once.
+    assert_eq!(text(&base, "+393501234567", "zero").await.0, 200);
+    put_sms_fault(&base, json!({"failing": true})).await;
+    let answer = text(&base, "+393501234567", "one").await;
+    assert_eq!(
+        answer,
+        (
+            500,
+            json!({"responseData": {"status": 500, "message": "Something went wrong."}})
+        )
+    );
+    // Late, once: the client gives up, the text went out all the same.
+    put_sms_fault(&base, json!({"late_answer_ms": 600, "times": 1})).await;
+    let body = json!({"recipient": "+393501234567", "message": "two", "sender": "+390212345678"});
+    let lost = reqwest::Client::new()
+        .post(format!("{base}/cloudtalk/api/sms/send.json"))
+        .basic_auth("sandbox-key-id", Some("sandbox-key-secret"))
+        .timeout(std::time::Duration::from_millis(150))
+        .json(&body)
+        .send()
+        .await;
+    assert!(lost.is_err_and(|e| e.is_timeout()), "the answer is lost");
+    assert_eq!(sandbox.sms_fault().times, Some(0), "spent");
+    let (status, _) = control(&base, Method::GET, "/sandbox/faults/sms", Value::Null).await;
+    assert_eq!(status, 200);
+    let started = std::time::Instant::now();
+    assert_eq!(text(&base, "+393501234567", "three").await.0, 200);
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(500),
+        "answered at once"
+    );
+    let sent: Vec<(String, bool, Option<u64>)> = sandbox
+        .sent_sms()
+        .into_iter()
+        .map(|s| (s.result, s.sent, s.answered_late_ms))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            ("sent".into(), true, None),
+            ("server error".into(), false, None),
+            ("sent".into(), true, Some(600)),
+            ("sent".into(), true, None),
+        ]
+    );
+    assert_eq!(sandbox.faults_injected(), 2);
+    let (status, _) = control(
+        &base,
+        Method::PUT,
+        "/sandbox/faults/sms",
+        json!({"fail": 1}),
+    )
+    .await;
+    assert_eq!(status, 400, "an unknown knob");
+}
+
+/// A raw request to the sandbox's GHL Conversations (`Version: 2021-04-15`).
+async fn conversations_raw(
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{base}/ghl/conversations{path}"))
+        .bearer_auth("sandbox-ghl-token")
+        .header("version", "2021-04-15");
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// A provider sets message `id`'s status: delivered, then failed with its error, then read.
+async fn statuses_set_by_the_provider(base: &str, id: &str, conversation: &str) {
+    let path = format!("/messages/{id}/status");
+    let (status, answer) = conversations_raw(
+        base,
+        Method::PUT,
+        &path,
+        Some(json!({"status": "delivered"})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (
+            200,
+            json!({"conversationId": conversation, "messageId": id, "status": "delivered"})
+        )
+    );
+    let error = json!({"code": "30007", "type": "saas", "message": "Carrier filtered"});
+    let failed = json!({"status": "failed", "error": error});
+    assert_eq!(
+        conversations_raw(base, Method::PUT, &path, Some(failed))
+            .await
+            .0,
+        200
+    );
+    let read = json!({"status": "read"});
+    assert_eq!(
+        conversations_raw(base, Method::PUT, &path, Some(read))
+            .await
+            .0,
+        200
+    );
+    let (status, message) =
+        conversations_raw(base, Method::GET, &format!("/messages/{id}"), None).await;
+    assert_eq!(status, 200, "{message}");
+    assert_eq!(
+        (
+            &message["status"],
+            &message["type"],
+            &message["messageType"]
+        ),
+        (&json!("read"), &json!(2), &json!("TYPE_SMS"))
+    );
+    assert!(
+        message.get("statusHistory").is_none(),
+        "GHL does not answer it"
+    );
+}
+
+#[tokio::test]
+async fn a_provider_updates_a_texts_status_and_an_unknown_message_is_not_found() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let contact = lead(&base).await;
+    let sms = GhlSms {
+        contact_id: contact.clone(),
+        message: "Ciao".into(),
+        ..GhlSms::default()
+    };
+    let sent = sandbox.send_sms_from_ghl(sms).await.unwrap();
+    assert!(
+        !sent.sent_to_bridge && sent.bridge.is_none(),
+        "no bridge: {sent:?}"
+    );
+    let id = sent.message_id.unwrap();
+    let conversation = sent.conversation_id.unwrap();
+    let (_, message) =
+        conversations_raw(&base, Method::GET, &format!("/messages/{id}"), None).await;
+    assert_eq!(
+        (
+            &message["status"],
+            &message["direction"],
+            &message["userId"]
+        ),
+        (&json!("pending"), &json!("outbound"), &json!("usr_roberto"))
+    );
+    statuses_set_by_the_provider(&base, &id, &conversation).await;
+    let state = sandbox.state_json();
+    let held = &state["ghl"]["conversations"][0]["messages"][0];
+    let history: Vec<&Value> = held["statusHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["status"])
+        .collect();
+    assert_eq!(history, ["pending", "delivered", "failed", "read"]);
+    assert_eq!(
+        held["statusHistory"][2]["error"]["message"],
+        "Carrier filtered"
+    );
+    let unknown = Some(json!({"status": "delivered"}));
+    let (status, answer) =
+        conversations_raw(&base, Method::PUT, "/messages/msg-nope/status", unknown).await;
+    assert_eq!(status, 404, "{answer}");
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+    let sent_status = Some(json!({"status": "sent"}));
+    let path = format!("/messages/{id}/status");
+    let (status, _) = conversations_raw(&base, Method::PUT, &path, sent_status).await;
+    assert_eq!(status, 422, "not a status a provider sets");
+    assert_eq!(sandbox.take_violations().len(), 1);
+}
+
+/// Inbound texts GHL refuses: without a message or attachments, for a contact it does not
+/// have, on another contact's conversation; without a provider (the contract).
+async fn inbound_texts_refused(base: &str, sandbox: &Sandbox, contact: &str, conversation: &str) {
+    let inbound = |contact: &str, conversation: &str, message: Value| {
+        json!({"type": "SMS", "contactId": contact, "conversationId": conversation,
+            "conversationProviderId": "prov-sms", "message": message})
+    };
+    let anna = json!({"locationId": "sandbox-location", "firstName": "Anna",
+        "phone": "+393471234567"});
+    let (_, created) = ghl_raw(base, Method::POST, "/contacts/", Some(anna)).await;
+    let other = created["contact"]["id"].as_str().unwrap().to_string();
+    for body in [
+        inbound(contact, conversation, json!("")),
+        inbound("ghl-nobody", conversation, json!("Hi")),
+        inbound(&other, conversation, json!("Hi")),
+    ] {
+        let (status, answer) =
+            conversations_raw(base, Method::POST, "/messages/inbound", Some(body)).await;
+        assert_eq!(status, 422, "{answer}");
+    }
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+    let mut body = inbound(contact, conversation, json!("Hi"));
+    body.as_object_mut()
+        .unwrap()
+        .remove("conversationProviderId");
+    let (status, _) = conversations_raw(base, Method::POST, "/messages/inbound", Some(body)).await;
+    assert_eq!(status, 422);
+    assert_eq!(sandbox.take_violations().len(), 1);
+}
+
+#[tokio::test]
+async fn an_inbound_text_is_kept_on_the_contacts_conversation() {
+    let (base, sandbox) = Sandbox::spawn(quiet()).await;
+    let contact = lead(&base).await;
+    let create = json!({"locationId": "sandbox-location", "contactId": contact});
+    let (_, created) = conversations_raw(&base, Method::POST, "/", Some(create)).await;
+    let conversation = created["conversation"]["id"].as_str().unwrap().to_string();
+    let body = json!({"type": "SMS", "contactId": contact, "conversationId": conversation,
+        "conversationProviderId": "prov-sms", "message": "Sì, domani alle 10",
+        "attachments": ["https://x.test/a.jpg"], "date": "2026-12-01T08:00:00Z"});
+    let (status, added) =
+        conversations_raw(&base, Method::POST, "/messages/inbound", Some(body)).await;
+    assert_eq!(status, 200, "{added}");
+    assert_eq!(
+        (
+            &added["success"],
+            &added["conversationId"],
+            &added["contactId"]
+        ),
+        (&json!(true), &json!(conversation), &json!(contact))
+    );
+    assert_eq!(added["dateAdded"], "2026-12-01T08:00:00.000Z");
+    let id = added["messageId"].as_str().unwrap();
+    let (_, message) =
+        conversations_raw(&base, Method::GET, &format!("/messages/{id}"), None).await;
+    assert_eq!(
+        (
+            &message["body"],
+            &message["direction"],
+            &message["messageType"]
+        ),
+        (
+            &json!("Sì, domani alle 10"),
+            &json!("inbound"),
+            &json!("TYPE_SMS")
+        )
+    );
+    assert_eq!(message["attachments"], json!(["https://x.test/a.jpg"]));
+    let search = format!("/search?locationId=sandbox-location&contactId={contact}");
+    let (_, found) = conversations_raw(&base, Method::GET, &search, None).await;
+    assert_eq!(found["conversations"][0]["lastMessageType"], "TYPE_SMS");
+    assert_eq!(
+        found["conversations"][0]["lastMessageBody"],
+        "Sì, domani alle 10"
+    );
+    inbound_texts_refused(&base, &sandbox, &contact, &conversation).await;
+}
+
+/// Signed webhooks a fake bridge received: each one's `X-GHL-Signature` and raw body.
+type Signed = Arc<Mutex<Vec<(Option<String>, Vec<u8>)>>>;
+
+/// A fake bridge taking signed webhooks posted to `route`: its URL and what it received.
+async fn signed_sink(route: &str) -> (String, Signed) {
+    let received: Signed = Arc::default();
+    let sink = received.clone();
+    let app = axum::Router::new().route(
+        route,
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let sink = sink.clone();
+                async move {
+                    let signature = headers
+                        .get("x-ghl-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    sink.lock().unwrap().push((signature, body.to_vec()));
+                    axum::Json(json!({"result": "sent", "messageId": "queued"}))
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+/// The control route refuses an unknown contact, one without a phone, and nothing to send.
+async fn texts_from_ghl_refused(base: &str) {
+    let route = "/sandbox/ghl/send-sms";
+    let (status, _) = control(
+        base,
+        Method::POST,
+        route,
+        json!({"contactId": "ghl-nobody", "message": "Hi"}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let body = json!({"locationId": "sandbox-location", "email": "nophone@example.com"});
+    let (_, created) = ghl_raw(base, Method::POST, "/contacts/", Some(body)).await;
+    let no_phone = created["contact"]["id"].clone();
+    let (status, answer) = control(
+        base,
+        Method::POST,
+        route,
+        json!({"contactId": no_phone, "message": "Hi"}),
+    )
+    .await;
+    assert_eq!((status, &answer["error"]), (400, &json!("no_phone")));
+    let (status, _) = control(base, Method::POST, route, json!({"contactId": no_phone})).await;
+    assert_eq!(status, 400, "nothing to send");
+    let (status, _) = control(base, Method::POST, route, json!({"contact": "x"})).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_text_sent_from_ghl_reaches_the_bridge_signed_as_ghl_signs() {
+    let (bridge_url, received) = signed_sink("/api/ghl-webhooks/sms-delivery").await;
+    let config = SandboxConfig {
+        bridge_url: Some(bridge_url),
+        ..quiet()
+    };
+    let (base, sandbox) = Sandbox::spawn(config).await;
+    let contact = lead(&base).await;
+    let body = json!({"contactId": contact, "message": "Ciao Mario",
+        "attachments": ["https://x.test/a.png"], "userId": "usr_anna"});
+    let (status, answer) = control(&base, Method::POST, "/sandbox/ghl/send-sms", body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["sent_to_bridge"], true);
+    assert_eq!(
+        answer["bridge"],
+        json!({"status": 200, "body": {"result": "sent", "messageId": "queued"}})
+    );
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let (signature, raw) = &got[0];
+    let sent: Value = serde_json::from_slice(raw).unwrap();
+    let message = answer["message_id"].as_str().unwrap();
+    assert_eq!(
+        sent,
+        json!({"contactId": contact, "locationId": "sandbox-location", "messageId": message,
+            "type": "SMS", "phone": "+393501234567", "message": "Ciao Mario",
+            "attachments": ["https://x.test/a.png"], "userId": "usr_anna"})
+    );
+    assert_eq!(answer["webhook"], sent);
+    let verifier =
+        bridge::signature::GhlSignatureVerifier::new(Some(&sandbox.webhook_public_key()), None)
+            .unwrap();
+    assert_eq!(
+        verifier.check(signature.as_deref(), None, raw),
+        bridge::signature::SignatureCheck::Valid
+    );
+    let mut tampered = raw.clone();
+    tampered.push(b' ');
+    assert_ne!(
+        verifier.check(signature.as_deref(), None, &tampered),
+        bridge::signature::SignatureCheck::Valid
+    );
+    let (_, held) =
+        conversations_raw(&base, Method::GET, &format!("/messages/{message}"), None).await;
+    assert_eq!(
+        (&held["status"], &held["body"]),
+        (&json!("pending"), &json!("Ciao Mario"))
+    );
+    let feed = sandbox.feed();
+    let delivered = feed.iter().find(|e| json!(e.source) == "ghl-delivery");
+    let delivered = delivered.expect("the delivery is in the console's feed");
+    assert_eq!(
+        (delivered.status, delivered.path.as_str()),
+        (Some(200), "/api/ghl-webhooks/sms-delivery")
+    );
+    texts_from_ghl_refused(&base).await;
+    assert!(
+        sandbox.violations().is_empty(),
+        "{:?}",
+        sandbox.violations()
+    );
+}
+
+#[tokio::test]
+async fn a_text_received_in_cloudtalk_is_posted_to_the_bridge_with_the_webhook_secret() {
+    let (bridge_url, received) = bridge_sink("/api/cloudtalk-webhooks/sms-received").await;
+    let config = SandboxConfig {
+        bridge_url: Some(bridge_url),
+        cloudtalk_webhook_secret: Some("s3cret".into()),
+        ..quiet()
+    };
+    let (base, sandbox) = Sandbox::spawn(config).await;
+    let route = "/sandbox/cloudtalk/receive-sms";
+    let body = json!({"from": "+393501234567", "text": "Richiamatemi"});
+    let (status, answer) = control(&base, Method::POST, route, body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["bridge"]["status"], 200);
+    let got = received_when(&received, 1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0.as_deref(), Some("Bearer s3cret"));
+    let sent = &got[0].1;
+    assert_eq!(sent, &answer["webhook"]);
+    let fields: Vec<&String> = sent.as_object().unwrap().keys().collect();
+    assert_eq!(
+        fields,
+        [
+            "date",
+            "external_number",
+            "internal_number",
+            "sms_id",
+            "text"
+        ]
+    );
+    assert_eq!(
+        (
+            &sent["external_number"],
+            &sent["internal_number"],
+            &sent["text"]
+        ),
+        (
+            &json!("+393501234567"),
+            &json!("+390212345678"),
+            &json!("Richiamatemi")
+        )
+    );
+    let sms_id = sent["sms_id"].as_str().unwrap();
+    assert_eq!(
+        sms_id.split('-').map(str::len).collect::<Vec<_>>(),
+        [8, 4, 4, 4, 12]
+    );
+    assert!(chrono::DateTime::parse_from_rfc3339(sent["date"].as_str().unwrap()).is_ok());
+    let to = CloudTalkSms {
+        from: "+393501234567".into(),
+        to: Some("+442039960000".into()),
+        text: "again".into(),
+    };
+    let delivery = sandbox.receive_sms_in_cloudtalk(to).await.unwrap();
+    assert_eq!(delivery.webhook["internal_number"], "+442039960000");
+    assert_ne!(delivery.webhook["sms_id"], json!(sms_id), "one id a text");
+    let held = sandbox.received_sms();
+    assert_eq!((held.len(), held[0].bridge_status), (2, Some(200)));
+    let (status, _) = control(&base, Method::POST, route, json!({"from": "", "text": "x"})).await;
+    assert_eq!(status, 400);
 }

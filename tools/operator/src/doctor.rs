@@ -32,6 +32,9 @@
 //!   a `warn` saying so;
 //! - `speed_to_lead`: with it on, the listed agents are CloudTalk agents, and `owner` mode has
 //!   agents with users; invalid settings (which turn it off) a `fail`;
+//! - `texts`: with texts set up (`SMS_SENDER_NUMBER` or `GHL_SMS_PROVIDER_ID`, or a tenant's
+//!   options), the provider's id is set (received texts need it) and the sender is one of the
+//!   CloudTalk account's numbers (`GET /numbers/index.json`); invalid settings a `fail`;
 //! - `webhooks`: per endpoint, when its webhook last arrived (`bridge::arrivals`), or a `warn`
 //!   that none ever did, with where its setup is; the Marketplace app's install webhook once,
 //!   for a deployment with the app.
@@ -54,6 +57,7 @@ pub mod health;
 pub mod people;
 pub mod print_setup;
 pub mod secrets;
+pub mod texts;
 pub mod upstream;
 
 use std::sync::Arc;
@@ -70,7 +74,7 @@ const AFTER: &str = "\
 Checks, each line ok, warn or fail with what to do: the stack, its health route, the secrets
 (present, never shown), CloudTalk's key, the GHL token's reach, the custom fields, pipelines and
 stages the settings name, agents without a GHL user, the Conversations provider, speed to
-lead's agents, and which webhooks have ever arrived (and when last). For the deployment's own
+lead's agents, the texts' provider and sender number, and which webhooks have ever arrived (and when last). For the deployment's own
 location and every tenant it serves, or --tenant. Only reads: nothing is written upstream.
 
 --print-setup prints instead, per webhook, the URL, header and body to paste into its sender;
@@ -185,6 +189,7 @@ async fn subject_checks(subject: &Subject, cx: &Context) -> Vec<Check> {
         agents.as_deref(),
         users.as_deref(),
     ));
+    out.push(texts::check(subject, cx).await);
     out.extend(arrivals::webhooks(subject, cx).await);
     out
 }

@@ -287,6 +287,11 @@ fn local_env(sandbox: &str, store: &Path, bridge_url: &str) -> Vec<(String, Stri
         ("GHL_RATE_PER_10S", "100000"),
         ("LOCAL_STORE_PATH", &store),
         ("BRIDGE_URL", bridge_url),
+        // The samples' GHL signatures (texts' deliveries) are made with the test key.
+        (
+            "GHL_WEBHOOK_PUBLIC_KEY",
+            bridge_operator::sample_key::PUBLIC_PEM,
+        ),
     ]);
     env.extend(upstreams(sandbox));
     env
@@ -594,6 +599,58 @@ async fn a_missing_field_an_agent_without_user_and_no_webhook(env: &[(String, St
     assert!(text.contains("warn  webhooks        default              no call-ended webhook has ever arrived for default: set up the CloudTalk workflow (see `bridge doctor --print-setup`)\n"), "{text}");
 }
 
+/// Run C: texts from the company's number are ok; from a number the account does not have, a
+/// fail; without the provider's id, a warn.
+async fn texts_from_a_number_of_the_account_or_not(env: &[(String, String)]) {
+    let env = with(env, "GHL_SMS_PROVIDER_ID", Some("prov_sms"));
+    let ours = with(&env, "SMS_SENDER_NUMBER", Some("+390212345678"));
+    let run = bridge(strings(&["doctor", "--json"]), ours).await;
+    let base = i32::from(run.1.contains(r#""state": "fail""#));
+    let checks = checks_of(&run, base);
+    let ok = line(
+        &checks,
+        "texts",
+        Some("default"),
+        "SMS provider prov_sms; texts from",
+    );
+    assert_eq!(ok["state"], "ok", "{ok}");
+    let theirs = with(&env, "SMS_SENDER_NUMBER", Some("+442039960000"));
+    let checks = checks_of(
+        &bridge(strings(&["doctor", "--json"]), theirs.clone()).await,
+        1,
+    );
+    let wrong = line(
+        &checks,
+        "texts",
+        Some("default"),
+        "is none of the CloudTalk account's",
+    );
+    assert_eq!(wrong["state"], "fail", "{wrong}");
+    assert!(
+        !wrong["message"].as_str().unwrap().contains("2039960000"),
+        "masked: {wrong}"
+    );
+    assert!(
+        wrong["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("set SMS_SENDER_NUMBER="),
+        "{wrong}"
+    );
+    let no_provider = with(&theirs, "GHL_SMS_PROVIDER_ID", None);
+    let checks = checks_of(
+        &bridge(strings(&["doctor", "--json"]), no_provider).await,
+        base,
+    );
+    let warn = line(
+        &checks,
+        "texts",
+        Some("default"),
+        "without the SMS provider's id",
+    );
+    assert_eq!(warn["state"], "warn", "{warn}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn what_is_wrong_is_said_with_its_fix() {
     let (sandbox_url, _sandbox) = sandbox(sandbox_config()).await;
@@ -603,6 +660,7 @@ async fn what_is_wrong_is_said_with_its_fix() {
     let env = with(&env, "BRIDGE_URL", Some(&bridge_url));
     a_missing_secret_and_a_refused_key(&env).await;
     a_missing_field_an_agent_without_user_and_no_webhook(&env).await;
+    texts_from_a_number_of_the_account_or_not(&env).await;
     // Nothing answers on the local run's address: the health line fails, and says how.
     let down = with(&env, "BRIDGE_URL", Some("http://127.0.0.1:9"));
     let checks = checks_of(&bridge(strings(&["doctor", "--json"]), down).await, 1);

@@ -1,5 +1,6 @@
-//! `POST /api/cloudtalk-webhooks/call-started`: a call started → a note on the GHL contact with
-//! the direction, agent, number and time.
+//! `POST /api/cloudtalk-webhooks/call-started`: a call started → first its cue card in CloudTalk
+//! (the caller's GHL record in front of the agent while it rings, see [`super::cue_card`]),
+//! then a note on the GHL contact with the direction, agent, number and time.
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -37,11 +38,21 @@ impl Handler for CallStarted {
         call: &CallEvent,
         steps: &mut Steps,
     ) -> Result<Outcome, BridgeError> {
+        // The card first, while it rings; never in the way of the note (a second application
+        // after a stale link was healed posts none).
+        let card = match steps.relinked() {
+            0 => super::cue_card::show(deps, call).await,
+            _ => None,
+        };
         let Attributed { call, user_id } = attributed(deps, call).await;
         let user = user_id.as_deref();
         let resolved = ghl_contact_of(deps, &call, user, steps).await?;
         let note = call_started_note(&call, resolved.phone.as_deref());
         let note_id = add_note_once(deps, &resolved.ghl_id, &note, user, steps).await?;
-        Ok(call_note_outcome(&call, &resolved, note_id))
+        let outcome = call_note_outcome(&call, &resolved, note_id);
+        Ok(match card {
+            Some(card) => outcome.detail("cueCard", card),
+            None => outcome,
+        })
     }
 }

@@ -10,9 +10,11 @@ pub(crate) mod callback;
 pub mod campaign_status_change;
 pub mod contact_created;
 pub(crate) mod conversation;
+pub(crate) mod cue_card;
 pub mod generic;
 pub mod insights;
 pub mod recording_available;
+pub mod sms_received;
 
 pub use agent_status_change::AgentStatusChange;
 pub use call_ended::CallEnded;
@@ -22,6 +24,7 @@ pub use campaign_status_change::CampaignStatusChange;
 pub use contact_created::ContactCreated;
 pub use generic::Generic;
 pub use recording_available::RecordingAvailable;
+pub use sms_received::SmsReceived;
 
 use crate::deps::Deps;
 use crate::endpoint::Outcome;

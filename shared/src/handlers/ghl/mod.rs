@@ -8,6 +8,7 @@ pub mod new_contact;
 pub mod new_note;
 pub mod new_tag;
 pub mod pipeline_change;
+pub mod sms_delivery;
 pub mod speed_to_lead;
 pub mod status_change;
 
@@ -17,6 +18,7 @@ pub use new_contact::NewContact;
 pub use new_note::NewNote;
 pub use new_tag::NewTag;
 pub use pipeline_change::PipelineChange;
+pub use sms_delivery::SmsDelivery;
 pub use status_change::StatusChange;
 
 use crate::deps::Deps;

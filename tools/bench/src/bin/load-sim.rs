@@ -44,6 +44,7 @@ fn with_faults(plan: Plan) -> Plan {
             latency_ms: 20,
             late_answer_rate: 0.03,
             late_answer_ms: 15_000,
+            ..Faults::default()
         },
         recovery_after: Duration::from_secs(30 * 60),
         abandon_rate: 0.03,

@@ -3,6 +3,7 @@
 //! reading JSON bodies.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State as AxumState;
@@ -86,13 +87,15 @@ pub(crate) async fn handle<A: Api>(
     let received = sandbox.inner.config.clock.now_secs();
     let req = Incoming::new(method, uri, headers, body, A::PREFIX, received);
     let inner = &sandbox.inner;
+    let mut held = None;
     let (reply, quota) = match inner.fault().await {
         Some(fault) => A::fault(&req, fault),
         None => match A::admit(inner, &req) {
             Ok(quota) => match contract::<A>(inner, &req) {
                 Some(refusal) => (refusal, quota),
                 None => {
-                    let reply = serve::<A>(&sandbox, &req);
+                    let (reply, hold) = serve::<A>(&sandbox, &req);
+                    held = hold;
                     check_answer::<A>(inner, &req, &reply);
                     (reply, quota)
                 }
@@ -103,7 +106,8 @@ pub(crate) async fn handle<A: Api>(
     inner.log_request(A::NAME, &req.method, &req.path, reply.0);
     A::answered(inner, &req, &reply);
     let (status, value) = reply;
-    if let Some(late) = (status < 300).then(|| inner.late_answer()).flatten() {
+    let late = (status < 300).then(|| inner.late_answer()).flatten();
+    if let Some(late) = late.or(held) {
         tokio::time::sleep(late).await;
     }
     let headers = A::limit_headers(inner, status, quota);
@@ -161,16 +165,23 @@ fn check_answer<A: Api>(inner: &Inner, req: &Incoming, (status, body): &Reply) {
 /// Work a handler leaves for after its answer, once the state is unlocked.
 type AfterAnswer = Box<dyn FnOnce(&Sandbox)>;
 
-fn serve<A: Api>(sandbox: &Sandbox, req: &Incoming) -> Reply {
+/// The handler's answer, and how long it asked for it to be held back ([`Call::answer_late`]).
+fn serve<A: Api>(sandbox: &Sandbox, req: &Incoming) -> (Reply, Option<Duration>) {
     let mut after = Vec::new();
-    let reply = dispatch::<A>(&sandbox.inner, req, &mut after);
+    let mut hold = None;
+    let reply = dispatch::<A>(&sandbox.inner, req, &mut after, &mut hold);
     for task in after {
         task(sandbox);
     }
-    reply
+    (reply, hold)
 }
 
-fn dispatch<A: Api>(inner: &Inner, req: &Incoming, after: &mut Vec<AfterAnswer>) -> Reply {
+fn dispatch<A: Api>(
+    inner: &Inner,
+    req: &Incoming,
+    after: &mut Vec<AfterAnswer>,
+    hold: &mut Option<Duration>,
+) -> Reply {
     let Ok(mut state) = inner.state.lock() else {
         return A::server_error();
     };
@@ -189,6 +200,7 @@ fn dispatch<A: Api>(inner: &Inner, req: &Incoming, after: &mut Vec<AfterAnswer>)
         data: body.unwrap_or(Value::Null),
         state: &mut state,
         after,
+        hold,
     };
     (route.handler())(&mut call).unwrap_or_else(|refusal| refusal)
 }
@@ -202,6 +214,8 @@ pub(crate) struct Call<'a> {
     pub data: Value,
     pub state: &'a mut State,
     after: &'a mut Vec<AfterAnswer>,
+    /// How long the answer is held back once decided (an operation's own late-answer fault).
+    hold: &'a mut Option<Duration>,
 }
 
 impl Call<'_> {
@@ -224,6 +238,17 @@ impl Call<'_> {
     /// off, say.
     pub(crate) fn after_answer(&mut self, task: impl FnOnce(&Sandbox) + 'static) {
         self.after.push(Box::new(task));
+    }
+
+    /// Holds the answer back `by` once it is decided (the request applied, its answer late:
+    /// past a client's timeout it is lost), as the late-answer fault does for any request.
+    pub(crate) fn answer_late(&mut self, by: Duration) {
+        *self.hold = Some(by);
+    }
+
+    /// How long the answer is to be held back, if [`Call::answer_late`] was asked.
+    pub(crate) fn held_back(&self) -> Option<Duration> {
+        *self.hold
     }
 }
 

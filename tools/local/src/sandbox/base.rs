@@ -25,6 +25,8 @@ pub(crate) struct Inner {
     pub(crate) state: Mutex<State>,
     /// xorshift state, requests seen, and the remaining length of the current 429 burst.
     pub(crate) fault_clock: Mutex<(u64, u64, u32)>,
+    /// xorshift state of the latency spread.
+    pub(crate) spread_rng: Mutex<u64>,
     pub(crate) http: reqwest::Client,
     /// The console's event feed.
     pub(crate) feed: Mutex<Feed>,
@@ -52,6 +54,7 @@ impl Sandbox {
                 config,
                 state: Mutex::new(state),
                 fault_clock: Mutex::new((seed, 0, 0)),
+                spread_rng: Mutex::new(seed ^ 0x9E37_79B9_7F4A_7C15),
                 http: reqwest::Client::new(),
                 origin: format!(
                     "sandbox-{}-{}",
@@ -137,8 +140,9 @@ impl Inner {
     /// Sleeps for the latency knob, then decides whether this request fails.
     pub(crate) async fn fault(&self) -> Option<Fault> {
         let faults = self.faults.lock().map(|f| f.clone()).unwrap_or_default();
-        if faults.latency_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+        let latency = faults.latency_ms + self.spread(faults.latency_spread_ms);
+        if latency > 0 {
+            tokio::time::sleep(Duration::from_millis(latency)).await;
         }
         let Ok(mut clock) = self.fault_clock.lock() else {
             return None;
@@ -167,6 +171,21 @@ impl Inner {
             }
         }
         decision
+    }
+
+    /// A delay in `0..=spread` ms, from its own generator (the faults' draws stay as they
+    /// are whatever the spread).
+    fn spread(&self, spread: u64) -> u64 {
+        if spread == 0 {
+            return 0;
+        }
+        let Ok(mut rng) = self.spread_rng.lock() else {
+            return 0;
+        };
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        *rng % (spread + 1)
     }
 
     /// After a request was applied: whether its answer comes late, and by how much.

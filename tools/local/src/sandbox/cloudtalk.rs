@@ -13,6 +13,7 @@ use super::cloudtalk_common::{
     authorized, done, envelope, invalid, invalid_field, limit_headers, next_minute, not_found,
     over_limit, too_many_requests, valid_number,
 };
+use super::cloudtalk_sms;
 use super::dials;
 use super::feed::Source;
 use super::routes::{delete, get, post, put};
@@ -46,6 +47,8 @@ const ROUTES: &[Route] = &[
     get("/blacklist/index.json", blacklist::list),
     put("/blacklist/add.json", blacklist::add),
     delete("/blacklist/delete/{id*}", blacklist::delete),
+    post(cloudtalk_sms::PATH, cloudtalk_sms::send),
+    get("/numbers/index.json", cloudtalk_sms::list_numbers),
 ];
 
 /// The bulk request's path: up to 10 commands in one request, which counts

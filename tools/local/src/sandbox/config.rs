@@ -15,6 +15,9 @@ use super::team::{default_agents, default_users, Agent, User};
 pub struct Faults {
     /// Delay before every answer.
     pub latency_ms: u64,
+    /// Up to this much more delay, drawn for each request (uniform, deterministic): a
+    /// request waits `latency_ms` to `latency_ms + latency_spread_ms`.
+    pub latency_spread_ms: u64,
     /// Probability (0..1) of a 500 answer.
     pub error_rate: f64,
     /// Every Nth request starts a burst of 429s (0 = never).
@@ -212,6 +215,7 @@ impl SandboxConfig {
                 .unwrap_or(d.bulk_request_cost),
             faults: Faults {
                 latency_ms: num("SANDBOX_LATENCY_MS").unwrap_or(0),
+                latency_spread_ms: num("SANDBOX_LATENCY_SPREAD_MS").unwrap_or(0),
                 error_rate: var("SANDBOX_ERROR_RATE")
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0.0),

@@ -2,7 +2,8 @@
 //! sandbox's CloudTalk and GoHighLevel contacts (tags, notes, activities, a GHL contact's owner,
 //! tasks and Do Not Disturb, its latest `[CloudTalk AI summary]` note as a "Summary" block and
 //! its `call: …` tags apart, and the links between them), CloudTalk's click-to-call dials
-//! (newest first: time, agent, number, answer) and blacklist (number, type, id), the live
+//! (newest first: time, agent, number, answer), blacklist (number, type, id) and cue cards
+//! (newest first: the card each call got, rendered in a sandboxed frame), the live
 //! event feed (each webhook, its endpoint, outcome, upstream calls and duration, newest first;
 //! the loop-prevention line when the bridge ignored an echo of its own write), and the parked
 //! events (answers that said `parked`, and the dead-letter queue when one is configured). One

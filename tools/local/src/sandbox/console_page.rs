@@ -7,6 +7,8 @@ use serde_json::Value;
 
 use super::base::Sandbox;
 use super::config::ConsoleConfig;
+use super::console_cue_cards;
+use super::console_sms;
 use super::feed::{FeedEntry, ParkedView, Source};
 use super::state::{of_contact, BlacklistEntry, CtContact, Dial, GhlContact, State, Task};
 use bridge_operator::redrive::group;
@@ -90,7 +92,7 @@ pub(crate) fn page(sandbox: &Sandbox, samples: &[String]) -> Markup {
                 meta charset="utf-8";
                 title { "Bridge console" }
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                style { (PreEscaped(STYLE)) }
+                style { (PreEscaped(STYLE)) (PreEscaped(console_sms::STYLE)) (PreEscaped(console_cue_cards::STYLE)) }
             }
             body {
                 header {
@@ -103,12 +105,13 @@ pub(crate) fn page(sandbox: &Sandbox, samples: &[String]) -> Markup {
                 }
                 main {
                     section.samples {
+                        (console_sms::forms())
                         h2 { "Send a sample" }
                         (samples_html(console, samples))
                     }
                     div #live { (live(sandbox)) }
                 }
-                script { (PreEscaped(SCRIPT)) }
+                script { (PreEscaped(SCRIPT)) (PreEscaped(console_sms::SCRIPT)) }
             }
         }
     }
@@ -167,6 +170,8 @@ pub(crate) fn live(sandbox: &Sandbox) -> Markup {
     let ghl = ghl_contacts(&state, &links);
     let dials = dials_html(&state.ct_dials);
     let blacklist = blacklist_html(&state.ct_blacklist);
+    let cue_cards = console_cue_cards::cue_cards_html(&state.ct_cue_cards);
+    let texts = console_sms::sent_texts(&state);
     drop(state);
     html! {
         section #cloudtalk {
@@ -176,6 +181,10 @@ pub(crate) fn live(sandbox: &Sandbox) -> Markup {
             div #dials { (dials) }
             h2 #blacklist-title { "Blacklist" }
             div #blacklist { (blacklist) }
+            h2 #cue-cards-title { "Cue cards " span.id { "newest first" } }
+            div #cue-cards { (cue_cards) }
+            h2 #texts-title { "Texts sent " span.id { "newest first" } }
+            div #texts { (texts) }
         }
         section #ghl {
             h2 { "GoHighLevel contacts" }
@@ -325,6 +334,7 @@ fn cloudtalk_card(state: &State, c: &CtContact, links: &[Link]) -> Markup {
             }
             (list("notes", &notes))
             (list("activities", &activities))
+            (console_sms::cloudtalk_texts(state, c))
             @for l in links.iter().filter(|l| l.cloudtalk == c.id) {
                 @let held = state.ghl_contacts.contains_key(&l.ghl);
                 (link_line("GHL", "ghl", &l.ghl, held, l.why))
@@ -397,6 +407,7 @@ fn ghl_card(state: &State, c: &GhlContact, links: &[Link]) -> Markup {
             (list("notes", &notes))
             (list("tasks", &tasks))
             (list("opportunities", &opportunities))
+            (console_sms::ghl_texts(state, c))
             @for l in links.iter().filter(|l| l.ghl == c.id) {
                 @let held = state.ct_contacts.contains_key(&l.cloudtalk);
                 (link_line("CloudTalk", "ct", &l.cloudtalk, held, l.why))

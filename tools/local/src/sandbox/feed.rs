@@ -1,5 +1,6 @@
 //! The console's event feed: every webhook the sandbox saw reach the bridge (a sample sent from
-//! the console, CloudTalk's contact-created callback, a request through the `/bridge` proxy),
+//! the console, CloudTalk's contact-created callback, GHL's delivery of a text to the SMS
+//! provider, a request through the `/bridge` proxy),
 //! with its endpoint, answer, duration and the upstream calls the sandbox served while it was in
 //! flight; and the upstream calls made while no webhook the sandbox saw was in flight (the
 //! bridge working for a sender that went to it directly), grouped. And the dead-letter queue's
@@ -30,6 +31,9 @@ pub enum Source {
     /// The sandbox's CloudTalk, calling the bridge back as its workflow automation would.
     #[serde(rename = "cloudtalk-workflow")]
     CloudTalkWorkflow,
+    /// The sandbox's GoHighLevel, delivering a text a user sent to the SMS provider's Delivery
+    /// URL.
+    GhlDelivery,
     /// A request through the sandbox's `/bridge` proxy (e.g. `bridge send --base-url …/bridge`).
     Proxy,
     /// Upstream calls with no webhook the sandbox saw.
@@ -41,6 +45,7 @@ impl Source {
         match self {
             Source::Console => "console",
             Source::CloudTalkWorkflow => "CloudTalk workflow",
+            Source::GhlDelivery => "GHL SMS delivery",
             Source::Proxy => "via /bridge",
             Source::Unseen => "not seen",
         }

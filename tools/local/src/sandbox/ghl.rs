@@ -64,6 +64,7 @@ const ROUTES: &[Route] = &[
     get("/conversations/messages/{id}", conversations::get_message),
     post("/conversations/messages/{direction}", conversations::add_message),
     put("/conversations/messages/{id}/attachments", conversations::set_attachments),
+    put("/conversations/messages/{id}/status", conversations::set_status),
 ];
 
 pub(crate) struct Ghl;
@@ -356,6 +357,7 @@ fn create_opportunity(call: &mut Call) -> Outcome {
         status: call.field("status").unwrap_or_else(|| "open".into()),
         contact_id: call.field("contactId").unwrap_or_default(),
         location_id: call.inner.config.ghl_location_id.clone(),
+        monetary_value: call.data.get("monetaryValue").and_then(Value::as_f64),
     };
     call.say(format!(
         "GHL ← create opportunity \"{}\" at stage {}",

@@ -29,6 +29,28 @@
 //!   `answered`/`missed`, `date`, `call_times`, …), `404` `{"statusCode", "message", "error"}`
 //!   for a call it does not have; each call has a `uuid`, the one it was recorded with
 //!   ([`CallSpec::uuid`]) or one derived from it ([`CallSpec::derived_uuid`]);
+//! - CloudTalk's platform API under `/cloudtalk/platform` (`POST /cuecards`, see
+//!   `cloudtalk_platform.rs`): cue cards, checked against the spec's `CueCardRequest`, 424 for
+//!   a call of the history that is over, each kept ([`CueCard`], [`Sandbox::cue_cards`]) and
+//!   shown by the console;
+//! - texts both ways, CloudTalk's numbers as GHL's SMS provider: CloudTalk's
+//!   `POST /sms/send.json` (see `cloudtalk_sms.rs`: `{"responseData": {"success": true,
+//!   "data": {recipient, message, sender, country_code}}}`, or `success: false` with
+//!   `Unknown number` for a sender none of the company's numbers (`+390212345678` and the
+//!   agents'), `Bad number configuration`, `SMS send failed` for an undeliverable recipient;
+//!   403 `Insufficient Funds` without credit; 406 by field; each text in `cloudtalk.sms.sent`,
+//!   [`SentSms`]); GHL's SMS messages (`POST /conversations/messages/inbound` with `type: SMS`,
+//!   `PUT /conversations/messages/{id}/status` with its history, see `ghl_conversations.rs`);
+//!   and their control routes (see `sms_control.rs`): `POST /sandbox/ghl/send-sms`
+//!   (`{"contactId", "message", "attachments"?, "userId"?}`, [`GhlSms`],
+//!   [`Sandbox::send_sms_from_ghl`]: a GHL user texts a contact, a `pending` SMS message, and
+//!   GHL's delivery to the provider, signed `X-GHL-Signature`, to the bridge's
+//!   [`SMS_DELIVERY_PATH`]), `POST /sandbox/cloudtalk/receive-sms` (`{"from", "to"?, "text"}`,
+//!   [`CloudTalkSms`], [`Sandbox::receive_sms_in_cloudtalk`]: CloudTalk's "SMS received"
+//!   workflow webhook to [`SMS_RECEIVED_PATH`]), both answering [`SmsDelivery`] (what was sent
+//!   and the bridge's answer), `GET|PUT /sandbox/cloudtalk/sms-settings` (`{"no_credit",
+//!   "undeliverable"}`, [`SmsSettings`]) and `GET|PUT /sandbox/faults/sms` (`{"failing",
+//!   "late_answer_ms", "times"}`, [`SmsFault`]: 500, or the text sent and its answer late);
 //! - control under `/sandbox`: `GET /sandbox/state`, `POST /sandbox/reset`,
 //!   `GET|PUT /sandbox/faults`, `GET|PUT /sandbox/faults/click-to-call` (`{"failing": true,
 //!   "agent_ids": ["42"]}`: click-to-call answers 500, [`DialFault`]), `GET /sandbox/requests`,
@@ -41,16 +63,19 @@
 //!   `PUT /sandbox/calls/{id}/ai` (its Conversation Intelligence content, [`CallAi`]),
 //!   `PUT /sandbox/agents/{id}` (`{"availability_status": "online|offline|paused|calling"}`,
 //!   [`Sandbox::set_agent_availability`]), `PUT /sandbox/contacts/{id}/dnd` (a GHL contact's
-//!   `dnd` and `dndSettings`, [`DndChange`], [`Sandbox::set_contact_dnd`]); click-to-call
+//!   `dnd` and `dndSettings`, [`DndChange`], [`Sandbox::set_contact_dnd`]), the texts' routes
+//!   above; click-to-call
 //!   requests are `cloudtalk.dials` of the state ([`Dial`], [`Sandbox::dials`]), the blacklist
 //!   `cloudtalk.blacklist` ([`BlacklistEntry`], [`Sandbox::blacklist`]);
 //! - the local console at `/` (see [`console`]): both sides' contacts (a GHL contact with its
-//!   owner, tasks and Do Not Disturb), the click-to-call dials, the blacklist, the live event
-//!   feed, parked events, and a button per sample of `events/`.
+//!   owner, tasks and Do Not Disturb), the click-to-call dials, the blacklist, the texts (a
+//!   contact's, and every one CloudTalk was asked to send; forms to text a contact from GHL and
+//!   to receive a text in CloudTalk), the live event feed, parked events, and a button per
+//!   sample of `events/`.
 //!
 //! GHL's Marketplace side: OAuth (code exchange, single-use rotating refresh tokens with reuse
 //! detection, agency location tokens, reconnect) and Conversations (Call messages and their
-//! attachments); see `ghl_oauth.rs` and `ghl_conversations.rs`.
+//! attachments, SMS messages and their status); see `ghl_oauth.rs` and `ghl_conversations.rs`.
 //!
 //! The people of both accounts (`team.rs`): CloudTalk's agents and the GHL location's users,
 //! [`SandboxConfig::cloudtalk_agents`] and [`SandboxConfig::ghl_users`], by default
@@ -75,13 +100,14 @@
 //!
 //! The modules, from the bottom up (each names only those below it): `routes.rs` (route
 //! matching), `call_spec.rs`, `call_ai.rs`, `team.rs` (the people), `config.rs`,
-//! `ghl_oauth_state.rs`, `ghl_dnd.rs`, `state.rs` (what the sandbox holds), `feed.rs`, `base.rs` (the
+//! `ghl_oauth_state.rs`, `ghl_dnd.rs`, `sms.rs` (texts), `state.rs` (what the sandbox holds), `feed.rs`, `base.rs` (the
 //! [`Sandbox`] handle and what its parts share), `api.rs` (the pipeline and what a handler
 //! sees), `cloudtalk_common.rs` and `ghl_common.rs` (each vendor's answers and checks), the
 //! operations (`calls.rs`, `dials.rs`, `blacklist.rs`, `team_routes.rs`, `ghl_tasks.rs`, `ghl_search.rs`,
-//! `ghl_conversations.rs`, `ghl_oauth.rs`, `seed.rs`), the APIs with their route tables
+//! `ghl_conversations.rs`, `ghl_oauth.rs`, `seed.rs`, `cloudtalk_sms.rs`), the APIs with their route tables
 //! (`cloudtalk.rs`, `cloudtalk_ai.rs`, `cloudtalk_analytics.rs`, `ghl.rs`), `control.rs`
-//! (`/sandbox/…`), the console's templates (`console_page.rs`) and [`console`], and this file,
+//! and `sms_control.rs` (`/sandbox/…`), the console's templates (`console_sms.rs`,
+//! `console_page.rs`) and [`console`], and this file,
 //! which assembles the router.
 
 mod api;
@@ -94,9 +120,13 @@ mod cloudtalk;
 mod cloudtalk_ai;
 mod cloudtalk_analytics;
 mod cloudtalk_common;
+mod cloudtalk_platform;
+mod cloudtalk_sms;
 mod config;
 pub mod console;
+mod console_cue_cards;
 mod console_page;
+mod console_sms;
 mod control;
 mod dials;
 pub mod feed;
@@ -110,6 +140,8 @@ mod ghl_search;
 mod ghl_tasks;
 mod routes;
 mod seed;
+mod sms;
+mod sms_control;
 mod state;
 mod team;
 mod team_routes;
@@ -121,7 +153,12 @@ pub use config::{ConsoleConfig, DialFault, Faults, SandboxClock, SandboxConfig};
 pub use ghl_dnd::{DndChange, DndSetting, DndSettings, DndStatus};
 pub use ghl_oauth_state::Authorization;
 pub use seed::{BlacklistSeed, Seed, SeedRequest, SeedSummary, SeededPair};
-pub use state::{BlacklistEntry, BlacklistType, Dial};
+pub use sms::{ReceivedSms, SentSms, SmsFault, SmsSettings};
+pub use sms_control::{
+    BridgeAnswer, CloudTalkSms, GhlSms, SmsDelivery, SmsRefusal, SMS_DELIVERY_PATH,
+    SMS_RECEIVED_PATH,
+};
+pub use state::{BlacklistEntry, BlacklistType, CueCard, Dial};
 pub use team::{default_agents, default_users, Agent, AgentStatus, User};
 
 use std::net::SocketAddr;
@@ -133,6 +170,7 @@ use api::handle;
 use cloudtalk::CloudTalk;
 use cloudtalk_ai::CloudTalkAi;
 use cloudtalk_analytics::CloudTalkAnalytics;
+use cloudtalk_platform::CloudTalkPlatform;
 use ghl::Ghl;
 
 impl Sandbox {
@@ -145,8 +183,13 @@ impl Sandbox {
                 "/cloudtalk/analytics/{*rest}",
                 any(handle::<CloudTalkAnalytics>),
             )
+            .route(
+                "/cloudtalk/platform/{*rest}",
+                any(handle::<CloudTalkPlatform>),
+            )
             .route("/ghl/{*rest}", any(handle::<Ghl>))
             .merge(control::routes())
+            .merge(sms_control::routes())
             .merge(console::routes())
             .with_state(self.clone())
     }

@@ -1,5 +1,5 @@
 //! What the sandbox holds: CloudTalk contacts, tags, notes, activities, call history, agents,
-//! click-to-call requests (and their fault) and the blacklist; GoHighLevel contacts (their
+//! click-to-call requests (and their fault), the blacklist and texts; GoHighLevel contacts (their
 //! owners and Do Not Disturb), notes, tasks,
 //! opportunities, pipelines, custom values, users, conversations and OAuth; the request log
 //! and counters.
@@ -15,6 +15,7 @@ use super::call_spec::CallSpec;
 use super::config::{DialFault, SandboxConfig};
 use super::ghl_dnd::{DndChange, DndSettings};
 use super::ghl_oauth_state::OAuthState;
+use super::sms::{SmsBook, StatusChange};
 use super::team::{Agent, AgentStatus, User};
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -120,6 +121,9 @@ pub(crate) struct Opportunity {
     pub status: String,
     pub contact_id: String,
     pub location_id: String,
+    /// `monetaryValue`, when it was given one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monetary_value: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -161,7 +165,8 @@ pub(crate) struct Conversation {
     pub deleted: bool,
 }
 
-/// A message of a conversation: a Call message a conversation provider added.
+/// A message of a conversation: a Call or SMS message a conversation provider added, or an
+/// SMS a user sent to be delivered by the SMS provider.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Message {
@@ -177,6 +182,13 @@ pub(crate) struct Message {
     pub call: Value,
     pub attachments: Vec<String>,
     pub date_added: String,
+    /// Its status (GHL's `status`), once it has one: `pending` for a text to deliver, then
+    /// what the provider set.
+    pub status: Option<String>,
+    /// Every status it was given, oldest first.
+    pub status_history: Vec<StatusChange>,
+    /// The user who sent it, for a text sent from GHL.
+    pub user_id: Option<String>,
 }
 
 /// One click-to-call request and how it was answered.
@@ -202,6 +214,24 @@ pub struct Dial {
     /// Until when (epoch ms) the agent is `calling` because of this dial.
     #[serde(skip)]
     pub(crate) busy_until_ms: Option<i64>,
+}
+
+/// A cue card posted to CloudTalk's platform API (`POST /cuecards`), and how it was answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CueCard {
+    /// When it arrived, RFC 3339 UTC with milliseconds (the sandbox's clock).
+    pub at: String,
+    pub call_uuid: String,
+    /// The request's `type` (`html`, or a name for blocks).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    /// The content as sent: the HTML text, or the blocks as JSON text.
+    pub content: String,
+    /// The HTTP status answered: 200 shown, 424 the call was not active.
+    pub status: u16,
 }
 
 /// Which calls a blacklist entry stops.
@@ -307,10 +337,14 @@ pub(crate) struct State {
     pub ct_agents: Vec<Agent>,
     /// Every click-to-call request, oldest first.
     pub ct_dials: Vec<Dial>,
+    /// Every cue card posted, oldest first.
+    pub ct_cue_cards: Vec<CueCard>,
     /// Click-to-call's own fault, until cleared.
     pub dial_fault: DialFault,
     /// The company's blacklist, in the order numbers were added.
     pub ct_blacklist: Vec<BlacklistEntry>,
+    /// Texts sent and received, the SMS settings and fault.
+    pub ct_sms: SmsBook,
     pub ghl_contacts: BTreeMap<String, GhlContact>,
     pub ghl_notes: Vec<GhlNote>,
     /// Tasks on GHL contacts, in the order they were created.
@@ -442,8 +476,10 @@ impl State {
             ct_calls: Vec::new(),
             ct_agents: Vec::new(),
             ct_dials: Vec::new(),
+            ct_cue_cards: Vec::new(),
             dial_fault: DialFault::default(),
             ct_blacklist: Vec::new(),
+            ct_sms: SmsBook::default(),
             ghl_contacts: BTreeMap::new(),
             ghl_notes: Vec::new(),
             ghl_tasks: Vec::new(),
@@ -511,7 +547,7 @@ impl State {
     pub fn log(&mut self, api: &str, method: &str, path: &str, status: u16) {
         let write = u64::from(!is_read(api, method, path));
         match api {
-            "cloudtalk" | "cloudtalk-ai" | "cloudtalk-analytics" => {
+            "cloudtalk" | "cloudtalk-ai" | "cloudtalk-analytics" | "cloudtalk-platform" => {
                 self.cloudtalk_requests += 1;
                 self.cloudtalk_writes += write;
             }
@@ -542,6 +578,7 @@ impl State {
                 "cloudtalkWrites": self.cloudtalk_writes,
                 "ghlWrites": self.ghl_writes,
                 "faultsInjected": self.faults_injected,
+                "cloudtalkSmsSent": self.ct_sms.sent_count(),
             },
         })
     }
@@ -567,8 +604,10 @@ impl State {
             "calls": self.ct_calls,
             "agents": self.agents_now(now_ms),
             "dials": self.ct_dials,
+            "cueCards": self.ct_cue_cards,
             "dialFault": self.dial_fault,
             "blacklist": self.ct_blacklist,
+            "sms": self.ct_sms.to_json(),
         })
     }
 

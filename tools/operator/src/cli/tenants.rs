@@ -121,6 +121,15 @@ fn json_value(text: &str) -> Result<serde_json::Value, String> {
     serde_json::from_str(text).map_err(|e| format!("takes JSON: {e}"))
 }
 
+/// `all`, `none` or field names, as `CUE_CARD_FIELDS` reads them; empty clears the option.
+fn cue_card_fields(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if !text.is_empty() {
+        bridge::cue_card::CueCardOptions::parse(text)?;
+    }
+    Ok(text.to_string())
+}
+
 fn agent_map(text: &str) -> Result<std::collections::BTreeMap<String, String>, String> {
     bridge::config::PeopleOptions::parse_agent_map(text).map_err(|e| e.to_string())
 }
@@ -171,8 +180,55 @@ pub struct OptionFlags {
     pub call_rating_field: Option<String>,
     #[arg(long, value_name = "ID", help_heading = "Calls in GHL")]
     pub call_disposition_field: Option<String>,
+    /// What a call's cue card shows: all, none, or owner,tags,opportunities,note,dnd.
+    #[arg(long, value_name = "LIST", value_parser = cue_card_fields, help_heading = "Calls in GHL")]
+    pub cue_card_fields: Option<String>,
     #[command(flatten)]
     pub dial: DialFlags,
+    #[command(flatten)]
+    pub texts: TextFlags,
+}
+
+/// Texts: the tenant's own settings (an empty value clears one).
+#[derive(Debug, Clone, Default, Args)]
+pub struct TextFlags {
+    /// The app's SMS conversation provider id (received texts arrive under it).
+    #[arg(long, value_name = "ID", help_heading = "Texts")]
+    pub sms_provider: Option<String>,
+    /// The CloudTalk number texts are sent from (E.164).
+    #[arg(long, value_name = "NUMBER", help_heading = "Texts")]
+    pub sms_sender: Option<String>,
+    /// Texts sent per minute at most (30).
+    #[arg(long, value_name = "N", help_heading = "Texts")]
+    pub sms_max_per_minute: Option<String>,
+    /// Texts to one number per day at most (10).
+    #[arg(long, value_name = "N", help_heading = "Texts")]
+    pub sms_max_per_number: Option<String>,
+    /// Opt-out words (STOP,UNSUBSCRIBE,…).
+    #[arg(long, value_name = "LIST", help_heading = "Texts")]
+    pub sms_stop_words: Option<String>,
+    /// Opt-in words (START,UNSTOP,…).
+    #[arg(long, value_name = "LIST", help_heading = "Texts")]
+    pub sms_start_words: Option<String>,
+}
+
+impl TextFlags {
+    /// The settings given, by their `SMS_*` name.
+    fn settings(&self) -> std::collections::BTreeMap<String, String> {
+        use bridge::sms::options::name;
+        let given = [
+            (name::PROVIDER, &self.sms_provider),
+            (name::SENDER, &self.sms_sender),
+            (name::MAX_PER_MINUTE, &self.sms_max_per_minute),
+            (name::MAX_PER_NUMBER_PER_DAY, &self.sms_max_per_number),
+            (name::STOP_WORDS, &self.sms_stop_words),
+            (name::START_WORDS, &self.sms_start_words),
+        ];
+        given
+            .into_iter()
+            .filter_map(|(name, value)| value.clone().map(|v| (name.to_string(), v)))
+            .collect()
+    }
 }
 
 /// Speed to lead: the tenant's own settings (an empty value clears one).
@@ -255,6 +311,7 @@ impl From<OptionFlags> for OptionChanges {
     fn from(f: OptionFlags) -> Self {
         OptionChanges {
             speed_to_lead: f.dial.settings(),
+            sms: f.texts.settings(),
             name: f.name,
             phone_region: f.phone_region,
             missed_call_tag: f.missed_call_tag,
@@ -273,6 +330,7 @@ impl From<OptionFlags> for OptionChanges {
             call_tag_prefix: f.call_tag_prefix,
             call_rating_field: f.call_rating_field,
             call_disposition_field: f.call_disposition_field,
+            cue_card_fields: f.cue_card_fields,
         }
     }
 }

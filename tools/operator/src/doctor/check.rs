@@ -27,11 +27,13 @@ pub mod id {
     pub const CALL_PROVIDER: &str = "call_provider";
     /// Speed to lead's agents exist and can be dialled.
     pub const SPEED_TO_LEAD: &str = "speed_to_lead";
+    /// Texts: the SMS provider's id is set, the sender is one of the account's numbers.
+    pub const TEXTS: &str = "texts";
     /// Which webhooks have arrived, per endpoint, and when last.
     pub const WEBHOOKS: &str = "webhooks";
 
     /// Every check, in the order they are made.
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 13] = [
         STACK,
         HEALTH,
         SECRETS,
@@ -43,6 +45,7 @@ pub mod id {
         AGENTS,
         CALL_PROVIDER,
         SPEED_TO_LEAD,
+        TEXTS,
         WEBHOOKS,
     ];
 }

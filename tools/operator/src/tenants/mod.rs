@@ -57,8 +57,12 @@ pub struct OptionChanges {
     pub call_tag_prefix: Option<String>,
     pub call_rating_field: Option<String>,
     pub call_disposition_field: Option<String>,
+    /// What a call's cue card shows (`all`, `none`, fields; empty: the deployment's).
+    pub cue_card_fields: Option<String>,
     /// Speed-to-lead settings to change, by their `SPEED_TO_LEAD_*` name (empty: cleared).
     pub speed_to_lead: std::collections::BTreeMap<String, String>,
+    /// Text settings to change, by their `SMS_*` name (empty: cleared).
+    pub sms: std::collections::BTreeMap<String, String>,
 }
 
 /// What to do.
@@ -112,6 +116,13 @@ fn apply_options(tenant: &mut Tenant, changes: &OptionChanges) -> Result<(), Ten
     }
     bridge::speed_to_lead::SpeedToLeadOptions::from_settings(&o.speed_to_lead)
         .map_err(TenantsError::InvalidOption)?;
+    for (name, value) in &changes.sms {
+        match value.trim() {
+            "" => o.sms.remove(name),
+            v => o.sms.insert(name.clone(), v.to_string()),
+        };
+    }
+    bridge::sms::SmsOptions::from_settings(&o.sms).map_err(TenantsError::InvalidOption)?;
     if let Some(name) = &changes.name {
         tenant.record.name = Some(name.clone());
     }
@@ -149,6 +160,7 @@ fn apply_options(tenant: &mut Tenant, changes: &OptionChanges) -> Result<(), Ten
         &mut o.call_disposition_field,
         &changes.call_disposition_field,
     );
+    set(&mut o.cue_card_fields, &changes.cue_card_fields);
     if let Some(provider) = &changes.call_provider {
         o.call_logging = match provider {
             Some(id) => CallLogging::Conversations {

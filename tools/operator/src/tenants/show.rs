@@ -181,6 +181,7 @@ fn option_lines(o: &TenantOptions) -> Vec<String> {
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
+    let texts: Vec<String> = o.sms.iter().map(|(k, v)| format!("{k}={v}")).collect();
     vec![
         format!("phone region:          {}", option(&o.phone_region)),
         format!("missed-call tag:       {}", option(&o.missed_call_tag)),
@@ -206,6 +207,17 @@ fn option_lines(o: &TenantOptions) -> Vec<String> {
             o.call_tag_prefix.as_deref().unwrap_or("(deployment's)"),
             own(&o.call_rating_field),
             own(&o.call_disposition_field)
+        ),
+        format!(
+            "cue cards:             {}",
+            o.cue_card_fields.as_deref().unwrap_or("(deployment's)")
+        ),
+        format!(
+            "texts:                 {}",
+            match texts.is_empty() {
+                true => "(deployment's defaults)".to_string(),
+                false => texts.join(", "),
+            }
         ),
         format!(
             "speed to lead:         {}",

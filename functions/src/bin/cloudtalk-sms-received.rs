@@ -1,0 +1,12 @@
+//! Lambda `cloudtalk-sms-received`: see [`bridge::handlers::cloudtalk::SmsReceived`].
+
+use bridge::EndpointId;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    bridge::pipeline::run(
+        EndpointId::CloudtalkSmsReceived,
+        bridge::handlers::bound::cloudtalk_sms_received,
+    )
+    .await
+}
