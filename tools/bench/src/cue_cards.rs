@@ -6,11 +6,15 @@
 //! call handled before the measured ones), with its stores in memory. Its location holds
 //! `contacts` GHL contacts, each with an owner, an open opportunity, tags and a note.
 //!
-//! Three cases, `contacts` calls each, one after the other:
+//! The deployment's default budgets (GHL 100 requests per 10 s, CloudTalk 50 a minute) and a
+//! call starting every 1.5 s (`every_ms`: 40 calls a minute, each card a request of CloudTalk's
+//! budget), so that the budget has a token for each card. Three cases,
+//! `contacts` calls each, one after the other:
 //! - `known, first call`: a caller GHL holds, whose CloudTalk contact is not linked yet (the
 //!   card finds them by GHL's duplicate search, then reads their record);
-//! - `known, again within a minute`: the same callers again (linked now; the card of a minute
-//!   ago is shown again without reading GHL);
+//! - `known, again within a minute`: the latest half of those callers again, latest first,
+//!   each within a minute of their first call (linked now; the card of their first call is
+//!   shown again without reading GHL);
 //! - `not in GHL`: numbers GHL does not know (the search, then the "not in GHL" card).
 //!
 //! For each call: the time from the webhook's arrival (`bridge::route` called) to CloudTalk
@@ -34,17 +38,24 @@ pub struct BenchOptions {
     pub contacts: usize,
     pub latency_ms: u64,
     pub spread_ms: u64,
+    /// A call starts every this many ms: 40 calls a minute, each card one request of CloudTalk's
+    /// 60 a minute (the deployment budgets 50), and GHL's 100 requests per 10 s hold.
+    pub every_ms: u64,
 }
 
 impl Default for BenchOptions {
     fn default() -> Self {
         Self {
-            contacts: 100,
+            contacts: 60,
             latency_ms: 100,
             spread_ms: 200,
+            every_ms: 1500,
         }
     }
 }
+
+/// The pause between two seeding requests: under GHL's 100 requests per 10 s.
+const SEED_PACE: Duration = Duration::from_millis(110);
 
 /// One case's figures.
 #[derive(Debug, Clone)]
@@ -101,9 +112,6 @@ fn settings(sandbox_url: &str) -> Settings {
         ("GHL_API_TOKEN", "sandbox-ghl-token".into()),
         ("GHL_LOCATION_ID", LOCATION.into()),
         ("DEFAULT_PHONE_REGION", "IT".into()),
-        // The bench measures the card, not the budget: far above the calls it makes.
-        ("CLOUDTALK_RATE_PER_MIN", "100000".into()),
-        ("GHL_RATE_PER_10S", "100000".into()),
     ];
     Settings::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
 }
@@ -135,6 +143,7 @@ async fn seed_contact(http: &reqwest::Client, url: &str, i: usize) -> Result<(),
     .json()
     .await
     .map_err(|e| e.to_string())?;
+    tokio::time::sleep(SEED_PACE).await;
     let id = created["contact"]["id"]
         .as_str()
         .ok_or_else(|| format!("no contact id: {created}"))?
@@ -154,6 +163,7 @@ async fn seed_contact(http: &reqwest::Client, url: &str, i: usize) -> Result<(),
         ),
     ];
     for (method, path, body) in writes {
+        tokio::time::sleep(SEED_PACE).await;
         let answer = send(method, path.clone(), body)
             .await
             .map_err(|e| e.to_string())?;
@@ -177,8 +187,11 @@ fn counters(sandbox: &Sandbox) -> (u64, u64) {
     (get("cloudtalkRequests"), get("ghlRequests"))
 }
 
-fn call_started(uuid: &str, contact_id: u64, number: &str) -> lambda_http::Request {
-    let body = json!({"call_id": contact_id + 9_000_000, "call_uuid": uuid,
+/// One call: its uuid, its CloudTalk call id, the caller's CloudTalk contact id and number.
+type Caller = (String, u64, u64, String);
+
+fn call_started((uuid, call_id, contact_id, number): &Caller) -> lambda_http::Request {
+    let body = json!({"call_id": call_id, "call_uuid": uuid,
         "contact_id": contact_id, "external_number": number.trim_start_matches('+'),
         "direction": "incoming", "agent_id": 42});
     lambda_http::http::Request::builder()
@@ -205,7 +218,8 @@ async fn case(
     name: &'static str,
     deps: &Deps,
     sandbox: &Sandbox,
-    callers: &[(String, u64, String)],
+    callers: &[Caller],
+    every: Duration,
 ) -> Case {
     let mut measured = Case {
         name,
@@ -216,16 +230,18 @@ async fn case(
         ghl_requests: 0.0,
     };
     let before = counters(sandbox);
-    for (uuid, contact_id, number) in callers {
+    for caller in callers {
+        let next = tokio::time::Instant::now() + every;
         let (arrived, started) = (now_ms(), Instant::now());
-        let answer = bridge::route(deps, call_started(uuid, *contact_id, number)).await;
+        let answer = bridge::route(deps, call_started(caller)).await;
         measured.to_answer.push(started.elapsed());
-        match card_at(sandbox, uuid) {
+        match card_at(sandbox, &caller.0) {
             Some(at) if answer.status() == 200 => measured
                 .to_card
                 .push(Duration::from_millis((at - arrived).max(0) as u64)),
             _ => measured.without_card += 1,
         }
+        tokio::time::sleep_until(next).await;
     }
     let after = counters(sandbox);
     let calls = callers.len().max(1) as f64;
@@ -257,21 +273,59 @@ pub async fn bench(options: &BenchOptions) -> Result<Vec<Case>, String> {
         ..Faults::default()
     });
     // Warm: the agents and users directories, the pipelines, the connections.
-    let warm = [("bench-warm".to_string(), 8_999_999, phone(999_999, false))];
-    case("warm-up", &deps, &sandbox, &warm).await;
-    let known: Vec<(String, u64, String)> = (0..options.contacts)
-        .map(|i| (format!("bench-a-{i}"), 7_000_000 + i as u64, phone(i, true)))
+    let every = Duration::from_millis(options.every_ms);
+    let warm = [(
+        "bench-warm".to_string(),
+        9_999_999,
+        8_999_999,
+        phone(999_999, false),
+    )];
+    case("warm-up", &deps, &sandbox, &warm, every).await;
+    let known: Vec<Caller> = (0..options.contacts)
+        .map(|i| {
+            let n = i as u64;
+            (
+                format!("bench-a-{i}"),
+                9_000_000 + n,
+                7_000_000 + n,
+                phone(i, true),
+            )
+        })
         .collect();
-    let again: Vec<(String, u64, String)> = known
+    // The latest half, latest first: each calls again within a minute of their first call.
+    let again: Vec<Caller> = known[options.contacts / 2..]
         .iter()
-        .map(|(uuid, id, number)| (uuid.replace("-a-", "-b-"), *id, number.clone()))
+        .rev()
+        .map(|(uuid, call_id, contact_id, number)| {
+            (
+                uuid.replace("-a-", "-b-"),
+                call_id + 100_000,
+                *contact_id,
+                number.clone(),
+            )
+        })
         .collect();
-    let unknown: Vec<(String, u64, String)> = (0..options.contacts)
-        .map(|i| (format!("bench-c-{i}"), 8_000_000 + i as u64, phone(i, false)))
+    let unknown: Vec<Caller> = (0..options.contacts)
+        .map(|i| {
+            let n = i as u64;
+            (
+                format!("bench-c-{i}"),
+                9_200_000 + n,
+                8_000_000 + n,
+                phone(i, false),
+            )
+        })
         .collect();
     Ok(vec![
-        case("known, first call", &deps, &sandbox, &known).await,
-        case("known, again within a minute", &deps, &sandbox, &again).await,
-        case("not in GHL", &deps, &sandbox, &unknown).await,
+        case("known, first call", &deps, &sandbox, &known, every).await,
+        case(
+            "known, again within a minute",
+            &deps,
+            &sandbox,
+            &again,
+            every,
+        )
+        .await,
+        case("not in GHL", &deps, &sandbox, &unknown, every).await,
     ])
 }

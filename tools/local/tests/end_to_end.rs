@@ -489,7 +489,14 @@ async fn cloudtalk_event_costs(run: &Run, rows: &mut Rows) {
     ];
     for (route, body) in &cloudtalk_events {
         let steady = cost(run, false, route, body.clone()).await;
-        rows.push((format!("cloudtalk {route}"), "steady state", steady));
+        let case = match *route {
+            "call-started" => "steady state, the caller's first card on this container",
+            _ => "steady state",
+        };
+        rows.push((format!("cloudtalk {route}"), case, steady));
+        if *route == "call-started" {
+            call_started_costs(run, rows, body, steady).await;
+        }
         if *route == "call-ended" {
             assert_eq!(
                 steady,
@@ -498,6 +505,34 @@ async fn cloudtalk_event_costs(run: &Run, rows: &mut Rows) {
             );
         }
     }
+}
+
+/// A call that starts: its cue card (the contact, its opportunities and notes, and once per
+/// container the location's users for the owner's name; the card) and its note; the same caller again within a
+/// minute (the card kept: no GHL read for it); a redelivery (nothing).
+async fn call_started_costs(run: &Run, rows: &mut Rows, first: &Value, cost_first: (u64, u64)) {
+    assert_eq!(
+        cost_first,
+        (1, 5),
+        "the card; the contact, its opportunities and notes, the users; the note"
+    );
+    let mut again = first.clone();
+    again["call_uuid"] = json!("u-503");
+    again["call_id"] = json!(1002402599);
+    let kept = cost(run, false, "call-started", again.clone()).await;
+    rows.push((
+        "cloudtalk call-started".into(),
+        "the same caller again within a minute",
+        kept,
+    ));
+    assert_eq!(
+        kept,
+        (1, 1),
+        "the card kept a minute: the card and the note"
+    );
+    let redelivered = cost(run, false, "call-started", again).await;
+    rows.push(("cloudtalk call-started".into(), "redelivery", redelivered));
+    assert_eq!(redelivered, (0, 0), "no second card, no second note");
 }
 
 /// CloudTalk events after the steady state: a missed call and its callback task, the answered

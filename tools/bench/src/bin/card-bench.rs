@@ -2,7 +2,7 @@
 //! sandbox with realistic upstream latencies (see `BENCHMARKS.md`).
 //!
 //! ```sh
-//! cargo run --release -p bridge-bench --bin card-bench -- --contacts 100
+//! cargo run --release -p bridge-bench --bin card-bench -- --contacts 60
 //! ```
 //! Exits 0 when every measured call got its card, 1 otherwise, 2 on a usage error.
 
@@ -23,6 +23,9 @@ struct Args {
     /// Up to this much more, drawn per request, in ms.
     #[arg(long, default_value_t = BenchOptions::default().spread_ms)]
     spread_ms: u64,
+    /// A call starts every this many ms.
+    #[arg(long, default_value_t = BenchOptions::default().every_ms)]
+    every_ms: u64,
 }
 
 #[tokio::main]
@@ -32,6 +35,7 @@ async fn main() {
         contacts: args.contacts,
         latency_ms: args.latency_ms,
         spread_ms: args.spread_ms,
+        every_ms: args.every_ms,
     };
     println!(
         "card-bench: {} callers per case, every upstream request {}–{} ms",
