@@ -871,10 +871,20 @@ async fn ghl_raw(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
+    versioned_raw(&format!("{base}/ghl{path}"), "2021-07-28", method, body).await
+}
+
+/// A request to a GHL `url` with the sandbox's token and API `version`.
+async fn versioned_raw(
+    url: &str,
+    version: &str,
+    method: reqwest::Method,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = reqwest::Client::new()
-        .request(method, format!("{base}/ghl{path}"))
+        .request(method, url)
         .bearer_auth("sandbox-ghl-token")
-        .header("version", "2021-07-28");
+        .header("version", version);
     if let Some(body) = body {
         req = req.json(&body);
     }
@@ -3591,15 +3601,8 @@ async fn conversations_raw(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut req = reqwest::Client::new()
-        .request(method, format!("{base}/ghl/conversations{path}"))
-        .bearer_auth("sandbox-ghl-token")
-        .header("version", "2021-04-15");
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let r = req.send().await.unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    let url = format!("{base}/ghl/conversations{path}");
+    versioned_raw(&url, "2021-04-15", method, body).await
 }
 
 /// A provider sets message `id`'s status: delivered, then failed with its error, then read.
