@@ -14,7 +14,7 @@
 //! system's root certificates, which happens at the first HTTPS connection, not at init (the
 //! SDK's client would load them when each SDK client is built; [`AtFirstUse`] defers that).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
@@ -45,6 +45,62 @@ impl HttpClient for AtFirstUse {
 
     fn connector_metadata(&self) -> Option<ConnectorMetadata> {
         self.0.connector_metadata()
+    }
+}
+
+/// An SDK client built at its first use: a function whose request never reaches a table or a
+/// queue (a refused webhook, a health check) never pays for building their clients, and a cold
+/// start builds none of them before its first request. Clones share the one client.
+pub struct Lazy<C> {
+    cell: Arc<OnceLock<C>>,
+    make: Arc<dyn Fn() -> C + Send + Sync>,
+}
+
+impl<C> Lazy<C> {
+    pub fn new(make: impl Fn() -> C + Send + Sync + 'static) -> Self {
+        Self {
+            cell: Arc::new(OnceLock::new()),
+            make: Arc::new(make),
+        }
+    }
+
+    /// The client, built now if it was not yet.
+    pub fn get(&self) -> &C {
+        self.cell.get_or_init(|| (self.make)())
+    }
+
+    /// Whether the client has been built.
+    pub fn is_built(&self) -> bool {
+        self.cell.get().is_some()
+    }
+}
+
+impl<C> Clone for Lazy<C> {
+    fn clone(&self) -> Self {
+        Self {
+            cell: self.cell.clone(),
+            make: self.make.clone(),
+        }
+    }
+}
+
+/// A client already built.
+impl<C: Clone + Send + Sync + 'static> From<C> for Lazy<C> {
+    fn from(client: C) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(client.clone());
+        Self {
+            cell: Arc::new(cell),
+            make: Arc::new(move || client.clone()),
+        }
+    }
+}
+
+impl<C> std::fmt::Debug for Lazy<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lazy")
+            .field("built", &self.is_built())
+            .finish()
     }
 }
 
@@ -128,6 +184,26 @@ mod tests {
             .expect("static credentials");
         assert_eq!(credentials.access_key_id(), "AKIDEXAMPLE");
         assert_eq!(credentials.session_token(), Some("token"));
+    }
+
+    #[test]
+    fn a_lazy_client_is_built_once_at_its_first_use_and_shared_by_its_clones() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let built = Arc::new(AtomicUsize::new(0));
+        let counter = built.clone();
+        let lazy = Lazy::new(move || counter.fetch_add(1, Ordering::SeqCst) + 1);
+        let clone = lazy.clone();
+        assert!(!lazy.is_built());
+        assert_eq!(
+            built.load(Ordering::SeqCst),
+            0,
+            "nothing built before a use"
+        );
+        assert_eq!((*clone.get(), *lazy.get()), (1, 1));
+        assert_eq!(built.load(Ordering::SeqCst), 1, "one build for both");
+        let ready: Lazy<u8> = 7.into();
+        assert!(ready.is_built());
+        assert_eq!(*ready.get(), 7);
     }
 
     #[test]

@@ -51,7 +51,11 @@ impl Backends {
             tracing::info!(path = %store.path().display(), "no table configured: using the local store file");
             Arc::new(store)
         };
-        let dynamo = aws.map(aws_sdk_dynamodb::Client::new);
+        // Built at their first use (see [`crate::aws::Lazy`]), so that a cold start builds none.
+        let dynamo = aws.map(|aws| {
+            let aws = aws.clone();
+            crate::aws::Lazy::new(move || aws_sdk_dynamodb::Client::new(&aws))
+        });
         let contacts: Arc<dyn ContactMap> = match (&config.contact_map_table, &dynamo) {
             (Some(table), Some(client)) => {
                 Arc::new(DynamoContactMap::new(client.clone(), table.clone()))
@@ -88,7 +92,10 @@ impl Backends {
             // state table and queued by reference.
             (Some(url), Some(aws)) => Arc::new(crate::retry_queue::Offloading {
                 inner: Arc::new(SqsRetryQueue::new(
-                    aws_sdk_sqs::Client::new(aws),
+                    {
+                        let aws = aws.clone();
+                        crate::aws::Lazy::new(move || aws_sdk_sqs::Client::new(&aws))
+                    },
                     url.clone(),
                     config.dead_letter_queue_url.clone(),
                 )),

@@ -136,14 +136,14 @@ impl Expr {
 /// One DynamoDB table, keyed by the string `pk`.
 #[derive(Debug, Clone)]
 pub struct Table {
-    client: Client,
+    client: crate::aws::Lazy<Client>,
     name: String,
 }
 
 impl Table {
-    pub fn new(client: Client, name: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<crate::aws::Lazy<Client>>, name: impl Into<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             name: name.into(),
         }
     }
@@ -156,6 +156,7 @@ impl Table {
     pub async fn get(&self, key: impl Into<String>) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
+            .get()
             .get_item()
             .table_name(&self.name)
             .key(KEY, s(key))
@@ -180,6 +181,7 @@ impl Table {
         let condition = condition.unwrap_or_default();
         let (names, values) = condition.placeholders();
         self.client
+            .get()
             .put_item()
             .table_name(&self.name)
             .set_item(Some(item))
@@ -219,6 +221,7 @@ impl Table {
         let (names, values) = update.placeholders();
         let out = self
             .client
+            .get()
             .update_item()
             .table_name(&self.name)
             .key(KEY, s(key))
@@ -243,6 +246,7 @@ impl Table {
         let (names, values) = condition.placeholders();
         let result = self
             .client
+            .get()
             .delete_item()
             .table_name(&self.name)
             .key(KEY, s(key))
@@ -283,6 +287,7 @@ impl Table {
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         let result = self
             .client
+            .get()
             .transact_write_items()
             .set_transact_items(Some(items))
             .send()
@@ -304,6 +309,7 @@ impl Table {
         loop {
             let out = self
                 .client
+                .get()
                 .scan()
                 .table_name(&self.name)
                 .filter_expression("begins_with(pk, :prefix)")
@@ -324,6 +330,7 @@ impl Table {
     /// Cheap reachability check: the table exists and can be described.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.client
+            .get()
             .describe_table()
             .table_name(&self.name)
             .send()

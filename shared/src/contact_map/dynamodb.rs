@@ -46,7 +46,7 @@ fn parse(item: &Item) -> Option<ContactLink> {
 }
 
 impl DynamoContactMap {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<crate::aws::Lazy<Client>>, table: impl Into<String>) -> Self {
         Self {
             table: Table::new(client, table),
         }

@@ -56,7 +56,7 @@ fn lease(owner: String, previous_lock: Option<i64>) -> Lease {
 }
 
 impl DynamoIdempotencyStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<crate::aws::Lazy<Client>>, table: impl Into<String>) -> Self {
         Self {
             table: Table::new(client, table),
         }

@@ -19,7 +19,7 @@ pub struct DynamoRateLimiter {
 }
 
 impl DynamoRateLimiter {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<crate::aws::Lazy<Client>>, table: impl Into<String>) -> Self {
         Self {
             table: Table::new(client, table),
         }

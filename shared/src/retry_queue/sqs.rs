@@ -11,19 +11,19 @@ use crate::store::StoreError;
 
 #[derive(Debug, Clone)]
 pub struct SqsRetryQueue {
-    client: Client,
+    client: crate::aws::Lazy<Client>,
     retry_url: String,
     dead_letter_url: Option<String>,
 }
 
 impl SqsRetryQueue {
     pub fn new(
-        client: Client,
+        client: impl Into<crate::aws::Lazy<Client>>,
         retry_url: impl Into<String>,
         dead_letter_url: Option<String>,
     ) -> Self {
         Self {
-            client,
+            client: client.into(),
             retry_url: retry_url.into(),
             dead_letter_url,
         }
@@ -43,6 +43,7 @@ impl RetryQueue for SqsRetryQueue {
     async fn enqueue(&self, event: &QueuedEvent, delay_secs: u32) -> Result<(), StoreError> {
         let body = serde_json::to_string(event).map_err(|e| StoreError::new(e.to_string()))?;
         self.client
+            .get()
             .send_message()
             .queue_url(&self.retry_url)
             .message_body(body)
@@ -64,6 +65,7 @@ impl RetryQueue for SqsRetryQueue {
             Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         let body = serde_json::to_string(&parked).map_err(|e| StoreError::new(e.to_string()))?;
         self.client
+            .get()
             .send_message()
             .queue_url(url)
             .message_body(body)
@@ -80,6 +82,7 @@ impl RetryQueue for SqsRetryQueue {
             return Err(StoreError::new("DEAD_LETTER_QUEUE_URL is not configured"));
         };
         self.client
+            .get()
             .send_message()
             .queue_url(url)
             .message_body(body)

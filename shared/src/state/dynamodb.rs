@@ -15,7 +15,7 @@ pub struct DynamoStateStore {
 }
 
 impl DynamoStateStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<crate::aws::Lazy<Client>>, table: impl Into<String>) -> Self {
         Self {
             table: Table::new(client, table),
         }
