@@ -44,6 +44,11 @@ async fn setup(fields: Option<&str>) -> Setup {
 
 /// A second setup, within a test that holds [`SERIAL`].
 async fn another(fields: Option<&str>) -> Setup {
+    another_with(fields, None).await
+}
+
+/// A setup with the CloudTalk budget at `per_minute` (default: the deployment's 50).
+async fn another_with(fields: Option<&str>, per_minute: Option<u32>) -> Setup {
     let fakes = Fakes::start().await;
     let opportunities = json!([
         {"id": "opp-1", "name": "Website redesign", "monetaryValue": 1200, "status": "open",
@@ -58,6 +63,9 @@ async fn another(fields: Option<&str>) -> Setup {
     map.link(&link).await.unwrap();
     let mut settings = config(&fakes.cloudtalk, &fakes.ghl);
     settings.config.cue_cards = bridge::cue_card::CueCardOptions::read(fields);
+    if let Some(per_minute) = per_minute {
+        settings.config.cloudtalk_rate_per_min = per_minute;
+    }
     let mut backends = bridge::Backends::in_memory();
     backends.contacts = map;
     let queue = Arc::new(bridge::retry_queue::MemoryRetryQueue::new());
@@ -388,4 +396,25 @@ async fn the_retry_worker_never_posts_a_card_late() {
     );
     assert!(cards(&s.fakes).await.is_empty(), "too late for a card");
     assert_eq!(notes(&s.fakes).await, 1, "the note is written");
+}
+
+#[tokio::test]
+async fn a_card_leaves_the_cloudtalk_tokens_kept_for_live_writes() {
+    let _serial = SERIAL.lock().await;
+    // 30 a minute: a burst of 3 tokens, one of them kept for live writes (a dial, a sync).
+    // The first call takes two (the agents, once a day; its card), leaving the one kept.
+    let s = another_with(None, Some(30)).await;
+    let first = call_started(&s, LINKED_CALL).await;
+    assert_eq!(first["cueCard"], "shown", "{first}");
+    let again = LINKED_CALL.replace("uuid-linked-1", "uuid-linked-2");
+    let second = call_started(&s, &again).await;
+    assert_eq!(
+        second["cueCard"], "throttled",
+        "the last token is not the card's: {second}"
+    );
+    assert_eq!(
+        second["result"], "applied",
+        "the note is written all the same"
+    );
+    assert_eq!(cards(&s.fakes).await.len(), 1);
 }

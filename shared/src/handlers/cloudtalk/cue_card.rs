@@ -15,7 +15,7 @@
 //!   does, so a card that failed (5xx) is not posted after the call is likely answered.
 //! - CloudTalk's answer 424 (the call is over) ends it quietly; 403 (not on the plan) stops
 //!   cards for the account for an hour. The request is sent once, on the account's shared
-//!   budget, without waiting for a turn.
+//!   budget as background work: it leaves the tokens kept for live writes and books no turn.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -187,7 +187,10 @@ async fn attempt(deps: &Deps, call: &CallEvent, uuid: &str) -> Attempt {
         Some(_) => CardOutcome::Shown,
         None => CardOutcome::ShownNotInGhl,
     };
-    let (outcome, detail) = match deps.cloudtalk_platform.post_cue_card(&card).await {
+    // As background work on the account's budget: a card never takes the tokens kept for live
+    // writes (a speed-to-lead dial, a contact synced) and books no turn it might not use.
+    let posted = crate::rate_limit::background(deps.cloudtalk_platform.post_cue_card(&card));
+    let (outcome, detail) = match posted.await {
         Ok(Shown::Shown) => (shown, None),
         Ok(Shown::CallOver) => (CardOutcome::CallOver, None),
         Err(e) => (CardOutcome::of(&e), Some(e.to_string())),
