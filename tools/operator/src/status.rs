@@ -57,7 +57,7 @@
 //!     `INSUFFICIENT_DATA` or `NOT_FOUND`);
 //! - `attention`: a list of sentences, empty when nothing needs attention.
 
-mod gather;
+pub(crate) mod gather;
 mod render;
 mod report;
 

@@ -1,28 +1,13 @@
 //! The stack's health route, `GET <ApiUrl>/health`, as `bridge status` reads it; a `degraded`
 //! answer names the dependencies that are not usable.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use super::check::{id, Check};
+use crate::status::gather::health_with_body;
 
 /// Where the local run serves the bridge (`cargo lambda watch`, `scripts/local.sh`).
 pub const LOCAL_BRIDGE_URL: &str = "http://127.0.0.1:9000";
-
-/// An error and its causes, on one line.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text = format!("{text}: {cause_text}");
-        }
-        source = cause.source();
-    }
-    text
-}
 
 /// The dependencies a health answer says are not `ok`.
 fn degraded(body: &Value) -> Vec<String> {
@@ -48,17 +33,10 @@ pub async fn check(api: Option<String>, on_stack: bool) -> Check {
         )
         .fix("name it with --api-url (or BRIDGE_URL)");
     };
-    let url = format!("{}/health", api.trim_end_matches('/'));
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build();
-    let answer = match client {
-        Ok(client) => client.get(&url).send().await.map_err(|e| chain(&e)),
-        Err(e) => Err(chain(&e)),
-    };
-    let answer = match answer {
+    let (health, body) = match health_with_body(&api).await {
         Ok(answer) => answer,
         Err(why) => {
+            let url = format!("{}/health", api.trim_end_matches('/'));
             let fix = match on_stack {
                 true => "check the stack's API (its ApiUrl output) and its health function's logs",
                 false => "start the bridge (scripts/local.sh), or name where it runs with --api-url (or BRIDGE_URL)",
@@ -66,12 +44,8 @@ pub async fn check(api: Option<String>, on_stack: bool) -> Check {
             return Check::fail(id::HEALTH, None, format!("GET {url} failed: {why}")).fix(fix);
         }
     };
-    let http = answer.status().as_u16();
-    let body: Value = answer.json().await.unwrap_or(Value::Null);
-    let status = body
-        .get("status")
-        .and_then(Value::as_str)
-        .unwrap_or("no status");
+    let (url, http) = (&health.url, health.http_status);
+    let status = health.status.as_deref().unwrap_or("no status");
     if (200..300).contains(&http) && status == "ok" {
         return Check::ok(id::HEALTH, None, format!("GET {url}: ok (HTTP {http})"));
     }

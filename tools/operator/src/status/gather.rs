@@ -103,7 +103,7 @@ pub fn rfc3339_ms(ms: i64) -> String {
 }
 
 /// An error and its causes, on one line.
-fn chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -118,6 +118,12 @@ fn chain(error: &dyn std::error::Error) -> String {
 
 /// `GET <api>/health`.
 pub async fn health(api_url: String) -> Result<Health, String> {
+    health_with_body(&api_url).await.map(|(health, _)| health)
+}
+
+/// `GET <api>/health`, with the answer's body (`Null` when it was not JSON): what `bridge
+/// status` reports and `bridge doctor` checks.
+pub(crate) async fn health_with_body(api_url: &str) -> Result<(Health, serde_json::Value), String> {
     let url = format!("{}/health", api_url.trim_end_matches('/'));
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -125,17 +131,17 @@ pub async fn health(api_url: String) -> Result<Health, String> {
         .map_err(|e| chain(&e))?;
     let answer = client.get(&url).send().await.map_err(|e| chain(&e))?;
     let http_status = answer.status().as_u16();
-    let body: Option<serde_json::Value> = answer.json().await.ok();
+    let body: serde_json::Value = answer.json().await.unwrap_or(serde_json::Value::Null);
     let status = body
-        .as_ref()
-        .and_then(|b| b.get("status"))
+        .get("status")
         .and_then(|s| s.as_str())
         .map(str::to_string);
-    Ok(Health {
+    let health = Health {
         url,
         http_status,
         status,
-    })
+    };
+    Ok((health, body))
 }
 
 /// The retry queue's depth, and its oldest message's age from CloudWatch.
