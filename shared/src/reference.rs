@@ -612,7 +612,7 @@ pub static SETTINGS: &[Setting] = &[
         default: "`info`",
         parameters: &[],
         tenant_flags: &[],
-        meaning: "Log filter.",
+        meaning: "Log filter: a level (`debug`) and `target=level` directives, separated by commas (`info,bridge=debug`). Without it, `AWS_LAMBDA_LOG_LEVEL` (the template's `LoggingConfig`) gives the level.",
     },
     Setting {
         variables: &[],

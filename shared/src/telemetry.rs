@@ -11,19 +11,45 @@ use std::fmt;
 
 use serde_json::{json, Value};
 use tracing::{Event, Subscriber};
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::EnvFilter;
+
+/// The filter when neither variable gives one.
+const DEFAULT_FILTER: &str = "info,aws_config=warn,aws_smithy_runtime=warn,hyper=warn";
+
+/// The log filter: `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL` (the template's `LoggingConfig`),
+/// else [`DEFAULT_FILTER`]. A filter is a level (`debug`) and `target=level` directives,
+/// separated by commas (`info,bridge=debug`). `Targets` rather than `EnvFilter`: the same
+/// directives without span and field filters, and without a regular-expression engine in
+/// every function.
+pub fn filter() -> Targets {
+    let var = |name| std::env::var(name).ok();
+    filter_from([var("RUST_LOG"), var("AWS_LAMBDA_LOG_LEVEL")])
+}
+
+/// `RUST_LOG`'s directives, else the Lambda level (one of Lambda's `TRACE` … `FATAL`, only a
+/// level: a word that is not one is no target), else [`DEFAULT_FILTER`].
+fn filter_from([rust_log, lambda_level]: [Option<String>; 2]) -> Targets {
+    let lambda_level = lambda_level.and_then(|level| {
+        let level = level.trim().to_ascii_lowercase();
+        let level = if level == "fatal" { "error" } else { &level };
+        let level = level.parse::<tracing::level_filters::LevelFilter>().ok()?;
+        Some(Targets::new().with_default(level))
+    });
+    rust_log
+        .and_then(|text| text.parse::<Targets>().ok())
+        .or(lambda_level)
+        .or_else(|| DEFAULT_FILTER.parse().ok())
+        .unwrap_or_default()
+}
 
 /// Installs the global subscriber once; later calls are ignored (tests call it freely).
 pub fn init() {
-    let filter = EnvFilter::try_from_env("RUST_LOG")
-        .or_else(|_| EnvFilter::try_from_env("AWS_LAMBDA_LOG_LEVEL"))
-        .unwrap_or_else(|_| {
-            EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,hyper=warn")
-        });
+    let filter = filter();
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT")
         .map(|v| v.eq_ignore_ascii_case("json"))
         .unwrap_or(false);
@@ -33,10 +59,11 @@ pub fn init() {
             .map_err(|e| e.to_string())
     } else {
         tracing_subscriber::fmt()
-            .with_env_filter(filter)
             .with_target(false)
             .with_ansi(false)
             .compact()
+            .finish()
+            .with(filter)
             .try_init()
             .map_err(|e| e.to_string())
     };
@@ -45,7 +72,7 @@ pub fn init() {
 /// The subscriber of a function in Lambda: one JSON object per line, the event's fields at the
 /// top level (`message`, `endpoint`, `outcome`…, which the template's metric filters and saved
 /// queries read), and the metrics a line embeds as a real `_aws` object (see [`METRICS_FIELD`]).
-pub fn lambda_subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
+pub fn lambda_subscriber<W>(filter: Targets, writer: W) -> impl Subscriber + Send + Sync
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
@@ -56,12 +83,12 @@ where
         .with_current_span(false)
         .with_target(false);
     tracing_subscriber::fmt()
-        .with_env_filter(filter)
         .with_ansi(false)
         .with_writer(writer)
         .fmt_fields(JsonFields::new())
         .event_format(EmbeddedMetrics(format))
         .finish()
+        .with(filter)
 }
 
 /// The field in which a log line carries its CloudWatch embedded-metric-format metadata. A
@@ -276,6 +303,26 @@ pub fn count_metric(name: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_filter_takes_rust_log_then_the_lambda_level_then_the_default() {
+        use tracing::Level;
+        let some = |s: &str| Some(s.to_string());
+        let rust_log = filter_from([some("warn,bridge=debug"), some("ERROR")]);
+        assert!(rust_log.would_enable("bridge::worker", &Level::DEBUG));
+        assert!(!rust_log.would_enable("hyper", &Level::INFO));
+        let lambda = filter_from([None, some("ERROR")]);
+        assert!(lambda.would_enable("bridge", &Level::ERROR));
+        assert!(!lambda.would_enable("bridge", &Level::WARN));
+        let fatal = filter_from([None, some("FATAL")]);
+        assert!(fatal.would_enable("bridge", &Level::ERROR));
+        assert!(!fatal.would_enable("bridge", &Level::WARN));
+        for default in [filter_from([None, some("LOUD")]), filter_from([None, None])] {
+            assert!(default.would_enable("bridge", &Level::INFO));
+            assert!(!default.would_enable("bridge", &Level::DEBUG));
+            assert!(!default.would_enable("aws_smithy_runtime::client", &Level::INFO));
+        }
+    }
 
     #[test]
     fn redacts_numbers_and_emails_in_text() {

@@ -67,7 +67,7 @@ pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, Captured) {
 pub fn capture_lambda_logs() -> (tracing::subscriber::DefaultGuard, Captured) {
     let captured = Captured::default();
     let subscriber = bridge::telemetry::lambda_subscriber(
-        tracing_subscriber::EnvFilter::new("info"),
+        "info".parse().expect("a level is a filter"),
         captured.clone(),
     );
     let guard = tracing::subscriber::set_default(subscriber);

@@ -1,7 +1,8 @@
 //! Business hours in a time zone: `mon-fri 09:00-18:00; sat 10:00-13:00` in `Europe/Rome`.
 
-use chrono::{Datelike, NaiveDate, NaiveTime, TimeZone, Timelike};
-use chrono_tz::Tz;
+use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
+
+use super::zone::Zone;
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
@@ -17,7 +18,7 @@ struct Window {
 /// When dials may ring.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusinessHours {
-    zone: Tz,
+    zone: Zone,
     windows: Vec<Window>,
 }
 
@@ -84,10 +85,8 @@ fn window(text: &str) -> Result<Window, String> {
 impl BusinessHours {
     /// Reads `spec` (windows separated by `;`) in the IANA time zone `zone`.
     pub fn parse(spec: &str, zone: &str) -> Result<Self, String> {
-        let zone: Tz = zone
-            .trim()
-            .parse()
-            .map_err(|_| format!("{zone:?} is not an IANA time zone (e.g. Europe/Rome)"))?;
+        let zone = Zone::named(zone)
+            .ok_or_else(|| format!("{zone:?} is not an IANA time zone (e.g. Europe/Rome)"))?;
         let windows = spec
             .split(';')
             .filter(|w| !w.trim().is_empty())
@@ -110,8 +109,8 @@ impl BusinessHours {
         let mut naive =
             date.and_hms_opt(0, 0, 0)? + chrono::Duration::minutes(minute_of_day.into());
         for _ in 0..4 {
-            if let Some(t) = self.zone.from_local_datetime(&naive).earliest() {
-                return Some(t.timestamp_millis());
+            if let Some(t) = self.zone.earliest_utc_ms(naive) {
+                return Some(t);
             }
             naive += chrono::Duration::minutes(30);
         }
@@ -120,8 +119,7 @@ impl BusinessHours {
 
     /// The first moment at or after `now_ms` when dials may ring: `now_ms` while open.
     pub fn next_opening_ms(&self, now_ms: i64) -> Option<i64> {
-        let now = chrono::DateTime::from_timestamp_millis(now_ms)?.with_timezone(&self.zone);
-        let today = now.date_naive();
+        let today = self.zone.local(now_ms)?.date();
         for offset in 0..=7 {
             let date = today + chrono::Duration::days(offset);
             let weekday = date.weekday().num_days_from_monday() as usize;

@@ -6,5 +6,6 @@ pub mod choose;
 pub mod hours;
 pub mod options;
 pub mod rules;
+pub mod zone;
 
 pub use options::SpeedToLeadOptions;
