@@ -79,6 +79,13 @@ fn every_function_is_a_binary() {
             repo().join(format!("functions/src/bin/{f}.rs")).is_file(),
             "functions/src/bin/{f}.rs is missing"
         );
+        // One thread: a function has a fraction of a vCPU (256 MB) and handles one request
+        // at a time; worker threads would only add to every cold start.
+        assert!(
+            read(&format!("functions/src/bin/{f}.rs"))
+                .contains("#[tokio::main(flavor = \"current_thread\")]"),
+            "functions/src/bin/{f}.rs: a function runs on tokio's current-thread runtime"
+        );
     }
     let bins = std::fs::read_dir(repo().join("functions/src/bin"))
         .unwrap()

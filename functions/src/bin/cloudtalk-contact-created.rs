@@ -2,7 +2,7 @@
 
 use bridge::EndpointId;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     bridge::pipeline::run(
         EndpointId::CloudtalkContactCreated,

@@ -6,7 +6,7 @@ use bridge::startup::Needs;
 use bridge::Deps;
 use lambda_http::{run, service_fn, Request};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     let deps = Deps::start(bridge::registry::HEALTH_FUNCTION, Needs::ALL).await?;
     run(service_fn(|req: Request| async {

@@ -5,7 +5,7 @@ use bridge::startup::Needs;
 use bridge::Deps;
 use lambda_http::lambda_runtime::{run, service_fn, LambdaEvent};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     let deps = Deps::start(bridge::reconcile::FUNCTION, Needs::ALL).await?;
     let deps = &deps;

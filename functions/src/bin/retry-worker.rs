@@ -6,7 +6,7 @@ use bridge::worker::{handle_batch, SqsEvent};
 use bridge::Deps;
 use lambda_http::lambda_runtime::{run, service_fn, LambdaEvent};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     let deps = Deps::start(bridge::worker::FUNCTION, Needs::ALL).await?;
     let deps = &deps;
