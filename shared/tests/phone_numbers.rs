@@ -7,39 +7,24 @@ use phonenumber::Mode;
 use phonenumber_published as published;
 use proptest::prelude::*;
 
-/// The types the dial rules tell apart (`speed_to_lead::rules`).
-fn kinds(d: &Descriptors) -> [Option<&phonenumber::metadata::Descriptor>; 11] {
-    [
-        Some(d.general()),
-        d.fixed_line(),
-        d.mobile(),
-        d.toll_free(),
-        d.premium_rate(),
-        d.shared_cost(),
-        d.personal_number(),
-        d.voip(),
-        d.pager(),
-        d.uan(),
-        d.voicemail(),
-    ]
-}
-
-fn published_kinds(
-    d: &published::metadata::Descriptors,
-) -> [Option<&published::metadata::Descriptor>; 11] {
-    [
-        Some(d.general()),
-        d.fixed_line(),
-        d.mobile(),
-        d.toll_free(),
-        d.premium_rate(),
-        d.shared_cost(),
-        d.personal_number(),
-        d.voip(),
-        d.pager(),
-        d.uan(),
-        d.voicemail(),
-    ]
+/// The descriptors of the types the dial rules tell apart (`speed_to_lead::rules`), the
+/// general one first, of either crate's metadata.
+macro_rules! kinds {
+    ($d:expr) => {
+        [
+            Some($d.general()),
+            $d.fixed_line(),
+            $d.mobile(),
+            $d.toll_free(),
+            $d.premium_rate(),
+            $d.shared_cost(),
+            $d.personal_number(),
+            $d.voip(),
+            $d.pager(),
+            $d.uan(),
+            $d.voicemail(),
+        ]
+    };
 }
 
 /// What each crate makes of `text` in `region`: None when it does not parse, else whether it
@@ -64,7 +49,7 @@ fn every_pattern_of_the_metadata_compiles_with_regex_lite() {
     let mut patterns = 0;
     let mut failed = Vec::new();
     for meta in DATABASE.iter() {
-        let mut sources: Vec<&str> = kinds(meta.descriptors())
+        let mut sources: Vec<&str> = kinds!(meta.descriptors())
             .into_iter()
             .flatten()
             .map(|d| d.national_number().as_str())
@@ -98,10 +83,7 @@ fn every_example_number_parses_validates_and_matches_its_types_alike() {
         let other = published::metadata::DATABASE
             .by_id(region)
             .unwrap_or_else(|| panic!("{region} is in both"));
-        let (mine, their) = (
-            kinds(meta.descriptors()),
-            published_kinds(other.descriptors()),
-        );
+        let (mine, their) = (kinds!(meta.descriptors()), kinds!(other.descriptors()));
         for example in mine.iter().flatten().filter_map(|d| d.example()) {
             for (i, (a, b)) in mine.iter().zip(their.iter()).enumerate() {
                 let a = a.map(|d| d.is_match(example));
