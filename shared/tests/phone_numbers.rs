@@ -2,7 +2,7 @@
 //! against the published `phonenumber` crate (on `regex`): every pattern of the metadata
 //! compiles, and numbers parse, validate, format to E.164 and match each type's pattern alike.
 
-use phonenumber::metadata::{Descriptors, DATABASE};
+use phonenumber::metadata::DATABASE;
 use phonenumber::Mode;
 use phonenumber_published as published;
 use proptest::prelude::*;
