@@ -11,6 +11,14 @@
 //! Before each message the worker checks the time left in its invocation: the messages it
 //! cannot finish in time go back on the retry queue at once, untouched (a batch item failure
 //! only if that fails), so the Lambda timeout never cuts a batch in half.
+//!
+//! The worker leases its batch: SQS hands the messages out for the queue's visibility timeout
+//! (360 s, six times the worker's timeout, as AWS advises for throttled invocations), and the
+//! worker shortens that at once to [`LEASE_SECS`], renewed every [`RENEW_EVERY`] while the
+//! invocation runs. An invocation that dies (killed, out of memory, timed out) stops renewing,
+//! so its messages come back [`LEASE_SECS`] after its last renewal, not 6 minutes later; so do
+//! the messages it hands back as batch item failures. A lease that cannot be taken or renewed
+//! is logged and the batch goes on: the messages then keep the visibility they have.
 
 pub use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 
@@ -35,6 +43,13 @@ const REQUEUE_RESERVE: Duration = Duration::from_millis(1_500);
 const IMPORT_TIME: Duration = Duration::from_secs(30);
 /// What it keeps after that, to apply each lead's event (each quick by then).
 const AFTER_IMPORT: Duration = Duration::from_secs(20);
+/// How long the worker's lease keeps its batch's messages from others, from each renewal.
+pub const LEASE_SECS: u32 = 30;
+/// How often the lease is renewed while the invocation runs: two renewals may fail before the
+/// messages come back while they are still being worked on.
+pub const RENEW_EVERY: Duration = Duration::from_secs(10);
+/// The longest one lease call may take before it is left (the next renewal tries again).
+const LEASE_CALL_LIMIT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorkerResult {
@@ -386,15 +401,69 @@ async fn requeue_unread(deps: &Deps, body: &str) -> bool {
     }
 }
 
+/// Takes or renews the lease on the batch's messages; a failure is logged, never the batch's.
+async fn renew_lease(deps: &Deps, receipt_handles: &[String]) {
+    let leased = tokio::time::timeout(
+        LEASE_CALL_LIMIT,
+        deps.retry_queue.lease(receipt_handles, LEASE_SECS),
+    )
+    .await;
+    let detail = match leased {
+        Ok(Ok(())) => return,
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer within {} s", LEASE_CALL_LIMIT.as_secs()),
+    };
+    tracing::warn!(
+        messages = receipt_handles.len(),
+        detail = %detail,
+        "retry: the batch's lease could not be renewed; its messages keep the visibility they have"
+    );
+}
+
+/// Runs `work` while holding the lease on the batch's messages: taken at once, renewed every
+/// [`RENEW_EVERY`] until `work` ends. Nothing is spawned: when the invocation is dropped
+/// (killed), the renewals stop with it.
+pub async fn leased<F: std::future::Future>(
+    deps: &Deps,
+    receipt_handles: &[String],
+    work: F,
+) -> F::Output {
+    if receipt_handles.is_empty() {
+        return work.await;
+    }
+    let heartbeat = async {
+        loop {
+            renew_lease(deps, receipt_handles).await;
+            tokio::time::sleep(RENEW_EVERY).await;
+        }
+    };
+    let mut work = std::pin::pin!(work);
+    tokio::select! {
+        biased;
+        out = &mut work => out,
+        () = heartbeat => work.await,
+    }
+}
+
 /// Runs an SQS batch one message at a time (the shared budget paces the upstream calls), each
 /// under a webhook's deadline, reporting the messages SQS must deliver again: those that could
 /// not be queued or parked, and those left when the invocation (ending at `until`) had too
-/// little time for another.
+/// little time for another. The batch is leased while it runs (see the module).
 pub async fn handle_batch(
     deps: &Deps,
     batch: SqsEvent,
     until: Option<Deadline>,
 ) -> SqsBatchResponse {
+    let receipt_handles: Vec<String> = batch
+        .records
+        .iter()
+        .filter_map(|r| r.receipt_handle.clone())
+        .collect();
+    leased(deps, &receipt_handles, run_batch(deps, batch, until)).await
+}
+
+/// [`handle_batch`]'s work, under its lease.
+async fn run_batch(deps: &Deps, batch: SqsEvent, until: Option<Deadline>) -> SqsBatchResponse {
     deps.secrets.refresh_if_due().await;
     let per_message = deps.config.request_deadline;
     let mut response = SqsBatchResponse::default();

@@ -131,6 +131,82 @@ async fn retry_and_dead_letter_queues_on_sqs() {
     assert_eq!(back.last_error.as_deref(), Some(reason.as_str()));
 }
 
+/// The worker's lease on SQS: a message received under the queue's 360 s visibility timeout
+/// comes back when its lease ends (a killed invocation's batch), and a handle SQS no longer
+/// knows is an error the worker logs, not a panic.
+#[tokio::test]
+async fn a_leased_message_comes_back_when_its_lease_ends() {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    use bridge::retry_queue::{RetryQueue, SqsRetryQueue};
+    let Some(ep) = aws_endpoint() else { return };
+    let sqs = sqs_client(&ep);
+    let retry_url = sqs
+        .create_queue()
+        .queue_name(unique_name("lease"))
+        .attributes(QueueAttributeName::VisibilityTimeout, "360")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue = SqsRetryQueue::new(sqs.clone(), retry_url.clone(), None);
+    for i in 0..12 {
+        sqs.send_message()
+            .queue_url(&retry_url)
+            .message_body(format!("m{i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let receive = || async {
+        let mut got = Vec::new();
+        for _ in 0..4 {
+            let more = sqs
+                .receive_message()
+                .queue_url(&retry_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap()
+                .messages
+                .unwrap_or_default();
+            got.extend(more);
+        }
+        got
+    };
+    let first = receive().await;
+    assert_eq!(first.len(), 12, "every message received");
+    assert!(
+        receive().await.is_empty(),
+        "held for the visibility timeout"
+    );
+    // More than one `ChangeMessageVisibilityBatch` of 10.
+    let handles: Vec<String> = first
+        .iter()
+        .map(|m| m.receipt_handle().unwrap().to_string())
+        .collect();
+    queue.lease(&handles, 2).await.unwrap();
+    assert!(receive().await.is_empty(), "held for the lease");
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    let again = receive().await;
+    assert_eq!(
+        again.len(),
+        12,
+        "back when the lease ended, not after 360 s"
+    );
+    // Deleted, a message's handle leases nothing: an error, with no handle in it.
+    let handle = again[0].receipt_handle().unwrap().to_string();
+    sqs.delete_message()
+        .queue_url(&retry_url)
+        .receipt_handle(&handle)
+        .send()
+        .await
+        .unwrap();
+    if let Err(e) = queue.lease(std::slice::from_ref(&handle), 30).await {
+        assert!(!e.to_string().contains(&handle), "{e}");
+    }
+}
+
 /// The largest body a webhook may have (256 KiB), made of what grows most when escaped into the
 /// queued event's JSON (`\"`: two bytes become four).
 fn largest_escaping_body() -> String {

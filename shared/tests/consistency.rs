@@ -673,6 +673,32 @@ fn every_function_that_can_apply_an_install_may_list_the_tenants() {
     }
 }
 
+/// The retry worker leases its batch (`ChangeMessageVisibilityBatch`, which IAM authorises as
+/// `sqs:ChangeMessageVisibility`): its policies allow it on the retry queue, and the lease is
+/// shorter than the queue's visibility timeout and renewed well within itself.
+#[test]
+fn the_retry_worker_may_lease_its_batch() {
+    let t = Template::load();
+    let (id, props) = t
+        .functions()
+        .into_iter()
+        .find(|(id, _)| t.binary(id) == bridge::worker::FUNCTION)
+        .expect("template.yaml has no retry worker");
+    assert!(
+        grants_on(&t, props, "sqs:ChangeMessageVisibility", "RetryQueue"),
+        "{id} may not change its messages' visibility"
+    );
+    let visibility = t.resource("RetryQueue").unwrap()["Properties"]["VisibilityTimeout"]
+        .as_u64()
+        .expect("the retry queue sets VisibilityTimeout");
+    let lease = u64::from(bridge::worker::LEASE_SECS);
+    assert!(
+        lease < visibility,
+        "a lease of {lease} s against {visibility} s"
+    );
+    assert!(bridge::worker::RENEW_EVERY.as_secs() * 2 < lease);
+}
+
 /// Every queue states its message size: what the bridge sends must fit whatever the account's
 /// default is.
 #[test]

@@ -408,3 +408,90 @@ async fn count_bulk(run: &Run) -> usize {
         .filter(|p| p.as_str() == "POST /api/bulk/contacts.json")
         .count()
 }
+
+/// An idempotency store whose first claim of one key fails, as a store call may.
+struct FailingClaim {
+    inner: Arc<dyn bridge::idempotency::IdempotencyStore>,
+    key: String,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl bridge::idempotency::IdempotencyStore for FailingClaim {
+    async fn claim(
+        &self,
+        key: &str,
+        now_ms: i64,
+        lock_until_ms: i64,
+    ) -> Result<bridge::idempotency::Claim, bridge::store::StoreError> {
+        if key == self.key && !self.failed.swap(true, Ordering::SeqCst) {
+            return Err(bridge::store::StoreError::new("injected store failure"));
+        }
+        self.inner.claim(key, now_ms, lock_until_ms).await
+    }
+    async fn record_step(
+        &self,
+        key: &str,
+        owner: &str,
+        step: &str,
+        value: &str,
+    ) -> Result<(), bridge::store::StoreError> {
+        self.inner.record_step(key, owner, step, value).await
+    }
+    async fn complete(
+        &self,
+        key: &str,
+        owner: &str,
+        response: &Value,
+        expires_at_secs: i64,
+    ) -> Result<(), bridge::store::StoreError> {
+        self.inner
+            .complete(key, owner, response, expires_at_secs)
+            .await
+    }
+    async fn release(&self, key: &str, owner: &str) -> Result<(), bridge::store::StoreError> {
+        self.inner.release(key, owner).await
+    }
+    async fn seen(&self, key: &str, now_ms: i64) -> Result<bool, bridge::store::StoreError> {
+        self.inner.seen(key, now_ms).await
+    }
+}
+
+/// A lead whose claim the store fails is not applied alone (a search and a bulk request of its
+/// own, a whole bulk request's cost for one lead): it takes another turn in the lane, an
+/// attempt used, to be created with the leads of that turn.
+#[tokio::test]
+async fn a_lead_whose_claim_fails_takes_another_turn_in_the_lane() {
+    let mut run = start(&[]).await;
+    mount_account(&run, json!([]), 1).await;
+    let leads: Vec<Value> = (0..10).map(|i| lead(i, "Imported Lead")).collect();
+    let events = queued(&run, &leads);
+    run.deps.idempotency = Arc::new(FailingClaim {
+        inner: run.deps.idempotency.clone(),
+        key: events[3].key.clone(),
+        failed: Default::default(),
+    });
+    let failed = bridge::worker::handle_batch(&run.deps, batch(&events), None).await;
+    assert!(failed.batch_item_failures.is_empty(), "{failed:?}");
+    let paths = cloudtalk_paths(&run).await;
+    let count = |p: &str| paths.iter().filter(|x| x.as_str() == p).count();
+    assert_eq!(count("POST /api/bulk/contacts.json"), 1, "{paths:?}");
+    assert_eq!(paths.len(), 2, "the list and one bulk request: {paths:?}");
+    let back = run.queue.drain();
+    assert_eq!(back.len(), 1, "{back:?}");
+    let (event, delay) = &back[0];
+    assert_eq!(event.key, events[3].key);
+    assert_eq!(event.attempt, 1, "an attempt used");
+    assert!(*delay >= 1);
+    assert!(event
+        .last_error
+        .as_deref()
+        .is_some_and(|e| e.starts_with("store_unavailable")));
+    let link = run
+        .deps
+        .contacts
+        .find_by_ghl(LOCATION, "lead-3")
+        .await
+        .unwrap();
+    assert!(link.is_none(), "not made yet");
+}

@@ -650,7 +650,10 @@ impl<D: Dialect> RestClient<D> {
         loop {
             // A call that costs several tokens (a bulk request) may wait for as many to come
             // in: it reserves them, so that single calls cannot starve it.
-            let most = MAX_TOKEN_WAIT * cost.clamp(1, 4);
+            let most = match crate::rate_limit::is_patient() {
+                true => MAX_TOKEN_WAIT * 4,
+                false => MAX_TOKEN_WAIT * cost.clamp(1, 4),
+            };
             let may_wait = Deadline::time_left()
                 .map_or(most, |left| left.saturating_sub(TOKEN_WAIT_RESERVE))
                 .min(most);

@@ -16,8 +16,14 @@
 //! Exactly once still holds per lead: each lead's key is claimed while its contact is made,
 //! the contact is a step of that lead's event, and one contact per phone is guarded by the same
 //! creation claims as a lone event's. A bulk command that fails is that lead's alone: its event
-//! then creates its contact by itself, and is retried or parked on its own. A lone lead, with
+//! then creates its contact by itself, and is retried or parked on its own. A lead whose claim
+//! the store fails takes another turn in the lane (an attempt used) rather than be applied
+//! alone, which would cost a search and a bulk request for that one lead. A lone lead, with
 //! the budget free, never waits for a batch.
+//!
+//! The contact list is read, when the import must read it, waiting for its token as a bulk
+//! request does ([`crate::rate_limit::patient`]); refused all the same, the leads that needed
+//! it come back at the turn the budget booked for it, together.
 
 pub mod bulk_cost;
 pub mod index;
@@ -63,6 +69,9 @@ pub struct Prepared {
     /// request had to wait or failed, or a create of theirs that may have been applied is too
     /// recent for the account's list to show it.
     pub later: std::collections::BTreeMap<String, Later>,
+    /// The contact list read this time was refused (the budget's turn, why): the other leads
+    /// waiting for it go back for as long, without asking again.
+    list_refused: Option<(u64, String)>,
 }
 
 /// Why a lead goes back to the lane, and for how long at least.
@@ -91,8 +100,14 @@ pub async fn prepare(deps: &Deps, events: &[QueuedEvent]) -> Prepared {
     let mut done = Prepared::default();
     let mut leads = Vec::new();
     for event in events {
-        if let Some(lead) = claim(deps, event).await {
-            leads.push(lead);
+        match claim(deps, event).await {
+            Ok(Some(lead)) => leads.push(lead),
+            Ok(None) => {}
+            // Applied alone now, it would cost a search and a bulk request of its own: it takes
+            // another turn in the lane instead, with the leads of that turn (an attempt used).
+            Err(reason) => {
+                done.later.insert(event.key.clone(), store_failure(reason));
+            }
         }
     }
     if leads.is_empty() {
@@ -100,7 +115,8 @@ pub async fn prepare(deps: &Deps, events: &[QueuedEvent]) -> Prepared {
     }
     // What a bulk request costs, as another container may have measured it.
     bulk_cost::known(deps).await;
-    let index = index::current(deps).await;
+    // The list is read when it must be, waiting for its token as a bulk request would.
+    let index = crate::rate_limit::patient(index::current(deps)).await;
     let mut index = match index {
         Ok(Some(index)) => index,
         other => {
@@ -123,22 +139,39 @@ pub async fn prepare(deps: &Deps, events: &[QueuedEvent]) -> Prepared {
     done
 }
 
-/// Claims a lead's event for the import, when it is one whose contact is still to be made.
-async fn claim(deps: &Deps, event: &QueuedEvent) -> Option<Lead> {
-    let body: Value = serde_json::from_str(&event.body).ok()?;
-    let contact = parse_new_contact(&body).ok()?.contact;
+/// A lead sent back to the lane because a store call of its failed.
+fn store_failure(reason: String) -> Later {
+    Later {
+        wait_secs: 1,
+        reason,
+        failed: true,
+    }
+}
+
+/// Claims a lead's event for the import, when it is one whose contact is still to be made;
+/// `Err` (why) when the store failed.
+async fn claim(deps: &Deps, event: &QueuedEvent) -> Result<Option<Lead>, String> {
+    let Some(contact) = serde_json::from_str::<Value>(&event.body)
+        .ok()
+        .and_then(|body| parse_new_contact(&body).ok())
+        .map(|parsed| parsed.contact)
+    else {
+        return Ok(None);
+    };
     let region = deps.config.default_phone_region.as_deref();
     let reach = reachable(&contact, region);
     if reach.is_empty() {
-        return None;
+        return Ok(None);
     }
     let now = deps.clock.now_ms();
     let claimed = deps
         .idempotency
         .claim(&event.key, now, now + LEAD_LOCK_MS)
         .await;
-    let Ok(Claim::Acquired { steps, lease }) = claimed else {
-        return None;
+    let (steps, lease) = match claimed {
+        Ok(Claim::Acquired { steps, lease }) => (steps, lease),
+        Ok(_) => return Ok(None),
+        Err(e) => return Err(format!("store_unavailable: {e}")),
     };
     let owner = lease.owner.clone();
     let steps = Steps::new(&event.key, steps, lease, deps.idempotency.clone());
@@ -154,9 +187,12 @@ async fn claim(deps: &Deps, event: &QueuedEvent) -> Option<Lead> {
     let made = lead.steps.get(crate::resolve::CONTACT_STEP).is_some();
     if made || !matches!(linked, Ok(None)) {
         release(deps, &lead).await;
-        return None;
+        return match linked {
+            Err(e) if !made => Err(format!("store_unavailable: {e}")),
+            _ => Ok(None),
+        };
     }
-    Some(lead)
+    Ok(Some(lead))
 }
 
 async fn release(deps: &Deps, lead: &Lead) {
@@ -207,6 +243,9 @@ async fn create(
                 }
             }
             Creation::Not => {}
+            Creation::Failed(reason) => {
+                done.later.insert(lead.key.clone(), store_failure(reason));
+            }
         }
     }
     let commands: Vec<BulkCommand> = claimed
@@ -268,6 +307,8 @@ enum Creation {
     Unsure(String, String, i64),
     /// Another event holds it, or made the contact (its id is then the lead's `contact` step).
     Not,
+    /// The store failed (why): the lead takes another turn in the lane.
+    Failed(String),
 }
 
 async fn creation_claim(deps: &Deps, lead: &mut Lead) -> Creation {
@@ -304,7 +345,8 @@ async fn creation_claim(deps: &Deps, lead: &mut Lead) -> Creation {
             }
             Creation::Not
         }
-        _ => Creation::Not,
+        Ok(_) => Creation::Not,
+        Err(e) => Creation::Failed(format!("store_unavailable: {e}")),
     }
 }
 
@@ -327,11 +369,24 @@ async fn settled(
         return false;
     }
     if index.built_ms < settled_at {
-        match index::fresh(deps).await {
+        if let Some((wait_secs, why)) = done.list_refused.clone() {
+            send_back(deps, lead, (key, owner), done, wait_secs, &why).await;
+            return false;
+        }
+        match crate::rate_limit::patient(index::fresh(deps)).await {
             Ok(Some(fresh)) => *index = fresh,
-            _ => {
-                let why = "the contact list could not be read";
-                send_back(deps, lead, (key, owner), done, 1, why).await;
+            other => {
+                // Back at the turn the budget gave the read (booked: it comes then), not at
+                // once: each early return would book another turn, further away.
+                let (wait_secs, why) = match other {
+                    Err(e) => (
+                        e.retry_after_secs().unwrap_or(1).max(1),
+                        format!("the contact list could not be read: {e}"),
+                    ),
+                    _ => (1, "the contact list is too large to read".to_string()),
+                };
+                done.list_refused = Some((wait_secs, why.clone()));
+                send_back(deps, lead, (key, owner), done, wait_secs, &why).await;
                 return false;
             }
         }

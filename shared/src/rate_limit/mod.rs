@@ -161,6 +161,7 @@ tokio::task_local! {
     static BACKGROUND: ();
     static IN_LANE: ();
     static ARRIVING: ();
+    static PATIENT: ();
 }
 
 /// Runs `work` as a webhook's own attempt (not the retry worker's).
@@ -171,6 +172,19 @@ pub async fn arriving<F: std::future::Future>(work: F) -> F::Output {
 /// Whether the running task is a webhook's own attempt.
 pub fn is_arriving() -> bool {
     ARRIVING.try_with(|_| ()).is_ok()
+}
+
+/// Runs `work` as a call that waits for its token as long as a bulk request would (up to its
+/// deadline) rather than be told to come back: the contact list read an import needs before
+/// its bulk request, which would otherwise lose every token to the bulk requests reserving
+/// theirs (see `clients::rest::admit`).
+pub async fn patient<F: std::future::Future>(work: F) -> F::Output {
+    PATIENT.scope((), work).await
+}
+
+/// Whether the running task's calls wait for their tokens like a bulk request.
+pub fn is_patient() -> bool {
+    PATIENT.try_with(|_| ()).is_ok()
 }
 
 /// Runs `work` for a lead of an import: when its calls are throttled it waits in the import

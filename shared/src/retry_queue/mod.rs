@@ -137,6 +137,15 @@ pub trait RetryQueue: Send + Sync {
     /// Parks a message that is not a queued event this version can read, as it is, with the
     /// reason (`redrive` leaves such messages where they are, for an operator).
     async fn park_raw(&self, body: &str, reason: &str) -> Result<(), StoreError>;
+    /// Keeps the messages being worked on (by their receipt handles) invisible for `secs` from
+    /// now: the worker's lease on its batch (SQS's `ChangeMessageVisibility`; see
+    /// [`crate::worker::handle_batch`]). When the invocation dies, its messages come back when
+    /// the lease ends rather than after the queue's whole visibility timeout. Queues that do not
+    /// hand messages out this way have nothing to do.
+    async fn lease(&self, receipt_handles: &[String], secs: u32) -> Result<(), StoreError> {
+        let _ = (receipt_handles, secs);
+        Ok(())
+    }
     fn kind(&self) -> &'static str;
 }
 
@@ -198,6 +207,9 @@ impl RetryQueue for Offloading {
     }
     async fn park_raw(&self, body: &str, reason: &str) -> Result<(), StoreError> {
         self.inner.park_raw(body, reason).await
+    }
+    async fn lease(&self, receipt_handles: &[String], secs: u32) -> Result<(), StoreError> {
+        self.inner.lease(receipt_handles, secs).await
     }
     fn kind(&self) -> &'static str {
         self.inner.kind()

@@ -2,12 +2,17 @@
 //! A parked message carries its reason in the body and in the `reason` message attribute.
 
 use async_trait::async_trait;
-use aws_sdk_sqs::error::DisplayErrorContext;
-use aws_sdk_sqs::types::MessageAttributeValue;
+use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, MessageAttributeValue};
 use aws_sdk_sqs::Client;
 
 use super::{QueuedEvent, RetryQueue};
 use crate::store::StoreError;
+
+/// Receipt handles in one `ChangeMessageVisibilityBatch` (SQS's most).
+const LEASE_BATCH: usize = 10;
+/// SQS's longest visibility timeout (12 hours).
+const MAX_VISIBILITY_SECS: u32 = 43_200;
 
 #[derive(Debug, Clone)]
 pub struct SqsRetryQueue {
@@ -91,6 +96,58 @@ impl RetryQueue for SqsRetryQueue {
             .await
             .map_err(|e| StoreError::new(format!("SendMessage: {}", DisplayErrorContext(&e))))?;
         Ok(())
+    }
+
+    /// `ChangeMessageVisibilityBatch`, ten handles a request. An error names how many handles
+    /// were not leased and the first error's code only: SQS's messages repeat the handle.
+    async fn lease(&self, receipt_handles: &[String], secs: u32) -> Result<(), StoreError> {
+        let secs = i32::try_from(secs.min(MAX_VISIBILITY_SECS)).unwrap_or(0);
+        let mut failed = 0;
+        let mut first_error: Option<String> = None;
+        for chunk in receipt_handles.chunks(LEASE_BATCH) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, handle)| {
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(handle)
+                        .visibility_timeout(secs)
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StoreError::new(format!("ChangeMessageVisibilityBatch: {e}")))?;
+            let sent = self
+                .client
+                .get()
+                .change_message_visibility_batch()
+                .queue_url(&self.retry_url)
+                .set_entries(Some(entries))
+                .send()
+                .await;
+            match sent {
+                Ok(answer) => {
+                    for entry in answer.failed() {
+                        failed += 1;
+                        first_error.get_or_insert_with(|| entry.code().to_string());
+                    }
+                }
+                Err(e) => {
+                    failed += chunk.len();
+                    first_error.get_or_insert_with(|| match e.code() {
+                        Some(code) => code.to_string(),
+                        None => DisplayErrorContext(&e).to_string(),
+                    });
+                }
+            }
+        }
+        match first_error {
+            None => Ok(()),
+            Some(error) => Err(StoreError::new(format!(
+                "ChangeMessageVisibilityBatch: {failed} of {} not leased ({error})",
+                receipt_handles.len()
+            ))),
+        }
     }
 
     fn kind(&self) -> &'static str {

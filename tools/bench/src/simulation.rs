@@ -13,6 +13,7 @@
 //! and a small version in `tools/bench/tests/load.rs`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -160,20 +161,34 @@ pub struct Report {
     /// Calls to the budgeted upstream answered 429.
     pub rate_limited: usize,
     pub worker_invocations: usize,
-    /// Messages the worker handed back (batch item failures, as when it has no time left for
-    /// them): each is delivered again after SQS's visibility timeout (360 s).
+    /// Messages the worker handed back (batch item failures, as when it could neither queue
+    /// nor park one): each is delivered again when the worker's lease on it ends.
     pub handed_back: usize,
     pub faults_injected: u64,
     pub store_failures: u64,
     pub abandoned: usize,
 }
 
-/// The retry queue as SQS keeps it: each message invisible until its delay is over.
+/// A message on the simulated queue.
+struct Message {
+    /// When it is (again) visible: after its delay, or when it was received, after its
+    /// visibility timeout or the lease its worker took.
+    visible_at: i64,
+    /// The receipt handle of its latest receipt (0: never received).
+    handle: u64,
+    event: QueuedEvent,
+}
+
+/// The retry queue as SQS keeps it: each message invisible until its delay is over; a message
+/// received stays on the queue, invisible for the visibility timeout ([`VISIBILITY_SECS`]) or
+/// the lease its worker takes ([`RetryQueue::lease`]), until its worker deletes it.
 #[derive(Default)]
 pub struct SimQueue {
-    messages: Mutex<Vec<(i64, QueuedEvent)>>,
+    messages: Mutex<Vec<Message>>,
     parked: Mutex<Vec<(QueuedEvent, String)>>,
     clock: Option<Arc<dyn Clock>>,
+    /// The last receipt handle handed out.
+    handles: std::sync::atomic::AtomicU64,
 }
 
 impl SimQueue {
@@ -190,24 +205,50 @@ impl SimQueue {
 
     fn push(&self, visible_at: i64, event: QueuedEvent) {
         if let Ok(mut m) = self.messages.lock() {
-            m.push((visible_at, event));
+            m.push(Message {
+                visible_at,
+                handle: 0,
+                event,
+            });
         }
     }
 
-    /// Up to `max` messages visible now; they stay invisible for the visibility timeout.
-    fn receive(&self, max: usize) -> Vec<QueuedEvent> {
+    /// Up to `max` messages visible now, with their new receipt handles; each stays invisible
+    /// for the visibility timeout unless its worker leases it.
+    fn receive(&self, max: usize) -> Vec<(u64, QueuedEvent)> {
         let now = self.now();
         let Ok(mut m) = self.messages.lock() else {
             return vec![];
         };
-        m.sort_by_key(|(at, _)| *at);
-        let ready = m.iter().take_while(|(at, _)| *at <= now).count().min(max);
-        m.drain(..ready).map(|(_, e)| e).collect()
+        m.sort_by_key(|message| message.visible_at);
+        let ready = m.iter().take_while(|x| x.visible_at <= now).count();
+        m.iter_mut()
+            .take(ready.min(max))
+            .map(|message| {
+                message.handle = self.handles.fetch_add(1, Ordering::SeqCst) + 1;
+                message.visible_at = now + VISIBILITY_SECS * 1000;
+                (message.handle, message.event.clone())
+            })
+            .collect()
     }
 
-    /// When the next message becomes visible.
+    /// Deletes the message received with `handle` (a handle of an earlier receipt deletes
+    /// nothing, as in SQS).
+    fn delete(&self, handle: u64) {
+        if let Ok(mut m) = self.messages.lock() {
+            m.retain(|message| message.handle != handle);
+        }
+    }
+
+    /// When the next message becomes visible (again, for one in flight).
     fn next_visible(&self) -> Option<i64> {
-        self.messages.lock().ok()?.iter().map(|(at, _)| *at).min()
+        let m = self.messages.lock().ok()?;
+        m.iter().map(|message| message.visible_at).min()
+    }
+
+    /// Whether no message is left, waiting or in flight.
+    fn is_empty(&self) -> bool {
+        self.messages.lock().map(|m| m.is_empty()).unwrap_or(true)
     }
 
     fn parked(&self) -> Vec<(QueuedEvent, String)> {
@@ -219,8 +260,12 @@ impl SimQueue {
 impl RetryQueue for SimQueue {
     async fn enqueue(&self, event: &QueuedEvent, delay_secs: u32) -> Result<(), StoreError> {
         if std::env::var_os("SIM_TRACE").is_some() {
+            let lead = serde_json::from_str::<serde_json::Value>(&event.body)
+                .ok()
+                .and_then(|b| b["contact_id"].as_str().map(str::to_string))
+                .unwrap_or_default();
             eprintln!(
-                "{} enqueue {} attempt {} delay {} {:?}",
+                "{} enqueue {} {lead} attempt {} delay {} {:?}",
                 self.now(),
                 event.key,
                 event.attempt,
@@ -240,6 +285,35 @@ impl RetryQueue for SimQueue {
             p.push((event.clone(), reason.to_string()));
         }
         Ok(())
+    }
+
+    /// As SQS's `ChangeMessageVisibility`: a message still in flight under one of these handles
+    /// becomes visible `secs` from now; one visible again (or deleted) is not changed.
+    async fn lease(&self, receipt_handles: &[String], secs: u32) -> Result<(), StoreError> {
+        let now = self.now();
+        let handles: std::collections::BTreeSet<u64> = receipt_handles
+            .iter()
+            .filter_map(|h| h.parse().ok())
+            .collect();
+        if std::env::var_os("SIM_TRACE").is_some() {
+            eprintln!("{now} lease {} messages {secs} s", handles.len());
+        }
+        let mut m = self
+            .messages
+            .lock()
+            .map_err(|_| StoreError::new("queue lock poisoned"))?;
+        let mut not_in_flight = 0;
+        for message in m.iter_mut().filter(|x| handles.contains(&x.handle)) {
+            if message.visible_at > now {
+                message.visible_at = now + i64::from(secs) * 1000;
+            } else {
+                not_in_flight += 1;
+            }
+        }
+        match not_in_flight {
+            0 => Ok(()),
+            n => Err(StoreError::new(format!("{n} messages not in flight"))),
+        }
     }
 
     /// The simulated queue carries typed events only, so the worker never meets a message it
@@ -266,13 +340,17 @@ enum CallKind {
 }
 
 /// An upstream call as it left the bridge.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Call {
     at_ms: i64,
     cloudtalk: bool,
     kind: CallKind,
     /// The answer's status; 0 when the bridge stopped waiting for it.
     status: u16,
+    /// The commands of a bulk request (0 for other calls).
+    commands: usize,
+    /// Their ids, for the trace.
+    command_ids: Option<Arc<str>>,
 }
 
 impl Call {
@@ -293,6 +371,29 @@ impl Call {
             cloudtalk: path.starts_with("/cloudtalk/"),
             kind,
             status: 0,
+            command_ids: match kind {
+                CallKind::Bulk if std::env::var_os("SIM_TRACE").is_some() => {
+                    serde_json::from_slice::<serde_json::Value>(req.body())
+                        .ok()
+                        .and_then(|b| {
+                            b.as_array().map(|commands| {
+                                let ids: Vec<&str> = commands
+                                    .iter()
+                                    .filter_map(|c| c["command_id"].as_str())
+                                    .collect();
+                                Arc::from(ids.join(","))
+                            })
+                        })
+                }
+                _ => None,
+            },
+            commands: match kind {
+                CallKind::Bulk => serde_json::from_slice::<serde_json::Value>(req.body())
+                    .ok()
+                    .and_then(|b| b.as_array().map(Vec::len))
+                    .unwrap_or(0),
+                _ => 0,
+            },
         }
     }
 }
@@ -421,8 +522,18 @@ mod workers;
 
 pub use flaky::Flaky;
 
-/// Runs a plan; tokio's time must be paused.
-pub async fn run(plan: Plan) -> Report {
+/// What a run is made of: the sandbox, the calls it logs, the retry queue, the store failures
+/// injected, and the bridge's deps over them.
+struct World {
+    clock: Arc<dyn Clock>,
+    sandbox: Sandbox,
+    log: Arc<CallLog>,
+    queue: Arc<SimQueue>,
+    failures: Arc<std::sync::atomic::AtomicU64>,
+    deps: Arc<Deps>,
+}
+
+fn world(plan: &Plan) -> World {
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_now());
     let sandbox = Sandbox::new(SandboxConfig {
         ghl_location_id: LOCATION.into(),
@@ -455,13 +566,33 @@ pub async fn run(plan: Plan) -> Report {
         ));
     }
     let deps = Deps::simulated(
-        settings(&plan),
+        settings(plan),
         backends,
         clock.clone(),
         upstream(&sandbox, clock.clone(), log.clone()),
     )
     .map(Arc::new)
     .expect("simulated deps");
+    World {
+        clock,
+        sandbox,
+        log,
+        queue,
+        failures,
+        deps,
+    }
+}
+
+/// Runs a plan; tokio's time must be paused.
+pub async fn run(plan: Plan) -> Report {
+    let World {
+        clock,
+        sandbox,
+        log,
+        queue,
+        failures,
+        deps,
+    } = world(&plan);
     let started = clock.now_ms();
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let burst = {
@@ -478,7 +609,13 @@ pub async fn run(plan: Plan) -> Report {
                 CallKind::Other => "other",
             };
             let side = if call.cloudtalk { "cloudtalk" } else { "ghl" };
-            eprintln!("{} call {side} {kind} {}", call.at_ms, call.status);
+            eprintln!(
+                "{} call {side} {kind} {} {} {}",
+                call.at_ms,
+                call.status,
+                call.commands,
+                call.command_ids.as_deref().unwrap_or_default()
+            );
         }
     }
     let mut report = judge::judge(

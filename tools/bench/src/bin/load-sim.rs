@@ -22,8 +22,9 @@
 //! - `import-cost1-faults`, `import-cost10-faults`: the same with `faults`' faults.
 //!
 //! The retry worker gets up to 10 messages an invocation, gathered for up to 1 s (the
-//! template's batch size and batching window); `handed back` counts the messages it returned
-//! as batch item failures (each delivered again after the 360 s visibility timeout). Each line
+//! template's batch size and batching window) and leases them (30 s, renewed every 10 s while
+//! it runs); `handed back` counts the messages it returned as batch item failures (each
+//! delivered again when its lease ends, as is a killed invocation's batch). Each line
 //! ends with the bulk and list requests made, the calls answered 429, and the most CloudTalk
 //! counted against its limit in a minute (`peak cost`, a bulk request at its cost, refused
 //! requests as one).
