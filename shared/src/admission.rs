@@ -247,13 +247,8 @@ pub fn check_credential(
     credential: Option<Credential>,
 ) -> Result<(), BridgeError> {
     let signed = credential == Some(Credential::Signature);
-    match endpoint {
-        EndpointId::GhlAppInstall if !signed => Err(BridgeError::InvalidSignature(
-            "install events are accepted only with GoHighLevel's signature",
-        )),
-        EndpointId::GhlSmsDelivery if !signed => Err(BridgeError::InvalidSignature(
-            "texts to deliver are accepted only with GoHighLevel's signature",
-        )),
+    match endpoint.entry().credentials.signature_only() {
+        Some(why) if !signed => Err(BridgeError::InvalidSignature(why)),
         _ => Ok(()),
     }
 }
@@ -403,5 +398,29 @@ mod tests {
         }
         assert!(check_credential(EndpointId::GhlAppInstall, Some(Credential::Signature)).is_ok());
         assert!(check_credential(EndpointId::GhlNewNote, Some(Credential::Secret)).is_ok());
+    }
+
+    #[test]
+    fn the_registry_says_which_endpoints_take_only_a_signature_and_which_no_timestamp() {
+        use crate::registry::REGISTRY;
+        let signature_only: Vec<EndpointId> = REGISTRY
+            .iter()
+            .filter(|e| e.credentials.signature_only().is_some())
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(
+            signature_only,
+            [EndpointId::GhlAppInstall, EndpointId::GhlSmsDelivery]
+        );
+        for id in signature_only {
+            assert!(check_credential(id, Some(Credential::Secret)).is_err());
+            assert!(check_credential(id, Some(Credential::Signature)).is_ok());
+        }
+        let untimed: Vec<EndpointId> = REGISTRY
+            .iter()
+            .filter(|e| !e.credentials.timestamped())
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(untimed, [EndpointId::GhlSmsDelivery]);
     }
 }

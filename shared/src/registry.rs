@@ -73,6 +73,38 @@ pub struct Entry {
     pub heals_links: bool,
     /// GHL Marketplace event `type`s this endpoint applies, whichever GHL route received them.
     pub marketplace_types: &'static [&'static str],
+    /// Which credentials it takes (see [`crate::admission::check_credential`]).
+    pub credentials: Credentials,
+}
+
+/// The credentials an endpoint takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    /// Its sender's signature, or the shared secret of a workflow webhook; a signed event
+    /// carries its timestamp.
+    SignatureOrSecret,
+    /// Only GoHighLevel's signature, for what changes the registry (install, uninstall):
+    /// the refusal's message says why. A signed event carries its timestamp.
+    SignatureOnly(&'static str),
+    /// Only GoHighLevel's signature, and no timestamp: GHL's SMS provider delivery carries
+    /// none; its `messageId` (the key) makes it once, and only a message GHL still holds as
+    /// pending is sent.
+    SignatureWithoutTimestamp(&'static str),
+}
+
+impl Credentials {
+    /// Why a request without the signature is refused, when only the signature will do.
+    pub fn signature_only(self) -> Option<&'static str> {
+        match self {
+            Self::SignatureOrSecret => None,
+            Self::SignatureOnly(why) | Self::SignatureWithoutTimestamp(why) => Some(why),
+        }
+    }
+
+    /// Whether a signed event must carry its timestamp.
+    pub fn timestamped(self) -> bool {
+        !matches!(self, Self::SignatureWithoutTimestamp(_))
+    }
 }
 
 const fn ghl(
@@ -90,6 +122,7 @@ const fn ghl(
         uses_contact_map: true,
         heals_links: true,
         marketplace_types,
+        credentials: Credentials::SignatureOrSecret,
     }
 }
 
@@ -109,6 +142,7 @@ const fn cloudtalk(
         uses_contact_map: !matches!(map, MapUse::None),
         heals_links: matches!(map, MapUse::Heals),
         marketplace_types: &[],
+        credentials: Credentials::SignatureOrSecret,
     }
 }
 
@@ -158,6 +192,9 @@ const SMS_DELIVERY: Entry = Entry {
     uses_contact_map: false,
     heals_links: false,
     marketplace_types: &[],
+    credentials: Credentials::SignatureWithoutTimestamp(
+        "texts to deliver are accepted only with GoHighLevel's signature",
+    ),
 };
 
 /// The Marketplace app's install and uninstall events: they create and retire tenants, so
@@ -173,6 +210,9 @@ const APP_INSTALL: Entry = Entry {
     uses_contact_map: true,
     heals_links: true,
     marketplace_types: &["INSTALL", "UNINSTALL"],
+    credentials: Credentials::SignatureOnly(
+        "install events are accepted only with GoHighLevel's signature",
+    ),
 };
 
 /// The health function and its routes (`GET`).

@@ -108,9 +108,7 @@ pub fn check_origin(
         .or(deps.config.ghl_location_id.as_deref());
     let location = inbound.location.as_deref();
     if authenticated == Authenticated::Signature {
-        // GHL's provider delivery carries no timestamp: its `messageId` (the key) makes it
-        // once, and the handler sends only a message GHL still holds as pending.
-        if inbound.endpoint() != crate::registry::EndpointId::GhlSmsDelivery {
+        if inbound.endpoint().entry().credentials.timestamped() {
             require_timestamp(body)?;
         }
         let Some(location) = location else {
