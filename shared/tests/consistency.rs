@@ -145,6 +145,14 @@ impl Template {
     }
 
     /// Logical id → properties of every `AWS::Serverless::Function`.
+    /// The retry worker's logical id and properties.
+    fn retry_worker(&self) -> (&str, &Value) {
+        self.functions()
+            .into_iter()
+            .find(|(id, _)| self.binary(id) == bridge::worker::FUNCTION)
+            .expect("template.yaml has no retry worker")
+    }
+
     fn functions(&self) -> BTreeMap<&str, &Value> {
         self.resources()
             .iter()
@@ -443,11 +451,7 @@ fn every_route_is_in_the_template() {
 #[test]
 fn the_retry_worker_drains_the_retry_queue() {
     let t = Template::load();
-    let (id, props) = t
-        .functions()
-        .into_iter()
-        .find(|(id, _)| t.binary(id) == bridge::worker::FUNCTION)
-        .expect("template.yaml has no retry worker");
+    let (id, props) = t.retry_worker();
     let env = t.environment(props);
     let queue = env
         .get("RETRY_QUEUE_URL")
@@ -679,11 +683,7 @@ fn every_function_that_can_apply_an_install_may_list_the_tenants() {
 #[test]
 fn the_retry_worker_may_lease_its_batch() {
     let t = Template::load();
-    let (id, props) = t
-        .functions()
-        .into_iter()
-        .find(|(id, _)| t.binary(id) == bridge::worker::FUNCTION)
-        .expect("template.yaml has no retry worker");
+    let (id, props) = t.retry_worker();
     assert!(
         grants_on(&t, props, "sqs:ChangeMessageVisibility", "RetryQueue"),
         "{id} may not change its messages' visibility"
